@@ -1,0 +1,19 @@
+"""Process-wide switches that keep the assistant offline; imported first by `rag/__init__.py`.
+
+Gradio and huggingface_hub phone home by default; chromadb sends telemetry. None of that may
+happen here, so the project sets the switches itself instead of relying on the caller's shell.
+"""
+
+import os
+
+_DEFAULTS = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+for _key, _value in _DEFAULTS.items():
+    os.environ.setdefault(_key, _value)

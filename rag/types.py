@@ -1,0 +1,108 @@
+"""The data every face of the assistant exchanges: passages, citations, answers, reports.
+
+Pydantic models, so the HTTP API, the UI and the eval harness serialise them the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Passage(BaseModel):
+    """A retrieved chunk of a document, with the scores that ranked it."""
+
+    text: str
+    score: float
+    title: str
+    source: str
+    doc_id: str
+    chunk_id: str = ""
+    sources: list[str] = Field(default_factory=list)
+    number: int = 0  # its [n] in the prompt, once an answer numbers the passages
+    vector_score: float | None = None  # cosine similarity to the question
+    bm25_score: float | None = None
+
+
+class Citation(BaseModel):
+    """A passage an answer cites as [number], with the part of it that supports the claim."""
+
+    number: int
+    title: str
+    source: str
+    snippet: str
+    score: float
+    doc_id: str = ""
+
+
+class Answer(BaseModel):
+    """A checked answer: every [n] in `text` is a citation listed in `citations`."""
+
+    question: str
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    abstained: bool = False
+    passages: list[Passage] = Field(default_factory=list)
+    standalone_question: str = ""
+    fallback: bool = False  # the LLM's answer had no supported claim; evidence is quoted instead
+    removed_citations: int = 0  # citations the check dropped or moved
+    llm: str = ""
+    timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage
+    tokens_in: int = 0
+    tokens_out: int = 0
+    raw_text: str = ""  # what the LLM wrote, before the citation check
+
+
+class TokenEvent(BaseModel):
+    """A piece of the answer as the LLM writes it (before the citation check)."""
+
+    type: Literal["token"] = "token"
+    text: str
+
+
+class AnswerEvent(BaseModel):
+    """The last event of a stream: the final, checked answer."""
+
+    type: Literal["answer"] = "answer"
+    answer: Answer
+
+
+StreamEvent = TokenEvent | AnswerEvent
+
+
+class FailedFile(BaseModel):
+    path: str
+    reason: str
+
+
+class IndexReport(BaseModel):
+    """What an index run did, document by document."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    skipped: int = 0  # unchanged documents, not embedded again
+    failed: list[FailedFile] = Field(default_factory=list)
+    chunks_embedded: int = 0
+    documents: int = 0  # documents in the collection after the run
+    chunks: int = 0  # chunks in the collection after the run
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        line = (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}, "
+            f"skipped {self.skipped} unchanged, failed {len(self.failed)}; "
+            f"{self.chunks_embedded} chunks embedded; collection: {self.documents} documents, "
+            f"{self.chunks} chunks ({self.seconds:.1f}s)"
+        )
+        return line
+
+
+class IndexStatus(BaseModel):
+    collection: str
+    documents: int
+    chunks: int
+    last_build: str | None = None  # ISO timestamp of the last completed index run
+    embedding_model: str = ""
+    store: str = ""
