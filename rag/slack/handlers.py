@@ -1,0 +1,234 @@
+"""Slack events, the /ask command and button clicks, translated into assistant calls.
+
+Acknowledge first, answer after: the App runs with `process_before_response=False` (a
+long-running server, not FaaS), so bolt acknowledges events itself before running a listener in
+its thread pool, and the command and action listeners below call `ack()` before anything slow.
+Slack gets its 200 within milliseconds however long the LLM takes. (Lazy listeners exist for
+FaaS, where the process may be frozen once the response is sent; that is not our case.)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from rag.errors import RagError
+from rag.feedback import FeedbackStore
+from rag.settings import SlackSettings
+from rag.slack import blocks
+from rag.slack.conversation import (
+    History,
+    clean_question,
+    dm_messages,
+    history_from_messages,
+    is_from_bot,
+    mentions,
+    thread_messages,
+)
+from rag.slack.state import AnswerCache, SeenKeys
+from rag.types import Answer
+
+log = logging.getLogger(__name__)
+
+USAGE = "Ask me about the paper collection, e.g. `/ask which methods quantize LLMs to 4 bits?`"
+EXPIRED = "That answer is no longer available (the bot restarted or it is too old); ask again."
+
+
+class SlackBot:
+    """The bot's behaviour; `register(app)` wires it to a bolt App."""
+
+    def __init__(self, assistant: Any, settings: SlackSettings, feedback: FeedbackStore) -> None:
+        self.assistant = assistant
+        self.channels = set(settings.channels)
+        self.mention_only = settings.mention_only
+        self.feedback = feedback
+        self.answers = AnswerCache()
+        self._events = SeenKeys()  # event_id: Slack's retries carry the same id
+        self._messages = SeenKeys()  # channel:ts: one message may arrive as two events
+
+    def register(self, app: App) -> None:
+        app.middleware(self.drop_duplicate_events)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.command("/ask")(self.on_ask)
+        app.action(blocks.ACTION_SHARE)(self.on_share)
+        app.action(re.compile(f"^({blocks.ACTION_FEEDBACK_UP}|{blocks.ACTION_FEEDBACK_DOWN})$"))(
+            self.on_feedback
+        )
+
+    # -- middleware -----------------------------------------------------------------------
+
+    def drop_duplicate_events(
+        self, body: dict[str, Any], request: BoltRequest, next: Callable[[], None]
+    ) -> BoltResponse | None:
+        """A retried event (`X-Slack-Retry-Num`, same event_id) is acknowledged, not handled."""
+        event_id = body.get("event_id")
+        if event_id and not self._events.claim(event_id):
+            retry = request.headers.get("x-slack-retry-num", ["?"])[0]
+            log.info("dropping duplicate event %s (retry %s)", event_id, retry)
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    # -- events ---------------------------------------------------------------------------
+
+    def on_mention(self, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        """`@bot question` in a channel: answer in the thread under the question."""
+        channel = event["channel"]
+        if event.get("bot_id") or not self._channel_allowed(channel):
+            return
+        if not self._messages.claim(f"{channel}:{event['ts']}"):
+            return
+        parent = event.get("thread_ts")
+        history: History = []
+        if parent:
+            history = self._history(thread_messages(client, channel, parent), event, context)
+        question = clean_question(event.get("text", ""), context.bot_user_id)
+        self._answer_in(client, channel, parent or event["ts"], question, history)
+
+    def on_message(self, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        """DMs, follow-ups in threads the bot answered in, and (mention_only off) any message."""
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return  # edits, joins, other bots' and our own messages
+        if is_from_bot(event, context.bot_user_id, context.bot_id):
+            return
+        channel, ts = event["channel"], event["ts"]
+        parent = event.get("thread_ts") if event.get("thread_ts") != ts else None
+        text = event.get("text", "")
+        if event.get("channel_type") == "im":
+            messages = (
+                thread_messages(client, channel, parent) if parent else dm_messages(client, channel, ts)
+            )
+            self._answer_message_event(client, channel, parent, event, context, messages)
+            return
+        if mentions(text, context.bot_user_id) or not self._channel_allowed(channel):
+            return  # a mention is answered by on_mention
+        if parent:
+            messages = thread_messages(client, channel, parent)
+            ours = any(is_from_bot(m, context.bot_user_id, context.bot_id) for m in messages)
+            if ours or not self.mention_only:
+                self._answer_message_event(client, channel, parent, event, context, messages)
+        elif not self.mention_only:
+            self._answer_message_event(client, channel, ts, event, context, [])
+
+    def _answer_message_event(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str | None,
+        event: dict[str, Any],
+        context: BoltContext,
+        messages: list[dict[str, Any]],
+    ) -> None:
+        if not self._messages.claim(f"{channel}:{event['ts']}"):
+            return
+        question = clean_question(event.get("text", ""), context.bot_user_id)
+        history = self._history(messages, event, context)
+        self._answer_in(client, channel, thread_ts, question, history)
+
+    @staticmethod
+    def _history(
+        messages: list[dict[str, Any]], event: Mapping[str, Any], context: BoltContext
+    ) -> History:
+        return history_from_messages(
+            messages, before_ts=event["ts"], bot_user_id=context.bot_user_id, bot_id=context.bot_id
+        )
+
+    def _channel_allowed(self, channel: str) -> bool:
+        return not self.channels or channel in self.channels
+
+    def _answer_in(
+        self, client: WebClient, channel: str, thread_ts: str | None, question: str, history: History
+    ) -> None:
+        """Post the placeholder at once, then replace it with the answer (`chat.update`)."""
+        if not question:
+            client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, **blocks.notice_message(USAGE)
+            )
+            return
+        placeholder = client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, **blocks.placeholder_message(question)
+        )
+        message, _ = self._compose(question, history)
+        client.chat_update(channel=channel, ts=placeholder["ts"], **message)
+
+    def _compose(
+        self, question: str, history: History, *, shareable: bool = False
+    ) -> tuple[dict[str, Any], Answer | None]:
+        """The answer as a message; an expected failure becomes a message, never a trace."""
+        try:
+            answer: Answer = self.assistant.ask(question, history=history or None)
+        except RagError as e:
+            return blocks.notice_message(str(e), emoji=":warning:"), None
+        except Exception:
+            log.exception("answering failed")
+            return blocks.notice_message(
+                "Something went wrong while answering; please try again.", emoji=":warning:"
+            ), None
+        answer_id = self.answers.put(answer)
+        return blocks.answer_message(answer, answer_id=answer_id, shareable=shareable), answer
+
+    # -- /ask -----------------------------------------------------------------------------
+
+    def on_ask(self, ack: Callable[..., None], command: dict[str, Any], respond: Any) -> None:
+        """`/ask question`: an answer only the asker sees, with a button to share it."""
+        question = clean_question(command.get("text", ""))
+        if not question:
+            ack(**blocks.notice_message(USAGE))
+            return
+        ack(response_type="ephemeral", **blocks.placeholder_message(question))
+        message, _ = self._compose(question, [], shareable=True)
+        respond(response_type="ephemeral", replace_original=True, **message)
+
+    # -- buttons --------------------------------------------------------------------------
+
+    def on_share(
+        self,
+        ack: Callable[[], None],
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Any,
+    ) -> None:
+        """Post an ephemeral /ask answer publicly in the channel, then drop the private copy."""
+        ack()
+        answer = self.answers.get(action.get("value", ""))
+        if answer is None:
+            respond(response_type="ephemeral", replace_original=False, **_notice(EXPIRED))
+            return
+        user = body["user"]["id"]
+        message = blocks.answer_message(answer, answer_id=action["value"], asked_by=user)
+        try:
+            client.chat_postMessage(channel=body["channel"]["id"], **message)
+        except SlackApiError as e:
+            reason = e.response.get("error", "unknown error")
+            text = f"Could not share ({reason}). Invite me to this channel with /invite first."
+            respond(response_type="ephemeral", replace_original=False, **_notice(text))
+            return
+        respond(delete_original=True)
+
+    def on_feedback(
+        self, ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
+        """Helpful / not helpful, into the feedback store shared with the UI."""
+        ack()
+        answer = self.answers.get(action.get("value", ""))
+        if answer is None:
+            respond(response_type="ephemeral", replace_original=False, **_notice(EXPIRED))
+            return
+        helpful = action["action_id"] == blocks.ACTION_FEEDBACK_UP
+        self.feedback.record(
+            answer, rating=1 if helpful else -1, channel="slack", user=body["user"]["id"]
+        )
+        thanks = "Thanks, noted as helpful." if helpful else "Thanks, noted as not helpful."
+        respond(response_type="ephemeral", replace_original=False, **_notice(thanks))
+
+
+def _notice(text: str) -> dict[str, Any]:
+    return blocks.notice_message(text)
