@@ -53,9 +53,10 @@ def _new_report_dir() -> Path:
 
 def _support_tools() -> tuple[SupportCheck, SentenceSplitter]:
     """The core's own support check and sentence splitter, so the eval judges as the core does."""
-    from rag import citations
+    from rag.citations import supports
+    from rag.text import split_sentences
 
-    return citations.supports, citations.split_sentences
+    return supports, split_sentences
 
 
 def run(

@@ -7,19 +7,17 @@ that ranking against the gold titles.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from llama_index.core.evaluation.retrieval.metrics import MRR, HitRate, Recall
 
+from rag.citations import cited_numbers, strip_citations
 from rag.types import Answer, Passage
 
 SupportCheck = Callable[[str, str], bool]
 SentenceSplitter = Callable[[str], list[str]]
-
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def norm_title(title: str) -> str:
@@ -75,10 +73,6 @@ def citation_precision_recall(
     return precision, recall
 
 
-def strip_markers(sentence: str) -> str:
-    return " ".join(_MARKER.sub(" ", sentence).split())
-
-
 def cited_passage_texts(answer: Answer) -> dict[int, str]:
     """[n] -> the text of passage n: the numbered passage when present, else the snippet."""
     texts = {p.number: p.text for p in answer.passages if p.number}
@@ -91,18 +85,22 @@ def sentence_support(
     answer: Answer,
     supports: SupportCheck,
     split: SentenceSplitter,
+    boilerplate: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """For each answer sentence: its citations and whether one of them supports it (ALCE-style).
 
-    A sentence without a citation counts as unsupported, as in ALCE's citation recall.
+    A sentence without a citation counts as unsupported, as in ALCE's citation recall. The
+    assistant's own fixed lines (`boilerplate`, e.g. "The passages most relevant … say:") are not
+    claims and are skipped. Citations are parsed as the core parses them.
     """
     texts = cited_passage_texts(answer)
+    fixed = {" ".join(b.split()).casefold() for b in boilerplate}
     rows: list[dict[str, Any]] = []
     for sentence in split(answer.text):
-        claim = strip_markers(sentence)
-        if not any(ch.isalnum() for ch in claim):
-            continue  # a bare marker or punctuation left over by the splitter
-        numbers = [int(n) for n in _MARKER.findall(sentence)]
+        claim = strip_citations(sentence)
+        if not any(ch.isalnum() for ch in claim) or " ".join(claim.split()).casefold() in fixed:
+            continue  # a bare marker left over by the splitter, or the assistant's fixed text
+        numbers = cited_numbers(sentence)
         supported = any(n in texts and supports(claim, texts[n]) for n in numbers)
         rows.append({"sentence": claim, "cited": numbers, "supported": supported})
     return rows
@@ -186,13 +184,14 @@ def calibration(
 
     `signals` are (top passage score, answerable) per question; a missing score counts as -inf
     (nothing retrieved: always abstain). The suggested threshold maximises the correct-abstention
-    rate minus the wrong-abstention rate (Youden's J), the lowest such t on ties.
+    rate minus the wrong-abstention rate (Youden's J); on a plateau of equal J, its middle, the
+    threshold farthest from the questions on either side.
     """
     if thresholds is None:
         thresholds = [round(t, 2) for t in np.arange(0.0, 1.0001, 0.05)]
     pos = [s if s is not None else float("-inf") for s, ans in signals if not ans]
     neg = [s if s is not None else float("-inf") for s, ans in signals if ans]
-    table = []
+    table: list[dict[str, Any]] = []
     for t in thresholds:
         correct = sum(s < t for s in pos) / len(pos) if pos else None
         wrong = sum(s < t for s in neg) / len(neg) if neg else None
@@ -200,7 +199,11 @@ def calibration(
         table.append(
             {"threshold": t, "correct_abstention": correct, "wrong_abstention": wrong, "j": j}
         )
-    best = max(table, key=lambda row: (row["j"], -row["threshold"])) if table else None
+    best = None
+    if table:
+        top = max(row["j"] for row in table)
+        plateau = [row for row in table if row["j"] == top]
+        best = plateau[len(plateau) // 2]
     return {
         "n_answerable": len(neg),
         "n_unanswerable": len(pos),

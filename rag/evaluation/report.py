@@ -21,7 +21,9 @@ ANSWER_METRICS = (
     ("accuracy", "accuracy"),
     ("precision", "precision"),
 )
-CALIBRATION_SIGNAL = "top_vector_score"  # of the hybrid ranking's first passage
+# Abstention signals calibrated, each over the hybrid ranking's top k passages: the core's
+# evidence score (what `retrieval.abstain_threshold` is compared to) and the first passage's cosine.
+CALIBRATION_SIGNALS = ("evidence_score", "top_vector_score")
 
 
 def summarise(
@@ -29,7 +31,6 @@ def summarise(
 ) -> dict[str, Any]:
     """Every figure of the run, with its configuration and the per-question rows."""
     types = sorted({r["type"] for r in rows})
-    signals = [(r["retrieval"]["hybrid"][CALIBRATION_SIGNAL], r["answerable"]) for r in rows]
     return {
         "config": config,
         "n_questions": len(rows),
@@ -50,10 +51,16 @@ def summarise(
             c: {t: answer_summary([r["answers"][c] for r in rows if r["type"] == t]) for t in types}
             for c in configs
         },
-        "calibration": {"signal": f"hybrid {CALIBRATION_SIGNAL}", **calibration(signals)},
-        "calibration_fine": calibration(signals, [i / 100 for i in range(101)])["suggested"],
+        "calibration": {name: _calibrate(rows, name) for name in CALIBRATION_SIGNALS},
         "per_question": list(rows),
     }
+
+
+def _calibrate(rows: Sequence[dict[str, Any]], signal: str) -> dict[str, Any]:
+    signals = [(r["retrieval"]["hybrid"][signal], r["answerable"]) for r in rows]
+    coarse = calibration(signals)
+    coarse["best_fine"] = calibration(signals, [i / 100 for i in range(101)])["suggested"]
+    return coarse
 
 
 def failures(rows: Sequence[dict[str, Any]], configs: Sequence[str]) -> list[dict[str, Any]]:
@@ -159,23 +166,32 @@ def markdown(report: dict[str, Any]) -> str:
                 for stage, lat in s["latency"].items()
             ],
         )
-    cal = report["calibration"]
-    lines += [
+    threshold = cfg["retrieval"].get("abstain_threshold")
+    lines += ["", f"Configured `retrieval.abstain_threshold`: {threshold} (on `evidence_score`)."]
+    for signal, cal in report["calibration"].items():
+        lines += _calibration_md(signal, cal)
+    if cfg.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in cfg["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def _calibration_md(signal: str, cal: dict[str, Any]) -> list[str]:
+    lines = [
         "",
-        f"## Abstention calibration ({cal['signal']}: abstain when below the threshold)",
+        f"## Abstention calibration: abstain when hybrid `{signal}` < threshold",
         "",
-        f"{cal['n_unanswerable']} unanswerable, {cal['n_answerable']} answerable questions. "
+        f"{cal['n_unanswerable']} unanswerable, {cal['n_answerable']} answerable questions; "
         "J = correct abstention − wrong abstention.",
         "",
     ]
     lines += _table(
         ["threshold", "correct abstention", "wrong abstention", "J"],
         [
-            [r["threshold"], r["correct_abstention"], r["wrong_abstention"], r["j"]]
+            [f"{r['threshold']:.2f}", r["correct_abstention"], r["wrong_abstention"], r["j"]]
             for r in cal["table"]
         ],
     )
-    best = report["calibration_fine"]
+    best = cal["best_fine"]
     if best:
         lines += [
             "",
@@ -183,9 +199,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_fmt(best['correct_abstention'])}, "
             f"wrong abstention {_fmt(best['wrong_abstention'])}).",
         ]
-    if cfg.get("notes"):
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in cfg["notes"]]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def chart(report: dict[str, Any], path: Path) -> None:

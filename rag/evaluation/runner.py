@@ -52,6 +52,14 @@ class Evaluator:
         self.judge = judge
         self.notes: list[str] = []
         self.configs: tuple[str, ...] = () if retrieval_only else self._answer_configs()
+        self.boilerplate = () if retrieval_only else self._boilerplate()
+
+    def _boilerplate(self) -> tuple[str, ...]:
+        """The assistant's fixed lines (fallback lead-in, abstention), which are not claims."""
+        prompts = getattr(self.assistant.answerer, "prompts", None)
+        if prompts is None:
+            return ()
+        return tuple(prompts.get(name) for name in ("fallback", "abstain"))
 
     def _answer_configs(self) -> tuple[str, ...]:
         if hasattr(self.assistant.answerer, "extractive"):
@@ -73,40 +81,62 @@ class Evaluator:
             "gold_titles": item.gold_titles,
             "answer_keywords": item.answer_keywords,
             "answerable": item.answerable,
-            "retrieval": {m: self._retrieve(item, m) for m in RETRIEVAL_MODES},
+            "retrieval": {},
             "answers": {},
         }
+        hybrid: list[Passage] = []
+        for mode in RETRIEVAL_MODES:
+            row["retrieval"][mode], passages = self._retrieve(item, mode)
+            if mode == "hybrid":
+                hybrid = passages
         for config in self.configs:
-            answer = self._answer(item, config)
+            if config == "llm":
+                answer: Answer = self.assistant.ask(item.question, k=self.k)
+            else:
+                seconds = row["retrieval"]["hybrid"]["seconds"]
+                answer = self._extractive(item.question, hybrid[: self.k], seconds)
             row["answers"][config] = self._score_answer(item, answer)
         return row
 
-    def _retrieve(self, item: EvalItem, mode: str) -> dict[str, Any]:
+    def _retrieve(self, item: EvalItem, mode: str) -> tuple[dict[str, Any], list[Passage]]:
         t0 = time.perf_counter()
         passages = self.assistant.retrieve(item.question, k=max(self.k, RANK_DEPTH), mode=mode)
         seconds = time.perf_counter() - t0
         ranked = doc_ranking(passages)
-        vector_scores = [p.vector_score for p in passages[: self.k] if p.vector_score is not None]
-        return {
+        top_k = passages[: self.k]
+        vector_scores = [p.vector_score for p in top_k if p.vector_score is not None]
+        row = {
             "ranked_titles": ranked[:RANK_DEPTH],
             "scores": retrieval_scores(ranked, item.gold_titles) if item.gold_titles else None,
             "seconds": seconds,
             "top_score": passages[0].score if passages else None,
             "top_vector_score": passages[0].vector_score if passages else None,
             "max_vector_score": max(vector_scores) if vector_scores else None,
+            "evidence_score": self._evidence(item.question, top_k),
         }
+        return row, passages
 
-    def _answer(self, item: EvalItem, config: str) -> Answer:
-        if config == "llm":
-            answer: Answer = self.assistant.ask(item.question, k=self.k)
-            return answer
+    @staticmethod
+    def _evidence(question: str, passages: list[Passage]) -> float | None:
+        """The core's abstention signal on these passages (what its threshold is compared to)."""
+        try:
+            from rag.answering import evidence_of
+        except ImportError:
+            return None
+        return evidence_of(question, passages).score() if passages else 0.0
+
+    def _extractive(self, question: str, passages: list[Passage], retrieve_s: float) -> Answer:
+        """The extractive baseline through the same abstention rule as the LLM pipeline."""
+        answerer = self.assistant.answerer
+        passages = [p.model_copy(update={"number": i}) for i, p in enumerate(passages, 1)]
         t0 = time.perf_counter()
-        passages: list[Passage] = self.assistant.retrieve(item.question, k=self.k)
-        retrieve_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        answer = self.assistant.answerer.extractive(item.question, passages)
-        answer.timings.setdefault("retrieve", retrieve_s)
-        answer.timings.setdefault("generate", time.perf_counter() - t0)
+        timings = {"retrieve": retrieve_s}
+        if hasattr(answerer, "should_abstain") and answerer.should_abstain(question, passages):
+            base = Answer(question=question, text="", passages=passages)
+            answer: Answer = answerer.abstention(base, timings)
+        else:
+            answer = answerer.extractive(question, passages)
+        answer.timings = {**timings, "generate": time.perf_counter() - t0}
         return answer
 
     def _score_answer(self, item: EvalItem, answer: Answer) -> dict[str, Any]:
@@ -118,11 +148,11 @@ class Evaluator:
         sentences: list[dict[str, Any]] = []
         support = judge_support = None
         if not answer.abstained and self.supports and self.split:
-            sentences = sentence_support(answer, self.supports, self.split)
+            sentences = sentence_support(answer, self.supports, self.split, self.boilerplate)
             if sentences:
                 support = sum(s["supported"] for s in sentences) / len(sentences)
             if self.judge and sentences:
-                judged = sentence_support(answer, self.judge, self.split)
+                judged = sentence_support(answer, self.judge, self.split, self.boilerplate)
                 for s, j in zip(sentences, judged, strict=True):
                     s["judge_supported"] = j["supported"]
                 judge_support = sum(j["supported"] for j in judged) / len(judged)

@@ -181,7 +181,8 @@ def answer_blocks(
     room = MAX_BLOCKS - len(head) - len(tail) - len(evidence)
     body = split_text(body_text) or ["(empty answer)"]
     if len(body) > room:
-        body = body[: room - 1] + [truncate(body[room - 1], SECTION_LIMIT - 40) + " _(truncated)_"]
+        last = truncate(body[room - 1], SECTION_LIMIT - 40) + " _(truncated)_"
+        body = [*body[: room - 1], last]
     return head + [_section(b) for b in body] + evidence + tail
 
 
@@ -208,4 +209,3 @@ def notice_message(text: str, emoji: str = ":information_source:") -> Message:
     """A short message (usage hint, error, thanks); `text` is plain text, escaped here."""
     safe = escape(text)
     return {"text": truncate(safe, TEXT_LIMIT), "blocks": [_section(f"{emoji} {safe}")]}
-

@@ -102,9 +102,10 @@ class SlackBot:
         parent = event.get("thread_ts") if event.get("thread_ts") != ts else None
         text = event.get("text", "")
         if event.get("channel_type") == "im":
-            messages = (
-                thread_messages(client, channel, parent) if parent else dm_messages(client, channel, ts)
-            )
+            if parent:
+                messages = thread_messages(client, channel, parent)
+            else:
+                messages = dm_messages(client, channel, ts)
             self._answer_message_event(client, channel, parent, event, context, messages)
             return
         if mentions(text, context.bot_user_id) or not self._channel_allowed(channel):
@@ -144,7 +145,12 @@ class SlackBot:
         return not self.channels or channel in self.channels
 
     def _answer_in(
-        self, client: WebClient, channel: str, thread_ts: str | None, question: str, history: History
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str | None,
+        question: str,
+        history: History,
     ) -> None:
         """Post the placeholder at once, then replace it with the answer (`chat.update`)."""
         if not question:

@@ -151,6 +151,10 @@ class ChatController:
         yield render.report_markdown(report) + "  \n\n" + self.status()
 
 
+def _example_text(evt: gr.SelectData) -> str:
+    return str(evt.value["text"])
+
+
 def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
     """The chat page over `assistant` (an `Assistant` or a `RemoteAssistant`)."""
     ctl = ChatController(assistant, settings)
@@ -185,11 +189,12 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                         show_label=False,
                         lines=1,
                         max_lines=4,
-                        scale=6,
+                        scale=8,
                         autofocus=True,
+                        container=False,
                     )
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                    clear = gr.Button("New chat", scale=1, elem_id="new-chat")
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                    clear = gr.Button("New chat", scale=1, min_width=120, elem_id="new-chat")
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("#### Sources")
                 sources = gr.HTML(render.sources_panel(None, 0), elem_id="sources-panel")
@@ -217,7 +222,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
         send.click(api_name="chat", **chat_io)
         question.submit(api_visibility="private", **chat_io)
         chatbot.example_select(
-            lambda evt: evt.value["text"],
+            _example_text,
             None,
             question,
             api_visibility="private",
@@ -225,6 +230,9 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
         chatbot.like(ctl.rate, [turns], None, api_visibility="private")
         chatbot.select(ctl.show_sources, [turns], sources, api_visibility="private")
         clear.click(
+            ctl.new_chat, None, [chatbot, turns, sources, question], api_visibility="private"
+        )
+        chatbot.clear(
             ctl.new_chat, None, [chatbot, turns, sources, question], api_visibility="private"
         )
         reindex.click(
@@ -269,7 +277,9 @@ def _warm_up(assistant: Any) -> None:
     """Load the LLM while the server starts, so the first question does not wait for it."""
     try:
         _ = assistant.llm_name
-    except Exception:  # the first question will report it as a chat message
+    except RagError as e:  # the first question will report it as a chat message
+        log.warning("could not load the LLM at start-up: %s", e)
+    except Exception:
         log.warning("could not load the LLM at start-up", exc_info=True)
 
 

@@ -133,7 +133,7 @@ def sources_panel(answer: Answer | None, turn: int) -> str:
         cards = "".join(
             _card(
                 source_anchor(turn, i),
-                "·",
+                str(i),
                 p.title,
                 p.source,
                 p.score,

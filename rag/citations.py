@@ -1,0 +1,112 @@
+"""Citations are checked, not trusted.
+
+Every sentence of the LLM's answer is compared with the passage it cites. A citation to a passage
+that does not exist is removed; a sentence its passage does not support (a number that is not in
+it, words that are not there) is re-attached to the passage that does support it, or dropped.
+When nothing supported remains, the answer falls back to quoting the best evidence sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.text import content_tokens, numbers, numbers_supported, overlap, split_sentences
+from rag.types import Citation, Passage
+
+CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+SUPPORT_THRESHOLD = 0.6  # share of a sentence's content words its passage must contain
+MIN_CLAIM_TOKENS = 2  # "Sure!" or "PWNED" is not a claim
+SNIPPET_CHARS = 300
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    return [int(n) for group in CITE.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
+
+
+def strip_citations(text: str) -> str:
+    return re.sub(r"\s+([.,;:!?])", r"\1", CITE.sub("", text)).strip()
+
+
+def support_score(sentence: str, passage_text: str, question: str = "") -> float:
+    """How well a passage supports a sentence: 0 when a number is missing, else word coverage.
+
+    Words the sentence only repeats from the question prove nothing, so the words it adds must
+    be covered too: the score is the lower of the two coverages.
+    """
+    claim = strip_citations(sentence)
+    tokens = content_tokens(claim)
+    if len(tokens) < MIN_CLAIM_TOKENS:
+        return 0.0
+    if not numbers_supported(numbers(claim), numbers(passage_text)):
+        return 0.0
+    evidence = content_tokens(passage_text)
+    score = overlap(tokens, evidence)
+    if question:
+        added = tokens - content_tokens(question)
+        if not added and not numbers(claim):
+            return 0.0  # it restates the question
+        score = min(score, overlap(added, evidence)) if added else score
+    return score
+
+
+def supports(sentence: str, passage_text: str, question: str = "") -> bool:
+    """The support check used by the answer pipeline and the eval harness alike."""
+    return support_score(sentence, passage_text, question) >= SUPPORT_THRESHOLD
+
+
+def best_snippet(claim: str, passage_text: str) -> str:
+    """The passage sentence closest to a claim, to show beside the citation."""
+    tokens = content_tokens(claim)
+    sentences = split_sentences(passage_text) or [passage_text]
+    best = max(sentences, key=lambda s: overlap(tokens, content_tokens(s)))
+    return best if len(best) <= SNIPPET_CHARS else best[: SNIPPET_CHARS - 1] + "…"
+
+
+@dataclass
+class CheckedAnswer:
+    text: str
+    citations: list[Citation]
+    removed: int = 0  # citations removed or moved
+    dropped_sentences: list[str] = field(default_factory=list)
+
+
+def _citation(number: int, passage: Passage, claim: str) -> Citation:
+    return Citation(
+        number=number,
+        title=passage.title,
+        source=passage.source,
+        snippet=best_snippet(claim, passage.text),
+        score=passage.score,
+        doc_id=passage.doc_id,
+    )
+
+
+def check_answer(raw: str, passages: list[Passage], question: str = "") -> CheckedAnswer:
+    """Keep the supported sentences of `raw`, each citing a passage that supports it."""
+    by_number = {p.number: p for p in passages}
+    kept: list[str] = []
+    cites: dict[int, Citation] = {}
+    removed = 0
+    dropped = []
+    for sentence in split_sentences(raw):
+        claim = strip_citations(sentence)
+        asked = cited_numbers(sentence)
+        valid = [n for n in asked if n in by_number]
+        good = [n for n in valid if supports(claim, by_number[n].text, question)]
+        if not good:  # move the citation to the passage that supports the claim, if any
+            scores = {n: support_score(claim, p.text, question) for n, p in by_number.items()}
+            best = max(scores, key=lambda n: scores[n], default=None)
+            if best is not None and scores[best] >= SUPPORT_THRESHOLD:
+                good = [best]
+        removed += len([n for n in asked if n not in good])
+        if not good:
+            dropped.append(sentence)
+            continue
+        marks = "".join(f"[{n}]" for n in sorted(set(good)))
+        kept.append(f"{claim.rstrip('.!?;: ')} {marks}.")
+        for n in good:
+            cites.setdefault(n, _citation(n, by_number[n], claim))
+    text = " ".join(kept)
+    return CheckedAnswer(text, [cites[n] for n in sorted(cites)], removed, dropped)
+

@@ -1,0 +1,73 @@
+"""Small text utilities shared by the citation check, abstention and evidence selection.
+
+Hand-written because they must be exact and cheap (they run on every sentence of every answer):
+llama-index's evaluators judge support with an LLM, which a 135M local model cannot do.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer  # PyStemmer, already used by the BM25 retriever
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing done down during each few for from
+    further had has have having he her here hers him his how i if in into is it its itself just me
+    more most my no nor not now of off on once only or other our out over own same she should so
+    some such than that the their them then there these they this those through to too under until
+    up very was we were what when where which while who whom why will with would you your yours
+    paper papers method methods approach work study propose proposed proposes present presents
+    introduce introduces introduced show shows shown use uses used using based new novel model
+    models tell give describe explain name named called does did achieve achieves achieved
+    according collection abstract state states stated mention mentioned""".split()
+)
+# A number with an optional unit: "4.98x", "64%", "1.5 times", "70B", "12,000".
+_NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)\s?(%|x|×|times|[kKmMbB]\b)?")
+_WORD = re.compile(r"[a-z0-9][a-z0-9\-\.]*[a-z0-9]|[a-z0-9]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph; a citation after the full stop stays with its sentence."""
+    text = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)", r"\2\1 ", text)
+    parts = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*[-*•]\s)", text):
+        parts.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())
+    return parts
+
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return word if any(c.isdigit() for c in word) else str(_STEMMER.stemWord(word))
+
+
+def content_tokens(text: str) -> set[str]:
+    """Lower-cased, lightly stemmed words that carry meaning (stopwords dropped)."""
+    words = _WORD.findall(text.lower())
+    return {_stem(w.strip(".-")) for w in words if w not in STOPWORDS and len(w) > 1}
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers with their unit, normalised: "4.98x", "64%", "12000"."""
+    out = set()
+    for value, unit in _NUMBER.findall(text):
+        value = value.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", value) else value
+        unit = {"×": "x", "times": "x"}.get(unit or "", (unit or "").lower())
+        out.add(value + unit)
+    return out
+
+
+def numbers_supported(claim: set[str], evidence: set[str]) -> bool:
+    """Every number in a claim appears in the evidence, with the same unit when it has one."""
+    bare = {re.sub(r"[^\d.]", "", n) for n in evidence}
+    return all(n in evidence or (n.replace(".", "").isdigit() and n in bare) for n in claim)
+
+
+def overlap(query: set[str], text: set[str]) -> float:
+    """Share of the query's tokens present in the text."""
+    return len(query & text) / len(query) if query else 0.0
