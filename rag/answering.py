@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from rag.citations import SNIPPET_CHARS, check_answer
@@ -48,16 +48,26 @@ class Evidence:
     """How well the retrieved passages cover a question; decides abstention."""
 
     vector: float  # best cosine similarity between the question and a passage
-    lexical: float  # best share of the question's content words found in one passage
+    lexical: float  # best IDF-weighted share of the question's words found in one passage
 
     def score(self) -> float:
         return 0.5 * self.vector + 0.5 * self.lexical
 
 
-def evidence_of(question: str, passages: list[Passage]) -> Evidence:
+def evidence_of(
+    question: str, passages: list[Passage], idf: Callable[[str], float] | None = None
+) -> Evidence:
+    """Rare words weigh more: a question naming "Light4GS" is about the collection; one asking
+    about "sourdough" (a word no passage has) is not, however common its other words."""
+    weight = idf or (lambda _t: 1.0)
     q = content_tokens(question)
+    total = sum(weight(t) for t in q) or 1.0
+
+    def coverage(p: Passage) -> float:
+        return sum(weight(t) for t in q & content_tokens(p.title + " " + p.text)) / total
+
     vector = max((p.vector_score or 0.0 for p in passages), default=0.0)
-    lexical = max((overlap(q, content_tokens(p.title + " " + p.text)) for p in passages), default=0.0)
+    lexical = max((coverage(p) for p in passages), default=0.0)
     return Evidence(vector, lexical)
 
 
@@ -163,7 +173,8 @@ class Answerer:
     def should_abstain(self, question: str, passages: list[Passage]) -> bool:
         if not passages:
             return True
-        return evidence_of(question, passages).score() < self.settings.retrieval.abstain_threshold
+        evidence = evidence_of(question, passages, self.retriever.idf())
+        return evidence.score() < self.settings.retrieval.abstain_threshold
 
     def abstention(self, base: Answer, timings: dict[str, float]) -> Answer:
         return base.model_copy(

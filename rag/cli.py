@@ -226,3 +226,7 @@ def feedback_export(path: Annotated[Path, typer.Argument(help="Output JSONL.")])
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -7,7 +7,10 @@ Reciprocal rank fusion keeps what either ranks high, whatever their score scales
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,7 +18,7 @@ from llama_index.core import VectorStoreIndex
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -23,6 +26,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from rag.embeddings import make_embedding
 from rag.settings import Settings
 from rag.store import Store
+from rag.text import content_tokens
 from rag.types import Passage
 
 MODES = ("hybrid", "vector", "bm25")
@@ -40,6 +44,8 @@ class HybridRetriever:
         )
         self._bm25: BM25Retriever | None = None
         self._bm25_count = -1
+        self.doc_freq: Counter[str] = Counter()
+        self.n_chunks = 0
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
@@ -59,10 +65,19 @@ class HybridRetriever:
 
     def _build_bm25(self) -> BM25Retriever:
         nodes: list[TextNode] = []
+        df: Counter[str] = Counter()
         for row in self.store.iter_rows(include=["documents", "metadatas"]):
             node = metadata_dict_to_node(row["metadatas"], text=row["documents"])
             nodes.append(node)  # type: ignore[arg-type]
+            df.update(content_tokens(node.get_content(metadata_mode=MetadataMode.EMBED)))
+        self.doc_freq, self.n_chunks = df, len(nodes)
         return BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10, language="english")
+
+    def idf(self) -> Callable[[str], float]:
+        """Inverse document frequency of a content token over the collection's chunks."""
+        self._bm25_retriever(1)
+        df, n = self.doc_freq, max(1, self.n_chunks)
+        return lambda token: math.log(1.0 + n / (1.0 + df.get(token, 0)))
 
     def _retriever(self, mode: str, top_k: int) -> BaseRetriever | None:
         vector = self._vector_index.as_retriever(similarity_top_k=top_k)

@@ -31,7 +31,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[])")
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of a paragraph; a citation after the full stop stays with its sentence."""
-    text = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)", r"\2\1 ", text)
+    text = re.sub(
+        r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)",
+        lambda m: " " + m.group(2).strip() + m.group(1) + " ",
+        text,
+    )
     parts = []
     for block in re.split(r"\n\s*\n|\n(?=\s*[-*•]\s)", text):
         parts.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())

@@ -81,26 +81,45 @@ def cited_passage_texts(answer: Answer) -> dict[int, str]:
     return texts
 
 
+def statements(text: str, split: SentenceSplitter) -> list[tuple[str, list[int]]]:
+    """The answer's statements with the citations that back each.
+
+    Lines are split first (the fallback puts one quote a line), then sentences with the core's
+    splitter. A sentence without a citation of its own is backed by the citations of the next
+    cited sentence on its line, the usual convention for a multi-sentence quote cited at its end.
+    """
+    out: list[tuple[str, list[int]]] = []
+    for line in text.splitlines():
+        pending: list[str] = []
+        for sentence in split(line):
+            pending.append(sentence)
+            numbers = cited_numbers(sentence)
+            if numbers:
+                out += [(s, numbers) for s in pending]
+                pending = []
+        out += [(s, []) for s in pending]
+    return out
+
+
 def sentence_support(
     answer: Answer,
     supports: SupportCheck,
     split: SentenceSplitter,
     boilerplate: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
-    """For each answer sentence: its citations and whether one of them supports it (ALCE-style).
+    """For each answer statement: its citations and whether one of them supports it (ALCE-style).
 
-    A sentence without a citation counts as unsupported, as in ALCE's citation recall. The
+    A statement without a citation counts as unsupported, as in ALCE's citation recall. The
     assistant's own fixed lines (`boilerplate`, e.g. "The passages most relevant … say:") are not
     claims and are skipped. Citations are parsed as the core parses them.
     """
     texts = cited_passage_texts(answer)
-    fixed = {" ".join(b.split()).casefold() for b in boilerplate}
+    fixed = {" ".join(s.split()).casefold() for b in boilerplate for s, _ in statements(b, split)}
     rows: list[dict[str, Any]] = []
-    for sentence in split(answer.text):
+    for sentence, numbers in statements(answer.text, split):
         claim = strip_citations(sentence)
         if not any(ch.isalnum() for ch in claim) or " ".join(claim.split()).casefold() in fixed:
             continue  # a bare marker left over by the splitter, or the assistant's fixed text
-        numbers = cited_numbers(sentence)
         supported = any(n in texts and supports(claim, texts[n]) for n in numbers)
         rows.append({"sentence": claim, "cited": numbers, "supported": supported})
     return rows

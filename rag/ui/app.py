@@ -197,7 +197,9 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                     clear = gr.Button("New chat", scale=1, min_width=120, elem_id="new-chat")
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("#### Sources")
-                sources = gr.HTML(render.sources_panel(None, 0), elem_id="sources-panel")
+                sources = gr.HTML(
+                    render.sources_panel(None, 0), elem_id="sources-panel", max_height=600
+                )
                 with gr.Accordion("Settings", open=False, elem_id="settings"):
                     k = gr.Slider(
                         1, 10, value=settings.retrieval.top_k, step=1, label="Passages (k)"

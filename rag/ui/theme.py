@@ -52,7 +52,6 @@ ul.src-foot a { text-decoration: none; font-weight: 600; color: var(--color-acce
   padding: 10px 14px; border-radius: 6px; }
 .dark .error-msg { background: #3b1111; color: #fecaca; }
 
-#sources-panel { max-height: 640px; overflow-y: auto; }
 .sources.empty { color: var(--body-text-color-subdued); font-size: 0.92rem; padding: 8px 2px; }
 .src-h { font-weight: 600; font-size: 0.95rem; margin: 2px 0 8px; }
 .src-card { border: 1px solid var(--border-color-primary); border-radius: 10px;
