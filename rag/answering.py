@@ -81,7 +81,11 @@ class Answerer:
     # -- the pipeline -------------------------------------------------------------------------
 
     def stream(
-        self, question: str, history: list[tuple[str, str]], k: int | None = None
+        self,
+        question: str,
+        history: list[tuple[str, str]],
+        k: int | None = None,
+        mode: str | None = None,
     ) -> Iterator[StreamEvent]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -90,7 +94,7 @@ class Answerer:
 
         t = time.perf_counter()
         k = k or self.settings.retrieval.top_k
-        passages = self.retriever.retrieve(standalone, k=k)
+        passages = self.retriever.retrieve(standalone, k=k, mode=mode)
         for i, p in enumerate(passages, 1):
             p.number = i
         timings["retrieve"] = time.perf_counter() - t
@@ -191,7 +195,9 @@ class Answerer:
         q = content_tokens(question)
         sentences = [s for s in split_sentences(passage.text) if not is_injection(s)]
         ranked = sorted(
-            range(len(sentences)), key=lambda i: overlap(q, content_tokens(sentences[i])), reverse=True
+            range(len(sentences)),
+            key=lambda i: overlap(q, content_tokens(sentences[i])),
+            reverse=True,
         )
         return [sentences[i] for i in sorted(ranked[:n])]
 

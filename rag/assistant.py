@@ -68,20 +68,33 @@ class Assistant:
         """The k best passages for a question, hybrid (vector + BM25) by default."""
         return self.retriever.retrieve(_clean_question(question), k=k, mode=mode)
 
-    def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        k: int | None = None,
+        mode: str | None = None,
+    ) -> Answer:
         """A checked, cited answer, or an abstention when the collection does not hold one."""
         answer: Answer | None = None
-        for event in self.stream(question, history=history, k=k):
+        for event in self.stream(question, history=history, k=k, mode=mode):
             if isinstance(event, AnswerEvent):
                 answer = event.answer
         assert answer is not None  # stream() always ends with the answer
         return answer
 
     def stream(
-        self, question: str, history: History | None = None, k: int | None = None
+        self,
+        question: str,
+        history: History | None = None,
+        k: int | None = None,
+        mode: str | None = None,
     ) -> Iterator[StreamEvent]:
-        """Token events as the LLM writes, then one `AnswerEvent` with the checked answer."""
-        return self.answerer.stream(_clean_question(question), list(history or []), k=k)
+        """Token events as the LLM writes, then one `AnswerEvent` with the checked answer.
+
+        `mode` overrides the retrieval mode ("hybrid", "vector", "bm25") for this question.
+        """
+        return self.answerer.stream(_clean_question(question), list(history or []), k=k, mode=mode)
 
     @property
     def llm_name(self) -> str:

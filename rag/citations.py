@@ -109,4 +109,3 @@ def check_answer(raw: str, passages: list[Passage], question: str = "") -> Check
             cites.setdefault(n, _citation(n, by_number[n], claim))
     text = " ".join(kept)
     return CheckedAnswer(text, [cites[n] for n in sorted(cites)], removed, dropped)
-

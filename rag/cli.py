@@ -131,7 +131,9 @@ def retrieve(
             console.print_json(json.dumps([p.model_dump() for p in passages]))
             return
         for i, p in enumerate(passages, 1):
-            console.print(f"[{i}] [bold]{escape(p.title)}[/] [dim]{p.source} score={p.score:.4f}[/]")
+            console.print(
+                f"[{i}] [bold]{escape(p.title)}[/] [dim]{p.source} score={p.score:.4f}[/]"
+            )
             console.print(f"    {escape(p.text[:240])}…")
 
 

@@ -138,11 +138,13 @@ class Indexer:
         bar = tqdm(total=len(docs), desc="Embedding", unit="doc", disable=not progress)
         for i in range(0, len(docs), DOCS_PER_BATCH):
             batch = docs[i : i + DOCS_PER_BATCH]
-            nodes = pipeline.run(documents=batch, show_progress=False)
+            nodes = list(pipeline.run(documents=batch, show_progress=False))
             self._set_chunk_counts(nodes)
             # Old chunks go first: a crash after this leaves the document incomplete, and the
             # next run embeds it again (its n_chunks no longer matches what is stored).
-            self.store.delete_ids([cid for d in batch for cid in stored.get(d.doc_id, _Stored()).chunk_ids])
+            self.store.delete_ids(
+                [cid for d in batch for cid in stored.get(d.doc_id, _Stored()).chunk_ids]
+            )
             for j in range(0, len(nodes), self.store.batch_size()):
                 self.vector_store.add(nodes[j : j + self.store.batch_size()])
             written += len(nodes)

@@ -101,7 +101,7 @@ def parse_listing(text: str, source: str) -> list[Paper]:
 
 
 def merge_duplicates(papers: list[Paper]) -> list[Paper]:
-    """One paper per (title, abstract): the same paper listed in several files keeps every source."""
+    """One paper per (title, abstract); a paper listed in several files keeps every source."""
     merged: dict[tuple[str, str], Paper] = {}
     for p in papers:
         key = (p.title.strip().lower(), p.abstract.strip())

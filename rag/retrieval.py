@@ -18,7 +18,7 @@ from llama_index.core import VectorStoreIndex
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
-from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle, TextNode
+from llama_index.core.schema import BaseNode, MetadataMode, NodeWithScore, QueryBundle
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -64,11 +64,11 @@ class HybridRetriever:
             return self._bm25
 
     def _build_bm25(self) -> BM25Retriever:
-        nodes: list[TextNode] = []
+        nodes: list[BaseNode] = []
         df: Counter[str] = Counter()
         for row in self.store.iter_rows(include=["documents", "metadatas"]):
             node = metadata_dict_to_node(row["metadatas"], text=row["documents"])
-            nodes.append(node)  # type: ignore[arg-type]
+            nodes.append(node)
             df.update(content_tokens(node.get_content(metadata_mode=MetadataMode.EMBED)))
         self.doc_freq, self.n_chunks = df, len(nodes)
         return BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10, language="english")

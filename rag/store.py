@@ -71,7 +71,9 @@ class Store:
                 metadata={"hnsw:space": "cosine", "embedding_model": self.embedding},
             )
         except Exception as e:
-            raise StoreError(f"Cannot open collection {self.name!r} in {self.describe()}: {e}") from e
+            raise StoreError(
+                f"Cannot open collection {self.name!r} in {self.describe()}: {e}"
+            ) from e
         found = (col.metadata or {}).get("embedding_model")
         if found and found != self.embedding:
             raise EmbeddingMismatchError(
@@ -103,7 +105,7 @@ class Store:
             for i, id_ in enumerate(ids):
                 row: dict[str, Any] = {"id": id_}
                 for key in include:
-                    values = got.get(key)  # type: ignore[misc]
+                    values: Any = got.get(key)
                     row[key] = values[i] if values is not None else None
                 yield row
             offset += len(ids)

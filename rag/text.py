@@ -12,16 +12,19 @@ from functools import lru_cache
 import Stemmer  # PyStemmer, already used by the BM25 retriever
 
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing done down during each few for from
-    further had has have having he her here hers him his how i if in into is it its itself just me
-    more most my no nor not now of off on once only or other our out over own same she should so
-    some such than that the their them then there these they this those through to too under until
-    up very was we were what when where which while who whom why will with would you your yours
-    paper papers method methods approach work study propose proposed proposes present presents
-    introduce introduces introduced show shows shown use uses used using based new novel model
-    models tell give describe explain name named called does did achieve achieves achieved
-    according collection abstract state states stated mention mentioned""".split()
+    """
+    a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing done down during each few for
+    from further had has have having he her here hers him his how i if in into is it its itself
+    just me more most my no nor not now of off on once only or other our out over own same she
+    should so some such than that the their them then there these they this those through to
+    too under until up very was we were what when where which while who whom why will with
+    would you your yours paper papers method methods approach work study propose proposed
+    proposes present presents introduce introduces introduced show shows shown use uses used
+    using based new novel model models tell give describe explain name named called does did
+    achieve achieves achieved according collection abstract state states stated mention
+    mentioned
+    """.split()  # noqa: SIM905
 )
 # A number with an optional unit: "4.98x", "64%", "1.5 times", "70B", "12,000".
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)\s?(%|x|×|times|[kKmMbB]\b)?")
@@ -36,7 +39,7 @@ def split_sentences(text: str) -> list[str]:
         lambda m: " " + m.group(2).strip() + m.group(1) + " ",
         text,
     )
-    parts = []
+    parts: list[str] = []
     for block in re.split(r"\n\s*\n|\n(?=\s*[-*•]\s)", text):
         parts.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())
     return parts

@@ -21,7 +21,9 @@ def _all_papers() -> list:
 
 def test_known_title_and_abstract() -> None:
     papers = {p.title: p for p in _all_papers()}
-    light = papers["Light4GS: Lightweight Compact 4D Gaussian Splatting Generation via Context Model"]
+    light = papers[
+        "Light4GS: Lightweight Compact 4D Gaussian Splatting Generation via Context Model"
+    ]
     assert light.abstract.startswith("3D Gaussian Splatting (3DGS) has emerged")
     assert "120x compression" in light.abstract
 
