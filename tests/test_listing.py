@@ -30,7 +30,10 @@ def test_known_title_and_abstract() -> None:
 
 def test_glued_subscribe_is_stripped() -> None:
     titles = {p.title for p in _all_papers()}
-    name = "Boosting Inference Efficiency: Unleashing the Power of Parameter-Shared Pre-trained Language Models"
+    name = (
+        "Boosting Inference Efficiency: Unleashing the Power of Parameter-Shared "
+        "Pre-trained Language Models"
+    )
     assert name in titles
     assert not any(t.startswith("Subscribe") for t in titles)
 
