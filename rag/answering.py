@@ -231,7 +231,7 @@ class Answerer:
         lines = [self.prompts.get("fallback")]
         citations: dict[int, Citation] = {}
         for p, s in sorted(chosen, key=lambda c: c[0].number):
-            lines.append(f"“{s}” [{p.number}]")
+            lines.append(f"- {p.title}: “{s}” [{p.number}]")
             snippet = s if len(s) <= SNIPPET_CHARS else s[: SNIPPET_CHARS - 1] + "…"
             citations[p.number] = Citation(
                 number=p.number,

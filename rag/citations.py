@@ -32,7 +32,9 @@ def support_score(sentence: str, passage_text: str, question: str = "") -> float
     """How well a passage supports a sentence: 0 when a number is missing, else word coverage.
 
     Words the sentence only repeats from the question prove nothing, so the words it adds must
-    be covered too: the score is the lower of the two coverages.
+    be covered too; and what it repeats from the question is asserted of the cited paper, so that
+    must be covered as well ("RazorAttention quantizes by salient tokens" needs a passage saying
+    so). The score is the lowest of the three coverages.
     """
     claim = strip_citations(sentence)
     tokens = content_tokens(claim)
@@ -43,10 +45,13 @@ def support_score(sentence: str, passage_text: str, question: str = "") -> float
     evidence = content_tokens(passage_text)
     score = overlap(tokens, evidence)
     if question:
-        added = tokens - content_tokens(question)
+        asked = content_tokens(question)
+        added, echoed = tokens - asked, tokens & asked
         if not added and not numbers(claim):
             return 0.0  # it restates the question
-        score = min(score, overlap(added, evidence)) if added else score
+        for part in (added, echoed):
+            if part:
+                score = min(score, overlap(part, evidence))
     return score
 
 

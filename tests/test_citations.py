@@ -75,3 +75,12 @@ def test_numbers_and_sentences() -> None:
         "Second claim [2].",
         "Third.",
     ]
+
+
+def test_question_terms_asserted_of_the_wrong_paper_are_not_supported() -> None:
+    q = "Which method quantizes the KV cache by identifying salient tokens?"
+    wrong = "Light4GS quantizes the KV cache by identifying salient tokens and prunes primitives"
+    assert not supports(wrong, GS, q)
+    out = check_answer(wrong + " [2].", _passages(), q)
+    assert out.citations == []  # neither passage says this of Light4GS
+    assert supports("ZipCache is a KV cache quantization method for LLMs", ZIP, q)
