@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from itertools import chain
 from typing import Any, Literal, Protocol
 
+import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -205,6 +206,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         body = error_body("invalid request: " + "; ".join(parts), "invalid_request_error", 422)
         return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(httpx.TransportError)
+    async def _backend_down(_: Request, e: httpx.TransportError) -> JSONResponse:
+        # The LLM client already raises LLMUnavailableError, so a bare transport error here comes
+        # from the Chroma server's HTTP client, which the store does not wrap after start-up.
+        message = f"A backing service (the Chroma server?) cannot be reached: {e}"
+        return JSONResponse(error_body(message, "StoreError", 503), status_code=503)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, e: Exception) -> JSONResponse:

@@ -65,13 +65,13 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path, timeout
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}:\n{_tail(log_path)}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}:\n{_tail(log_path)}")
         try:
             httpx.get(url, timeout=2.0)
             return
         except httpx.TransportError:
             time.sleep(0.3)
-    raise RuntimeError(f"{proc.args} not ready after {timeout}s:\n{_tail(log_path)}")
+    raise RuntimeError(f"{proc.args!r} not ready after {timeout}s:\n{_tail(log_path)}")
 
 
 def _tail(path: Path, n: int = 3000) -> str:
