@@ -21,6 +21,7 @@ ANSWER_METRICS = (
     ("accuracy", "accuracy"),
     ("precision", "precision"),
 )
+COST_STAGES = ("retrieve", "first_token", "generate", "check", "total")
 # Abstention signals calibrated, each over the hybrid ranking's top k passages: the core's
 # evidence score (what `retrieval.abstain_threshold` is compared to) and the first passage's cosine.
 CALIBRATION_SIGNALS = ("evidence_score", "top_vector_score")
@@ -104,6 +105,10 @@ def _fmt(v: Any, digits: int = 3) -> str:
     return str(v)
 
 
+def _p50_p95(lat: dict[str, float | None] | None) -> str:
+    return f"{_fmt(lat['p50'], 2)} / {_fmt(lat['p95'], 2)}" if lat else "–"
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
@@ -157,13 +162,18 @@ def markdown(report: dict[str, Any]) -> str:
         if any(s["citation_support_judge"] is not None for s in answers.values()):
             lines += ["", "Citation support by the LLM judge: "]
             lines += [f"- {c}: {_fmt(s['citation_support_judge'])}" for c, s in answers.items()]
-        lines += ["", "## Cost", ""]
+        stages = [x for x in COST_STAGES if any(x in s["latency"] for s in answers.values())]
+        lines += ["", "## Cost (latency p50 / p95 in seconds; tokens per question, mean)", ""]
         lines += _table(
-            ["config", "stage", "p50 (s)", "p95 (s)", "tokens in (mean)", "tokens out (mean)"],
+            ["config", *stages, "tokens in", "tokens out"],
             [
-                [c, stage, lat["p50"], lat["p95"], s["tokens_in"], s["tokens_out"]]
+                [
+                    c,
+                    *(_p50_p95(s["latency"].get(x)) for x in stages),
+                    s["tokens_in"],
+                    s["tokens_out"],
+                ]
                 for c, s in answers.items()
-                for stage, lat in s["latency"].items()
             ],
         )
     threshold = cfg["retrieval"].get("abstain_threshold")
@@ -225,9 +235,10 @@ def chart(report: dict[str, Any], path: Path) -> None:
             values = [figures[key] if figures[key] is not None else 0.0 for key, _ in metrics]
             ax.bar(x + i * width - 0.4 + width / 2, values, width, label=name)
         ax.set_xticks(x, [label for _, label in metrics], rotation=30, ha="right")
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, 1.25)  # headroom for the legend above the bars
+        ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
         ax.set_title(title)
-        ax.legend()
+        ax.legend(loc="upper center", ncol=len(groups), frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
