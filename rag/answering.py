@@ -16,12 +16,13 @@ from rag.llm import ChatModel, make_llm
 from rag.prompts import Prompts
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.text import content_tokens, overlap, split_sentences
+from rag.text import content_tokens, numbers, overlap, split_sentences
 from rag.types import Answer, AnswerEvent, Citation, Passage, StreamEvent, TokenEvent
 
 EVIDENCE_SENTENCES = 2  # sentences of each passage sent to the LLM: the evidence, not pages
 LLM_PASSAGES = 3  # the best passages go to the LLM; all of them stay citable
-FALLBACK_SENTENCES = 2
+EVIDENCE_QUOTES = 3  # sentences quoted under an answer
+TOP_PASSAGE_QUOTES = 3  # of which from the best passage
 
 # A passage sentence that speaks to the model instead of about a paper is data we never show the
 # model (documents are data, never instructions); the citation check guards the rest.
@@ -127,19 +128,24 @@ class Answerer:
         yield AnswerEvent(answer=answer)
 
     def finish(self, base: Answer, raw: str) -> Answer:
-        """Check the LLM's citations; quote the evidence when nothing it said is supported."""
+        """Check the LLM's citations, then quote the evidence under what survived.
+
+        The quotes are always shown: a reader should see where the answer comes from, and when
+        nothing the LLM wrote is supported they are the whole answer (`fallback`). The model's
+        own "NOT IN COLLECTION" is not trusted either way; the evidence lets the reader judge.
+        """
         answer = base.model_copy(update={"raw_text": raw, "llm": self.llm.name})
-        # "NOT IN COLLECTION" from the model is not trusted either way: it has no support, so
-        # the evidence is quoted below and the reader can judge.
-        checked = check_answer(raw, answer.passages, answer.standalone_question)
-        if checked.citations:
-            answer.text = checked.text
-            answer.citations = checked.citations
-            answer.removed_citations = checked.removed
-            return answer
-        fallback = self.extractive(answer.standalone_question or answer.question, answer.passages)
-        answer.text, answer.citations, answer.fallback = fallback.text, fallback.citations, True
+        question = answer.standalone_question or answer.question
+        checked = check_answer(raw, answer.passages, question)
         answer.removed_citations = checked.removed
+        if not checked.citations:
+            quoted = self.extractive(question, answer.passages, header="fallback")
+            answer.text, answer.citations, answer.fallback = quoted.text, quoted.citations, True
+            return answer
+        quoted = self.extractive(question, answer.passages, header="evidence")
+        answer.text = f"{checked.text}\n\n{quoted.text}"
+        cites = {c.number: c for c in [*quoted.citations, *checked.citations]}
+        answer.citations = [cites[n] for n in sorted(cites)]
         return answer
 
     # -- steps ---------------------------------------------------------------------------------
@@ -212,39 +218,68 @@ class Answerer:
             {"role": "user", "content": user},
         ]
 
-    def extractive(self, question: str, passages: list[Passage]) -> Answer:
-        """A purely extractive answer: the best evidence sentences, quoted and cited."""
+    def evidence_quotes(
+        self, question: str, passages: list[Passage]
+    ) -> list[tuple[Passage, list[str]]]:
+        """The sentences that best answer the question, grouped by passage, in passage order.
+
+        Sentences are ranked by the IDF-weighted share of the question's words they hold, with a
+        small bonus for stating a number (most questions ask for one) and for the passage's rank.
+        Up to three may come from the best passage and one from each other: on eval/dev.jsonl
+        this puts every answer keyword in the quote for 81% of the questions (two sentences from
+        two passages: 52%) while 85% of the cited papers are gold.
+        """
         q = content_tokens(question)
+        idf = self.retriever.idf()
+        total = sum(idf(t) for t in q) or 1.0
         scored = []
         for p in passages:
-            for s in split_sentences(p.text):
-                if not is_injection(s):
-                    rank_bonus = 0.05 * (len(passages) - p.number)  # prefer higher-ranked passages
-                    scored.append((overlap(q, content_tokens(s)) + rank_bonus, p, s))
+            for sent in split_sentences(p.text):
+                if is_injection(sent):
+                    continue
+                score = sum(idf(t) for t in q & content_tokens(sent)) / total
+                score += 0.05 * (len(passages) - p.number) + (0.1 if numbers(sent) else 0.0)
+                scored.append((score, p, sent))
         scored.sort(key=lambda x: x[0], reverse=True)
-        chosen: list[tuple[Passage, str]] = []
-        for _, p, s in scored:
-            if len(chosen) == FALLBACK_SENTENCES:
+        chosen: dict[int, list[str]] = {}
+        for _, p, sent in scored:
+            if sum(len(v) for v in chosen.values()) == EVIDENCE_QUOTES:
                 break
-            if all(p.number != c[0].number for c in chosen):
-                chosen.append((p, s))
-        lines = [self.prompts.get("fallback")]
-        citations: dict[int, Citation] = {}
-        for p, s in sorted(chosen, key=lambda c: c[0].number):
-            lines.append(f"- {p.title}: “{s}” [{p.number}]")
-            snippet = s if len(s) <= SNIPPET_CHARS else s[: SNIPPET_CHARS - 1] + "…"
-            citations[p.number] = Citation(
-                number=p.number,
-                title=p.title,
-                source=p.source,
-                snippet=snippet,
-                score=p.score,
-                doc_id=p.doc_id,
+            cap = TOP_PASSAGE_QUOTES if p.number == passages[0].number else 1
+            if len(chosen.setdefault(p.number, [])) < cap:
+                chosen[p.number].append(sent)
+        by_number = {p.number: p for p in passages}
+        out = []
+        for n in sorted(chosen):
+            p = by_number[n]
+            order = {sent: i for i, sent in enumerate(split_sentences(p.text))}
+            out.append((p, sorted(chosen[n], key=lambda x: order.get(x, 0))))
+        return out
+
+    def extractive(
+        self, question: str, passages: list[Passage], header: str = "fallback"
+    ) -> Answer:
+        """A purely extractive answer: the best evidence sentences, quoted and cited."""
+        lines = [self.prompts.get(header)]
+        citations: list[Citation] = []
+        for p, sentences in self.evidence_quotes(question, passages):
+            quote = " ".join(sentences)
+            lines.append(f"- {p.title}: “{quote}” [{p.number}]")
+            snippet = quote if len(quote) <= SNIPPET_CHARS else quote[: SNIPPET_CHARS - 1] + "…"
+            citations.append(
+                Citation(
+                    number=p.number,
+                    title=p.title,
+                    source=p.source,
+                    snippet=snippet,
+                    score=p.score,
+                    doc_id=p.doc_id,
+                )
             )
         return Answer(
             question=question,
             text="\n".join(lines),
-            citations=list(citations.values()),
+            citations=citations,
             passages=passages,
             fallback=True,
             llm="extractive",

@@ -1,8 +1,8 @@
-"""Hybrid retrieval: Chroma vector search fused with BM25 by reciprocal rank fusion.
+"""Hybrid retrieval: Chroma vector search fused with BM25 (llama-index's fusion retriever).
 
 On this collection BM25 alone puts the right paper first for most specific questions (rare
 terms, numbers, method names) and MiniLM alone does not; paraphrased questions are the reverse.
-Reciprocal rank fusion keeps what either ranks high, whatever their score scales.
+The fusion keeps what either ranks high (see `_retriever` for the mode and weights chosen).
 """
 
 from __future__ import annotations
@@ -86,11 +86,15 @@ class HybridRetriever:
         bm25 = self._bm25_retriever(top_k)
         if mode == "bm25" or bm25 is None:
             return bm25 if mode == "bm25" else vector
-        # BM25 first: reciprocal rank fusion keeps the first retriever's order on ties, and on
-        # this collection BM25's first hit is the more often right one.
+        # Distribution-based score fusion (each retriever's scores standardised, then weighted)
+        # rather than reciprocal rank fusion: RRF treats BM25's confident first hit like any
+        # first hit, and on eval/dev.jsonl lost BM25's right answer on 7% of questions (hit@1
+        # 0.916 vs 0.986); weighted 0.6/0.4 the fusion beats both (hit@1 0.993, recall@5 0.993).
+        w = self.settings.retrieval.bm25_weight
         return QueryFusionRetriever(
             [bm25, vector],
-            mode=FUSION_MODES.RECIPROCAL_RANK,
+            mode=FUSION_MODES.DIST_BASED_SCORE,
+            retriever_weights=[w, 1.0 - w],
             similarity_top_k=top_k,
             num_queries=1,  # no LLM query expansion: the question is searched as asked
             use_async=False,

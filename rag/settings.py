@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
@@ -67,6 +67,7 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "vector", "bm25"] = "hybrid"
     top_k: int = 5
     candidates: int = 20  # per retriever, before fusion
+    bm25_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6  # hybrid fusion; vector: the rest
     # Abstain when the evidence score (mean of the best cosine similarity and the best IDF-weighted
     # share of the question's words found in one passage; rag/answering.py) is below this.
     # Chosen on eval/dev.jsonl: 0.40 refuses 10/23 unanswerable (every off-topic one) and 3/143
