@@ -7,7 +7,7 @@ RAG := $(VENV)/bin/rag
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup browser run ask index ui test test-fast eval bench lint typecheck clean-index
+.PHONY: setup browser run ask index ui test test-fast eval eval-fast bench lint clean-index
 
 setup: $(VENV)/.installed
 
@@ -47,6 +47,9 @@ test-fast: setup
 
 eval: setup
 	$(RAG) eval
+
+eval-fast: setup
+	$(RAG) eval --retrieval-only
 
 bench: setup
 	$(PY) -m bench.run_all

@@ -13,6 +13,9 @@ _DEFAULTS = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "ANONYMIZED_TELEMETRY": "False",
     "TOKENIZERS_PARALLELISM": "false",
+    # OpenMP threads sleep instead of spinning while idle: with the LLM on the same 2 cores,
+    # spinning made one question's embedding 6x slower (bench/results/SUMMARY.md).
+    "OMP_WAIT_POLICY": "PASSIVE",
 }
 
 for _key, _value in _DEFAULTS.items():

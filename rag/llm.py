@@ -61,6 +61,13 @@ def default_gguf() -> Path:
     return files[0]
 
 
+def default_threads() -> int:
+    """Half the cores, at least one. llama.cpp's threads spin while they wait for each other:
+    on a 2-core machine that also embeds questions, two threads made the first token ~3x later
+    and generation ~10x slower than one (bench/results/SUMMARY.md, "Threads")."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 class LocalLlamaCpp:
     """A GGUF model in-process with llama.cpp on the CPU; one generation at a time."""
 
@@ -72,10 +79,12 @@ class LocalLlamaCpp:
             raise LLMUnavailableError(f"llm.model_path does not exist: {path}")
         self.cfg = cfg
         self.name = f"local:{path.name}"
+        threads = cfg.n_threads or default_threads()
         self._llm = Llama(
             model_path=str(path),
             n_ctx=cfg.n_ctx,
-            n_threads=cfg.n_threads or os.cpu_count() or 2,
+            n_threads=threads,
+            n_threads_batch=threads,
             verbose=False,
         )
         self._lock = threading.Lock()  # a llama.cpp context serves one request at a time

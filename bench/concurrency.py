@@ -1,0 +1,193 @@
+"""Concurrency through the HTTP API (`rag serve`): 1, 4 and 16 simultaneous questions.
+
+    python -m bench.concurrency [--index-dir DIR] [--levels 1 4 16]
+
+Starts `rag serve` on 127.0.0.1 (a free port) over the given index, then fires bursts of
+simultaneous `POST /v1/chat/completions` (non-streaming) and reports throughput, p50/p95 latency
+and errors per level. Skips with a clear message when the API (`rag/api.py`) does not exist yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    CORPUS_DIR,
+    PROJECT_DIR,
+    RESULTS_DIR,
+    latency_stats,
+    load_window,
+    questions,
+    write_result,
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_command() -> list[str]:
+    script = Path(sys.executable).parent / "rag"
+    if script.exists():
+        return [str(script), "serve"]
+    return [sys.executable, "-c", "from rag.cli import app; app()", "serve"]
+
+
+@contextlib.contextmanager
+def running_server(index_dir: Path, port: int, log: Path, timeout: float = 300.0) -> Any:
+    """`rag serve` on 127.0.0.1:port until the block ends; waits for GET /health."""
+    import httpx
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "RAG_CORPUS_DIR": str(CORPUS_DIR),
+            "RAG_INDEX_DIR": str(index_dir),
+            "RAG_FEEDBACK_DB": str(Path(index_dir).parent / "feedback.sqlite3"),
+            "RAG_API__HOST": "127.0.0.1",
+            "RAG_API__PORT": str(port),
+            "HF_HUB_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.pop("RAG_API__TOKEN", None)
+    with log.open("w") as log_file:
+        proc = subprocess.Popen(
+            server_command(), env=env, cwd=PROJECT_DIR, stdout=log_file, stderr=subprocess.STDOUT
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"rag serve exited with {proc.returncode}; see {log}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"rag serve not healthy after {timeout:.0f}s; see {log}")
+                time.sleep(0.5)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def ask_http(base: str, question: str, timeout: float) -> tuple[float, str | None]:
+    """One chat completion; (seconds, error or None). An answer without content is an error."""
+    import httpx
+
+    body = {"model": "rag", "messages": [{"role": "user", "content": question}], "stream": False}
+    t0 = time.perf_counter()
+    try:
+        r = httpx.post(f"{base}/v1/chat/completions", json=body, timeout=timeout)
+        elapsed = time.perf_counter() - t0
+        if r.status_code != 200:
+            return elapsed, f"HTTP {r.status_code}: {r.text[:200]}"
+        content = r.json()["choices"][0]["message"]["content"]
+        return elapsed, None if content else "empty answer"
+    except Exception as e:  # every failure counts as an error of this request, not a crash
+        return time.perf_counter() - t0, f"{type(e).__name__}: {e}"
+
+
+def burst(base: str, qs: list[str], concurrency: int, timeout: float) -> dict[str, Any]:
+    """`len(qs)` questions sent `concurrency` at a time; all start together when len == c."""
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        results = list(pool.map(lambda q: ask_http(base, q, timeout), qs))
+    wall = time.perf_counter() - t0
+    errors = [e for _, e in results if e]
+    return {
+        "concurrency": concurrency,
+        "requests": len(qs),
+        "wall_s": round(wall, 3),
+        "throughput_qps": round(len(qs) / wall, 4),
+        "latency": latency_stats([s for s, _ in results]),
+        "errors": len(errors),
+        "error_samples": errors[:3],
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--index-dir", type=Path, help="an index of the shipped corpus (else built)")
+    ap.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16])
+    ap.add_argument("--min-requests", type=int, default=4, help="per level, at least this many")
+    ap.add_argument("--timeout", type=float, default=300.0, help="per request, seconds")
+    ap.add_argument(
+        "--budget-s",
+        type=float,
+        default=360.0,
+        help="skip a level whose estimated time (warm-up latency x requests) would exceed this",
+    )
+    args = ap.parse_args(argv)
+
+    if importlib.util.find_spec("rag.api") is None:
+        msg = "skipped: rag/api.py (the HTTP API, issue 6) does not exist yet"
+        print(f"[bench] concurrency {msg}")
+        write_result("concurrency", {"skipped": msg})
+        return {"skipped": msg}
+
+    tmp = tempfile.TemporaryDirectory(prefix="bench-http-")
+    index_dir = args.index_dir
+    if index_dir is None:  # build one first, in this process, so the server only loads it
+        from bench.common import bench_settings
+        from rag.assistant import Assistant
+
+        index_dir = Path(tmp.name) / "index"
+        Assistant(bench_settings(index_dir), progress=False)
+
+    record: dict[str, Any] = {"index_dir": str(index_dir), "levels": []}
+    log = RESULTS_DIR / "concurrency-server.log"
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    pool = questions(max(args.levels) * 2 + 1, seed=23)
+    try:
+        with load_window(record), running_server(index_dir, free_port(), log) as base:
+            t0 = time.perf_counter()
+            warm = ask_http(base, pool[0], args.timeout)  # loads the LLM in the server
+            record["warmup_s"] = round(time.perf_counter() - t0, 3)
+            record["warmup_error"] = warm[1]
+            t_levels = time.perf_counter()
+            for c in args.levels:
+                n = max(c, args.min_requests)
+                # One llama.cpp context answers one question at a time: a level takes ~n answers.
+                done = [lv for lv in record["levels"] if "latency" in lv]
+                per_answer = done[-1]["latency"]["p50_ms"] / 1000 if done else record["warmup_s"]
+                estimate = per_answer * n
+                left = args.budget_s - (time.perf_counter() - t_levels)
+                if estimate > left:
+                    note = f"skipped: ~{estimate:.0f}s estimated (> {left:.0f}s of budget left)"
+                    record["levels"].append({"concurrency": c, "requests": n, "skipped": note})
+                    print(f"[bench] concurrency {c}: {note}")
+                    continue
+                qs = [pool[1 + (i % (len(pool) - 1))] for i in range(n)]
+                level = burst(base, qs, c, args.timeout)
+                print(f"[bench] concurrency {c}: {level}")
+                record["levels"].append(level)
+    except RuntimeError as e:
+        record["skipped"] = f"failed: {e}"
+        print(f"[bench] concurrency {record['skipped']}")
+    write_result("concurrency", record)
+    tmp.cleanup()
+    return record
+
+
+if __name__ == "__main__":
+    main()
