@@ -133,16 +133,23 @@ class Answerer:
         The quotes are always shown: a reader should see where the answer comes from, and when
         nothing the LLM wrote is supported they are the whole answer (`fallback`). The model's
         own "NOT IN COLLECTION" is not trusted either way; the evidence lets the reader judge.
+
+        The LLM may only cite the passages the evidence is quoted from: a small model often
+        copies a true sentence from a neighbouring paper that does not answer the question, and
+        its support check passes. On eval/dev.jsonl that cost 27 answers a wrong-paper
+        citation (cited-paper precision 0.770 against 0.855 for the quotes alone).
         """
         answer = base.model_copy(update={"raw_text": raw, "llm": self.llm.name})
         question = answer.standalone_question or answer.question
-        checked = check_answer(raw, answer.passages, question)
+        quoted = self.extractive(question, answer.passages, header="evidence")
+        quoted_numbers = {c.number for c in quoted.citations}
+        citable = [p for p in answer.passages if p.number in quoted_numbers]
+        checked = check_answer(raw, citable, question)
         answer.removed_citations = checked.removed
         if not checked.citations:
             quoted = self.extractive(question, answer.passages, header="fallback")
             answer.text, answer.citations, answer.fallback = quoted.text, quoted.citations, True
             return answer
-        quoted = self.extractive(question, answer.passages, header="evidence")
         answer.text = f"{checked.text}\n\n{quoted.text}"
         cites = {c.number: c for c in [*quoted.citations, *checked.citations]}
         answer.citations = [cites[n] for n in sorted(cites)]

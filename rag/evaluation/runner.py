@@ -55,11 +55,11 @@ class Evaluator:
         self.boilerplate = () if retrieval_only else self._boilerplate()
 
     def _boilerplate(self) -> tuple[str, ...]:
-        """The assistant's fixed lines (fallback lead-in, abstention), which are not claims."""
+        """The assistant's fixed lines (lead-ins of quotes, abstention), which are not claims."""
         prompts = getattr(self.assistant.answerer, "prompts", None)
         if prompts is None:
             return ()
-        return tuple(prompts.get(name) for name in ("fallback", "abstain"))
+        return tuple(prompts.get(name) for name in ("fallback", "evidence", "abstain"))
 
     def _answer_configs(self) -> tuple[str, ...]:
         if hasattr(self.assistant.answerer, "extractive"):

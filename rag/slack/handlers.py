@@ -194,6 +194,13 @@ class SlackBot:
 
     # -- buttons --------------------------------------------------------------------------
 
+    def _answer_for(self, action: dict[str, Any], respond: Any) -> Answer | None:
+        """The answer a button belongs to; None (and the asker told) once it has expired."""
+        answer = self.answers.get(action.get("value", ""))
+        if answer is None:
+            respond(response_type="ephemeral", replace_original=False, **_notice(EXPIRED))
+        return answer
+
     def on_share(
         self,
         ack: Callable[[], None],
@@ -204,9 +211,8 @@ class SlackBot:
     ) -> None:
         """Post an ephemeral /ask answer publicly in the channel, then drop the private copy."""
         ack()
-        answer = self.answers.get(action.get("value", ""))
+        answer = self._answer_for(action, respond)
         if answer is None:
-            respond(response_type="ephemeral", replace_original=False, **_notice(EXPIRED))
             return
         user = body["user"]["id"]
         message = blocks.answer_message(answer, answer_id=action["value"], asked_by=user)
@@ -224,9 +230,8 @@ class SlackBot:
     ) -> None:
         """Helpful / not helpful, into the feedback store shared with the UI."""
         ack()
-        answer = self.answers.get(action.get("value", ""))
+        answer = self._answer_for(action, respond)
         if answer is None:
-            respond(response_type="ephemeral", replace_original=False, **_notice(EXPIRED))
             return
         helpful = action["action_id"] == blocks.ACTION_FEEDBACK_UP
         self.feedback.record(
