@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.answering import evidence_for
 from rag.assistant import Assistant
 from rag.errors import EmptyQuestionError
 from rag.settings import Settings
@@ -87,6 +88,22 @@ def test_follow_up_is_answered_in_context(assistant: Assistant) -> None:
     answer = assistant.ask("How much does it cut prefill latency?", history=[(first, "ZipCache")])
     assert "salient" in answer.standalone_question
     assert answer.passages[0].title.startswith("ZipCache")
+
+
+def test_a_named_paper_counts_as_evidence_only_when_the_collection_has_it(
+    assistant: Assistant,
+) -> None:
+    """Short questions that name a paper embed poorly; the name, found in the passages, is the
+    evidence. A name the collection lacks ("AlphaFold") is no evidence at all."""
+    threshold = assistant.settings.retrieval.abstain_threshold
+    named = "What compression ratio does Light4GS reach?"
+    evidence = evidence_for(named, assistant.retrieve(named, k=5), assistant.retriever)
+    assert evidence.named and evidence.score() >= threshold
+    assert 0.5 * evidence.vector + 0.5 * evidence.lexical < 0.5  # words and cosine alone: weak
+    unknown = "How does AlphaFold predict the 3D structure of a protein?"
+    evidence = evidence_for(unknown, assistant.retrieve(unknown, k=5), assistant.retriever)
+    assert not evidence.named and evidence.score() < threshold
+    assert assistant.ask(unknown).abstained
 
 
 def test_empty_question_is_refused(assistant: Assistant) -> None:

@@ -116,14 +116,17 @@ class Evaluator:
         }
         return row, passages
 
-    @staticmethod
-    def _evidence(question: str, passages: list[Passage]) -> float | None:
-        """The core's abstention signal on these passages (what its threshold is compared to)."""
+    def _evidence(self, question: str, passages: list[Passage]) -> float | None:
+        """The core's abstention signal on these passages (what its threshold is compared to),
+        with the same IDF weights the core uses."""
         try:
-            from rag.answering import evidence_of
+            from rag.answering import evidence_for
         except ImportError:
             return None
-        return evidence_of(question, passages).score() if passages else 0.0
+        retriever = getattr(self.assistant, "retriever", None)
+        if retriever is None or not passages:
+            return None if retriever is None else 0.0
+        return evidence_for(question, passages, retriever).score()
 
     def _extractive(self, question: str, passages: list[Passage], retrieve_s: float) -> Answer:
         """The extractive baseline through the same abstention rule as the LLM pipeline."""
