@@ -64,7 +64,7 @@ def best_snippet(claim: str, passage_text: str) -> str:
     """The passage sentence closest to a claim, to show beside the citation."""
     tokens = content_tokens(claim)
     sentences = split_sentences(passage_text) or [passage_text]
-    best = max(sentences, key=lambda s: overlap(tokens, content_tokens(s)))
+    best = " ".join(max(sentences, key=lambda s: overlap(tokens, content_tokens(s))).split())
     return best if len(best) <= SNIPPET_CHARS else best[: SNIPPET_CHARS - 1] + "…"
 
 

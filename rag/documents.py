@@ -158,7 +158,7 @@ def load_documents(paths: Sequence[Path]) -> LoadResult:
         try:
             listed, doc = _file_document(path)
         except Exception as e:  # any reader failure: report the file, keep going
-            result.failed.append(FailedFile(path=str(path), reason=str(e) or type(e).__name__))
+            result.failed.append(FailedFile(path=str(path), reason=_reason(e)))
             continue
         if listed is not None:
             for p in listed:
@@ -181,3 +181,13 @@ def _paper_documents(papers: list[Paper]) -> list[Document]:
         paths = [Path(s) for s in p.sources]
         docs.append(_make_doc(doc_id, p.title, p.abstract, paths, p.positions[0], "paper"))
     return docs
+
+
+def _reason(error: BaseException) -> str:
+    """A reader's failure in a line: llama-index wraps some in tenacity's RetryError, whose text
+    ("RetryError[<Future …>]") hides the cause, so the cause is named instead."""
+    last_attempt = getattr(error, "last_attempt", None)
+    if last_attempt is not None and last_attempt.exception() is not None:
+        error = last_attempt.exception()
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -54,7 +54,7 @@ def test_ask_returns_citations_that_point_at_real_passages(assistant: Assistant)
     for c in answer.citations:
         p = by_number[c.number]
         assert c.title == p.title and c.doc_id == p.doc_id
-        assert c.snippet.rstrip("…")[:40] in p.text
+        assert c.snippet.rstrip("…")[:40] in " ".join(p.text.split())
     assert any("ZipCache" in c.title for c in answer.citations)
     assert answer.timings["retrieve"] > 0 and "total" in answer.timings
 
@@ -130,3 +130,24 @@ def test_instructions_inside_a_document_are_not_followed(tmp_path: Path) -> None
     assert "cooking" not in answer.text.lower()
     assert "PWNED" not in answer.raw_text.upper()  # the model never saw the instruction
     assert not answer.abstained and "2.1x" in answer.text
+
+
+@pytest.mark.slow
+def test_only_passages_that_answer_are_quoted_and_cited(tmp_path: Path) -> None:
+    """Another document is not cited because it was retrieved: its sentences must touch the
+    question. Also a heading's line break does not end up inside a quote."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "gizmo.html").write_text(
+        "<html><body><h1>Gizmo</h1><p>The Gizmo X2 battery lasts 18 hours on a single charge."
+        "</p></body></html>"
+    )
+    (corpus / "widget.md").write_text(
+        "# Widget guide\n\nThe Acme widget runs at 42 rpm and weighs 3.5 kg.\n"
+    )
+    a = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), progress=False)
+    answer = a.ask("How long does the Gizmo X2 battery last?")
+    assert not answer.abstained and "18 hours" in answer.text
+    assert {c.title for c in answer.citations} == {"Gizmo"}
+    assert "Acme" not in answer.text
+    assert all("\n" not in c.snippet for c in answer.citations)

@@ -76,3 +76,5 @@ def test_other_formats_and_a_corrupt_file(tmp_path: Path) -> None:
     failed = {Path(f.path).name: f.reason for f in result.failed}
     assert set(failed) == {"broken.pdf", "latin1.txt"}
     assert "UTF-8" in failed["latin1.txt"]
+    assert "RetryError" not in failed["broken.pdf"] and "Future" not in failed["broken.pdf"]
+    assert failed["broken.pdf"].startswith("Pdf"), failed["broken.pdf"]  # pypdf's own error
