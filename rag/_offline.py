@@ -13,6 +13,9 @@ _DEFAULTS = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "ANONYMIZED_TELEMETRY": "False",
     "TOKENIZERS_PARALLELISM": "false",
+    # transformers draws a "Loading weights" bar each time a process loads MiniLM: noise on every
+    # `rag ask`. The project's own bars (indexing, eval) are plain tqdm and stay.
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     # OpenMP threads sleep instead of spinning while idle: with the LLM on the same 2 cores,
     # spinning made one question's embedding 6x slower (bench/results/SUMMARY.md).
     "OMP_WAIT_POLICY": "PASSIVE",

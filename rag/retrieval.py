@@ -71,7 +71,8 @@ class HybridRetriever:
             nodes.append(node)
             df.update(content_tokens(node.get_content(metadata_mode=MetadataMode.EMBED)))
         self.doc_freq, self.n_chunks = df, len(nodes)
-        return BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10, language="english")
+        top_k = min(10, max(1, len(nodes)))  # more than the nodes makes bm25s print a warning
+        return BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=top_k, language="english")
 
     def idf(self) -> Callable[[str], float]:
         """Inverse document frequency of a content token over the collection's chunks."""
