@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from rag.citations import SNIPPET_CHARS, check_answer
+from rag.citations import check_answer, citation
 from rag.llm import ChatModel, make_llm
 from rag.prompts import Prompts
 from rag.retrieval import HybridRetriever
@@ -173,15 +173,14 @@ class Answerer:
         """
         answer = base.model_copy(update={"raw_text": raw, "llm": self.llm.name})
         question = answer.standalone_question or answer.question
-        quoted = self.extractive(question, answer.passages, header="evidence")
-        quoted_numbers = {c.number for c in quoted.citations}
-        citable = [p for p in answer.passages if p.number in quoted_numbers]
-        checked = check_answer(raw, citable, question)
+        quotes = self.evidence_quotes(question, answer.passages)
+        checked = check_answer(raw, [p for p, _ in quotes], question)
         answer.removed_citations = checked.removed
         if not checked.citations:
-            quoted = self.extractive(question, answer.passages, header="fallback")
+            quoted = self._quoted(question, answer.passages, quotes, header="fallback")
             answer.text, answer.citations, answer.fallback = quoted.text, quoted.citations, True
             return answer
+        quoted = self._quoted(question, answer.passages, quotes, header="evidence")
         answer.text = f"{checked.text}\n\n{quoted.text}"
         cites = {c.number: c for c in [*quoted.citations, *checked.citations]}
         answer.citations = [cites[n] for n in sorted(cites)]
@@ -305,22 +304,21 @@ class Answerer:
         self, question: str, passages: list[Passage], header: str = "fallback"
     ) -> Answer:
         """A purely extractive answer: the best evidence sentences, quoted and cited."""
+        return self._quoted(question, passages, self.evidence_quotes(question, passages), header)
+
+    def _quoted(
+        self,
+        question: str,
+        passages: list[Passage],
+        quotes: list[tuple[Passage, list[str]]],
+        header: str,
+    ) -> Answer:
         lines = [self.prompts.get(header)]
         citations: list[Citation] = []
-        for p, sentences in self.evidence_quotes(question, passages):
+        for p, sentences in quotes:
             quote = " ".join(" ".join(sentences).split())  # a heading's line break is not text
             lines.append(f"- {p.title}: “{quote}” [{p.number}]")
-            snippet = quote if len(quote) <= SNIPPET_CHARS else quote[: SNIPPET_CHARS - 1] + "…"
-            citations.append(
-                Citation(
-                    number=p.number,
-                    title=p.title,
-                    source=p.source,
-                    snippet=snippet,
-                    score=p.score,
-                    doc_id=p.doc_id,
-                )
-            )
+            citations.append(citation(p, quote))
         return Answer(
             question=question,
             text="\n".join(lines),

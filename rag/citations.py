@@ -60,12 +60,17 @@ def supports(sentence: str, passage_text: str, question: str = "") -> bool:
     return support_score(sentence, passage_text, question) >= SUPPORT_THRESHOLD
 
 
+def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """One line (a heading's line break is not text) of at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def best_snippet(claim: str, passage_text: str) -> str:
     """The passage sentence closest to a claim, to show beside the citation."""
     tokens = content_tokens(claim)
     sentences = split_sentences(passage_text) or [passage_text]
-    best = " ".join(max(sentences, key=lambda s: overlap(tokens, content_tokens(s))).split())
-    return best if len(best) <= SNIPPET_CHARS else best[: SNIPPET_CHARS - 1] + "…"
+    return shorten(max(sentences, key=lambda s: overlap(tokens, content_tokens(s))))
 
 
 @dataclass
@@ -76,12 +81,13 @@ class CheckedAnswer:
     dropped_sentences: list[str] = field(default_factory=list)
 
 
-def _citation(number: int, passage: Passage, claim: str) -> Citation:
+def citation(passage: Passage, snippet: str) -> Citation:
+    """The citation of a numbered passage, showing `snippet` (shortened to one line)."""
     return Citation(
-        number=number,
+        number=passage.number,
         title=passage.title,
         source=passage.source,
-        snippet=best_snippet(claim, passage.text),
+        snippet=shorten(snippet),
         score=passage.score,
         doc_id=passage.doc_id,
     )
@@ -111,6 +117,6 @@ def check_answer(raw: str, passages: list[Passage], question: str = "") -> Check
         marks = "".join(f"[{n}]" for n in sorted(set(good)))
         kept.append(f"{claim.rstrip('.!?;: ')} {marks}.")
         for n in good:
-            cites.setdefault(n, _citation(n, by_number[n], claim))
+            cites.setdefault(n, citation(by_number[n], best_snippet(claim, by_number[n].text)))
     text = " ".join(kept)
     return CheckedAnswer(text, [cites[n] for n in sorted(cites)], removed, dropped)

@@ -51,16 +51,14 @@ class HybridRetriever:
     def invalidate(self) -> None:
         """Forget the BM25 index (after the collection changed)."""
         with self._lock:
-            self._bm25 = None
+            self._bm25, self._bm25_count = None, -1
 
-    def _bm25_retriever(self, top_k: int) -> BM25Retriever | None:
+    def _fresh_bm25(self, count: int) -> BM25Retriever | None:
+        """The BM25 index of a collection of `count` chunks, rebuilt when that count changed."""
         with self._lock:
-            count = self.store.count()
-            if self._bm25 is None or count != self._bm25_count:
+            if count != self._bm25_count:
                 self._bm25 = self._build_bm25() if count else None
                 self._bm25_count = count
-            if self._bm25 is not None:
-                self._bm25.similarity_top_k = min(top_k, max(1, count))
             return self._bm25
 
     def _build_bm25(self) -> BM25Retriever:
@@ -75,16 +73,20 @@ class HybridRetriever:
         return BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=top_k, language="english")
 
     def idf(self) -> Callable[[str], float]:
-        """Inverse document frequency of a content token over the collection's chunks."""
-        self._bm25_retriever(1)
+        """Inverse document frequency of a content token over the collection's chunks, as of
+        the last `retrieve` (which checks the collection; no second count on a question's path)."""
+        if self._bm25_count < 0:
+            self._fresh_bm25(self.store.count())
         df, n = self.doc_freq, max(1, self.n_chunks)
         return lambda token: math.log(1.0 + n / (1.0 + df.get(token, 0)))
 
-    def _retriever(self, mode: str, top_k: int) -> BaseRetriever | None:
+    def _retriever(self, mode: str, top_k: int, count: int) -> BaseRetriever | None:
         vector = self._vector_index.as_retriever(similarity_top_k=top_k)
         if mode == "vector":
             return vector
-        bm25 = self._bm25_retriever(top_k)
+        bm25 = self._fresh_bm25(count)
+        if bm25 is not None:
+            bm25.similarity_top_k = min(top_k, count)  # the same depth for every question
         if mode == "bm25" or bm25 is None:
             return bm25 if mode == "bm25" else vector
         # Distribution-based score fusion (each retriever's scores standardised, then weighted)
@@ -106,11 +108,12 @@ class HybridRetriever:
         mode = mode or self.settings.retrieval.mode
         if mode not in MODES:
             raise ValueError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
-        if self.store.count() == 0:
+        count = self.store.count()
+        if count == 0:
             return []
         q_emb = self.embed_model.get_query_embedding(question)
         depth = max(k, self.settings.retrieval.candidates)
-        retriever = self._retriever(mode, depth)
+        retriever = self._retriever(mode, depth, count)
         if retriever is None:
             return []
         results = retriever.retrieve(QueryBundle(question, embedding=q_emb))[:k]
