@@ -105,10 +105,23 @@ def test_dev_set_counts() -> None:
     rows = _load(DEV_SET)
     counts = Counter(row["type"] for row in rows)
     assert len(rows) >= 100
-    assert counts["unanswerable"] >= 15
+    assert counts["unanswerable"] >= 60
     assert counts["factoid"] >= 0.4 * len(rows)
     assert counts["identify"] >= 0.15 * len(rows)
     assert counts["multi"] >= 8
+
+
+UNANSWERABLE_SUBTYPES = {"off_topic", "near_miss", "near_domain", "in_passing"}
+NEAR_DOMAIN_SUBTYPES = {"near_miss", "near_domain", "in_passing"}
+
+
+def test_dev_set_unanswerable_subtypes() -> None:
+    """Every unanswerable item says what kind it is; most are hard, near-domain ones."""
+    unanswerable = [row for row in _load(DEV_SET) if row["type"] == "unanswerable"]
+    bad = [row["id"] for row in unanswerable if row.get("subtype") not in UNANSWERABLE_SUBTYPES]
+    assert not bad, f"unanswerable items without a known subtype: {bad}"
+    near = [row for row in unanswerable if row["subtype"] in NEAR_DOMAIN_SUBTYPES]
+    assert len(near) >= 40, f"only {len(near)} near-domain unanswerable items"
 
 
 def test_dev_set_answerable_items_are_complete(corpus: dict[str, Paper]) -> None:
