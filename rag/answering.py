@@ -1,7 +1,13 @@
-"""From a question to a checked, cited answer (or an abstention), streamed.
+"""From a question to a checked, cited answer (or "not stated"), streamed.
 
-condense (follow-ups) -> retrieve -> abstain? -> evidence -> LLM (streamed) -> citation check
--> the final `Answer`, or the quoted evidence when no sentence of the LLM's survives the check.
+condense (follow-ups) -> retrieve (and retrieve again for a named subject the passages miss)
+-> sources shown -> off-topic? -> what is asked (rag/question.py) -> does the evidence state it
+for the asked subject? (rag/compose.py) -> the lead composed from the evidence -> the LLM
+restates it as one direct sentence -> that sentence is kept only if it passes the same checks
+-> the final `Answer`.
+
+What a reader sees is only ever checked text: the stream carries the sources, status lines and
+the checked lead, never the LLM's draft.
 """
 
 from __future__ import annotations
@@ -11,30 +17,27 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from rag.citations import check_answer, citation
-from rag.llm import ChatModel, make_llm
+from rag.citations import citation, strip_citations, supports
+from rag.compose import Composer, Decision, Lead, answers, readable, short_name
+from rag.guard import instruction_like
+from rag.llm import ChatModel, estimate_tokens, make_llm
 from rag.prompts import Prompts
+from rag.question import Question, analyse, strong_names
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.text import content_tokens, numbers, overlap, split_sentences
-from rag.types import Answer, AnswerEvent, Citation, Passage, StreamEvent, TokenEvent
-
-EVIDENCE_SENTENCES = 2  # sentences of each passage sent to the LLM: the evidence, not pages
-LLM_PASSAGES = 3  # the best passages go to the LLM; all of them stay citable
-EVIDENCE_QUOTES = 3  # sentences quoted under an answer
-TOP_PASSAGE_QUOTES = 3  # of which from the best passage
-NUMBER_BONUS_TOP, NUMBER_BONUS = 0.2, 0.1  # added to a quoted sentence's score for a number
-MIN_OTHER_COVERAGE = 0.2  # share of the question a sentence from a lower passage must hold
-
-# A passage sentence that speaks to the model instead of about a paper is data we never show the
-# model (documents are data, never instructions); the citation check guards the rest.
-_INJECTION = re.compile(
-    r"(ignore|disregard|forget|override)\b.{0,40}\b(instruction|previous|above|prompt|rule)"
-    r"|\byou (must|should|will) (now )?(say|answer|respond|reply|output|print|write)"
-    r"|^\s*(system|assistant|user)\s*:|<\|?(im_start|im_end|system)\|?>"
-    r"|\b(new|updated) instructions?\b|\bas an ai\b",
-    re.IGNORECASE,
+from rag.text import clean_display, content_tokens, split_sentences
+from rag.types import (
+    Answer,
+    AnswerEvent,
+    Citation,
+    Passage,
+    SourcesEvent,
+    StatusEvent,
+    StreamEvent,
+    TokenEvent,
 )
+
+EVIDENCE_SENTENCES = 2  # sentences of each passage a follow-up rewrite may see
 _FOLLOW_UP = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|he|she|the (paper|method|model|approach|"
     r"authors?|same|former|latter))\b|^(and|what about|how about|why|also)\b",
@@ -43,32 +46,21 @@ _FOLLOW_UP = re.compile(
 
 
 def is_injection(sentence: str) -> bool:
-    return bool(_INJECTION.search(sentence))
-
-
-# A name as people write one: mixed case, all caps or letters with digits ("SnapKV", "GPTQ",
-# "Light4GS", "LLaMA-7B"); a plain capitalised word ("European") is not one.
-_NAME = re.compile(r"\b(?=[\w.\-]*[A-Za-z])(?=[\w.\-]*(?:[a-z][A-Z]|[A-Z]{2}|\d))[\w.\-]+")
-RARE_NAME_CHUNKS = 3  # a name found in at most this many chunks identifies what is asked about
+    """Kept for callers of the earlier API: see `rag.guard.instruction_like`."""
+    return instruction_like(sentence)
 
 
 @dataclass
 class Evidence:
-    """How well the retrieved passages cover a question; decides abstention."""
+    """How well the retrieved passages cover a question; below the threshold it is off-topic."""
 
     vector: float  # best cosine similarity between the question and a passage
     lexical: float  # best IDF-weighted share of the question's words found in one passage
-    named: bool = False  # the question names something rare that the best passages contain
 
     def score(self) -> float:
-        """Compared with `retrieval.abstain_threshold`; 1 when the question names what it asks
-        about and the passages have it (short named questions embed poorly: "What compression
-        ratio does Light4GS reach?" scores 0.42 on words and cosine alone)."""
-        return 1.0 if self.named else 0.5 * self.vector + 0.5 * self.lexical
-
-
-def named_terms(question: str) -> set[str]:
-    return {t for word in _NAME.findall(question) for t in content_tokens(word)}
+        """Compared with `retrieval.abstain_threshold`. Whether the passages state what is asked
+        about the asked subject is decided afterwards, by `Composer.decide`."""
+        return 0.5 * self.vector + 0.5 * self.lexical
 
 
 def evidence_of(
@@ -88,20 +80,21 @@ def evidence_of(
 
     vector = max((p.vector_score or 0.0 for p in passages), default=0.0)
     lexical = max((coverage(p) for p in passages), default=0.0)
-    named = False
-    if doc_freq is not None:
-        best = set().union(
-            *(content_tokens(p.title + " " + p.text) for p in passages[:LLM_PASSAGES])
-        )
-        named = any(
-            0 < doc_freq.get(t, 0) <= RARE_NAME_CHUNKS for t in named_terms(question) & best
-        )
-    return Evidence(vector, lexical, named)
+    return Evidence(vector, lexical)
 
 
 def evidence_for(question: str, passages: list[Passage], retriever: HybridRetriever) -> Evidence:
-    """The abstention signal with the collection's statistics (the pipeline and the eval use it)."""
-    return evidence_of(question, passages, retriever.idf(), retriever.doc_freq)
+    """The off-topic signal with the collection's statistics (the pipeline and the eval use it)."""
+    return evidence_of(question, passages, retriever.idf())
+
+
+def names_a_paper(question: str, passages: list[Passage]) -> bool:
+    """The question gives a specific name ("ZipCache", "GPT-2") that is a passage's title word."""
+    return any(
+        re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", p.title, re.IGNORECASE)
+        for n in strong_names(analyse(question).names)
+        for p in passages
+    )
 
 
 class Answerer:
@@ -109,7 +102,7 @@ class Answerer:
         self.settings = settings
         self.retriever = retriever
         self.prompts = Prompts(settings.prompts_dir)
-        self.llm: ChatModel = make_llm(settings.llm)
+        self.llm: ChatModel = make_llm(settings.llm, settings.feedback_db.parent)
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -119,74 +112,225 @@ class Answerer:
         history: list[tuple[str, str]],
         k: int | None = None,
         mode: str | None = None,
+        restate: bool | None = None,
     ) -> Iterator[StreamEvent]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        yield StatusEvent(text="searching…")
         standalone = self.standalone(question, history)
         timings["condense"] = time.perf_counter() - t0
 
         t = time.perf_counter()
-        k = k or self.settings.retrieval.top_k
-        passages = self.retriever.retrieve(standalone, k=k, mode=mode)
-        for i, p in enumerate(passages, 1):
-            p.number = i
+        passages = self.passages(standalone, k or self.settings.retrieval.top_k, mode)
         timings["retrieve"] = time.perf_counter() - t
+        yield SourcesEvent(passages=passages)
 
         base = Answer(question=question, text="", standalone_question=standalone, passages=passages)
-        if self.should_abstain(standalone, passages):
+        q = analyse(standalone, self.retriever.doc_freq)
+        if self.off_topic(standalone, passages):
             timings["total"] = time.perf_counter() - t0
             yield AnswerEvent(answer=self.abstention(base, timings))
             return
+        decision = Composer(self.retriever.idf()).decide(q, passages)
+        if decision.lead is None:
+            timings["total"] = time.perf_counter() - t0
+            yield AnswerEvent(answer=self.not_stated(base, q, decision, timings))
+            return
 
-        t = time.perf_counter()
-        raw_parts: list[str] = []
-        first: float | None = None
-        for piece in self.llm.stream(self.messages(standalone, passages)):
-            if first is None:
-                first = time.perf_counter() - t
-            raw_parts.append(piece)
-            yield TokenEvent(text=piece)
-        timings["first_token"] = first if first is not None else time.perf_counter() - t
-        timings["generate"] = time.perf_counter() - t
-        raw = "".join(raw_parts).strip()
-
-        t = time.perf_counter()
-        answer = self.finish(base, raw)
-        timings["check"] = time.perf_counter() - t
+        answer = self.compose(base, q, decision.lead)
+        if restate if restate is not None else self.settings.llm.restate:
+            yield StatusEvent(text="writing…")
+            t = time.perf_counter()
+            answer = self.restate(answer, q, decision.lead, timings)
+            timings["generate"] = time.perf_counter() - t
+        yield TokenEvent(text=answer.text)
         timings["total"] = time.perf_counter() - t0
         answer.timings = timings
-        usage = self.llm.last_usage
-        answer.tokens_in, answer.tokens_out = usage.tokens_in, usage.tokens_out
         yield AnswerEvent(answer=answer)
 
-    def finish(self, base: Answer, raw: str) -> Answer:
-        """Check the LLM's citations, then quote the evidence under what survived.
+    # -- retrieval ---------------------------------------------------------------------------
 
-        The quotes are always shown: a reader should see where the answer comes from, and when
-        nothing the LLM wrote is supported they are the whole answer (`fallback`). The model's
-        own "NOT IN COLLECTION" is not trusted either way; the evidence lets the reader judge.
+    def passages(self, question: str, k: int, mode: str | None) -> list[Passage]:
+        """The k best passages, plus the best passage for each specific name the question gives
+        that none of them mention ("compare FlashAttention and Mamba" finds both papers)."""
+        passages = self.retriever.retrieve(question, k=k, mode=mode)
+        hay = " ".join(p.title + " " + p.text for p in passages).lower()
+        seen = {p.chunk_id for p in passages}
+        for name in strong_names(analyse(question).names):
+            if name.lower() in hay:
+                continue
+            for p in self.retriever.retrieve(name, k=3, mode=mode):
+                if p.chunk_id not in seen and name.lower() in (p.title + " " + p.text).lower():
+                    passages.append(p)
+                    seen.add(p.chunk_id)
+                    break
+        for i, p in enumerate(passages, 1):
+            p.number = i
+        return passages
 
-        The LLM may only cite the passages the evidence is quoted from: a small model often
-        copies a true sentence from a neighbouring paper that does not answer the question, and
-        its support check passes. On eval/dev.jsonl that cost 27 answers a wrong-paper
-        citation (cited-paper precision 0.770 against 0.855 for the quotes alone).
-        """
-        answer = base.model_copy(update={"raw_text": raw, "llm": self.llm.name})
-        question = answer.standalone_question or answer.question
-        quotes = self.evidence_quotes(question, answer.passages)
-        checked = check_answer(raw, [p for p, _ in quotes], question)
-        answer.removed_citations = checked.removed
-        if not checked.citations:
-            quoted = self._quoted(question, answer.passages, quotes, header="fallback")
-            answer.text, answer.citations, answer.fallback = quoted.text, quoted.citations, True
+    def off_topic(self, question: str, passages: list[Passage]) -> bool:
+        """Too little of the question is in the passages, unless a passage is the very paper the
+        question names ("How much does ZipCache cut prefill latency?" embeds poorly, but the
+        ZipCache paper is there; whether it states the figure is decided next)."""
+        if not passages:
+            return True
+        if names_a_paper(question, passages):
+            return False
+        evidence = evidence_for(question, passages, self.retriever)
+        return evidence.score() < self.settings.retrieval.abstain_threshold
+
+    should_abstain = off_topic  # the name the eval harness used
+
+    # -- composing ---------------------------------------------------------------------------
+
+    def compose(self, base: Answer, q: Question, lead: Lead) -> Answer:
+        """The answer whose first line is the composed lead, its citations renumbered so that
+        the reader sees [1], [2] … in order (passages keep their text; only numbers move)."""
+        order: list[int] = []
+        for p, _ in lead.parts:
+            if p.number not in order:
+                order.append(p.number)
+        mapping = {old: new for new, old in enumerate(order, 1)}
+        rest = [p for p in base.passages if p.number not in mapping]
+        for new, p in enumerate(rest, len(order) + 1):
+            mapping[p.number] = new
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), 0)}]", lead.text)
+        for p in base.passages:
+            p.number = mapping[p.number]
+        passages = sorted(base.passages, key=lambda p: p.number)
+        cites: dict[int, Citation] = {}
+        for p, sentence in lead.parts:
+            quote = clean_display(sentence)
+            if p.number in cites:
+                merged = f"{cites[p.number].snippet} {quote}"
+                cites[p.number] = citation(p, merged, limit=600)
+            else:
+                cites[p.number] = citation(p, quote, limit=600)
+        return base.model_copy(
+            update={
+                "text": text,
+                "citations": [cites[n] for n in sorted(cites)],
+                "passages": passages,
+                "fallback": True,
+                "llm": "extractive",
+            }
+        )
+
+    def restate(self, answer: Answer, q: Question, lead: Lead, timings: dict[str, float]) -> Answer:
+        """Ask the LLM to restate the lead as one direct sentence; keep it only if it passes the
+        checks (supported by the cited passage, and it answers: the asked figure, device or
+        name of the asked subject). A multi-paper lead is left as composed."""
+        cited = {p.number for p, _ in lead.parts}
+        if len(cited) != 1:
             return answer
-        quoted = self._quoted(question, answer.passages, quotes, header="evidence")
-        answer.text = f"{checked.text}\n\n{quoted.text}"
-        cites = {c.number: c for c in [*quoted.citations, *checked.citations]}
-        answer.citations = [cites[n] for n in sorted(cites)]
-        return answer
+        passage = lead.parts[0][0]
+        t = time.perf_counter()
+        generation = self.llm.stream(self.messages(q.text, answer.text), max_tokens=100)
+        raw_parts: list[str] = []
+        for piece in generation:
+            if not raw_parts:
+                timings["first_token"] = time.perf_counter() - t
+            raw_parts.append(piece)
+        raw = "".join(raw_parts).strip()
+        answer = answer.model_copy(
+            update={
+                "raw_text": raw,
+                "llm": self.llm.name,
+                "tokens_in": generation.usage.tokens_in,
+                "tokens_out": generation.usage.tokens_out,
+            }
+        )
+        sentence = self.checked_restatement(raw, q, passage, answer.text)
+        if sentence is None:
+            return answer
+        return answer.model_copy(
+            update={"text": f"{sentence} [{passage.number}].", "fallback": False}
+        )
 
-    # -- steps ---------------------------------------------------------------------------------
+    def checked_restatement(
+        self, raw: str, q: Question, passage: Passage, lead_text: str
+    ) -> str | None:
+        """The LLM's first sentence, if it is supported by the passage, answers the question and
+        says no less than the composed lead (its figures and names); else None."""
+        sentences = split_sentences(raw)
+        if not sentences:
+            return None
+        claim = clean_display(strip_citations(sentences[0])).rstrip(" .")
+        claim = _PREAMBLE.sub("", claim).strip()
+        claim = claim[:1].upper() + claim[1:]
+        if not claim or instruction_like(claim) or "NOT IN COLLECTION" in claim.upper():
+            return None
+        if not supports(claim, passage.text, q.text) or not answers(q, claim, passage):
+            return None
+        if not lead_facts(lead_text) <= lead_facts(claim):
+            return None
+        return claim
+
+    def messages(self, question: str, lead: str) -> list[dict[str, str]]:
+        """The restating prompt, fitted to the model's context window."""
+        system = self.prompts.get("system")
+        evidence = strip_citations(lead)
+        budget = self.llm.context_window - 100 - estimate_tokens(system) - 64
+        if estimate_tokens(evidence + question) > budget:
+            evidence = evidence[: int(budget * 2)]
+        user = self.prompts.get("answer", evidence=evidence, question=question)
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def extractive(self, question: str, passages: list[Passage]) -> Answer:
+        """The composed answer alone (no LLM), for the eval's extractive baseline."""
+        base = Answer(question=question, text="", standalone_question=question, passages=passages)
+        q = analyse(question, self.retriever.doc_freq)
+        decision = Composer(self.retriever.idf()).decide(q, passages)
+        if decision.lead is None:
+            return self.not_stated(base, q, decision, {})
+        return self.compose(base, q, decision.lead)
+
+    # -- abstentions -------------------------------------------------------------------------
+
+    def abstention(self, base: Answer, timings: dict[str, float]) -> Answer:
+        return base.model_copy(
+            update={
+                "text": self.prompts.get("abstain"),
+                "abstained": True,
+                "not_stated": "off_topic",
+                "timings": timings,
+                "llm": "",
+            }
+        )
+
+    def not_stated(
+        self, base: Answer, q: Question, decision: Decision, timings: dict[str, float]
+    ) -> Answer:
+        """ "Not stated" is an answer: what the closest paper's abstract does say, cited, and
+        that it does not give what was asked."""
+        if decision.reason == "subject" and q.names:
+            text = self.prompts.get("not_stated_subject", names=", ".join(q.names))
+            return base.model_copy(
+                update={
+                    "text": text,
+                    "abstained": True,
+                    "not_stated": "subject",
+                    "timings": timings,
+                }
+            )
+        if not decision.closest:
+            return self.abstention(base, timings)
+        p, sentence = decision.closest[0]
+        name = short_name(p) or f"“{p.title}”"
+        quote = readable(sentence, short_name(p)).rstrip(" .")
+        what = q.attribute_phrase or "what was asked"
+        text = self.prompts.get("not_stated", paper=name, what=what, quote=quote, n=str(p.number))
+        return base.model_copy(
+            update={
+                "text": text,
+                "abstained": True,
+                "not_stated": "attribute",
+                "citations": [citation(p, clean_display(sentence), limit=600)],
+                "timings": timings,
+            }
+        )
+
+    # -- follow-ups ----------------------------------------------------------------------------
 
     def standalone(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up rewritten to stand alone, for retrieval.
@@ -218,112 +362,15 @@ class Answerer:
         )
         return text if ok else None
 
-    def should_abstain(self, question: str, passages: list[Passage]) -> bool:
-        if not passages:
-            return True
-        evidence = evidence_for(question, passages, self.retriever)
-        return evidence.score() < self.settings.retrieval.abstain_threshold
 
-    def abstention(self, base: Answer, timings: dict[str, float]) -> Answer:
-        return base.model_copy(
-            update={
-                "text": self.prompts.get("abstain"),
-                "abstained": True,
-                "timings": timings,
-                "llm": "",
-            }
-        )
+_PREAMBLE = re.compile(
+    r"^(?:(?:the )?answer(?: to (?:the|your) question)? is\s*:?|answer\s*:|according to the "
+    r"(?:evidence|passage|abstract),?|based on the (?:evidence|passage),?)\s*",
+    re.IGNORECASE,
+)
+_FACT = re.compile(r"\d+(?:[.,]\d+)*\s?(?:%|x|×)?|\b[A-Z][\w\-]*[A-Z0-9][\w\-]*\b")
 
-    def evidence_sentences(self, question: str, passage: Passage, n: int) -> list[str]:
-        """The `n` sentences of a passage closest to the question, in passage order."""
-        q = content_tokens(question)
-        sentences = [s for s in split_sentences(passage.text) if not is_injection(s)]
-        ranked = sorted(
-            range(len(sentences)),
-            key=lambda i: overlap(q, content_tokens(sentences[i])),
-            reverse=True,
-        )
-        return [sentences[i] for i in sorted(ranked[:n])]
 
-    def messages(self, question: str, passages: list[Passage]) -> list[dict[str, str]]:
-        blocks = []
-        for p in passages[:LLM_PASSAGES]:
-            evidence = " ".join(self.evidence_sentences(question, p, EVIDENCE_SENTENCES))
-            blocks.append(f"[{p.number}] {p.title}: {evidence}")
-        user = self.prompts.get("answer", passages="\n".join(blocks), question=question)
-        return [
-            {"role": "system", "content": self.prompts.get("system")},
-            {"role": "user", "content": user},
-        ]
-
-    def evidence_quotes(
-        self, question: str, passages: list[Passage]
-    ) -> list[tuple[Passage, list[str]]]:
-        """The sentences that best answer the question, grouped by passage, in passage order.
-
-        Sentences are ranked by the IDF-weighted share of the question's words they hold, with a
-        bonus for the passage's rank and for stating a number (most questions ask for one), a
-        larger one in the best passage so that its figures beat a neighbour's. Up to three may
-        come from the best passage and one from each other that holds more than a fifth of the
-        question. On eval/dev.jsonl's answerable questions: every answer keyword quoted for 85%
-        (the same bonus everywhere: 81%; two sentences from two passages: 52%) while 92% of the
-        cited papers are gold (85%; without the fifth: 90%).
-        """
-        q = content_tokens(question)
-        idf = self.retriever.idf()
-        total = sum(idf(t) for t in q) or 1.0
-        scored = []
-        for p in passages:
-            for sent in split_sentences(p.text):
-                if is_injection(sent):
-                    continue
-                score = sum(idf(t) for t in q & content_tokens(sent)) / total
-                if p.number != passages[0].number and score <= MIN_OTHER_COVERAGE:
-                    continue  # another paper's sentence that barely touches the question
-                if numbers(sent):
-                    score += NUMBER_BONUS_TOP if p.number == passages[0].number else NUMBER_BONUS
-                score += 0.05 * (len(passages) - p.number)
-                scored.append((score, p, sent))
-        scored.sort(key=lambda x: x[0], reverse=True)
-        chosen: dict[int, list[str]] = {}
-        for _, p, sent in scored:
-            if sum(len(v) for v in chosen.values()) == EVIDENCE_QUOTES:
-                break
-            cap = TOP_PASSAGE_QUOTES if p.number == passages[0].number else 1
-            if len(chosen.setdefault(p.number, [])) < cap:
-                chosen[p.number].append(sent)
-        by_number = {p.number: p for p in passages}
-        out = []
-        for n in sorted(chosen):
-            p = by_number[n]
-            order = {sent: i for i, sent in enumerate(split_sentences(p.text))}
-            out.append((p, sorted(chosen[n], key=lambda x: order.get(x, 0))))
-        return out
-
-    def extractive(
-        self, question: str, passages: list[Passage], header: str = "fallback"
-    ) -> Answer:
-        """A purely extractive answer: the best evidence sentences, quoted and cited."""
-        return self._quoted(question, passages, self.evidence_quotes(question, passages), header)
-
-    def _quoted(
-        self,
-        question: str,
-        passages: list[Passage],
-        quotes: list[tuple[Passage, list[str]]],
-        header: str,
-    ) -> Answer:
-        lines = [self.prompts.get(header)]
-        citations: list[Citation] = []
-        for p, sentences in quotes:
-            quote = " ".join(" ".join(sentences).split())  # a heading's line break is not text
-            lines.append(f"- {p.title}: “{quote}” [{p.number}]")
-            citations.append(citation(p, quote))
-        return Answer(
-            question=question,
-            text="\n".join(lines),
-            citations=citations,
-            passages=passages,
-            fallback=True,
-            llm="extractive",
-        )
+def lead_facts(text: str) -> set[str]:
+    """The figures and names of a sentence (what a restatement must not lose)."""
+    return {m.group(0).replace(" ", "").lower() for m in _FACT.finditer(strip_citations(text))}

@@ -6,8 +6,10 @@ Endpoints (all under an optional bearer token, except `/health`):
   earlier user/assistant turns are the history. Extension fields in the response (and in the
   final chunk when `stream: true`): `citations` (list of Citation), `abstained` (bool) and
   `answer` (the full checked Answer, as the Python API returns it). When streaming, the content
-  deltas are the LLM's *draft*; the final chunk's `answer.text` is the checked text that replaces
-  it (request `"stream_draft": false` to receive only the checked text, as one delta at the end).
+  deltas are checked text only (never the LLM's draft): their concatenation is `answer.text`;
+  a first chunk carries the retrieved passages (`sources`) as soon as retrieval is done.
+  Text from documents is returned as plain text: links and HTML in documents are neutralised
+  (a link's text is kept, its target dropped; tags removed; "[7]" in a document becomes "(7)").
 - `POST /v1/retrieve`, `POST /v1/index`, `GET /v1/status`, `GET /v1/models`, `GET /health`.
 
 Errors are JSON in OpenAI's shape, `{"error": {"message", "type", "code"}}`, with the status
@@ -45,7 +47,17 @@ from rag.errors import (
     StoreError,
 )
 from rag.settings import Settings
-from rag.types import Answer, AnswerEvent, Citation, IndexReport, IndexStatus, Passage, TokenEvent
+from rag.types import (
+    Answer,
+    AnswerEvent,
+    Citation,
+    IndexReport,
+    IndexStatus,
+    Passage,
+    SourcesEvent,
+    StreamEvent,
+    TokenEvent,
+)
 
 log = logging.getLogger("rag.api")
 
@@ -58,7 +70,7 @@ class AssistantLike(Protocol):
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]: ...
     def stream(
         self, question: str, history: Sequence[tuple[str, str]] | None = None, k: int | None = None
-    ) -> Iterator[TokenEvent | AnswerEvent]: ...
+    ) -> Iterator[StreamEvent]: ...
     def index(self, paths: Any = None) -> IndexReport: ...
     def status(self) -> IndexStatus: ...
     @property
@@ -94,8 +106,8 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
     k: int | None = Field(None, ge=1, le=50, description="Extension: passages to retrieve.")
     stream_draft: bool = Field(
-        True,
-        description="Extension: stream the LLM's draft tokens (true) or only the checked answer.",
+        False,
+        description="Deprecated and ignored: the stream never carries an unchecked draft.",
     )
 
 
@@ -261,9 +273,7 @@ def _usage(answer: Answer) -> Usage:
     )
 
 
-def sse_chunks(
-    events: Iterator[TokenEvent | AnswerEvent], model: str, draft: bool
-) -> Iterator[bytes]:
+def sse_chunks(events: Iterator[StreamEvent], model: str) -> Iterator[bytes]:
     """OpenAI's `chat.completion.chunk` events, the checked answer on the last one, then [DONE].
 
     A failure after the stream has started can no longer change the status code; it is sent as
@@ -283,15 +293,18 @@ def sse_chunks(
         return format_sse_event(data_str=json.dumps(body))
 
     yield chunk({"role": "assistant", "content": ""})
+    sent = ""
     try:
         for ev in events:
-            if isinstance(ev, TokenEvent):
-                if draft and ev.text:
-                    yield chunk({"content": ev.text})
+            if isinstance(ev, SourcesEvent):
+                yield chunk({}, sources=[p.model_dump(mode="json") for p in ev.passages])
+            elif isinstance(ev, TokenEvent) and ev.text:
+                sent += ev.text
+                yield chunk({"content": ev.text})
             elif isinstance(ev, AnswerEvent):
                 a = ev.answer
-                if not draft:
-                    yield chunk({"content": a.text})
+                if a.text.startswith(sent) and a.text != sent:
+                    yield chunk({"content": a.text[len(sent) :]})
                 yield chunk(
                     {},
                     "stop",
@@ -368,12 +381,16 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
             if not answers:
                 raise RagError("The assistant ended without an answer.")
             return completion(answers[-1], req.model)
-        # Pull the first event here, so a failure that comes before any output (empty question,
-        # LLM unreachable) still gets its proper status code instead of a broken stream.
-        first = next(events, None)
-        if first is None:
+        # Pull events up to the first answer text here, so a failure before it (LLM stopped or
+        # unreachable, store down) still gets its proper status code instead of a broken stream.
+        head: list[StreamEvent] = []
+        for ev in events:
+            head.append(ev)
+            if isinstance(ev, TokenEvent | AnswerEvent):
+                break
+        if not head:
             raise RagError("The assistant ended without an answer.")
-        return EventSourceResponse(sse_chunks(chain([first], events), req.model, req.stream_draft))
+        return EventSourceResponse(sse_chunks(chain(head, events), req.model))
 
     @v1.post("/retrieve", response_model=RetrieveResponse, tags=["retrieval"])
     def retrieve(req: RetrieveRequest) -> RetrieveResponse:
@@ -403,7 +420,9 @@ def app_from_env() -> FastAPI:
     from rag.assistant import Assistant
 
     settings = Settings()
-    return create_app(Assistant(settings, progress=False), settings)
+    assistant = Assistant(settings, progress=False)
+    assistant.warm_up()
+    return create_app(assistant, settings)
 
 
 def serve(settings: Settings) -> None:
@@ -415,5 +434,7 @@ def serve(settings: Settings) -> None:
     host, port = settings.api.host, settings.api.port
     if host not in ("127.0.0.1", "localhost", "::1") and settings.api.token is None:
         log.warning("serving on %s without a token: anyone who can reach it can use it", host)
-    app = create_app(Assistant(settings), settings)
+    assistant = Assistant(settings)
+    assistant.warm_up()  # the model process starts with the server, not on the first question
+    app = create_app(assistant, settings)
     uvicorn.run(app, host=host, port=port, log_level="info")

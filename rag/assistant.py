@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from rag.answering import Answerer
-from rag.errors import EmptyQuestionError, StoreError
+from rag.errors import EmptyQuestionError, QuestionTooLongError, StoreError
 from rag.indexer import Indexer
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
@@ -58,6 +58,11 @@ class Assistant:
                 self._answerer = Answerer(self.settings, self.retriever)
             return self._answerer
 
+    def warm_up(self) -> None:
+        """Start loading the LLM now (its process loads in the background) instead of on the
+        first question."""
+        _ = self.answerer
+
     def index(self, paths: Sequence[str | Path] | None = None) -> IndexReport:
         """Index files or folders (default: the configured corpus); incremental and resumable."""
         with store_errors(self.store.describe()):
@@ -71,7 +76,7 @@ class Assistant:
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]:
         """The k best passages for a question, hybrid (vector + BM25) by default."""
-        question = _clean_question(question)
+        question = clean_question(question, self.settings.max_question_chars)
         with store_errors(self.store.describe()):
             return self.retriever.retrieve(question, k=k, mode=mode)
 
@@ -81,10 +86,13 @@ class Assistant:
         history: History | None = None,
         k: int | None = None,
         mode: str | None = None,
+        restate: bool | None = None,
     ) -> Answer:
-        """A checked, cited answer, or an abstention when the collection does not hold one."""
+        """A checked, cited answer, or an abstention when the collection does not hold one.
+
+        `restate=False` answers with the lead composed from the evidence, without the LLM."""
         answer: Answer | None = None
-        for event in self.stream(question, history=history, k=k, mode=mode):
+        for event in self.stream(question, history=history, k=k, mode=mode, restate=restate):
             if isinstance(event, AnswerEvent):
                 answer = event.answer
         assert answer is not None  # stream() always ends with the answer
@@ -96,13 +104,18 @@ class Assistant:
         history: History | None = None,
         k: int | None = None,
         mode: str | None = None,
+        restate: bool | None = None,
     ) -> Iterator[StreamEvent]:
-        """Token events as the LLM writes, then one `AnswerEvent` with the checked answer.
+        """`StatusEvent`s while it works, a `SourcesEvent` once retrieval is done, `TokenEvent`s
+        of checked text only (their concatenation is the answer's text), then one
+        `AnswerEvent` with the checked answer.
 
         `mode` overrides the retrieval mode ("hybrid", "vector", "bm25") for this question.
         """
-        question = _clean_question(question)
-        events = self.answerer.stream(question, list(history or []), k=k, mode=mode)
+        question = clean_question(question, self.settings.max_question_chars)
+        events = self.answerer.stream(
+            question, list(history or []), k=k, mode=mode, restate=restate
+        )
         return _guarded(events, self.store.describe())
 
     @property
@@ -124,8 +137,15 @@ def _guarded(events: Iterator[StreamEvent], where: str) -> Iterator[StreamEvent]
         yield from events
 
 
-def _clean_question(question: str) -> str:
+def clean_question(question: str, limit: int | None = None) -> str:
+    """The question with its whitespace collapsed; empty or over-long ones are refused."""
     q = " ".join((question or "").split())
     if not q:
         raise EmptyQuestionError("The question is empty: ask something about the collection.")
+    limit = limit or Settings.model_fields["max_question_chars"].default
+    if len(q) > limit:
+        raise QuestionTooLongError(
+            f"The question is {len(q)} characters long; the limit is {limit} "
+            "(max_question_chars). Ask a shorter question."
+        )
     return q

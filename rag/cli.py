@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +16,7 @@ from rich.markup import escape
 from rag import _offline  # noqa: F401
 from rag.errors import RagError
 from rag.settings import Settings
-from rag.types import Answer, AnswerEvent, TokenEvent
+from rag.types import Answer, AnswerEvent, StatusEvent
 
 app = typer.Typer(
     help="Ask questions about a document collection and get answers with verified citations.",
@@ -48,37 +48,39 @@ def _assistant(**kw: Any) -> Any:
 
 
 def print_answer(answer: Answer, out: Console = console) -> None:
-    """The answer, then its numbered sources (or the related reading of an abstention)."""
-    if answer.abstained:
-        out.print(f"[bold yellow]{escape(answer.text)}[/]")
-        if answer.passages:
-            out.print("\n[bold]Related passages:[/]")
-            for p in answer.passages:
-                out.print(f"  - {escape(p.title)} [dim]({escape(p.source)}, {p.score:.3f})[/]")
-        return
-    out.print(escape(answer.text))
+    """The answer (its first line answers), then its numbered sources; for "not stated" or
+    "not in the collection", the closest passages as related reading."""
+    out.print(f"[bold yellow]{escape(answer.text)}[/]" if answer.abstained else escape(answer.text))
     if answer.citations:
         out.print("\n[bold]Sources:[/]")
         for c in answer.citations:
             out.print(f"  [{c.number}] [bold]{escape(c.title)}[/] [dim]({escape(c.source)})[/]")
             out.print(f"      [dim]“{escape(c.snippet)}”[/]")
+    if answer.abstained and answer.passages:
+        cited = {c.title for c in answer.citations}
+        related = list(dict.fromkeys(p.title for p in answer.passages if p.title not in cited))
+        if related:
+            out.print("\n[bold]Related passages:[/]")
+            for title in related[:4]:
+                out.print(f"  - {escape(title)}")
 
 
-def _stream_to_console(events: Iterator[Any], show_tokens: bool) -> Answer:
+def _stream_to_console(events: Iterator[Any], show_status: bool) -> Answer:
+    """Consume a stream: a status line (spinner) while it works, never a draft; the caller
+    prints the checked answer."""
     answer: Answer | None = None
-    streamed = False
-    for ev in events:
-        if isinstance(ev, TokenEvent) and show_tokens:
-            if not streamed:
-                err.print("[dim]draft:[/] ", end="")
-            err.print(f"[dim]{escape(ev.text)}[/]", end="")
-            streamed = True
-        elif isinstance(ev, AnswerEvent):
-            answer = ev.answer
-    if streamed:
-        err.print("\n[dim]checked answer:[/]")
+    with err.status("searching…", spinner="dots") if show_status else nullcontext() as status:
+        for ev in events:
+            if isinstance(ev, StatusEvent) and status is not None:
+                status.update(ev.text)
+            elif isinstance(ev, AnswerEvent):
+                answer = ev.answer
     assert answer is not None
     return answer
+
+
+def _loading(show: bool) -> Any:
+    return err.status("loading models…", spinner="dots") if show else nullcontext()
 
 
 @app.command()
@@ -94,6 +96,10 @@ def index(
         console.print(report.summary())
         for f in report.failed:
             err.print(f"[yellow]skipped[/] {escape(f.path)}: {escape(f.reason)}")
+        for s in report.flagged:
+            where = escape(s.title or s.path)
+            err.print(f"[yellow]excluded from answers[/] (addresses the model) {where}:")
+            err.print(f"  “{escape(s.sentence)}”")
 
 
 @app.command()
@@ -101,15 +107,18 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
-    stream: Annotated[bool, typer.Option(help="Show the draft as it is generated.")] = True,
+    stream: Annotated[bool, typer.Option(help="Show a status line while it works.")] = True,
 ) -> None:
     """Answer one question, then list the numbered sources."""
     with _friendly_errors():
-        from rag.assistant import _clean_question
+        from rag.assistant import clean_question
 
-        _clean_question(question)  # fail fast, before loading models
-        a = _assistant()
-        answer = _stream_to_console(a.stream(question, k=k), show_tokens=stream and not as_json)
+        clean_question(question, Settings().max_question_chars)  # fail fast, before any model
+        show = stream and not as_json and err.is_terminal
+        with _loading(show):
+            a = _assistant()
+            a.warm_up()  # the model process loads while the question is searched
+        answer = _stream_to_console(a.stream(question, k=k), show_status=show)
         if as_json:
             console.print_json(answer.model_dump_json())
         else:
@@ -141,7 +150,9 @@ def retrieve(
 def chat() -> None:
     """A conversation in the terminal; follow-up questions are understood in context."""
     with _friendly_errors():
-        a = _assistant()
+        with _loading(err.is_terminal):
+            a = _assistant()
+            a.warm_up()
         history: list[tuple[str, str]] = []
         console.print("[dim]Ask about the collection. Empty line or Ctrl-D to quit.[/]")
         while True:
@@ -152,7 +163,7 @@ def chat() -> None:
             if not q:
                 break
             try:
-                answer = _stream_to_console(a.stream(q, history=history), show_tokens=True)
+                answer = _stream_to_console(a.stream(q, history=history), show_status=True)
             except RagError as e:
                 err.print(f"[bold red]error:[/] {escape(str(e))}")
                 continue

@@ -79,7 +79,7 @@ class RemoteAssistant:
     def stream(
         self, question: str, history: History | None = None, k: int | None = None
     ) -> Iterator[StreamEvent]:
-        """Token events (the draft), then one AnswerEvent with the checked answer."""
+        """Token events (checked text only), then one AnswerEvent with the checked answer."""
         try:
             chunks = self._openai.chat.completions.create(
                 model="rag", messages=_messages(question, history), stream=True, extra_body={"k": k}
@@ -172,4 +172,6 @@ def make_assistant(settings: Settings, **kw: Any) -> Any:
         return RemoteAssistant(settings, **kw)
     from rag.assistant import Assistant
 
-    return Assistant(settings, **kw)
+    assistant = Assistant(settings, **kw)
+    assistant.warm_up()  # a long-running face starts its model process now, not on question one
+    return assistant

@@ -23,3 +23,11 @@ class EmbeddingMismatchError(StoreError):
 
 class PathNotFoundError(RagError, FileNotFoundError):
     """A path given to index does not exist."""
+
+
+class ModelStoppedError(LLMUnavailableError):
+    """The local model's process died or hung during the request; it is being restarted."""
+
+
+class QuestionTooLongError(RagError, ValueError):
+    """The question is longer than `max_question_chars`."""

@@ -27,9 +27,11 @@ from tqdm import tqdm
 
 from rag.documents import load_documents
 from rag.embeddings import make_embedding
+from rag.guard import instruction_like
 from rag.settings import Settings
 from rag.store import Store
-from rag.types import IndexReport, IndexStatus
+from rag.text import split_sentences
+from rag.types import FlaggedSentence, IndexReport, IndexStatus
 
 DOCS_PER_BATCH = 32
 
@@ -87,7 +89,7 @@ class Indexer:
         start = time.perf_counter()
         roots = [Path(p).resolve() for p in (paths or [self.settings.corpus_dir])]
         loaded = load_documents(roots)
-        report = IndexReport(failed=loaded.failed)
+        report = IndexReport(failed=loaded.failed, flagged=flag_instructions(loaded.documents))
         stored = self._stored()
 
         to_embed: list[Document] = []
@@ -200,6 +202,23 @@ class Indexer:
             embedding_model=self.store.embedding,
             store=self.store.describe(),
         )
+
+
+def flag_instructions(docs: Sequence[Document]) -> list[FlaggedSentence]:
+    """Sentences that address the model or rule on every answer: listed in the report; the
+    answer pipeline never uses them (rag/guard.py)."""
+    flagged = []
+    for doc in docs:
+        for sentence in split_sentences(doc.text):
+            if instruction_like(sentence):
+                flagged.append(
+                    FlaggedSentence(
+                        path=str(doc.metadata.get("source", "")),
+                        title=str(doc.metadata.get("title", "")),
+                        sentence=" ".join(sentence.split())[:300],
+                    )
+                )
+    return flagged
 
 
 def _under(paths: list[str], roots: list[Path]) -> bool:

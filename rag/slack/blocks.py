@@ -134,8 +134,6 @@ def _footer(answer: Answer) -> Block | None:
     parts = []
     if answer.standalone_question and answer.standalone_question.strip() != answer.question.strip():
         parts.append(f"Searched for: _{escape(answer.standalone_question)}_")
-    if answer.fallback:
-        parts.append("The model's own answer was not supported; quoting the evidence instead.")
     meta = [answer.llm] if answer.llm else []
     total = answer.timings.get("total")
     if total is not None:

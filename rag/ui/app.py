@@ -17,7 +17,7 @@ from rag.client import make_assistant
 from rag.errors import RagError
 from rag.feedback import FeedbackStore
 from rag.settings import Settings
-from rag.types import Answer, AnswerEvent, TokenEvent
+from rag.types import Answer, AnswerEvent, SourcesEvent, StatusEvent
 from rag.ui import render
 from rag.ui.theme import CSS, make_theme
 
@@ -52,7 +52,7 @@ class ChatController:
         hybrid: bool,
         turns: list[Turn] | None,
     ) -> Iterator[ChatOutput]:
-        """Stream the draft into the chat, then replace it with the checked answer."""
+        """Status lines and the retrieved sources while it works, then the checked answer."""
         chat, turns = list(chat or []), list(turns or [])
         question = (question or "").strip()
         if question:
@@ -61,17 +61,19 @@ class ChatController:
         yield "", chat, turns, gr.skip()
 
         history = [(t["question"], t["answer"].text) for t in turns]
-        draft = ""
         answer: Answer | None = None
         try:
             events = self.assistant.stream(
                 question, history=history, k=int(k), **self._mode_kwargs(hybrid)
             )
             for event in events:
-                if isinstance(event, TokenEvent):
-                    draft += event.text
-                    chat[-1] = {"role": "assistant", "content": render.draft_message(draft)}
+                # Only status lines, the retrieved sources and checked text are shown.
+                if isinstance(event, StatusEvent):
+                    chat[-1] = {"role": "assistant", "content": render.pending_message(event.text)}
                     yield gr.skip(), chat, turns, gr.skip()
+                elif isinstance(event, SourcesEvent):
+                    found = Answer(question=question, text="", passages=event.passages)
+                    yield gr.skip(), chat, turns, render.sources_panel(found, len(turns))
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
         except RagError as e:  # expected failures are messages, not stack traces

@@ -44,27 +44,17 @@ def link_markers(text: str, citations: list[Citation], turn: int) -> str:
     return _MARKER.sub(_link, escape(text, quote=False))
 
 
-def pending_message() -> str:
-    """What the chat shows between the question and the first token."""
-    return '<div class="pending">Searching the collection…</div>'
-
-
-def draft_message(draft: str) -> str:
-    """The LLM's words as they stream, marked as a draft until the citation check is done."""
-    return f'<div class="draft">{escape(draft, quote=False)}<span class="caret">▍</span></div>'
+def pending_message(status: str = "Searching the collection…") -> str:
+    """What the chat shows until the checked answer is there (never an unchecked draft)."""
+    return f'<div class="pending">{escape(status[:1].upper() + status[1:])}</div>'
 
 
 def answer_message(answer: Answer, turn: int) -> str:
     """The final chat bubble: the checked answer with linked [n] markers, or an abstention."""
     if answer.abstained:
-        return abstention_message(answer)
+        return abstention_message(answer, turn)
     body = link_markers(answer.text, answer.citations, turn)
     parts = [f'<div class="answer">{body}</div>']
-    if answer.fallback:
-        parts.append(
-            '<div class="note">The model\'s draft had no claim its sources support, '
-            "so the best evidence is quoted instead.</div>"
-        )
     if answer.citations:
         items = "".join(
             f'<li><a href="#{source_anchor(turn, c.number)}">[{c.number}]</a> '
@@ -75,16 +65,20 @@ def answer_message(answer: Answer, turn: int) -> str:
     return "".join(parts)
 
 
-def abstention_message(answer: Answer) -> str:
-    """A notice, styled apart from answers, with the closest passages as related reading."""
+def abstention_message(answer: Answer, turn: int = 0) -> str:
+    """A notice, styled apart from answers, with the closest passages as related reading: "Not
+    stated" when the paper is there but does not give what was asked, else "Not in the
+    collection"."""
     related = "".join(
         f"<li>{escape(p.title)} <span class='muted'>({escape(_file_name(p.source))})</span></li>"
         for p in _unique_papers(answer.passages)[:3]
     )
     reading = f'<div class="related">Related reading:<ul>{related}</ul></div>' if related else ""
+    title = "Not stated" if answer.not_stated == "attribute" else "Not in the collection"
+    body = link_markers(answer.text, answer.citations, turn)
     return (
-        '<div class="abstain"><div class="abstain-title">Not in the collection</div>'
-        f"<div>{escape(answer.text, quote=False)}</div>{reading}</div>"
+        f'<div class="abstain"><div class="abstain-title">{title}</div>'
+        f"<div>{body}</div>{reading}</div>"
     )
 
 
@@ -129,7 +123,7 @@ def sources_panel(answer: Answer | None, turn: int) -> str:
             "snippet and its retrieval score.</div>"
         )
     passages = {p.number: p for p in answer.passages if p.number}
-    if answer.abstained or not answer.citations:
+    if not answer.citations:
         cards = "".join(
             _card(
                 source_anchor(turn, i),

@@ -1,0 +1,391 @@
+"""The lead of an answer, composed from the evidence, and the decision that it is "not stated".
+
+The first line a reader sees must answer the question, with its citation. It is built here from
+the passages' own sentences (the clause that holds the asked figure or name), so it is right
+whatever the LLM writes; the LLM may then restate it (rag/answering.py), and its restatement is
+checked against the same facts. When the evidence does not hold the asked attribute for the
+asked subject, the answer is "not stated", with what the abstract does give.
+
+Hand-written: this is the project's answer policy, measured on eval/dev.jsonl; no library
+composes extractive leads or decides answerability without a capable model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rag.guard import instruction_like
+from rag.question import GENERIC_NAMES, Question, strong_names
+from rag.text import clean_display, content_tokens, numbers, split_sentences
+from rag.types import Passage
+
+IDF = Callable[[str], float]
+
+HARDWARE = re.compile(
+    r"\b(A100|H100|H800|H200|H20|B200|V100|P100|K80|T4|L4|L40S?|A10G?|A800|A6000|RTX[ -]?\w*\d{3,4}"
+    r"\w*|GTX[ -]?\d{3,4}\w*|TITAN\w*|Quadro\w*|Tesla|TPU[ -]?v?\d*\w*|TPUs|Jetson[ -]?\w*|"
+    r"Ascend[ -]?\w*|NPUs?|FPGAs?|Xeon\w*|EPYC|Raspberry Pi\w*|Snapdragon[ -]?\w*|Apple M\d\w*|"
+    r"M[1-4] (Pro|Max|Ultra)|MI\d{3}X?|Gaudi\d?|iPhone[ -]?\w*|Pixel[ -]?\d*|Cerebras|Graphcore|"
+    r"IPUs?|Hexagon|Orin|Volta|Ampere|Hopper|Blackwell|Sapphire Rapids|Ice Lake|Cascade Lake|"
+    r"Skylake|Cortex[ -]?\w+|microcontrollers?)\b"
+)
+YEAR = re.compile(r"\b(19[5-9]\d|20[0-3]\d)\b")
+VENUE = re.compile(
+    r"\b(NeurIPS|NIPS|ICML|ICLR|ACL|EMNLP|NAACL|CVPR|ICCV|ECCV|AAAI|IJCAI|KDD|SIGMOD|VLDB|OSDI|"
+    r"SOSP|MLSys|ISCA|MICRO|ASPLOS|HPCA|COLING|EuroSys|NSDI|ATC|SIGGRAPH|TPAMI|JMLR|TMLR)\b"
+)
+_NAME = re.compile(r"\b(?=[\w.\-]*[A-Za-z])(?=[\w.\-]*(?:[a-z][A-Z]|[A-Z]{2}|\d))[\w.\-]*\w")
+_INTRO = re.compile(
+    r"\b(?:called|named|dubbed|termed|coined|introduce|introduces|propose|proposes|present|"
+    r"presents|develop|develops)\s+(?:a |an |the )?(?:new |novel |simple |efficient )?"
+    r"((?:[A-Z][\w\-]*|[a-z]+[A-Z][\w\-]*)(?:\s+[A-Z][\w\-]*){0,2})"
+)
+_LEAD_IN = re.compile(
+    r"^(?:(?:moreover|furthermore|additionally|in addition|specifically|notably|finally|"
+    r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
+    r"in summary|to this end|in this (?:paper|work)|in this study),?\s+)+",
+    re.IGNORECASE,
+)
+MAX_LEAD_CHARS = 300  # one clause or sentence a reader takes in at a glance
+MAX_PART_CHARS = 170  # per paper, when the lead names several
+MIN_OTHER_SHARE = 0.8  # a further paper joins a plural lead if it holds this share of the best
+
+
+def short_name(p: Passage) -> str:
+    """What a reader calls the paper: the title's name before a colon ("ZipCache"), else the name
+    its abstract introduces ("we propose Selective Context"), else ""."""
+    head, sep, _ = p.title.partition(":")
+    if sep and len(head.split()) <= 4 and any(c.isupper() for c in head):
+        return head.strip()
+    m = _INTRO.search(p.text)
+    if m and m.group(1).lower() not in GENERIC_NAMES and len(m.group(1)) > 2:
+        return m.group(1).strip()
+    return ""
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def mentions(p: Passage, name: str) -> bool:
+    hay = f"{p.title} {p.text}".lower()
+    return name.lower() in hay or content_tokens(name) <= content_tokens(hay)
+
+
+def states_attribute(q: Question, sentence: str) -> bool:
+    """Does the sentence hold the kind of fact asked for (a figure of the asked attribute, a
+    device, a year…)? Figures the question itself gives do not count."""
+    if q.kind == "number":
+        return _figure_near(sentence, numbers(q.text), q.attribute_groups())
+    if q.kind == "hardware":
+        lowered = q.text.lower()
+        return any(m.group(0).lower() not in lowered for m in HARDWARE.finditer(sentence))
+    if q.kind == "year":
+        return bool(YEAR.search(sentence))
+    if q.kind == "venue":
+        return bool(VENUE.search(sentence))
+    if q.kind == "authors":
+        return False  # abstracts do not list their authors
+    if q.kind == "name" and any(
+        re.search(rf"\b(does|did|do|is|was|are|were)\s+(the\s+)?{re.escape(n)}\b", q.text)
+        for n in q.names
+    ):
+        # "Which draft model does TriForce use?" asks for a name other than the subject's.
+        asked = content_tokens(q.text)
+        return any(
+            not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
+            for n in _NAME.findall(sentence)
+        )
+    if q.kind == "dataset":
+        asked = content_tokens(q.text)
+        return any(
+            not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
+            for n in _NAME.findall(sentence)
+        )
+    return True
+
+
+_NUMBER_WORD = re.compile(
+    r"(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|fifty|hundred|"
+    r"thousand|million|billion|twice|half|double|triple|tenfold|hundredfold|single|one)"
+)
+NEAR_WORDS = 8  # a figure answers an attribute when it stands within this many words of it
+
+
+def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
+    """A figure the question does not already give, within a few words of an asked attribute
+    word (any figure when the question names no attribute)."""
+    tokens = re.findall(r"\S+", sentence)
+    figure_at = [
+        i
+        for i, t in enumerate(tokens)
+        if numbers(t) - given or _NUMBER_WORD.fullmatch(t.strip(".,;:()").lower())
+    ]
+    if not figure_at:
+        return False
+    if not words:
+        return True
+    for i in figure_at:
+        window = content_tokens(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
+        if sum(1 for group in words if group & window) / len(words) >= 0.5:
+            return True
+    return False
+
+
+def answers(q: Question, claim: str, p: Passage) -> bool:
+    """A model's sentence answers the question when its passage is about the asked subject (the
+    names the question gives are in it) and the sentence holds the asked kind of fact: a figure
+    the question does not give, a device, a year, a name. (A model's sentence is a direct answer,
+    so unlike an evidence sentence it need not repeat the attribute's words.)"""
+    hay = _squash(p.title + " " + p.text)
+    if not all(_squash(n) in hay for n in strong_names(q.names)):
+        return False
+    if q.kind == "number":
+        return bool(numbers(claim) - numbers(q.text)) or bool(_NUMBER_WORD.search(claim.lower()))
+    if q.kind in ("name", "dataset"):
+        name = short_name(p)
+        asked = content_tokens(q.text)
+        named = [n for n in _NAME.findall(claim) if not content_tokens(n) <= asked]
+        capitalised = re.findall(r"\b[A-Z][\w\-]+", claim)
+        return bool(named or capitalised) or bool(name and name.lower() in claim.lower())
+    return states_attribute(q, claim)
+
+
+@dataclass
+class Scored:
+    score: float
+    passage: Passage
+    sentence: str
+
+
+@dataclass
+class Lead:
+    """The composed first line and the (passage, sentence) pairs it rests on."""
+
+    text: str
+    parts: list[tuple[Passage, str]] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    """Answer with `lead`, or say what is not stated (`reason`: subject / attribute)."""
+
+    lead: Lead | None
+    reason: str = ""
+    closest: list[tuple[Passage, str]] = field(default_factory=list)
+
+
+class Composer:
+    def __init__(self, idf: IDF) -> None:
+        self.idf = idf
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def coverage(self, question: str, text: str) -> float:
+        q = content_tokens(question)
+        total = sum(self.idf(t) for t in q) or 1.0
+        return sum(self.idf(t) for t in q & content_tokens(text)) / total
+
+    def sentences(self, q: Question, p: Passage) -> list[Scored]:
+        out = []
+        for s in split_sentences(p.text):
+            if instruction_like(s) or len(s) < 20:
+                continue
+            score = self.coverage(q.text, s)
+            if q.typed and states_attribute(q, s):
+                score += 0.5
+            elif numbers(s) - numbers(q.text) and q.kind in ("number", "describe"):
+                score += 0.1
+            if q.kind == "name":
+                name = short_name(p)
+                if name and name.lower() in s.lower():
+                    score += 0.2
+            out.append(Scored(score, p, s))
+        return sorted(out, key=lambda x: x.score, reverse=True)
+
+    # -- the decision ----------------------------------------------------------------------
+
+    def decide(self, q: Question, passages: list[Passage]) -> Decision:
+        if not passages:
+            return Decision(None, "subject")
+        candidates = self.subject_passages(q, passages)
+        if not candidates:
+            return Decision(None, "subject", self._closest(q, passages[:1]))
+        if not q.plural:
+            # One paper answers: the best one about the subject. When it does not state the
+            # asked attribute, that is the answer ("not stated"), not another paper's figure.
+            candidates = candidates[:1]
+        if q.typed or q.kind == "name":
+            stating = [p for p in candidates if self.names_present(q, p) and self.states(q, p)]
+            if not stating:
+                return Decision(None, "attribute", self._closest(q, candidates[:1]))
+            candidates = stating
+        chosen = self.chosen_passages(q, candidates)
+        return Decision(self.lead(q, chosen))
+
+    def names_present(self, q: Question, p: Passage) -> bool:
+        """Every specific name the question gives ("on H100", "EfficientFormer-L3") is in the
+        passage: a figure measured on something else does not answer."""
+        hay = _squash(p.title + " " + p.text)
+        return all(_squash(n) in hay for n in strong_names(q.names))
+
+    def states(self, q: Question, p: Passage) -> bool:
+        """Does the passage state the asked attribute of the asked subject? When the question
+        names its subject and the passage is not that paper (the name is not in its title), the
+        stating sentence must name it: a model mentioned in passing is not described."""
+        titled = not q.names or any(n.lower() in p.title.lower() for n in q.names)
+        asks = [analyse_facet(q, f) for f in facets_of(q.text)]
+        if any(not a.typed for a in asks) and len(asks) > 1:
+            asks = [a for a in asks if a.typed] or asks
+        for s in split_sentences(p.text):
+            if instruction_like(s) or not any(states_attribute(a, s) for a in asks):
+                continue
+            if titled or any(n.lower() in s.lower() for n in q.names):
+                return True
+        return False
+
+    def subject_passages(self, q: Question, passages: list[Passage]) -> list[Passage]:
+        """The passages about what the question names (all of them when it names nothing)."""
+        if not q.names:
+            return passages
+        about = [p for p in passages if any(mentions(p, n) for n in q.names)]
+        if about and about[0] is passages[0]:
+            return about  # the best passage has the name: a compared baseline stays a baseline
+        # A name in the title is the paper itself; a name in passing is not its subject.
+        titled = [p for p in about if any(n.lower() in p.title.lower() for n in q.names)]
+        rest = [p for p in about if p not in titled]
+        return titled + rest
+
+    def chosen_passages(self, q: Question, candidates: list[Passage]) -> list[Passage]:
+        """The passage that answers; for a question about several papers, each that does."""
+        if not q.plural:
+            return candidates[:1]
+        chosen = [candidates[0]]
+        if q.names and len(q.names) >= 2:  # one passage per named subject
+            for name in q.names:
+                for p in candidates:
+                    if mentions(p, name) and p not in chosen:
+                        chosen.append(p)
+                        break
+            return chosen[:4]
+        best = self.coverage(q.text, candidates[0].title + " " + candidates[0].text)
+        for p in candidates[1:2]:
+            if self.coverage(q.text, p.title + " " + p.text) >= MIN_OTHER_SHARE * best:
+                chosen.append(p)
+        return chosen
+
+    def _closest(self, q: Question, passages: list[Passage]) -> list[tuple[Passage, str]]:
+        out = []
+        for p in passages:
+            ranked = self.sentences(q, p)
+            if ranked:
+                out.append((p, ranked[0].sentence))
+        return out
+
+    # -- the lead --------------------------------------------------------------------------
+
+    def lead(self, q: Question, chosen: list[Passage]) -> Lead:
+        parts: list[tuple[Passage, str]] = []
+        texts: list[str] = []
+        limit = MAX_LEAD_CHARS if len(chosen) == 1 else MAX_PART_CHARS
+        facets = facets_of(q.text) if len(chosen) == 1 else [q.text]
+        for p in chosen:
+            picked: list[str] = []
+            for facet in facets:
+                fq = analyse_facet(q, facet)
+                ranked = self.sentences(fq, p)
+                if ranked and ranked[0].sentence not in picked:
+                    picked.append(ranked[0].sentence)
+            if not picked:
+                continue
+            order = {s: i for i, s in enumerate(split_sentences(p.text))}
+            picked.sort(key=lambda s: order.get(s, 0))
+            for s in picked:
+                parts.append((p, s))
+            texts.append(
+                self.render(q, p, picked, limit if len(picked) == 1 else MAX_PART_CHARS + 40)
+            )
+        return Lead(" ".join(texts), parts)
+
+    def render(self, q: Question, p: Passage, sentences: list[str], limit: int) -> str:
+        name = short_name(p)
+        body = " ".join(trim(readable(s, name), q, limit) for s in sentences)
+        body = body.rstrip(" .;:,")
+        if name and name.lower() not in body.lower():
+            body = f"{name}: {body}"
+        return f"{body} [{p.number}]."
+
+
+_FACET_SPLIT = re.compile(
+    r"(?:,?\s+and\s+|[?;:.]\s+|,\s+)(?=(?:(?:at|on|in|to|by|up|after|for|from|with|of)\s+){0,3}"
+    r"(?:what|which|how|does|is|are)\b)",
+    re.IGNORECASE,
+)
+
+
+def facets_of(question: str) -> list[str]:
+    """The separate asks of a question ("What speedup …, and how much memory …?" -> two); the
+    context sentence before them is kept with each."""
+    parts = [s for s in _FACET_SPLIT.split(question) if s and s.strip()]
+    if len(parts) <= 1:
+        return [question]
+    context = (
+        parts[0]
+        if not re.match(r"(?i)(what|which|how|by|at|on|up|after|to|in)\b", parts[0])
+        else ""
+    )
+    asks = parts[1:] if context else parts
+    return [f"{context} {a}".strip() for a in asks[:3]]
+
+
+def analyse_facet(q: Question, facet: str) -> Question:
+    from rag.question import analyse
+
+    fq = analyse(facet)
+    fq.names = q.names
+    return fq
+
+
+def readable(sentence: str, name: str = "") -> str:
+    """A passage sentence as a reader should see it: markup cleaned, no lead-in adverb, and
+    "we"/"our method" turned into the paper's name when it has one."""
+    s = clean_display(sentence)
+    s = _LEAD_IN.sub("", s)
+    if name:
+        s = re.sub(
+            r"^(our|the proposed) (method|approach|framework|model|system|technique|algorithm)\b",
+            name,
+            s,
+            flags=re.IGNORECASE,
+        )
+    s = re.sub(r"^we\b", "The authors", s, flags=re.IGNORECASE)
+    return s[:1].upper() + s[1:]
+
+
+def trim(sentence: str, q: Question, limit: int) -> str:
+    """The sentence, or when it is too long the run of its clauses that holds the asked words
+    and figures, marked with an ellipsis where it was cut (never an unmarked half sentence)."""
+    if len(sentence) <= limit:
+        return sentence
+    parts = re.split(r"(?<=[,;])\s+(?![^()]*\))", sentence)
+    asked = content_tokens(q.text) | q.attribute_words()
+    best: tuple[float, int, int] | None = None
+    for i in range(len(parts)):
+        for j in range(i, len(parts)):
+            window = " ".join(parts[i : j + 1])
+            if len(window) > limit:
+                break
+            gain = len(asked & content_tokens(window)) + (
+                1.0 if q.kind == "number" and numbers(window) else 0.0
+            )
+            score = gain - len(window) / 1000
+            if best is None or score > best[0]:
+                best = (score, i, j)
+    if best is None:
+        cut = sentence[:limit].rsplit(" ", 1)[0]
+        return cut.rstrip(" ,;:") + " …"
+    _, i, j = best
+    window = " ".join(parts[i : j + 1]).rstrip(" ,;:")
+    return ("… " if i > 0 else "") + window + (" …" if j < len(parts) - 1 else "")

@@ -1,0 +1,447 @@
+"""What a question asks: the kind of answer, the attribute asked for, and the subjects it names.
+
+The reader's contract is that a sentence is shown only if it answers what was asked; these
+features are what "what was asked" means to the checks. Hand-written rules, because the models
+this project can run offline (MiniLM, a 135M LLM) cannot judge it and no maintained library
+types questions for a retrieval pipeline; each rule is measured on eval/dev.jsonl.
+
+Kinds:
+- `number`  "how much / how many / what speedup …": a figure about the attribute
+- `hardware` "which GPU / on what hardware": a device name
+- `year`, `venue`, `authors`: publication facts, which abstracts do not state
+- `dataset` "which dataset / benchmark": a named dataset
+- `name`    "which method / paper / framework …": the paper's method name
+- `describe` anything else ("how does X work", "what does X do")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rag.text import content_tokens
+
+_NAME = re.compile(r"\b(?=[\w.\-]*[A-Za-z])(?=[\w.\-]*(?:[a-z][A-Z]|[A-Z]{2}|\d))[\w.\-]*\w")
+# Names that say nothing about which paper is meant.
+GENERIC_NAMES = frozenset(
+    [
+        "llm",
+        "llms",
+        "gpu",
+        "gpus",
+        "cpu",
+        "cpus",
+        "tpu",
+        "tpus",
+        "kv",
+        "ai",
+        "ml",
+        "nlp",
+        "cnn",
+        "cnns",
+        "dnn",
+        "dnns",
+        "api",
+        "apis",
+        "flops",
+        "gflops",
+        "tflops",
+        "fid",
+        "bleu",
+        "rouge",
+        "mfu",
+        "moe",
+        "vram",
+        "hbm",
+        "sram",
+        "io",
+        "ram",
+        "ssd",
+        "nvme",
+        "fp16",
+        "fp8",
+        "int8",
+        "int4",
+        "bf16",
+        "ffn",
+        "mlp",
+        "rnn",
+        "rnns",
+        "sota",
+        "qa",
+        "ood",
+        "1b",
+        "7b",
+        "13b",
+        "70b",
+        "2d",
+        "3d",
+        "sd",
+        "vit",
+        "vits",
+        "asr",
+        "tts",
+        "os",
+        "sql",
+        "nvidia",
+        "intel",
+        "amd",
+        "google",
+        "microsoft",
+        "meta",
+        "apple",
+        "openai",
+        "huggingface",
+        "pytorch",
+        "tensorflow",
+        "cuda",
+        "ii",
+        "iii",
+        "iv",
+    ]
+)
+# Words that name a measurable attribute; a "number" question's answer needs a figure near one.
+QUANTITY_WORDS = frozenset(
+    [
+        "speedup",
+        "speed-up",
+        "speedups",
+        "faster",
+        "slower",
+        "speed",
+        "latency",
+        "latencies",
+        "throughput",
+        "accuracy",
+        "memory",
+        "footprint",
+        "parameters",
+        "parameter",
+        "params",
+        "size",
+        "ratio",
+        "compression",
+        "reduction",
+        "improvement",
+        "gain",
+        "gains",
+        "cost",
+        "costs",
+        "energy",
+        "power",
+        "flops",
+        "utilization",
+        "perplexity",
+        "fid",
+        "bleu",
+        "rouge",
+        "score",
+        "scores",
+        "error",
+        "rate",
+        "budget",
+        "savings",
+        "saving",
+        "bits",
+        "bit-width",
+        "bit-widths",
+        "precision",
+        "length",
+        "context",
+        "tokens",
+        "layers",
+        "heads",
+        "experts",
+        "gpus",
+        "hours",
+        "days",
+        "minutes",
+        "seconds",
+        "time",
+        "epochs",
+        "steps",
+        "batch",
+        "win",
+        "top-1",
+        "top-5",
+        "bandwidth",
+        "vocabulary",
+        "dimension",
+        "rank",
+        "window",
+        "percentage",
+        "share",
+        "fraction",
+    ]
+)
+
+_COPULA = re.compile(r"^\s*(is|are|was|were)\s+(the\s+|an?\s+)?", re.IGNORECASE)
+RARE_WORD_CHUNKS = 3  # a capitalised word in at most this many chunks names a paper ("Splitwise")
+_WH = r"(?:what|which|how many|how much|how long|how fast|how large|how big|how quickly|how often)"
+_STOP_AFTER_WH = re.compile(
+    r"\b(does|do|did|is|are|was|were|can|could|would|will|has|have|had|of|on|in|for|over|by|to|"
+    r"when|that|than|with|at|from|against|under|after|before|per|if|while)\b",
+    re.IGNORECASE,
+)
+_KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("authors", re.compile(r"\bauthors?\b|\bwho (wrote|authored)\b", re.I)),
+    (
+        "year",
+        re.compile(
+            r"\b(which|what|in what) year\b|"
+            r"\bwhen (was|were)\b.*\b(published|released|introduced|proposed)\b",
+            re.I,
+        ),
+    ),
+    ("venue", re.compile(r"\b(conference|venue|journal|workshop)\b", re.I)),
+    (
+        "hardware",
+        re.compile(
+            r"\b(which|what) (\w+ ){0,2}(?<![\w-])(gpus?|hardware|devices?|accelerators?|tpus?|"
+            r"cpus?|chips?|processors?|machines?|cluster)\b|"
+            r"\bon (which|what) (gpu|hardware|device)",
+            re.I,
+        ),
+    ),
+    (
+        "dataset",
+        re.compile(r"\b(which|what)\b[^?]{0,20}?\b(datasets?|benchmarks?|corpus|corpora)\b", re.I),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow (much|many|fast|long|large|big|quickly|often|far|small)\b|\bby how\b|"
+            r"\bwhat (percentage|fraction|share|proportion)\b|\bup to what\b|"
+            r"\b(what|which)\s+(\S+\s+){0,5}?(speedups?|speed-ups?|ratios?|accuracy|accuracies|latency|"
+            r"throughput|rates?|sizes?|numbers?|count|fid|bleu|scores?|perplexity|reductions?|"
+            r"improvements?|gains?|memory|cost|length|parameters?|bits?|bit-widths?|compression|"
+            r"percent|flops|utilization|error|budget|savings?|top-1|top-5|map|ap|auc|speeds?|"
+            r"factor|hours?|days?|frame rate|fps|win rate|rank|dimensions?|vocabulary)\b",
+            re.I,
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            r"\bwhat is the name of\b|\bwhat (is|are) (it|they|this|the \w+) called\b|"
+            r"^\s*(which|what|name the|who)\b[^?]{0,30}?\b(methods?|papers?|frameworks?|"
+            r"techniques?|systems?|models?|approach(es)?|algorithms?|architectures?|optimizers?|works?|studies|"
+            r"study|library|libraries|tools?|schemes?|modules?|strategies|strategy|designs?|"
+            r"mechanisms?|kernels?|engines?|benchmarks?|compilers?|networks?|proposals?|variants?)\b"
+            r"|^\s*who\b",
+            re.I,
+        ),
+    ),
+]
+_PLURAL = re.compile(
+    r"\b(which|what) (\w+ ){0,3}(papers|methods|frameworks|techniques|systems|approaches|works|"
+    r"studies|optimizers|benchmarks)\b( in the collection)?"
+    r"(?! (is|was|does|has)\b)|\beach\b|\bcompare|\bversus\b|\bvs\.?\b",
+    re.I,
+)
+
+# Words an answer's sentence may use for an asked attribute (stems, as content_tokens gives).
+_SYNONYMS: dict[str, set[str]] = {
+    "speedup": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "latenc", "x"},
+    "faster": {"faster", "speedup", "speed", "acceler", "speed-up"},
+    "latenc": {"latenc", "faster", "speedup", "time", "ms", "speed"},
+    "throughput": {"throughput", "faster", "speedup", "token", "request"},
+    "memori": {"memori", "gb", "footprint", "storag", "cach"},
+    "paramet": {"paramet", "b", "m", "size", "weight"},
+    "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length"},
+    "cost": {"cost", "cheaper", "price", "dollar", "$"},
+    "accuraci": {"accuraci", "top-1", "score", "perform"},
+    "gain": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
+    "improv": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
+    "reduct": {"reduc", "cut", "save", "lower", "decreas", "less", "fewer", "compress", "smaller"},
+    "size": {"size", "smaller", "larger", "compress", "reduc", "gb", "mb", "paramet", "b", "m"},
+    "compress": {"compress", "reduc", "ratio", "smaller"},
+    "rate": {"rate", "fps", "speed", "faster"},
+    "time": {"time", "hour", "day", "minut", "second", "faster", "speedup", "latenc"},
+    "budget": {"budget", "cach", "token", "memori"},
+}
+
+
+@dataclass
+class Question:
+    text: str
+    kind: str
+    attribute: set[str] = field(default_factory=set)  # content tokens of the asked attribute
+    attribute_phrase: str = ""  # the asked attribute in the question's words
+    names: list[str] = field(default_factory=list)  # the subjects it names ("ZipCache")
+    plural: bool = False  # asks about several papers
+
+    @property
+    def typed(self) -> bool:
+        """A kind whose answer must hold a specific kind of fact (figure, device, year…)."""
+        return self.kind in ("number", "hardware", "year", "venue", "authors", "dataset")
+
+    def attribute_groups(self) -> list[set[str]]:
+        """One set per asked attribute token: the token and its accepted synonyms."""
+        return [{t} | _SYNONYMS.get(t, set()) for t in sorted(self.attribute)]
+
+    def attribute_words(self) -> set[str]:
+        """The attribute's tokens with their accepted synonyms."""
+        words = set(self.attribute)
+        for token in self.attribute:
+            words |= _SYNONYMS.get(token, set())
+        return words
+
+
+def kind_of(question: str) -> str:
+    rules = dict(_KIND_RULES)
+    for kind, pattern in _KIND_RULES:
+        # "Which method decides the KV cache size …" asks for a name; an explicit amount
+        # ("…, and how much memory does it save?") makes it a number question.
+        if kind == "number" and rules["name"].search(question) and not _AMOUNT.search(question):
+            return "name"
+        if pattern.search(question):
+            return kind
+    return "describe"
+
+
+_AMOUNT = re.compile(
+    r"\bhow (much|many|fast|long|large|quickly)\b|\bby how\b|\bup to what\b|"
+    r"\bwhat (size|number|amount|share|fraction|rank|length)\b|"
+    r"\bwhat (speedup|speed-up|accuracy|latency|throughput|ratio|percentage)\b",
+    re.I,
+)
+
+
+def attribute_phrases(question: str) -> list[str]:
+    """What each wh-marker asks for, in the question's words, as a reader would say it:
+    "how many parameters does X have" -> "the number of parameters"; "what speedup over …"
+    -> "the speedup"; "which GPU models …" -> "which GPU models"."""
+    phrases = []
+    for m in re.finditer(rf"\b{_WH}\b", question, re.IGNORECASE):
+        marker = m.group(0).lower()
+        rest = _COPULA.sub("", question[m.end() :])
+        stop = _STOP_AFTER_WH.search(rest)
+        words = (rest[: stop.start()] if stop else rest).replace("?", " ").replace(",", " ").split()
+        phrase = " ".join(words[:4])
+        if marker == "how many":
+            phrase = f"the number of {phrase}" if phrase else ""
+        elif marker == "how much":
+            phrase = f"how much {phrase}".strip()
+        elif marker.startswith("how "):
+            phrase = f"{marker} {phrase}".strip()
+        elif marker == "what" and phrase and not phrase.lower().startswith(("is ", "are ")):
+            phrase = f"the {phrase}"
+        elif marker == "which" and phrase:
+            phrase = f"which {phrase}"
+        if phrase:
+            phrases.append(phrase)
+    return phrases
+
+
+_KIND_PHRASES = {
+    "authors": "its authors",
+    "year": "the year",
+    "venue": "the venue",
+}
+
+
+def _generic_part(part: str) -> bool:
+    return (
+        part.lower() in GENERIC_NAMES
+        or part.islower()
+        or bool(re.fullmatch(r"[\d.,]+[a-zA-Z%]{0,2}", part))
+        or not any(c.isalpha() for c in part)
+    )
+
+
+def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int = 25) -> list[str]:
+    """Names the question mentions that identify a subject: a word with capitals inside or with
+    digits ("ZipCache", "GPT-2", "YOLOv10"), not a generic acronym ("KV-cache", "LLM-training",
+    "17B-parameter" are not), and with the collection's statistics, rare in it."""
+    out = []
+    for word in _NAME.findall(question):
+        if not any(c.isupper() for c in word) or all(
+            _generic_part(x) for x in re.split(r"[-_/]", word)
+        ):
+            continue
+        if word.isupper() and not any(c.isdigit() for c in word) and len(word) <= 5:
+            continue  # "SVD", "GELU", "COCO": acronyms many papers share
+        if re.fullmatch(r"[A-Z]+(-[a-z]+)+", word):
+            continue  # "REINFORCE-based": a word, not a name
+        tokens = content_tokens(word)
+        if not tokens or tokens <= GENERIC_NAMES:
+            continue
+        if doc_freq is not None and all(doc_freq.get(t, 0) > rare for t in tokens):
+            continue
+        out.append(word)
+    if doc_freq is not None:  # a capitalised word inside the question that few papers use
+        for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]{3,})\b", question):
+            tokens = content_tokens(m.group(1))
+            if tokens and all(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in tokens):
+                out.append(m.group(1))
+    return list(dict.fromkeys(out))
+
+
+_VERB_ATTRIBUTES = (
+    ("reduc", "reduct"), ("cut", "reduct"), ("sav", "reduct"), ("shrink", "reduct"),
+    ("lower", "reduct"), ("compress", "compress"), ("improv", "improv"), ("gain", "gain"),
+    ("boost", "improv"), ("rais", "improv"), ("increas", "improv"), ("speed", "faster"),
+    ("accelerat", "faster"),
+)  # fmt: skip
+
+
+def asked_quantities(question: str) -> set[str]:
+    """The attribute a number question asks for, from the words right after its wh-markers:
+    "what speedup over …" -> speedup; "how many GPUs were used" -> gpus; "how much does it cut
+    memory" -> reduction, memory. Words elsewhere describe the paper, not the asked figure."""
+    attribute: set[str] = set()
+    for m in re.finditer(rf"\b{_WH}\b", question, re.IGNORECASE):
+        marker = m.group(0).lower()
+        rest = _COPULA.sub("", re.split(r"[?,;]", question[m.end() :])[0])
+        stop = _STOP_AFTER_WH.search(rest)
+        window = (rest[: stop.start()] if stop else rest).split()[:5]
+        if not window:  # "how much does ZipCache cut prefill latency": the clause after the verb
+            window = rest.split()[1:8]
+        words = [w.strip(".").lower() for w in window]
+        attribute |= content_tokens(" ".join(w for w in words if w in QUANTITY_WORDS))
+        if marker == "how many" and words:
+            noun = next((w for w in words[:3] if w.endswith("s")), words[0])
+            attribute |= content_tokens(noun)
+        if marker in ("how much", "how fast", "how quickly"):
+            for stem, attr in _VERB_ATTRIBUTES:
+                if any(w.startswith(stem) for w in words):
+                    attribute.add(attr)
+        if marker in ("how fast", "how quickly"):
+            attribute.add("faster")
+        if marker == "how long":
+            attribute.add("long")
+    return attribute - _given_context(question)
+
+
+def _given_context(question: str) -> set[str]:
+    words = question.split()
+    out: set[str] = set()
+    for i, w in enumerate(words):
+        if re.search(r"\d", w) and not re.search(r"[A-Za-z]{3,}", w):
+            out |= content_tokens(" ".join(words[max(0, i - 3) : i + 2]))
+    return out
+
+
+def strong_names(names: list[str]) -> list[str]:
+    """Names with a capital inside or a digit: a specific model, method or device."""
+    return [n for n in names if re.search(r"[a-z][A-Z]|\d|[A-Za-z]-[A-Z]", n)]
+
+
+def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Question:
+    kind = kind_of(question)
+    phrases = [_KIND_PHRASES[kind]] if kind in _KIND_PHRASES else attribute_phrases(question)
+    names = names_in(question, doc_freq)
+    attribute: set[str] = set()
+    if kind == "number":
+        attribute = asked_quantities(question)
+    plural = bool(_PLURAL.search(question))
+    return Question(
+        text=question,
+        kind=kind,
+        attribute=attribute,
+        attribute_phrase=" and ".join(phrases),
+        names=names,
+        plural=plural,
+    )
