@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rag.citations import supports_claim
 from rag.guard import instruction_like
 from rag.question import GENERIC_NAMES, Question, strong_names
 from rag.text import clean_display, content_tokens, numbers, split_sentences
@@ -151,6 +152,17 @@ def answers(q: Question, claim: str, p: Passage) -> bool:
         capitalised = re.findall(r"\b[A-Z][\w\-]+", claim)
         return bool(named or capitalised) or bool(name and name.lower() in claim.lower())
     return states_attribute(q, claim)
+
+
+def accept_claim(q: Question, claim: str, p: Passage, chosen: set[int]) -> bool:
+    """The checks a model's sentence must pass to be shown: it cites a passage the evidence
+    chose as the answer's (not merely a retrieved neighbour), the passage supports it (figures
+    and names exact, wording lenient) and it answers the question (`answers`)."""
+    return (
+        p.number in chosen
+        and supports_claim(claim, p.title + ". " + p.text, q.text)
+        and answers(q, claim, p)
+    )
 
 
 @dataclass

@@ -20,10 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
+
 from rag.errors import LLMUnavailableError, ModelStoppedError
 from rag.settings import LLMSettings
 
 Message = dict[str, str]
+_STOPPED = (
+    "The language model stopped while answering and is being restarted: try again in a moment."
+)
 CHARS_PER_TOKEN = 3.0  # conservative: English is ~4 characters a token, LaTeX and numbers fewer
 
 
@@ -176,7 +181,17 @@ class LocalModel(OpenAIChat):
         self, messages: list[Message], max_tokens: int | None, usage: Usage
     ) -> Iterator[str]:
         self.process.wait_ready()
-        yield from super()._pieces(messages, max_tokens, usage)
+        child = self.process.spawns
+        try:
+            yield from super()._pieces(messages, max_tokens, usage)
+        except ModelStoppedError:
+            raise
+        except LLMUnavailableError as e:
+            # The connection broke because the child died (kill -9, out of memory, crash),
+            # whether or not the watchdog has already started the next one.
+            if self.process.spawns != child or not self.process.alive():
+                raise ModelStoppedError(_STOPPED) from e
+            raise
 
     def explain(self, e: Exception) -> LLMUnavailableError:
         import openai
@@ -187,11 +202,8 @@ class LocalModel(OpenAIChat):
                 f"The language model did not answer within {self.cfg.timeout:.0f}s and is being "
                 "restarted: try again in a moment."
             )
-        if isinstance(e, openai.APIConnectionError) or not self.process.alive():
-            return ModelStoppedError(
-                "The language model stopped while answering and is being restarted: "
-                "try again in a moment."
-            )
+        if isinstance(e, openai.APIConnectionError | httpx.TransportError):
+            return ModelStoppedError(_STOPPED)
         return super().explain(e)
 
     def close(self) -> None:

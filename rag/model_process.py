@@ -102,6 +102,7 @@ class ModelProcess:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.restarts = 0
+        self.spawns = 0  # children started so far: a request knows whether its child died
         self.last_exit: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = threading.Event()
@@ -204,6 +205,7 @@ class ModelProcess:
             preexec_fn=_die_with_parent,
         )
         log_handle.close()
+        self.spawns += 1
 
     def _wait_healthy(self) -> None:
         url = self.base_url.removesuffix("/v1") + "/health"

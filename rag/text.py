@@ -127,7 +127,7 @@ def clean_display(text: str) -> str:
     - bracketed numbers ("[7]") become "(7)": only the assistant writes citations.
     """
     s = text
-    s = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", s)  # markdown links and images: the text only
+    s = re.sub(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)", r"\1", s)  # links: the text only
     s = re.sub(r"<[^>]{0,200}>", " ", s)  # HTML tags
     s = re.sub(r"\b(?:javascript|data|vbscript):\S*", "", s, flags=re.IGNORECASE)
     s = re.sub(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]", r"(\1)", s)

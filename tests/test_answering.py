@@ -69,8 +69,7 @@ def test_stream_shows_sources_then_only_checked_text(assistant: Assistant) -> No
     shown = "".join(e.text for e in events if isinstance(e, TokenEvent))
     assert shown == final.text  # every character a reader saw is the checked answer
     assert final.citations and not final.abstained
-    if final.raw_text.strip() and final.raw_text.strip() not in final.text:
-        assert final.raw_text.strip()[:30] not in shown  # a failed draft never reached a reader
+    assert final.raw_text.strip(), "the model was asked to restate the lead"
 
 
 @pytest.mark.slow

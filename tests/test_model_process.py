@@ -34,11 +34,26 @@ QUESTIONS = [
 
 
 def model_processes(pid: int) -> list[psutil.Process]:
-    return [
-        c
-        for c in psutil.Process(pid).children(recursive=True)
-        if "llama-server" in " ".join(c.cmdline())
-    ]
+    """The live llama-server children of a process (a reaped or zombie one is gone)."""
+    out = []
+    for c in psutil.Process(pid).children(recursive=True):
+        try:
+            if "llama-server" in " ".join(c.cmdline()) and c.status() != psutil.STATUS_ZOMBIE:
+                out.append(c)
+        except psutil.Error:
+            continue
+    return out
+
+
+def generating(model: psutil.Process) -> bool:
+    """Is the model writing an answer right now? (llama-server's own /slots endpoint)"""
+    args = model.cmdline()
+    port = args[args.index("--port") + 1]
+    try:
+        slots = httpx.get(f"http://127.0.0.1:{port}/slots", timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return any(s.get("is_processing") for s in slots)
 
 
 def wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -92,9 +107,9 @@ def test_concurrent_questions_all_complete(serve: tuple) -> None:
 def test_killing_the_model_fails_one_request_cleanly_and_the_next_succeeds(serve: tuple) -> None:
     url, proc, _ = serve
     [model] = model_processes(proc.pid)
-    with ThreadPoolExecutor(4) as pool:
-        pending = [pool.submit(ask, url, q) for q in QUESTIONS]
-        time.sleep(1.0)  # the questions are retrieved and the model is writing
+    with ThreadPoolExecutor(8) as pool:
+        pending = [pool.submit(ask, url, q) for q in QUESTIONS * 2]
+        wait_for(lambda: generating(model), timeout=120)  # the model is writing answers
         os.kill(model.pid, signal.SIGKILL)
         assert httpx.get(f"{url}/health", timeout=10).status_code == 200
         responses = [f.result() for f in pending]

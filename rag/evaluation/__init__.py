@@ -112,6 +112,10 @@ def run(
         "notes": notes,
     }
     report = rpt.summarise(rows, evaluator.configs, config)
+    if not retrieval_only:
+        from rag.evaluation.checks import check_classifier
+
+        report["checks"] = check_classifier(assistant, [i for i in items if not i.needs_review], k)
     rpt.write(report, rpt.failures(rows, evaluator.configs), out_dir)
     return report
 

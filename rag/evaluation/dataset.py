@@ -34,6 +34,8 @@ class EvalItem(BaseModel):
     answer_keywords: list[str] = Field(default_factory=list)
     answer: str | None = ""
     needs_review: bool = False  # exported feedback that a person has not checked yet
+    # unanswerable only: off_topic | near_miss | near_domain | in_passing (eval/README.md)
+    subtype: str = ""
 
     @field_validator("id", mode="before")
     @classmethod

@@ -62,6 +62,12 @@ def missing_keywords(text: str, keywords: Sequence[str]) -> list[str]:
     return [k for k in keywords if " ".join(k.split()).casefold() not in hay]
 
 
+def lead_cited_titles(lead: str, answer: Answer) -> list[str]:
+    """The titles of the papers the first line cites."""
+    by_number = {c.number: c.title for c in answer.citations}
+    return [by_number[n] for n in cited_numbers(lead) if n in by_number]
+
+
 def citation_precision_recall(
     cited_titles: Sequence[str], gold_titles: Sequence[str]
 ) -> tuple[float | None, float | None]:
@@ -173,6 +179,20 @@ def answer_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "citation_support": mean(r["support"] for r in answered),
         "citation_support_judge": mean(r.get("judge_support") for r in answered),
         "correct_abstention": mean(float(r["abstained"]) for r in unanswerable),
+        "lead_accuracy": mean(
+            float(bool(r.get("lead_ok")))
+            for r in answerable
+            if r.get("lead_ok") is not None or (r["abstained"] and r.get("keywords_ok") is not None)
+        ),
+        "wrong_lead": mean(
+            float(r["wrong_lead"]) for r in answerable if r.get("wrong_lead") is not None
+        ),
+        "median_chars": float(np.median([r["chars"] for r in rows])) if rows else None,
+        "streamed_violations": sum(1 for r in rows if r.get("streamed_ok") is False),
+        "refused_by_subtype": {
+            s: mean(float(r["abstained"]) for r in unanswerable if r.get("subtype") == s)
+            for s in sorted({r.get("subtype") or "" for r in unanswerable})
+        },
         "wrong_abstention": mean(float(r["abstained"]) for r in answerable),
         "accuracy": len(correct) / len(rows) if rows else None,
         "precision": len(answered_correct) / len(answered) if answered else None,

@@ -16,6 +16,8 @@ ANSWER_METRICS = (
     ("citation_precision", "cit. precision"),
     ("citation_recall", "cit. recall"),
     ("citation_support", "cit. support (ALCE)"),
+    ("lead_accuracy", "lead acc."),
+    ("wrong_lead", "wrong lead"),
     ("correct_abstention", "correct abstention"),
     ("wrong_abstention", "wrong abstention"),
     ("accuracy", "accuracy"),
@@ -115,6 +117,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return lines
 
 
+def report_subtypes(answers: dict[str, Any]) -> list[str]:
+    """The unanswerable subtypes present (columns "refused: near_miss" …)."""
+    return sorted({t for s in answers.values() for t in s.get("refused_by_subtype", {})})
+
+
 def markdown(report: dict[str, Any]) -> str:
     cfg = report["config"]
     ret = report["retrieval"]
@@ -176,6 +183,31 @@ def markdown(report: dict[str, Any]) -> str:
                 for c, s in answers.items()
             ],
         )
+    if answers:
+        lines += ["", "### Refusals and length", ""]
+        lines += _table(
+            ["config", "median chars", "streamed ≠ final", *report_subtypes(answers)],
+            [
+                [
+                    c,
+                    s["median_chars"],
+                    s["streamed_violations"],
+                    *(s["refused_by_subtype"].get(t) for t in report_subtypes(answers)),
+                ]
+                for c, s in answers.items()
+            ],
+        )
+    checks = report.get("checks")
+    if checks:
+        lines += [
+            "",
+            "## The checks as a classifier (no model)",
+            "",
+            f"- reference answers cited to their gold passage, kept: "
+            f"{_fmt(checks['reference_kept'])} of {checks['n_reference']}",
+            f"- true sentences of a retrieved non-gold paper, rejected: "
+            f"{_fmt(checks['non_gold_rejected'])} of {checks['n_non_gold']}",
+        ]
     threshold = cfg["retrieval"].get("abstain_threshold")
     lines += ["", f"Configured `retrieval.abstain_threshold`: {threshold} (on `evidence_score`)."]
     for signal, cal in report["calibration"].items():

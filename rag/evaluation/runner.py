@@ -19,12 +19,14 @@ from rag.evaluation.metrics import (
     SupportCheck,
     citation_precision_recall,
     doc_ranking,
+    lead_cited_titles,
     missing_keywords,
+    norm_title,
     retrieval_scores,
     sentence_support,
     verdict,
 )
-from rag.types import Answer, Passage
+from rag.types import Answer, AnswerEvent, Passage, TokenEvent
 
 RETRIEVAL_MODES = ("bm25", "vector", "hybrid")
 ANSWER_CONFIGS = ("llm", "extractive")
@@ -59,7 +61,7 @@ class Evaluator:
         prompts = getattr(self.assistant.answerer, "prompts", None)
         if prompts is None:
             return ()
-        return tuple(prompts.get(name) for name in ("fallback", "evidence", "abstain"))
+        return tuple(prompts.get(name) for name in ("abstain",))
 
     def _answer_configs(self) -> tuple[str, ...]:
         if hasattr(self.assistant.answerer, "extractive"):
@@ -77,6 +79,7 @@ class Evaluator:
         row: dict[str, Any] = {
             "id": item.id,
             "type": item.type,
+            "subtype": item.subtype,
             "question": item.question,
             "gold_titles": item.gold_titles,
             "answer_keywords": item.answer_keywords,
@@ -90,13 +93,26 @@ class Evaluator:
             if mode == "hybrid":
                 hybrid = passages
         for config in self.configs:
+            streamed: str | None = None
             if config == "llm":
-                answer: Answer = self.assistant.ask(item.question, k=self.k)
+                answer, streamed = self._ask_streamed(item.question)
             else:
                 seconds = row["retrieval"]["hybrid"]["seconds"]
                 answer = self._extractive(item.question, hybrid[: self.k], seconds)
-            row["answers"][config] = self._score_answer(item, answer)
+            row["answers"][config] = self._score_answer(item, answer, streamed)
         return row
+
+    def _ask_streamed(self, question: str) -> tuple[Answer, str]:
+        """The answer through the stream a reader sees, and the text that stream showed."""
+        shown: list[str] = []
+        answer: Answer | None = None
+        for event in self.assistant.stream(question, k=self.k):
+            if isinstance(event, TokenEvent):
+                shown.append(event.text)
+            elif isinstance(event, AnswerEvent):
+                answer = event.answer
+        assert answer is not None
+        return answer, "".join(shown)
 
     def _retrieve(self, item: EvalItem, mode: str) -> tuple[dict[str, Any], list[Passage]]:
         t0 = time.perf_counter()
@@ -142,8 +158,12 @@ class Evaluator:
         answer.timings = {**timings, "generate": time.perf_counter() - t0}
         return answer
 
-    def _score_answer(self, item: EvalItem, answer: Answer) -> dict[str, Any]:
+    def _score_answer(
+        self, item: EvalItem, answer: Answer, streamed: str | None = None
+    ) -> dict[str, Any]:
         missing = missing_keywords(answer.text, item.answer_keywords)
+        lead = answer.text.splitlines()[0] if answer.text else ""
+        lead_titles = lead_cited_titles(lead, answer)
         cited = [c.title for c in answer.citations]
         precision, recall = (
             citation_precision_recall(cited, item.gold_titles) if item.gold_titles else (None, None)
@@ -162,12 +182,28 @@ class Evaluator:
         return {
             "text": answer.text,
             "abstained": answer.abstained,
+            "subtype": item.subtype,
             "fallback": answer.fallback,
             "answerable": item.answerable,
             "citations": [{"number": c.number, "title": c.title} for c in answer.citations],
             "removed_citations": answer.removed_citations,
             "verdict": verdict(item.answerable, answer.abstained, missing),
             "missing_keywords": missing,
+            "lead": lead,
+            "lead_ok": (
+                not missing_keywords(lead, item.answer_keywords)
+                if item.answer_keywords and not answer.abstained
+                else None
+            ),
+            "wrong_lead": (
+                bool(lead_titles)
+                and not set(map(norm_title, lead_titles)) <= set(map(norm_title, item.gold_titles))
+                if item.answerable and not answer.abstained
+                else None
+            ),
+            "chars": len(answer.text),
+            # every character a reader saw while it streamed is in the final answer
+            "streamed_ok": None if streamed is None else answer.text.startswith(streamed),
             "keywords_ok": (not missing) if item.answer_keywords else None,
             "citation_precision": precision,
             "citation_recall": recall,
