@@ -59,7 +59,10 @@ def short_name(p: Passage) -> str:
     its abstract introduces ("we propose Selective Context"), else ""."""
     head, sep, _ = p.title.partition(":")
     if sep and len(head.split()) <= 4 and any(c.isupper() for c in head):
-        return head.strip()
+        head = head.strip()
+        # "Lexical Unit Decoding (LUD)": the abstract's acronym is what readers use
+        acronym = re.search(rf"{re.escape(head)}\s*\(([A-Z][\w\-]{{1,11}})\)", p.text, re.I)
+        return f"{head} ({acronym.group(1)})" if acronym else head
     m = _INTRO.search(p.text)
     if m and m.group(1).lower() not in GENERIC_NAMES and len(m.group(1)) > 2:
         return m.group(1).strip()
@@ -206,14 +209,23 @@ class Composer:
             if instruction_like(s) or len(s) < 20:
                 continue
             score = self.coverage(q.text, s)
+            figures = numbers(s) - numbers(q.text)
             if q.typed and states_attribute(q, s):
                 score += 0.5
-            elif numbers(s) - numbers(q.text) and q.kind in ("number", "describe"):
+            elif figures and q.kind in ("number", "describe"):
                 score += 0.1
-            if q.kind == "name":
+            if q.kind == "number" and not figures:
+                score -= 0.3  # a figure is asked for: a sentence without one cannot answer
+            if q.kind in ("name", "dataset"):
                 name = short_name(p)
                 if name and name.lower() in s.lower():
                     score += 0.2
+                asked = content_tokens(q.text)
+                if any(
+                    not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
+                    for n in _NAME.findall(s)
+                ):
+                    score += 0.3  # it names something the question does not
             out.append(Scored(score, p, s))
         return sorted(out, key=lambda x: x.score, reverse=True)
 
