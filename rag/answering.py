@@ -267,6 +267,8 @@ class Answerer:
         # and name of the composed lead. A capable model (provider openai) may drop some.
         if self.settings.llm.provider == "local" and not lead_facts(lead_text) <= lead_facts(claim):
             return None
+        if claim.endswith("?") or '"' in claim or "“" in claim:
+            return None  # a question or a quotation is not a direct answer
         return claim
 
     def messages(self, question: str, lead: str) -> list[dict[str, str]]:
@@ -367,13 +369,20 @@ class Answerer:
 
 
 _PREAMBLE = re.compile(
-    r"^(?:(?:the )?answer(?: to (?:the|your) question)? is\s*:?|answer\s*:|according to the "
-    r"(?:evidence|passage|abstract),?|based on the (?:evidence|passage),?)\s*",
+    r"^(?:[\"“'\s]|(?:the )?answer(?: to (?:the|your) question)? is\s*:?|answer\s*:|according "
+    r"to the (?:evidence|passage|abstract),?|based on the (?:evidence|passage),?|the evidence "
+    r"(?:is|says|shows|states)(?: quoted| that)?\s*:?)+",
     re.IGNORECASE,
 )
 _FACT = re.compile(r"\d+(?:[.,]\d+)*\s?(?:%|x|×)?|\b[A-Z][\w\-]*[A-Z0-9][\w\-]*\b")
 
 
 def lead_facts(text: str) -> set[str]:
-    """The figures and names of a sentence (what a restatement must not lose)."""
-    return {m.group(0).replace(" ", "").lower() for m in _FACT.finditer(strip_citations(text))}
+    """The figures and names of a sentence (what a restatement must not lose), with the paper's
+    name the lead opens with ("Selective Context: …")."""
+    text = strip_citations(text)
+    facts = {m.group(0).replace(" ", "").lower() for m in _FACT.finditer(text)}
+    head, sep, _ = text.partition(": ")
+    if sep and len(head.split()) <= 5:
+        facts.add(head.replace(" ", "").lower())
+    return facts
