@@ -502,7 +502,7 @@ def _threads_md(th: dict[str, Any] | None) -> list[str]:
             fmt(r["prompt_tokens_per_s"]),
             fmt(r["gen_tokens_per_s"]),
         ]
-        for r in th["llama_cpp"]
+        for r in th.get("llama_cpp", [])
     ]
     return [
         "## Threads on a busy machine",

@@ -32,6 +32,8 @@ STEPS = (
     "answering",
     "concurrency",
     "threads",
+    "llm_runtime",
+    "cold_start",
     "scale",
     "chroma_server",
 )
@@ -57,6 +59,8 @@ def commands(index_dir: Path, quick: bool) -> dict[str, list[str]]:
                 "120",
             ],
             "threads": ["bench.threads", "--repeats", "4"],
+            "llm_runtime": ["bench.llm_runtime", "--reps", "2", "--rounds", "1"],
+            "cold_start": ["bench.cold_start", "--runs", "1", *idx],
             "scale": ["bench.scale", "--sizes", "2000", "--n", "8", "--keep", str(CACHE_DIR)],
             "chroma_server": ["bench.chroma_server_latency", *idx, "--n", "8"],
         }
@@ -67,6 +71,8 @@ def commands(index_dir: Path, quick: bool) -> dict[str, list[str]]:
         "answering": ["bench.answering", *idx, "--n", "12", "--budget-s", "180"],
         "concurrency": ["bench.concurrency", *idx, "--budget-s", "240"],
         "threads": ["bench.threads"],
+        "llm_runtime": ["bench.llm_runtime"],
+        "cold_start": ["bench.cold_start", *idx],
         "scale": [
             "bench.scale",
             "--sizes",
