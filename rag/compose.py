@@ -46,11 +46,12 @@ _INTRO = re.compile(
 _LEAD_IN = re.compile(
     r"^(?:(?:moreover|furthermore|additionally|in addition|specifically|notably|finally|"
     r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
-    r"in summary|to this end|in this (?:paper|work)|in this study),?\s+)+",
+    r"in summary|to this end|in this (?:paper|work)|in this study|in terms of \w+|"
+    r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+),?\s+)+",
     re.IGNORECASE,
 )
 MAX_LEAD_CHARS = 300  # one clause or sentence a reader takes in at a glance
-MAX_PART_CHARS = 170  # per paper, when the lead names several
+MAX_PART_CHARS = 220  # per paper, when the lead names several
 MIN_OTHER_SHARE = 0.8  # a further paper joins a plural lead if it holds this share of the best
 
 
@@ -315,11 +316,20 @@ class Composer:
         texts: list[str] = []
         limit = MAX_LEAD_CHARS if len(chosen) == 1 else MAX_PART_CHARS
         facets = facets_of(q.text) if len(chosen) == 1 else [q.text]
+        missing: list[str] = []
         for p in chosen:
             picked: list[str] = []
             for facet in facets:
                 fq = analyse_facet(q, facet)
                 ranked = self.sentences(fq, p)
+                if (
+                    len(facets) > 1
+                    and fq.typed
+                    and not (ranked and states_attribute(fq, ranked[0].sentence))
+                ):
+                    # One ask of several is not stated: say so instead of quoting filler.
+                    missing.append(fq.attribute_phrase or "the rest of what was asked")
+                    continue
                 if ranked and ranked[0].sentence not in picked:
                     picked.append(ranked[0].sentence)
             if not picked:
@@ -331,7 +341,10 @@ class Composer:
             texts.append(
                 self.render(q, p, picked, limit if len(picked) == 1 else MAX_PART_CHARS + 40)
             )
-        return Lead(" ".join(texts), parts)
+        text = " ".join(texts)
+        if missing and parts:
+            text += f" The abstract does not give {' or '.join(dict.fromkeys(missing))}."
+        return Lead(text, parts)
 
     def render(self, q: Question, p: Passage, sentences: list[str], limit: int) -> str:
         name = short_name(p)

@@ -257,7 +257,7 @@ _SYNONYMS: dict[str, set[str]] = {
     "reduct": {"reduc", "cut", "save", "lower", "decreas", "less", "fewer", "compress", "smaller"},
     "size": {"size", "smaller", "larger", "compress", "reduc", "gb", "mb", "paramet", "b", "m"},
     "compress": {"compress", "reduc", "ratio", "smaller"},
-    "rate": {"rate", "fps", "speed", "faster"},
+    "rate": {"rate", "fps"},
     "time": {"time", "hour", "day", "minut", "second", "faster", "speedup", "latenc"},
     "budget": {"budget", "cach", "token", "memori"},
 }
