@@ -70,8 +70,18 @@ def short_name(p: Passage) -> str:
     return ""
 
 
+DESCRIPTIVE_WORDS = 8  # a question this long describes its paper; its names are qualifiers
+
+
+def descriptive(q: Question) -> bool:
+    """Does the question describe the paper it asks about (many words besides its names), so
+    that the names it gives qualify the answer rather than name the subject?"""
+    named = set().union(*(content_tokens(n) for n in q.names)) if q.names else set()
+    return len(content_tokens(q.text) - named) >= DESCRIPTIVE_WORDS
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    return re.sub(r"[^a-z0-9.]", "", text.lower())
 
 
 def mentions(p: Passage, name: str) -> bool:
@@ -254,18 +264,35 @@ class Composer:
         """Every specific name the question gives ("on H100", "EfficientFormer-L3") is in the
         passage: a figure measured on something else does not answer."""
         hay = _squash(p.title + " " + p.text)
-        return all(_squash(n) in hay for n in strong_names(q.names))
+        given = {re.sub(r"[^\d.]", "", n).strip(".") for n in numbers(q.text)}
+        if not all(g in hay for g in given if g):
+            return False  # "with 4 steps", "on 512 GPUs": a figure the question gives is not there
+        found = [_squash(n) in hay for n in strong_names(q.names)]
+        if descriptive(q):  # names qualify a described paper ("… with a ResNet-50 backbone")
+            return sum(found) * 2 >= len(found)
+        return all(found)
 
     def states(self, q: Question, p: Passage) -> bool:
         """Does the passage state the asked attribute of the asked subject? When the question
         names its subject and the passage is not that paper (the name is not in its title), the
         stating sentence must name it: a model mentioned in passing is not described."""
-        titled = not q.names or any(n.lower() in p.title.lower() for n in q.names)
+        titled = not q.names or any(n.lower() in p.title.lower() for n in q.names) or descriptive(q)
         asks = [analyse_facet(q, f) for f in facets_of(q.text)]
         if any(not a.typed for a in asks) and len(asks) > 1:
             asks = [a for a in asks if a.typed] or asks
+        # "Which baseline does DeepSpeed-Ulysses beat?" asked of the DeepSpeed-Ulysses paper
+        # asks for a name other than the paper's own.
+        other_name = q.kind == "name" and any(
+            _squash(n) in _squash(p.title) for n in strong_names(q.names)
+        )
+        asked = content_tokens(q.text)
         for s in split_sentences(p.text):
             if instruction_like(s) or not any(states_attribute(a, s) for a in asks):
+                continue
+            if other_name and not any(
+                not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
+                for n in _NAME.findall(s)
+            ):
                 continue
             if titled or any(n.lower() in s.lower() for n in q.names):
                 return True
@@ -288,13 +315,14 @@ class Composer:
         if not q.plural:
             return candidates[:1]
         chosen = [candidates[0]]
-        if q.names and len(q.names) >= 2:  # one passage per named subject
+        if q.names and len(q.names) >= 2:  # one passage per named subject, titled first
+            named: list[Passage] = []
             for name in q.names:
-                for p in candidates:
-                    if mentions(p, name) and p not in chosen:
-                        chosen.append(p)
-                        break
-            return chosen[:4]
+                about = [p for p in candidates if mentions(p, name) and p not in named]
+                about.sort(key=lambda p: name.lower() not in p.title.lower())
+                if about:
+                    named.append(about[0])
+            return named[:4] or chosen
         best = self.coverage(q.text, candidates[0].title + " " + candidates[0].text)
         for p in candidates[1:2]:
             if self.coverage(q.text, p.title + " " + p.text) >= MIN_OTHER_SHARE * best:

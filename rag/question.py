@@ -246,7 +246,20 @@ _SYNONYMS: dict[str, set[str]] = {
     "speedup": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "latenc", "x"},
     "faster": {"faster", "speedup", "speed", "acceler", "speed-up"},
     "latenc": {"latenc", "faster", "speedup", "time", "ms", "speed"},
-    "throughput": {"throughput", "faster", "speedup", "token", "request"},
+    "throughput": {
+        "throughput",
+        "faster",
+        "speedup",
+        "token",
+        "request",
+        "petaflop",
+        "tflop",
+        "flop",
+        "teraflop",
+        "qps",
+        "fps",
+    },
+    "often": {"month", "year", "week", "day", "hour", "everi", "time", "faster", "speedup"},
     "memori": {"memori", "gb", "footprint", "storag", "cach"},
     "paramet": {"paramet", "b", "m", "size", "weight"},
     "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length"},
@@ -304,7 +317,7 @@ def kind_of(question: str) -> str:
 _AMOUNT = re.compile(
     r"\bhow (much|many|fast|long|large|quickly)\b|\bby how\b|\bup to what\b|"
     r"\bwhat (size|number|amount|share|fraction|rank|length)\b|"
-    r"\bwhat (speedup|speed-up|accuracy|latency|throughput|ratio|percentage)\b",
+    r"\bwhat (speedups?|speed-ups?|accuracy|latency|throughput|ratios?|percentage)\b",
     re.I,
 )
 
@@ -408,8 +421,10 @@ def asked_quantities(question: str) -> set[str]:
             for stem, attr in _VERB_ATTRIBUTES:
                 if any(w.startswith(stem) for w in words):
                     attribute.add(attr)
-        if marker in ("how fast", "how quickly"):
+        if marker == "how fast":
             attribute.add("faster")
+        if marker in ("how quickly", "how often"):
+            attribute.add("often")
         if marker == "how long":
             attribute.add("long")
     return attribute - _given_context(question)
