@@ -50,8 +50,8 @@ _LEAD_IN = re.compile(
     r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+),?\s+)+",
     re.IGNORECASE,
 )
-MAX_LEAD_CHARS = 300  # one clause or sentence a reader takes in at a glance
-MAX_PART_CHARS = 220  # per paper, when the lead names several
+MAX_LEAD_CHARS = 400  # one or two sentences a reader takes in at a glance
+MAX_PART_CHARS = 260
 MIN_OTHER_SHARE = 0.8  # a further paper joins a plural lead if it holds this share of the best
 
 
@@ -82,6 +82,51 @@ def descriptive(q: Question) -> bool:
 
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9.]", "", text.lower())
+
+
+_HEAD_NOUNS = [
+    {"model", "models", "architecture", "network", "networks", "transformer", "llm"},
+    {"method", "methods", "approach", "technique", "mechanism", "framework", "algorithm",
+     "scheme", "strategy", "module", "design", "policy"},
+    {"system", "engine", "library", "stack", "tool", "runtime", "kernel", "kernels", "compiler"},
+    {"benchmark", "dataset", "suite", "metric", "evaluator"},
+    {"optimizer", "optimizers"},
+]  # fmt: skip
+_ASKED_HEAD = re.compile(r"^\s*(?:which|what)\s+((?:[\w\-]+\s+){0,4}?)([\w\-]+)\b", re.I)
+
+
+def names_the_asked_kind(q: Question, sentence: str) -> bool:
+    """Does the sentence introduce a name as the kind of thing asked for ("Which … algorithm"
+    and "DistAttention, a novel distributed attention algorithm")?"""
+    m = _ASKED_HEAD.match(q.text)
+    if not m:
+        return False
+    head = m.group(2).lower()
+    group = next((g for g in _HEAD_NOUNS if head in g), None)
+    if group is None:
+        return False
+    words = re.findall(r"[\w\-.]+", sentence)
+    asked = content_tokens(q.text)
+    for i, w in enumerate(words):
+        is_name = (_NAME.fullmatch(w) or w[:1].isupper()) and not content_tokens(w) <= asked
+        if is_name and i > 0 and w.lower() not in GENERIC_NAMES:
+            window = {x.lower() for x in words[max(0, i - 6) : i + 8]}
+            if window & group:
+                return True
+    return False
+
+
+def salient_name(q: Question, p: Passage) -> str:
+    """The name the abstract keeps using that the question does not give ("DistAttention",
+    "SeqBoat"): what a "which method …?" question asks for."""
+    asked = content_tokens(q.text)
+    counts: dict[str, int] = {}
+    for n in _NAME.findall(p.text):
+        if n.lower() in GENERIC_NAMES or content_tokens(n) <= asked or len(n) < 3:
+            continue
+        counts[n] = counts.get(n, 0) + 1
+    best = max(counts.items(), key=lambda kv: kv[1], default=("", 0))
+    return best[0] if best[1] >= 2 else ""
 
 
 def mentions(p: Passage, name: str) -> bool:
@@ -122,21 +167,30 @@ def states_attribute(q: Question, sentence: str) -> bool:
     return True
 
 
-_NUMBER_WORD = re.compile(
-    r"(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|fifty|hundred|"
-    r"thousand|million|billion|twice|half|double|triple|tenfold|hundredfold|single|one)"
+_NUMBER_WORD = re.compile(r"(twice|half|double|doubles|triple|\w+fold)")
+_SPELLED = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|fifty|hundred)"
+    r"\s+(months?|years?|weeks?|days?|hours?|minutes?|seconds?|times|fold|lines)\b",
+    re.IGNORECASE,
 )
+_ENUMERATOR = re.compile(r"\(?\d\)[.,:;]?|\d\.")  # "1)", "(2)", "3." list markers
 NEAR_WORDS = 8  # a figure answers an attribute when it stands within this many words of it
 
 
 def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
     """A figure the question does not already give, within a few words of an asked attribute
     word (any figure when the question names no attribute)."""
+    spelled = {m.group(1).lower() for m in _SPELLED.finditer(sentence)}
     tokens = re.findall(r"\S+", sentence)
     figure_at = [
         i
         for i, t in enumerate(tokens)
-        if numbers(t) - given or _NUMBER_WORD.fullmatch(t.strip(".,;:()").lower())
+        if not _ENUMERATOR.fullmatch(t)
+        and (
+            numbers(t) - given
+            or _NUMBER_WORD.fullmatch(t.strip(".,;:()").lower())
+            or t.strip(".,;:()").lower() in spelled
+        )
     ]
     if not figure_at:
         return False
@@ -158,7 +212,9 @@ def answers(q: Question, claim: str, p: Passage) -> bool:
     if not all(_squash(n) in hay for n in strong_names(q.names)):
         return False
     if q.kind == "number":
-        return bool(numbers(claim) - numbers(q.text)) or bool(_NUMBER_WORD.search(claim.lower()))
+        return bool(numbers(claim) - numbers(q.text)) or bool(
+            _NUMBER_WORD.search(claim.lower()) or _SPELLED.search(claim)
+        )
     if q.kind in ("name", "dataset"):
         name = short_name(p)
         asked = content_tokens(q.text)
@@ -216,6 +272,7 @@ class Composer:
 
     def sentences(self, q: Question, p: Passage) -> list[Scored]:
         out = []
+        salient = salient_name(q, p) if q.kind in ("name", "dataset") else ""
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
                 continue
@@ -237,6 +294,10 @@ class Composer:
                     for n in _NAME.findall(s)
                 ):
                     score += 0.3  # it names something the question does not
+                if salient and salient in s:
+                    score += 0.3  # the name the abstract is about
+                if names_the_asked_kind(q, s):
+                    score += 0.4  # "DistAttention, a novel distributed attention algorithm"
             out.append(Scored(score, p, s))
         return sorted(out, key=lambda x: x.score, reverse=True)
 

@@ -418,8 +418,9 @@ def asked_quantities(question: str) -> set[str]:
             noun = next((w for w in words[:3] if w.endswith("s")), words[0])
             attribute |= content_tokens(noun)
         if marker in ("how much", "how fast", "how quickly"):
+            clause = [w.lower() for w in rest.split()[:8]]
             for stem, attr in _VERB_ATTRIBUTES:
-                if any(w.startswith(stem) for w in words):
+                if any(w.startswith(stem) for w in clause):
                     attribute.add(attr)
         if marker == "how fast":
             attribute.add("faster")
