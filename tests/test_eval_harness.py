@@ -76,7 +76,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _fractions(obj: Any, path: str = "") -> list[tuple[str, float]]:
     """Every rate in a summary (keys that are rates, not latencies, counts or tokens)."""
-    skip = ("latency", "tokens", "n", "threshold", "j", "seconds", "score")
+    skip = ("latency", "tokens", "n", "threshold", "j", "seconds", "score", "median", "streamed")
     out: list[tuple[str, float]] = []
     if isinstance(obj, dict):
         for key, value in obj.items():
@@ -207,6 +207,16 @@ def test_answer_eval_with_baselines(assistant: Any, dataset: Path, tmp_path: Pat
             for s in a["sentences"]:
                 assert isinstance(s["supported"], bool)
     llm = answers["llm"]
+    assert llm["streamed_violations"] == 0  # what a reader saw streamed is the final answer
+    assert 0 < llm["median_chars"] <= 600
+    for r in rows:
+        a = r["answers"]["llm"]
+        assert a["lead"] == a["text"].splitlines()[0] if a["text"] else a["lead"] == ""
+        if a["lead_ok"]:
+            assert not a["missing_keywords"]  # every keyword of the lead is in the answer
+    checks = report["checks"]
+    assert checks["n_reference"] > 0 and 0.0 <= checks["reference_kept"] <= 1.0
+    assert 0.0 <= checks["non_gold_rejected"] <= 1.0
     assert llm["tokens_in"] > 0 and llm["tokens_out"] > 0
     assert {"retrieve", "generate"} <= set(llm["latency"])
     assert report["config"]["llm"]
