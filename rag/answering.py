@@ -156,14 +156,31 @@ class Answerer:
         passages = self.retriever.retrieve(question, k=k, mode=mode)
         hay = " ".join(p.title + " " + p.text for p in passages).lower()
         seen = {p.chunk_id for p in passages}
-        for name in strong_names(analyse(question).names):
-            if name.lower() in hay:
+        asked = analyse(question)
+        heads = [p.title.lower() for p in passages]
+        for name in asked.names if asked.plural else strong_names(asked.names):
+            # a comparison wants each named paper itself, not a paper that mentions it
+            if (
+                any(h.startswith(name.lower()) for h in heads)
+                if asked.plural
+                else name.lower() in hay
+            ):
                 continue
-            for p in self.retriever.retrieve(name, k=3, mode=mode):
-                if p.chunk_id not in seen and name.lower() in (p.title + " " + p.text).lower():
-                    passages.append(p)
-                    seen.add(p.chunk_id)
-                    break
+            found = [
+                p
+                for p in self.retriever.retrieve(name, k=10, mode=mode)
+                if p.chunk_id not in seen and name.lower() in (p.title + " " + p.text).lower()
+            ]
+            # the paper of that name ("Mamba: …") before papers that only mention it
+            found.sort(
+                key=lambda p: (
+                    not p.title.lower().startswith(name.lower() + ":"),
+                    name.lower() not in p.title.lower(),
+                )
+            )
+            if found:
+                passages.append(found[0])
+                seen.add(found[0].chunk_id)
         for i, p in enumerate(passages, 1):
             p.number = i
         return passages

@@ -380,7 +380,12 @@ class Composer:
             named: list[Passage] = []
             for name in q.names:
                 about = [p for p in candidates if mentions(p, name) and p not in named]
-                about.sort(key=lambda p: name.lower() not in p.title.lower())
+                about.sort(
+                    key=lambda p: (
+                        not p.title.lower().startswith(name.lower()),
+                        name.lower() not in p.title.lower(),
+                    )
+                )
                 if about:
                     named.append(about[0])
             return named[:4] or chosen
@@ -487,6 +492,12 @@ def readable(sentence: str, name: str = "") -> str:
             flags=re.IGNORECASE,
         )
     s = re.sub(r"^we\b", "The authors", s, flags=re.IGNORECASE)
+    s = re.sub(
+        r"^our (further |)(analysis|experiments?|results?|evaluations?)\b",
+        r"The authors' \1\2",
+        s,
+        flags=re.IGNORECASE,
+    )
     return s[:1].upper() + s[1:]
 
 

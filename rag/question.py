@@ -176,6 +176,7 @@ QUANTITY_WORDS = frozenset(
     ]
 )
 
+_COMPARED = re.compile(r"\b(?:than|versus|vs\.?|compared (?:to|with))\s+([A-Z][\w\-.]+)")
 _COPULA = re.compile(r"^\s*(is|are|was|were)\s+(the\s+|an?\s+)?", re.IGNORECASE)
 RARE_WORD_CHUNKS = 3  # a capitalised word in at most this many chunks names a paper ("Splitwise")
 _WH = r"(?:what|which|how many|how much|how long|how fast|how large|how big|how quickly|how often)"
@@ -452,7 +453,11 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     attribute: set[str] = set()
     if kind == "number":
         attribute = asked_quantities(question)
-    plural = bool(_PLURAL.search(question))
+    compared = _COMPARED.search(question)
+    if compared and re.match(r"\s*(is|are|does|do|how does|how do)\b", question, re.I):
+        # "Is FlashAttention faster than Mamba?" compares two named papers
+        names = list(dict.fromkeys([*names, compared.group(1).rstrip(".?")]))
+    plural = bool(_PLURAL.search(question)) or (len(names) >= 2 and compared is not None)
     return Question(
         text=question,
         kind=kind,
