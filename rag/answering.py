@@ -97,6 +97,20 @@ def names_a_paper(question: str, passages: list[Passage]) -> bool:
     )
 
 
+def renumber(text: str, passages: list[Passage], cited: list[int]) -> tuple[str, list[Passage]]:
+    """Cited passages become [1], [2] … in the order the text cites them, the others follow:
+    the numbers a reader sees are consecutive (passages keep their text; only numbers move)."""
+    order = list(dict.fromkeys(cited))
+    mapping = {old: new for new, old in enumerate(order, 1)}
+    rest = [p for p in passages if p.number not in mapping]
+    for new, p in enumerate(rest, len(order) + 1):
+        mapping[p.number] = new
+    text = re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), 0)}]", text)
+    for p in passages:
+        p.number = mapping[p.number]
+    return text, sorted(passages, key=lambda p: p.number)
+
+
 class Answerer:
     def __init__(self, settings: Settings, retriever: HybridRetriever) -> None:
         self.settings = settings
@@ -203,18 +217,7 @@ class Answerer:
     def compose(self, base: Answer, q: Question, lead: Lead) -> Answer:
         """The answer whose first line is the composed lead, its citations renumbered so that
         the reader sees [1], [2] … in order (passages keep their text; only numbers move)."""
-        order: list[int] = []
-        for p, _ in lead.parts:
-            if p.number not in order:
-                order.append(p.number)
-        mapping = {old: new for new, old in enumerate(order, 1)}
-        rest = [p for p in base.passages if p.number not in mapping]
-        for new, p in enumerate(rest, len(order) + 1):
-            mapping[p.number] = new
-        text = re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), 0)}]", lead.text)
-        for p in base.passages:
-            p.number = mapping[p.number]
-        passages = sorted(base.passages, key=lambda p: p.number)
+        text, passages = renumber(lead.text, base.passages, [p.number for p, _ in lead.parts])
         cites: dict[int, Citation] = {}
         for p, sentence in lead.parts:
             quote = clean_display(sentence)
@@ -342,9 +345,11 @@ class Answerer:
         quote = readable(sentence, short_name(p)).rstrip(" .")
         what = q.attribute_phrase or "what was asked"
         text = self.prompts.get("not_stated", paper=name, what=what, quote=quote, n=str(p.number))
+        text, passages = renumber(text, base.passages, [p.number])
         return base.model_copy(
             update={
                 "text": text,
+                "passages": passages,
                 "abstained": True,
                 "not_stated": "attribute",
                 "citations": [citation(p, clean_display(sentence), limit=600)],

@@ -309,6 +309,24 @@ class Composer:
         candidates = self.subject_passages(q, passages)
         if not candidates:
             return Decision(None, "subject", self._closest(q, passages[:1]))
+        strong = strong_names(q.names)
+        if (
+            strong
+            and not descriptive(q)
+            and not any(
+                _squash(n) in _squash(p.title + " " + short_name(p))
+                for n in strong
+                for p in candidates
+            )
+            and not any(
+                any(_squash(n) in _squash(s) for n in strong) and states_attribute(q, s)
+                for p in candidates
+                for s in split_sentences(p.text)
+            )
+        ):
+            # "What is the context length of GPT-4?": no paper here is about GPT-4, and no
+            # sentence gives the asked attribute of it; it is only mentioned in passing.
+            return Decision(None, "subject", self._closest(q, candidates[:1]))
         if not q.plural:
             # One paper answers: the best one about the subject. When it does not state the
             # asked attribute, that is the answer ("not stated"), not another paper's figure.
