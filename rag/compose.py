@@ -138,7 +138,10 @@ def states_attribute(q: Question, sentence: str) -> bool:
     """Does the sentence hold the kind of fact asked for (a figure of the asked attribute, a
     device, a year…)? Figures the question itself gives do not count."""
     if q.kind == "number":
-        return _figure_near(sentence, numbers(q.text), q.attribute_groups())
+        given = numbers(q.text)
+        if q.attribute & _SHARE_WORDS and any(n.endswith("%") for n in numbers(sentence) - given):
+            return True  # "what share of the weights": a percentage is the share
+        return _figure_near(sentence, given, q.attribute_groups())
     if q.kind == "hardware":
         lowered = q.text.lower()
         return any(m.group(0).lower() not in lowered for m in HARDWARE.finditer(sentence))
@@ -174,6 +177,7 @@ _SPELLED = re.compile(
     re.IGNORECASE,
 )
 _ENUMERATOR = re.compile(r"\(?\d\)[.,:;]?|\d\.")  # "1)", "(2)", "3." list markers
+_SHARE_WORDS = frozenset({"share", "fraction", "percentag", "proport", "percent"})
 NEAR_WORDS = 8  # a figure answers an attribute when it stands within this many words of it
 
 
