@@ -4,6 +4,8 @@ from rag import _offline  # noqa: F401  (sets offline switches before any model 
 from rag.errors import (
     EmptyQuestionError,
     LLMUnavailableError,
+    ModelStoppedError,
+    QuestionTooLongError,
     RagError,
     StoreError,
 )
@@ -15,6 +17,8 @@ from rag.types import (
     IndexReport,
     IndexStatus,
     Passage,
+    SourcesEvent,
+    StatusEvent,
     StreamEvent,
     TokenEvent,
 )
@@ -28,9 +32,13 @@ __all__ = [
     "IndexReport",
     "IndexStatus",
     "LLMUnavailableError",
+    "ModelStoppedError",
     "Passage",
+    "QuestionTooLongError",
     "RagError",
     "Settings",
+    "SourcesEvent",
+    "StatusEvent",
     "StoreError",
     "StreamEvent",
     "TokenEvent",
