@@ -238,7 +238,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
 _PLURAL = re.compile(
     r"\b(which|what) (\w+ ){0,3}(papers|methods|frameworks|techniques|systems|approaches|works|"
     r"studies|optimizers|benchmarks)\b( in the collection)?"
-    r"(?! (is|was|does|has)\b)|\beach\b|\bcompare|\bversus\b|\bvs\.?\b",
+    r"(?! (is|was|does|has)\b)|\beach\b|^\s*compare\b",
     re.I,
 )
 
@@ -454,7 +454,9 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     if kind == "number":
         attribute = asked_quantities(question)
     compared = _COMPARED.search(question)
-    if compared and re.match(r"\s*(is|are|does|do|how does|how do)\b", question, re.I):
+    if compared and not re.match(r"\s*(is|are|does|do|how does|how do)\b", question, re.I):
+        compared = None  # "… latency on H100 versus FLUX-schnell": a baseline, not a comparison
+    if compared:
         # "Is FlashAttention faster than Mamba?" compares two named papers
         names = list(dict.fromkeys([*names, compared.group(1).rstrip(".?")]))
     plural = bool(_PLURAL.search(question)) or (len(names) >= 2 and compared is not None)
