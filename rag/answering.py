@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from rag.citations import citation, strip_citations
 from rag.compose import Composer, Decision, Lead, accept_claim, readable, short_name
 from rag.guard import instruction_like
-from rag.llm import ChatModel, estimate_tokens, make_llm
+from rag.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
 from rag.prompts import Prompts
 from rag.question import Question, analyse, strong_names
 from rag.retrieval import HybridRetriever
@@ -37,17 +37,11 @@ from rag.types import (
     TokenEvent,
 )
 
-EVIDENCE_SENTENCES = 2  # sentences of each passage a follow-up rewrite may see
 _FOLLOW_UP = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|he|she|the (paper|method|model|approach|"
     r"authors?|same|former|latter))\b|^(and|what about|how about|why|also)\b",
     re.IGNORECASE,
 )
-
-
-def is_injection(sentence: str) -> bool:
-    """Kept for callers of the earlier API: see `rag.guard.instruction_like`."""
-    return instruction_like(sentence)
 
 
 @dataclass
@@ -67,7 +61,6 @@ def evidence_of(
     question: str,
     passages: list[Passage],
     idf: Callable[[str], float] | None = None,
-    doc_freq: Mapping[str, int] | None = None,
 ) -> Evidence:
     """Rare words weigh more: a question naming "Light4GS" is about the collection; one asking
     about "sourdough" (a word no passage has) is not, however common its other words."""
@@ -88,11 +81,11 @@ def evidence_for(question: str, passages: list[Passage], retriever: HybridRetrie
     return evidence_of(question, passages, retriever.idf())
 
 
-def names_a_paper(question: str, passages: list[Passage]) -> bool:
+def names_a_paper(q: Question, passages: list[Passage]) -> bool:
     """The question gives a specific name ("ZipCache", "GPT-2") that is a passage's title word."""
     return any(
         re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", p.title, re.IGNORECASE)
-        for n in strong_names(analyse(question).names)
+        for n in strong_names(q.names)
         for p in passages
     )
 
@@ -135,13 +128,13 @@ class Answerer:
         timings["condense"] = time.perf_counter() - t0
 
         t = time.perf_counter()
-        passages = self.passages(standalone, k or self.settings.retrieval.top_k, mode)
+        q = self.analyse(standalone)
+        passages = self.passages(standalone, k or self.settings.retrieval.top_k, mode, q)
         timings["retrieve"] = time.perf_counter() - t
         yield SourcesEvent(passages=passages)
 
         base = Answer(question=question, text="", standalone_question=standalone, passages=passages)
-        q = analyse(standalone, self.retriever.doc_freq)
-        if self.off_topic(standalone, passages):
+        if self.off_topic(standalone, passages, q):
             timings["total"] = time.perf_counter() - t0
             yield AnswerEvent(answer=self.abstention(base, timings))
             return
@@ -164,13 +157,20 @@ class Answerer:
 
     # -- retrieval ---------------------------------------------------------------------------
 
-    def passages(self, question: str, k: int, mode: str | None) -> list[Passage]:
+    def analyse(self, question: str) -> Question:
+        """What the question asks, with the collection's word statistics (for rare names)."""
+        self.retriever.idf()  # the statistics exist once the lexical index is built
+        return analyse(question, self.retriever.doc_freq)
+
+    def passages(
+        self, question: str, k: int, mode: str | None, q: Question | None = None
+    ) -> list[Passage]:
         """The k best passages, plus the best passage for each specific name the question gives
         that none of them mention ("compare FlashAttention and Mamba" finds both papers)."""
+        asked = q or self.analyse(question)
         passages = self.retriever.retrieve(question, k=k, mode=mode)
         hay = " ".join(p.title + " " + p.text for p in passages).lower()
         seen = {p.chunk_id for p in passages}
-        asked = analyse(question)
         heads = [p.title.lower() for p in passages]
         for name in asked.names if asked.plural else strong_names(asked.names):
             # a comparison wants each named paper itself, not a paper that mentions it
@@ -199,18 +199,16 @@ class Answerer:
             p.number = i
         return passages
 
-    def off_topic(self, question: str, passages: list[Passage]) -> bool:
+    def off_topic(self, question: str, passages: list[Passage], q: Question | None = None) -> bool:
         """Too little of the question is in the passages, unless a passage is the very paper the
         question names ("How much does ZipCache cut prefill latency?" embeds poorly, but the
         ZipCache paper is there; whether it states the figure is decided next)."""
         if not passages:
             return True
-        if names_a_paper(question, passages):
+        if names_a_paper(q or self.analyse(question), passages):
             return False
         evidence = evidence_for(question, passages, self.retriever)
         return evidence.score() < self.settings.retrieval.abstain_threshold
-
-    should_abstain = off_topic  # the name the eval harness used
 
     # -- composing ---------------------------------------------------------------------------
 
@@ -297,14 +295,14 @@ class Answerer:
         evidence = strip_citations(lead)
         budget = self.llm.context_window - 100 - estimate_tokens(system) - 64
         if estimate_tokens(evidence + question) > budget:
-            evidence = evidence[: int(budget * 2)]
+            evidence = evidence[: int(budget * CHARS_PER_TOKEN)]
         user = self.prompts.get("answer", evidence=evidence, question=question)
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def extractive(self, question: str, passages: list[Passage]) -> Answer:
         """The composed answer alone (no LLM), for the eval's extractive baseline."""
         base = Answer(question=question, text="", standalone_question=question, passages=passages)
-        q = analyse(question, self.retriever.doc_freq)
+        q = self.analyse(question)
         decision = Composer(self.retriever.idf()).decide(q, passages)
         if decision.lead is None:
             return self.not_stated(base, q, decision, {})

@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.text import content_tokens, numbers, numbers_supported, overlap, split_sentences
+from rag.text import (
+    NAME,
+    content_tokens,
+    numbers,
+    numbers_supported,
+    overlap,
+    split_sentences,
+    squash,
+)
 from rag.types import Citation, Passage
 
 CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -61,11 +69,6 @@ def supports(sentence: str, passage_text: str, question: str = "") -> bool:
 
 
 CLAIM_OVERLAP = 0.5  # share of a model sentence's new words its passage must contain
-_CLAIM_NAME = re.compile(r"\b(?=[\w.\-]*[A-Za-z])(?=[\w.\-]*(?:[a-z][A-Z]|[A-Z]{2}|\d))[\w.\-]*\w")
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9.]", "", text.lower())
 
 
 def supports_claim(claim: str, passage_text: str, question: str = "") -> bool:
@@ -82,9 +85,9 @@ def supports_claim(claim: str, passage_text: str, question: str = "") -> bool:
         return False
     if not numbers_supported(numbers(claim), numbers(passage_text)):
         return False
-    hay, asked = _squash(passage_text), _squash(question)
-    names = [n for n in _CLAIM_NAME.findall(claim) if not numbers(n) or not n[0].isdigit()]
-    if any(_squash(n) not in hay and _squash(n) not in asked for n in names):
+    hay, asked = squash(passage_text), squash(question)
+    names = [n for n in NAME.findall(claim) if not numbers(n) or not n[0].isdigit()]
+    if any(squash(n) not in hay and squash(n) not in asked for n in names):
         return False
     added = content_tokens(claim) - content_tokens(question)
     if numbers(claim) or names:

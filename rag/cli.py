@@ -55,7 +55,8 @@ def print_answer(answer: Answer, out: Console = console) -> None:
         out.print("\n[bold]Sources:[/]")
         for c in answer.citations:
             out.print(f"  [{c.number}] [bold]{escape(c.title)}[/] [dim]({escape(c.source)})[/]")
-            out.print(f"      [dim]“{escape(c.snippet)}”[/]")
+            if not answer.quotes(c):
+                out.print(f"      [dim]“{escape(c.snippet)}”[/]")
     if answer.abstained and answer.passages:
         cited = {c.title for c in answer.citations}
         related = list(dict.fromkeys(p.title for p in answer.passages if p.title not in cited))

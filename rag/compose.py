@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from rag.citations import supports_claim
 from rag.guard import instruction_like
-from rag.question import GENERIC_NAMES, Question, strong_names
-from rag.text import clean_display, content_tokens, numbers, split_sentences
+from rag.question import GENERIC_NAMES, Question, analyse, strong_names
+from rag.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
 from rag.types import Passage
 
 IDF = Callable[[str], float]
@@ -37,7 +37,6 @@ VENUE = re.compile(
     r"\b(NeurIPS|NIPS|ICML|ICLR|ACL|EMNLP|NAACL|CVPR|ICCV|ECCV|AAAI|IJCAI|KDD|SIGMOD|VLDB|OSDI|"
     r"SOSP|MLSys|ISCA|MICRO|ASPLOS|HPCA|COLING|EuroSys|NSDI|ATC|SIGGRAPH|TPAMI|JMLR|TMLR)\b"
 )
-_NAME = re.compile(r"\b(?=[\w.\-]*[A-Za-z])(?=[\w.\-]*(?:[a-z][A-Z]|[A-Z]{2}|\d))[\w.\-]*\w")
 _INTRO = re.compile(
     r"\b(?:called|named|dubbed|termed|coined|introduce|introduces|propose|proposes|present|"
     r"presents|develop|develops)\s+(?:a |an |the )?(?:new |novel |simple |efficient )?"
@@ -80,10 +79,6 @@ def descriptive(q: Question) -> bool:
     return len(content_tokens(q.text) - named) >= DESCRIPTIVE_WORDS
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9.]", "", text.lower())
-
-
 _HEAD_NOUNS = [
     {"model", "models", "architecture", "network", "networks", "transformer", "llm"},
     {"method", "methods", "approach", "technique", "mechanism", "framework", "algorithm",
@@ -108,7 +103,7 @@ def names_the_asked_kind(q: Question, sentence: str) -> bool:
     words = re.findall(r"[\w\-.]+", sentence)
     asked = content_tokens(q.text)
     for i, w in enumerate(words):
-        is_name = (_NAME.fullmatch(w) or w[:1].isupper()) and not content_tokens(w) <= asked
+        is_name = (NAME.fullmatch(w) or w[:1].isupper()) and not content_tokens(w) <= asked
         if is_name and i > 0 and w.lower() not in GENERIC_NAMES:
             window = {x.lower() for x in words[max(0, i - 6) : i + 8]}
             if window & group:
@@ -121,7 +116,7 @@ def salient_name(q: Question, p: Passage) -> str:
     "SeqBoat"): what a "which method …?" question asks for."""
     asked = content_tokens(q.text)
     counts: dict[str, int] = {}
-    for n in _NAME.findall(p.text):
+    for n in NAME.findall(p.text):
         if n.lower() in GENERIC_NAMES or content_tokens(n) <= asked or len(n) < 3:
             continue
         counts[n] = counts.get(n, 0) + 1
@@ -132,6 +127,15 @@ def salient_name(q: Question, p: Passage) -> str:
 def mentions(p: Passage, name: str) -> bool:
     hay = f"{p.title} {p.text}".lower()
     return name.lower() in hay or content_tokens(name) <= content_tokens(hay)
+
+
+def names_something_new(q: Question, sentence: str) -> bool:
+    """Does the sentence name something (a method, a dataset) the question does not?"""
+    asked = content_tokens(q.text)
+    return any(
+        not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
+        for n in NAME.findall(sentence)
+    )
 
 
 def states_attribute(q: Question, sentence: str) -> bool:
@@ -156,17 +160,9 @@ def states_attribute(q: Question, sentence: str) -> bool:
         for n in q.names
     ):
         # "Which draft model does TriForce use?" asks for a name other than the subject's.
-        asked = content_tokens(q.text)
-        return any(
-            not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
-            for n in _NAME.findall(sentence)
-        )
+        return names_something_new(q, sentence)
     if q.kind == "dataset":
-        asked = content_tokens(q.text)
-        return any(
-            not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
-            for n in _NAME.findall(sentence)
-        )
+        return names_something_new(q, sentence)
     return True
 
 
@@ -212,8 +208,8 @@ def answers(q: Question, claim: str, p: Passage) -> bool:
     names the question gives are in it) and the sentence holds the asked kind of fact: a figure
     the question does not give, a device, a year, a name. (A model's sentence is a direct answer,
     so unlike an evidence sentence it need not repeat the attribute's words.)"""
-    hay = _squash(p.title + " " + p.text)
-    if not all(_squash(n) in hay for n in strong_names(q.names)):
+    hay = squash(p.title + " " + p.text)
+    if not all(squash(n) in hay for n in strong_names(q.names)):
         return False
     if q.kind == "number":
         return bool(numbers(claim) - numbers(q.text)) or bool(
@@ -222,7 +218,7 @@ def answers(q: Question, claim: str, p: Passage) -> bool:
     if q.kind in ("name", "dataset"):
         name = short_name(p)
         asked = content_tokens(q.text)
-        named = [n for n in _NAME.findall(claim) if not content_tokens(n) <= asked]
+        named = [n for n in NAME.findall(claim) if not content_tokens(n) <= asked]
         capitalised = re.findall(r"\b[A-Z][\w\-]+", claim)
         return bool(named or capitalised) or bool(name and name.lower() in claim.lower())
     return states_attribute(q, claim)
@@ -292,11 +288,7 @@ class Composer:
                 name = short_name(p)
                 if name and name.lower() in s.lower():
                     score += 0.2
-                asked = content_tokens(q.text)
-                if any(
-                    not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
-                    for n in _NAME.findall(s)
-                ):
+                if names_something_new(q, s):
                     score += 0.3  # it names something the question does not
                 if salient and salient in s:
                     score += 0.3  # the name the abstract is about
@@ -318,12 +310,12 @@ class Composer:
             strong
             and not descriptive(q)
             and not any(
-                _squash(n) in _squash(p.title + " " + short_name(p))
+                squash(n) in squash(p.title + " " + short_name(p))
                 for n in strong
                 for p in candidates
             )
             and not any(
-                any(_squash(n) in _squash(s) for n in strong) and states_attribute(q, s)
+                any(squash(n) in squash(s) for n in strong) and states_attribute(q, s)
                 for p in candidates
                 for s in split_sentences(p.text)
             )
@@ -346,11 +338,11 @@ class Composer:
     def names_present(self, q: Question, p: Passage) -> bool:
         """Every specific name the question gives ("on H100", "EfficientFormer-L3") is in the
         passage: a figure measured on something else does not answer."""
-        hay = _squash(p.title + " " + p.text)
+        hay = squash(p.title + " " + p.text)
         given = {re.sub(r"[^\d.]", "", n).strip(".") for n in numbers(q.text)}
         if not all(g in hay for g in given if g):
             return False  # "with 4 steps", "on 512 GPUs": a figure the question gives is not there
-        found = [_squash(n) in hay for n in strong_names(q.names)]
+        found = [squash(n) in hay for n in strong_names(q.names)]
         if descriptive(q):  # names qualify a described paper ("… with a ResNet-50 backbone")
             return sum(found) * 2 >= len(found)
         return all(found)
@@ -366,16 +358,12 @@ class Composer:
         # "Which baseline does DeepSpeed-Ulysses beat?" asked of the DeepSpeed-Ulysses paper
         # asks for a name other than the paper's own.
         other_name = q.kind == "name" and any(
-            _squash(n) in _squash(p.title) for n in strong_names(q.names)
+            squash(n) in squash(p.title) for n in strong_names(q.names)
         )
-        asked = content_tokens(q.text)
         for s in split_sentences(p.text):
             if instruction_like(s) or not any(states_attribute(a, s) for a in asks):
                 continue
-            if other_name and not any(
-                not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
-                for n in _NAME.findall(s)
-            ):
+            if other_name and not names_something_new(q, s):
                 continue
             if titled or any(n.lower() in s.lower() for n in q.names):
                 return True
@@ -494,8 +482,6 @@ def facets_of(question: str) -> list[str]:
 
 
 def analyse_facet(q: Question, facet: str) -> Question:
-    from rag.question import analyse
-
     fq = analyse(facet)
     fq.names = q.names
     return fq

@@ -20,9 +20,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from rag.text import content_tokens
+from rag.text import NAME, content_tokens
 
-_NAME = re.compile(r"\b(?=[\w.\-]*[A-Za-z])(?=[\w.\-]*(?:[a-z][A-Z]|[A-Z]{2}|\d))[\w.\-]*\w")
 # Names that say nothing about which paper is meant.
 GENERIC_NAMES = frozenset(
     [
@@ -370,7 +369,7 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
     digits ("ZipCache", "GPT-2", "YOLOv10"), not a generic acronym ("KV-cache", "LLM-training",
     "17B-parameter" are not), and with the collection's statistics, rare in it."""
     out = []
-    for word in _NAME.findall(question):
+    for word in NAME.findall(question):
         if not any(c.isupper() for c in word) or all(
             _generic_part(x) for x in re.split(r"[-_/]", word)
         ):

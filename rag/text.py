@@ -29,6 +29,16 @@ STOPWORDS = frozenset(
 # A number with an optional unit: "4.98x", "64%", "1.5 times", "70B", "12,000".
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)\s?(%|x|×|times|[kKmMbB]\b)?")
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-\.]*[a-z0-9]|[a-z0-9]")
+# A name as people write one: capitals inside, several capitals or digits ("SnapKV", "GPTQ",
+# "Light4GS", "LLaMA-7B"); a plain capitalised word ("European") is not one.
+NAME = re.compile(r"\b(?=[\w.\-]*[A-Za-z])(?=[\w.\-]*(?:[a-z][A-Z]|[A-Z]{2}|\d))[\w.\-]*\w")
+
+
+def squash(text: str) -> str:
+    """Lower case with only letters, digits and dots: "LLaMA-7B" and "llama 7b" compare equal."""
+    return re.sub(r"[^a-z0-9.]", "", text.lower())
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[])")
 
 

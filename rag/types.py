@@ -5,6 +5,7 @@ Pydantic models, so the HTTP API, the UI and the eval harness serialise them the
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -53,6 +54,15 @@ class Answer(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     raw_text: str = ""  # what the LLM wrote, before the checks (never shown to a reader)
+
+    def quotes(self, c: Citation) -> bool:
+        """Does the text already quote this citation's snippet word for word? (A face then
+        lists the source without repeating the same sentence under it.)"""
+
+        def plain(s: str) -> str:
+            return " ".join(re.sub(r"\[\d+\]", " ", s).split()).casefold().rstrip(" .…")
+
+        return bool(c.snippet) and plain(c.snippet) in plain(self.text)
 
 
 class SourcesEvent(BaseModel):

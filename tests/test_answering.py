@@ -267,3 +267,15 @@ def test_a_comparison_retrieves_every_paper_it_names(assistant: Assistant) -> No
     passages = assistant.answerer.passages("Is FlashAttention faster than Mamba?", 5, None)
     titles = " ".join(p.title for p in passages)
     assert "FlashAttention" in titles and "Mamba" in titles, titles
+
+
+def test_a_quote_the_answer_already_shows_is_not_repeated() -> None:
+    """The CLI and Slack list a source without the sentence the first line already quotes."""
+    from rag.types import Answer, Citation
+
+    quote = "FlashAttention trains Transformers faster than existing baselines: 3× on GPT-2."
+    c = Citation(number=1, title="FlashAttention", source="a.txt", snippet=quote, score=1.0)
+    shown = Answer(question="q", text=quote.rstrip(".") + " [1].", citations=[c])
+    assert shown.quotes(c)
+    other = Answer(question="q", text="FlashAttention is 3× faster on GPT-2 [1].", citations=[c])
+    assert not other.quotes(c)

@@ -150,7 +150,7 @@ class Evaluator:
         passages = [p.model_copy(update={"number": i}) for i, p in enumerate(passages, 1)]
         t0 = time.perf_counter()
         timings = {"retrieve": retrieve_s}
-        if hasattr(answerer, "should_abstain") and answerer.should_abstain(question, passages):
+        if answerer.off_topic(question, passages):
             base = Answer(question=question, text="", passages=passages)
             answer: Answer = answerer.abstention(base, timings)
         else:

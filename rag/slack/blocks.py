@@ -105,9 +105,12 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def _citation_text(c: Citation) -> str:
-    snippet = escape(truncate(" ".join(c.snippet.split()), SNIPPET_CHARS))
-    return f"*[{c.number}] {escape(c.title)}*\n_{escape(c.source)}_\n> {snippet}"
+def _citation_text(c: Citation, quoted: bool = False) -> str:
+    """A source; its snippet only when the answer does not already quote it."""
+    head = f"*[{c.number}] {escape(c.title)}*\n_{escape(c.source)}_"
+    if quoted:
+        return head
+    return f"{head}\n> {escape(truncate(' '.join(c.snippet.split()), SNIPPET_CHARS))}"
 
 
 def _passage_text(p: Passage) -> str:
@@ -125,7 +128,7 @@ def _evidence_blocks(answer: Answer) -> list[Block]:
     else:
         if not answer.citations:
             return []
-        items = [_citation_text(c) for c in answer.citations[:MAX_SOURCES]]
+        items = [_citation_text(c, answer.quotes(c)) for c in answer.citations[:MAX_SOURCES]]
         heading = "*Sources*"
     return [{"type": "divider"}, _section(heading)] + [_section(i) for i in items]
 
