@@ -94,7 +94,7 @@ def bench_settings(index_dir: Path, **overrides: Any) -> Settings:
     return Settings(
         corpus_dir=overrides.pop("corpus_dir", CORPUS_DIR),
         index_dir=index_dir,
-        feedback_db=index_dir.parent / f"{index_dir.name}-feedback.sqlite3",
+        state_db=index_dir.parent / f"{index_dir.name}-state.sqlite3",
         **overrides,
     )
 

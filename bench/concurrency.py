@@ -60,7 +60,7 @@ def running_server(
         {
             "RAG_CORPUS_DIR": str(CORPUS_DIR),
             "RAG_INDEX_DIR": str(index_dir),
-            "RAG_FEEDBACK_DB": str(Path(index_dir).parent / "feedback.sqlite3"),
+            "RAG_STATE_DB": str(Path(index_dir).parent / "state.sqlite3"),
             "RAG_API__HOST": "127.0.0.1",
             "RAG_API__PORT": str(port),
             "RAG_LLM__PARALLEL": str(parallel),

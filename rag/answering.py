@@ -109,7 +109,7 @@ class Answerer:
         self.settings = settings
         self.retriever = retriever
         self.prompts = Prompts(settings.prompts_dir)
-        self.llm: ChatModel = make_llm(settings.llm, settings.feedback_db.parent)
+        self.llm: ChatModel = make_llm(settings.llm, settings.state_db.parent)
 
     # -- the pipeline -------------------------------------------------------------------------
 

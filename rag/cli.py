@@ -234,7 +234,7 @@ def feedback_export(path: Annotated[Path, typer.Argument(help="Output JSONL.")])
     """Export rated answers as an eval question set."""
     from rag.feedback import FeedbackStore
 
-    n = FeedbackStore(Settings().feedback_db).export_eval(path)
+    n = FeedbackStore(Settings().state_db).export_eval(path)
     console.print(f"{n} questions written to {path}")
 
 

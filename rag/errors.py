@@ -31,3 +31,30 @@ class ModelStoppedError(LLMUnavailableError):
 
 class QuestionTooLongError(RagError, ValueError):
     """The question is longer than `max_question_chars`."""
+
+
+class PathNotAllowedError(RagError, PermissionError):
+    """A path given to the API or the UI is missing or outside the indexing roots. Both get the
+    same message, so a caller cannot probe the disk."""
+
+
+class RequestTooLargeError(RagError, ValueError):
+    """An index request names more files or bytes than the configured caps."""
+
+
+class NotAuthorisedError(RagError, PermissionError):
+    """The action needs the admin token (indexing from afar), which was missing or wrong, or
+    which is not configured at all (then the action is off)."""
+
+
+class IndexBusyError(RagError):
+    """Another process is writing to the same index and did not finish in time."""
+
+
+class DamagedIndexError(StoreError):
+    """The store's files are damaged or unexpectedly empty; it is reported, never silently
+    replaced. `rag index --rebuild` rebuilds it explicitly."""
+
+
+class StateError(RagError):
+    """The state store (feedback, Slack events, conversations) cannot be used."""

@@ -126,6 +126,23 @@ class APISettings(BaseModel):
     token: SecretStr | None = None  # bearer token required when set
 
 
+class SecuritySettings(BaseModel):
+    """Who may index what through the API and the UI (the CLI is the operator and is not
+    confined), and the limits that keep one request or one file from sinking the service."""
+
+    # Needed for `POST /v1/index` and the UI's re-index; none: indexing from afar is off.
+    admin_token: SecretStr | None = None
+    # Folders whose files the API and the UI may index; empty: corpus_dir and uploads_dir.
+    index_roots: list[Path] = Field(default_factory=list)
+    max_request_files: Annotated[int, Field(ge=1)] = 5000  # files one index request may read
+    max_request_bytes: Annotated[int, Field(ge=1)] = 500_000_000  # bytes one request may read
+    max_file_bytes: Annotated[int, Field(ge=1)] = 64_000_000  # larger files are skipped, named
+    # UI login: after this many wrong passwords within login_window_s, logins are refused
+    # (even a right one) until the window has passed.
+    login_max_failures: Annotated[int, Field(ge=1)] = 5
+    login_window_s: Annotated[float, Field(gt=0)] = 300.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RAG_",
@@ -136,7 +153,13 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(default_factory=lambda: _project_path("corpus"))
     index_dir: Path = Field(default_factory=lambda: _project_path("index"))
     prompts_dir: Path = Field(default_factory=default_prompts_dir)
-    feedback_db: Path = Field(default_factory=lambda: _project_path("data") / "feedback.sqlite3")
+    # The shared state that must outlive a process: feedback, Slack event ids and answers, UI
+    # login attempts (rag/state.py).
+    state_db: Path = Field(default_factory=lambda: _project_path("data") / "state.sqlite3")
+    # Files uploaded through the UI or the API land here; it is an indexing root by default.
+    uploads_dir: Path = Field(default_factory=lambda: _project_path("data") / "uploads")
+    # A second `rag index` on the same store waits this long for the first, then gives up.
+    index_lock_timeout_s: Annotated[float, Field(ge=0)] = 600.0
     # When set, the UI and the Slack bot call this HTTP API instead of an in-process assistant.
     api_url: str | None = None
     api_token: SecretStr | None = None
@@ -151,6 +174,12 @@ class Settings(BaseSettings):
     ui: UISettings = Field(default_factory=UISettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     api: APISettings = Field(default_factory=APISettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+
+    def index_roots(self) -> list[Path]:
+        """The folders the API and the UI may index (resolved)."""
+        roots = self.security.index_roots or [self.corpus_dir, self.uploads_dir]
+        return [Path(r).expanduser().resolve() for r in roots]
 
     @classmethod
     def settings_customise_sources(

@@ -27,7 +27,7 @@ def settings(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Setti
     return Settings(
         corpus_dir=CORPUS,
         index_dir=index_dir,
-        feedback_db=data / "feedback.sqlite3",
+        state_db=data / "state.sqlite3",
     )
 
 
@@ -48,7 +48,7 @@ def rag_env(settings: Settings, assistant: object) -> dict[str, str]:
         {
             "RAG_CORPUS_DIR": str(settings.corpus_dir),
             "RAG_INDEX_DIR": str(settings.index_dir),
-            "RAG_FEEDBACK_DB": str(settings.feedback_db),
+            "RAG_STATE_DB": str(settings.state_db),
             "HF_HUB_OFFLINE": "1",
             "GRADIO_ANALYTICS_ENABLED": "False",
             "PYTHONUNBUFFERED": "1",

@@ -72,7 +72,7 @@ def serve(rag_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
     env = {
         **rag_env,
         "RAG_API__PORT": str(port),
-        "RAG_FEEDBACK_DB": str(data / "feedback.sqlite3"),
+        "RAG_STATE_DB": str(data / "state.sqlite3"),
         "RAG_LLM__PARALLEL": "4",
     }
     log = data / "serve.log"
@@ -129,7 +129,7 @@ def test_killing_the_model_fails_one_request_cleanly_and_the_next_succeeds(serve
 
 def test_sigterm_leaves_no_model_process(rag_env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
-    env = {**rag_env, "RAG_API__PORT": str(port), "RAG_FEEDBACK_DB": str(tmp_path / "f.db")}
+    env = {**rag_env, "RAG_API__PORT": str(port), "RAG_STATE_DB": str(tmp_path / "f.db")}
     url = f"http://127.0.0.1:{port}"
     with running([str(VENV_BIN / "rag"), "serve"], f"{url}/health", tmp_path / "s.log", env) as p:
         wait_for(lambda: len(model_processes(p.pid)) == 1)

@@ -194,10 +194,10 @@ def test_missing_credentials_are_clear_errors() -> None:
 class Bot:
     """The bot's HTTP app, the Slack stand-in, and helpers to send it signed requests."""
 
-    def __init__(self, standin: SlackStandin, server: ThreadedServer, feedback_db: Path) -> None:
+    def __init__(self, standin: SlackStandin, server: ThreadedServer, state_db: Path) -> None:
         self.standin = standin
         self.server = server
-        self.feedback_db = feedback_db
+        self.state_db = state_db
         self.url = server.url + EVENTS_PATH
 
     def send_event(self, event: dict[str, Any], event_id: str | None = None, **kw: Any) -> Any:
@@ -216,7 +216,7 @@ def bot(
     settings: Settings, assistant: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Bot]:
     standin = SlackStandin(BOT_TOKEN).start()
-    feedback_db = tmp_path_factory.mktemp("slack") / "feedback.sqlite3"
+    state_db = tmp_path_factory.mktemp("slack") / "state.sqlite3"
     slack = SlackSettings(
         bot_token=BOT_TOKEN,
         signing_secret=SIGNING_SECRET,
@@ -225,11 +225,11 @@ def bot(
         mention_only=True,
         api_base_url=standin.url,
     )
-    bot_settings = settings.model_copy(update={"slack": slack, "feedback_db": feedback_db})
+    bot_settings = settings.model_copy(update={"slack": slack, "state_db": state_db})
     app = build_app(bot_settings, assistant)
     server = ThreadedServer(create_web_app(app)).start()
     try:
-        yield Bot(standin, server, feedback_db)
+        yield Bot(standin, server, state_db)
     finally:
         server.stop()
         standin.stop()
@@ -410,7 +410,7 @@ def test_feedback_buttons_record_ratings(bot: Bot, ask: dict[str, Any]) -> None:
     expired = dict(buttons[blocks.ACTION_FEEDBACK_UP], value="0" * 32)
     expired_name = bot.click(expired, CHANNEL, ASKER, ephemeral=True)
     bot.standin.wait_for(RESPONSE_URL_METHOD, n=3, timeout=30, replace_original=False)
-    rows = FeedbackStore(bot.feedback_db).rows()
+    rows = FeedbackStore(bot.state_db).rows()
     assert [(r["rating"], r["user"], r["channel"]) for r in rows] == [
         (1, ASKER, "slack"),
         (-1, "U0SECOND", "slack"),

@@ -212,10 +212,10 @@ def test_answer_streams_cites_sources_and_takes_feedback(run: PageRun, settings:
     answer_text = final.inner_text()
     page.locator('#chat [aria-label="Like"]').last.click()
     deadline = time.monotonic() + 20
-    rows = _feedback_rows(settings.feedback_db, QUESTION)
+    rows = _feedback_rows(settings.state_db, QUESTION)
     while not rows and time.monotonic() < deadline:
         time.sleep(0.3)
-        rows = _feedback_rows(settings.feedback_db, QUESTION)
+        rows = _feedback_rows(settings.state_db, QUESTION)
     assert rows, "no feedback row stored"
     rating, channel, stored_answer, citations = rows[-1]
     assert (rating, channel) == (1, "ui")

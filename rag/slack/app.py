@@ -75,7 +75,7 @@ def build_app(settings: Settings, assistant: Any, *, client: WebClient | None = 
         )
     except BoltError as e:  # auth.test failed: the message names Slack's error, not the token
         raise RagError(f"Slack did not accept the bot token: {e}") from None
-    SlackBot(assistant, s, FeedbackStore(settings.feedback_db)).register(app)
+    SlackBot(assistant, s, FeedbackStore(settings.state_db)).register(app)
     return app
 
 

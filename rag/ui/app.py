@@ -41,7 +41,7 @@ class ChatController:
     def __init__(self, assistant: Any, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
-        self.feedback = FeedbackStore(settings.feedback_db)
+        self.feedback = FeedbackStore(settings.state_db)
 
     # -- chat -------------------------------------------------------------------------------
     def respond(
