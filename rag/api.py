@@ -34,18 +34,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.sse import EventSourceResponse, format_sse_event
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.exceptions import HTTPException
 
 from rag import _offline  # noqa: F401
 from rag.errors import (
     EmbeddingMismatchError,
     EmptyQuestionError,
+    IndexBusyError,
     LLMUnavailableError,
-    PathNotFoundError,
+    NotAuthorisedError,
+    PathNotAllowedError,
     RagError,
+    RequestTooLargeError,
     StoreError,
 )
+from rag.network import check_exposure
 from rag.settings import Settings
 from rag.types import (
     Answer,
@@ -71,7 +75,7 @@ class AssistantLike(Protocol):
     def stream(
         self, question: str, history: Sequence[tuple[str, str]] | None = None, k: int | None = None
     ) -> Iterator[StreamEvent]: ...
-    def index(self, paths: Any = None) -> IndexReport: ...
+    def index(self, paths: Any = None, *, confined: bool = False) -> IndexReport: ...
     def status(self) -> IndexStatus: ...
     @property
     def llm_name(self) -> str: ...
@@ -155,7 +159,10 @@ class RetrieveResponse(BaseModel):
 
 class IndexRequest(BaseModel):
     paths: list[str] | None = Field(
-        None, description="Files or folders on the server; default: the configured corpus."
+        None,
+        max_length=1000,
+        description="Files or folders under the server's indexing roots, absolute or relative "
+        "to a root; default: the configured corpus.",
     )
 
 
@@ -185,10 +192,12 @@ def status_for(error: RagError) -> int:
     """The HTTP status of an expected failure: the caller's fault (4xx) or a dependency's (503)."""
     if isinstance(error, EmbeddingMismatchError):
         return 409
-    if isinstance(error, LLMUnavailableError | StoreError):
+    if isinstance(error, NotAuthorisedError | PathNotAllowedError):
+        return 403
+    if isinstance(error, RequestTooLargeError):
+        return 413
+    if isinstance(error, LLMUnavailableError | StoreError | IndexBusyError):
         return 503
-    if isinstance(error, EmptyQuestionError | PathNotFoundError):
-        return 400
     return 400
 
 
@@ -328,20 +337,51 @@ def sse_chunks(events: Iterator[StreamEvent], model: str) -> Iterator[bytes]:
 # --- the app ------------------------------------------------------------------------------
 
 
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value else ""
+
+
+def _matches(given: str, secret: str) -> bool:
+    return bool(secret) and secrets.compare_digest(given.encode(), secret.encode())
+
+
 def _auth_dependency(settings: Settings) -> Any:
+    """Chat, retrieval and status: the user token when one is set (the admin token works too)."""
     bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <RAG_API__TOKEN>`")
-    token = settings.api.token.get_secret_value() if settings.api.token else ""
+    token, admin = _secret(settings.api.token), _secret(settings.security.admin_token)
 
     def check(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         if not token:
             return
         given = creds.credentials if creds else ""
-        if not secrets.compare_digest(given.encode(), token.encode()):
+        if not (_matches(given, token) or _matches(given, admin)):
             raise HTTPException(
                 401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
 
     return check
+
+
+def _admin_dependency(settings: Settings) -> Any:
+    """Indexing: the admin token only; with none configured, indexing from afar is off."""
+    bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <admin token>`")
+    admin = _secret(settings.security.admin_token)
+
+    def check(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        check_admin(creds.credentials if creds else "", admin)
+
+    return check
+
+
+def check_admin(given: str, admin: str) -> None:
+    """NotAuthorisedError unless `given` is the admin token (shared with the UI's re-index)."""
+    if not admin:
+        raise NotAuthorisedError(
+            "Indexing from the API or the UI is off: the operator has set no admin token "
+            "(RAG_SECURITY__ADMIN_TOKEN). Use `rag index` on the server."
+        )
+    if not _matches(given, admin):
+        raise NotAuthorisedError("Indexing needs the admin token, which was missing or wrong.")
 
 
 def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
@@ -353,6 +393,7 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
     )
     _install_error_handlers(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(_auth_dependency(settings))])
+    admin = APIRouter(prefix="/v1", dependencies=[Depends(_admin_dependency(settings))])
 
     @app.get("/health", response_model=Health, tags=["ops"])
     def health() -> Health:
@@ -397,10 +438,12 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
         """The k best passages for a question, with their scores."""
         return RetrieveResponse(passages=assistant.retrieve(req.question, k=req.k, mode=req.mode))
 
-    @v1.post("/index", response_model=IndexReport, tags=["index"])
+    @admin.post("/index", response_model=IndexReport, tags=["index"])
     def index(req: IndexRequest | None = None) -> IndexReport:
-        """Index files or folders on the server (incremental); blocks until done."""
-        return assistant.index(req.paths if req else None)
+        """Index files or folders under the server's indexing roots (incremental); blocks until
+        done. Needs the admin token; paths outside the roots, missing or hidden ones all get the
+        same 403."""
+        return assistant.index(req.paths if req else None, confined=True)
 
     @v1.get("/status", response_model=IndexStatus, tags=["index"])
     def status() -> IndexStatus:
@@ -412,6 +455,7 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
         return ModelList(data=[ModelCard(id=MODEL_ID, llm=assistant.llm_name)])
 
     app.include_router(v1)
+    app.include_router(admin)
     return app
 
 
@@ -425,15 +469,14 @@ def app_from_env() -> FastAPI:
     return create_app(assistant, settings)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, insecure: bool = False) -> None:
     """`rag serve`: build (or open) the index, then serve the API with uvicorn until stopped."""
     import uvicorn
 
     from rag.assistant import Assistant
 
     host, port = settings.api.host, settings.api.port
-    if host not in ("127.0.0.1", "localhost", "::1") and settings.api.token is None:
-        log.warning("serving on %s without a token: anyone who can reach it can use it", host)
+    check_exposure(host, settings.api.token is not None, insecure, "RAG_API__TOKEN")
     assistant = Assistant(settings)
     assistant.warm_up()  # the model process starts with the server, not on the first question
     app = create_app(assistant, settings)

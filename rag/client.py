@@ -97,10 +97,16 @@ class RemoteAssistant:
         if not answered:
             raise RagError(f"The API at {self.base_url} ended the stream without an answer.")
 
-    def index(self, paths: Sequence[str | Path] | None = None) -> IndexReport:
-        """Index paths *on the server* (default: its corpus)."""
+    def index(
+        self, paths: Sequence[str | Path] | None = None, *, confined: bool = True, **_: Any
+    ) -> IndexReport:
+        """Index paths *on the server* (default: its corpus). The server always confines them
+        to its indexing roots and needs the admin token (`security.admin_token` here)."""
         body = {"paths": [str(p) for p in paths] if paths else None}
-        return IndexReport.model_validate(self._post("/v1/index", body, read_timeout=None))
+        admin = self.settings.security.admin_token
+        headers = {"Authorization": f"Bearer {admin.get_secret_value()}"} if admin else {}
+        reply = self._call("POST", "/v1/index", json=body, read_timeout=None, headers=headers)
+        return IndexReport.model_validate(reply)
 
     def status(self) -> IndexStatus:
         return IndexStatus.model_validate(self._get("/v1/status"))

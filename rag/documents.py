@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from llama_index.core import Document
 
-from rag.errors import PathNotFoundError
 from rag.listing import Paper, looks_like_listing, merge_duplicates, parse_listing
+from rag.paths import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, Limits, walk
 from rag.types import FailedFile
-
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
-HTML_SUFFIXES = {".html", ".htm"}
-PDF_SUFFIXES = {".pdf"}
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 
 # Only the title joins the text that is embedded and BM25-indexed; the rest is bookkeeping.
 BOOKKEEPING_KEYS = [
@@ -41,6 +36,7 @@ BOOKKEEPING_KEYS = [
 class LoadResult:
     documents: list[Document] = field(default_factory=list)
     failed: list[FailedFile] = field(default_factory=list)
+    ignored: list[FailedFile] = field(default_factory=list)  # left out by the walk, with why
     files: list[Path] = field(default_factory=list)
 
 
@@ -50,22 +46,6 @@ def _sha(text: str) -> str:
 
 def content_hash(title: str, text: str) -> str:
     return _sha(f"{title}\n{text}")[:20]
-
-
-def iter_files(paths: Sequence[Path]) -> Iterable[Path]:
-    """Supported files under `paths` (hidden files and folders skipped), sorted."""
-    for root in paths:
-        if not root.exists():
-            raise PathNotFoundError(f"No such file or folder: {root}")
-        if root.is_file():
-            yield root
-            continue
-        for p in sorted(root.rglob("*")):
-            rel = p.relative_to(root)
-            if any(part.startswith(".") for part in rel.parts):
-                continue
-            if p.is_file() and p.suffix.lower() in SUPPORTED:
-                yield p
 
 
 def _make_doc(
@@ -149,16 +129,20 @@ def _file_document(path: Path) -> tuple[list[Paper] | None, Document | None]:
     return None, _make_doc(doc_id, title, text, [path.resolve()], 0, "file")
 
 
-def load_documents(paths: Sequence[Path]) -> LoadResult:
-    """Read every supported file under `paths`; papers listed in several files become one."""
-    result = LoadResult()
+def load_documents(
+    paths: Sequence[Path], limits: Limits | None = None, roots: Sequence[Path] | None = None
+) -> LoadResult:
+    """Read every supported file under `paths` (see rag/paths.py for what a walk leaves out);
+    papers listed in several files become one."""
+    found = walk([Path(p) for p in paths], limits, roots)
+    result = LoadResult(ignored=found.ignored)
     papers: list[Paper] = []
-    for path in iter_files([Path(p) for p in paths]):
-        result.files.append(path.resolve())
+    for path in found.files:
+        result.files.append(path)
         try:
             listed, doc = _file_document(path)
         except Exception as e:  # any reader failure: report the file, keep going
-            result.failed.append(FailedFile(path=str(path), reason=_reason(e)))
+            result.failed.append(FailedFile(path=str(path), reason=failure_reason(e)))
             continue
         if listed is not None:
             for p in listed:
@@ -183,7 +167,7 @@ def _paper_documents(papers: list[Paper]) -> list[Document]:
     return docs
 
 
-def _reason(error: BaseException) -> str:
+def failure_reason(error: BaseException) -> str:
     """A reader's failure in a line: llama-index wraps some in tenacity's RetryError, whose text
     ("RetryError[<Future …>]") hides the cause, so the cause is named instead."""
     last_attempt = getattr(error, "last_attempt", None)

@@ -61,6 +61,8 @@ class EmbeddingSettings(BaseModel):
 class ChunkSettings(BaseModel):
     chunk_size: int = 512  # tokens; an abstract fits in one chunk
     chunk_overlap: int = 64
+    # A document whose splitting takes longer is skipped and named in the report (rag/chunking.py).
+    split_time_limit_s: Annotated[float, Field(gt=0)] = 300.0
 
 
 class RetrievalSettings(BaseModel):

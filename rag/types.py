@@ -117,7 +117,8 @@ class IndexReport(BaseModel):
     updated: int = 0
     removed: int = 0
     skipped: int = 0  # unchanged documents, not embedded again
-    failed: list[FailedFile] = Field(default_factory=list)
+    failed: list[FailedFile] = Field(default_factory=list)  # could not be read or split
+    ignored: list[FailedFile] = Field(default_factory=list)  # left out by the walk, with why
     flagged: list[FlaggedSentence] = Field(default_factory=list)  # instructions in documents
     chunks_embedded: int = 0
     documents: int = 0  # documents in the collection after the run
@@ -128,6 +129,7 @@ class IndexReport(BaseModel):
         line = (
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"skipped {self.skipped} unchanged, failed {len(self.failed)}, "
+            f"ignored {len(self.ignored)} files, "
             f"{len(self.flagged)} instruction-like sentences excluded; "
             f"{self.chunks_embedded} chunks embedded; collection: {self.documents} documents, "
             f"{self.chunks} chunks ({self.seconds:.1f}s)"
