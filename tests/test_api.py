@@ -22,6 +22,7 @@ from rag.types import AnswerEvent, Citation, TokenEvent
 pytestmark = pytest.mark.slow
 
 TOKEN = "test-token-0123456789"
+ADMIN = "admin-token-0123456789"
 QUESTION = (
     "How can neural ordinary differential equations speed up inference of "
     "parameter-shared pre-trained language models?"
@@ -38,6 +39,7 @@ def api_url(rag_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
         "RAG_API__HOST": "127.0.0.1",
         "RAG_API__PORT": str(port),
         "RAG_API__TOKEN": TOKEN,
+        "RAG_SECURITY__ADMIN_TOKEN": ADMIN,
         "RAG_LLM__MAX_TOKENS": "120",
     }
     log = tmp_path_factory.mktemp("rag-serve") / "serve.log"
@@ -52,7 +54,10 @@ def client(api_url: str) -> openai.OpenAI:
 
 @pytest.fixture(scope="module")
 def remote(api_url: str, settings: Settings) -> Iterator[RemoteAssistant]:
-    cfg = settings.model_copy(update={"api_url": api_url, "api_token": SecretStr(TOKEN)})
+    security = settings.security.model_copy(update={"admin_token": SecretStr(ADMIN)})
+    cfg = settings.model_copy(
+        update={"api_url": api_url, "api_token": SecretStr(TOKEN), "security": security}
+    )
     r = make_assistant(cfg)
     assert isinstance(r, RemoteAssistant)
     yield r
@@ -150,8 +155,9 @@ def test_errors_are_json_with_status(api_url: str, client: openai.OpenAI) -> Non
     )
     assert r.status_code == 400, r.text
     assert "2000" in r.json()["error"]["message"] and "limit" in r.json()["error"]["message"]
-    r = httpx.post(f"{api_url}/v1/index", json={"paths": ["/no/such/folder"]}, headers=h)
-    assert r.status_code == 400 and "/no/such/folder" in r.json()["error"]["message"]
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    r = httpx.post(f"{api_url}/v1/index", json={"paths": ["/no/such/folder"]}, headers=admin)
+    assert r.status_code == 403 and "/no/such/folder" in r.json()["error"]["message"]
 
 
 def test_token_required(api_url: str) -> None:
