@@ -38,6 +38,7 @@ from rag.slack import blocks
 from rag.slack.app import EVENTS_PATH, build_app, create_web_app, credentials
 from rag.slack.conversation import clean_question, history_from_messages
 from rag.slack.state import AnswerCache, SeenKeys
+from rag.state import SQLiteStateStore
 from rag.types import Answer, Citation, Passage
 
 BOT_TOKEN = "xoxb-test-0000-bot-token-never-logged"
@@ -167,15 +168,18 @@ def test_history_pairs_questions_with_answers() -> None:
     assert got == [("first?", "One [1] & two.")]
 
 
-def test_seen_keys_and_answer_cache() -> None:
-    seen = SeenKeys(ttl_s=60, max_size=3)
+def test_seen_keys_and_answer_cache(tmp_path: Path) -> None:
+    store = SQLiteStateStore(tmp_path / "state.sqlite3", max_answers=2)
+    seen = SeenKeys(store, "events", ttl_s=0.5)
     assert seen.claim("a") and not seen.claim("a")
-    for k in "bcd":
-        assert seen.claim(k)
-    assert seen.claim("a")  # evicted by size, so new again
-    cache = AnswerCache(max_size=2)
+    assert SeenKeys(store, "messages").claim("a")  # namespaces are apart
+    time.sleep(0.6)
+    assert seen.claim("a")  # expired, so new again
+    cache = AnswerCache(store)
     ids = [cache.put(_answer(str(i))) for i in range(3)]
-    assert cache.get(ids[0]) is None and cache.get(ids[2]) is not None
+    assert cache.get(ids[0]) is None  # only the newest two are kept
+    assert cache.get(ids[2]) == _answer("2")
+    assert cache.get("not-a-key") is None
 
 
 def test_missing_credentials_are_clear_errors() -> None:

@@ -8,15 +8,20 @@ variables (`SLACK_BOT_TOKEN`, `SLACK_APP_TOKEN`, `SLACK_SIGNING_SECRET`). They a
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from urllib.error import URLError
 
 from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -27,10 +32,15 @@ from rag.errors import RagError
 from rag.feedback import FeedbackStore
 from rag.settings import Settings, SlackSettings
 from rag.slack.handlers import SlackBot
+from rag.state import StateStore, open_state
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"  # events, /ask and button clicks all arrive here (see the manifest)
+
+# What slack_sdk lets through when Slack cannot be reached: URLError (refused, DNS), timeouts and
+# other socket errors (all OSError), a reply cut short (http.client), a malformed base URL.
+_UNREACHABLE = (OSError, http.client.HTTPException, SlackRequestError)
 
 
 def _secret(value: SecretStr | None, env: str) -> str:
@@ -58,24 +68,76 @@ def credentials(s: SlackSettings) -> tuple[str, str, str]:
     return bot, app_token, signing
 
 
-def build_app(settings: Settings, assistant: Any, *, client: WebClient | None = None) -> App:
-    """The bolt App with the bot's listeners; calls `auth.test` once to learn its own user id."""
+def _base_url(s: SlackSettings) -> str:
+    return (s.api_base_url or WebClient.BASE_URL).rstrip("/") + "/"
+
+
+def _reason(e: BaseException) -> str:
+    """Why the network failed, in words ("Connection refused", "timed out"), not a repr."""
+    cause: object = e.reason if isinstance(e, URLError) else e
+    if isinstance(cause, OSError) and cause.strerror:
+        return str(cause.strerror)
+    return str(cause) or type(cause).__name__
+
+
+@contextmanager
+def _reaching_slack(base_url: str) -> Iterator[None]:
+    """An unreachable Slack is one line (the CLI prints a RagError in red), not the network
+    stack's 100-line traceback."""
+    try:
+        yield
+    except _UNREACHABLE as e:
+        raise RagError(
+            f"Cannot reach Slack at {base_url}: {_reason(e)}. "
+            "Check the network, or slack.api_base_url."
+        ) from None
+
+
+def _refused(what: str, e: SlackApiError) -> RagError:
+    """Slack's error code only (e.g. invalid_auth): never the token itself."""
+    return RagError(f"Slack did not accept the {what}: {e.response.get('error', 'unknown error')}")
+
+
+def check_slack(s: SlackSettings, bot_token: str, timeout_s: int = 10) -> None:
+    """Call `auth.test` once before any model loads, so an unreachable Slack or a refused token
+    is a one-line error within seconds. slack_sdk's own log lines for the failed call (and its
+    retry) are silenced here: the error says it all."""
+    quiet = logging.getLogger("rag.slack.check")
+    quiet.setLevel(logging.CRITICAL)
+    client = WebClient(token=bot_token, base_url=_base_url(s), timeout=timeout_s, logger=quiet)
+    with _reaching_slack(client.base_url):
+        try:
+            client.auth_test()
+        except SlackApiError as e:
+            raise _refused("bot token", e) from None
+
+
+def build_app(
+    settings: Settings,
+    assistant: Any,
+    *,
+    client: WebClient | None = None,
+    state: StateStore | None = None,
+) -> App:
+    """The bolt App with the bot's listeners; calls `auth.test` once to learn its own user id.
+    `state` (default: the settings' state store) keeps handled events and answers."""
     s = settings.slack
     bot_token, _, signing_secret = credentials(s)
+    state = state if state is not None else open_state(settings)
     if client is None:
-        base_url = (s.api_base_url or WebClient.BASE_URL).rstrip("/") + "/"
-        client = WebClient(token=bot_token, base_url=base_url)
+        client = WebClient(token=bot_token, base_url=_base_url(s))
     try:
-        app = App(
-            name="rag-slack",
-            client=client,
-            signing_secret=signing_secret,
-            # A long-running server: bolt acks before running listeners (see handlers.py).
-            process_before_response=False,
-        )
+        with _reaching_slack(client.base_url):
+            app = App(
+                name="rag-slack",
+                client=client,
+                signing_secret=signing_secret,
+                # A long-running server: bolt acks before running listeners (see handlers.py).
+                process_before_response=False,
+            )
     except BoltError as e:  # auth.test failed: the message names Slack's error, not the token
         raise RagError(f"Slack did not accept the bot token: {e}") from None
-    SlackBot(assistant, s, FeedbackStore(settings.state_db)).register(app)
+    SlackBot(assistant, s, FeedbackStore(settings.state_db), state).register(app)
     return app
 
 
@@ -108,12 +170,18 @@ def run(settings: Settings) -> None:
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=logging.INFO, format=fmt)
     s = settings.slack
-    _, app_token, _ = credentials(s)
+    bot_token, app_token, _ = credentials(s)
+    check_slack(s, bot_token)  # before the models load: a wrong setting fails in seconds
+    state = open_state(settings)
     assistant = make_assistant(settings)
-    app = build_app(settings, assistant)
+    app = build_app(settings, assistant, state=state)
     if s.mode == "socket":
         log.info("Slack bot connecting in Socket Mode")
-        SocketModeHandler(app, app_token).start()
+        with _reaching_slack(app.client.base_url):
+            try:
+                SocketModeHandler(app, app_token).start()  # connects, then blocks
+            except SlackApiError as e:  # apps.connections.open refused the app token
+                raise _refused("app token", e) from None
     else:
         log.info("Slack bot listening on http://%s:%d%s", s.host, s.port, EVENTS_PATH)
         uvicorn.run(create_web_app(app), host=s.host, port=s.port, log_level="info")

@@ -32,25 +32,37 @@ from rag.slack.conversation import (
     thread_messages,
 )
 from rag.slack.state import AnswerCache, SeenKeys
+from rag.state import SQLiteStateStore, StateStore
 from rag.types import Answer
 
 log = logging.getLogger(__name__)
 
 USAGE = "Ask me about the paper collection, e.g. `/ask which methods quantize LLMs to 4 bits?`"
-EXPIRED = "That answer is no longer available (the bot restarted or it is too old); ask again."
+EXPIRED = "That answer is no longer available (it is too old); ask again."
 
 
 class SlackBot:
     """The bot's behaviour; `register(app)` wires it to a bolt App."""
 
-    def __init__(self, assistant: Any, settings: SlackSettings, feedback: FeedbackStore) -> None:
+    def __init__(
+        self,
+        assistant: Any,
+        settings: SlackSettings,
+        feedback: FeedbackStore,
+        state: StateStore | None = None,
+    ) -> None:
+        """`state` (default: the store in the feedback store's file) keeps handled events and
+        answers across restarts and between bot processes."""
         self.assistant = assistant
         self.channels = set(settings.channels)
         self.mention_only = settings.mention_only
         self.feedback = feedback
-        self.answers = AnswerCache()
-        self._events = SeenKeys()  # event_id: Slack's retries carry the same id
-        self._messages = SeenKeys()  # channel:ts: one message may arrive as two events
+        state = state if state is not None else SQLiteStateStore(feedback.path)
+        self.answers = AnswerCache(state)
+        # event_id: Slack's retries carry the same id
+        self._events = SeenKeys(state, "slack-event")
+        # channel:ts: one message may arrive as two events
+        self._messages = SeenKeys(state, "slack-message")
 
     def register(self, app: App) -> None:
         app.middleware(self.drop_duplicate_events)

@@ -13,12 +13,15 @@ from typing import Any
 
 import gradio as gr
 
+from rag.api import check_admin
 from rag.client import make_assistant
 from rag.errors import RagError
 from rag.feedback import FeedbackStore
+from rag.network import check_exposure
 from rag.settings import Settings
 from rag.types import Answer, AnswerEvent, SourcesEvent, StatusEvent
 from rag.ui import render
+from rag.ui.login import login_guard
 from rag.ui.theme import CSS, make_theme
 
 log = logging.getLogger(__name__)
@@ -143,10 +146,17 @@ class ChatController:
         except RagError as e:
             return f"LLM unavailable: {e}"
 
-    def reindex(self) -> Iterator[str]:
+    def reindex(self, token: str) -> Iterator[str]:
+        """Re-index the collection: needs the admin token; confined to the indexing roots."""
+        admin = self.settings.security.admin_token
+        try:
+            check_admin(token or "", admin.get_secret_value() if admin else "")
+        except RagError as e:
+            yield f"Re-index refused: {e}"
+            return
         yield "Re-indexing… unchanged papers are skipped, so this is quick when nothing changed."
         try:
-            report = self.assistant.index()
+            report = self.assistant.index(confined=True)
         except RagError as e:
             yield f"Re-index failed: {e}"
             return
@@ -214,7 +224,19 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                     llm = gr.Markdown("LLM: loading…", elem_id="llm-name")
                 with gr.Accordion("Index", open=False, elem_id="index-panel"):
                     status = gr.Markdown("…", elem_id="index-status")
-                    reindex = gr.Button("Re-index collection", size="sm", elem_id="reindex")
+                    can_index = settings.security.admin_token is not None
+                    admin_token = gr.Textbox(
+                        label="Admin token",
+                        type="password",
+                        elem_id="admin-token",
+                        visible=can_index,
+                    )
+                    reindex = gr.Button(
+                        "Re-index collection" if can_index else "Re-indexing is off here",
+                        size="sm",
+                        elem_id="reindex",
+                        interactive=can_index,
+                    )
 
         chat_io: dict[str, Any] = {
             "fn": ctl.respond,
@@ -241,7 +263,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
         )
         reindex.click(
             ctl.reindex,
-            None,
+            admin_token,
             status,
             concurrency_id="assistant",
             concurrency_limit=1,
@@ -255,15 +277,17 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
 def launch_kwargs(settings: Settings) -> dict[str, Any]:
     """`Blocks.launch` options: the settings' host/port/login, and nothing that calls out."""
     ui = settings.ui
-    auth = None
+    guard = None
     if ui.username or ui.password:
         if not (ui.username and ui.password):
             raise RagError("UI login needs both ui.username and ui.password (RAG_UI__USERNAME/…).")
-        auth = (ui.username, ui.password.get_secret_value())
+        guard = login_guard(settings)
     return {
         "server_name": ui.host,
         "server_port": ui.port,
-        "auth": auth,
+        # A callable, not the (username, password) pair: wrong passwords are limited (login.py).
+        "auth": guard.gradio_auth if guard else None,
+        "auth_message": guard.message() if guard else None,
         "share": False,
         "show_error": False,
         "theme": make_theme(),
@@ -287,8 +311,12 @@ def _warm_up(assistant: Any) -> None:
         log.warning("could not load the LLM at start-up", exc_info=True)
 
 
-def launch(settings: Settings) -> None:
-    """Serve the chat UI (blocking) on `settings.ui.host:port`."""
+def launch(settings: Settings, insecure: bool = False) -> None:
+    """Serve the chat UI (blocking) on `settings.ui.host:port`; a non-loopback address needs a
+    login (or `insecure`)."""
+    ui = settings.ui
+    login = "a login (RAG_UI__USERNAME and RAG_UI__PASSWORD)"
+    check_exposure(ui.host, bool(ui.username and ui.password), insecure, login)
     kwargs = launch_kwargs(settings)
     assistant = make_assistant(settings)
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()

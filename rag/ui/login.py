@@ -1,0 +1,114 @@
+"""The UI's login check, with a limit on wrong passwords.
+
+Gradio's own `auth=(username, password)` accepts any number of guesses at full speed. Here
+`launch(auth=...)` gets `LoginGuard.gradio_auth`: after `security.login_max_failures` wrong
+passwords for a username within `security.login_window_s` seconds (or ten times as many for all
+usernames together), every login is refused, the right password included, until the window has
+passed. The failures are kept in the state store (rag/state.py), so a restart does not reset
+them and several UI processes on one state file share them.
+
+Gradio 6.31 calls the callable from its `/login` route on the event loop (awaiting it when it is
+a coroutine function), so the check must not block: `gradio_auth` is async and does the SQLite
+work in a worker thread, and never sleeps. A wrong login answers 400 "Incorrect credentials.";
+a refused one answers 400 with "Too many failed logins…" as its detail (the login page shows
+its usual "Incorrect Credentials" for any 400, and `auth_message` states the rule there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Literal
+
+from fastapi import HTTPException
+
+from rag.errors import RagError, StateError
+from rag.settings import Settings
+from rag.state import StateStore, open_state
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["ok", "wrong", "blocked"]
+
+BLOCKED_DETAIL = "Too many failed logins; try again later."
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison; on bytes, since compare_digest rejects non-ASCII str."""
+    return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+class LoginGuard:
+    """One configured username and password, checked against the state store's failure counts."""
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        state: StateStore,
+        max_failures: int,
+        window_s: float,
+    ) -> None:
+        self._username = username
+        self._password = password
+        self.state = state
+        self.max_failures = max_failures
+        self.window_s = window_s
+
+    def attempt(self, username: str, password: str) -> Outcome:
+        """Check one login. While blocked the password is not even compared and the attempt is
+        not counted (so a guesser cannot extend the block forever); a success clears the
+        username's failures."""
+        if self.state.login_blocked(username, self.max_failures, self.window_s):
+            log.warning("login refused for %r: too many failed logins", username[:64])
+            return "blocked"
+        # Both compared, always: the time taken does not tell whether the username was right.
+        right_user = _same(username, self._username)
+        right_password = _same(password, self._password)
+        if right_user and right_password:
+            self.state.clear_login_failures(username)
+            return "ok"
+        self.state.record_login_failure(username)
+        log.info("failed login for %r", username[:64])
+        return "wrong"
+
+    def check(self, username: str, password: str) -> bool:
+        """True only for the right username and password, and only while not blocked."""
+        return self.attempt(username, password) == "ok"
+
+    async def gradio_auth(self, username: str, password: str) -> bool:
+        """The callable for `Blocks.launch(auth=...)` (a coroutine function, so Gradio awaits
+        it). A blocked login raises a 400 whose detail says why; a state store that cannot be
+        used refuses every login (fails closed) and is logged."""
+        try:
+            outcome = await asyncio.to_thread(self.attempt, username, password)
+        except StateError as e:
+            log.error("login refused: %s", e)
+            return False
+        if outcome == "blocked":
+            raise HTTPException(status_code=400, detail=BLOCKED_DETAIL)
+        return outcome == "ok"
+
+    def message(self) -> str:
+        """The rule, shown on the login page (`launch(auth_message=...)`)."""
+        minutes = max(1, round(self.window_s / 60))
+        return (
+            f"After {self.max_failures} wrong passwords, logins are refused for up to "
+            f"{minutes} minute{'s' if minutes != 1 else ''}."
+        )
+
+
+def login_guard(settings: Settings) -> LoginGuard:
+    """The guard for the settings' UI login, over the settings' state store (opened now, so an
+    unusable state file is a one-line error at start-up)."""
+    ui, sec = settings.ui, settings.security
+    if not (ui.username and ui.password):
+        raise RagError("UI login needs both ui.username and ui.password (RAG_UI__USERNAME/…).")
+    return LoginGuard(
+        ui.username,
+        ui.password.get_secret_value(),
+        open_state(settings),
+        max_failures=sec.login_max_failures,
+        window_s=sec.login_window_s,
+    )
