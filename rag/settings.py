@@ -158,6 +158,8 @@ class Settings(BaseSettings):
     # The shared state that must outlive a process: feedback, Slack event ids and answers, UI
     # login attempts (rag/state.py).
     state_db: Path = Field(default_factory=lambda: _project_path("data") / "state.sqlite3")
+    # Shared state in PostgreSQL instead (replicas): `postgresql://user:pass@host:5432/db`.
+    state_url: SecretStr | None = None
     # Files uploaded through the UI or the API land here; it is an indexing root by default.
     uploads_dir: Path = Field(default_factory=lambda: _project_path("data") / "uploads")
     # A second `rag index` on the same store waits this long for the first, then gives up.
