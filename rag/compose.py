@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from rag.citations import supports_claim
 from rag.guard import instruction_like
-from rag.question import GENERIC_NAMES, Question, analyse, strong_names
+from rag.question import GENERIC_NAMES, Question, analyse, kind_of, strong_names
 from rag.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
 from rag.types import Passage
 
@@ -434,8 +434,9 @@ class Composer:
                     # One ask of several is not stated: say so instead of quoting filler.
                     missing.append(fq.attribute_phrase or "the rest of what was asked")
                     continue
-                if ranked and ranked[0].sentence not in picked:
-                    picked.append(ranked[0].sentence)
+                best = self._facet_pick(fq, ranked, picked, len(facets) > 1)
+                if best is not None:
+                    picked.append(best)
             if not picked:
                 continue
             order = {s: i for i, s in enumerate(split_sentences(p.text))}
@@ -449,6 +450,28 @@ class Composer:
         if missing and parts:
             text += f" The abstract does not give {' or '.join(dict.fromkeys(missing))}."
         return Lead(text, parts)
+
+    @staticmethod
+    def _facet_pick(
+        fq: Question, ranked: list[Scored], picked: list[str], several: bool
+    ) -> str | None:
+        """The sentence that answers this ask: the best one, unless it was picked already for
+        another ask; then, when the question asks several things, the best other sentence that
+        states this ask's attribute (or, for an untyped ask, scores close to the best)."""
+        if not ranked:
+            return None
+        top = ranked[0]
+        if top.sentence not in picked:
+            return top.sentence
+        if not several:
+            return None
+        for s in ranked[1:]:
+            if s.sentence in picked:
+                continue
+            if states_attribute(fq, s.sentence) if fq.typed else s.score >= 0.7 * top.score:
+                return s.sentence
+            break
+        return None
 
     def render(self, q: Question, p: Passage, sentences: list[str], limit: int) -> str:
         name = short_name(p)
@@ -475,6 +498,8 @@ def facets_of(question: str) -> list[str]:
     context = (
         parts[0]
         if not re.match(r"(?i)(what|which|how|by|at|on|up|after|to|in)\b", parts[0])
+        # "X reached what throughput …, and which model …": the first part asks too
+        and not re.search(r"(?i)\b(what|which|how (much|many))\b", parts[0])
         else ""
     )
     asks = parts[1:] if context else parts
@@ -484,6 +509,9 @@ def facets_of(question: str) -> list[str]:
 def analyse_facet(q: Question, facet: str) -> Question:
     fq = analyse(facet)
     fq.names = q.names
+    ask = re.search(r"(?i)\b(what|which|how|who)\b", facet)
+    if ask and ask.start() > 0:  # the kind is the ask's, not the context sentence's
+        fq.kind = kind_of(facet[ask.start() :])
     return fq
 
 

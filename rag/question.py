@@ -302,7 +302,15 @@ class Question:
         return words
 
 
+_CALLED = re.compile(r"\b(what|which)\b[^?]{0,80}\b(called|named)\s*\??\s*$", re.I)
+_REACHES = re.compile(
+    r"\bwhat (\w+ ){1,3}(does|do|did)\b[^?]*\b(reach|achieve|attain|obtain)", re.I
+)
+
+
 def kind_of(question: str) -> str:
+    if _CALLED.search(question):
+        return "name"  # "what are the approximations of Softmax and GELU called?"
     rules = dict(_KIND_RULES)
     for kind, pattern in _KIND_RULES:
         # "Which method decides the KV cache size …" asks for a name; an explicit amount
@@ -311,6 +319,8 @@ def kind_of(question: str) -> str:
             return "name"
         if pattern.search(question):
             return kind
+    if _REACHES.search(question):
+        return "number"  # "what activation sparsity does LLaMA2-7B reach …?"
     return "describe"
 
 
