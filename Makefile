@@ -7,7 +7,7 @@ RAG := $(VENV)/bin/rag
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup browser run ask index ui test test-fast eval eval-fast bench lint clean-index
+.PHONY: setup browser services run ask index ui test test-fast eval eval-fast bench lint clean-index
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,11 @@ $(VENV)/.installed: pyproject.toml scripts/build-llama-server
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# PostgreSQL's server programs for the state-store tests (Debian's package). The tests start their
+# own server on 127.0.0.1 (initdb into a temporary folder, as the postgres user) and stop it.
+services:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
 index: setup
 	$(RAG) index
 
@@ -41,7 +46,7 @@ run: setup
 ui: setup
 	$(RAG) ui
 
-test: setup browser
+test: setup browser services
 	$(VENV)/bin/pytest -q -ra
 
 test-fast: setup

@@ -1,48 +1,35 @@
-"""Thumbs up / down on answers, from the UI and the Slack bot, kept in one SQLite file.
+"""Thumbs up / down on answers, from the UI and the Slack bot, kept in the shared state store
+(rag/state.py: the SQLite file `state_db`, or PostgreSQL when `state_url` is set).
 
-The store can be exported as an eval question set (the JSONL format of `eval/`), so that what
+The ratings can be exported as an eval question set (the JSONL format of `eval/`), so that what
 users mark up or down becomes a regression test.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
+from rag.settings import Settings
+from rag.state import SQLiteStateStore, StateStore, open_state
 from rag.types import Answer
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created REAL NOT NULL,
-    channel TEXT NOT NULL,          -- 'ui', 'slack', 'api'
-    rating INTEGER NOT NULL,        -- +1 helpful, -1 not helpful
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    abstained INTEGER NOT NULL,
-    citations TEXT NOT NULL,        -- JSON list of Citation
-    user TEXT,
-    comment TEXT
-)
-"""
 
 
 class FeedbackStore:
-    """A small thread-safe SQLite table of ratings."""
+    """The ratings, over a state store: `FeedbackStore(path)` for a SQLite file,
+    `FeedbackStore.from_settings(settings)` for whichever store the settings name."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str, *, store: StateStore | None = None) -> None:
+        """`path` is the SQLite file (used when `store` is not given)."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._connect() as db:
-            db.execute(_SCHEMA)
+        self.store: StateStore = store if store is not None else SQLiteStateStore(self.path)
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10)
+    @classmethod
+    def from_settings(cls, settings: Settings, store: StateStore | None = None) -> FeedbackStore:
+        """The feedback store of `settings` (`store`: an already opened `open_state(settings)`
+        to share, instead of opening another)."""
+        return cls(settings.state_db, store=store if store is not None else open_state(settings))
 
     def record(
         self,
@@ -53,38 +40,12 @@ class FeedbackStore:
         comment: str | None = None,
     ) -> int:
         """Store one rating (+1 or -1) of an answer; returns the row id."""
-        if rating not in (1, -1):
-            raise ValueError("rating must be +1 (helpful) or -1 (not helpful)")
-        citations = json.dumps([c.model_dump() for c in answer.citations])
-        with self._lock, self._connect() as db:
-            cur = db.execute(
-                "INSERT INTO feedback (created, channel, rating, question, answer, abstained,"
-                " citations, user, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    time.time(),
-                    channel,
-                    rating,
-                    answer.question,
-                    answer.text,
-                    int(answer.abstained),
-                    citations,
-                    user,
-                    comment,
-                ),
-            )
-            return int(cur.lastrowid or 0)
+        return self.store.record_feedback(answer, rating, channel, user=user, comment=comment)
 
     def rows(self) -> list[dict[str, Any]]:
-        with self._lock, self._connect() as db:
-            db.row_factory = sqlite3.Row
-            rows = db.execute("SELECT * FROM feedback ORDER BY id").fetchall()
-        out = []
-        for r in rows:
-            d = dict(r)
-            d["citations"] = json.loads(d["citations"])
-            d["abstained"] = bool(d["abstained"])
-            out.append(d)
-        return out
+        """Every rating, oldest first (id, created, channel, rating, question, answer,
+        abstained, citations, user, comment)."""
+        return self.store.feedback_rows()
 
     def export_eval(self, path: Path) -> int:
         """Write the rated answers as an eval question set; returns the number of questions.

@@ -144,3 +144,20 @@ class IndexStatus(BaseModel):
     last_build: str | None = None  # ISO timestamp of the last completed index run
     embedding_model: str = ""
     store: str = ""
+
+
+class ConversationSummary(BaseModel):
+    """One saved conversation in its owner's list (rag/state.py), newest first."""
+
+    id: str
+    title: str
+    created: float  # time.time() when first saved
+    updated: float  # time.time() of the last save
+
+
+class Conversation(ConversationSummary):
+    """A saved conversation: its turns as saved (JSON-serialisable dicts, e.g. the question and
+    the Answer's `model_dump(mode="json")`), readable by its owner only."""
+
+    owner: str
+    turns: list[dict[str, object]] = Field(default_factory=list)

@@ -137,7 +137,7 @@ def build_app(
             )
     except BoltError as e:  # auth.test failed: the message names Slack's error, not the token
         raise RagError(f"Slack did not accept the bot token: {e}") from None
-    SlackBot(assistant, s, FeedbackStore(settings.state_db), state).register(app)
+    SlackBot(assistant, s, FeedbackStore.from_settings(settings, state), state).register(app)
     return app
 
 

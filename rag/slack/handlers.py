@@ -32,7 +32,7 @@ from rag.slack.conversation import (
     thread_messages,
 )
 from rag.slack.state import AnswerCache, SeenKeys
-from rag.state import SQLiteStateStore, StateStore
+from rag.state import StateStore
 from rag.types import Answer
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class SlackBot:
         self.channels = set(settings.channels)
         self.mention_only = settings.mention_only
         self.feedback = feedback
-        state = state if state is not None else SQLiteStateStore(feedback.path)
+        state = state if state is not None else feedback.store
         self.answers = AnswerCache(state)
         # event_id: Slack's retries carry the same id
         self._events = SeenKeys(state, "slack-event")

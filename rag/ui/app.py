@@ -44,7 +44,7 @@ class ChatController:
     def __init__(self, assistant: Any, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
-        self.feedback = FeedbackStore(settings.state_db)
+        self.feedback = FeedbackStore.from_settings(settings)
 
     # -- chat -------------------------------------------------------------------------------
     def respond(
