@@ -7,7 +7,7 @@ below it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,14 +15,23 @@ from typing import Any
 import httpx
 
 from rag.answering import Answerer
-from rag.errors import EmptyQuestionError, QuestionTooLongError, StoreError
-from rag.indexer import Indexer
+from rag.errors import EmptyQuestionError, PathNotFoundError, QuestionTooLongError, StoreError
+from rag.indexer import Indexer, RebuildPlan, plan_rebuild, write_manifest
+from rag.locking import index_lock
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import (
+    Store,
+    discard,
+    manifest_path,
+    read_manifest,
+    recorded_build,
+    store_failure,
+)
 from rag.types import Answer, AnswerEvent, IndexReport, IndexStatus, Passage, StreamEvent
 
 History = Sequence[tuple[str, str]]
+HISTORY_TURNS = 10
 
 
 class Assistant:
@@ -38,17 +47,69 @@ class Assistant:
         *,
         build_index: bool = True,
         progress: bool = True,
+        store: Store | None = None,
         **overrides: Any,
     ) -> None:
         self.settings = settings or Settings(**overrides)
         self._progress = progress
-        self.store = Store(self.settings)
+        # A damaged store, or one emptied although the manifest records a build, raises
+        # DamagedIndexError here (Store.verify): it is never silently rebuilt from the corpus.
+        self.store = store or Store(self.settings)
         self.indexer = Indexer(self.settings, self.store)
         self.retriever = HybridRetriever(self.settings, self.store)
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
-        if build_index and self.store.count() == 0 and Path(self.settings.corpus_dir).exists():
+        if (
+            build_index
+            and self.store.count() == 0
+            and recorded_build(self.settings) is None  # built before: only `rebuild` refills it
+            and Path(self.settings.corpus_dir).exists()
+        ):
             self.index()
+
+    @classmethod
+    def rebuild(
+        cls,
+        settings: Settings | None = None,
+        paths: Sequence[str | Path] | None = None,
+        *,
+        progress: bool = True,
+        on_plan: Callable[[RebuildPlan], None] | None = None,
+    ) -> tuple[Assistant, RebuildPlan, IndexReport]:
+        """Rebuild the index from scratch, explicitly (`rag index --rebuild`): from `paths`, or
+        every file and folder the manifest records as indexed (the corpus when none are).
+
+        `on_plan` hears the plan before anything is touched. Recorded roots that no longer exist
+        are in the plan's `missing` and skipped; if none exists, nothing is touched. The old
+        store is moved aside (`<index_dir>/chroma.damaged-<timestamp>`), never deleted."""
+        settings = settings or Settings()
+        plan = plan_rebuild(settings, paths)
+        if on_plan is not None:
+            on_plan(plan)
+        if not plan.roots:
+            raise PathNotFoundError(
+                "None of the files or folders to rebuild from exists any more "
+                f"({', '.join(map(str, plan.missing))}): nothing was changed. Name the folders "
+                "to read: `rag index --rebuild PATH...`."
+            )
+        lock = Path(settings.index_dir) / f"{settings.store.collection}.lock"  # Indexer.index's
+        try:
+            with index_lock(lock, settings.index_lock_timeout_s):  # no writer mid-run
+                plan.moved_to = discard(settings)
+                # The manifest keeps recording the old build until the new one is written: a
+                # rebuild cut short still reports the index damaged. Its roots become this one's.
+                manifest = manifest_path(settings)
+                roots = [*plan.roots, *plan.missing]
+                write_manifest(manifest, read_manifest(manifest), roots, settings, keep_roots=False)
+            store = Store(settings, verify=False)  # empty now, though the manifest records a build
+        except Exception as e:
+            found = store_failure(e, settings)
+            if found is None:
+                raise
+            raise found from e
+        a = cls(settings, build_index=False, progress=progress, store=store)
+        report = a.index(plan.roots)
+        return a, plan, report
 
     @property
     def answerer(self) -> Answerer:
@@ -63,10 +124,21 @@ class Assistant:
         first question."""
         _ = self.answerer
 
-    def index(self, paths: Sequence[str | Path] | None = None) -> IndexReport:
-        """Index files or folders (default: the configured corpus); incremental and resumable."""
+    def index(
+        self,
+        paths: Sequence[str | Path] | None = None,
+        *,
+        confined: bool = False,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> IndexReport:
+        """Index files or folders (default: the configured corpus); incremental and resumable.
+
+        `confined=True` (the API and the UI) accepts only paths under the indexing roots, within
+        the request caps; `on_wait` hears when another index run holds the index."""
         with store_errors(self.store.describe()):
-            report = self.indexer.index(paths, progress=self._progress)
+            report = self.indexer.index(
+                paths, progress=self._progress, confined=confined, on_wait=on_wait
+            )
         self.retriever.invalidate()
         return report
 
@@ -112,10 +184,11 @@ class Assistant:
 
         `mode` overrides the retrieval mode ("hybrid", "vector", "bm25") for this question.
         """
-        question = clean_question(question, self.settings.max_question_chars)
-        events = self.answerer.stream(
-            question, list(history or []), k=k, mode=mode, restate=restate
-        )
+        limit = self.settings.max_question_chars
+        question = clean_question(question, limit)
+        # Only the last turns matter for a follow-up, and none may be longer than a question.
+        turns = [(q[:limit], a[:limit]) for q, a in list(history or [])[-HISTORY_TURNS:]]
+        events = self.answerer.stream(question, turns, k=k, mode=mode, restate=restate)
         return _guarded(events, self.store.describe())
 
     @property
@@ -125,11 +198,17 @@ class Assistant:
 
 @contextmanager
 def store_errors(where: str) -> Iterator[None]:
-    """A store that stops answering mid-session (a Chroma server gone) is a StoreError."""
+    """A store that stops answering mid-session (a Chroma server gone) is a StoreError; so is a
+    failure of its files (a full disk, a read-only or damaged index: rag/store.py)."""
     try:
         yield
     except (httpx.TransportError, ConnectionError) as e:
         raise StoreError(f"The vector store ({where}) stopped answering: {e}") from e
+    except Exception as e:
+        failure = store_failure(e, where=where)
+        if failure is None:
+            raise
+        raise failure from e
 
 
 def _guarded(events: Iterator[StreamEvent], where: str) -> Iterator[StreamEvent]:

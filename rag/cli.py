@@ -25,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line, whatever the width
 
 
 @contextmanager
@@ -89,14 +89,34 @@ def index(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Files or folders (default: the corpus).")
     ] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Rebuild the index from scratch (a damaged one, say): the old store is moved "
+            "aside to <index_dir>/chroma.damaged-<time>, then every file and folder it was "
+            "built from is read again (or PATHS, if given).",
+        ),
+    ] = False,
 ) -> None:
     """Index files or folders (txt, md, pdf, html) into the vector store, incrementally."""
     with _friendly_errors():
-        a = _assistant(build_index=False)
-        report = a.index(paths or None)
+        if rebuild:
+            from rag.assistant import Assistant
+
+            _, plan, report = Assistant.rebuild(
+                Settings(), paths or None, on_plan=lambda p: console.print(escape(p.describe()))
+            )
+            if plan.moved_to is not None:
+                console.print(f"The old store was moved to {escape(str(plan.moved_to))}.")
+        else:
+            a = _assistant(build_index=False)
+            report = a.index(paths or None, on_wait=lambda msg: err.print(f"[yellow]{msg}[/]"))
         console.print(report.summary())
         for f in report.failed:
-            err.print(f"[yellow]skipped[/] {escape(f.path)}: {escape(f.reason)}")
+            err.print(f"[yellow]failed[/] {escape(f.path)}: {escape(f.reason)}")
+        for f in report.ignored:
+            err.print(f"[dim]ignored[/] {escape(f.path)}: {escape(f.reason)}")
         for s in report.flagged:
             where = escape(s.title or s.path)
             err.print(f"[yellow]excluded from answers[/] (addresses the model) {where}:")
@@ -180,31 +200,49 @@ def status() -> None:
         console.print_json(a.status().model_dump_json())
 
 
-def _run_face(module: str, func: str) -> Callable[[Settings], None]:
+def _run_face(module: str, func: str) -> Callable[..., None]:
     import importlib
 
     return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
 
 
+Host = Annotated[str | None, typer.Option(help="Address to listen on (default: the settings').")]
+Port = Annotated[int | None, typer.Option(help="Port to listen on (default: the settings').")]
+Insecure = Annotated[
+    bool,
+    typer.Option(
+        "--insecure", help="Allow a non-loopback address without a token or login (trusted LANs)."
+    ),
+]
+
+
+def _listening(section: str, host: str | None, port: int | None) -> Settings:
+    """The settings with `section`'s host and port replaced by the command line's, if given."""
+    settings = Settings()
+    face = getattr(settings, section)
+    changes = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    return settings.model_copy(update={section: face.model_copy(update=changes)})
+
+
 @app.command()
-def ui() -> None:
-    """Start the Gradio chat UI (host, port and login from the settings)."""
+def ui(host: Host = None, port: Port = None, insecure: Insecure = False) -> None:
+    """Start the Gradio chat UI (host, port and login from the settings or the options)."""
     with _friendly_errors():
-        _run_face("rag.ui", "launch")(Settings())
+        _run_face("rag.ui", "launch")(_listening("ui", host, port), insecure=insecure)
 
 
 @app.command()
-def slack() -> None:
-    """Start the Slack bot (Socket Mode or HTTP, from the settings)."""
+def slack(host: Host = None, port: Port = None) -> None:
+    """Start the Slack bot (Socket Mode, or HTTP on host:port, from the settings)."""
     with _friendly_errors():
-        _run_face("rag.slack.app", "run")(Settings())
+        _run_face("rag.slack.app", "run")(_listening("slack", host, port))
 
 
 @app.command()
-def serve() -> None:
+def serve(host: Host = None, port: Port = None, insecure: Insecure = False) -> None:
     """Start the HTTP API (OpenAI-compatible chat completions with citations)."""
     with _friendly_errors():
-        _run_face("rag.api", "serve")(Settings())
+        _run_face("rag.api", "serve")(_listening("api", host, port), insecure=insecure)
 
 
 @app.command(name="eval")
@@ -234,7 +272,7 @@ def feedback_export(path: Annotated[Path, typer.Argument(help="Output JSONL.")])
     """Export rated answers as an eval question set."""
     from rag.feedback import FeedbackStore
 
-    n = FeedbackStore(Settings().state_db).export_eval(path)
+    n = FeedbackStore.from_settings(Settings()).export_eval(path)
     console.print(f"{n} questions written to {path}")
 
 

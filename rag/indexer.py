@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,18 +20,21 @@ from typing import Any
 
 from llama_index.core import Document
 from llama_index.core.ingestion import IngestionPipeline
-from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import BaseNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from tqdm import tqdm
 
-from rag.documents import load_documents
+from rag.chunking import BoundedSentenceSplitter
+from rag.documents import failure_reason, load_documents
 from rag.embeddings import make_embedding
+from rag.errors import StoreError
 from rag.guard import instruction_like
+from rag.locking import index_lock
+from rag.paths import Limits, confine
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import Store, describe, read_manifest, recorded_roots, store_failure
 from rag.text import split_sentences
-from rag.types import FlaggedSentence, IndexReport, IndexStatus
+from rag.types import FailedFile, FlaggedSentence, IndexReport, IndexStatus
 
 DOCS_PER_BATCH = 32
 
@@ -65,10 +68,13 @@ class Indexer:
     def manifest_path(self) -> Path:
         return Path(self.settings.index_dir) / f"{self.store.name}.manifest.json"
 
-    def splitter(self) -> SentenceSplitter:
+    def splitter(self) -> BoundedSentenceSplitter:
         c = self.settings.chunking
-        return SentenceSplitter(
-            chunk_size=c.chunk_size, chunk_overlap=c.chunk_overlap, id_func=_chunk_id
+        return BoundedSentenceSplitter(
+            chunk_size=c.chunk_size,
+            chunk_overlap=c.chunk_overlap,
+            id_func=_chunk_id,
+            time_limit_s=c.split_time_limit_s,
         )
 
     def _stored(self) -> dict[str, _Stored]:
@@ -84,12 +90,53 @@ class Indexer:
         return stored
 
     def index(
-        self, paths: Sequence[str | Path] | None = None, progress: bool = True
+        self,
+        paths: Sequence[str | Path] | None = None,
+        progress: bool = True,
+        *,
+        confined: bool = False,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IndexReport:
+        """Index `paths` (default: the corpus), one writer at a time.
+
+        `confined=True` is for requests from the API or the UI: paths must lie under the
+        indexing roots and the request caps apply (rag/paths.py). `on_wait` hears once when
+        another index run holds the lock and this one waits for it."""
+        targets, roots = self._targets(paths, confined)
+        lock = Path(self.settings.index_dir) / f"{self.store.name}.lock"
+        with index_lock(lock, self.settings.index_lock_timeout_s, on_wait):
+            return self._index(targets, roots, progress)
+
+    def _targets(
+        self, paths: Sequence[str | Path] | None, confined: bool
+    ) -> tuple[list[Path], list[Path] | None]:
+        """The paths to walk, and the roots a confined walk must stay in (None: not confined)."""
+        given = list(paths or [self.settings.corpus_dir])
+        if confined:
+            allowed = self.settings.index_roots()
+            return [confine(p, allowed) for p in given], allowed
+        targets = []
+        for p in given:
+            try:
+                targets.append(Path(p).resolve())
+            except (OSError, RuntimeError):  # a symlink loop: the walk reports it
+                targets.append(Path(p).absolute())
+        return targets, None
+
+    def _limits(self, confined: bool) -> Limits:
+        sec = self.settings.security
+        if not confined:
+            return Limits(max_file_bytes=sec.max_file_bytes)
+        return Limits(sec.max_request_files, sec.max_request_bytes, sec.max_file_bytes)
+
+    def _index(self, targets: list[Path], roots: list[Path] | None, progress: bool) -> IndexReport:
         start = time.perf_counter()
-        roots = [Path(p).resolve() for p in (paths or [self.settings.corpus_dir])]
-        loaded = load_documents(roots)
-        report = IndexReport(failed=loaded.failed, flagged=flag_instructions(loaded.documents))
+        loaded = load_documents(targets, self._limits(roots is not None), roots)
+        report = IndexReport(
+            failed=loaded.failed,
+            ignored=loaded.ignored,
+            flagged=flag_instructions(loaded.documents),
+        )
         stored = self._stored()
 
         to_embed: list[Document] = []
@@ -109,49 +156,74 @@ class Indexer:
                 report.skipped += 1
 
         new_ids = {d.doc_id for d in loaded.documents}
-        failed_files = {str(Path(f.path).resolve()) for f in loaded.failed}
+        # A file that could not be read, or was left out this time, loses nothing.
+        kept_files = {_real(f.path) for f in [*loaded.failed, *loaded.ignored]}
         gone = [
             doc_id
             for doc_id, s in stored.items()
             if doc_id not in new_ids
-            and _under(s.paths, roots)
-            and not (set(s.paths) & failed_files)  # an unreadable file loses nothing
+            and _under(s.paths, targets)
+            and not (set(s.paths) & kept_files)
         ]
         self.store.delete_ids([cid for d in gone for cid in stored[d].chunk_ids])
         report.removed = len(gone)
 
         self._update_metadata(meta_only, stored)
-        report.chunks_embedded = self._embed(to_embed, stored, progress)
+        report.chunks_embedded = self._embed(to_embed, stored, progress, report)
 
         report.chunks = self.store.count()
         report.documents = len(self._stored()) if report.chunks else 0
         report.seconds = time.perf_counter() - start
-        self._write_manifest(report)
+        self._write_manifest(report, roots=targets)
         return report
 
-    def _embed(self, docs: list[Document], stored: dict[str, _Stored], progress: bool) -> int:
+    def _split(
+        self, docs: list[Document], stored: dict[str, _Stored], report: IndexReport
+    ) -> list[BaseNode]:
+        """Chunks of `docs`, one document at a time: a document that fails or runs too long is
+        named in the report (it keeps whatever the store held of it) and the rest go on."""
+        splitter = self.splitter()
+        nodes: list[BaseNode] = []
+        for doc in docs:
+            try:
+                nodes.extend(splitter.get_nodes_from_documents([doc]))
+            except Exception as e:  # any splitter failure is this document's alone
+                where = json.loads(str(doc.metadata.get("paths", "[]"))) or [doc.doc_id]
+                report.failed.append(FailedFile(path=where[0], reason=failure_reason(e)))
+                if doc.doc_id in stored:
+                    report.updated -= 1
+                else:
+                    report.added -= 1
+        return nodes
+
+    def _embed(
+        self,
+        docs: list[Document],
+        stored: dict[str, _Stored],
+        progress: bool,
+        report: IndexReport,
+    ) -> int:
         """Split, embed and write `docs`, a batch at a time; returns the chunks written."""
         if not docs:
             return 0
-        pipeline = IngestionPipeline(
-            transformations=[self.splitter(), make_embedding(self.settings.embedding)]
-        )
+        pipeline = IngestionPipeline(transformations=[make_embedding(self.settings.embedding)])
         written = 0
-        bar = tqdm(total=len(docs), desc="Embedding", unit="doc", disable=not progress)
-        for i in range(0, len(docs), DOCS_PER_BATCH):
-            batch = docs[i : i + DOCS_PER_BATCH]
-            nodes = list(pipeline.run(documents=batch, show_progress=False))
-            self._set_chunk_counts(nodes)
-            # Old chunks go first: a crash after this leaves the document incomplete, and the
-            # next run embeds it again (its n_chunks no longer matches what is stored).
-            self.store.delete_ids(
-                [cid for d in batch for cid in stored.get(d.doc_id, _Stored()).chunk_ids]
-            )
-            for j in range(0, len(nodes), self.store.batch_size()):
-                self.vector_store.add(nodes[j : j + self.store.batch_size()])
-            written += len(nodes)
-            bar.update(len(batch))
-        bar.close()
+        with tqdm(total=len(docs), desc="Embedding", unit="doc", disable=not progress) as bar:
+            for i in range(0, len(docs), DOCS_PER_BATCH):
+                batch = docs[i : i + DOCS_PER_BATCH]
+                chunks = self._split(batch, stored, report)
+                nodes = list(pipeline.run(nodes=chunks, show_progress=False))
+                self._set_chunk_counts(nodes)
+                split_ids = {n.metadata["doc_id"] for n in nodes}
+                # Old chunks go first: a crash after this leaves the document incomplete, and
+                # the next run embeds it again (its n_chunks no longer matches what is stored).
+                self.store.delete_ids(
+                    [cid for d in split_ids for cid in stored.get(d, _Stored()).chunk_ids]
+                )
+                for j in range(0, len(nodes), self.store.batch_size()):
+                    self.vector_store.add(nodes[j : j + self.store.batch_size()])
+                written += len(nodes)
+                bar.update(len(batch))
         return written
 
     @staticmethod
@@ -174,22 +246,21 @@ class Indexer:
                 metas.append(m)
             self.store.collection.update(ids=got["ids"], metadatas=metas)
 
-    def _write_manifest(self, report: IndexReport) -> None:
-        self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    def _write_manifest(self, report: IndexReport, roots: Sequence[Path] | None = None) -> None:
+        """Record the build; `roots` (the files and folders this run read) join those of the
+        earlier builds, so that a rebuild knows everything it must read again."""
         data = {
             "last_build": datetime.now(UTC).isoformat(timespec="seconds"),
             "documents": report.documents,
             "chunks": report.chunks,
             "embedding_model": self.store.embedding,
+            "store": self.store.describe(),
         }
-        tmp = self.manifest_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2))
-        tmp.replace(self.manifest_path)
+        write_manifest(self.manifest_path, data, roots, self.settings)
 
     def status(self) -> IndexStatus:
-        manifest: dict[str, Any] = {}
-        if self.manifest_path.exists():
-            manifest = json.loads(self.manifest_path.read_text())
+        manifest = read_manifest(self.manifest_path)
+        self.store.verify()  # emptied under a running session: damaged, not "0 documents"
         chunks = self.store.count()
         docs = manifest.get("documents", 0) if manifest.get("chunks") == chunks else None
         if docs is None:
@@ -226,3 +297,92 @@ def _under(paths: list[str], roots: list[Path]) -> bool:
     if not paths:
         return False
     return all(any(Path(p) == r or r in Path(p).parents for r in roots) for p in paths)
+
+
+def _real(path: str) -> str:
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return path
+
+
+# -- the manifest's roots, and the rebuild that reads them again ---------------------------------
+
+
+def write_manifest(
+    path: Path,
+    data: dict[str, Any],
+    roots: Sequence[str | Path] | None = None,
+    settings: Settings | None = None,
+    *,
+    keep_roots: bool = True,
+) -> None:
+    """Write the manifest at `path` (atomically): `data`, with the recorded roots kept (unless
+    `keep_roots=False`) and `roots` added to them (resolved, each once, in indexing order)."""
+    old = read_manifest(path) if keep_roots else {}
+    kept = [str(r) for r in old.get("roots") or [] if isinstance(r, str)]
+    data = {**data, "roots": _union(kept, roots or [])}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        found = store_failure(e, settings)
+        if found is not None:
+            raise found from e
+        raise StoreError(f"Cannot write the index manifest {path}: {e}") from e
+
+
+def record_roots(
+    manifest_path: Path, roots: Sequence[str | Path], settings: Settings | None = None
+) -> None:
+    """Add `roots` to the files and folders the manifest records as indexed (the rest of the
+    manifest is kept)."""
+    write_manifest(manifest_path, read_manifest(manifest_path), roots, settings)
+
+
+def _union(kept: Sequence[str], roots: Sequence[str | Path]) -> list[str]:
+    out = list(dict.fromkeys(kept))
+    for r in roots:
+        try:
+            p = str(Path(r).resolve())
+        except (OSError, RuntimeError):
+            p = str(Path(r).absolute())
+        if p not in out:
+            out.append(p)
+    return out
+
+
+@dataclass
+class RebuildPlan:
+    """What `rag index --rebuild` does: the store it replaces, what it reads again, what it
+    cannot (recorded, but gone: reported, not fatal) and where the old store went."""
+
+    store: str
+    roots: list[Path]
+    missing: list[Path] = field(default_factory=list)
+    recorded: bool = True  # False: no roots were recorded, so the corpus is read
+    moved_to: Path | None = None
+
+    def describe(self) -> str:
+        what = "the folders it was built from" if self.recorded else "the corpus"
+        lines = [f"Rebuilding {self.store} from {what}:"]
+        lines += [f"  {p}" for p in self.roots]
+        lines += [f"  {p} (no longer exists: skipped)" for p in self.missing]
+        return "\n".join(lines)
+
+
+def plan_rebuild(settings: Settings, paths: Sequence[str | Path] | None = None) -> RebuildPlan:
+    """The rebuild's plan: `paths` when given, else every root the manifest records (the corpus
+    when it records none). Nothing is touched."""
+    if paths:
+        wanted, recorded = [Path(p) for p in paths], True
+    else:
+        wanted = recorded_roots(settings)
+        recorded = bool(wanted)
+        wanted = wanted or [Path(settings.corpus_dir)]
+    roots = [Path(_union([], [p])[0]) for p in wanted]
+    here = [p for p in roots if p.exists()]
+    gone = [p for p in roots if not p.exists()]
+    return RebuildPlan(store=describe(settings), roots=here, missing=gone, recorded=recorded)

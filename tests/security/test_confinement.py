@@ -149,6 +149,15 @@ def test_bad_input_is_a_4xx_not_a_500(server: Server) -> None:
         headers=h,
     )
     assert r.status_code == 400, r.text
+    history = [{"role": role, "content": big} for _ in range(100) for role in ("user", "assistant")]
+    question = {"role": "user", "content": "How much faster is speculative decoding?"}
+    r = httpx.post(
+        f"{server.url}/v1/chat/completions",
+        json={"messages": [*history, question]},
+        headers=h,
+        timeout=300,
+    )
+    assert r.status_code == 200, r.text  # a long history is cut to its last turns, not a 500
 
 
 def test_without_an_admin_token_remote_indexing_is_off(tmp_path: Path) -> None:
