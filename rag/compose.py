@@ -87,17 +87,26 @@ _HEAD_NOUNS = [
     {"benchmark", "dataset", "suite", "metric", "evaluator"},
     {"optimizer", "optimizers"},
 ]  # fmt: skip
-_ASKED_HEAD = re.compile(r"^\s*(?:which|what)\s+((?:[\w\-]+\s+){0,4}?)([\w\-]+)\b", re.I)
+_ASKED_WORDS = re.compile(r"^\s*(?:which|what)\s+((?:[\w\-]+\s+){0,5}[\w\-]+)", re.I)
+
+
+def _asked_head(question: str) -> set[str] | None:
+    """The group of the head noun of "which <…> algorithm/system/model …" (first 6 words)."""
+    m = _ASKED_WORDS.match(question)
+    if not m:
+        return None
+    for word in m.group(1).lower().split():
+        group = next((g for g in _HEAD_NOUNS if word in g), None)
+        if group is not None:
+            return group
+    return None
 
 
 def names_the_asked_kind(q: Question, sentence: str) -> bool:
     """Does the sentence introduce a name as the kind of thing asked for ("Which … algorithm"
-    and "DistAttention, a novel distributed attention algorithm")?"""
-    m = _ASKED_HEAD.match(q.text)
-    if not m:
-        return False
-    head = m.group(2).lower()
-    group = next((g for g in _HEAD_NOUNS if head in g), None)
+    and "DistAttention, a novel distributed attention algorithm"): the kind's noun within a
+    few words of the name?"""
+    group = _asked_head(q.text)
     if group is None:
         return False
     words = re.findall(r"[\w\-.]+", sentence)
@@ -105,7 +114,7 @@ def names_the_asked_kind(q: Question, sentence: str) -> bool:
     for i, w in enumerate(words):
         is_name = (NAME.fullmatch(w) or w[:1].isupper()) and not content_tokens(w) <= asked
         if is_name and i > 0 and w.lower() not in GENERIC_NAMES:
-            window = {x.lower() for x in words[max(0, i - 6) : i + 8]}
+            window = {x.lower() for x in words[max(0, i - 3) : i + 6]}
             if window & group:
                 return True
     return False

@@ -228,7 +228,8 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"^\s*(which|what|name the|who)\b[^?]{0,30}?\b(methods?|papers?|frameworks?|"
             r"techniques?|systems?|models?|approach(es)?|algorithms?|architectures?|optimizers?|works?|studies|"
             r"study|library|libraries|tools?|schemes?|modules?|strategies|strategy|designs?|"
-            r"mechanisms?|kernels?|engines?|benchmarks?|compilers?|networks?|proposals?|variants?)\b"
+            r"mechanisms?|kernels?|engines?|benchmarks?|compilers?|networks?|proposals?|variants?|"
+            r"stacks?|runtimes?|toolkits?)\b"
             r"|^\s*who\b",
             re.I,
         ),
