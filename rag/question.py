@@ -439,7 +439,24 @@ def asked_quantities(question: str) -> set[str]:
             attribute.add("often")
         if marker == "how long":
             attribute.add("long")
+    measured = _MEASURED.search(question)
+    if measured:
+        # "how many tokens long is the observation window": the window is what is asked about,
+        # tokens only its unit; a token count of something else does not answer.
+        phrase = measured.group("np") or measured.group("holder")
+        noun = re.split(r"\b(?:that|which|used|in|of|for|when|at|by|on)\b", phrase)[0]
+        if content_tokens(noun):
+            attribute = content_tokens(noun)
     return attribute - _given_context(question)
+
+
+_MEASURED = re.compile(
+    r"\bhow many \w+ (?:long|large|big|wide|deep|high) (?:is|are|was|were) "
+    r"(?:the |its |a |an |each )?(?P<np>(?:[\w\-]+ ){0,3}[\w\-]+)|"
+    r"\bhow many \w+ (?:does|do|did) (?:each|every|one|a|an|the) "
+    r"(?P<holder>(?:[\w\-]+ ){0,2}[\w\-]+) (?:hold|contain|store|keep)s?\b",
+    re.I,
+)
 
 
 def _given_context(question: str) -> set[str]:
