@@ -439,24 +439,48 @@ def asked_quantities(question: str) -> set[str]:
             attribute.add("often")
         if marker == "how long":
             attribute.add("long")
-    measured = _MEASURED.search(question)
-    if measured:
+    measured = _measured(question)
+    if measured and content_tokens(measured[0]):
         # "how many tokens long is the observation window": the window is what is asked about,
         # tokens only its unit; a token count of something else does not answer.
-        phrase = measured.group("np") or measured.group("holder")
-        noun = re.split(r"\b(?:that|which|used|in|of|for|when|at|by|on)\b", phrase)[0]
-        if content_tokens(noun):
-            attribute = content_tokens(noun)
+        attribute = content_tokens(measured[0])
     return attribute - _given_context(question)
 
 
 _MEASURED = re.compile(
-    r"\bhow many \w+ (?:long|large|big|wide|deep|high) (?:is|are|was|were) "
-    r"(?:the |its |a |an |each )?(?P<np>(?:[\w\-]+ ){0,3}[\w\-]+)|"
-    r"\bhow many \w+ (?:does|do|did) (?:each|every|one|a|an|the) "
+    r"\bhow many (?P<unit>\w+) (?P<dim>long|large|big|wide|deep|high) (?:is|are|was|were) "
+    r"(?:the |its |a |an |each )?(?P<np>(?:[\w\-'’]+ ){0,3}[\w\-]+)|"
+    r"\bhow many (?P<unit2>\w+) (?:does|do|did) (?:each|every|one|a|an|the) "
     r"(?P<holder>(?:[\w\-]+ ){0,2}[\w\-]+) (?:hold|contain|store|keep)s?\b",
     re.I,
 )
+_DIMENSIONS = {
+    "long": "length",
+    "large": "size",
+    "big": "size",
+    "wide": "width",
+    "deep": "depth",
+    "high": "height",
+}
+
+
+def _measured(question: str) -> tuple[str, str] | None:
+    """What a "how many <unit> …" question measures, and how to say it: "how many tokens long
+    is the observation window" -> ("observation window", "the length of the observation window
+    in tokens"); "how many tokens does each block hold" -> ("block", "the number of tokens per
+    block")."""
+    m = _MEASURED.search(question)
+    if not m:
+        return None
+    phrase = m.group("np") or m.group("holder")
+    noun = re.split(r"\b(?:that|which|used|in|of|for|when|at|by|on)\b", phrase)[0].strip()
+    if m.group("dim"):
+        dim = _DIMENSIONS[m.group("dim").lower()]
+        owner = "" if re.match(r"\S+['’]s\b", noun) else "the "
+        said = f"the {dim} of {owner}{noun} in {m.group('unit')}"
+    else:
+        said = f"the number of {m.group('unit2')} per {noun}"
+    return " ".join(w for w in noun.split() if w.islower()), said  # "SnapKV's" is a name
 
 
 def _given_context(question: str) -> set[str]:
@@ -487,6 +511,9 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
         # "Is FlashAttention faster than Mamba?" compares two named papers
         names = list(dict.fromkeys([*names, compared.group(1).rstrip(".?")]))
     plural = bool(_PLURAL.search(question)) or (len(names) >= 2 and compared is not None)
+    measured = _measured(question) if kind == "number" else None
+    if measured:
+        phrases = [measured[1] if p.startswith("the number of") else p for p in phrases]
     return Question(
         text=question,
         kind=kind,

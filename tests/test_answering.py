@@ -106,6 +106,8 @@ def test_the_first_line_answers_with_its_citation(
         ("How many parameters does Moonshine Tiny have?", "Moonshine"),
         ("What speedup does FlashAttention-2 achieve on H100 GPUs?", "FlashAttention-2"),
         ("How many authors wrote the PUMA paper on secure LLaMA-7B inference?", "PUMA"),
+        # a token count of something else (16K-token inputs) does not give the window's length
+        ("How many tokens long is SnapKV's observation window?", "SnapKV"),
     ],
 )
 def test_a_detail_the_abstract_does_not_give_is_not_stated(
