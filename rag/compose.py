@@ -133,6 +133,23 @@ def salient_name(q: Question, p: Passage) -> str:
     return best[0] if best[1] >= 2 else ""
 
 
+_BASELINE_CUE = re.compile(
+    r"\b(than|outperform\w*|surpass\w*|beats?|like|such as|compar\w* (?:to|with)|over|versus|"
+    r"vs|baselines?|including|e\.g|relative to)\b",
+    re.I,
+)
+
+
+def as_baseline(name: str, sentence: str) -> bool:
+    """Is `name` named only as a baseline or an example in the sentence ("… outperforming
+    methods like … Medusa")? Its figures then belong to the paper that beats it."""
+    at = sentence.lower().find(name.lower())
+    if at < 0:
+        return False
+    before = " ".join(sentence[:at].split()[-6:])  # the cue stands within a few words
+    return bool(_BASELINE_CUE.search(before)) and not re.search(r"[.;]", before)
+
+
 def mentions(p: Passage, name: str) -> bool:
     hay = f"{p.title} {p.text}".lower()
     return name.lower() in hay or content_tokens(name) <= content_tokens(hay)
@@ -282,10 +299,14 @@ class Composer:
     def sentences(self, q: Question, p: Passage) -> list[Scored]:
         out = []
         salient = salient_name(q, p) if q.kind in ("name", "dataset") else ""
+        ask = ask_of(q.text)
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
                 continue
             score = self.coverage(q.text, s)
+            if ask != q.text:
+                # The context sentence describes the paper; the answer matches what is asked.
+                score = (score + self.coverage(ask, s)) / 2
             figures = numbers(s) - numbers(q.text)
             if q.typed and states_attribute(q, s):
                 score += 0.5
@@ -324,13 +345,19 @@ class Composer:
                 for p in candidates
             )
             and not any(
-                any(squash(n) in squash(s) for n in strong) and states_attribute(q, s)
+                any(squash(n) in squash(s) and not as_baseline(n, s) for n in strong)
+                and states_attribute(q, s)
                 for p in candidates
                 for s in split_sentences(p.text)
             )
         ):
             # "What is the context length of GPT-4?": no paper here is about GPT-4, and no
             # sentence gives the asked attribute of it; it is only mentioned in passing.
+            return Decision(None, "subject", self._closest(q, candidates[:1]))
+        if not descriptive(q) and any(
+            self.only_a_baseline(n, candidates) for n in q.names if not as_baseline(n, q.text)
+        ):
+            # "What speedup does Medusa report?": Medusa is only ever beaten by other papers here.
             return Decision(None, "subject", self._closest(q, candidates[:1]))
         if not q.plural:
             # One paper answers: the best one about the subject. When it does not state the
@@ -343,6 +370,15 @@ class Composer:
             candidates = stating
         chosen = self.chosen_passages(q, candidates)
         return Decision(self.lead(q, chosen))
+
+    @staticmethod
+    def only_a_baseline(name: str, passages: list[Passage]) -> bool:
+        """No passage is about `name` (not in a title) and every sentence naming it names it
+        as a baseline or an example."""
+        if any(squash(name) in squash(p.title) for p in passages):
+            return False
+        naming = [s for p in passages for s in split_sentences(p.text) if name.lower() in s.lower()]
+        return bool(naming) and all(as_baseline(name, s) for s in naming)
 
     def names_present(self, q: Question, p: Passage) -> bool:
         """Every specific name the question gives ("on H100", "EfficientFormer-L3") is in the
@@ -362,6 +398,10 @@ class Composer:
         stating sentence must name it: a model mentioned in passing is not described."""
         titled = not q.names or any(n.lower() in p.title.lower() for n in q.names) or descriptive(q)
         asks = [analyse_facet(q, f) for f in facets_of(q.text)]
+        if len(asks) > 1 and any(a.kind == "name" for a in asks) and not (q.names or q.plural):
+            # "Which method prunes whole layers, and how much faster is it?": the paper itself
+            # answers the first ask; the lead says which of the others the abstract lacks.
+            return True
         if any(not a.typed for a in asks) and len(asks) > 1:
             asks = [a for a in asks if a.typed] or asks
         # "Which baseline does DeepSpeed-Ulysses beat?" asked of the DeepSpeed-Ulysses paper
@@ -513,6 +553,16 @@ def facets_of(question: str) -> list[str]:
     )
     asks = parts[1:] if context else parts
     return [f"{context} {a}".strip() for a in asks[:3]]
+
+
+def ask_of(question: str) -> str:
+    """The asking sentence of a question that first describes its paper ("A suite of … was
+    released at 1.2B … . What is the name of the dataset …?" -> the second sentence)."""
+    parts = re.split(
+        r"(?<=[.:;])\s+(?=(?:what|which|how|who|by|in|on|at)\b)|\s+(?=(?:What|Which|How|Who)\b)",
+        question,
+    )
+    return parts[-1] if len(parts) > 1 else question
 
 
 def analyse_facet(q: Question, facet: str) -> Question:

@@ -176,6 +176,16 @@ def test_a_name_the_collection_lacks_is_not_in_the_collection(assistant: Assista
     assert assistant.ask(unknown).abstained
 
 
+def test_a_method_named_only_as_a_baseline_is_not_in_the_collection(
+    assistant: Assistant,
+) -> None:
+    """Medusa appears here only in "outperforming methods like … Medusa": the 2.8x speedup
+    of the paper that beats it is not Medusa's."""
+    answer = assistant.ask("What speedup does Medusa report over standard decoding?")
+    assert answer.abstained and answer.not_stated != "attribute", answer.text
+    assert "2.8x" not in answer.text
+
+
 def test_over_long_question_is_refused_with_the_limit(assistant: Assistant) -> None:
     limit = assistant.settings.max_question_chars
     with pytest.raises(QuestionTooLongError, match=str(limit)):
