@@ -117,11 +117,11 @@ def walk(
 
 def _walk_folder(top: Path, boundary: list[Path], limits: Limits, out: Walk) -> None:
     visited: set[Path] = set()
-    stack = [top]
+    stack = [(top, top)]  # (the path as found, the real folder)
     while stack:
-        folder = stack.pop()
+        shown, folder = stack.pop()
         if folder in visited:
-            out.ignore(folder, "symlink loop: this folder was already read")
+            out.ignore(shown, f"symlink loop: {folder} was already read")
             continue
         visited.add(folder)
         try:
@@ -141,7 +141,7 @@ def _walk_folder(top: Path, boundary: list[Path], limits: Limits, out: Walk) -> 
             if entry.is_symlink() and not _within(real, boundary):
                 out.ignore(path, f"symlink to {real}, outside the folder being indexed")
             elif real.is_dir():
-                stack.append(real)
+                stack.append((path, real))
             else:
                 _add_file(path, real, limits, out)
 
