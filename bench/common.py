@@ -166,3 +166,127 @@ def timed(fn: Any, *args: Any, **kw: Any) -> tuple[Any, float]:
     t0 = time.perf_counter()
     out = fn(*args, **kw)
     return out, time.perf_counter() - t0
+
+
+# -- figures a reader can trust: the machine's load before and during, repeated until stable -----
+
+QUIET_LOAD_PER_CPU = 0.5  # "quiet": 1-minute load average at most half the usable CPUs
+
+
+def usable_cpus() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def wait_for_quiet(max_wait_s: float, quiet_load: float | None = None, poll_s: float = 5.0) -> dict:
+    """Wait (at most `max_wait_s`) until the 1-minute load average is at most `quiet_load`
+    (default: half the usable CPUs); returns what was seen, with `quiet` False when it timed out."""
+    limit = quiet_load if quiet_load is not None else QUIET_LOAD_PER_CPU * usable_cpus()
+    first = [round(x, 2) for x in os.getloadavg()]
+    t0 = time.monotonic()
+    while os.getloadavg()[0] > limit and time.monotonic() - t0 < max_wait_s:
+        time.sleep(poll_s)
+    now = [round(x, 2) for x in os.getloadavg()]
+    return {
+        "load_when_asked": first,
+        "load_at_start": now,
+        "quiet_limit": round(limit, 2),
+        "waited_s": round(time.monotonic() - t0, 1),
+        "quiet": now[0] <= limit,
+    }
+
+
+class LoadMonitor:
+    """Samples the load average and the system's CPU use (psutil) every `every_s` while a block
+    runs: `summary` says how busy the machine was during the measurement, not only around it."""
+
+    def __init__(self, every_s: float = 1.0) -> None:
+        import threading
+
+        self.every_s = every_s
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        psutil.cpu_percent(None)
+        while not self._stop.wait(self.every_s):
+            self.samples.append((os.getloadavg()[0], psutil.cpu_percent(None)))
+
+    def __enter__(self) -> LoadMonitor:
+        self.before = [round(x, 2) for x in os.getloadavg()]
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.after = [round(x, 2) for x in os.getloadavg()]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        loads = [s[0] for s in self.samples] or [os.getloadavg()[0]]
+        cpu = [s[1] for s in self.samples]
+        cpus = usable_cpus()
+        mean_load = statistics.fmean(loads)
+        return {
+            "load1_before": self.before[0],
+            "load1_during_mean": round(mean_load, 2),
+            "load1_during_max": round(max(loads), 2),
+            "load1_after": self.after[0],
+            "cpu_busy_pct_mean": round(statistics.fmean(cpu), 1) if cpu else None,
+            # Busy: more runnable work than CPUs while measuring (this benchmark itself is one).
+            "busy": mean_load > cpus,
+        }
+
+
+def stable_rounds(
+    run_round: Any,
+    keys: list[str],
+    tolerance: float = 0.10,
+    min_rounds: int = 2,
+    max_rounds: int = 6,
+    extra: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Call `run_round()` (it returns {key: [seconds, ...]}) until, for every key, the medians of
+    the last two rounds agree within `tolerance`, at most `max_rounds` times. Returns each key's
+    (and each `extra` key's, reported but not waited for) latency stats over the last two
+    rounds, with the conditions they were taken in: rounds, whether they stabilised, every
+    round's median, and the load during each round."""
+    rounds: list[dict[str, Any]] = []
+    stable = False
+    while True:
+        with LoadMonitor() as mon:
+            samples = run_round()
+        rounds.append(
+            {
+                "samples": samples,
+                "median_ms": {
+                    k: round(1000 * statistics.median(samples[k]), 2) for k in (*keys, *extra)
+                },
+                "load": mon.summary,
+            }
+        )
+        if len(rounds) >= min_rounds:
+            a, b = rounds[-2]["median_ms"], rounds[-1]["median_ms"]
+            stable = all(abs(a[k] - b[k]) <= tolerance * max(a[k], b[k]) for k in keys)
+        if stable or len(rounds) >= max_rounds:
+            break
+    last = rounds[-2:]
+    out: dict[str, Any] = {}
+    loads = [r["load"] for r in last]
+    conditions = {
+        "rounds": len(rounds),
+        "stable": stable,
+        "tolerance": tolerance,
+        "load1_during_mean": round(statistics.fmean(x["load1_during_mean"] for x in loads), 2),
+        "load1_during_max": max(x["load1_during_max"] for x in loads),
+        "busy": any(x["busy"] for x in loads),
+        "round_medians_ms": [r["median_ms"] for r in rounds],
+    }
+    for k in (*keys, *extra):
+        stats: dict[str, Any] = latency_stats([s for r in last for s in r["samples"][k]])
+        stats["conditions"] = conditions
+        out[k] = stats
+    return out

@@ -61,7 +61,11 @@ def commands(index_dir: Path, quick: bool) -> dict[str, list[str]]:
             "threads": ["bench.threads", "--repeats", "4"],
             "llm_runtime": ["bench.llm_runtime", "--reps", "2", "--rounds", "1"],
             "cold_start": ["bench.cold_start", "--runs", "1", *idx],
-            "scale": ["bench.scale", "--sizes", "2000", "--n", "8", "--keep", str(CACHE_DIR)],
+            "scale": [
+                "bench.scale",
+                *("--sizes", "2000", "--n", "8", "--start-runs", "1", "--quiet-wait", "30"),
+                *("--keep", str(CACHE_DIR)),
+            ],
             "chroma_server": ["bench.chroma_server_latency", *idx, "--n", "8"],
         }
     return {
@@ -80,6 +84,8 @@ def commands(index_dir: Path, quick: bool) -> dict[str, list[str]]:
             "100000",
             "--n",
             "30",
+            "--quiet-wait",
+            "120",
             "--keep",
             str(CACHE_DIR),
         ],

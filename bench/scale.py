@@ -1,7 +1,7 @@
 """Retrieval at scale: synthetic collections of 10k, 100k (and, opt-in, 1M) chunks.
 
-    python -m bench.scale [--sizes 10000 100000] [--n 30] [--keep DIR]
-    python -m bench.scale --sizes 1000000          # the separate 1M case
+    python -m bench.scale [--sizes 10000 100000] [--n 20] [--keep DIR] [--quiet-wait 600]
+    python -m bench.scale --sizes 1000000          # the 1M case (see the extrapolation first)
 
 How the collections are made (and what that means for the numbers):
 - Texts: every synthetic chunk is a short title made of words from the shipped titles plus 3-7
@@ -13,11 +13,23 @@ How the collections are made (and what that means for the numbers):
   neighbourhoods, but they are not what MiniLM would give the whole chunk.
 - Storage: the chunks are written the way the core writes them: llama-index `TextNode`s with the
   indexer's metadata, through `Indexer.vector_store.add` (llama-index's `ChromaVectorStore`) into
-  the core's `Store` collection, in the store's batch size.
-- Retrieval: a new process opens each collection with `Assistant(build_index=False)` and times
-  `retrieve` per mode, as `bench.retrieval` does on the shipped collection (questions are embedded
-  by the real model on every call). Memory is that process's RSS; size is the folder on disk.
-Each size is built in one process and queried in another, so neither's memory pollutes the other.
+  the core's `Store` collection, in the store's batch size; then the lexical index is built from
+  the store, saved and stamped (`LexicalVersions.build`, what an index run ends with).
+
+What is measured, per size (each phase in its own process, so that no memory is shared):
+- build: the vector write, the lexical build from the store, and a one-document update through
+  `Indexer.index` (the real incremental path: the store's metadata scans, one embedding, the
+  lexical index brought up to date with only the new chunk tokenized, saved and stamped);
+- disk: the Chroma folder and the lexical index folder, apart;
+- start: `--start-runs` new processes, each timed from its creation to its first answered
+  question (imports, `Assistant(...)`, the lexical index loaded from disk, one hybrid query);
+- retrieve p50/p95 per mode with one thread (OMP/MKL/torch), the questions interleaved across
+  modes, repeated in rounds until two rounds' medians agree within 10% (`bench.common`);
+- memory: RSS once loaded and peak RSS of the querying process.
+The machine is shared: before each timed phase the benchmark waits (up to `--quiet-wait` s) for
+the 1-minute load average to fall to half the CPUs, samples the load while it measures, and
+writes those conditions beside every figure (`busy`: more runnable work than CPUs meanwhile).
+Results: bench/results/scale.json (scale-1m.json for the 1M case), scale.md, scale.png.
 """
 
 from __future__ import annotations
@@ -25,9 +37,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,19 +51,26 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    RESULTS_DIR,
+    LoadMonitor,
     bench_settings,
     dir_size_mb,
     load_papers,
     load_window,
+    machine,
     peak_rss_mb,
     questions,
     rss_mb,
+    stable_rounds,
+    wait_for_quiet,
     write_result,
 )
 
 CACHE_DIR = Path(tempfile.gettempdir()) / "rag-bench-cache"
 GENERATOR_VERSION = "1"  # bump when synthetic_nodes() changes: cached collections are rebuilt
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+MODES = ("vector", "bm25", "hybrid")
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 def sentence_pool() -> tuple[list[str], list[str]]:
@@ -92,7 +113,6 @@ def synthetic_nodes(size: int, batch: int, seed: int = 0) -> Iterator[list[Any]]
     sentences, words = sentence_pool()
     vecs = sentence_vectors(sentences)
     rng = random.Random(seed)
-    nprng = np.random.default_rng(seed)
     out: list[Any] = []
     for i in range(size):
         picks = rng.sample(range(len(sentences)), rng.randint(3, 7))
@@ -127,88 +147,205 @@ def synthetic_nodes(size: int, batch: int, seed: int = 0) -> Iterator[list[Any]]
         if len(out) == batch:
             yield out
             out = []
-        _ = nprng  # reserved for perturbations; the mean of distinct sentences is already unique
     if out:
         yield out
 
 
-def build(size: int, index_dir: Path) -> dict[str, Any]:
+def _settings(index_dir: Path) -> Any:
+    return bench_settings(index_dir, corpus_dir=index_dir.parent / "empty-corpus")
+
+
+def write_vectors(size: int, index_dir: Path) -> dict[str, Any]:
     """Write a synthetic collection of `size` chunks through the core's store write path."""
     from rag.indexer import Indexer
     from rag.store import Store
 
-    settings = bench_settings(index_dir, corpus_dir=index_dir.parent / "empty-corpus")
+    settings = _settings(index_dir)
     store = Store(settings)
     indexer = Indexer(settings, store)
     step = store.batch_size()
     gen_s = write_s = 0.0
     t_gen = time.perf_counter()
     written = 0
-    for nodes in synthetic_nodes(size, step):
-        t_write = time.perf_counter()
-        gen_s += t_write - t_gen
-        indexer.vector_store.add(nodes)
-        t_gen = time.perf_counter()
-        write_s += t_gen - t_write
-        written += len(nodes)
-        if written % (step * 20) == 0:
-            print(f"[bench] {index_dir.name}: {written}/{size} chunks written", flush=True)
+    with LoadMonitor() as mon:
+        for nodes in synthetic_nodes(size, step):
+            t_write = time.perf_counter()
+            gen_s += t_write - t_gen
+            indexer.vector_store.add(nodes)
+            t_gen = time.perf_counter()
+            write_s += t_gen - t_write
+            written += len(nodes)
+            if written % (step * 20) == 0:
+                print(f"[bench] {index_dir.name}: {written}/{size} chunks written", flush=True)
     return {
         "size": size,
         "count": store.count(),
         "generate_s": round(gen_s, 2),
         "write_s": round(write_s, 2),
         "write_chunks_per_s": round(size / write_s, 1) if write_s else None,
+        "write_load": mon.summary,
         "build_peak_rss_mb": peak_rss_mb(),
     }
 
 
-def query(index_dir: Path, n: int, k: int) -> dict[str, Any]:
-    """Open the collection as a user would and time `retrieve` per mode."""
-    from bench.common import RESULTS_DIR
-    from bench.retrieval import profile_mode, time_modes
+def _update_listing(folder: Path) -> Path:
+    """A listing file with one new paper (unique per call), for the one-document update."""
+    sentences, words = sentence_pool()
+    rng = random.Random(time.time_ns())
+    title = "Update " + " ".join(rng.sample(words, 6)) + f" {rng.randrange(10**9)}"
+    abstract = " ".join(rng.sample(sentences, 5))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"update-{rng.randrange(10**9)}.txt"
+    path.write_text(f"Daily Papers\n\n{title}\n\n{abstract}\n", encoding="utf-8")
+    return path
+
+
+def build_lexical(index_dir: Path, quiet_wait: float) -> dict[str, Any]:
+    """The lexical index built from the store and saved; then a one-document update."""
+    from rag.embeddings import make_embedding
+    from rag.indexer import Indexer
+    from rag.lexical import LexicalIndex, LexicalVersions, new_version
+    from rag.store import Store
+
+    settings = _settings(index_dir)
+    store = Store(settings)
+    versions = LexicalVersions(settings, store)
+    out: dict[str, Any] = {"chunks": store.count()}
+    out["quiet"] = wait_for_quiet(quiet_wait)
+    with LoadMonitor() as mon:
+        t0 = time.perf_counter()
+        # From scratch (every chunk read and tokenized), saved, stamped: what the first index
+        # run on a store, or a host without any saved index, does.
+        index = LexicalIndex.from_store(store, new_version(), base=None)
+        versions.save(index)
+        versions.stamp(str(index.version))
+        out["lexical_build_s"] = round(time.perf_counter() - t0, 2)
+    out["lexical_build"] = {**index.timings, "load": mon.summary}
+    out["lexical_disk_mb"] = dir_size_mb(versions.path(str(index.version)))
+
+    indexer = Indexer(settings, store)
+    make_embedding(settings.embedding).get_text_embedding("warm up")  # model load not timed
+    listing = _update_listing(index_dir.parent / "updates")
+    with LoadMonitor() as mon:
+        t0 = time.perf_counter()
+        report = indexer.index([listing], progress=False)
+        wall = time.perf_counter() - t0
+    last = indexer.last_lexical
+    out["update"] = {
+        "what": "one new document via Indexer.index (metadata scans, 1 embedding, lexical sync)",
+        "added": report.added,
+        "chunks_embedded": report.chunks_embedded,
+        "seconds": round(wall, 2),
+        "lexical": last.timings if last is not None else None,
+        "load": mon.summary,
+    }
+    return out
+
+
+def start_once(index_dir: Path) -> dict[str, Any]:
+    """From this process's creation to its first answered question (one thread)."""
+    import psutil
+
+    created = psutil.Process().create_time()
+    import torch
+
+    torch.set_num_threads(1)
     from rag.assistant import Assistant
 
-    settings = bench_settings(index_dir, corpus_dir=index_dir.parent / "empty-corpus")
+    t_imports = time.time()
+    t0 = time.perf_counter()
+    assistant = Assistant(_settings(index_dir), build_index=False, progress=False)
+    open_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lexical = assistant.retriever.fresh_lexical()
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    assistant.retrieve(questions(1, seed=5)[0], k=5, mode="hybrid")
+    first_s = time.perf_counter() - t0
+    return {
+        "ready_s": round(time.time() - created, 2),
+        "imports_s": round(t_imports - created, 2),
+        "open_s": round(open_s, 2),
+        "lexical_load_s": round(load_s, 3),
+        "lexical_origin": lexical.origin if lexical is not None else None,
+        "first_query_s": round(first_s, 3),
+        "rss_mb": rss_mb(),
+    }
+
+
+def query(index_dir: Path, n: int, k: int, quiet_wait: float) -> dict[str, Any]:
+    """Open the collection as a user would and time `retrieve` per mode on one thread."""
+    import torch
+
+    torch.set_num_threads(1)
+    from bench.retrieval import profile_mode
+    from rag.assistant import Assistant
+
+    settings = _settings(index_dir)
     rss0 = rss_mb()
     t0 = time.perf_counter()
     assistant = Assistant(settings, build_index=False, progress=False)
+    lexical = assistant.retriever.fresh_lexical()
     open_s = time.perf_counter() - t0
+    rss_loaded = rss_mb()
     qs = questions(n + 4, seed=5)
-    modes = time_modes(assistant, qs, k)
+    for q in qs[:4]:  # warm-up
+        for mode in MODES:
+            assistant.retrieve(q, k=k, mode=mode)
+    embed = assistant.retriever.embed_model.get_query_embedding
+
+    def one_round() -> dict[str, list[float]]:
+        samples: dict[str, list[float]] = {m: [] for m in (*MODES, "embed_only")}
+        for q in qs[4:]:
+            for mode in MODES:
+                t = time.perf_counter()
+                assistant.retrieve(q, k=k, mode=mode)
+                samples[mode].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            embed(q)  # the question's embedding alone, which every mode computes first
+            samples["embed_only"].append(time.perf_counter() - t)
+        return samples
+
+    quiet = wait_for_quiet(quiet_wait)
+    modes = stable_rounds(one_round, list(MODES), extra=("embed_only",))
     rss = rss_mb()
     profile = profile_mode(
         assistant, qs[4:14], k, "hybrid", RESULTS_DIR / f"{index_dir.name}-hybrid.prof.txt"
     )
     return {
         "open_s": round(open_s, 3),
+        "lexical_origin": lexical.origin if lexical is not None else None,
+        "threads": {"torch": torch.get_num_threads(), **ONE_THREAD},
+        "quiet": quiet,
         "modes": modes,
         "profile_hybrid_top": profile,
         "rss_mb_before_open": rss0,
+        "rss_mb_loaded": rss_loaded,
         "rss_mb": rss,
         "peak_rss_mb": peak_rss_mb(),
     }
 
 
 def format_key() -> str:
-    """What a cached collection depends on: the core's storage code, the generator, chromadb."""
+    """What a cached collection's rows depend on: chromadb, llama-index (the node format), the
+    generator and the metadata layout. (The lexical index is built again on every run.)"""
     import chromadb
+    import llama_index.core
 
-    from bench.common import PROJECT_DIR
+    from rag.documents import BOOKKEEPING_KEYS
 
-    h = hashlib.sha1(f"{chromadb.__version__} {GENERATOR_VERSION}".encode())
-    for rel in ("rag/indexer.py", "rag/documents.py", "rag/store.py"):
-        h.update((PROJECT_DIR / rel).read_bytes())
-    return h.hexdigest()[:16]
+    key = f"{chromadb.__version__} {llama_index.core.__version__} {GENERATOR_VERSION}"
+    return hashlib.sha1(f"{key} {BOOKKEEPING_KEYS}".encode()).hexdigest()[:16]
 
 
 def _child(args: list[str], timeout: float) -> dict[str, Any]:
-    """Run this module in a new process and return the JSON it prints last."""
+    """Run this module in a new process (one thread) and return the JSON it prints last."""
     proc = subprocess.run(
         [sys.executable, "-m", "bench.scale", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
+        env={**os.environ, **ONE_THREAD},
     )
     sys.stderr.write(proc.stderr[-3000:])
     if proc.returncode != 0:
@@ -218,23 +355,193 @@ def _child(args: list[str], timeout: float) -> dict[str, Any]:
     return data
 
 
+def measure_size(size: int, root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    index_dir = root / f"synthetic-{size}"
+    entry: dict[str, Any] = {"size": size}
+    marker = index_dir / "bench-built.json"
+    cached = json.loads(marker.read_text()) if marker.exists() else {}
+    common = ["--dir", str(index_dir), "--quiet-wait", str(args.quiet_wait)]
+    if cached.get("format_key") == format_key():
+        entry["build"] = cached
+        entry["build_reused"] = True
+    else:
+        shutil.rmtree(index_dir, ignore_errors=True)
+        t0 = time.perf_counter()
+        entry["build"] = _child(["--write-one", str(size), *common], args.timeout)
+        entry["build"]["wall_s"] = round(time.perf_counter() - t0, 2)
+        entry["build"]["format_key"] = format_key()
+        marker.write_text(json.dumps(entry["build"]))
+    entry["lexical"] = _child(["--lexical-one", *common], args.timeout)
+    lexical_dir = index_dir / "papers.bm25"
+    entry["chroma_size_mb"] = dir_size_mb(index_dir / "chroma")
+    entry["lexical_size_mb"] = entry["lexical"]["lexical_disk_mb"]  # one version
+    entry["lexical_dir_mb"] = dir_size_mb(lexical_dir)  # with the previous version kept
+    entry["index_size_mb"] = dir_size_mb(index_dir)
+    starts = []
+    for _ in range(args.start_runs):
+        quiet = wait_for_quiet(args.quiet_wait)
+        with LoadMonitor() as mon:
+            run = _child(["--start-one", *common], args.timeout)
+        starts.append({**run, "quiet": quiet["quiet"], "load": mon.summary})
+    entry["start"] = {
+        "runs": starts,
+        "ready_s_median": statistics.median(s["ready_s"] for s in starts),
+        "lexical_load_s_median": statistics.median(s["lexical_load_s"] for s in starts),
+        "busy": any(s["load"]["busy"] or not s["quiet"] for s in starts),
+    }
+    entry["query"] = _child(
+        ["--query-one", *common, "--n", str(args.n), "--k", str(args.k)], args.timeout
+    )
+    m = entry["query"]["modes"]
+    print(f"[bench] scale {size}: " + ", ".join(f"{x} {m[x]['p50_ms']}" for x in MODES))
+    return entry
+
+
+def extrapolate(sizes: list[dict[str, Any]], target: int = 1_000_000) -> dict[str, Any] | None:
+    """What `target` chunks would take on this machine, scaled linearly from the largest size
+    measured (a lower bound for the vector write, whose rate fell with size)."""
+    if not sizes:
+        return None
+    big = max(sizes, key=lambda e: e["size"])
+    f = target / big["size"]
+    write_s = big["build"]["write_s"] * f
+    lexical_s = big["lexical"]["lexical_build_s"] * f
+    rates = [e["build"]["write_chunks_per_s"] for e in sorted(sizes, key=lambda e: e["size"])]
+    return {
+        "target": target,
+        "from_size": big["size"],
+        "vector_write_s": round(write_s),
+        "lexical_build_s": round(lexical_s),
+        "total_min": round((write_s + lexical_s) / 60, 1),
+        "write_rate_by_size": rates,
+        "chroma_disk_gb": round(big["chroma_size_mb"] * f / 1024, 1),
+        "lexical_disk_gb": round(big["lexical_size_mb"] * f / 1024, 2),
+        "runs_within_30_min": (write_s + lexical_s) < 1800,
+    }
+
+
+def write_report(name: str, record: dict[str, Any]) -> None:
+    """bench/results/<name>.md (a table, with the conditions of each figure) and <name>.png."""
+    rows = []
+    mach = machine()
+    for e in record["sizes"]:
+        q, b, lx, st = e["query"], e["build"], e["lexical"], e["start"]
+        cond = q["modes"]["hybrid"]["conditions"]
+
+        def pp(mode: str, q: dict[str, Any] = q) -> str:
+            return f"{q['modes'][mode]['p50_ms']:.0f} / {q['modes'][mode]['p95_ms']:.0f}"
+
+        upd = lx["update"]
+        rows.append(
+            f"| {e['size']:,} | {b['write_s']:.0f} s ({b['write_chunks_per_s']:.0f}/s) "
+            f"| {lx['lexical_build_s']:.1f} s | {upd['seconds']:.1f} s "
+            f"({(upd['lexical'] or {}).get('total_s', float('nan')):.1f} s) "
+            f"| {e['chroma_size_mb']:.0f} + {e['lexical_size_mb']:.0f} MB "
+            f"| {st['ready_s_median']:.1f} s ({st['lexical_load_s_median'] * 1000:.0f} ms) "
+            f"| {pp('vector')} | {pp('bm25')} | {pp('hybrid')} | {pp('embed_only')} "
+            f"| {q['rss_mb_loaded']:.0f} / {q['peak_rss_mb']:.0f} MB "
+            f"| load {cond['load1_during_mean']:.1f} (max {cond['load1_during_max']:.1f}), "
+            f"{cond['rounds']} rounds, {'stable' if cond['stable'] else 'NOT stable'}"
+            f"{', BUSY' if cond['busy'] or st['busy'] else ''} |"
+        )
+    lines = [
+        f"# Retrieval at scale ({name})",
+        "",
+        f"Machine: {mach['cpus']} CPUs, {mach['total_memory_gb']} GB; retrieval on one thread. "
+        + record["method"]
+        + ".",
+        "",
+        "| chunks | vector write | lexical build from scratch | 1-doc update (lexical part) "
+        "| disk: Chroma + "
+        "lexical | start to first answer (lexical load) | vector p50/p95 ms | BM25 p50/p95 | "
+        "hybrid p50/p95 | of which embed | RSS loaded / peak | conditions (retrieval) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+    ext = record.get("extrapolation_1m")
+    if ext:
+        lines += [
+            f"1M chunks (extrapolated linearly from {ext['from_size']:,}; not run): vector "
+            f"write ≥ {ext['vector_write_s'] / 60:.0f} min, lexical build "
+            f"{ext['lexical_build_s'] / 60:.1f} min, total ≥ {ext['total_min']:.0f} min; disk "
+            f"≈ {ext['chroma_disk_gb']} GB (Chroma) + {ext['lexical_disk_gb']} GB (lexical).",
+            "",
+        ]
+    (RESULTS_DIR / f"{name}.md").write_text("\n".join(lines), encoding="utf-8")
+    _plot(record, RESULTS_DIR / f"{name}.png")
+
+
+def _plot(record: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(record["sizes"], key=lambda e: e["size"])
+    xs = [e["size"] for e in sizes]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
+    colors = {"vector": "tab:blue", "bm25": "tab:orange", "hybrid": "tab:green"}
+    for mode in MODES:
+        p50 = [e["query"]["modes"][mode]["p50_ms"] for e in sizes]
+        p95 = [e["query"]["modes"][mode]["p95_ms"] for e in sizes]
+        ax1.plot(xs, p50, "o-", color=colors[mode], label=f"{mode} p50")
+        ax1.plot(xs, p95, "x--", color=colors[mode], alpha=0.6, label=f"{mode} p95")
+    ax1.set_xscale("log")
+    ax1.set_xlabel("chunks")
+    ax1.set_ylabel("retrieve(), ms (one thread)")
+    ax1.set_title("Retrieval latency", fontsize=9)
+    ax1.grid(True, which="both", alpha=0.3)
+    ax1.legend(fontsize=7, ncol=2)
+    parts = {
+        "vector write": [e["build"]["write_s"] for e in sizes],
+        "lexical build": [e["lexical"]["lexical_build_s"] for e in sizes],
+        "1-doc update": [e["lexical"]["update"]["seconds"] for e in sizes],
+        "start to first answer": [e["start"]["ready_s_median"] for e in sizes],
+    }
+    for label, ys in parts.items():
+        ax2.plot(xs, ys, "o-", label=label)
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("chunks")
+    ax2.set_ylabel("seconds")
+    ax2.set_title("Build, update and start", fontsize=9)
+    ax2.grid(True, which="both", alpha=0.3)
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    ap.add_argument("--n", type=int, default=30, help="questions per mode (4 more warm up)")
+    ap.add_argument("--n", type=int, default=30, help="questions per mode and round")
     ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--start-runs", type=int, default=3, help="new processes timed to ready")
     ap.add_argument("--keep", type=Path, help="build (or reuse) the collections under this folder")
-    ap.add_argument("--timeout", type=float, default=3600.0, help="per child process, seconds")
-    ap.add_argument("--build-one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--timeout", type=float, default=7200.0, help="per child process, seconds")
+    ap.add_argument(
+        "--quiet-wait", type=float, default=600.0, help="max wait for a quiet machine, seconds"
+    )
+    ap.add_argument("--write-one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--lexical-one", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--start-one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--query-one", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
-    if args.build_one:  # child: build one collection
-        print(json.dumps(build(args.build_one, args.dir)))
+    if args.write_one:  # children: one phase each, JSON on the last line
+        print(json.dumps(write_vectors(args.write_one, args.dir)))
         return {}
-    if args.query_one:  # child: query one collection
-        print(json.dumps(query(args.dir, args.n, args.k)))
+    if args.lexical_one:
+        print(json.dumps(build_lexical(args.dir, args.quiet_wait)))
+        return {}
+    if args.start_one:
+        print(json.dumps(start_once(args.dir)))
+        return {}
+    if args.query_one:
+        print(json.dumps(query(args.dir, args.n, args.k, args.quiet_wait)))
         return {}
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-scale-")
@@ -245,38 +552,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     name = "scale" if sorted(args.sizes) != [1_000_000] else "scale-1m"
     record: dict[str, Any] = {
         "method": "synthetic texts from corpus sentences; vectors = mean of MiniLM sentence "
-        "vectors; written via Indexer.vector_store.add (ChromaVectorStore) into Store",
+        "vectors; written via Indexer.vector_store.add (ChromaVectorStore) into Store; lexical "
+        "index built from the store by LexicalVersions.build",
         "sentence_pool": len(sentences),
         "sizes": [],
     }
     with load_window(record):
         for size in args.sizes:
-            index_dir = root / f"synthetic-{size}"
-            entry: dict[str, Any] = {"size": size}
-            marker = index_dir / "bench-built.json"
-            cached = json.loads(marker.read_text()) if marker.exists() else {}
-            if cached.get("format_key") == format_key():
-                entry["build"] = cached
-                entry["build_reused"] = True
-            else:
-                shutil.rmtree(index_dir, ignore_errors=True)
-                t0 = time.perf_counter()
-                entry["build"] = _child(
-                    ["--build-one", str(size), "--dir", str(index_dir)], args.timeout
-                )
-                entry["build"]["wall_s"] = round(time.perf_counter() - t0, 2)
-                entry["build"]["format_key"] = format_key()
-                marker.write_text(json.dumps(entry["build"]))
-            entry["index_size_mb"] = dir_size_mb(index_dir)
-            entry["query"] = _child(
-                ["--query-one", "--dir", str(index_dir), "--n", str(args.n), "--k", str(args.k)],
-                args.timeout,
-            )
-            print(f"[bench] scale {size}: {json.dumps(entry['query']['modes'])}", flush=True)
-            record["sizes"].append(entry)
+            record["sizes"].append(measure_size(size, root, args))
             if args.keep is None:
-                shutil.rmtree(index_dir, ignore_errors=True)
+                shutil.rmtree(root / f"synthetic-{size}", ignore_errors=True)
+    if 1_000_000 not in args.sizes:
+        record["extrapolation_1m"] = extrapolate(record["sizes"])
     write_result(name, record)
+    write_report(name, record)
     tmp.cleanup()
     return record
 

@@ -11,6 +11,13 @@ Endpoints (all under an optional bearer token, except `/health`):
   Text from documents is returned as plain text: links and HTML in documents are neutralised
   (a link's text is kept, its target dropped; tags removed; "[7]" in a document becomes "(7)").
 - `POST /v1/retrieve`, `POST /v1/index`, `GET /v1/status`, `GET /v1/models`, `GET /health`.
+- Saved conversations: `conversation_id` on a chat completion (`"new"` starts one; the response
+  names it) stores the question with its checked answer; `GET /v1/conversations`,
+  `GET|PATCH|DELETE /v1/conversations/{id}`. One owner per token: "api" for the user token (or
+  no token), "admin" for the admin token; nobody sees another owner's conversations.
+- Documents (admin token): `POST /v1/documents` (multipart, field `files`, one or more .pdf .md
+  .txt .html files; stored under the uploads folder and indexed), `GET /v1/documents`,
+  `DELETE /v1/documents/{id}` (rag/library.py).
 
 Errors are JSON in OpenAI's shape, `{"error": {"message", "type", "code"}}`, with the status
 code of the failure (400 bad input, 401 token, 503 LLM or store unreachable, ...). The API only
@@ -24,12 +31,14 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any, Literal, Protocol
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -38,23 +47,28 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.exceptions import HTTPException
 
 from rag import _offline  # noqa: F401
+from rag.conversations import Conversations, history_of
 from rag.errors import (
     EmbeddingMismatchError,
     EmptyQuestionError,
     IndexBusyError,
     LLMUnavailableError,
     NotAuthorisedError,
+    NotFoundError,
     PathNotAllowedError,
     RagError,
     RequestTooLargeError,
     StoreError,
 )
+from rag.library import DocumentInfo, Library, UploadResult
 from rag.network import check_exposure
 from rag.settings import Settings
 from rag.types import (
     Answer,
     AnswerEvent,
     Citation,
+    Conversation,
+    ConversationSummary,
     IndexReport,
     IndexStatus,
     Passage,
@@ -113,6 +127,13 @@ class ChatCompletionRequest(BaseModel):
         False,
         description="Deprecated and ignored: the stream never carries an unchecked draft.",
     )
+    conversation_id: str | None = Field(
+        None,
+        max_length=100,
+        description='Extension: save the question and its answer in this conversation ("new" '
+        "starts one; the response names it). Without earlier messages, the conversation's "
+        "saved turns are the history.",
+    )
 
 
 class ResponseMessage(BaseModel):
@@ -145,6 +166,9 @@ class ChatCompletion(BaseModel):
     citations: list[Citation] = Field(description="Extension: the checked citations.")
     abstained: bool = Field(description="Extension: true when the collection lacks the answer.")
     answer: Answer = Field(description="Extension: the full checked answer.")
+    conversation_id: str | None = Field(
+        None, description="Extension: the conversation the turn was saved in, if any."
+    )
 
 
 class RetrieveRequest(BaseModel):
@@ -164,6 +188,22 @@ class IndexRequest(BaseModel):
         description="Files or folders under the server's indexing roots, absolute or relative "
         "to a root; default: the configured corpus.",
     )
+
+
+class RenameRequest(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class Deleted(BaseModel):
+    deleted: str
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentInfo]
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationSummary]
 
 
 class ModelCard(BaseModel):
@@ -194,6 +234,8 @@ def status_for(error: RagError) -> int:
         return 409
     if isinstance(error, NotAuthorisedError | PathNotAllowedError):
         return 403
+    if isinstance(error, NotFoundError):
+        return 404
     if isinstance(error, RequestTooLargeError):
         return 413
     if isinstance(error, LLMUnavailableError | StoreError | IndexBusyError):
@@ -261,7 +303,7 @@ def split_messages(messages: Sequence[ChatMessage]) -> tuple[str, list[tuple[str
     return turns[-1].text(), history
 
 
-def completion(answer: Answer, model: str) -> ChatCompletion:
+def completion(answer: Answer, model: str, conversation_id: str | None = None) -> ChatCompletion:
     return ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
@@ -271,6 +313,7 @@ def completion(answer: Answer, model: str) -> ChatCompletion:
         citations=answer.citations,
         abstained=answer.abstained,
         answer=answer,
+        conversation_id=conversation_id,
     )
 
 
@@ -282,8 +325,13 @@ def _usage(answer: Answer) -> Usage:
     )
 
 
-def sse_chunks(events: Iterator[StreamEvent], model: str) -> Iterator[bytes]:
+def sse_chunks(
+    events: Iterator[StreamEvent],
+    model: str,
+    on_answer: Callable[[Answer], dict[str, Any]] | None = None,
+) -> Iterator[bytes]:
     """OpenAI's `chat.completion.chunk` events, the checked answer on the last one, then [DONE].
+    `on_answer` (saving the turn) gives extra fields for the last chunk.
 
     A failure after the stream has started can no longer change the status code; it is sent as
     an `{"error": ...}` event, which the `openai` client raises as an APIError.
@@ -314,6 +362,7 @@ def sse_chunks(events: Iterator[StreamEvent], model: str) -> Iterator[bytes]:
                 a = ev.answer
                 if a.text.startswith(sent) and a.text != sent:
                     yield chunk({"content": a.text[len(sent) :]})
+                extra = on_answer(a) if on_answer is not None else {}
                 yield chunk(
                     {},
                     "stop",
@@ -321,6 +370,7 @@ def sse_chunks(events: Iterator[StreamEvent], model: str) -> Iterator[bytes]:
                     citations=[c.model_dump() for c in a.citations],
                     abstained=a.abstained,
                     answer=a.model_dump(mode="json"),
+                    **extra,
                 )
     except RagError as e:
         body = error_body(str(e), type(e).__name__, status_for(e))
@@ -362,6 +412,18 @@ def _auth_dependency(settings: Settings) -> Any:
     return check
 
 
+def _owner_dependency(settings: Settings) -> Any:
+    """Whose conversations a request sees: one owner per token ("admin" for the admin token,
+    "api" for the user token or when no token is set). `_auth_dependency` authenticates."""
+    bearer = HTTPBearer(auto_error=False)
+    admin = _secret(settings.security.admin_token)
+
+    def owner(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
+        return "admin" if creds and _matches(creds.credentials, admin) else "api"
+
+    return owner
+
+
 def _admin_dependency(settings: Settings) -> Any:
     """Indexing: the admin token only; with none configured, indexing from afar is off."""
     bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <admin token>`")
@@ -394,6 +456,16 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
     _install_error_handlers(app)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(_auth_dependency(settings))])
     admin = APIRouter(prefix="/v1", dependencies=[Depends(_admin_dependency(settings))])
+    owner_of = _owner_dependency(settings)
+    library = Library(settings, assistant)
+    saved: list[Conversations] = []
+
+    def conversations() -> Conversations:
+        """The conversation store, opened on first use (a state database problem is then a
+        clear error on that request, not a server that does not start)."""
+        if not saved:
+            saved.append(Conversations.from_settings(settings))
+        return saved[0]
 
     @app.get("/health", response_model=Health, tags=["ops"])
     def health() -> Health:
@@ -413,15 +485,25 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
             }
         },
     )
-    def chat_completions(req: ChatCompletionRequest) -> Any:
+    def chat_completions(req: ChatCompletionRequest, owner: str = Depends(owner_of)) -> Any:
         """Answer the last user message with verified citations (OpenAI-compatible)."""
         question, history = split_messages(req.messages)
+        conv_id = req.conversation_id if req.conversation_id not in (None, "", "new") else None
+        if conv_id is not None:
+            saved = conversations().get(conv_id, owner)  # 404 before any work
+            history = history or history_of(saved)
+
+        def save(answer: Answer) -> dict[str, Any]:
+            if req.conversation_id is None:
+                return {}
+            return {"conversation_id": conversations().record(conv_id, owner, question, answer)}
+
         events = assistant.stream(question, history=history, k=req.k)
         if not req.stream:
             answers = [e.answer for e in events if isinstance(e, AnswerEvent)]
             if not answers:
                 raise RagError("The assistant ended without an answer.")
-            return completion(answers[-1], req.model)
+            return completion(answers[-1], req.model, save(answers[-1]).get("conversation_id"))
         # Pull events up to the first answer text here, so a failure before it (LLM stopped or
         # unreachable, store down) still gets its proper status code instead of a broken stream.
         head: list[StreamEvent] = []
@@ -431,7 +513,7 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
                 break
         if not head:
             raise RagError("The assistant ended without an answer.")
-        return EventSourceResponse(sse_chunks(chain(head, events), req.model))
+        return EventSourceResponse(sse_chunks(chain(head, events), req.model, save))
 
     @v1.post("/retrieve", response_model=RetrieveResponse, tags=["retrieval"])
     def retrieve(req: RetrieveRequest) -> RetrieveResponse:
@@ -453,6 +535,54 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
     def models() -> ModelList:
         """The one model this API serves; `llm` names the LLM behind it."""
         return ModelList(data=[ModelCard(id=MODEL_ID, llm=assistant.llm_name)])
+
+    @v1.get("/conversations", response_model=ConversationList, tags=["conversations"])
+    def list_conversations(owner: str = Depends(owner_of)) -> ConversationList:
+        """The caller's saved conversations, the most recently used first."""
+        return ConversationList(conversations=conversations().list(owner))
+
+    @v1.get("/conversations/{conv_id}", response_model=Conversation, tags=["conversations"])
+    def get_conversation(conv_id: str, owner: str = Depends(owner_of)) -> Conversation:
+        """One saved conversation with its turns (question, checked answer, citations, passages)."""
+        return conversations().get(conv_id, owner)
+
+    @v1.patch("/conversations/{conv_id}", response_model=Conversation, tags=["conversations"])
+    def rename_conversation(
+        conv_id: str, req: RenameRequest, owner: str = Depends(owner_of)
+    ) -> Conversation:
+        conversations().rename(conv_id, owner, req.title)
+        return conversations().get(conv_id, owner)
+
+    @v1.delete("/conversations/{conv_id}", response_model=Deleted, tags=["conversations"])
+    def delete_conversation(conv_id: str, owner: str = Depends(owner_of)) -> Deleted:
+        conversations().delete(conv_id, owner)
+        return Deleted(deleted=conv_id)
+
+    @admin.post("/documents", response_model=UploadResult, tags=["documents"])
+    def add_documents(files: list[UploadFile] = File(...)) -> UploadResult:
+        """Upload one or more documents (.pdf .md .txt .html): stored under the uploads folder
+        and indexed. A file of the wrong type or size refuses the request (400, 413) and nothing
+        is stored; a file that cannot be read is reported `failed` with the reason. Needs the
+        admin token."""
+        with TemporaryDirectory(prefix="rag-upload-") as tmp:
+            uploads = []
+            for i, f in enumerate(files):
+                path = Path(tmp) / f"{i}.upload"
+                with path.open("wb") as out:
+                    while block := f.file.read(1 << 20):
+                        out.write(block)
+                uploads.append((f.filename or f"upload-{i}", path))
+            return library.add(uploads)
+
+    @admin.get("/documents", response_model=DocumentList, tags=["documents"])
+    def list_documents() -> DocumentList:
+        """The uploaded documents and what the index holds of each. Needs the admin token."""
+        return DocumentList(documents=library.list())
+
+    @admin.delete("/documents/{doc_id}", response_model=DocumentInfo, tags=["documents"])
+    def delete_documents(doc_id: str) -> DocumentInfo:
+        """Remove an uploaded document from the index and the uploads folder."""
+        return library.delete(doc_id)
 
     app.include_router(v1)
     app.include_router(admin)

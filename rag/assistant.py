@@ -121,8 +121,11 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Start loading the LLM now (its process loads in the background) instead of on the
-        first question."""
+        first question, and load the lexical index (from disk: rag/lexical.py)."""
         _ = self.answerer
+        if self.settings.retrieval.mode != "vector":
+            with store_errors(self.store.describe()):
+                self.retriever.fresh_lexical()
 
     def index(
         self,
@@ -194,6 +197,14 @@ class Assistant:
     @property
     def llm_name(self) -> str:
         return self.answerer.llm.name
+
+    def forget(self, paths: Sequence[str | Path]) -> int:
+        """Remove the documents of the files `paths` from the index (the files themselves are
+        the caller's: rag/library.py deletes an upload); returns the documents removed."""
+        with store_errors(self.store.describe()):
+            removed = self.indexer.forget(paths)
+        self.retriever.invalidate()
+        return removed
 
 
 @contextmanager

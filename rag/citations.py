@@ -128,6 +128,9 @@ def citation(passage: Passage, snippet: str, limit: int = SNIPPET_CHARS) -> Cita
         snippet=shorten(snippet, limit),
         score=passage.score,
         doc_id=passage.doc_id,
+        page=passage.page,
+        section=passage.section,
+        label=passage.label,
     )
 
 

@@ -172,6 +172,56 @@ def _raise_remote(status: int, err: dict[str, Any], base_url: str) -> NoReturn:
     raise cls(message)
 
 
+class RemoteLibrary:
+    """`rag.library.Library`'s add / list / delete over the API's `/v1/documents` (admin token:
+    `security.admin_token` here, as for `RemoteAssistant.index`). Opening a document's file is
+    served by the API's host only: here every id is unknown."""
+
+    def __init__(self, remote: RemoteAssistant) -> None:
+        self.remote = remote
+
+    def _headers(self) -> dict[str, str]:
+        admin = self.remote.settings.security.admin_token
+        return {"Authorization": f"Bearer {admin.get_secret_value()}"} if admin else {}
+
+    def add(self, uploads: Sequence[tuple[str, Path]], on_progress: Any = None) -> Any:
+        from rag.library import UploadResult
+
+        if on_progress is not None:
+            on_progress(0, len(uploads), "the files (on the server)")
+        handles = [path.open("rb") for _, path in uploads]
+        try:
+            files = [("files", (name, h)) for (name, _), h in zip(uploads, handles, strict=True)]
+            reply = self.remote._call(
+                "POST", "/v1/documents", files=files, headers=self._headers(), read_timeout=None
+            )
+        finally:
+            for h in handles:
+                h.close()
+        if on_progress is not None:
+            on_progress(len(uploads), len(uploads), "")
+        return UploadResult.model_validate(reply)
+
+    def list(self) -> list[Any]:
+        from rag.library import DocumentInfo
+
+        reply = self.remote._call("GET", "/v1/documents", headers=self._headers())
+        return [DocumentInfo.model_validate(d) for d in reply["documents"]]
+
+    def delete(self, doc_id: str) -> Any:
+        from urllib.parse import quote
+
+        from rag.library import DocumentInfo
+
+        reply = self.remote._call(
+            "DELETE", f"/v1/documents/{quote(doc_id, safe='')}", headers=self._headers()
+        )
+        return DocumentInfo.model_validate(reply)
+
+    def open(self, doc_id: str) -> Path:
+        raise errors.NotFoundError(f"No indexed document {doc_id[:200]!r} here.")
+
+
 def make_assistant(settings: Settings, **kw: Any) -> Any:
     """The assistant a face should use: remote when `api_url` is set, else in-process."""
     if settings.api_url:

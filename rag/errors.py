@@ -58,3 +58,12 @@ class DamagedIndexError(StoreError):
 
 class StateError(RagError):
     """The state store (feedback, Slack events, conversations) cannot be used."""
+
+
+class UnsupportedFileError(RagError, ValueError):
+    """An uploaded file is not of a type the collection reads (.pdf .md .txt .html)."""
+
+
+class NotFoundError(RagError, LookupError):
+    """A document or conversation that does not exist (or is not the caller's: the same
+    message, so nothing leaks)."""

@@ -5,6 +5,12 @@ the document hashes in a separate docstore file, so a build killed between the d
 the vector-store write leaves the two disagreeing. Here the vector store is the only record: every
 chunk carries its document's hash and chunk count, so after a crash a document whose chunks are
 missing or stale is simply embedded again, and the store always ends consistent.
+
+The lexical (BM25) index follows the same rule (rag/lexical.py): a run that changes the store
+stamps the collection `pending-…` before its first write, and at its end brings the saved lexical
+index up to date with the store (only new chunks are tokenized), saves it under a new version and
+stamps the collection with that version. A run killed midway leaves the stamp pending, which no
+saved index matches; the next run ends with both matching again.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from rag.documents import failure_reason, load_documents
 from rag.embeddings import make_embedding
 from rag.errors import StoreError
 from rag.guard import instruction_like
+from rag.lexical import LexicalIndex, LexicalVersions, Scan, is_final, pending_version, scan
 from rag.locking import index_lock
 from rag.paths import Limits, confine
 from rag.settings import Settings
@@ -63,6 +70,8 @@ class Indexer:
         self.settings = settings
         self.store = store
         self.vector_store = ChromaVectorStore(chroma_collection=store.collection)
+        self.lexical = LexicalVersions(settings, store)
+        self.last_lexical: LexicalIndex | None = None  # the index the last run saved
 
     @property
     def manifest_path(self) -> Path:
@@ -165,17 +174,32 @@ class Indexer:
             and _under(s.paths, targets)
             and not (set(s.paths) & kept_files)
         ]
+        # Stamped pending before the first write; a new version once the lexical index is saved.
+        changing = bool(gone or meta_only or to_embed) or not is_final(self.lexical.current())
+        if changing:
+            self._begin_change()
         self.store.delete_ids([cid for d in gone for cid in stored[d].chunk_ids])
         report.removed = len(gone)
 
         self._update_metadata(meta_only, stored)
         report.chunks_embedded = self._embed(to_embed, stored, progress, report)
+        scanned = scan(self.store)  # one pass: the keys the lexical sync needs, the documents
+        if changing:
+            self._end_change(scanned)
 
         report.chunks = self.store.count()
-        report.documents = len(self._stored()) if report.chunks else 0
+        report.documents = scanned.documents if report.chunks else 0
         report.seconds = time.perf_counter() - start
         self._write_manifest(report, roots=targets)
         return report
+
+    def _begin_change(self) -> None:
+        """Before a run's first write: no saved lexical index matches the collection any more."""
+        self.lexical.stamp(pending_version())
+
+    def _end_change(self, scanned: Scan | None = None) -> None:
+        """After its last write: the lexical index of what the store holds, saved, then stamped."""
+        self.last_lexical = self.lexical.build(scanned=scanned)
 
     def _split(
         self, docs: list[Document], stored: dict[str, _Stored], report: IndexReport
@@ -273,6 +297,27 @@ class Indexer:
             embedding_model=self.store.embedding,
             store=self.store.describe(),
         )
+
+    def forget(self, paths: Sequence[str | Path]) -> int:
+        """Remove from the store every document that comes only from the files `paths` (files
+        being deleted: rag/library.py), under the index lock; returns the documents removed.
+        A paper also listed in another file keeps its chunks."""
+        files = {_real(str(p)) for p in paths}
+        lock = Path(self.settings.index_dir) / f"{self.store.name}.lock"
+        with index_lock(lock, self.settings.index_lock_timeout_s):
+            stored = self._stored()
+            gone = [
+                d for d, s in stored.items() if s.paths and {_real(p) for p in s.paths} <= files
+            ]
+            if gone:
+                self._begin_change()
+            self.store.delete_ids([cid for d in gone for cid in stored[d].chunk_ids])
+            if gone:
+                self._end_change()
+            chunks = self.store.count()
+            documents = len(stored) - len(gone) if chunks else 0
+            self._write_manifest(IndexReport(removed=len(gone), documents=documents, chunks=chunks))
+        return len(gone)
 
 
 def flag_instructions(docs: Sequence[Document]) -> list[FlaggedSentence]:

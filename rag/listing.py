@@ -112,3 +112,28 @@ def merge_duplicates(papers: list[Paper]) -> list[Paper]:
         else:
             merged[key] = Paper(p.title, p.abstract, list(p.sources), list(p.positions))
     return list(merged.values())
+
+
+_DAILY = {"daily papers", "byak and the research community"}
+_TRENDING = {
+    "get trending papers in your email inbox!",
+    "get trending papers in your email inbox once a day!",
+}
+
+
+def listing_label(text: str) -> str:
+    """A listing's own name and date, from its page chrome ("Daily Papers · Aug 8"), for a reader
+    who would learn nothing from its stored file name; "" when the chrome names nothing."""
+    name, date = "", ""
+    for raw in text.splitlines()[:40]:
+        line = raw.strip()
+        low = line.lower()
+        if low in _DAILY:
+            name = "Daily Papers"
+        elif low in _TRENDING and not name:
+            name = "Trending papers"
+        elif not date and _DATE.match(line):
+            date = line
+    if name and date:
+        return f"{name} · {date}"
+    return name or (f"Paper listing · {date}" if date else "")

@@ -77,6 +77,9 @@ class RetrievalSettings(BaseModel):
     # eval/dev.jsonl with those checks in place: 0.48 refuses 63/73 unanswerable and 6/143
     # answerable questions; 0.44 refuses 60/73 and 5/143; 0.50 refuses 9/143 answerable.
     abstain_threshold: float = 0.48
+    # How often a retriever reads the collection's lexical version stamp (rag/lexical.py) to
+    # notice an update made by another process: 0 = on every request (one metadata read).
+    version_check_s: Annotated[float, Field(ge=0)] = 0.0
 
 
 class LLMSettings(BaseModel):
@@ -154,6 +157,9 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(default_factory=lambda: _project_path("corpus"))
     index_dir: Path = Field(default_factory=lambda: _project_path("index"))
+    # Where the saved lexical (BM25) indexes live (`<lexical_dir>/<collection>.bm25/<version>/`);
+    # default index_dir. Replicas on several hosts may share one folder (rag/lexical.py).
+    lexical_dir: Path | None = None
     prompts_dir: Path = Field(default_factory=default_prompts_dir)
     # The shared state that must outlive a process: feedback, Slack event ids and answers, UI
     # login attempts (rag/state.py).

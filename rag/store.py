@@ -461,6 +461,28 @@ class Store:
         for i in range(0, len(ids), step):
             self.collection.delete(ids=ids[i : i + step])
 
+    def fresh_metadata(self) -> dict[str, Any]:
+        """The collection's metadata as the store holds it now (another process may have
+        changed it since this one opened the collection): one metadata read."""
+        try:
+            col = self.client.get_collection(self.name, embedding_function=None)
+        except Exception as e:
+            found = store_failure(e, self.settings)
+            if found is not None:
+                raise found from e
+            raise
+        return dict(col.metadata or {})
+
+    def update_metadata(self, changes: dict[str, Any]) -> None:
+        """Set keys of the collection's metadata, keeping the others. Chroma (1.5) replaces the
+        whole metadata on `modify` and refuses any `hnsw:` key there, even unchanged: those keys
+        are left out of the new metadata; the distance they chose stays in the collection's
+        configuration (`configuration_json["hnsw"]["space"]`), which `modify` does not touch."""
+        meta = {k: v for k, v in self.fresh_metadata().items() if not k.startswith("hnsw:")}
+        meta.update(changes)
+        meta.setdefault("embedding_model", self.embedding)
+        self.collection.modify(metadata=meta)
+
     def get_embeddings(self, ids: list[str]) -> dict[str, list[float]]:
         if not ids:
             return {}

@@ -24,6 +24,12 @@ class Passage(BaseModel):
     number: int = 0  # its [n] in the prompt, once an answer numbers the passages
     vector_score: float | None = None  # cosine similarity to the question
     bm25_score: float | None = None
+    # Where in its document the chunk lies, for a reader: the PDF page (1-based), the heading
+    # path of a Markdown/HTML section ("Methods › Results"), a readable name for the source
+    # (a listing's own name and date, an uploaded file's name).
+    page: int | None = None
+    section: str = ""
+    label: str = ""
 
 
 class Citation(BaseModel):
@@ -35,6 +41,9 @@ class Citation(BaseModel):
     snippet: str
     score: float
     doc_id: str = ""
+    page: int | None = None  # see Passage
+    section: str = ""
+    label: str = ""
 
 
 class Answer(BaseModel):

@@ -76,3 +76,18 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path, timeout
 
 def _tail(path: Path, n: int = 3000) -> str:
     return path.read_text(errors="replace")[-n:]
+
+
+def isolated_env(rag_env: dict[str, str], index_dir: Path, where: Path) -> dict[str, str]:
+    """`rag_env` with its own copy of the session's index, uploads folder and state database
+    under `where`, for a server whose test changes the collection (uploads, deletes)."""
+    import shutil
+
+    shutil.copytree(index_dir, where / "index")
+    (where / "uploads").mkdir(parents=True, exist_ok=True)
+    return {
+        **rag_env,
+        "RAG_INDEX_DIR": str(where / "index"),
+        "RAG_UPLOADS_DIR": str(where / "uploads"),
+        "RAG_STATE_DB": str(where / "state.sqlite3"),
+    }

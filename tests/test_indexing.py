@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag.assistant import Assistant
+from rag.lexical import PENDING, VERSION_KEY, LexicalVersions, is_final
 from rag.listing import clean_lines
 from rag.settings import PROJECT_DIR, Settings
 
@@ -101,6 +102,15 @@ def test_interrupted_build_resumes_and_ends_consistent(tmp_path: Path) -> None:
     assert "32/100" in seen or "64/100" in seen, seen[-500:]
 
     a = _assistant(tmp_path, corpus)
+    # Killed mid-run: the stamp says pending, which no saved lexical index matches; a retriever
+    # serves what the store holds from memory and saves nothing.
+    killed_at = a.store.fresh_metadata()[VERSION_KEY]
+    assert killed_at.startswith(PENDING)
+    assert a.retrieve("language models", k=3, mode="bm25")
+    assert a.retriever.lexical is not None and a.retriever.lexical.version == killed_at
+    versions = LexicalVersions(a.settings, a.store)
+    assert not versions.path(killed_at).exists()
+
     report = a.index()
     assert report.failed == []
     assert report.added + report.updated + report.skipped == 100
@@ -110,3 +120,13 @@ def test_interrupted_build_resumes_and_ends_consistent(tmp_path: Path) -> None:
     assert again.chunks_embedded == 0 and again.skipped == 100
     metas = a.store.collection.get(include=["metadatas"])["metadatas"] or []
     assert len({json.dumps(m.get("doc_id")) for m in metas}) == 100
+    # The resumed run ends with the lexical index matching the store, under the final stamp.
+    version = a.store.fresh_metadata()[VERSION_KEY]
+    assert is_final(version)
+    saved = versions.load(version)
+    assert saved is not None
+    assert sorted(saved.ids) == sorted(a.store.collection.get(include=[])["ids"])
+    fresh = _assistant(tmp_path, corpus)
+    title = str(metas[-1]["title"])  # written by the resumed run
+    assert fresh.retrieve(title, k=1, mode="bm25")[0].title == title
+    assert fresh.retriever.lexical is not None and fresh.retriever.lexical.origin == "loaded"

@@ -1,21 +1,28 @@
 """The Gradio chat UI, driven in headless Chromium against `rag ui` on 127.0.0.1.
 
-Real parts only: the app runs as its own process over the session's index with the local LLM;
-Chromium is Debian's (`make browser`); feedback is read back from the SQLite store. Screenshots
-and the measured time to first token go to tests/artifacts/ (git-ignored).
+Real parts only: the app runs as its own process with the local LLM, over its own copy of the
+session's index (the tests upload and delete documents), its own uploads folder and state
+database; Chromium is Debian's (`make browser`); feedback is read back from the SQLite store.
+Screenshots (1360x1000 and phone width, 390x844), the measured time to the first answer and the
+time from uploading a 20-page PDF to its first answer go to tests/artifacts/ (git-ignored); the
+README's screenshot, docs/img/ui.png, is taken here from the real app with a correct answer.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from servers import VENV_BIN, free_port, running
+from pdfs import KESTREL_PAGES, KESTREL_THROUGHPUT_Q, KESTREL_TITLE, filler_pages, make_pdf
+from servers import VENV_BIN, free_port, isolated_env, running
 
 from rag.settings import PROJECT_DIR, Settings
 
@@ -23,6 +30,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
+README_SHOT = PROJECT_DIR / "docs" / "img" / "ui.png"
+ADMIN = "ui-admin-token-0123456789"
+HASHED_NAME = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 QUESTION = "Which paper quantizes the KV cache by identifying salient tokens?"
 OFF_COLLECTION = "What is the best recipe for sourdough bread?"
 ANSWER_TIMEOUT_MS = 240_000  # the 135M model on 2 busy CPU cores; normally a few seconds
@@ -81,20 +91,49 @@ def _start_ui(env: dict[str, str], name: str) -> Any:
     )
 
 
+@dataclass
+class UI:
+    url: str
+    state_db: Path
+    uploads: Path
+
+
 @pytest.fixture(scope="module")
-def ui_url(rag_env: dict[str, str]) -> Iterator[str]:
-    """`rag ui` over the session's index, with the default local LLM."""
-    port, server = _start_ui(rag_env, "ui_server")
+def ui(
+    rag_env: dict[str, str], settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[UI]:
+    """`rag ui` over a copy of the session's index, with the default local LLM and an admin
+    token (uploads need it)."""
+    where = tmp_path_factory.mktemp("ui")
+    env = {**isolated_env(rag_env, settings.index_dir, where), "RAG_SECURITY__ADMIN_TOKEN": ADMIN}
+    port, server = _start_ui(env, "ui_server")
     with server:
-        yield f"http://127.0.0.1:{port}"
+        yield UI(f"http://127.0.0.1:{port}", where / "state.sqlite3", where / "uploads")
+
+
+@pytest.fixture(scope="module")
+def ui_url(ui: UI) -> str:
+    return ui.url
 
 
 class PageRun:
     """A browser page that remembers every request leaving 127.0.0.1."""
 
-    def __init__(self, browser: Any, url: str, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        browser: Any,
+        url: str,
+        login: tuple[str, str] | None = None,
+        viewport: tuple[int, int] = (1360, 1000),
+    ) -> None:
+        self.url = url
         self.external: list[str] = []
-        self.ctx = browser.new_context(viewport={"width": 1360, "height": 1000})
+        phone = viewport[0] < 600
+        self.ctx = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]},
+            is_mobile=phone,
+            has_touch=phone,
+        )
         self.page = self.ctx.new_page()
         self.page.set_default_timeout(60_000)
         self.page.on("request", self._on_request)
@@ -126,6 +165,13 @@ class PageRun:
 
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def bot(self, i: int) -> Any:
+        """The final content of the i-th answer bubble (0-based), once there."""
+        final = self.page.locator('#chat [data-testid="bot"]').nth(i)
+        inner = final.locator(":is(.answer, .abstain, .error-msg)")
+        inner.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        return inner
 
 
 @pytest.fixture
@@ -159,7 +205,7 @@ def _feedback_rows(db: Path, question: str) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
-def test_answer_streams_cites_sources_and_takes_feedback(run: PageRun, settings: Settings) -> None:
+def test_answer_streams_cites_sources_and_takes_feedback(run: PageRun, ui: UI) -> None:
     page = run.page
     _open_side_panels(run)
     assert "documents" in page.inner_text("#index-status")
@@ -198,31 +244,65 @@ def test_answer_streams_cites_sources_and_takes_feedback(run: PageRun, settings:
     card.wait_for()
     assert card.locator(".src-num").inner_text() == number
     title = card.locator(".src-title").inner_text()
-    source_file = card.locator(".src-file").inner_text()
-    corpus_files = {p.name for p in settings.corpus_dir.iterdir()}
-    assert source_file in corpus_files
+    # A readable source: the listing's own name and date, not its hashed file name (on hover).
+    label = card.locator(".src-file").inner_text()
+    assert label.startswith(("Daily Papers · ", "Trending papers")), label
+    assert HASHED_NAME.match(card.locator(".src-file").get_attribute("title") or "")
     assert title and title in (cite.get_attribute("title") or "")
     assert card.locator(".src-snippet").inner_text().strip()
-    assert "score" in card.locator(".src-score").inner_text()
+    # Relevance in words (and a bar); the raw scores only on hover.
+    score = card.locator(".src-score")
+    assert score.inner_text().strip() in ("high", "medium", "low")
+    assert "retrieval score" in (score.get_attribute("title") or "")
+    assert not re.search(r"\d\.\d{3}", card.inner_text()), card.inner_text()
     cite.click()
     assert page.url.endswith(f"#{anchor}")
     run.shot("ui_answer")
+    # The README's picture: the question, its correct cited answer and the lit card, in view.
+    for panel in ("Settings", "Index"):
+        page.get_by_text(panel, exact=True).first.click()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(500)
+    README_SHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(README_SHOT))
 
     # Thumbs up lands in the feedback store with the question, answer and citations.
     answer_text = final.inner_text()
     page.locator('#chat [aria-label="Like"]').last.click()
     deadline = time.monotonic() + 20
-    rows = _feedback_rows(settings.state_db, QUESTION)
+    rows = _feedback_rows(ui.state_db, QUESTION)
     while not rows and time.monotonic() < deadline:
         time.sleep(0.3)
-        rows = _feedback_rows(settings.state_db, QUESTION)
+        rows = _feedback_rows(ui.state_db, QUESTION)
     assert rows, "no feedback row stored"
     rating, channel, stored_answer, citations = rows[-1]
     assert (rating, channel) == (1, "ui")
     assert stored_answer.split("[")[0].strip()[:40] in answer_text
     assert title in {c["title"] for c in json.loads(citations)}
 
+    # The notice sits under the question box, not over the Sources heading, and goes away.
+    note = page.locator("#feedback-note .fb-note")
+    note.wait_for()
+    assert "feedback saved" in note.inner_text()
+    assert not _overlap(note.bounding_box(), page.locator("#sources-h").bounding_box())
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('#feedback-note .fb-note'))"
+        ".visibility === 'hidden'",
+        timeout=10_000,
+    )
+
     assert run.external == [], f"the page called out: {run.external}"
+
+
+def _overlap(a: dict[str, float] | None, b: dict[str, float] | None) -> bool:
+    if not a or not b:
+        return False
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
 
 
 def test_off_collection_question_abstains_with_related_passages(run: PageRun) -> None:
@@ -306,3 +386,270 @@ def test_login_then_unreachable_backend_is_a_chat_message(browser: Any, broken_u
         r.shot("ui_error")
     finally:
         r.ctx.close()
+
+
+# -- own documents, saved conversations, sources that open, layout -------------------------------
+
+# Records what the upload's progress tracker and report show: the texts seen, in order.
+WATCH_PROGRESS_JS = """
+() => {
+  window.__progress = [];
+  const note = (t) => {
+    t = (t || '').trim();
+    if (t && window.__progress[window.__progress.length - 1] !== t) window.__progress.push(t);
+  };
+  const obs = new MutationObserver(() => {
+    for (const el of document.querySelectorAll(
+      '#upload-report [data-testid="status-tracker"], #upload-report .progress-text, '
+      + '#upload-report .progress-level-inner')) note(el.textContent);
+  });
+  obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def _open_index(run: PageRun) -> None:
+    page = run.page
+    page.get_by_text("Index", exact=True).first.click()
+    page.fill("#admin-token input", ADMIN)
+
+
+def _upload(run: PageRun, *paths: Path) -> str:
+    """Drop `paths` on the upload box; the report once it is there."""
+    page = run.page
+    report = page.locator("#upload-report .upload-report")
+    before = report.get_attribute("data-run") if report.count() else ""
+    page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
+    page.wait_for_function(
+        "(before) => { const r = document.querySelector('#upload-report .upload-report');"
+        " return r && r.dataset.run !== before; }",
+        arg=before,
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    return str(report.inner_text())
+
+
+def _cited_titles(run: PageRun) -> list[str]:
+    return [str(t) for t in run.page.locator("#sources-panel .src-title").all_inner_texts()]
+
+
+def test_upload_pdf_ask_open_at_page_then_delete(
+    run: PageRun, ui: UI, tmp_path: Path, browser: Any
+) -> None:
+    page = run.page
+    pdf = make_pdf(tmp_path / "kestrel.pdf", KESTREL_PAGES, title=KESTREL_TITLE)
+    notes = tmp_path / "merlin-notes.md"
+    notes.write_text(
+        "# Merlin notes\n\nIntro.\n\n## Results\n\nThe Merlin sampler is 42x faster.\n"
+    )
+    _open_index(run)
+    page.evaluate(WATCH_PROGRESS_JS)
+    report = _upload(run, pdf, notes)  # several files at once
+    progress = page.evaluate("window.__progress")
+    assert any("Indexing" in t or "Checking" in t for t in progress), progress
+    assert "kestrel.pdf — added: 3 pages" in report, report
+    assert "merlin-notes.md — added" in report, report
+    assert "Index: added" in report
+    docs = page.locator("#documents").inner_text()
+    assert "kestrel.pdf (3 pages" in docs and KESTREL_TITLE in docs, docs
+    assert sorted(p.name for p in ui.uploads.iterdir()) == ["kestrel.pdf", "merlin-notes.md"]
+    run.shot("ui_upload")
+
+    run.ask(KESTREL_THROUGHPUT_Q)
+    final = run.wait_final()
+    assert "917" in final.inner_text(), final.inner_text()
+    card = page.locator("#sources-panel .src-card").first
+    assert card.locator(".src-title").inner_text() == KESTREL_TITLE
+    assert card.locator(".src-where").inner_text() == "p. 2"
+    assert card.locator(".src-file").inner_text() == "kestrel.pdf"
+    assert "(p. 2)" in run.last_bot().locator(".src-foot").inner_text()
+    run.shot("ui_pdf_answer")
+
+    # The card opens the PDF at the cited page, served from the uploads folder.
+    link = card.locator("a.src-open")
+    assert link.inner_text().startswith("Open p. 2")
+    with run.ctx.expect_page() as opened:
+        link.click()
+    tab = opened.value
+    assert tab.url.endswith("#page=2"), tab.url
+    tab.close()
+    served = run.ctx.request.get(ui.url + (link.get_attribute("href") or "").split("#")[0])
+    assert served.status == 200 and served.headers["content-type"] == "application/pdf"
+    assert served.body()[:5] == b"%PDF-"
+    for bad in ("/document/nope", "/document/..%2F..%2Fstate.sqlite3"):
+        assert run.ctx.request.get(ui.url + bad).status == 404
+
+    # Delete it: it leaves the list and the index, and no longer answers.
+    documents = page.locator("#documents")
+    documents.get_by_text("kestrel.pdf", exact=False).click()
+    page.click("#delete-docs")
+    page.locator("#upload-report .up-deleted").wait_for()
+    page.wait_for_function(
+        "() => !document.querySelector('#documents').textContent.includes('kestrel.pdf')"
+    )
+    assert [p.name for p in ui.uploads.iterdir()] == ["merlin-notes.md"]
+    run.ask(KESTREL_THROUGHPUT_Q)
+    run.bot(1)
+    assert KESTREL_TITLE not in _cited_titles(run)
+    assert "917" not in run.last_bot().inner_text()
+    assert run.ctx.request.get(served.url).status == 404
+    assert run.external == [], f"the page called out: {run.external}"
+
+
+def test_upload_limits_are_clear(run: PageRun, tmp_path: Path) -> None:
+    _open_index(run)
+    odd = tmp_path / "slides.pptx"
+    odd.write_bytes(b"PK\x03\x04 not a document we read")
+    report = _upload(run, odd)
+    assert "slides.pptx: unsupported type .pptx" in report and ".pdf" in report, report
+    fake = tmp_path / "scan.pdf"
+    fake.write_text("a text file pretending to be a PDF")
+    assert "scan.pdf: not a PDF" in _upload(run, fake)
+    no_token = PageRun(run.page.context.browser, run.url)
+    try:
+        no_token.page.get_by_text("Index", exact=True).first.click()
+        assert "Upload refused" in _upload(no_token, odd)
+    finally:
+        no_token.ctx.close()
+
+
+def test_reload_reopens_a_conversation_with_working_citations(run: PageRun, browser: Any) -> None:
+    question = "What is a layer-condensed KV cache?"
+    run.ask(question)
+    first = run.wait_final()
+    answer_text = first.inner_text()
+    run.page.locator("#conversations label", has_text=question).first.wait_for()
+    run.ctx.close()
+
+    # A new page (a reload, or tomorrow): the sidebar lists it; it reopens as it was.
+    again = PageRun(browser, run.url)
+    run.ctx = again.ctx  # closed by the fixture
+    page = again.page
+    entry = page.locator("#conversations label", has_text=question).first
+    entry.wait_for()
+    assert re.search(r" · (\d\d:\d\d|\w{3} \d\d)", entry.inner_text()), entry.inner_text()
+    entry.click()
+    reopened = again.bot(0)
+    assert reopened.inner_text() == answer_text
+    assert page.locator('#chat [data-testid="user"]').first.inner_text().strip() == question
+    cite = again.last_bot().locator("a.cite").first
+    href = cite.get_attribute("href") or ""
+    cite.click()
+    card = page.locator(f"#sources-panel {href}")
+    card.wait_for()
+    assert card.locator(".src-title").inner_text() in (cite.get_attribute("title") or "")
+    opened = again.ctx.request.get(
+        again.url + (card.locator("a.src-open").get_attribute("href") or "").split("#")[0]
+    )
+    assert opened.status == 200 and opened.headers["content-type"].startswith("text/plain")
+    assert card.locator(".src-title").inner_text()[:30] in opened.text()
+
+    # Follow-ups go on in the reopened conversation, which keeps one entry.
+    again.ask("Which model does it evaluate?")
+    again.bot(1)
+    page.wait_for_timeout(500)
+    assert page.locator("#conversations label", has_text=question).count() == 1
+
+    # Rename, then delete.
+    page.get_by_text("Rename or delete", exact=True).click()
+    page.fill("#conv-title input", "Layer-condensed KV cache")
+    page.click("#conv-rename")
+    page.locator("#conversations label", has_text="Layer-condensed KV cache").wait_for()
+    page.click("#conv-delete")
+    page.locator("#conversations label", has_text="Layer-condensed KV cache").wait_for(
+        state="detached"
+    )
+    assert page.locator('#chat [data-testid="user"]').count() == 0
+
+
+def test_layout_numbers_and_highlight_at_desktop_width(run: PageRun) -> None:
+    page = run.page
+    run.ask("Compare ZipCache and Big Little Decoder")
+    run.bot(0)
+    run.ask(QUESTION)
+    run.bot(1)
+    # Numbers as the reader sees them are consecutive, in the text and in the panel.
+    for bubble in page.locator('#chat [data-testid="bot"]').all():
+        shown = sorted({int(n) for n in re.findall(r"\[(\d+)\]", bubble.inner_text())})
+        assert shown == list(range(1, len(shown) + 1)), bubble.inner_text()
+    panel = [int(n) for n in page.locator("#sources-panel .src-num").all_inner_texts()]
+    assert panel == list(range(1, len(panel) + 1)), panel
+
+    # The chat fills the window: the question box is in view without scrolling, and the chat
+    # is most of the window's height; the question asked stays in view above its answer.
+    chat = page.locator("#chat").bounding_box()
+    ask = page.locator("#question").bounding_box()
+    assert chat and ask and ask["y"] + ask["height"] <= 1000
+    assert chat["height"] >= 600, chat
+    user = page.locator('#chat [data-testid="user"]').last.bounding_box()
+    assert user and chat["y"] <= user["y"] < chat["y"] + chat["height"], (user, chat)
+
+    run.shot("ui_desktop_1360")
+
+    # A highlighted card belongs to the answer whose [n] was clicked, never to another's: not
+    # to the next answer's, nor to the first answer of a new chat.
+    first_cite = page.locator('#chat [data-testid="bot"]').nth(0).locator("a.cite").first
+    first_cite.click()  # an earlier answer's [n]: the panel shows that answer, the card lit
+    page.locator("#sources-panel .src-h", has_text="Sources of answer 1").wait_for()
+    lit = page.locator("#sources-panel .src-card.hl")
+    lit.wait_for()
+    assert lit.get_attribute("id") == (first_cite.get_attribute("href") or "").lstrip("#")
+    page.click("#new-chat")
+    page.locator('#chat [data-testid="user"]').first.wait_for(state="detached")
+    run.ask(QUESTION)
+    run.bot(0)
+    assert page.locator("#sources-panel .src-card").count() >= 1
+    assert page.locator("#sources-panel :is(.src-card.hl, .src-card:target)").count() == 0
+
+
+def test_phone_width(browser: Any, ui_url: str) -> None:
+    r = PageRun(browser, ui_url, viewport=(390, 844))
+    try:
+        page = r.page
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        sidebar = page.locator("#conv-sidebar")
+        page.wait_for_function("() => !document.querySelector('#conv-sidebar.open')")
+        assert sidebar.bounding_box() is None or (sidebar.bounding_box() or {})["x"] < 0
+        r.ask(QUESTION)
+        final = r.wait_final()
+        assert "ZipCache" in final.inner_text()
+        box = page.locator("#chat").bounding_box()
+        assert box and box["width"] <= 390 and box["height"] >= 400
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(ARTIFACTS / "ui_phone_390.png"))
+        r.shot("ui_phone_390_full")
+    finally:
+        r.ctx.close()
+
+
+def test_upload_to_first_answer_time_for_a_20_page_pdf(run: PageRun, tmp_path: Path) -> None:
+    """The time from dropping a 20-page PDF to its first checked answer, in the browser."""
+    pages = filler_pages(20)
+    pages[16] = (
+        "Cold start. The Osprey compiler brings the cold-start time of a model down to 41 "
+        "milliseconds on the Jetson Orin board, against 900 milliseconds before."
+    )
+    pdf = make_pdf(tmp_path / "osprey-report.pdf", pages, title="The Osprey compiler")
+    _open_index(run)
+    start = time.monotonic()
+    report = _upload(run, pdf)
+    indexed = time.monotonic() - start
+    assert "osprey-report.pdf — added: 20 pages" in report, report
+    run.ask("What cold-start time does the Osprey compiler reach on the Jetson Orin board?")
+    final = run.wait_final()
+    total = time.monotonic() - start
+    assert "41" in final.inner_text(), final.inner_text()
+    card = run.page.locator("#sources-panel .src-card").first
+    assert card.locator(".src-where").inner_text() == "p. 17"
+    result = {
+        "pdf_pages": 20,
+        "pdf_bytes": pdf.stat().st_size,
+        "upload_to_indexed_s": round(indexed, 2),
+        "upload_to_first_answer_s": round(total, 2),
+        "what": "browser: drop the PDF on the upload box, wait for the report, ask, wait for "
+        "the checked answer (local SmolLM2-135M)",
+    }
+    (ARTIFACTS / "upload_to_answer.json").write_text(json.dumps(result, indent=2))
+    print(f"\n20-page PDF: indexed {indexed:.1f}s after upload, first answer at {total:.1f}s")
+    with httpx.Client() as http:  # the same server still answers its health of /config
+        assert http.get(f"{run.url}/config").status_code == 200

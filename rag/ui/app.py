@@ -1,7 +1,17 @@
 """The Gradio chat app: it translates between the page and an `Assistant`, nothing more.
 
 `build_app(assistant, settings)` makes the Blocks (testable, mountable); `launch(settings)` serves
-it on `settings.ui` host/port/login, offline (no analytics, no share link, no web fonts).
+it on `settings.ui` host/port/login, offline (no analytics, no share link, no web fonts), with
+one route of its own: `/document/{doc_id}`, which serves the file an indexed document comes from
+(confined to the indexing roots, behind the same login) so that a citation opens its source at
+the cited page (`#page=N`) or section.
+
+The page: saved conversations in a sidebar (rag/conversations.py: every answered turn is saved
+for the logged-in user, or "local" without a login; reopen, rename, delete), the chat, the
+Sources panel (a card per citation: readable source name, page or section, relevance, a link
+that opens the document there), and the Index panel: upload documents (drag and drop, several at
+once; needs the admin token), the upload and index report, the list of uploaded documents with
+delete (rag/library.py), and the re-index button.
 """
 
 from __future__ import annotations
@@ -9,15 +19,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from rag.api import check_admin
 from rag.client import make_assistant
-from rag.errors import RagError
+from rag.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
+from rag.errors import NotAuthorisedError, RagError
 from rag.feedback import FeedbackStore
+from rag.library import Library, is_html, media_type
 from rag.network import check_exposure
+from rag.paths import SUPPORTED
 from rag.settings import Settings
 from rag.types import Answer, AnswerEvent, SourcesEvent, StatusEvent
 from rag.ui import render
@@ -33,18 +50,82 @@ EXAMPLES = [
     "What is a layer-condensed KV cache?",
 ]
 
+# On a phone the conversation list is a drawer: closed when the page opens and once one is chosen.
+CLOSE_SIDEBAR_ON_PHONE_JS = """
+() => {
+  if (window.innerWidth >= 768) return;
+  const bar = document.querySelector('#conv-sidebar');
+  if (bar && bar.classList.contains('open')) bar.querySelector('.toggle-button')?.click();
+}
+"""
+# Clicking an [n] highlights its card (class "hl") and scrolls it into view, also when the card
+# only appears once the panel shows that answer's sources (an earlier answer's [n]: the chat's
+# select event switches the panel); a card of another answer never keeps the highlight.
+HIGHLIGHT_CITES_JS = """
+() => {
+  if (window.__ragCites) return;
+  window.__ragCites = true;
+  const mark = () => {
+    const id = window.__ragTarget;
+    document.querySelectorAll('#sources-panel .src-card.hl').forEach((c) => {
+      if (c.id !== id) c.classList.remove('hl');
+    });
+    const card = id && document.getElementById(id);
+    if (card && !card.classList.contains('hl')) {
+      card.classList.add('hl');
+      card.scrollIntoView({block: 'nearest'});
+    }
+  };
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('a.cite, ul.src-foot a');
+    const href = a ? a.getAttribute('href') || '' : '';
+    if (href.startsWith('#src-')) { window.__ragTarget = href.slice(1); mark(); }
+  }, true);
+  const panel = document.querySelector('#sources-panel') || document.body;
+  new MutationObserver(mark).observe(panel, {subtree: true, childList: true});
+}
+"""
+# Gradio's sidebar measures how far to push the page aside when it mounts, sometimes before it
+# is laid out (then it overlaps the chat); a resize event makes it measure again.
+PAGE_LOAD_JS = (
+    "() => { for (const ms of [50, 400, 1500]) setTimeout(() => "
+    "window.dispatchEvent(new Event('resize')), ms); ("
+    + CLOSE_SIDEBAR_ON_PHONE_JS
+    + ")(); ("
+    + HIGHLIGHT_CITES_JS
+    + ")(); }"
+)
+
 Message = dict[str, Any]
-Turn = dict[str, Any]  # {"question": str, "answer": Answer, "message_index": int}
+# {"question": str, "answer": Answer, "message_index": int, "key": turn id, "saved": bool}
+Turn = dict[str, Any]
 ChatOutput = tuple[Any, list[Message], list[Turn], Any]
 
 
+def owner_of(request: gr.Request | None) -> str:
+    """Whose conversations: the logged-in user, or "local" when the UI has no login."""
+    name = getattr(request, "username", None) if request is not None else None
+    return str(name) if name else LOCAL_OWNER
+
+
+def make_library(settings: Settings, assistant: Any) -> Any:
+    """The uploads of an in-process assistant; over the API (`api_url`), the API's."""
+    if hasattr(assistant, "store") and hasattr(assistant, "forget"):
+        return Library(settings, assistant)
+    from rag.client import RemoteLibrary
+
+    return RemoteLibrary(assistant)
+
+
 class ChatController:
-    """The event handlers, bound to one assistant and one feedback store."""
+    """The event handlers, bound to one assistant, one state store and one library."""
 
     def __init__(self, assistant: Any, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
         self.feedback = FeedbackStore.from_settings(settings)
+        self.conversations = Conversations(self.feedback.store)
+        self.library = make_library(settings, assistant)
 
     # -- chat -------------------------------------------------------------------------------
     def respond(
@@ -63,6 +144,7 @@ class ChatController:
         chat.append({"role": "assistant", "content": render.pending_message()})
         yield "", chat, turns, gr.skip()
 
+        key = new_turn_id()  # the card ids of this answer's sources
         history = [(t["question"], t["answer"].text) for t in turns]
         answer: Answer | None = None
         try:
@@ -76,7 +158,7 @@ class ChatController:
                     yield gr.skip(), chat, turns, gr.skip()
                 elif isinstance(event, SourcesEvent):
                     found = Answer(question=question, text="", passages=event.passages)
-                    yield gr.skip(), chat, turns, render.sources_panel(found, len(turns))
+                    yield gr.skip(), chat, turns, render.sources_panel(found, key, len(turns))
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
         except RagError as e:  # expected failures are messages, not stack traces
@@ -93,10 +175,18 @@ class ChatController:
             chat[-1] = {"role": "assistant", "content": render.error_message("No answer came.")}
             yield gr.skip(), chat, turns, gr.skip()
             return
-        turn = len(turns)
-        chat[-1] = {"role": "assistant", "content": render.answer_message(answer, turn)}
-        turns.append({"question": question, "answer": answer, "message_index": len(chat) - 1})
-        yield gr.skip(), chat, turns, render.sources_panel(answer, turn)
+        ordinal = len(turns)
+        chat[-1] = {"role": "assistant", "content": render.answer_message(answer, key)}
+        turns.append(
+            {
+                "question": question,
+                "answer": answer,
+                "message_index": len(chat) - 1,
+                "key": key,
+                "saved": False,
+            }
+        )
+        yield gr.skip(), chat, turns, render.sources_panel(answer, key, ordinal)
 
     def _mode_kwargs(self, hybrid: bool) -> dict[str, str]:
         """Retrieval mode for this call; omitted when it is the configured default."""
@@ -118,20 +208,162 @@ class ChatController:
         if found is None:
             return gr.skip()
         i, t = found
-        return render.sources_panel(t["answer"], i)
+        return render.sources_panel(t["answer"], t.get("key", i), i)
 
-    def rate(self, turns: list[Turn] | None, evt: gr.LikeData) -> None:
-        """Thumbs up / down: store the rating with the question, answer and citations."""
+    def rate(self, turns: list[Turn] | None, evt: gr.LikeData) -> Any:
+        """Thumbs up / down: store the rating with the question, answer and citations; a short
+        note under the question box says so (no toast over the Sources panel)."""
         found = self._turn_at(turns, evt.index)
         if found is None or not isinstance(evt.liked, bool):
-            return
+            return gr.skip()
         rating = 1 if evt.liked else -1
-        self.feedback.record(found[1]["answer"], rating=rating, channel="ui")
-        gr.Info("Thanks, feedback saved." if rating > 0 else "Thanks, noted for review.")
+        try:
+            self.feedback.record(found[1]["answer"], rating=rating, channel="ui")
+        except RagError as e:
+            return render.feedback_note(f"Feedback not saved: {e}")
+        return render.feedback_note(
+            "Thanks, feedback saved." if rating > 0 else "Thanks, noted for review."
+        )
 
     @staticmethod
-    def new_chat() -> tuple[list[Message], list[Turn], str, str]:
-        return [], [], render.sources_panel(None, 0), ""
+    def new_chat() -> tuple[Any, ...]:
+        """An empty chat, no open conversation (the next answer starts a new one)."""
+        return [], [], render.sources_panel(None), "", None, gr.update(value=None), "", ""
+
+    # -- saved conversations ------------------------------------------------------------------
+    def _choices(self, owner: str) -> list[tuple[str, str]]:
+        return [(render.conversation_label(c), c.id) for c in self.conversations.list(owner)]
+
+    def conversation_list(self, request: gr.Request) -> Any:
+        try:
+            return gr.update(choices=self._choices(owner_of(request)))
+        except RagError as e:
+            log.warning("cannot list conversations: %s", e)
+            return gr.update(choices=[])
+
+    def save_turns(
+        self, turns: list[Turn] | None, conv_id: str | None, request: gr.Request
+    ) -> tuple[Any, ...]:
+        """Save the answered turns not saved yet in the open conversation (a new one for the
+        first answer, titled with its question); the sidebar then lists it, selected."""
+        turns = list(turns or [])
+        owner = owner_of(request)
+        try:
+            for t in turns:
+                if not t.get("saved"):
+                    conv_id = self.conversations.record(
+                        conv_id, owner, t["question"], t["answer"], t.get("key")
+                    )
+                    t["saved"] = True
+            choices = self._choices(owner)
+        except RagError as e:
+            log.warning("cannot save the conversation: %s", e)
+            return turns, conv_id, gr.skip(), render.feedback_note(f"Not saved: {e}")
+        return turns, conv_id, gr.update(choices=choices, value=conv_id), ""
+
+    def open_conversation(self, conv_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """Reopen a saved conversation exactly as it was: its questions, checked answers and
+        their sources (the last answer's in the panel; click an answer for its own)."""
+        if not conv_id:
+            return (gr.skip(),) * 5
+        try:
+            conv = self.conversations.get(conv_id, owner_of(request))
+        except RagError as e:
+            note = render.error_message(str(e))
+            return [{"role": "assistant", "content": note}], [], gr.skip(), None, ""
+        chat: list[Message] = []
+        turns: list[Turn] = []
+        for key, question, answer in answers_of(conv):
+            chat.append({"role": "user", "content": question})
+            chat.append({"role": "assistant", "content": render.answer_message(answer, key)})
+            turns.append(
+                {
+                    "question": question,
+                    "answer": answer,
+                    "message_index": len(chat) - 1,
+                    "key": key,
+                    "saved": True,
+                }
+            )
+        last = turns[-1] if turns else None
+        panel = (
+            render.sources_panel(last["answer"], last["key"], len(turns) - 1)
+            if last
+            else render.sources_panel(None)
+        )
+        return chat, turns, panel, conv.id, conv.title
+
+    def rename_conversation(self, conv_id: str | None, title: str, request: gr.Request) -> Any:
+        owner = owner_of(request)
+        if not conv_id:
+            return gr.skip(), render.feedback_note("Open a saved conversation to rename it.")
+        try:
+            self.conversations.rename(conv_id, owner, title or "")
+            return gr.update(choices=self._choices(owner), value=conv_id), ""
+        except RagError as e:
+            return gr.skip(), render.feedback_note(str(e))
+
+    def delete_conversation(self, conv_id: str | None, request: gr.Request) -> tuple[Any, ...]:
+        owner = owner_of(request)
+        if conv_id:
+            try:
+                self.conversations.delete(conv_id, owner)
+            except RagError as e:
+                log.warning("cannot delete conversation %s: %s", conv_id, e)
+        cleared = self.new_chat()
+        return (*cleared[:5], self.conversation_list(request), *cleared[6:])
+
+    # -- documents ------------------------------------------------------------------------------
+    def _admin(self, token: str) -> None:
+        admin = self.settings.security.admin_token
+        check_admin(token or "", admin.get_secret_value() if admin else "")
+
+    def document_list(self) -> Any:
+        try:
+            return gr.update(choices=[render.document_choice(d) for d in self.library.list()])
+        except RagError as e:
+            log.warning("cannot list documents: %s", e)
+            return gr.update(choices=[])
+
+    def upload(
+        self, files: list[str] | None, token: str, progress: gr.Progress = gr.Progress()
+    ) -> tuple[Any, ...]:
+        """Store and index the dropped files, with a progress bar per file; then the report
+        (added / updated / unchanged / failed with reasons) and the refreshed document list."""
+        if not files:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            self._admin(token)
+            progress(0.0, desc="Checking the files…")
+
+            def step(done: int, total: int, name: str) -> None:
+                desc = f"Indexing {name} ({done + 1}/{total})" if name else "Done"
+                progress(done / max(1, total), desc=desc)
+
+            uploads = [(Path(f).name, Path(f)) for f in files]
+            result = self.library.add(uploads, on_progress=step)
+            report = render.upload_report(result.files, result.report)
+        except NotAuthorisedError as e:
+            report = render.upload_error(f"Upload refused: {e}")
+        except RagError as e:
+            report = render.upload_error(str(e))
+        return report, self.document_list(), self.status(), None
+
+    def delete_documents(self, ids: list[str] | None, token: str) -> tuple[Any, ...]:
+        if not ids:
+            return render.upload_error("Tick the documents to delete first."), gr.skip(), gr.skip()
+        try:
+            self._admin(token)
+            gone = [self.library.delete(i) for i in ids]
+            names = ", ".join(d.id for d in gone)
+            report = render.upload_note(
+                f"Deleted {names}: its passages are no longer in the index."
+            )
+        except NotAuthorisedError as e:
+            report = render.upload_error(f"Delete refused: {e}")
+        except RagError as e:
+            report = render.upload_error(str(e))
+        return report, self.document_list(), self.status()
 
     # -- side panels ------------------------------------------------------------------------
     def status(self) -> str:
@@ -172,29 +404,50 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
     ctl = ChatController(assistant, settings)
     with gr.Blocks(title="Paper assistant", analytics_enabled=False) as app:
         turns = gr.State([])
-        with gr.Row(equal_height=False):
-            gr.HTML(
-                "<h1>Paper assistant</h1><p>Answers about the ML-efficiency papers in the "
-                "collection, every claim linked to the passage it comes from.</p>",
-                elem_id="rag-header",
+        conv_id = gr.State(None)
+        with gr.Sidebar(label="Conversations", open=True, width=280, elem_id="conv-sidebar"):
+            gr.HTML('<div class="side-h">Conversations</div>')
+            side_new = gr.Button("+ New chat", size="sm", elem_id="side-new-chat")
+            conv_list = gr.Radio(
+                choices=[],
+                value=None,
+                label="Saved conversations",
+                show_label=False,
+                elem_id="conversations",
+                container=False,
             )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
+            with gr.Accordion("Rename or delete", open=False, elem_id="conv-edit"):
+                conv_title = gr.Textbox(
+                    label="Title", elem_id="conv-title", max_lines=1, placeholder="A new title"
+                )
+                with gr.Row():
+                    rename = gr.Button("Rename", size="sm", elem_id="conv-rename", min_width=60)
+                    drop = gr.Button(
+                        "Delete", size="sm", variant="stop", elem_id="conv-delete", min_width=60
+                    )
+        gr.HTML(
+            "<h1>Paper assistant</h1><p>Answers about the papers in the collection and your own "
+            "documents, every claim linked to the passage it comes from.</p>",
+            elem_id="rag-header",
+        )
+        with gr.Row(equal_height=False, elem_id="main-row"):
+            with gr.Column(scale=3, min_width=300, elem_id="chat-col"):
                 chatbot = gr.Chatbot(
                     elem_id="chat",
                     label="Chat",
                     show_label=False,
-                    height=560,
+                    height="calc(100dvh - 230px)",
+                    min_height=360,
                     layout="bubble",
                     buttons=["copy"],
                     feedback_options=("Like", "Dislike"),
                     placeholder=(
                         "### Ask about the papers\nAnswers cite their sources as **[n]**; "
-                        "the Sources panel on the right shows each passage."
+                        "the Sources panel shows each passage and opens its document."
                     ),
                     examples=[{"text": q} for q in EXAMPLES],
                 )
-                with gr.Row():
+                with gr.Row(elem_id="ask-row"):
                     question = gr.Textbox(
                         elem_id="question",
                         placeholder="Ask a question about the collection…",
@@ -202,15 +455,17 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                         lines=1,
                         max_lines=4,
                         scale=8,
+                        min_width=160,
                         autofocus=True,
                         container=False,
                     )
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
-                    clear = gr.Button("New chat", scale=1, min_width=120, elem_id="new-chat")
-            with gr.Column(scale=2, min_width=320):
-                gr.Markdown("#### Sources")
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
+                    clear = gr.Button("New chat", scale=1, min_width=130, elem_id="new-chat")
+                note = gr.HTML("", elem_id="feedback-note")
+            with gr.Column(scale=2, min_width=300, elem_id="side-col"):
+                gr.HTML('<div class="side-h">Sources</div>', elem_id="sources-h")
                 sources = gr.HTML(
-                    render.sources_panel(None, 0), elem_id="sources-panel", max_height=600
+                    render.sources_panel(None), elem_id="sources-panel", max_height=640
                 )
                 with gr.Accordion("Settings", open=False, elem_id="settings"):
                     k = gr.Slider(
@@ -231,6 +486,31 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                         elem_id="admin-token",
                         visible=can_index,
                     )
+                    files = gr.File(
+                        label=f"Add documents ({' '.join(sorted(SUPPORTED))}): drop them here",
+                        file_count="multiple",
+                        # No `file_types`: a file of another type reaches the library's check,
+                        # which names it and the types it reads (Gradio would drop it silently).
+                        elem_id="upload",
+                        height=120,
+                        interactive=can_index,
+                        visible=can_index,
+                    )
+                    upload_report = gr.HTML("", elem_id="upload-report")
+                    documents = gr.CheckboxGroup(
+                        choices=[],
+                        label="Your documents",
+                        info="Tick to delete.",
+                        elem_id="documents",
+                        visible=can_index,
+                    )
+                    delete_docs = gr.Button(
+                        "Delete ticked documents",
+                        size="sm",
+                        variant="stop",
+                        elem_id="delete-docs",
+                        visible=can_index,
+                    )
                     reindex = gr.Button(
                         "Re-index collection" if can_index else "Re-indexing is off here",
                         size="sm",
@@ -245,21 +525,54 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
             "concurrency_id": "assistant",
             "concurrency_limit": 1,
         }
-        send.click(api_name="chat", **chat_io)
-        question.submit(api_visibility="private", **chat_io)
+        save_io: dict[str, Any] = {
+            "fn": ctl.save_turns,
+            "inputs": [turns, conv_id],
+            "outputs": [turns, conv_id, conv_list, note],
+            "api_visibility": "private",
+        }
+        send.click(api_name="chat", **chat_io).then(**save_io)
+        question.submit(api_visibility="private", **chat_io).then(**save_io)
         chatbot.example_select(
             _example_text,
             None,
             question,
             api_visibility="private",
-        ).then(api_visibility="private", **chat_io)
-        chatbot.like(ctl.rate, [turns], None, api_visibility="private")
+        ).then(api_visibility="private", **chat_io).then(**save_io)
+        chatbot.like(ctl.rate, [turns], note, api_visibility="private")
         chatbot.select(ctl.show_sources, [turns], sources, api_visibility="private")
-        clear.click(
-            ctl.new_chat, None, [chatbot, turns, sources, question], api_visibility="private"
+        fresh = [chatbot, turns, sources, question, conv_id, conv_list, conv_title, note]
+        for button in (clear, side_new):
+            button.click(ctl.new_chat, None, fresh, api_visibility="private")
+        chatbot.clear(ctl.new_chat, None, fresh, api_visibility="private")
+        conv_list.input(
+            ctl.open_conversation,
+            conv_list,
+            [chatbot, turns, sources, conv_id, conv_title],
+            api_visibility="private",
+        ).then(None, js=CLOSE_SIDEBAR_ON_PHONE_JS)
+        rename.click(
+            ctl.rename_conversation,
+            [conv_id, conv_title],
+            [conv_list, note],
+            api_visibility="private",
         )
-        chatbot.clear(
-            ctl.new_chat, None, [chatbot, turns, sources, question], api_visibility="private"
+        drop.click(ctl.delete_conversation, conv_id, fresh, api_visibility="private")
+        files.upload(
+            ctl.upload,
+            [files, admin_token],
+            [upload_report, documents, status, files],
+            concurrency_id="assistant",
+            concurrency_limit=1,
+            api_visibility="private",
+        )
+        delete_docs.click(
+            ctl.delete_documents,
+            [documents, admin_token],
+            [upload_report, documents, status],
+            concurrency_id="assistant",
+            concurrency_limit=1,
+            api_visibility="private",
         )
         reindex.click(
             ctl.reindex,
@@ -269,9 +582,50 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
             concurrency_limit=1,
             api_name="reindex",
         )
+        app.load(None, js=PAGE_LOAD_JS)
         app.load(ctl.status, None, status, api_visibility="private")
         app.load(ctl.llm_name, None, llm, api_visibility="private")
+        app.load(ctl.conversation_list, None, conv_list, api_visibility="private")
+        if can_index:
+            app.load(ctl.document_list, None, documents, api_visibility="private")
+    app.rag_controller = ctl  # type: ignore[attr-defined]  # for `launch`'s document route
     return app
+
+
+def add_document_route(app: gr.Blocks, library: Any) -> None:
+    """`GET /document/{doc_id}`: the file an indexed document comes from, if it lies under the
+    indexing roots (`Library.open`, which checks `rag.paths.confine`), behind the UI's login.
+    HTML is served sandboxed (no scripts, its own origin); nothing is sniffed."""
+    server: Any = app.server_app
+
+    def logged_in(request: Request) -> bool:
+        if getattr(server, "auth", None) is None:
+            return True
+        cookie = request.cookies.get(f"access-token-{server.cookie_id}") or request.cookies.get(
+            f"access-token-unsecure-{server.cookie_id}"
+        )
+        return server.tokens.get(cookie) is not None
+
+    async def document(doc_id: str, request: Request) -> Response:
+        if not logged_in(request):
+            return JSONResponse({"detail": "Not authenticated"}, status_code=401)
+        try:
+            path = await run_in_threadpool(library.open, doc_id)
+        except RagError:
+            return JSONResponse({"detail": "No such document."}, status_code=404)
+        headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+        if is_html(path):
+            headers["Content-Security-Policy"] = "sandbox"
+        return FileResponse(
+            path,
+            media_type=media_type(path),
+            headers=headers,
+            filename=path.name,
+            content_disposition_type="inline",
+        )
+
+    server.add_api_route("/document/{doc_id}", document, methods=["GET"])
+    server.router.routes.insert(0, server.router.routes.pop())  # before any route of Gradio's
 
 
 def launch_kwargs(settings: Settings) -> dict[str, Any]:
@@ -298,6 +652,7 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         "mcp_server": False,
         "enable_monitoring": False,
         "run_history": False,
+        "max_file_size": settings.security.max_file_bytes,
     }
 
 
@@ -322,4 +677,6 @@ def launch(settings: Settings, insecure: bool = False) -> None:
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
     app = build_app(assistant, settings)
     app.queue(default_concurrency_limit=1)
-    app.launch(**kwargs)
+    app.launch(prevent_thread_lock=True, **kwargs)
+    add_document_route(app, app.rag_controller.library)  # type: ignore[attr-defined]
+    app.block_thread()

@@ -7,17 +7,22 @@ comes from the collection or the LLM is HTML-escaped before it is wrapped in mar
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import datetime
 from html import escape
+from typing import Any
 
-from rag.types import Answer, Citation, IndexReport, IndexStatus, Passage
+from rag.sources import document_url, location, relevance, relevance_level
+from rag.types import Answer, Citation, ConversationSummary, IndexReport, IndexStatus, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 320
 
 
-def source_anchor(turn: int, number: int) -> str:
-    """The id of a citation's card in the Sources panel (unique per turn of the chat)."""
-    return f"src-{turn}-{number}"
+def source_anchor(key: str | int, number: int) -> str:
+    """The id of a citation's card in the Sources panel, unique per answer (`key`), so that a
+    card of another answer never takes its highlight."""
+    return f"src-{key}-{number}"
 
 
 def _short(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -29,17 +34,37 @@ def _file_name(source: str) -> str:
     return source.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-def link_markers(text: str, citations: list[Citation], turn: int) -> str:
-    """Escape the answer and turn each [n] into a link to its card, titled with the paper."""
+def display_numbers(answer: Answer) -> dict[int, int]:
+    """The number a reader sees for each cited [n]: 1, 2, 3 … in the order the text cites them,
+    then any citation the text does not mark, so there is never a gap."""
+    cited = {c.number for c in answer.citations}
+    order = [int(n) for n in _MARKER.findall(answer.text)] + [c.number for c in answer.citations]
+    shown: dict[int, int] = {}
+    for n in order:
+        if n in cited and n not in shown:
+            shown[n] = len(shown) + 1
+    return shown
+
+
+def link_markers(
+    text: str, citations: list[Citation], key: str | int, numbers: dict[int, int] | None = None
+) -> str:
+    """Escape the answer and turn each [n] into a link to its card, titled with the paper and
+    where in it; `numbers` renumbers them as the reader sees them."""
     by_number = {c.number: c for c in citations}
+    numbers = numbers or {c.number: c.number for c in citations}
 
     def _link(m: re.Match[str]) -> str:
         c = by_number.get(int(m.group(1)))
         if c is None:  # the citation check guarantees this does not happen; show it as text
             return m.group(0)
-        title = escape(f"{c.title} — {_file_name(c.source)}", quote=True)
-        href = source_anchor(turn, c.number)
-        return f'<a class="cite" href="#{href}" title="{title}">[{c.number}]</a>'
+        shown = numbers.get(c.number, c.number)
+        where = " · ".join(
+            x for x in (c.label or _file_name(c.source), location(c.page, c.section)) if x
+        )
+        title = escape(f"{c.title} — {where}", quote=True)
+        href = source_anchor(key, shown)
+        return f'<a class="cite" href="#{href}" title="{title}">[{shown}]</a>'
 
     return _MARKER.sub(_link, escape(text, quote=False))
 
@@ -49,33 +74,39 @@ def pending_message(status: str = "Searching the collection…") -> str:
     return f'<div class="pending">{escape(status[:1].upper() + status[1:])}</div>'
 
 
-def answer_message(answer: Answer, turn: int) -> str:
+def answer_message(answer: Answer, key: str | int) -> str:
     """The final chat bubble: the checked answer with linked [n] markers, or an abstention."""
     if answer.abstained:
-        return abstention_message(answer, turn)
-    body = link_markers(answer.text, answer.citations, turn)
+        return abstention_message(answer, key)
+    numbers = display_numbers(answer)
+    body = link_markers(answer.text, answer.citations, key, numbers)
     parts = [f'<div class="answer">{body}</div>']
     if answer.citations:
         items = "".join(
-            f'<li><a href="#{source_anchor(turn, c.number)}">[{c.number}]</a> '
-            f"{escape(c.title)}</li>"
-            for c in answer.citations
+            f'<li><a href="#{source_anchor(key, numbers[c.number])}">[{numbers[c.number]}]</a> '
+            f"{escape(c.title)}{_where_suffix(c)}</li>"
+            for c in sorted(answer.citations, key=lambda c: numbers[c.number])
         )
         parts.append(f'<ul class="src-foot">{items}</ul>')
     return "".join(parts)
 
 
-def abstention_message(answer: Answer, turn: int = 0) -> str:
+def _where_suffix(c: Citation) -> str:
+    where = location(c.page, c.section)
+    return f' <span class="muted">({escape(where)})</span>' if where else ""
+
+
+def abstention_message(answer: Answer, key: str | int = 0) -> str:
     """A notice, styled apart from answers, with the closest passages as related reading: "Not
     stated" when the paper is there but does not give what was asked, else "Not in the
     collection"."""
     related = "".join(
-        f"<li>{escape(p.title)} <span class='muted'>({escape(_file_name(p.source))})</span></li>"
+        f"<li>{escape(p.title)} <span class='muted'>({escape(_source_name(p))})</span></li>"
         for p in _unique_papers(answer.passages)[:3]
     )
     reading = f'<div class="related">Related reading:<ul>{related}</ul></div>' if related else ""
     title = "Not stated" if answer.not_stated == "attribute" else "Not in the collection"
-    body = link_markers(answer.text, answer.citations, turn)
+    body = link_markers(answer.text, answer.citations, key, display_numbers(answer))
     return (
         f'<div class="abstain"><div class="abstain-title">{title}</div>'
         f"<div>{body}</div>{reading}</div>"
@@ -98,60 +129,113 @@ def _unique_papers(passages: list[Passage]) -> list[Passage]:
     return out
 
 
+def _source_name(src: Citation | Passage) -> str:
+    """The readable name of a source: its label (a listing's own name and date, an uploaded
+    file's name), else its file name."""
+    return src.label or _file_name(src.source)
+
+
+def _relevance_html(question: str, passage: Passage | None, score: float) -> str:
+    """high / medium / low with a bar, from the passage's evidence score; raw scores on hover."""
+    if passage is None:
+        return f'<span class="src-score" title="retrieval score {score:.3f}"></span>'
+    value = relevance(question, passage)
+    level = relevance_level(value)
+    detail = f"evidence {value:.2f}"
+    if passage.vector_score is not None:
+        detail += f" (similarity {passage.vector_score:.2f})"
+    detail += f"; retrieval score {score:.3f}"
+    width = max(8, round(100 * value))
+    return (
+        f'<span class="src-score rel-{level}" title="{escape(detail, quote=True)}">'
+        f'<span class="rel-bar"><span style="width:{width}%"></span></span>{level}</span>'
+    )
+
+
 def _card(
-    anchor: str, badge: str, title: str, source: str, score: float, snippet: str, full: str
+    anchor: str,
+    badge: int,
+    src: Citation | Passage,
+    question: str,
+    passage: Passage | None,
+    snippet: str,
+    full: str,
 ) -> str:
     more = ""
     if full and _short(full, 10_000) != snippet:
         more = f"<details><summary>Full passage</summary><p>{escape(full)}</p></details>"
+    where = location(src.page, src.section)
+    url = document_url(src)
+    name = escape(_source_name(src))
+    hover = escape(f"{_file_name(src.source)}" + (f", {src.section}" if src.section else ""), True)
+    opener = ""
+    if url:
+        label = f"Open {where}" if where else "Open"
+        opener = (
+            f'<a class="src-open" href="{escape(url, quote=True)}" target="_blank" '
+            f'rel="noopener">{escape(label)} ↗</a>'
+        )
+    where_html = f'<span class="src-where">{escape(where)}</span>' if where else ""
     return (
         f'<div class="src-card" id="{anchor}">'
         f'<div class="src-head"><span class="src-num">{badge}</span>'
-        f'<span class="src-title">{escape(title)}</span></div>'
-        f'<div class="src-meta"><span class="src-file">{escape(_file_name(source))}</span>'
-        f'<span class="src-score">score {score:.3f}</span></div>'
-        f'<blockquote class="src-snippet">{escape(snippet)}</blockquote>{more}</div>'
+        f'<span class="src-title">{escape(src.title)}</span></div>'
+        f'<div class="src-meta"><span class="src-file" title="{hover}">{name}</span>'
+        f"{where_html}{_relevance_html(question, passage, src.score)}</div>"
+        f'<blockquote class="src-snippet">{escape(snippet)}</blockquote>'
+        f'<div class="src-actions">{opener}</div>{more}</div>'
     )
 
 
-def sources_panel(answer: Answer | None, turn: int) -> str:
-    """The Sources panel: a card per citation, or the related passages of an abstention."""
+def sources_panel(answer: Answer | None, key: str | int = 0, ordinal: int = 0) -> str:
+    """The Sources panel: a card per citation (numbered as the reader sees them), or the
+    related passages of an abstention. `key` makes the card ids unique to this answer;
+    `ordinal` is its place in the chat (0 for the first)."""
     if answer is None:
         return (
             '<div class="sources empty">Sources appear here: every <span class="cite">[n]</span> '
-            "in an answer points to a card with the paper's title, file, the supporting "
-            "snippet and its retrieval score.</div>"
+            "in an answer points to a card with the paper's title, where it comes from (page "
+            "or section), the supporting snippet, how relevant it is, and a link that opens "
+            "the document there.</div>"
         )
+    question = answer.standalone_question or answer.question
     passages = {p.number: p for p in answer.passages if p.number}
     if not answer.citations:
         cards = "".join(
-            _card(
-                source_anchor(turn, i),
-                str(i),
-                p.title,
-                p.source,
-                p.score,
-                _short(p.text),
-                p.text,
-            )
+            _card(source_anchor(key, i), i, p, question, p, _short(p.text), p.text)
             for i, p in enumerate(_unique_papers(answer.passages), 1)
         )
         head = "Related passages (not cited)" if answer.abstained else "Retrieved passages"
         return f'<div class="sources related-list"><div class="src-h">{head}</div>{cards}</div>'
+    numbers = display_numbers(answer)
     cards = "".join(
         _card(
-            source_anchor(turn, c.number),
-            str(c.number),
-            c.title,
-            c.source,
-            c.score,
+            source_anchor(key, numbers[c.number]),
+            numbers[c.number],
+            c,
+            question,
+            passages.get(c.number),
             _short(c.snippet),
             passages[c.number].text if c.number in passages else "",
         )
-        for c in answer.citations
+        for c in sorted(answer.citations, key=lambda c: numbers[c.number])
     )
-    head = f'<div class="src-h">Sources of answer {turn + 1}</div>'
+    head = f'<div class="src-h">Sources of answer {ordinal + 1}</div>'
     return f'<div class="sources">{head}{cards}</div>'
+
+
+def conversation_label(c: ConversationSummary, now: float | None = None) -> str:
+    """A saved conversation in the sidebar: its title and when it was last used."""
+    when = datetime.fromtimestamp(c.updated)
+    today = datetime.fromtimestamp(now) if now is not None else datetime.now()
+    stamp = when.strftime("%H:%M") if when.date() == today.date() else when.strftime("%b %d")
+    if when.year != today.year:
+        stamp = when.strftime("%b %d %Y")
+    return f"{c.title} · {stamp}"
+
+
+def feedback_note(message: str) -> str:
+    return f'<div class="fb-note">{escape(message)}</div>'
 
 
 def status_markdown(status: IndexStatus) -> str:
@@ -171,3 +255,61 @@ def report_markdown(report: IndexReport) -> str:
     for f in report.failed[:5]:
         text += f"  \nskipped `{_file_name(f.path)}`: {f.reason}"
     return text
+
+
+_MARK = {"added": "✓", "updated": "✓", "unchanged": "=", "failed": "✗"}
+
+
+def upload_report(files: list[Any], report: IndexReport) -> str:
+    """What became of each uploaded file (added / updated / unchanged / failed with the
+    reason), then the index run's own counts. `files` are `rag.library.FileOutcome`s."""
+    lines = [f'<div class="upload-report" data-run="{uuid.uuid4().hex[:8]}">']
+    for f in files:
+        what = f.status
+        if f.status in ("added", "updated"):
+            parts = [f"{f.pages} pages" if f.pages else "", f"{f.chunks} chunks"]
+            what += ": " + ", ".join(p for p in parts if p)
+        elif f.status == "failed":
+            what += f": {f.reason}"
+        lines.append(
+            f'<div class="up-{f.status}"><span class="up-mark">{_MARK[f.status]}</span> '
+            f"<strong>{escape(f.name)}</strong> — {escape(what)}</div>"
+        )
+    r = report
+    lines.append(
+        f'<div class="up-summary">Index: added {r.added}, updated {r.updated}, skipped '
+        f"{r.skipped} unchanged, failed {len(r.failed)}; {r.chunks_embedded} chunks embedded in "
+        f"{r.seconds:.1f}s. Collection: {r.documents} documents, {r.chunks} chunks.</div>"
+    )
+    for fl in r.flagged[:5]:
+        lines.append(
+            f'<div class="up-flagged">Excluded (addresses the model): “{escape(fl.sentence)}”</div>'
+        )
+    lines.append("</div>")
+    return "".join(lines)
+
+
+def upload_error(message: str) -> str:
+    run = uuid.uuid4().hex[:8]  # a new report is told from the last one, even with the same text
+    return (
+        f'<div class="upload-report" data-run="{run}"><div class="up-failed">'
+        f"{escape(message)}</div></div>"
+    )
+
+
+def upload_note(message: str) -> str:
+    run = uuid.uuid4().hex[:8]
+    return (
+        f'<div class="upload-report" data-run="{run}"><div class="up-deleted">'
+        f"{escape(message)}</div></div>"
+    )
+
+
+def document_choice(d: Any) -> tuple[str, str]:
+    """A stored upload in the document list: (what the reader sees, its id)."""
+    parts = [
+        f"{d.pages} pages" if d.pages else "",
+        f"{d.chunks} chunks" if d.chunks else "not indexed",
+    ]
+    title = f"{d.title} — " if d.title and d.title != d.id else ""
+    return f"{title}{d.id} ({', '.join(p for p in parts if p)})", d.id

@@ -57,7 +57,7 @@ ul.src-foot a { text-decoration: none; font-weight: 600; color: var(--color-acce
 .src-card { border: 1px solid var(--border-color-primary); border-radius: 10px;
   padding: 10px 12px; margin-bottom: 10px; background: var(--background-fill-primary);
   scroll-margin-top: 12px; transition: box-shadow .2s, border-color .2s; }
-.src-card:target { border-color: var(--color-accent);
+.src-card:target, .src-card.hl { border-color: var(--color-accent);
   box-shadow: 0 0 0 3px var(--color-accent-soft); }
 .src-head { display: flex; gap: 8px; align-items: baseline; }
 .src-num { flex: none; min-width: 22px; height: 22px; border-radius: 11px; text-align: center;
@@ -65,13 +65,47 @@ ul.src-foot a { text-decoration: none; font-weight: 600; color: var(--color-acce
   line-height: 22px; padding: 0 4px; }
 .related-list .src-num { background: #d97706; }
 .src-title { font-weight: 600; line-height: 1.3; }
-.src-meta { display: flex; justify-content: space-between; font-size: 0.8rem;
-  margin: 4px 0 6px 30px;
-  color: var(--body-text-color-subdued); }
-.src-file { font-family: var(--font-mono); }
+.src-meta { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: center;
+  font-size: 0.8rem; margin: 4px 0 6px 30px; color: var(--body-text-color-subdued); }
+.src-file { font-weight: 600; }
+.src-where { background: var(--background-fill-secondary); border-radius: 4px; padding: 0 5px;
+  font-weight: 600; color: var(--body-text-color); }
+.src-score { margin-left: auto; display: inline-flex; align-items: center; gap: 5px;
+  cursor: help; font-weight: 600; }
+.rel-bar { display: inline-block; width: 44px; height: 6px; border-radius: 3px;
+  background: var(--border-color-primary); overflow: hidden; }
+.rel-bar > span { display: block; height: 100%; border-radius: 3px; }
+.rel-high { color: #15803d; } .rel-high .rel-bar > span { background: #16a34a; }
+.rel-medium { color: #a16207; } .rel-medium .rel-bar > span { background: #eab308; }
+.rel-low { color: #b91c1c; } .rel-low .rel-bar > span { background: #ef4444; }
+.src-actions { margin: 6px 0 0 30px; font-size: 0.85rem; }
+.src-open { color: var(--color-accent) !important; font-weight: 600; text-decoration: none; }
+.src-open:hover { text-decoration: underline; }
+.muted { opacity: 0.75; }
 .src-snippet { margin: 0 0 0 30px !important; padding: 4px 10px !important; font-size: 0.88rem;
   border-left: 3px solid var(--color-accent-soft) !important; color: var(--body-text-color); }
 .src-card details { margin: 6px 0 0 30px; font-size: 0.85rem; }
 .src-card summary { cursor: pointer; color: var(--color-accent); }
 footer { opacity: 0.6; }
+
+.side-h { font-weight: 700; font-size: 1.05rem; margin: 2px 0 4px; }
+#conversations label { width: 100%; font-size: 0.88rem; }
+#feedback-note { min-height: 0; }
+.fb-note { font-size: 0.85rem; color: var(--body-text-color-subdued);
+  animation: fb-fade 4s forwards; }
+@keyframes fb-fade { 0%, 70% { opacity: 1; } 100% { opacity: 0; visibility: hidden; } }
+.upload-report { font-size: 0.88rem; line-height: 1.5; }
+.upload-report .up-mark { font-weight: 700; }
+.up-added .up-mark, .up-updated .up-mark, .up-deleted { color: #15803d; }
+.up-failed { color: #b91c1c; }
+.up-summary { color: var(--body-text-color-subdued); margin-top: 4px; font-size: 0.82rem; }
+.up-flagged { color: #a16207; font-size: 0.82rem; }
+
+@media (max-width: 640px) {
+  .gradio-container { padding: 0 6px !important; }
+  #rag-header h1 { font-size: 1.25rem; }
+  #rag-header p { font-size: 0.85rem; }
+  #chat { height: calc(100dvh - 210px) !important; }
+  .src-meta, .src-snippet, .src-actions, .src-card details { margin-left: 0 !important; }
+}
 """

@@ -1,0 +1,152 @@
+"""Two `rag serve` replicas on one `chroma run`: an index update made through one is answered by
+the other on its next request, even when the update keeps the chunk count equal.
+
+Real processes only: a Chroma server, two API servers with index folders of their own (as on two
+hosts: the second finds no saved lexical index for the new version and rebuilds it from the
+Chroma server), a tiny corpus, and the embedded LLM with one slot (it is not used: retrieval only).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from servers import VENV_BIN, free_port, running
+
+from rag.lexical import VERSION_KEY, LexicalVersions
+from rag.listing import clean_lines
+from rag.settings import PROJECT_DIR, Settings, StoreSettings
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "replica-token-0123456789"
+ADMIN = "replica-admin-0123456789"
+LISTING = PROJECT_DIR / "corpus" / "001_6a9130a22abd98d5.txt"
+
+
+def _papers() -> list[tuple[str, str]]:
+    lines = clean_lines(LISTING.read_text(encoding="utf-8"))
+    return [(lines[i], lines[i + 1]) for i in range(0, len(lines) - 1, 2)]
+
+
+def _listing(path: Path, picks: list[int]) -> None:
+    papers = _papers()
+    body = "\n\n".join(f"{papers[i][0]}\n\n{papers[i][1]}" for i in picks)
+    path.write_text("Daily Papers\n\n" + body + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A Chroma server holding a 4-paper collection, and two `rag serve` replicas on it."""
+    from rag.assistant import Assistant
+
+    root = tmp_path_factory.mktemp("replicas")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    _listing(corpus / "papers.txt", [0, 1, 2, 3])
+    chroma_port = free_port()
+    chroma_cmd = [str(VENV_BIN / "chroma"), "run", "--host", "127.0.0.1"]
+    chroma_cmd += ["--port", str(chroma_port), "--path", str(root / "chroma")]
+    with ExitStack() as stack:
+        stack.enter_context(
+            running(
+                chroma_cmd,
+                f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat",
+                root / "chroma.log",
+            )
+        )
+        store = StoreSettings(mode="server", host="127.0.0.1", port=chroma_port)
+        first = Settings(
+            corpus_dir=corpus,
+            index_dir=root / "indexer",
+            state_db=root / "indexer.sqlite3",
+            store=store,
+        )
+        Assistant(first, build_index=False, progress=False).index()  # `rag index` on the side
+
+        urls = []
+        for name in ("a", "b"):
+            port = free_port()
+            env = dict(os.environ)
+            env.update(
+                {
+                    "RAG_CORPUS_DIR": str(corpus),
+                    "RAG_INDEX_DIR": str(root / f"index-{name}"),  # a host of its own
+                    "RAG_STATE_DB": str(root / f"state-{name}.sqlite3"),
+                    "RAG_STORE__MODE": "server",
+                    "RAG_STORE__HOST": "127.0.0.1",
+                    "RAG_STORE__PORT": str(chroma_port),
+                    "RAG_API__HOST": "127.0.0.1",
+                    "RAG_API__PORT": str(port),
+                    "RAG_API__TOKEN": TOKEN,
+                    "RAG_SECURITY__ADMIN_TOKEN": ADMIN,
+                    "RAG_LLM__PARALLEL": "1",
+                    "HF_HUB_OFFLINE": "1",
+                    "PYTHONUNBUFFERED": "1",
+                }
+            )
+            url = f"http://127.0.0.1:{port}"
+            cmd = [str(VENV_BIN / "rag"), "serve"]
+            stack.enter_context(running(cmd, f"{url}/health", root / f"serve-{name}.log", env))
+            urls.append(url)
+        yield {"a": urls[0], "b": urls[1], "corpus": corpus, "root": root, "settings": first}
+
+
+def _retrieve(url: str, question: str, mode: str = "bm25", k: int = 3) -> list[dict[str, Any]]:
+    r = httpx.post(
+        f"{url}/v1/retrieve",
+        json={"question": question, "k": k, "mode": mode},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=120,
+    )
+    assert r.status_code == 200, r.text
+    passages: list[dict[str, Any]] = r.json()["passages"]
+    return passages
+
+
+def test_update_through_one_replica_is_answered_by_the_other(cluster: dict[str, Any]) -> None:
+    from rag.store import Store
+
+    titles = [t for t, _ in _papers()]
+    a, b = cluster["a"], cluster["b"]
+    for url in (a, b):  # both serve the collection as indexed
+        assert _retrieve(url, titles[1])[0]["title"] == titles[1]
+    assert titles[5] not in {p["title"] for p in _retrieve(b, titles[5])}
+
+    # Through replica a: paper 0 leaves, paper 5 arrives. Four chunks before and after.
+    _listing(cluster["corpus"] / "papers.txt", [1, 2, 3, 5])
+    r = httpx.post(
+        f"{a}/v1/index",
+        json={"paths": [str(cluster["corpus"])]},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+        timeout=300,
+    )
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert (report["added"], report["removed"], report["chunks"]) == (1, 1, 4)
+
+    # Replica b answers with the new collection on its very next request, BM25 and hybrid.
+    assert _retrieve(b, titles[5])[0]["title"] == titles[5]
+    assert titles[0] not in {p["title"] for p in _retrieve(b, titles[0], k=4)}
+    assert _retrieve(b, titles[5], mode="hybrid")[0]["title"] == titles[5]
+    assert _retrieve(a, titles[5])[0]["title"] == titles[5]
+
+    # b found no saved index of the new version on its host, rebuilt it from the Chroma server
+    # and saved it there under the collection's stamp.
+    store = Store(cluster["settings"])
+    version = store.fresh_metadata()[VERSION_KEY]
+    b_settings = cluster["settings"].model_copy(
+        update={"index_dir": cluster["root"] / "index-b"}
+    )
+    saved = LexicalVersions(b_settings, store).load(version)
+    assert saved is not None and saved.n == 4 and titles[5] in _titles(store, saved.ids)
+
+
+def _titles(store: Any, ids: Any) -> set[str]:
+    got = store.collection.get(ids=list(ids), include=["metadatas"])
+    return {str(m.get("title")) for m in got["metadatas"] or []}
