@@ -114,7 +114,7 @@ def names_the_asked_kind(q: Question, sentence: str) -> bool:
     for i, w in enumerate(words):
         is_name = (NAME.fullmatch(w) or w[:1].isupper()) and not content_tokens(w) <= asked
         if is_name and i > 0 and w.lower() not in GENERIC_NAMES:
-            window = {x.lower() for x in words[max(0, i - 3) : i + 6]}
+            window = {x.lower().strip(",;:") for x in words[max(0, i - 5) : i + 6]}
             if window & group:
                 return True
     return False
