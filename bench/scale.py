@@ -420,43 +420,77 @@ def extrapolate(sizes: list[dict[str, Any]], target: int = 1_000_000) -> dict[st
     }
 
 
+def _cond(load: dict[str, Any] | None, quiet: bool | None = None) -> str:
+    """A figure's conditions, short: the load average while it was taken, and flags."""
+    if not load:
+        return "?"
+    text = f"load {load['load1_during_mean']:.1f}"
+    if load.get("busy"):
+        text += ", BUSY"
+    if quiet is False:
+        text += ", not quiet before"
+    return text
+
+
 def write_report(name: str, record: dict[str, Any]) -> None:
-    """bench/results/<name>.md (a table, with the conditions of each figure) and <name>.png."""
-    rows = []
+    """bench/results/<name>.md (two tables, each figure with its conditions) and <name>.png."""
+    build_rows, query_rows = [], []
     mach = machine()
     for e in record["sizes"]:
         q, b, lx, st = e["query"], e["build"], e["lexical"], e["start"]
         cond = q["modes"]["hybrid"]["conditions"]
+        upd = lx["update"]
+        upd_lexical = (upd["lexical"] or {}).get("total_s", float("nan"))
+        starts = st["runs"]
+        start_load = {
+            "load1_during_mean": statistics.fmean(r["load"]["load1_during_mean"] for r in starts),
+            "busy": any(r["load"]["busy"] for r in starts),
+        }
+        build_rows.append(
+            f"| {e['size']:,} "
+            f"| {b['write_s']:.0f} s, {b['write_chunks_per_s']:.0f} chunks/s "
+            f"({_cond(b.get('write_load'))}{', cached build' if e.get('build_reused') else ''}) "
+            f"| {lx['lexical_build_s']:.1f} s ({_cond(lx['lexical_build'].get('load'))}) "
+            f"| {upd['seconds']:.1f} s / {upd_lexical:.1f} s ({_cond(upd.get('load'))}) "
+            f"| {e['chroma_size_mb']:.0f} + {e['lexical_size_mb']:.0f} MB "
+            f"| {st['ready_s_median']:.1f} s ({st['lexical_load_s_median'] * 1000:.0f} ms) "
+            f"({_cond(start_load, all(r['quiet'] for r in starts))}) "
+            f"| {q['rss_mb_loaded']:.0f} / {q['peak_rss_mb']:.0f} MB |"
+        )
 
         def pp(mode: str, q: dict[str, Any] = q) -> str:
             return f"{q['modes'][mode]['p50_ms']:.0f} / {q['modes'][mode]['p95_ms']:.0f}"
 
-        upd = lx["update"]
-        rows.append(
-            f"| {e['size']:,} | {b['write_s']:.0f} s ({b['write_chunks_per_s']:.0f}/s) "
-            f"| {lx['lexical_build_s']:.1f} s | {upd['seconds']:.1f} s "
-            f"({(upd['lexical'] or {}).get('total_s', float('nan')):.1f} s) "
-            f"| {e['chroma_size_mb']:.0f} + {e['lexical_size_mb']:.0f} MB "
-            f"| {st['ready_s_median']:.1f} s ({st['lexical_load_s_median'] * 1000:.0f} ms) "
-            f"| {pp('vector')} | {pp('bm25')} | {pp('hybrid')} | {pp('embed_only')} "
-            f"| {q['rss_mb_loaded']:.0f} / {q['peak_rss_mb']:.0f} MB "
-            f"| load {cond['load1_during_mean']:.1f} (max {cond['load1_during_max']:.1f}), "
-            f"{cond['rounds']} rounds, {'stable' if cond['stable'] else 'NOT stable'}"
-            f"{', BUSY' if cond['busy'] or st['busy'] else ''} |"
+        query_rows.append(
+            f"| {e['size']:,} | {pp('vector')} | {pp('bm25')} | {pp('hybrid')} "
+            f"| {pp('embed_only')} "
+            f"| {_cond(cond, q['quiet']['quiet'])} (max {cond['load1_during_max']:.1f}); "
+            f"{cond['rounds']} rounds of {q['modes']['hybrid']['n'] // 2}, "
+            f"{'stable' if cond['stable'] else 'NOT stable'} |"
         )
     lines = [
         f"# Retrieval at scale ({name})",
         "",
-        f"Machine: {mach['cpus']} CPUs, {mach['total_memory_gb']} GB; retrieval on one thread. "
+        f"Machine: {mach['cpus']} CPUs, {mach['total_memory_gb']} GB, shared with other jobs. "
         + record["method"]
-        + ".",
+        + ". Conditions: the 1-minute load average while the figure was taken; BUSY = more "
+        "runnable work than CPUs meanwhile; 'not quiet before' = the wait for a load of at most "
+        "half the CPUs timed out.",
         "",
-        "| chunks | vector write | lexical build from scratch | 1-doc update (lexical part) "
-        "| disk: Chroma + "
-        "lexical | start to first answer (lexical load) | vector p50/p95 ms | BM25 p50/p95 | "
-        "hybrid p50/p95 | of which embed | RSS loaded / peak | conditions (retrieval) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        *rows,
+        "| chunks | vector write | lexical build from scratch | 1-doc update: all / lexical "
+        "| disk: Chroma + lexical | start to first answer, median of "
+        f"{len(record['sizes'][0]['start']['runs']) if record['sizes'] else 0} "
+        "(lexical load) | RSS loaded / peak |",
+        "|---|---|---|---|---|---|---|",
+        *build_rows,
+        "",
+        "`retrieve(k=5)` on one thread, p50 / p95 ms (the question's embedding included; "
+        "'embed' is that embedding alone). Rounds of every question in every mode, repeated "
+        "until two rounds' medians agree within 10%; the figures are those two rounds.",
+        "",
+        "| chunks | vector | BM25 | hybrid | embed | conditions |",
+        "|---|---|---|---|---|---|",
+        *query_rows,
         "",
     ]
     ext = record.get("extrapolation_1m")

@@ -24,9 +24,10 @@ folder of that name is its index. A retriever reads the stamp (one metadata read
   chunk count changes (at most every `PENDING_RECHECK_S`), and saves nothing.
 
 Incremental. Bringing an index up to date re-reads the store's metadata (ids and keys), keeps
-the term counts of every chunk whose key is unchanged (a chunk's text is fixed by its document's
-hash and its span) and tokenizes only the chunks that are new, then recomputes the BM25 matrix
-from the counts (vectorised numpy; bm25s's own builder loops in Python per document).
+the term counts of every chunk whose id and key are unchanged (`chunk_key`: a chunk's text is
+fixed by its document's hash and the node stored beside it) and tokenizes only the other chunks,
+then recomputes the BM25 matrix from the counts (vectorised numpy, bit for bit what bm25s's own
+builder gives; that one loops in Python per document: 8.9 s against 1.3 s at 100k chunks).
 """
 
 from __future__ import annotations
@@ -169,10 +170,6 @@ class _Counts:
 
     matrix: sparse.csr_matrix
     vocab: list[str]
-
-    @classmethod
-    def empty(cls) -> _Counts:
-        return cls(sparse.csr_matrix((0, 0), dtype=np.int32), [])
 
 
 def _counts_of(

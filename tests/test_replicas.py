@@ -140,9 +140,7 @@ def test_update_through_one_replica_is_answered_by_the_other(cluster: dict[str, 
     # and saved it there under the collection's stamp.
     store = Store(cluster["settings"])
     version = store.fresh_metadata()[VERSION_KEY]
-    b_settings = cluster["settings"].model_copy(
-        update={"index_dir": cluster["root"] / "index-b"}
-    )
+    b_settings = cluster["settings"].model_copy(update={"index_dir": cluster["root"] / "index-b"})
     saved = LexicalVersions(b_settings, store).load(version)
     assert saved is not None and saved.n == 4 and titles[5] in _titles(store, saved.ids)
 
