@@ -79,12 +79,20 @@ def machine() -> dict[str, Any]:
 
 
 @contextmanager
-def load_window(record: dict[str, Any]) -> Iterator[None]:
-    """Record the machine load before and after a measurement into `record`."""
+def load_window(record: dict[str, Any], quiet_wait_s: float | None = None) -> Iterator[None]:
+    """Record the machine load before, during (sampled: `load_during`) and after a measurement
+    into `record`; first wait up to `quiet_wait_s` (default: $RAG_BENCH_QUIET_WAIT_S, else 0)
+    for a quiet machine (`quiet`)."""
+    if quiet_wait_s is None:
+        quiet_wait_s = float(os.environ.get("RAG_BENCH_QUIET_WAIT_S", "0") or 0)
+    if quiet_wait_s > 0:
+        record["quiet"] = wait_for_quiet(quiet_wait_s)
     record["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
     t0 = time.perf_counter()
-    yield
+    with LoadMonitor(every_s=2.0) as mon:
+        yield
     record["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    record["load_during"] = mon.summary
     record["wall_s"] = round(time.perf_counter() - t0, 2)
 
 
@@ -203,16 +211,18 @@ class LoadMonitor:
         import threading
 
         self.every_s = every_s
-        self.samples: list[tuple[float, float]] = []
+        self.samples: list[tuple[float, float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         import psutil
 
-        psutil.cpu_percent(None)
+        psutil.cpu_times_percent(None)
         while not self._stop.wait(self.every_s):
-            self.samples.append((os.getloadavg()[0], psutil.cpu_percent(None)))
+            t = psutil.cpu_times_percent(None)
+            steal = float(getattr(t, "steal", 0.0))
+            self.samples.append((os.getloadavg()[0], 100.0 - t.idle - steal, steal))
 
     def __enter__(self) -> LoadMonitor:
         self.before = [round(x, 2) for x in os.getloadavg()]
@@ -228,6 +238,7 @@ class LoadMonitor:
     def summary(self) -> dict[str, Any]:
         loads = [s[0] for s in self.samples] or [os.getloadavg()[0]]
         cpu = [s[1] for s in self.samples]
+        steal = [s[2] for s in self.samples]
         cpus = usable_cpus()
         mean_load = statistics.fmean(loads)
         return {
@@ -236,6 +247,8 @@ class LoadMonitor:
             "load1_during_max": round(max(loads), 2),
             "load1_after": self.after[0],
             "cpu_busy_pct_mean": round(statistics.fmean(cpu), 1) if cpu else None,
+            # CPU time the hypervisor gave to other guests: a VM's hidden neighbours.
+            "cpu_steal_pct_mean": round(statistics.fmean(steal), 1) if steal else None,
             # Busy: more runnable work than CPUs while measuring (this benchmark itself is one).
             "busy": mean_load > cpus,
         }
@@ -283,6 +296,8 @@ def stable_rounds(
         "load1_during_mean": round(statistics.fmean(x["load1_during_mean"] for x in loads), 2),
         "load1_during_max": max(x["load1_during_max"] for x in loads),
         "busy": any(x["busy"] for x in loads),
+        "cpu_busy_pct_mean": _mean_of(x.get("cpu_busy_pct_mean") for x in loads),
+        "cpu_steal_pct_mean": _mean_of(x.get("cpu_steal_pct_mean") for x in loads),
         "round_medians_ms": [r["median_ms"] for r in rounds],
     }
     for k in (*keys, *extra):
@@ -290,3 +305,8 @@ def stable_rounds(
         stats["conditions"] = conditions
         out[k] = stats
     return out
+
+
+def _mean_of(values: Any) -> float | None:
+    xs = [v for v in values if v is not None]
+    return round(statistics.fmean(xs), 1) if xs else None

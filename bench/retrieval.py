@@ -23,11 +23,11 @@ from bench.common import (
     RESULTS_DIR,
     bench_settings,
     dir_size_mb,
-    latency_stats,
     load_window,
     peak_rss_mb,
     questions,
     rss_mb,
+    stable_rounds,
     write_result,
 )
 
@@ -37,7 +37,9 @@ MODES = ("vector", "bm25", "hybrid")
 def time_modes(
     assistant: Any, qs: list[str], k: int, modes: tuple[str, ...] = MODES
 ) -> dict[str, Any]:
-    """Cold first call per mode, a short warm-up, then every question in every mode."""
+    """Cold first call per mode, a short warm-up, then rounds of every question in every mode
+    until two rounds' medians agree within 10% (`bench.common.stable_rounds`: the stats are
+    those two rounds', with the load they were taken at)."""
     out: dict[str, Any] = {}
     for mode in modes:
         t0 = time.perf_counter()
@@ -46,19 +48,23 @@ def time_modes(
     for q in qs[1:4]:
         for mode in modes:
             assistant.retrieve(q, k=k, mode=mode)
-    samples: dict[str, list[float]] = {m: [] for m in (*modes, "embed_only")}
     embed = assistant.retriever.embed_model.get_query_embedding
-    for q in qs[4:]:
-        for mode in modes:
+
+    def one_round() -> dict[str, list[float]]:
+        samples: dict[str, list[float]] = {m: [] for m in (*modes, "embed_only")}
+        for q in qs[4:]:
+            for mode in modes:
+                t0 = time.perf_counter()
+                assistant.retrieve(q, k=k, mode=mode)
+                samples[mode].append(time.perf_counter() - t0)
+            # The question's embedding alone, which every mode computes (the rest is the search).
             t0 = time.perf_counter()
-            assistant.retrieve(q, k=k, mode=mode)
-            samples[mode].append(time.perf_counter() - t0)
-        # The question's embedding alone, which every mode computes (the rest is the search).
-        t0 = time.perf_counter()
-        embed(q)
-        samples["embed_only"].append(time.perf_counter() - t0)
-    for mode in samples:
-        out.setdefault(mode, {}).update(latency_stats(samples[mode]))
+            embed(q)
+            samples["embed_only"].append(time.perf_counter() - t0)
+        return samples
+
+    for mode, stats in stable_rounds(one_round, list(modes), extra=("embed_only",)).items():
+        out.setdefault(mode, {}).update(stats)
     return out
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -124,7 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", choices=STEPS)
     ap.add_argument("--skip", nargs="+", choices=STEPS, default=[])
     ap.add_argument("--step-timeout", type=float, default=900.0)
+    ap.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=120.0,
+        help="each benchmark first waits up to this long for a quiet machine (load ≤ CPUs/2)",
+    )
     args = ap.parse_args(argv)
+    os.environ["RAG_BENCH_QUIET_WAIT_S"] = "0" if args.quick else str(args.quiet_wait)
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.TemporaryDirectory(prefix="bench-all-")
