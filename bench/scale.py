@@ -553,6 +553,8 @@ def _plot(record: dict[str, Any], path: Path) -> None:
         p95 = [e["query"]["modes"][mode]["p95_ms"] for e in sizes]
         ax1.plot(xs, p50, "o-", color=colors[mode], label=f"{mode} p50")
         ax1.plot(xs, p95, "x--", color=colors[mode], alpha=0.6, label=f"{mode} p95")
+    embed = [e["query"]["modes"]["embed_only"]["p50_ms"] for e in sizes]
+    ax1.plot(xs, embed, "s:", color="grey", label="question embedding alone, p50")
     ax1.set_xscale("log")
     ax1.set_xlabel("chunks")
     ax1.set_ylabel("retrieve(), ms (one thread)")

@@ -120,12 +120,11 @@ class HybridRetriever:
         return lambda token: math.log(1.0 + n / (1.0 + df.get(token, 0)))
 
     def _retriever(
-        self, mode: str, top_k: int, lexical: LexicalIndex | None
+        self, mode: str, top_k: int, bm25: LexicalRetriever | None
     ) -> BaseRetriever | None:
         vector = self._vector_index.as_retriever(similarity_top_k=top_k)
-        if mode == "vector" or lexical is None:
+        if mode == "vector" or bm25 is None:
             return vector
-        bm25 = LexicalRetriever(lexical, self.store, top_k)
         if mode == "bm25":
             return bm25
         # Distribution-based score fusion (each retriever's scores standardised, then weighted)
@@ -147,7 +146,7 @@ class HybridRetriever:
         mode = mode or self.settings.retrieval.mode
         if mode not in MODES:
             raise ValueError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
-        # No count on a question's path (Chroma counts rows one by one: 26 ms at 100k chunks):
+        # No count on a question's path (it grows with the store: 8-26 ms at 100k chunks):
         # an empty collection gives no vector hits, and the lexical index knows its size.
         lexical = None
         if mode != "vector":
@@ -156,17 +155,24 @@ class HybridRetriever:
                 return []
         q_emb = self.embed_model.get_query_embedding(question)
         depth = max(k, self.settings.retrieval.candidates)
-        retriever = self._retriever(mode, depth, lexical)
+        bm25 = LexicalRetriever(lexical, self.store, depth) if lexical is not None else None
+        retriever = self._retriever(mode, depth, bm25)
         if retriever is None:
             return []
         results = retriever.retrieve(QueryBundle(question, embedding=q_emb))[:k]
-        return self._to_passages(results, q_emb, mode)
+        return self._to_passages(results, q_emb, mode, bm25.embeddings if bm25 else {})
 
     def _to_passages(
-        self, results: list[NodeWithScore], q_emb: list[float], mode: str
+        self,
+        results: list[NodeWithScore],
+        q_emb: list[float],
+        mode: str,
+        known: dict[str, Any] | None = None,
     ) -> list[Passage]:
+        """`known`: vectors already read with the BM25 hits (no second read for those)."""
+        known = known or {}
         ids = [r.node.node_id for r in results]
-        embs = self.store.get_embeddings(ids)
+        embs = {**self.store.get_embeddings([i for i in ids if i not in known]), **known}
         q = np.asarray(q_emb, dtype=np.float32)
         passages = []
         for r in results:
@@ -194,13 +200,15 @@ class HybridRetriever:
 
 class LexicalRetriever(BaseRetriever):
     """The lexical index as a llama-index retriever: BM25 hits, their nodes read from the store
-    (a chunk deleted since the index was built is left out)."""
+    (a chunk deleted since the index was built is left out), with their vectors (`embeddings`,
+    for the passages' cosine similarity: read in the same call)."""
 
     def __init__(self, index: LexicalIndex, store: Store, similarity_top_k: int) -> None:
         super().__init__()
         self.index = index
         self.store = store
         self.similarity_top_k = similarity_top_k
+        self.embeddings: dict[str, Any] = {}
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         hits = self.index.search(query_bundle.query_str, self.similarity_top_k)
@@ -208,10 +216,13 @@ class LexicalRetriever(BaseRetriever):
             return []
         got = self.store.collection.get(
             ids=[chunk_id for chunk_id, _ in hits],
-            include=["documents", "metadatas"],  # type: ignore[list-item]
+            include=["documents", "metadatas", "embeddings"],  # type: ignore[list-item]
         )
         docs = got["documents"] or []
         metas = got["metadatas"] or []
+        embs = got.get("embeddings")
+        if embs is not None:
+            self.embeddings = dict(zip(got["ids"], embs, strict=False))
         rows = {i: (d, m) for i, d, m in zip(got["ids"], docs, metas, strict=False)}
         out = []
         for chunk_id, score in hits:
