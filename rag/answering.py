@@ -18,7 +18,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from rag.citations import citation, strip_citations
-from rag.compose import Composer, Decision, Lead, accept_claim, readable, short_name
+from rag.compose import (
+    Composer,
+    Decision,
+    Lead,
+    accept_claim,
+    acronyms,
+    readable,
+    setting_of,
+    short_name,
+)
 from rag.guard import instruction_like
 from rag.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
 from rag.prompts import Prompts
@@ -326,8 +335,9 @@ class Answerer:
     ) -> Answer:
         """ "Not stated" is an answer: what the closest paper's abstract does say, cited, and
         that it does not give what was asked."""
-        if decision.reason == "subject" and q.names:
-            text = self.prompts.get("not_stated_subject", names=", ".join(q.names))
+        subjects = q.names or acronyms(q)
+        if decision.reason == "subject" and subjects:
+            text = self.prompts.get("not_stated_subject", names=", ".join(subjects))
             return base.model_copy(
                 update={
                     "text": text,
@@ -342,6 +352,9 @@ class Answerer:
         name = short_name(p) or f"“{p.title}”"
         quote = readable(sentence, short_name(p)).rstrip(" .")
         what = q.attribute_phrase or "what was asked"
+        setting = setting_of(q) if q.attribute_phrase else ""
+        if setting and setting.lower() not in what.lower():
+            what = f"{what} {setting}"  # "the FID when it samples with 4 steps instead of 1"
         text = self.prompts.get("not_stated", paper=name, what=what, quote=quote, n=str(p.number))
         text, passages = renumber(text, base.passages, [p.number])
         return base.model_copy(

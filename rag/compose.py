@@ -150,6 +150,13 @@ def as_baseline(name: str, sentence: str) -> bool:
     return bool(_BASELINE_CUE.search(before)) and not re.search(r"[.;]", before)
 
 
+def acronyms(q: Question) -> list[str]:
+    """Upper-case names the question gives that are too common to count among its rare names
+    ("BERT", "GPT"), less the generic ones ("GPU", "LLM")."""
+    found = re.findall(r"\b[A-Z][A-Z0-9]{2,}\b", q.text)
+    return [a for a in dict.fromkeys(found) if a.lower() not in GENERIC_NAMES and a not in q.names]
+
+
 def mentions(p: Passage, name: str) -> bool:
     hay = f"{p.title} {p.text}".lower()
     return name.lower() in hay or content_tokens(name) <= content_tokens(hay)
@@ -227,6 +234,42 @@ def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
         if sum(1 for group in words if group & window) / len(words) >= 0.5:
             return True
     return False
+
+
+def situational_figures(q: Question) -> set[str]:
+    """The figures a question gives to place what it asks ("on 512 GPUs", "with 4 steps"), not
+    those inside a name ("Llama-2-7B", "17B-parameter")."""
+    in_names = {f for n in q.names for f in numbers(n)}
+    text = re.sub(r"(?i)\b\d[\d.,]*\s*[bmkt]?-?param\w*|\b[A-Za-z][\w.]*-\d[\w.-]*", " ", q.text)
+    return {f for f in numbers(text) - in_names if re.search(r"\d", f)}
+
+
+def situated(q: Question, sentences: list[str]) -> list[str]:
+    """When the question places its ask by figures and a sentence holds them all, the answer is
+    in that sentence (or not stated): "What size of model was trained when X sustained 25
+    petaflops on 512 GPUs?" is not answered by another sentence's model size."""
+    given = situational_figures(q)
+    if not given:
+        return sentences
+    bare = {re.sub(r"[^\d.]", "", g) for g in given}
+    holding = [s for s in sentences if bare <= {re.sub(r"[^\d.]", "", n) for n in numbers(s)}]
+    return holding or sentences
+
+
+def setting_of(q: Question) -> str:
+    """The part of the question that places its ask by figures ("when it samples with 4 steps
+    instead of 1"), for a "not stated" that says which setting is not given; "" if none."""
+    given = situational_figures(q)
+    if not given:
+        return ""
+    digits = "|".join(re.escape(re.sub(r"[^\d.]", "", g)) for g in given)
+    m = re.search(
+        rf"\b(?:when|while|with|at|on|for|using|under|in)\b[^,;?]*?\b(?:{digits})\b[^,;?]*",
+        q.text,
+        re.IGNORECASE,
+    )
+    phrase = m.group(0).strip() if m else ""
+    return phrase if len(phrase) <= 100 else ""
 
 
 def answers(q: Question, claim: str, p: Passage) -> bool:
@@ -369,6 +412,11 @@ class Composer:
                 return Decision(None, "attribute", self._closest(q, candidates[:1]))
             candidates = stating
         chosen = self.chosen_passages(q, candidates)
+        absent = [a for a in acronyms(q) if not any(mentions(p, a) for p in chosen)]
+        if absent and not descriptive(q):
+            # "What is the maximum input length of the original BERT models?": a common model's
+            # name is not a rare name, but an answer must still come from a passage about it.
+            return Decision(None, "subject", self._closest(q, candidates[:1]))
         return Decision(self.lead(q, chosen))
 
     @staticmethod
@@ -409,7 +457,10 @@ class Composer:
         other_name = q.kind == "name" and any(
             squash(n) in squash(p.title) for n in strong_names(q.names)
         )
-        for s in split_sentences(p.text):
+        sentences = split_sentences(p.text)
+        if q.kind == "number" and len(facets_of(q.text)) == 1:
+            sentences = situated(q, sentences)
+        for s in sentences:
             if instruction_like(s) or not any(states_attribute(a, s) for a in asks):
                 continue
             if other_name and not names_something_new(q, s):
@@ -543,7 +594,7 @@ def facets_of(question: str) -> list[str]:
     context sentence before them is kept with each."""
     parts = [s for s in _FACET_SPLIT.split(question) if s and s.strip()]
     if len(parts) <= 1:
-        return [question]
+        return _verb_asks(question)
     context = (
         parts[0]
         if not re.match(r"(?i)(what|which|how|by|at|on|up|after|to|in)\b", parts[0])
@@ -552,7 +603,26 @@ def facets_of(question: str) -> list[str]:
         else ""
     )
     asks = parts[1:] if context else parts
+    asks = [b for a in asks for b in _verb_asks(a)]
     return [f"{context} {a}".strip() for a in asks[:3]]
+
+
+_VERB_PAIR = re.compile(
+    r"^(?P<head>.*?\bhow (?:much|many times|far)\s+(?:\w+\s+)?(?:does|do|did|can|could|would)"
+    r"\s+(?:it|they|this|the \w+|\w+)\s+)(?P<first>\w+\b.*?)\s+and\s+(?P<second>(?:"
+    r"cut|cuts|reduce|reduces|lower|lowers|improve|improves|speed up|speeds up|accelerate|"
+    r"accelerates|shrink|shrinks|save|saves|compress|compresses|boost|boosts|increase|"
+    r"increases|raise|raises)\b.*)$",
+    re.IGNORECASE,
+)
+
+
+def _verb_asks(ask: str) -> list[str]:
+    """"how much does it compress the cache and cut prefill latency?" asks two figures."""
+    m = _VERB_PAIR.match(ask)
+    if not m:
+        return [ask]
+    return [f"{m['head']}{m['first']}".rstrip(" ?") + "?", f"{m['head']}{m['second']}"]
 
 
 def ask_of(question: str) -> str:

@@ -98,6 +98,35 @@ GENERIC_NAMES = frozenset(
         "ii",
         "iii",
         "iv",
+        # hardware, units and techniques many abstracts share: never a paper's subject
+        "dram",
+        "fpga",
+        "fpgas",
+        "asic",
+        "asics",
+        "npu",
+        "npus",
+        "sgd",
+        "gemm",
+        "ann",
+        "gan",
+        "gans",
+        "ssm",
+        "ssms",
+        "rag",
+        "fps",
+        "tops",
+        "macs",
+        "hpc",
+        "simd",
+        "avx",
+        "psnr",
+        "ssim",
+        "wer",
+        "auc",
+        "mse",
+        "usd",
+        "ms",
     ]
 )
 # Words that name a measurable attribute; a "number" question's answer needs a figure near one.
@@ -245,7 +274,8 @@ _PLURAL = re.compile(
 # Words an answer's sentence may use for an asked attribute (stems, as content_tokens gives).
 _SYNONYMS: dict[str, set[str]] = {
     "speedup": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "latenc", "x"},
-    "faster": {"faster", "speedup", "speed", "acceler", "speed-up"},
+    "faster": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput"},
+    "speed": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput"},
     "latenc": {"latenc", "faster", "speedup", "time", "ms", "speed"},
     "throughput": {
         "throughput",
@@ -333,6 +363,28 @@ _AMOUNT = re.compile(
 )
 
 
+_VERB_NOUNS = (
+    (r"speeds? up|accelerates?", "the speed-up of"),
+    (r"cuts?|reduces?|lowers?|shrinks?|saves?|decreases?", "the reduction in"),
+    (r"improves?|boosts?|increases?|raises?", "the improvement in"),
+    (r"compress(?:es)?", "the compression of"),
+)
+
+
+def _verb_phrase(rest: str) -> str:
+    """ "does DFloat11 speed up token generation" -> "the speed-up of token generation"."""
+    m = re.match(r"\s*(?:does|do|did|can|could|would)\s+(.*)", rest, re.I)
+    if not m:
+        return "how much"
+    for verb, noun in _VERB_NOUNS:
+        # the subject is a few words at most: "does the proposed method improve accuracy"
+        v = re.match(rf"(?:\S+\s+){{1,4}}?(?:{verb})\b\s*(.*)", m.group(1), re.I)
+        if v:
+            obj = " ".join(v.group(1).replace("?", " ").split()[:5])
+            return f"{noun} {obj}".strip() if obj else noun.rsplit(" ", 1)[0]
+    return "how much"
+
+
 def attribute_phrases(question: str) -> list[str]:
     """What each wh-marker asks for, in the question's words, as a reader would say it:
     "how many parameters does X have" -> "the number of parameters"; "what speedup over …"
@@ -346,6 +398,8 @@ def attribute_phrases(question: str) -> list[str]:
         phrase = " ".join(words[:4])
         if marker == "how many":
             phrase = f"the number of {phrase}" if phrase else ""
+        elif marker == "how much" and not phrase:
+            phrase = _verb_phrase(rest)  # "how much does X speed up decoding" -> "the speed-up …"
         elif marker == "how much":
             phrase = f"how much {phrase}".strip()
         elif marker.startswith("how "):

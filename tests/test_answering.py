@@ -121,6 +121,64 @@ def test_a_detail_the_abstract_does_not_give_is_not_stated(
     assert answer.citations[0].title.startswith(paper)
 
 
+@pytest.mark.parametrize(
+    "question,paper,setting",
+    [
+        # the sentence that holds the question's own figures gives no model size
+        (
+            "What size of model was being trained when ZeRO-Infinity sustained over 25 petaflops"
+            " on 512 NVIDIA V100 GPUs?",
+            "ZeRO-Infinity",
+            "25 petaflops on 512",
+        ),
+        # the abstract gives the 1-step FID only
+        (
+            "What FID does SANA-Sprint reach when it samples with 4 steps instead of 1?",
+            "SANA-Sprint",
+            "with 4 steps",
+        ),
+    ],
+)
+def test_a_setting_the_abstract_does_not_measure_is_not_stated(
+    assistant: Assistant, question: str, paper: str, setting: str
+) -> None:
+    """A question that places its ask by figures is answered from the sentence holding them,
+    or "not stated" for that setting: another sentence's figure is not the answer."""
+    answer = assistant.ask(question, restate=False)
+    assert answer.abstained and answer.not_stated == "attribute", answer.text
+    first = answer.text.split(". What it does say")[0]
+    assert setting in first and paper in first, first
+    assert answer.citations[0].title.startswith(paper)
+
+
+def test_a_common_model_name_must_be_the_subject(assistant: Assistant) -> None:
+    """ "BERT" is too common to be a rare name, but a length of another paper's inputs does not
+    answer a question about BERT; a question naming a model the answer's paper covers still
+    answers."""
+    answer = assistant.ask(
+        "What is the maximum input sequence length, in tokens, of the original BERT models?",
+        restate=False,
+    )
+    assert answer.abstained and answer.not_stated == "subject", answer.text
+    assert "BERT" in answer.text
+    answered = assistant.ask("How much does ZipCache cut prefill latency on LLaMA3-8B?")
+    assert not answered.abstained and "37.3%" in answered.text.splitlines()[0]
+
+
+def test_two_figures_asked_by_two_verbs_are_both_answered(assistant: Assistant) -> None:
+    """ "How much does X compress … and cut …?" asks two figures: the lead gives both."""
+    answer = assistant.ask(
+        "How much does ZipCache compress Mistral-7B's KV cache on GSM8k and cut prefill latency?",
+        restate=False,
+    )
+    first = answer.text.splitlines()[0]
+    assert "4.98" in first and "37.3%" in first, first
+    from rag.question import analyse
+
+    q = analyse("How much does DFloat11 speed up token generation?")
+    assert q.attribute_phrase == "the speed-up of token generation"
+
+
 def test_a_figure_of_another_paper_is_not_an_answer() -> None:
     """The check asks whether a sentence answers, not only whether it is supported: a true
     sentence about memory does not answer a latency question, a GPU it was not measured on does
