@@ -91,12 +91,13 @@ def evidence_for(question: str, passages: list[Passage], retriever: HybridRetrie
 
 
 def names_a_paper(q: Question, passages: list[Passage]) -> bool:
-    """The question gives a specific name ("ZipCache", "GPT-2") that is a passage's title word."""
+    """The question gives a specific name ("ZipCache", "GPT-2") that is a passage's title word,
+    or a rare word that is a paper's own name ("Griffin" for "Griffin: Mixing Gated …")."""
     return any(
         re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", p.title, re.IGNORECASE)
         for n in strong_names(q.names)
         for p in passages
-    )
+    ) or any(short_name(p).lower() == n.lower() for n in q.names for p in passages)
 
 
 def renumber(text: str, passages: list[Passage], cited: list[int]) -> tuple[str, list[Passage]]:

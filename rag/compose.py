@@ -87,7 +87,11 @@ _HEAD_NOUNS = [
     {"benchmark", "dataset", "suite", "metric", "evaluator"},
     {"optimizer", "optimizers"},
 ]  # fmt: skip
-_ASKED_WORDS = re.compile(r"^\s*(?:which|what)\s+((?:[\w\-]+\s+){0,5}[\w\-]+)", re.I)
+_ASKED_WORDS = re.compile(
+    r"^\s*(?:which|what)\s+(?:is|are|was|were)?\s*(?:the\s+)?(?:names?\s+of\s+(?:the|an?)\s+)?"
+    r"((?:[\w\-]+\s+){0,5}[\w\-]+)",
+    re.I,
+)
 
 
 def _asked_head(question: str) -> set[str] | None:
@@ -102,17 +106,22 @@ def _asked_head(question: str) -> set[str] | None:
     return None
 
 
-def names_the_asked_kind(q: Question, sentence: str) -> bool:
+def names_the_asked_kind(q: Question, sentence: str, exclude: str = "") -> bool:
     """Does the sentence introduce a name as the kind of thing asked for ("Which … algorithm"
     and "DistAttention, a novel distributed attention algorithm"): the kind's noun within a
-    few words of the name?"""
+    few words of the name? Names in `exclude` (the paper's own title) and figures do not
+    count."""
     group = _asked_head(q.text)
     if group is None:
         return False
     words = re.findall(r"[\w\-.]+", sentence)
-    asked = content_tokens(q.text)
+    asked = content_tokens(q.text) | content_tokens(exclude)
     for i, w in enumerate(words):
-        is_name = (NAME.fullmatch(w) or w[:1].isupper()) and not content_tokens(w) <= asked
+        if re.fullmatch(r"[\d.,]+[A-Za-z]{0,2}", w):
+            continue  # "100K" is a figure, not a name
+        is_name = (
+            NAME.fullmatch(w) or SOFTWARE_NAME.fullmatch(w) or w[:1].isupper()
+        ) and not content_tokens(w) <= asked
         if is_name and i > 0 and w.lower() not in GENERIC_NAMES:
             window = {x.lower().strip(",;:") for x in words[max(0, i - 5) : i + 6]}
             if window & group:
@@ -162,13 +171,18 @@ def mentions(p: Passage, name: str) -> bool:
     return name.lower() in hay or content_tokens(name) <= content_tokens(hay)
 
 
-def names_something_new(q: Question, sentence: str) -> bool:
-    """Does the sentence name something (a method, a dataset) the question does not?"""
-    asked = content_tokens(q.text)
+def names_something_new(q: Question, sentence: str, exclude: str = "") -> bool:
+    """Does the sentence name something (a method, a dataset) the question does not (nor
+    `exclude`, e.g. the paper's own title)?"""
+    asked = content_tokens(q.text) | content_tokens(exclude)
     return any(
         not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
-        for n in NAME.findall(sentence)
+        for n in [*NAME.findall(sentence), *SOFTWARE_NAME.findall(sentence)]
     )
+
+
+# Lower-case software names ("bitnet.cpp", "llama.cpp", "vllm.rs") that NAME cannot see.
+SOFTWARE_NAME = re.compile(r"\b[a-z][\w\-]*\.(?:cpp|c|js|py|rs|jl|go)\b")
 
 
 def states_attribute(q: Question, sentence: str) -> bool:
@@ -463,7 +477,12 @@ class Composer:
         for s in sentences:
             if instruction_like(s) or not any(states_attribute(a, s) for a in asks):
                 continue
-            if other_name and not names_something_new(q, s):
+            if other_name and not (
+                names_something_new(q, s, exclude=p.title)
+                and (_asked_head(q.text) is None or names_the_asked_kind(q, s, p.title))
+            ):
+                # "Which draft model does TriForce use?": a name other than the paper's own,
+                # introduced as the asked kind of thing ("…, a small draft model").
                 continue
             if titled or any(n.lower() in s.lower() for n in q.names):
                 return True

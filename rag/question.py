@@ -198,6 +198,14 @@ QUANTITY_WORDS = frozenset(
         "dimension",
         "rank",
         "window",
+        "width",
+        "wide",
+        "depth",
+        "values",
+        "value",
+        "coefficients",
+        "coefficient",
+        "threshold",
         "percentage",
         "share",
         "fraction",
@@ -207,7 +215,10 @@ QUANTITY_WORDS = frozenset(
 _COMPARED = re.compile(r"\b(?:than|versus|vs\.?|compared (?:to|with))\s+([A-Z][\w\-.]+)")
 _COPULA = re.compile(r"^\s*(is|are|was|were)\s+(the\s+|an?\s+)?", re.IGNORECASE)
 RARE_WORD_CHUNKS = 3  # a capitalised word in at most this many chunks names a paper ("Splitwise")
-_WH = r"(?:what|which|how many|how much|how long|how fast|how large|how big|how quickly|how often)"
+_WH = (
+    r"(?:what|which|how many|how much|how long|how fast|how large|how big|how quickly|how often|"
+    r"how wide|how deep|how high|how tall)"
+)
 _STOP_AFTER_WH = re.compile(
     r"\b(does|do|did|is|are|was|were|can|could|would|will|has|have|had|of|on|in|for|over|by|to|"
     r"when|that|than|with|at|from|against|under|after|before|per|if|while)\b",
@@ -240,13 +251,15 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "number",
         re.compile(
-            r"\bhow (much|many|fast|long|large|big|quickly|often|far|small)\b|\bby how\b|"
+            r"\bhow (much|many|fast|long|large|big|quickly|often|far|small|wide|deep|high|"
+            r"tall|heavy)\b|\bby how\b|"
             r"\bwhat (percentage|fraction|share|proportion)\b|\bup to what\b|"
             r"\b(what|which)\s+(\S+\s+){0,5}?(speedups?|speed-ups?|ratios?|accuracy|accuracies|latency|"
             r"throughput|rates?|sizes?|numbers?|count|fid|bleu|scores?|perplexity|reductions?|"
             r"improvements?|gains?|memory|cost|length|parameters?|bits?|bit-widths?|compression|"
             r"percent|flops|utilization|error|budget|savings?|top-1|top-5|map|ap|auc|speeds?|"
-            r"factor|hours?|days?|frame rate|fps|win rate|rank|dimensions?|vocabulary)\b",
+            r"factor|hours?|days?|frame rate|fps|win rate|rank|dimensions?|vocabulary|values?|"
+            r"coefficients?|thresholds?|width|depth|learning rates?)\b",
             re.I,
         ),
     ),
@@ -358,6 +371,8 @@ def kind_of(question: str) -> str:
 _AMOUNT = re.compile(
     r"\bhow (much|many|fast|long|large|quickly)\b|\bby how\b|\bup to what\b|"
     r"\bwhat (size|number|amount|share|fraction|rank|length)\b|"
+    r"\bwhat (\w+ )?(values?|coefficients?|thresholds?|width|depth|learning rates?)\b|"
+    r"\bhow (wide|deep|high|tall|heavy)\b|"
     r"\bwhat (speedups?|speed-ups?|accuracy|latency|throughput|ratios?|percentage)\b",
     re.I,
 )
@@ -385,6 +400,14 @@ def _verb_phrase(rest: str) -> str:
     return "how much"
 
 
+_DIMENSION_NOUNS = {
+    "how wide": "width",
+    "how deep": "depth",
+    "how high": "height",
+    "how tall": "height",
+}
+
+
 def attribute_phrases(question: str) -> list[str]:
     """What each wh-marker asks for, in the question's words, as a reader would say it:
     "how many parameters does X have" -> "the number of parameters"; "what speedup over …"
@@ -402,6 +425,9 @@ def attribute_phrases(question: str) -> list[str]:
             phrase = _verb_phrase(rest)  # "how much does X speed up decoding" -> "the speed-up …"
         elif marker == "how much":
             phrase = f"how much {phrase}".strip()
+        elif marker in _DIMENSION_NOUNS:  # "how wide is the window" -> "the width of the window"
+            obj = re.split(r"\b(?:used|in|on|for|by|when|that|of|with)\b|[?,]", rest)[0].split()
+            phrase = f"the {_DIMENSION_NOUNS[marker]} of the {' '.join(obj[:5])}".strip()
         elif marker.startswith("how "):
             phrase = f"{marker} {phrase}".strip()
         elif marker == "what" and phrase and not phrase.lower().startswith(("is ", "are ")):

@@ -108,6 +108,17 @@ def test_the_first_line_answers_with_its_citation(
         ("How many authors wrote the PUMA paper on secure LLaMA-7B inference?", "PUMA"),
         # a token count of something else (16K-token inputs) does not give the window's length
         ("How many tokens long is SnapKV's observation window?", "SnapKV"),
+        # a name other than the paper's own is asked for; the abstract names none of that kind
+        (
+            "Which small language model does TriForce use as the lowest-level draft model in its"
+            " speculation hierarchy?",
+            "TriForce",
+        ),
+        (
+            "What is the name of the public 100K-hour multilingual speech dataset that F5-TTS was"
+            " trained on?",
+            "F5-TTS",
+        ),
     ],
 )
 def test_a_detail_the_abstract_does_not_give_is_not_stated(
@@ -149,6 +160,27 @@ def test_a_setting_the_abstract_does_not_measure_is_not_stated(
     first = answer.text.split(". What it does say")[0]
     assert setting in first and paper in first, first
     assert answer.citations[0].title.startswith(paper)
+
+
+@pytest.mark.parametrize(
+    "question,fact",
+    [
+        # a lower-case software name is a name ("bitnet.cpp, a tailored software stack")
+        (
+            "Which software stack was released to run ternary BitNet b1.58 LLMs quickly and"
+            " losslessly on CPUs?",
+            "bitnet.cpp",
+        ),
+        # "Griffin" is a rare word naming the paper, though not a capitalised-inside name
+        ("How many parameters does the largest Griffin model have?", "14B"),
+    ],
+)
+def test_the_composed_lead_names_what_was_asked(
+    assistant: Assistant, question: str, fact: str
+) -> None:
+    answer = assistant.ask(question, restate=False)
+    assert not answer.abstained, answer.text
+    assert fact in answer.text.splitlines()[0], answer.text
 
 
 def test_a_common_model_name_must_be_the_subject(assistant: Assistant) -> None:
