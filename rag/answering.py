@@ -337,6 +337,9 @@ class Answerer:
         """ "Not stated" is an answer: what the closest paper's abstract does say, cited, and
         that it does not give what was asked."""
         subjects = q.names or acronyms(q)
+        titled = {short_name(p).lower() for p in base.passages}
+        # "Megalodon-13B, Megalodon": name the missing one, not the paper that is here
+        subjects = [n for n in subjects if n.lower() not in titled] or subjects
         if decision.reason == "subject" and subjects:
             text = self.prompts.get("not_stated_subject", names=", ".join(subjects))
             return base.model_copy(

@@ -45,6 +45,8 @@ _INTRO = re.compile(
 _LEAD_IN = re.compile(
     r"^(?:(?:moreover|furthermore|additionally|in addition|specifically|notably|finally|"
     r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
+    r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
+    r"for example|besides|also|meanwhile|thus|therefore|hence|"
     r"in summary|to this end|in this (?:paper|work)|in this study|in terms of \w+|"
     r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+),?\s+)+",
     re.IGNORECASE,
@@ -166,9 +168,37 @@ def acronyms(q: Question) -> list[str]:
     return [a for a in dict.fromkeys(found) if a.lower() not in GENERIC_NAMES and a not in q.names]
 
 
+_SIZED = re.compile(r"^(?P<base>.*[A-Za-z].*?)[-\s]?(?P<size>\d+(?:\.\d+)?)(?P<unit>[BMKT])$")
+_UNIT_WORDS = {"B": "billion", "M": "million", "K": "thousand", "T": "trillion"}
+
+
+def sized_base(name: str, text: str) -> str:
+    """ "Megalodon-7B" is the Megalodon paper when its text names that size: the sized name
+    itself, or "7 billion" in a sentence naming the base. Returns the base name, else ""."""
+    m = _SIZED.match(name)
+    if not m or len(re.sub(r"[^A-Za-z]", "", m["base"])) < 3:
+        return ""
+    if squash(name) in squash(text):
+        return m["base"]
+    size = re.compile(rf"\b{re.escape(m['size'])}\s*{_UNIT_WORDS[m['unit']]}\b", re.IGNORECASE)
+    base = m["base"].lower()
+    if any(base in s.lower() and size.search(s) for s in split_sentences(text)):
+        return m["base"]
+    return ""
+
+
+def in_text(name: str, text: str) -> bool:
+    """The name, or its sized form's base when the text gives the size (`sized_base`)."""
+    return squash(name) in squash(text) or bool(sized_base(name, text))
+
+
 def mentions(p: Passage, name: str) -> bool:
     hay = f"{p.title} {p.text}".lower()
-    return name.lower() in hay or content_tokens(name) <= content_tokens(hay)
+    return (
+        name.lower() in hay
+        or content_tokens(name) <= content_tokens(hay)
+        or bool(sized_base(name, f"{p.title} {p.text}"))
+    )
 
 
 def names_something_new(q: Question, sentence: str, exclude: str = "") -> bool:
@@ -222,6 +252,8 @@ _SPELLED = re.compile(
 _ENUMERATOR = re.compile(r"\(?\d\)[.,:;]?|\d\.")  # "1)", "(2)", "3." list markers
 _SHARE_WORDS = frozenset({"share", "fraction", "percentag", "proport", "percent"})
 NEAR_WORDS = 8  # a figure answers an attribute when it stands within this many words of it
+# A figure inside a name is not a figure: "Llama2-7B", "A100-80GB", "GPT-3", "H100".
+_IN_NAME = re.compile(r"[A-Za-z][\w.]*?\d[\w.\-]*")
 
 
 def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
@@ -233,6 +265,7 @@ def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
         i
         for i, t in enumerate(tokens)
         if not _ENUMERATOR.fullmatch(t)
+        and not _IN_NAME.fullmatch(t.strip(".,;:()"))
         and (
             numbers(t) - given
             or _NUMBER_WORD.fullmatch(t.strip(".,;:()").lower())
@@ -291,8 +324,7 @@ def answers(q: Question, claim: str, p: Passage) -> bool:
     names the question gives are in it) and the sentence holds the asked kind of fact: a figure
     the question does not give, a device, a year, a name. (A model's sentence is a direct answer,
     so unlike an evidence sentence it need not repeat the attribute's words.)"""
-    hay = squash(p.title + " " + p.text)
-    if not all(squash(n) in hay for n in strong_names(q.names)):
+    if not all(in_text(n, p.title + " " + p.text) for n in strong_names(q.names)):
         return False
     if q.kind == "number":
         return bool(numbers(claim) - numbers(q.text)) or bool(
@@ -398,6 +430,10 @@ class Composer:
             and not descriptive(q)
             and not any(
                 squash(n) in squash(p.title + " " + short_name(p))
+                or (
+                    squash(sized_base(n, p.title + " " + p.text)) in squash(p.title)
+                    and bool(sized_base(n, p.title + " " + p.text))
+                )
                 for n in strong
                 for p in candidates
             )
@@ -449,7 +485,7 @@ class Composer:
         given = {re.sub(r"[^\d.]", "", n).strip(".") for n in numbers(q.text)}
         if not all(g in hay for g in given if g):
             return False  # "with 4 steps", "on 512 GPUs": a figure the question gives is not there
-        found = [squash(n) in hay for n in strong_names(q.names)]
+        found = [in_text(n, p.title + " " + p.text) for n in strong_names(q.names)]
         if descriptive(q):  # names qualify a described paper ("… with a ResNet-50 backbone")
             return sum(found) * 2 >= len(found)
         return all(found)
@@ -637,7 +673,7 @@ _VERB_PAIR = re.compile(
 
 
 def _verb_asks(ask: str) -> list[str]:
-    """"how much does it compress the cache and cut prefill latency?" asks two figures."""
+    """ "how much does it compress the cache and cut prefill latency?" asks two figures."""
     m = _VERB_PAIR.match(ask)
     if not m:
         return [ask]
@@ -667,6 +703,7 @@ def readable(sentence: str, name: str = "") -> str:
     """A passage sentence as a reader should see it: markup cleaned, no lead-in adverb, and
     "we"/"our method" turned into the paper's name when it has one."""
     s = clean_display(sentence)
+    s = re.sub(r"^\(?(?:\d|i{1,3}|iv)\)\s+", "", s)  # "(2) SANA-Sprint is …": a list marker
     s = _LEAD_IN.sub("", s)
     if name:
         s = re.sub(

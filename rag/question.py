@@ -286,6 +286,8 @@ _PLURAL = re.compile(
 
 # Words an answer's sentence may use for an asked attribute (stems, as content_tokens gives).
 _SYNONYMS: dict[str, set[str]] = {
+    "frame": {"frame", "fps"},
+    "learn": {"learn", "lr"},
     "speedup": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "latenc", "x"},
     "faster": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput"},
     "speed": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput"},
@@ -491,6 +493,13 @@ _VERB_ATTRIBUTES = (
 )  # fmt: skip
 
 
+_COMPOUND = re.compile(
+    r"\b(batch|window|vocabulary|learning|frame|win|error|dropout|beam|patch|chunk|block|"
+    r"page|group|cluster|tile|kernel|hidden|embedding)\s+(sizes?|rates?|lengths?|widths?|dims?)\b",
+    re.IGNORECASE,
+)
+
+
 def asked_quantities(question: str) -> set[str]:
     """The attribute a number question asks for, from the words right after its wh-markers:
     "what speedup over …" -> speedup; "how many GPUs were used" -> gpus; "how much does it cut
@@ -519,6 +528,12 @@ def asked_quantities(question: str) -> set[str]:
             attribute.add("often")
         if marker == "how long":
             attribute.add("long")
+    for m in _COMPOUND.finditer(question):
+        # "batch size", "learning rate": one attribute named by its first word ("size" alone
+        # would accept any reduction, "rate" any frame rate)
+        head, tail = content_tokens(m.group(1)), content_tokens(m.group(2))
+        if tail & attribute:
+            attribute = (attribute - tail) | head
     measured = _measured(question)
     if measured and content_tokens(measured[0]):
         # "how many tokens long is the observation window": the window is what is asked about,

@@ -119,6 +119,8 @@ def test_the_first_line_answers_with_its_citation(
             " trained on?",
             "F5-TTS",
         ),
+        # "batch size" is one attribute: a reduction of steps is not a size
+        ("What batch size was used to train SANA-Sprint?", "SANA-Sprint"),
     ],
 )
 def test_a_detail_the_abstract_does_not_give_is_not_stated(
@@ -173,6 +175,10 @@ def test_a_setting_the_abstract_does_not_measure_is_not_stated(
         ),
         # "Griffin" is a rare word naming the paper, though not a capitalised-inside name
         ("How many parameters does the largest Griffin model have?", "14B"),
+        # "Llama2-7B" and "A100-80GB" are names, not memory figures
+        ("How much does ReMax reduce memory compared with PPO?", "50%"),
+        # the sized name is the paper's ("Megalodon-7B" in its text)
+        ("How many training tokens were used for Megalodon-7B?", "2 trillion"),
     ],
 )
 def test_the_composed_lead_names_what_was_asked(
@@ -181,6 +187,14 @@ def test_the_composed_lead_names_what_was_asked(
     answer = assistant.ask(question, restate=False)
     assert not answer.abstained, answer.text
     assert fact in answer.text.splitlines()[0], answer.text
+
+
+def test_a_size_the_collection_lacks_is_not_that_paper(assistant: Assistant) -> None:
+    """Megalodon is here at 7B; "Megalodon-13B" is not, and the answer names only what is
+    missing."""
+    answer = assistant.ask("How many parameters does Megalodon-13B have?", restate=False)
+    assert answer.abstained and answer.not_stated == "subject", answer.text
+    assert "about Megalodon-13B (" in answer.text
 
 
 def test_a_common_model_name_must_be_the_subject(assistant: Assistant) -> None:
