@@ -351,6 +351,8 @@ def test_display_text_is_cleaned_but_never_cut_unmarked() -> None:
         "a 4.98× ratio and 50% less with prjname"
     )
     assert clean_display("see [1] and [2, 3]") == "see (1) and (2, 3)"
+    # a stripped "$\sim$" between figures is a range; "simulation" stays a word
+    assert clean_display("3.72sim4.11times in simulation") == "3.72–4.11× in simulation"
     assert clean_display("[x](javascript:alert(1)) <script>y</script>") == "x y"
     long = ("The method, which is simple, " * 8) + "reduces latency by 37.3%, and memory by 20%."
     q = analyse("By how much does it reduce latency?")
