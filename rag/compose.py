@@ -161,6 +161,42 @@ def as_baseline(name: str, sentence: str) -> bool:
     return bool(_BASELINE_CUE.search(before)) and not re.search(r"[.;]", before)
 
 
+_DEFINITION_Q = re.compile(
+    r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<name>[\w\-.]+(?:\s+[\w\-.]+)?)\s*\??\s*$|"
+    r"^\s*what\s+(?:does|do|did)\s+(?P<name2>[\w\-.]+(?:\s+[\w\-.]+)?)\s+do\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+def definition_asked(q: Question) -> str:
+    """The name in "What is ZipCache?" / "What does SnapKV do?", else ""."""
+    m = _DEFINITION_Q.match(q.text)
+    return (m.group("name") or m.group("name2") or "") if m else ""
+
+
+def defines(name: str, sentence: str) -> bool:
+    """Does the sentence say what `name` is ("we present ZipCache, an accurate … method",
+    "ZipCache is a …")?"""
+    n = re.escape(name)
+    return bool(
+        re.search(
+            rf"\b{n}\b\s*(?:\([^)]*\))?\s*(?:,\s*(?:an?|the)\b|is\s+(?:an?|the)\b|:)", sentence
+        )
+        or re.search(
+            rf"\b(?:introduce|introduces|propose|proposes|present|presents|develop|develops)\b"
+            rf"[^.]{{0,60}}\b{n}\b",
+            sentence,
+        )
+    )
+
+
+def own_paper(p: Passage, names: list[str]) -> bool:
+    """Is the passage the paper that one of `names` names ("ZeRO" is "ZeRO: Memory …", not
+    "ZeRO-Infinity: …")?"""
+    own = re.sub(r"\s*\(.*\)$", "", short_name(p)).lower()
+    return bool(own) and any(n.lower() == own for n in names)
+
+
 def acronyms(q: Question) -> list[str]:
     """Upper-case names the question gives that are too common to count among its rare names
     ("BERT", "GPT"), less the generic ones ("GPU", "LLM")."""
@@ -389,6 +425,7 @@ class Composer:
         out = []
         salient = salient_name(q, p) if q.kind in ("name", "dataset") else ""
         ask = ask_of(q.text)
+        defined = definition_asked(q)
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
                 continue
@@ -403,6 +440,8 @@ class Composer:
                 score += 0.1
             if q.kind == "number" and not figures:
                 score -= 0.3  # a figure is asked for: a sentence without one cannot answer
+            if defined and defines(defined, s):
+                score += 0.6  # "What is ZipCache?": the sentence that says what it is
             if q.kind in ("name", "dataset"):
                 name = short_name(p)
                 if name and name.lower() in s.lower():
@@ -529,6 +568,11 @@ class Composer:
         if not q.names:
             return passages
         about = [p for p in passages if any(mentions(p, n) for n in q.names)]
+        own = [p for p in about if own_paper(p, q.names)]
+        if own and not descriptive(q):
+            # "How does FlashAttention reduce memory traffic?": the FlashAttention paper, not a
+            # better-ranked one that builds on it
+            return own + [p for p in about if p not in own]
         if about and about[0] is passages[0]:
             return about  # the best passage has the name: a compared baseline stays a baseline
         # A name in the title is the paper itself; a name in passing is not its subject.
@@ -547,6 +591,7 @@ class Composer:
                 about = [p for p in candidates if mentions(p, name) and p not in named]
                 about.sort(
                     key=lambda p: (
+                        not own_paper(p, [name]),
                         not p.title.lower().startswith(name.lower()),
                         name.lower() not in p.title.lower(),
                     )

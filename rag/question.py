@@ -602,6 +602,15 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     compared = _COMPARED.search(question)
     if compared and not re.match(r"\s*(is|are|does|do|how does|how do)\b", question, re.I):
         compared = None  # "… latency on H100 versus FLUX-schnell": a baseline, not a comparison
+    if (
+        compared
+        and doc_freq is not None
+        and compared.group(1).rstrip(".?").lower() not in {n.lower() for n in names}
+    ):
+        # "… faster than Transformers?": a common word, not a second paper
+        common = content_tokens(compared.group(1))
+        if common and all(doc_freq.get(t, 0) > 25 for t in common):
+            compared = None
     if compared:
         # "Is FlashAttention faster than Mamba?" compares two named papers
         names = list(dict.fromkeys([*names, compared.group(1).rstrip(".?")]))

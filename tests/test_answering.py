@@ -189,6 +189,31 @@ def test_the_composed_lead_names_what_was_asked(
     assert fact in answer.text.splitlines()[0], answer.text
 
 
+@pytest.mark.parametrize(
+    "question,first_words",
+    [
+        # a definition question is answered by the sentence that says what it is
+        ("What is ZipCache?", "ZipCache, an accurate and efficient KV cache quantization"),
+        # the FlashAttention paper itself, not a better-ranked one that builds on it
+        ("How does FlashAttention reduce memory traffic?", "FlashAttention, an IO-aware"),
+        # "ZeRO" is "ZeRO: Memory …", not "ZeRO-Infinity: …" (which its title also starts with)
+        ("Compare ZeRO and ZeRO-Infinity.", "ZeRO-Infinity, a novel heterogeneous"),
+        # a name its abstract keeps using, though not in its title
+        ("What are the main contributions of DFloat11?", "Dynamic-Length Float (DFloat11)"),
+    ],
+)
+def test_the_lead_comes_from_the_paper_asked_about(
+    assistant: Assistant, question: str, first_words: str
+) -> None:
+    answer = assistant.ask(question, restate=False)
+    assert not answer.abstained, answer.text
+    first = answer.text.splitlines()[0]
+    assert first_words in first, first
+    if question.startswith("Compare"):
+        titles = {c.title.split(":")[0] for c in answer.citations}
+        assert titles == {"ZeRO", "ZeRO-Infinity"}, titles
+
+
 def test_a_size_the_collection_lacks_is_not_that_paper(assistant: Assistant) -> None:
     """Megalodon is here at 7B; "Megalodon-13B" is not, and the answer names only what is
     missing."""
