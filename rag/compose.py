@@ -600,7 +600,7 @@ class Composer:
                     named.append(about[0])
             return named[:4] or chosen
         best = self.coverage(q.text, candidates[0].title + " " + candidates[0].text)
-        for p in candidates[1:2]:
+        for p in candidates[1:3]:
             if self.coverage(q.text, p.title + " " + p.text) >= MIN_OTHER_SHARE * best:
                 chosen.append(p)
         return chosen
