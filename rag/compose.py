@@ -295,6 +295,13 @@ _IN_NAME = re.compile(r"[A-Za-z][\w.]*?\d[\w.\-]*")
 def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
     """A figure the question does not already give, within a few words of an asked attribute
     word (any figure when the question names no attribute)."""
+    return figure_share(sentence, given, words) >= 0.5
+
+
+def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float:
+    """The largest share of the asked attribute's word groups found within a few words of one
+    figure the question does not give (1.0 for any figure when no attribute is named; 0.0 when
+    the sentence has no such figure)."""
     spelled = {m.group(1).lower() for m in _SPELLED.finditer(sentence)}
     tokens = re.findall(r"\S+", sentence)
     figure_at = [
@@ -309,14 +316,14 @@ def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
         )
     ]
     if not figure_at:
-        return False
+        return 0.0
     if not words:
-        return True
+        return 1.0
+    best = 0.0
     for i in figure_at:
         window = content_tokens(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
-        if sum(1 for group in words if group & window) / len(words) >= 0.5:
-            return True
-    return False
+        best = max(best, sum(1 for group in words if group & window) / len(words))
+    return best
 
 
 def situational_figures(q: Question) -> set[str]:
@@ -436,6 +443,10 @@ class Composer:
             figures = numbers(s) - numbers(q.text)
             if q.typed and states_attribute(q, s):
                 score += 0.5
+                if q.kind == "number" and len(q.attribute_groups()) > 1:
+                    # "model size reduction": a figure near both words beats one near "size"
+                    groups = q.attribute_groups()
+                    score += 0.2 * figure_share(s, numbers(q.text), groups)
             elif figures and q.kind in ("number", "describe"):
                 score += 0.1
             if q.kind == "number" and not figures:

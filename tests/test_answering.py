@@ -200,6 +200,12 @@ def test_the_composed_lead_names_what_was_asked(
         ("Compare ZeRO and ZeRO-Infinity.", "ZeRO-Infinity, a novel heterogeneous"),
         # a name its abstract keeps using, though not in its title
         ("What are the main contributions of DFloat11?", "Dynamic-Length Float (DFloat11)"),
+        # a figure near both asked words ("model size" + "reduction") beats one near "size"
+        (
+            "How much model size reduction is obtained by dividing the FFN into two parts"
+            " according to the few neurons with large output norms?",
+            "43.1%",
+        ),
     ],
 )
 def test_the_lead_comes_from_the_paper_asked_about(
@@ -378,6 +384,7 @@ def test_display_text_is_cleaned_but_never_cut_unmarked() -> None:
     assert clean_display("see [1] and [2, 3]") == "see (1) and (2, 3)"
     # a stripped "$\sim$" between figures is a range; "simulation" stays a word
     assert clean_display("3.72sim4.11times in simulation") == "3.72–4.11× in simulation"
+    assert clean_display("roughly 2{3} of the parameters") == "roughly 2/3 of the parameters"
     assert clean_display("[x](javascript:alert(1)) <script>y</script>") == "x y"
     long = ("The method, which is simple, " * 8) + "reduces latency by 37.3%, and memory by 20%."
     q = analyse("By how much does it reduce latency?")
