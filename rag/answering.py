@@ -35,6 +35,7 @@ from rag.question import Question, analyse, strong_names
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from rag.text import clean_display, content_tokens, split_sentences
+from rag.tracing import stage
 from rag.types import (
     Answer,
     AnswerEvent,
@@ -121,11 +122,14 @@ def renumber(text: str, passages: list[Passage], cited: list[int]) -> tuple[str,
 
 
 class Answerer:
-    def __init__(self, settings: Settings, retriever: HybridRetriever) -> None:
+    def __init__(
+        self, settings: Settings, retriever: HybridRetriever, llm: ChatModel | None = None
+    ) -> None:
+        """`llm`: a model shared with other collections' answerers (rag/collections.py)."""
         self.settings = settings
         self.retriever = retriever
         self.prompts = Prompts(settings.prompts_dir)
-        self.llm: ChatModel = make_llm(settings.llm, settings.state_db.parent)
+        self.llm: ChatModel = llm or make_llm(settings.llm, settings.state_db.parent)
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -143,10 +147,10 @@ class Answerer:
         standalone = self.standalone(question, history)
         timings["condense"] = time.perf_counter() - t0
 
-        t = time.perf_counter()
-        q = self.analyse(standalone)
-        passages = self.passages(standalone, k or self.settings.retrieval.top_k, mode, q)
-        timings["retrieve"] = time.perf_counter() - t
+        with stage("retrieve", timings) as info:  # timed, logged with the request id, traced
+            q = self.analyse(standalone)
+            passages = self.passages(standalone, k or self.settings.retrieval.top_k, mode, q)
+            info["passages"] = len(passages)
         yield SourcesEvent(passages=passages)
 
         base = Answer(question=question, text="", standalone_question=standalone, passages=passages)
@@ -163,9 +167,7 @@ class Answerer:
         answer = self.compose(base, q, decision.lead)
         if restate if restate is not None else self.settings.llm.restate:
             yield StatusEvent(text="writing…")
-            t = time.perf_counter()
-            answer = self.restate(answer, q, decision.lead, timings)
-            timings["generate"] = time.perf_counter() - t
+            answer = self.restate(answer, q, decision.lead, timings)  # generate, then check
         yield TokenEvent(text=answer.text)
         timings["total"] = time.perf_counter() - t0
         answer.timings = timings
@@ -258,14 +260,17 @@ class Answerer:
         if len(cited) != 1:
             return answer
         passage = lead.parts[0][0]
-        t = time.perf_counter()
-        generation = self.llm.stream(self.messages(q.text, answer.text), max_tokens=100)
-        raw_parts: list[str] = []
-        for piece in generation:
-            if not raw_parts:
-                timings["first_token"] = time.perf_counter() - t
-            raw_parts.append(piece)
-        raw = "".join(raw_parts).strip()
+        with stage("generate", timings) as info:
+            t = time.perf_counter()
+            generation = self.llm.stream(self.messages(q.text, answer.text), max_tokens=100)
+            raw_parts: list[str] = []
+            for piece in generation:
+                if not raw_parts:
+                    timings["first_token"] = time.perf_counter() - t
+                raw_parts.append(piece)
+            raw = "".join(raw_parts).strip()
+            info["tokens_in"] = generation.usage.tokens_in
+            info["tokens_out"] = generation.usage.tokens_out
         answer = answer.model_copy(
             update={
                 "raw_text": raw,
@@ -274,7 +279,9 @@ class Answerer:
                 "tokens_out": generation.usage.tokens_out,
             }
         )
-        sentence = self.checked_restatement(raw, q, passage, answer.text)
+        with stage("check", timings) as info:
+            sentence = self.checked_restatement(raw, q, passage, answer.text)
+            info["kept"] = sentence is not None
         if sentence is None:
             return answer
         return answer.model_copy(

@@ -15,6 +15,12 @@ Endpoints (all under an optional bearer token, except `/health`):
   names it) stores the question with its checked answer; `GET /v1/conversations`,
   `GET|PATCH|DELETE /v1/conversations/{id}`. One owner per token: "api" for the user token (or
   no token), "admin" for the admin token; nobody sees another owner's conversations.
+- Collections: the OpenAI `model` names the collection to ask (absent or "rag": the default
+  collection); `GET /v1/models` lists the collections the caller's token may use;
+  `/v1/retrieve`, `/v1/index` take `collection`, `/v1/status` and `/v1/documents` a `?collection=`
+  query. A collection that does not exist and one the token has no grant for get the same 404
+  (`CollectionNotFoundError`), so a token never learns of a collection it may not use
+  (rag/access.py).
 - Documents (admin token): `POST /v1/documents` (multipart, field `files`, one or more .pdf .md
   .txt .html files; stored under the uploads folder and indexed), `GET /v1/documents`,
   `DELETE /v1/documents/{id}` (rag/library.py).
@@ -46,7 +52,9 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.exceptions import HTTPException
 
-from rag import _offline  # noqa: F401
+from rag import _offline, logs, metrics, tracing  # noqa: F401
+from rag.access import ALL, Access, Principal
+from rag.collections import Collections, pool_of
 from rag.conversations import Conversations, history_of
 from rag.errors import (
     EmbeddingMismatchError,
@@ -173,6 +181,7 @@ class ChatCompletion(BaseModel):
 
 class RetrieveRequest(BaseModel):
     question: str
+    collection: str | None = Field(None, description="The collection; default: the default.")
     k: int = Field(5, ge=1, le=100)
     mode: Literal["hybrid", "vector", "bm25"] | None = None
 
@@ -188,6 +197,7 @@ class IndexRequest(BaseModel):
         description="Files or folders under the server's indexing roots, absolute or relative "
         "to a root; default: the configured corpus.",
     )
+    collection: str | None = Field(None, description="The collection; default: the default.")
 
 
 class RenameRequest(BaseModel):
@@ -212,6 +222,7 @@ class ModelCard(BaseModel):
     created: int = 0
     owned_by: str = "rag-assistant"
     llm: str = Field(description="Extension: the LLM behind the assistant.")
+    description: str = Field("", description="Extension: the collection's description.")
 
 
 class ModelList(BaseModel):
@@ -396,32 +407,22 @@ def _matches(given: str, secret: str) -> bool:
 
 
 def _auth_dependency(settings: Settings) -> Any:
-    """Chat, retrieval and status: the user token when one is set (the admin token works too)."""
+    """Chat, retrieval and status: the caller's principal (rag/access.py), from the user token,
+    a named token of `access.tokens` or the admin token; 401 when tokens are required and the
+    request has none of them. Its owner names whose conversations it sees ("admin", "api" for
+    the user token or when no token is set, "token:<name>")."""
     bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <RAG_API__TOKEN>`")
-    token, admin = _secret(settings.api.token), _secret(settings.security.admin_token)
+    access = Access(settings)
 
-    def check(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-        if not token:
-            return
-        given = creds.credentials if creds else ""
-        if not (_matches(given, token) or _matches(given, admin)):
+    def principal(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+        found = access.by_token(creds.credentials if creds else "")
+        if found is None:
             raise HTTPException(
                 401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
+        return found
 
-    return check
-
-
-def _owner_dependency(settings: Settings) -> Any:
-    """Whose conversations a request sees: one owner per token ("admin" for the admin token,
-    "api" for the user token or when no token is set). `_auth_dependency` authenticates."""
-    bearer = HTTPBearer(auto_error=False)
-    admin = _secret(settings.security.admin_token)
-
-    def owner(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
-        return "admin" if creds and _matches(creds.credentials, admin) else "api"
-
-    return owner
+    return principal
 
 
 def _admin_dependency(settings: Settings) -> Any:
@@ -446,19 +447,42 @@ def check_admin(given: str, admin: str) -> None:
         raise NotAuthorisedError("Indexing needs the admin token, which was missing or wrong.")
 
 
-def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
-    """The FastAPI app over one assistant. Sync handlers: FastAPI runs them in its threadpool."""
+def create_app(assistant: AssistantLike | Collections, settings: Settings) -> FastAPI:
+    """The FastAPI app over a pool of collections (rag/collections.py; an assistant is served
+    as the default collection of a pool). Sync handlers: FastAPI runs them in its threadpool."""
     app = FastAPI(
         title="rag-assistant API",
         version="1",
         description=__doc__,
     )
     _install_error_handlers(app)
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(_auth_dependency(settings))])
+    caller = _auth_dependency(settings)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(caller)])
     admin = APIRouter(prefix="/v1", dependencies=[Depends(_admin_dependency(settings))])
-    owner_of = _owner_dependency(settings)
-    library = Library(settings, assistant)
+    pool = pool_of(settings, assistant)
+    access = Access(settings)
+    # request ids, HTTP counts and /metrics (rag/metrics.py; who may scrape: scrape_allowed)
+    app.add_middleware(metrics.RequestMetrics, face="api")
+    if settings.telemetry.metrics:
+        metrics.watch(settings, lambda: pool.get(None).status())
+        app.add_route("/metrics", metrics.metrics_endpoint(settings, access.tokens_required))
+    root = Principal("admin", frozenset({ALL}), admin=True)  # the admin router's requests
+    libraries: dict[str, Library] = {}
     saved: list[Conversations] = []
+
+    def collection(principal: Principal, requested: str | None) -> str:
+        """The collection a request may use (`model` "rag", the name clients used before
+        collections: the default one); the same 404 for a missing and a forbidden one."""
+        return access.resolve(principal, None if requested == MODEL_ID else requested, pool)
+
+    def assistant_for(principal: Principal, requested: str | None) -> Any:
+        return pool.get(collection(principal, requested))
+
+    def library_for(requested: str | None) -> Library:
+        name = collection(root, requested)
+        if name not in libraries:
+            libraries[name] = Library(settings.for_collection(name), pool.get(name))
+        return libraries[name]
 
     def conversations() -> Conversations:
         """The conversation store, opened on first use (a state database problem is then a
@@ -470,7 +494,7 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
     @app.get("/health", response_model=Health, tags=["ops"])
     def health() -> Health:
         """Liveness and the size of the index (no token needed; reveals no content)."""
-        s = assistant.status()
+        s = pool.get(None).status()  # the default collection's
         return Health(documents=s.documents, chunks=s.chunks)
 
     @v1.post(
@@ -485,20 +509,24 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
             }
         },
     )
-    def chat_completions(req: ChatCompletionRequest, owner: str = Depends(owner_of)) -> Any:
-        """Answer the last user message with verified citations (OpenAI-compatible)."""
+    def chat_completions(req: ChatCompletionRequest, who: Principal = Depends(caller)) -> Any:
+        """Answer the last user message with verified citations (OpenAI-compatible); `model`
+        names the collection."""
         question, history = split_messages(req.messages)
+        name = collection(who, req.model)  # 404 before any work
+        owner, allowed = who.owner, allowed_of(who)
         conv_id = req.conversation_id if req.conversation_id not in (None, "", "new") else None
         if conv_id is not None:
-            saved = conversations().get(conv_id, owner)  # 404 before any work
+            saved = conversations().get(conv_id, owner, allowed)  # 404 before any work
             history = history or history_of(saved)
 
         def save(answer: Answer) -> dict[str, Any]:
             if req.conversation_id is None:
                 return {}
-            return {"conversation_id": conversations().record(conv_id, owner, question, answer)}
+            conv = conversations().record(conv_id, owner, question, answer, collection=name)
+            return {"conversation_id": conv}
 
-        events = assistant.stream(question, history=history, k=req.k)
+        events = pool.get(name).stream(question, history=history, k=req.k)
         if not req.stream:
             answers = [e.answer for e in events if isinstance(e, AnswerEvent)]
             if not answers:
@@ -516,50 +544,62 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
         return EventSourceResponse(sse_chunks(chain(head, events), req.model, save))
 
     @v1.post("/retrieve", response_model=RetrieveResponse, tags=["retrieval"])
-    def retrieve(req: RetrieveRequest) -> RetrieveResponse:
+    def retrieve(req: RetrieveRequest, who: Principal = Depends(caller)) -> RetrieveResponse:
         """The k best passages for a question, with their scores."""
-        return RetrieveResponse(passages=assistant.retrieve(req.question, k=req.k, mode=req.mode))
+        a = assistant_for(who, req.collection)
+        return RetrieveResponse(passages=a.retrieve(req.question, k=req.k, mode=req.mode))
 
     @admin.post("/index", response_model=IndexReport, tags=["index"])
     def index(req: IndexRequest | None = None) -> IndexReport:
         """Index files or folders under the server's indexing roots (incremental); blocks until
         done. Needs the admin token; paths outside the roots, missing or hidden ones all get the
         same 403."""
-        return assistant.index(req.paths if req else None, confined=True)
+        a = pool.get(collection(root, req.collection if req else None))
+        return a.index(req.paths if req else None, confined=True)  # type: ignore[no-any-return]
 
     @v1.get("/status", response_model=IndexStatus, tags=["index"])
-    def status() -> IndexStatus:
-        return assistant.status()
+    def status(collection: str | None = None, who: Principal = Depends(caller)) -> IndexStatus:
+        return assistant_for(who, collection).status()  # type: ignore[no-any-return]
 
     @v1.get("/models", response_model=ModelList, tags=["chat"])
-    def models() -> ModelList:
-        """The one model this API serves; `llm` names the LLM behind it."""
-        return ModelList(data=[ModelCard(id=MODEL_ID, llm=assistant.llm_name)])
+    def models(who: Principal = Depends(caller)) -> ModelList:
+        """The collections the caller's token may use, the default first: each is a `model`
+        for chat completions. `llm` names the LLM behind them."""
+        infos = [i for i in pool.info() if i.name in allowed_of(who)]
+        llm = pool.get(infos[0].name).llm_name if infos else ""
+        cards = [ModelCard(id=i.name, llm=llm, description=i.description) for i in infos]
+        return ModelList(data=cards)
+
+    def allowed_of(who: Principal) -> set[str]:
+        return set(access.allowed(who, pool.names()))
 
     @v1.get("/conversations", response_model=ConversationList, tags=["conversations"])
-    def list_conversations(owner: str = Depends(owner_of)) -> ConversationList:
+    def list_conversations(who: Principal = Depends(caller)) -> ConversationList:
         """The caller's saved conversations, the most recently used first."""
-        return ConversationList(conversations=conversations().list(owner))
+        return ConversationList(conversations=conversations().list(who.owner))
 
     @v1.get("/conversations/{conv_id}", response_model=Conversation, tags=["conversations"])
-    def get_conversation(conv_id: str, owner: str = Depends(owner_of)) -> Conversation:
-        """One saved conversation with its turns (question, checked answer, citations, passages)."""
-        return conversations().get(conv_id, owner)
+    def get_conversation(conv_id: str, who: Principal = Depends(caller)) -> Conversation:
+        """One saved conversation with its turns (question, checked answer, citations, passages);
+        turns asked of a collection the caller may no longer use are left out."""
+        return conversations().get(conv_id, who.owner, allowed_of(who))
 
     @v1.patch("/conversations/{conv_id}", response_model=Conversation, tags=["conversations"])
     def rename_conversation(
-        conv_id: str, req: RenameRequest, owner: str = Depends(owner_of)
+        conv_id: str, req: RenameRequest, who: Principal = Depends(caller)
     ) -> Conversation:
-        conversations().rename(conv_id, owner, req.title)
-        return conversations().get(conv_id, owner)
+        conversations().rename(conv_id, who.owner, req.title)
+        return conversations().get(conv_id, who.owner, allowed_of(who))
 
     @v1.delete("/conversations/{conv_id}", response_model=Deleted, tags=["conversations"])
-    def delete_conversation(conv_id: str, owner: str = Depends(owner_of)) -> Deleted:
-        conversations().delete(conv_id, owner)
+    def delete_conversation(conv_id: str, who: Principal = Depends(caller)) -> Deleted:
+        conversations().delete(conv_id, who.owner)
         return Deleted(deleted=conv_id)
 
     @admin.post("/documents", response_model=UploadResult, tags=["documents"])
-    def add_documents(files: list[UploadFile] = File(...)) -> UploadResult:
+    def add_documents(
+        files: list[UploadFile] = File(...), collection: str | None = None
+    ) -> UploadResult:
         """Upload one or more documents (.pdf .md .txt .html): stored under the uploads folder
         and indexed. A file of the wrong type or size refuses the request (400, 413) and nothing
         is stored; a file that cannot be read is reported `failed` with the reason. Needs the
@@ -572,17 +612,17 @@ def create_app(assistant: AssistantLike, settings: Settings) -> FastAPI:
                     while block := f.file.read(1 << 20):
                         out.write(block)
                 uploads.append((f.filename or f"upload-{i}", path))
-            return library.add(uploads)
+            return library_for(collection).add(uploads)
 
     @admin.get("/documents", response_model=DocumentList, tags=["documents"])
-    def list_documents() -> DocumentList:
+    def list_documents(collection: str | None = None) -> DocumentList:
         """The uploaded documents and what the index holds of each. Needs the admin token."""
-        return DocumentList(documents=library.list())
+        return DocumentList(documents=library_for(collection).list())
 
     @admin.delete("/documents/{doc_id}", response_model=DocumentInfo, tags=["documents"])
-    def delete_documents(doc_id: str) -> DocumentInfo:
+    def delete_documents(doc_id: str, collection: str | None = None) -> DocumentInfo:
         """Remove an uploaded document from the index and the uploads folder."""
-        return library.delete(doc_id)
+        return library_for(collection).delete(doc_id)
 
     app.include_router(v1)
     app.include_router(admin)
@@ -594,6 +634,8 @@ def app_from_env() -> FastAPI:
     from rag.assistant import Assistant
 
     settings = Settings()
+    logs.configure(settings.log.format, settings.log.level)
+    tracing.configure(settings.telemetry)
     assistant = Assistant(settings, progress=False)
     assistant.warm_up()
     return create_app(assistant, settings)
@@ -605,9 +647,12 @@ def serve(settings: Settings, insecure: bool = False) -> None:
 
     from rag.assistant import Assistant
 
+    logs.configure(settings.log.format, settings.log.level)
+    tracing.configure(settings.telemetry)
     host, port = settings.api.host, settings.api.port
-    check_exposure(host, settings.api.token is not None, insecure, "RAG_API__TOKEN")
+    check_exposure(host, Access(settings).tokens_required, insecure, "RAG_API__TOKEN")
     assistant = Assistant(settings)
     assistant.warm_up()  # the model process starts with the server, not on the first question
     app = create_app(assistant, settings)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # our handler formats every line (text or JSON, with request ids); uvicorn adds none
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)

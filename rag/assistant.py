@@ -14,9 +14,11 @@ from typing import Any
 
 import httpx
 
+from rag import metrics
 from rag.answering import Answerer
 from rag.errors import EmptyQuestionError, PathNotFoundError, QuestionTooLongError, StoreError
 from rag.indexer import Indexer, RebuildPlan, plan_rebuild, write_manifest
+from rag.llm import ChatModel
 from rag.locking import index_lock
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
@@ -48,9 +50,16 @@ class Assistant:
         build_index: bool = True,
         progress: bool = True,
         store: Store | None = None,
+        collection: str | None = None,
+        llm: ChatModel | None = None,
         **overrides: Any,
     ) -> None:
+        """`collection`: a named collection instead of the one `settings` are aimed at (the
+        default: `store.collection`); `llm`: a model shared with other assistants."""
         self.settings = settings or Settings(**overrides)
+        if collection is not None:
+            self.settings = self.settings.for_collection(collection)
+        self._llm = llm
         self._progress = progress
         # A damaged store, or one emptied although the manifest records a build, raises
         # DamagedIndexError here (Store.verify): it is never silently rebuilt from the corpus.
@@ -116,7 +125,7 @@ class Assistant:
         """The LLM is loaded on first use: retrieval-only callers never pay for it."""
         with self._lock:
             if self._answerer is None:
-                self._answerer = Answerer(self.settings, self.retriever)
+                self._answerer = Answerer(self.settings, self.retriever, self._llm)
             return self._answerer
 
     def warm_up(self) -> None:
@@ -151,9 +160,10 @@ class Assistant:
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]:
         """The k best passages for a question, hybrid (vector + BM25) by default."""
-        question = clean_question(question, self.settings.max_question_chars)
-        with store_errors(self.store.describe()):
-            return self.retriever.retrieve(question, k=k, mode=mode)
+        with metrics.retrieval(self.settings.store.collection):
+            question = clean_question(question, self.settings.max_question_chars)
+            with store_errors(self.store.describe()):
+                return self.retriever.retrieve(question, k=k, mode=mode)
 
     def ask(
         self,
@@ -188,11 +198,13 @@ class Assistant:
         `mode` overrides the retrieval mode ("hybrid", "vector", "bm25") for this question.
         """
         limit = self.settings.max_question_chars
-        question = clean_question(question, limit)
-        # Only the last turns matter for a follow-up, and none may be longer than a question.
-        turns = [(q[:limit], a[:limit]) for q, a in list(history or [])[-HISTORY_TURNS:]]
-        events = self.answerer.stream(question, turns, k=k, mode=mode, restate=restate)
-        return _guarded(events, self.store.describe())
+        watch = metrics.question(self.settings.store.collection)  # counted for the current face
+        with watch.errors():
+            question = clean_question(question, limit)
+            # Only the last turns matter for a follow-up, and none may be longer than a question.
+            turns = [(q[:limit], a[:limit]) for q, a in list(history or [])[-HISTORY_TURNS:]]
+            events = self.answerer.stream(question, turns, k=k, mode=mode, restate=restate)
+        return watch.stream(_guarded(events, self.store.describe()))
 
     @property
     def llm_name(self) -> str:

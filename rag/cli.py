@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -41,10 +42,46 @@ def _friendly_errors() -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def _assistant(**kw: Any) -> Any:
+@app.callback()
+def _options(
+    log_json: Annotated[
+        bool,
+        typer.Option(
+            "--log-json", help="Log one JSON object per line (log.format=json, RAG_LOG__FORMAT)."
+        ),
+    ] = False,
+) -> None:
+    from rag import logs
+
+    logs.set_default_face("cli")  # the servers name their own face on each request
+    if log_json:
+        os.environ["RAG_LOG__FORMAT"] = "json"  # for every Settings() this command makes
+    with _friendly_errors():
+        if Settings().log.format == "json":
+            logs.configure("json", Settings().log.level)
+
+
+def _assistant(collection: str | None = None, *, must_exist: bool = True, **kw: Any) -> Any:
+    """The assistant of `collection` (None: the default); only `rag index` may name a new one,
+    so a mistyped name is an error rather than a new, empty collection."""
     from rag.assistant import Assistant
 
-    return Assistant(Settings(), **kw)
+    settings = Settings().for_collection(collection)
+    if collection and must_exist:
+        from rag.access import not_found
+        from rag.collections import list_collections
+
+        if collection not in {c.name for c in list_collections(settings)}:
+            raise not_found(collection)
+    return Assistant(settings, **kw)
+
+
+CollectionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--collection", "-c", help="The named collection (default: the default collection)."
+    ),
+]
 
 
 def print_answer(answer: Answer, out: Console = console) -> None:
@@ -98,19 +135,34 @@ def index(
             "built from is read again (or PATHS, if given).",
         ),
     ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Then keep the collection in step with PATHS: each file added, changed, "
+            "renamed or deleted is indexed or forgotten within seconds, until Ctrl-C.",
+        ),
+    ] = False,
+    collection: CollectionOpt = None,
 ) -> None:
     """Index files or folders (txt, md, pdf, html) into the vector store, incrementally."""
     with _friendly_errors():
+        if rebuild and watch:
+            raise RagError("--rebuild and --watch do not go together: rebuild, then watch.")
         if rebuild:
             from rag.assistant import Assistant
 
             _, plan, report = Assistant.rebuild(
-                Settings(), paths or None, on_plan=lambda p: console.print(escape(p.describe()))
+                Settings().for_collection(collection),
+                paths or None,
+                on_plan=lambda p: console.print(escape(p.describe())),
             )
             if plan.moved_to is not None:
                 console.print(f"The old store was moved to {escape(str(plan.moved_to))}.")
         else:
-            a = _assistant(build_index=False)
+            a = _assistant(collection, must_exist=False, build_index=False)
+            if watch:
+                return _watch(a, paths or [a.settings.corpus_dir])
             report = a.index(paths or None, on_wait=lambda msg: err.print(f"[yellow]{msg}[/]"))
         console.print(report.summary())
         for f in report.failed:
@@ -123,12 +175,38 @@ def index(
             err.print(f"  “{escape(s.sentence)}”")
 
 
+def _watch(a: Any, paths: list[Path]) -> None:
+    """`rag index --watch`: one line per file changed (rag/watch.py) until Ctrl-C or SIGTERM."""
+    import threading
+
+    from rag.watch import Change, stop_on_signals, watch
+
+    def tell(c: Change) -> None:
+        (err if c.kind in ("failed", "ignored", "flagged", "error") else console).print(
+            escape(c.line())
+        )
+
+    def ready(report: Any) -> None:
+        if report is not None:
+            console.print(report.summary())
+        if not stop.is_set():
+            names = ", ".join(escape(str(p)) for p in paths)
+            console.print(f"watching {names} for changes (Ctrl-C to stop)")
+
+    stop = threading.Event()
+    stopping = "stopping once the current run is done (Ctrl-C again to abandon it)…"
+    with stop_on_signals(stop, lambda: err.print(stopping)):
+        watch(a, paths, on_change=tell, on_ready=ready, on_wait=err.print, stop=stop)
+    console.print("stopped")
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
     stream: Annotated[bool, typer.Option(help="Show a status line while it works.")] = True,
+    collection: CollectionOpt = None,
 ) -> None:
     """Answer one question, then list the numbered sources."""
     with _friendly_errors():
@@ -137,7 +215,7 @@ def ask(
         clean_question(question, Settings().max_question_chars)  # fail fast, before any model
         show = stream and not as_json and err.is_terminal
         with _loading(show):
-            a = _assistant()
+            a = _assistant(collection)
             a.warm_up()  # the model process loads while the question is searched
         answer = _stream_to_console(a.stream(question, k=k), show_status=show)
         if as_json:
@@ -152,10 +230,11 @@ def retrieve(
     k: Annotated[int, typer.Option(help="Passages to return.")] = 5,
     mode: Annotated[str | None, typer.Option(help="hybrid, vector or bm25.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    collection: CollectionOpt = None,
 ) -> None:
     """Show the passages retrieval finds for a question, with their scores."""
     with _friendly_errors():
-        a = _assistant()
+        a = _assistant(collection)
         passages = a.retrieve(question, k=k, mode=mode)
         if as_json:
             console.print_json(json.dumps([p.model_dump() for p in passages]))
@@ -168,11 +247,11 @@ def retrieve(
 
 
 @app.command()
-def chat() -> None:
+def chat(collection: CollectionOpt = None) -> None:
     """A conversation in the terminal; follow-up questions are understood in context."""
     with _friendly_errors():
         with _loading(err.is_terminal):
-            a = _assistant()
+            a = _assistant(collection)
             a.warm_up()
         history: list[tuple[str, str]] = []
         console.print("[dim]Ask about the collection. Empty line or Ctrl-D to quit.[/]")
@@ -193,11 +272,27 @@ def chat() -> None:
 
 
 @app.command()
-def status() -> None:
+def status(collection: CollectionOpt = None) -> None:
     """Documents and chunks in the index, and when it was last built."""
     with _friendly_errors():
-        a = _assistant(build_index=False)
+        a = _assistant(collection, build_index=False)
         console.print_json(a.status().model_dump_json())
+
+
+@app.command()
+def collections(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The collections (configured or indexed) with their sizes; the default is marked."""
+    with _friendly_errors():
+        from rag.collections import list_collections
+
+        infos = list_collections(Settings())
+        if as_json:
+            console.print_json(json.dumps([i.model_dump() for i in infos]))
+            return
+        for i in infos:
+            mark = " (default)" if i.default else ""
+            about = f"  [dim]{escape(i.description)}[/]" if i.description else ""
+            console.print(f"[bold]{escape(i.name)}[/]{mark}: {i.chunks:,} chunks{about}")
 
 
 def _run_face(module: str, func: str) -> Callable[..., None]:
@@ -252,13 +347,19 @@ def eval_(
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only")] = False,
     out: Annotated[Path | None, typer.Option(help="Report folder.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    collection: CollectionOpt = None,
 ) -> None:
     """Measure retrieval, answers, citations and abstention; write a report."""
     with _friendly_errors():
         from rag.evaluation import main as eval_main
 
         report_dir = eval_main(
-            dataset=dataset, k=k, retrieval_only=retrieval_only, out_dir=out, limit=limit
+            dataset=dataset,
+            k=k,
+            retrieval_only=retrieval_only,
+            out_dir=out,
+            limit=limit,
+            assistant=_assistant(collection) if collection else None,
         )
         console.print(f"report: {report_dir}")
 

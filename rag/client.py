@@ -40,11 +40,17 @@ READ_TIMEOUT = 600.0
 class RemoteAssistant:
     """Same public methods as `rag.Assistant` (retrieve, ask, stream, index, status), over HTTP."""
 
-    def __init__(self, settings: Settings, **_ignored: Any) -> None:
+    def __init__(
+        self, settings: Settings, *, collection: str | None = None, **_ignored: Any
+    ) -> None:
+        """`collection`: the server's collection to use (sent as the OpenAI `model`; None:
+        the server's default)."""
         # `**_ignored`: Assistant's build_index/progress mean nothing here; the server decides.
         if not settings.api_url:
             raise RagError("api_url is not set: there is no API to call.")
         self.settings = settings
+        self.collection = collection
+        self._model = collection or "rag"  # "rag": the API's default collection
         self.base_url = settings.api_url.rstrip("/").removesuffix("/v1")
         token = settings.api_token.get_secret_value() if settings.api_token else ""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -64,13 +70,16 @@ class RemoteAssistant:
     # --- the Assistant API ---
 
     def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]:
-        body = self._post("/v1/retrieve", {"question": question, "k": k, "mode": mode})
+        body = self._post(
+            "/v1/retrieve",
+            {"question": question, "k": k, "mode": mode, "collection": self.collection},
+        )
         return [Passage.model_validate(p) for p in body["passages"]]
 
     def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
         try:
             resp = self._openai.chat.completions.create(
-                model="rag", messages=_messages(question, history), extra_body={"k": k}
+                model=self._model, messages=_messages(question, history), extra_body={"k": k}
             )
         except openai.OpenAIError as e:
             _raise_openai(e, self.base_url)
@@ -82,7 +91,10 @@ class RemoteAssistant:
         """Token events (checked text only), then one AnswerEvent with the checked answer."""
         try:
             chunks = self._openai.chat.completions.create(
-                model="rag", messages=_messages(question, history), stream=True, extra_body={"k": k}
+                model=self._model,
+                messages=_messages(question, history),
+                stream=True,
+                extra_body={"k": k},
             )
             answered = False
             for chunk in chunks:
@@ -102,14 +114,19 @@ class RemoteAssistant:
     ) -> IndexReport:
         """Index paths *on the server* (default: its corpus). The server always confines them
         to its indexing roots and needs the admin token (`security.admin_token` here)."""
-        body = {"paths": [str(p) for p in paths] if paths else None}
+        body = {"paths": [str(p) for p in paths] if paths else None, "collection": self.collection}
         admin = self.settings.security.admin_token
         headers = {"Authorization": f"Bearer {admin.get_secret_value()}"} if admin else {}
         reply = self._call("POST", "/v1/index", json=body, read_timeout=None, headers=headers)
         return IndexReport.model_validate(reply)
 
     def status(self) -> IndexStatus:
-        return IndexStatus.model_validate(self._get("/v1/status"))
+        params = {"collection": self.collection} if self.collection else None
+        return IndexStatus.model_validate(self._call("GET", "/v1/status", params=params))
+
+    def collections(self) -> list[str]:
+        """The collections the API lets this token use (its `/v1/models`)."""
+        return [str(m["id"]) for m in self._get("/v1/models")["data"]]
 
     @property
     def llm_name(self) -> str:
@@ -184,6 +201,10 @@ class RemoteLibrary:
         admin = self.remote.settings.security.admin_token
         return {"Authorization": f"Bearer {admin.get_secret_value()}"} if admin else {}
 
+    def _params(self) -> dict[str, str]:
+        """The collection the documents belong to (none: the server's default)."""
+        return {"collection": self.remote.collection} if self.remote.collection else {}
+
     def add(self, uploads: Sequence[tuple[str, Path]], on_progress: Any = None) -> Any:
         from rag.library import UploadResult
 
@@ -193,7 +214,12 @@ class RemoteLibrary:
         try:
             files = [("files", (name, h)) for (name, _), h in zip(uploads, handles, strict=True)]
             reply = self.remote._call(
-                "POST", "/v1/documents", files=files, headers=self._headers(), read_timeout=None
+                "POST",
+                "/v1/documents",
+                files=files,
+                headers=self._headers(),
+                params=self._params(),
+                read_timeout=None,
             )
         finally:
             for h in handles:
@@ -205,7 +231,9 @@ class RemoteLibrary:
     def list(self) -> list[Any]:
         from rag.library import DocumentInfo
 
-        reply = self.remote._call("GET", "/v1/documents", headers=self._headers())
+        reply = self.remote._call(
+            "GET", "/v1/documents", headers=self._headers(), params=self._params()
+        )
         return [DocumentInfo.model_validate(d) for d in reply["documents"]]
 
     def delete(self, doc_id: str) -> Any:
@@ -214,7 +242,10 @@ class RemoteLibrary:
         from rag.library import DocumentInfo
 
         reply = self.remote._call(
-            "DELETE", f"/v1/documents/{quote(doc_id, safe='')}", headers=self._headers()
+            "DELETE",
+            f"/v1/documents/{quote(doc_id, safe='')}",
+            headers=self._headers(),
+            params=self._params(),
         )
         return DocumentInfo.model_validate(reply)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,14 +41,20 @@ def new_turn_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def turn_of(question: str, answer: Answer, turn_id: str | None = None) -> dict[str, Any]:
-    """A saved turn: the question, the checked answer with its citations and passages."""
-    return {
+def turn_of(
+    question: str, answer: Answer, turn_id: str | None = None, collection: str | None = None
+) -> dict[str, Any]:
+    """A saved turn: the question, the checked answer with its citations and passages, and the
+    collection it was asked of."""
+    turn = {
         "id": turn_id or new_turn_id(),
         "question": question,
         "answer": answer.model_dump(mode="json"),
         "at": time.time(),
     }
+    if collection:
+        turn["collection"] = collection
+    return turn
 
 
 def answers_of(conv: Conversation) -> list[tuple[str, str, Answer]]:
@@ -85,21 +92,33 @@ class Conversations:
         question: str,
         answer: Answer,
         turn_id: str | None = None,
+        collection: str | None = None,
     ) -> str:
         """Add a turn to `owner`'s conversation `conv_id` (None: a new one, titled with the
-        question); returns the conversation's id. NotFoundError for an id that is not theirs."""
-        conv = self.get(conv_id, owner) if conv_id else None
-        turns = [*(conv.turns if conv else []), turn_of(question, answer, turn_id)]
+        question), asked of `collection`; returns the conversation's id. NotFoundError for an
+        id that is not theirs."""
+        conv = self.state.get_conversation(conv_id, owner) if conv_id else None
+        if conv_id and conv is None:
+            raise NotFoundError(f"No conversation {conv_id[:100]!r}.")
+        turns = [*(conv.turns if conv else []), turn_of(question, answer, turn_id, collection)]
         title = conv.title if conv else title_for(question)
         return self.state.save_conversation(conv_id, owner, title, turns)
 
     def list(self, owner: str) -> list[ConversationSummary]:
         return self.state.list_conversations(owner)
 
-    def get(self, conv_id: str, owner: str) -> Conversation:
+    def get(
+        self, conv_id: str, owner: str, collections: Collection[str] | None = None
+    ) -> Conversation:
+        """`owner`'s conversation; with `collections`, only the turns asked of one of them
+        (turns saved before collections existed were asked of the default collection, and
+        carry no name: they are kept)."""
         conv = self.state.get_conversation(conv_id, owner)
         if conv is None:
             raise NotFoundError(f"No conversation {conv_id[:100]!r}.")
+        if collections is not None:
+            keep = [t for t in conv.turns if t.get("collection", None) in (None, *collections)]
+            conv = conv.model_copy(update={"turns": keep})
         return conv
 
     def rename(self, conv_id: str, owner: str, title: str) -> None:

@@ -67,3 +67,8 @@ class UnsupportedFileError(RagError, ValueError):
 class NotFoundError(RagError, LookupError):
     """A document or conversation that does not exist (or is not the caller's: the same
     message, so nothing leaks)."""
+
+
+class CollectionNotFoundError(NotFoundError):
+    """A collection that does not exist or that the caller may not use: the same message for
+    both, so a caller never learns that a forbidden collection exists (rag/access.py)."""

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rag import metrics
 from rag.settings import Settings
 from rag.state import SQLiteStateStore, StateStore, open_state
 from rag.types import Answer
@@ -40,7 +41,13 @@ class FeedbackStore:
         comment: str | None = None,
     ) -> int:
         """Store one rating (+1 or -1) of an answer; returns the row id."""
-        return self.store.record_feedback(answer, rating, channel, user=user, comment=comment)
+        row = self.store.record_feedback(answer, rating, channel, user=user, comment=comment)
+        metrics.feedback(channel, rating)
+        return row
+
+    def counts(self) -> list[tuple[str, int, int]]:
+        """(channel, rating, how many) over every rating stored."""
+        return self.store.feedback_counts()
 
     def rows(self) -> list[dict[str, Any]]:
         """Every rating, oldest first (id, created, channel, rating, question, answer,

@@ -33,7 +33,7 @@ from tqdm import tqdm
 from rag.chunking import BoundedSentenceSplitter
 from rag.documents import failure_reason, load_documents
 from rag.embeddings import make_embedding
-from rag.errors import StoreError
+from rag.errors import PathNotFoundError, StoreError
 from rag.guard import instruction_like
 from rag.lexical import LexicalIndex, LexicalVersions, Scan, is_final, pending_version, scan
 from rag.locking import index_lock
@@ -69,9 +69,13 @@ class Indexer:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.vector_store = ChromaVectorStore(chroma_collection=store.collection)
         self.lexical = LexicalVersions(settings, store)
         self.last_lexical: LexicalIndex | None = None  # the index the last run saved
+
+    @property
+    def vector_store(self) -> ChromaVectorStore:
+        """Over the store's collection as it is now (`Store.reopen` may have replaced it)."""
+        return ChromaVectorStore(chroma_collection=self.store.collection)
 
     @property
     def manifest_path(self) -> Path:
@@ -120,6 +124,13 @@ class Indexer:
         self, paths: Sequence[str | Path] | None, confined: bool
     ) -> tuple[list[Path], list[Path] | None]:
         """The paths to walk, and the roots a confined walk must stay in (None: not confined)."""
+        if not paths and not Path(self.settings.corpus_dir).exists():
+            name, own = self.store.name, self.settings.collections.get(self.store.name)
+            if self.settings.default_collection and not (own and own.corpus_dir):
+                raise PathNotFoundError(
+                    f"The collection {name!r} has no corpus folder: name the files or folders "
+                    f"to index (`rag index -c {name} PATH`), or set collections.{name}.corpus_dir."
+                )
         given = list(paths or [self.settings.corpus_dir])
         if confined:
             allowed = self.settings.index_roots()

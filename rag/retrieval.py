@@ -7,6 +7,9 @@ The fusion keeps what either ranks high (see `_retriever` for the mode and weigh
 The BM25 side is the persistent lexical index of rag/lexical.py: loaded from disk at start, and
 reloaded when the collection's version stamp changes (an index run here or in another process),
 never rebuilt from scratch because the chunk count changed.
+With the embedded store, a stamp this process did not write also reopens the store
+(`Store.reopen`): chromadb keeps the vectors in memory per process and would not see the other
+process's writes (`rag index --watch` beside a server).
 """
 
 from __future__ import annotations
@@ -46,10 +49,10 @@ class HybridRetriever:
         self.settings = settings
         self.store = store
         self.embed_model = make_embedding(settings.embedding)
-        self._vector_index = VectorStoreIndex.from_vector_store(
-            ChromaVectorStore(chroma_collection=store.collection), embed_model=self.embed_model
-        )
+        self._vector_index = self._vector_index_of(store.collection)
         self.versions = LexicalVersions(settings, store)
+        # The stamp as the store was opened: another process's change after it means reopening.
+        self._seen_version = self.versions.current() if settings.store.mode == "embedded" else ""
         self.lexical: LexicalIndex | None = None
         self._checked_at = -math.inf  # when the version stamp was last read
         self._synced_at = -math.inf  # when an unversioned index was last brought up to date
@@ -63,6 +66,21 @@ class HybridRetriever:
     @property
     def n_chunks(self) -> int:
         return self.lexical.n if self.lexical is not None else 0
+
+    def _vector_index_of(self, collection: Any) -> VectorStoreIndex:
+        self._vector_collection = collection
+        return VectorStoreIndex.from_vector_store(
+            ChromaVectorStore(chroma_collection=collection), embed_model=self.embed_model
+        )
+
+    def _follow(self, version: str | None) -> None:
+        """A stamp this process did not write, in an embedded store: another process wrote to
+        it, so the store is opened afresh to see its vectors (`Store.reopen`)."""
+        seen, self._seen_version = self._seen_version, version
+        if self.settings.store.mode != "embedded" or version == seen:
+            return
+        if not self.store.wrote(version):
+            self.store.reopen()
 
     def invalidate(self) -> None:
         """Read the version stamp again on the next request (the collection changed here)."""
@@ -82,6 +100,7 @@ class HybridRetriever:
             ):
                 return held
             version = self.versions.current()
+            self._follow(version)
             self._checked_at = now
             if held is not None and held.version == version and is_final(version):
                 return held
@@ -153,6 +172,11 @@ class HybridRetriever:
             lexical = self.fresh_lexical()  # one metadata read: the version stamp
             if lexical is None or lexical.n == 0:
                 return []
+        elif self.settings.store.mode == "embedded":
+            with self._lock:  # the stamp, for a change made by another process
+                self._follow(self.versions.current())
+        if self.store.collection is not self._vector_collection:  # reopened
+            self._vector_index = self._vector_index_of(self.store.collection)
         q_emb = self.embed_model.get_query_embedding(question)
         depth = max(k, self.settings.retrieval.candidates)
         bm25 = LexicalRetriever(lexical, self.store, depth) if lexical is not None else None

@@ -7,10 +7,11 @@ Precedence (highest first): keyword arguments, environment (`RAG_…`, nested wi
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -114,6 +115,10 @@ class UISettings(BaseModel):
 
 
 class SlackSettings(BaseModel):
+    # Which collection a channel (or DM) id asks (rag/collections.py); unmapped channels ask the
+    # default collection, or are refused with unmapped_channels = "refuse".
+    channel_collections: dict[str, str] = Field(default_factory=dict)
+    unmapped_channels: Literal["default", "refuse"] = "default"
     bot_token: SecretStr | None = None
     app_token: SecretStr | None = None  # Socket Mode
     signing_secret: SecretStr | None = None  # HTTP mode
@@ -146,6 +151,97 @@ class SecuritySettings(BaseModel):
     # (even a right one) until the window has passed.
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_window_s: Annotated[float, Field(gt=0)] = 300.0
+
+
+class WatchSettings(BaseModel):
+    """`rag index --watch` (rag/watch.py): how file events are grouped into one index run."""
+
+    # watchfiles' debounce: changes are grouped for at most debounce_ms, and yielded once none
+    # came for step_ms (an editor's save, a copy of many files: one run).
+    debounce_ms: Annotated[int, Field(ge=50)] = 1600
+    step_ms: Annotated[int, Field(ge=10)] = 300
+    retry_s: Annotated[float, Field(gt=0)] = 10.0  # a failed run (store, lock) is tried again
+
+
+class LogSettings(BaseModel):
+    """How the servers log (rag/logs.py): text, or one JSON object per line (`--log-json`)."""
+
+    format: Literal["text", "json"] = "text"
+    level: str = "INFO"
+
+
+class TelemetrySettings(BaseModel):
+    """`/metrics` (Prometheus) and OpenTelemetry traces (rag/metrics.py, rag/tracing.py)."""
+
+    metrics: bool = True  # serve /metrics on the API and the UI
+    # Bearer token for /metrics (Prometheus: `authorization: {credentials: …}`). Without one,
+    # /metrics is open while the face itself is (no API token, no UI login); a face that needs
+    # a token or login wants this token or the admin token for /metrics too.
+    metrics_token: SecretStr | None = None
+    # OTLP/HTTP endpoint (`http://collector:4318`; spans go to `<endpoint>/v1/traces`). None:
+    # tracing off, and OpenTelemetry is not even imported.
+    otlp_endpoint: str | None = None
+    service_name: str = "rag-assistant"
+
+
+class CollectionSettings(BaseModel):
+    """One named collection's own settings (`[collections.NAME]`); None inherits the top level.
+
+    Every collection has its own Chroma collection, lexical index, manifest and lock under
+    `index_dir`, and its own uploads folder (`<uploads_dir>-<NAME>`; the default collection keeps
+    `uploads_dir`)."""
+
+    description: str = ""
+    # What `rag index -c NAME` reads with no path; none: only the default collection has a corpus.
+    corpus_dir: Path | None = None
+    chunking: ChunkSettings | None = None
+    retrieval: RetrievalSettings | None = None
+
+
+class AccessToken(BaseModel):
+    """An API bearer token with a name (its conversations' owner) and the collections it may use."""
+
+    name: str
+    token: SecretStr
+    collections: list[str] = Field(default_factory=list)  # "*": every collection
+    groups: list[str] = Field(default_factory=list)
+
+
+class AccessUser(BaseModel):
+    """A UI login with the collections it may use."""
+
+    username: str
+    password: SecretStr
+    collections: list[str] = Field(default_factory=list)  # "*": every collection
+    groups: list[str] = Field(default_factory=list)
+
+
+class AccessSettings(BaseModel):
+    """Who may use which collection (rag/access.py). `api.token`, `security.admin_token` and the
+    `ui.username` login keep working and are granted every collection."""
+
+    tokens: list[AccessToken] = Field(default_factory=list)
+    users: list[AccessUser] = Field(default_factory=list)
+    groups: dict[str, list[str]] = Field(default_factory=dict)  # group -> its collections
+
+
+# Chroma's rule for collection names (3-512 characters of [a-zA-Z0-9._-], starting and ending
+# with a letter or digit, no "..", not an IPv4 address); kept here so every face refuses a bad
+# name with the same message before Chroma sees it.
+_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,510})[A-Za-z0-9]$")
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def check_collection_name(name: str) -> str:
+    """`name` if Chroma accepts it as a collection name, else a RagError saying the rule."""
+    from rag.errors import RagError
+
+    if not _COLLECTION_NAME.match(name or "") or ".." in name or _IPV4.match(name):
+        raise RagError(
+            f"{name[:80]!r} is not a valid collection name: 3 to 512 characters of letters, "
+            "digits, '.', '_' and '-', starting and ending with a letter or digit, no '..'."
+        )
+    return name
 
 
 class Settings(BaseSettings):
@@ -185,6 +281,54 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     api: APISettings = Field(default_factory=APISettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
+
+    # Named collections' own settings (see CollectionSettings); a collection exists if it is
+    # configured here or indexed. The default collection is `store.collection`.
+    collections: dict[str, CollectionSettings] = Field(default_factory=dict)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    # Set by `for_collection`: the default collection's name when these settings are aimed at
+    # another one (None: these are the default collection's settings).
+    default_collection: str | None = None
+    _default: Settings | None = PrivateAttr(None)  # the default collection's, once aimed away
+
+    @property
+    def collection(self) -> str:
+        """The collection these settings are aimed at."""
+        return self.store.collection
+
+    @property
+    def default_name(self) -> str:
+        """The default collection's name (the one used when none is named)."""
+        return self.default_collection or self.store.collection
+
+    def for_collection(self, name: str | None) -> Settings:
+        """A copy aimed at collection `name` (None: the default) with its own overrides: its
+        Chroma collection, lexical index, manifest, lock and uploads folder follow its name."""
+        if self._default is not None:  # aimed at another collection: start from the default's
+            return self._default.for_collection(name)
+        name = check_collection_name(name) if name else self.store.collection
+        if name == self.store.collection:
+            return self
+        own = self.collections.get(name, CollectionSettings())
+        uploads = Path(self.uploads_dir)
+        changes: dict[str, object] = {
+            "store": self.store.model_copy(update={"collection": name}),
+            "default_collection": self.store.collection,
+            "uploads_dir": uploads.with_name(f"{uploads.name}-{name}"),
+            # No corpus of its own: nothing is indexed without naming the folders.
+            "corpus_dir": own.corpus_dir or Path(self.index_dir) / "no-corpus" / name,
+        }
+        for field in ("chunking", "retrieval"):
+            given = getattr(own, field)
+            if given is not None:  # only what the collection sets; the rest is inherited
+                inherited = getattr(self, field)
+                changes[field] = inherited.model_copy(update=given.model_dump(exclude_unset=True))
+        copy = self.model_copy(update=changes)
+        copy._default = self
+        return copy
 
     def index_roots(self) -> list[Path]:
         """The folders the API and the UI may index (resolved)."""

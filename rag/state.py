@@ -167,6 +167,8 @@ class StateStore(Protocol):
 
     def feedback_rows(self) -> list[dict[str, Any]]: ...
 
+    def feedback_counts(self) -> list[tuple[str, int, int]]: ...
+
     def save_conversation(
         self, conv_id: str | None, owner: str, title: str, turns: list[dict[str, Any]]
     ) -> str: ...
@@ -445,6 +447,14 @@ class SQLStateStore:
         }
         with self._tx() as conn:
             return _new_id(conn.execute(feedback.insert().values(**row)))
+
+    def feedback_counts(self) -> list[tuple[str, int, int]]:
+        """(channel, rating, how many) over every rating stored (for /metrics)."""
+        query = select(feedback.c.channel, feedback.c.rating, func.count()).group_by(
+            feedback.c.channel, feedback.c.rating
+        )
+        with self._tx(write=False) as conn:
+            return [(str(c), int(r), int(n)) for c, r, n in conn.execute(query).all()]
 
     def feedback_rows(self) -> list[dict[str, Any]]:
         """Every rating, oldest first: the table's columns, `citations` decoded and

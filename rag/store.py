@@ -13,16 +13,20 @@ from the folders recorded in the manifest.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import re
 import sqlite3
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
 import chromadb
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
@@ -328,18 +332,37 @@ def _check_database(settings: Settings, db: Path) -> None:
         raise damaged(settings, f"{_DB} is not a SQLite database: its header is garbled")
 
 
-def _forget(path: Path) -> None:
+def _forget(path: Path, *, stop: bool = True) -> Any:
     """Drop chromadb's shared client for `path` (it keeps one per folder, even one whose start
-    failed), so that the next client opens the folder afresh."""
+    failed), so that the next client opens the folder afresh. `stop=False` leaves the old one
+    working for whoever still holds it, and returns it."""
     try:
         from chromadb.api.shared_system_client import SharedSystemClient
 
         system = SharedSystemClient._identifier_to_system.pop(str(path), None)
         SharedSystemClient._identifier_to_refcount.pop(str(path), None)
-        if system is not None:
+        if system is not None and stop:
             system.stop()
+        return system
     except Exception:  # a chromadb without this cache: nothing to drop
-        pass
+        return None
+
+
+RETIRE_AFTER_S = 60.0  # a call in flight on a replaced client ends well within this
+_live_stores: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+def _retire(system: Any) -> None:
+    """Stop a replaced chromadb client once the calls in flight on it are done: until stopped
+    it keeps its copy of the vectors in memory (a few MB per reopen at 685 chunks)."""
+
+    def stop() -> None:
+        with contextlib.suppress(Exception):  # already stopped, or half started: nothing to free
+            system.stop()
+
+    timer = threading.Timer(RETIRE_AFTER_S, stop)
+    timer.daemon = True
+    timer.start()
 
 
 class _GuardedCollection:
@@ -385,8 +408,34 @@ class Store:
         self.client = _client(settings)
         self.embedding = embedding_id(settings.embedding)
         self.collection = self._open()
+        self._stamped: set[str] = set()  # metadata values this process wrote (update_metadata)
+        _live_stores.add(self)
         if verify:
             self.verify()
+
+    def wrote(self, value: Any) -> bool:
+        """Did this process write `value` into the collection's metadata (a version stamp)?"""
+        return str(value) in self._stamped
+
+    def reopen(self) -> None:
+        """Open an embedded store afresh after another process wrote to it (`rag index`, or
+        `rag index --watch` beside a server): chromadb keeps the vectors in memory per process
+        and does not see another process's writes (a new chunk's vector: "Error finding id";
+        a deleted chunk: still found). The old client is not stopped: a request in flight, or
+        another collection's store in this process, may still hold it. A Chroma server needs
+        none of this."""
+        if self.settings.store.mode != "embedded":
+            return
+        path = chroma_dir(self.settings)
+        old = _forget(path, stop=False)
+        # Every store of this process on that folder (other collections) shares the old client:
+        # all move to the new one, and the old one is stopped once calls in flight are done.
+        for store in [self, *(s for s in list(_live_stores) if s is not self)]:
+            if store.settings.store.mode == "embedded" and chroma_dir(store.settings) == path:
+                store.client = _client(store.settings)
+                store.collection = store._open()
+        if old is not None:
+            _retire(old)
 
     @property
     def name(self) -> str:
@@ -482,6 +531,7 @@ class Store:
         meta.update(changes)
         meta.setdefault("embedding_model", self.embedding)
         self.collection.modify(metadata=meta)
+        self._stamped.update(str(v) for v in changes.values())
 
     def get_embeddings(self, ids: list[str]) -> dict[str, list[float]]:
         if not ids:
@@ -554,3 +604,18 @@ def _delete_collection(client: ClientAPI, name: str, settings: Settings) -> None
         if "does not exist" in str(e).lower() or type(e).__name__ == "NotFoundError":
             return  # nothing to delete
         raise _opening_failure(e, settings) from e
+
+
+# -- the collections in the store ------------------------------------------------------------------
+
+
+def stored_collections(settings: Settings) -> dict[str, int]:
+    """Every collection the store holds, with its chunk count (rag/collections.py); {} for an
+    embedded store not created yet (nothing is created here)."""
+    if settings.store.mode == "embedded" and not (chroma_dir(settings) / "chroma.sqlite3").exists():
+        return {}
+    try:
+        client = _client(settings)
+        return {c.name: int(c.count()) for c in client.list_collections()}
+    except (httpx.TransportError, ConnectionError) as e:
+        raise StoreError(f"The vector store ({describe(settings)}) stopped answering: {e}") from e

@@ -73,7 +73,7 @@ def check_citations(citations: list[Citation], text: str) -> None:
 
 def test_chat_completion_carries_citations(client: openai.OpenAI) -> None:
     resp = client.chat.completions.create(
-        model="anything", messages=[{"role": "user", "content": QUESTION}]
+        model="papers", messages=[{"role": "user", "content": QUESTION}]
     )
     assert resp.object == "chat.completion"
     text = resp.choices[0].message.content or ""

@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from rag import logs, tracing
+from rag.collections import pool_of
 from rag.errors import RagError
 from rag.feedback import FeedbackStore
 from rag.settings import Settings, SlackSettings
@@ -137,7 +139,8 @@ def build_app(
             )
     except BoltError as e:  # auth.test failed: the message names Slack's error, not the token
         raise RagError(f"Slack did not accept the bot token: {e}") from None
-    SlackBot(assistant, s, FeedbackStore.from_settings(settings, state), state).register(app)
+    pool = pool_of(settings, assistant)  # each channel asks its own collection
+    SlackBot(pool, s, FeedbackStore.from_settings(settings, state), state).register(app)
     return app
 
 
@@ -167,8 +170,8 @@ def run(settings: Settings) -> None:
 
     from rag.client import make_assistant
 
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    logging.basicConfig(level=logging.INFO, format=fmt)
+    logs.configure(settings.log.format, settings.log.level)
+    tracing.configure(settings.telemetry)
     s = settings.slack
     bot_token, app_token, _ = credentials(s)
     check_slack(s, bot_token)  # before the models load: a wrong setting fails in seconds
@@ -184,4 +187,7 @@ def run(settings: Settings) -> None:
                 raise _refused("app token", e) from None
     else:
         log.info("Slack bot listening on http://%s:%d%s", s.host, s.port, EVENTS_PATH)
-        uvicorn.run(create_web_app(app), host=s.host, port=s.port, log_level="info")
+        # log_config=None: rag.logs formats uvicorn's lines too (text or JSON, with request ids)
+        uvicorn.run(
+            create_web_app(app), host=s.host, port=s.port, log_level="info", log_config=None
+        )

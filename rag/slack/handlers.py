@@ -18,7 +18,8 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from rag.errors import RagError
+from rag import logs
+from rag.errors import NotAuthorisedError, RagError
 from rag.feedback import FeedbackStore
 from rag.settings import SlackSettings
 from rag.slack import blocks
@@ -51,9 +52,13 @@ class SlackBot:
         feedback: FeedbackStore,
         state: StateStore | None = None,
     ) -> None:
-        """`state` (default: the store in the feedback store's file) keeps handled events and
-        answers across restarts and between bot processes."""
+        """`assistant`: one assistant, or a pool of collections (rag/collections.py) from which
+        each channel gets the one `slack.channel_collections` maps it to. `state` (default: the
+        store in the feedback store's file) keeps handled events and answers across restarts
+        and between bot processes."""
         self.assistant = assistant
+        self.channel_collections = dict(settings.channel_collections)
+        self.unmapped_channels = settings.unmapped_channels
         self.channels = set(settings.channels)
         self.mention_only = settings.mention_only
         self.feedback = feedback
@@ -173,15 +178,23 @@ class SlackBot:
         placeholder = client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, **blocks.placeholder_message(question)
         )
-        message, _ = self._compose(question, history)
+        message, _ = self._compose(question, history, channel=channel)
         client.chat_update(channel=channel, ts=placeholder["ts"], **message)
 
     def _compose(
-        self, question: str, history: History, *, shareable: bool = False
+        self,
+        question: str,
+        history: History,
+        *,
+        shareable: bool = False,
+        channel: str | None = None,
     ) -> tuple[dict[str, Any], Answer | None]:
-        """The answer as a message; an expected failure becomes a message, never a trace."""
+        """The answer from `channel`'s collection as a message; an expected failure becomes a
+        message, never a trace."""
         try:
-            answer: Answer = self.assistant.ask(question, history=history or None)
+            assistant = self._assistant_for(channel)
+            with logs.request("slack"):  # its log lines and metrics carry the face and an id
+                answer: Answer = assistant.ask(question, history=history or None)
         except RagError as e:
             return blocks.notice_message(str(e), emoji=":warning:"), None
         except Exception:
@@ -192,6 +205,20 @@ class SlackBot:
         answer_id = self.answers.put(answer)
         return blocks.answer_message(answer, answer_id=answer_id, shareable=shareable), answer
 
+    def _assistant_for(self, channel: str | None) -> Any:
+        """The assistant of the collection `channel` is mapped to: only that collection's
+        passages can reach the channel. Unmapped channels (and DMs) ask the default collection,
+        or are refused with `slack.unmapped_channels = "refuse"`."""
+        name = self.channel_collections.get(channel or "")
+        if name is None and self.unmapped_channels == "refuse":
+            raise NotAuthorisedError(
+                "This channel is not mapped to a collection, so I cannot answer here "
+                "(the operator maps channels in slack.channel_collections)."
+            )
+        if not (hasattr(self.assistant, "get") and hasattr(self.assistant, "names")):
+            return self.assistant  # one assistant: build_app gives a pool
+        return self.assistant.get(name)
+
     # -- /ask -----------------------------------------------------------------------------
 
     def on_ask(self, ack: Callable[..., None], command: dict[str, Any], respond: Any) -> None:
@@ -201,7 +228,7 @@ class SlackBot:
             ack(**blocks.notice_message(USAGE))
             return
         ack(response_type="ephemeral", **blocks.placeholder_message(question))
-        message, _ = self._compose(question, [], shareable=True)
+        message, _ = self._compose(question, [], shareable=True, channel=command.get("channel_id"))
         respond(response_type="ephemeral", replace_original=True, **message)
 
     # -- buttons --------------------------------------------------------------------------

@@ -27,10 +27,13 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from rag import logs, metrics, tracing
+from rag.access import Access, Principal
 from rag.api import check_admin
 from rag.client import make_assistant
+from rag.collections import pool_of
 from rag.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
-from rag.errors import NotAuthorisedError, RagError
+from rag.errors import NotAuthorisedError, NotFoundError, RagError
 from rag.feedback import FeedbackStore
 from rag.library import Library, is_html, media_type
 from rag.network import check_exposure
@@ -118,14 +121,61 @@ def make_library(settings: Settings, assistant: Any) -> Any:
 
 
 class ChatController:
-    """The event handlers, bound to one assistant, one state store and one library."""
+    """The event handlers, bound to a pool of collections (the given assistant serves the
+    default one), one state store and one library per collection. Every handler asks for the
+    collection picked on the page, and gets it only if the logged-in user was granted it."""
 
     def __init__(self, assistant: Any, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
+        self.pool = pool_of(settings, assistant)
+        self.access = Access(settings)
         self.feedback = FeedbackStore.from_settings(settings)
         self.conversations = Conversations(self.feedback.store)
         self.library = make_library(settings, assistant)
+        self._libraries: dict[str, Any] = {}
+
+    # -- collections ---------------------------------------------------------------------------
+    def _principal(self, request: gr.Request | None) -> Principal:
+        return self.access.by_user(getattr(request, "username", None) if request else None)
+
+    def collections_for(self, request: gr.Request | None) -> list[str]:
+        """The collections the logged-in user may use (the picker's choices)."""
+        return self.access.allowed(self._principal(request), self.pool.names())
+
+    def _resolve(self, collection: str | None, request: gr.Request | None) -> str:
+        return self.access.resolve(self._principal(request), collection, self.pool)
+
+    def assistant_for(self, collection: str | None, request: gr.Request | None) -> Any:
+        """The picked collection's assistant; CollectionNotFoundError unless the user may."""
+        return self.pool.get(self._resolve(collection, request))
+
+    def library_for(self, collection: str | None, request: gr.Request | None) -> Any:
+        name = self._resolve(collection, request)
+        if name == self.pool.default:
+            return self.library
+        if name not in self._libraries:
+            own = self.settings.for_collection(name)
+            self._libraries[name] = make_library(own, self.pool.get(name))
+        return self._libraries[name]
+
+    def open_document(self, doc_id: str, username: str | None) -> Path:
+        """The file of an indexed document of one of the user's collections (the document
+        route); NotFoundError for any other, whoever's it is."""
+        principal = self.access.by_user(username)
+        for name in self.access.allowed(principal, self.pool.names()):
+            try:
+                return Path(self.library_for(name, None).open(doc_id))
+            except RagError:
+                continue
+        raise NotFoundError(f"No indexed document {doc_id[:200]!r}.")
+
+    def collection_picker(self, request: gr.Request) -> Any:
+        """The user's collections, the default first when it is one of them; hidden when
+        there is only one to pick."""
+        names = self.collections_for(request)
+        value = self.pool.default if self.pool.default in names else (names[0] if names else None)
+        return gr.update(choices=names, value=value, visible=len(names) > 1)
 
     # -- chat -------------------------------------------------------------------------------
     def respond(
@@ -135,8 +185,11 @@ class ChatController:
         k: float,
         hybrid: bool,
         turns: list[Turn] | None,
+        collection: str | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
     ) -> Iterator[ChatOutput]:
-        """Status lines and the retrieved sources while it works, then the checked answer."""
+        """Status lines and the retrieved sources while it works, then the checked answer,
+        from the picked collection."""
         chat, turns = list(chat or []), list(turns or [])
         question = (question or "").strip()
         if question:
@@ -148,9 +201,11 @@ class ChatController:
         history = [(t["question"], t["answer"].text) for t in turns]
         answer: Answer | None = None
         try:
-            events = self.assistant.stream(
-                question, history=history, k=int(k), **self._mode_kwargs(hybrid)
-            )
+            name = self._resolve(collection, request)
+            with logs.request("ui"):  # the stream keeps it: its steps log this request's id
+                events = self.pool.get(name).stream(
+                    question, history=history, k=int(k), **self._mode_kwargs(hybrid)
+                )
             for event in events:
                 # Only status lines, the retrieved sources and checked text are shown.
                 if isinstance(event, StatusEvent):
@@ -184,6 +239,7 @@ class ChatController:
                 "message_index": len(chat) - 1,
                 "key": key,
                 "saved": False,
+                "collection": name,
             }
         )
         yield gr.skip(), chat, turns, render.sources_panel(answer, key, ordinal)
@@ -252,7 +308,12 @@ class ChatController:
             for t in turns:
                 if not t.get("saved"):
                     conv_id = self.conversations.record(
-                        conv_id, owner, t["question"], t["answer"], t.get("key")
+                        conv_id,
+                        owner,
+                        t["question"],
+                        t["answer"],
+                        t.get("key"),
+                        collection=t.get("collection"),
                     )
                     t["saved"] = True
             choices = self._choices(owner)
@@ -267,7 +328,8 @@ class ChatController:
         if not conv_id:
             return (gr.skip(),) * 5
         try:
-            conv = self.conversations.get(conv_id, owner_of(request))
+            allowed = self.collections_for(request)  # a turn of another collection stays hidden
+            conv = self.conversations.get(conv_id, owner_of(request), allowed)
         except RagError as e:
             note = render.error_message(str(e))
             return [{"role": "assistant", "content": note}], [], gr.skip(), None, ""
@@ -318,15 +380,21 @@ class ChatController:
         admin = self.settings.security.admin_token
         check_admin(token or "", admin.get_secret_value() if admin else "")
 
-    def document_list(self) -> Any:
+    def document_list(self, collection: str | None = None, request: gr.Request = None) -> Any:  # type: ignore[assignment]
         try:
-            return gr.update(choices=[render.document_choice(d) for d in self.library.list()])
+            library = self.library_for(collection, request)
+            return gr.update(choices=[render.document_choice(d) for d in library.list()])
         except RagError as e:
             log.warning("cannot list documents: %s", e)
             return gr.update(choices=[])
 
     def upload(
-        self, files: list[str] | None, token: str, progress: gr.Progress = gr.Progress()
+        self,
+        files: list[str] | None,
+        token: str,
+        collection: str | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+        progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         """Store and index the dropped files, with a progress bar per file; then the report
         (added / updated / unchanged / failed with reasons) and the refreshed document list."""
@@ -341,20 +409,32 @@ class ChatController:
                 progress(done / max(1, total), desc=desc)
 
             uploads = [(Path(f).name, Path(f)) for f in files]
-            result = self.library.add(uploads, on_progress=step)
+            result = self.library_for(collection, request).add(uploads, on_progress=step)
             report = render.upload_report(result.files, result.report)
         except NotAuthorisedError as e:
             report = render.upload_error(f"Upload refused: {e}")
         except RagError as e:
             report = render.upload_error(str(e))
-        return report, self.document_list(), self.status(), None
+        return (
+            report,
+            self.document_list(collection, request),
+            self.status(collection, request),
+            None,
+        )
 
-    def delete_documents(self, ids: list[str] | None, token: str) -> tuple[Any, ...]:
+    def delete_documents(
+        self,
+        ids: list[str] | None,
+        token: str,
+        collection: str | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    ) -> tuple[Any, ...]:
         if not ids:
             return render.upload_error("Tick the documents to delete first."), gr.skip(), gr.skip()
         try:
             self._admin(token)
-            gone = [self.library.delete(i) for i in ids]
+            library = self.library_for(collection, request)
+            gone = [library.delete(i) for i in ids]
             names = ", ".join(d.id for d in gone)
             report = render.upload_note(
                 f"Deleted {names}: its passages are no longer in the index."
@@ -363,12 +443,12 @@ class ChatController:
             report = render.upload_error(f"Delete refused: {e}")
         except RagError as e:
             report = render.upload_error(str(e))
-        return report, self.document_list(), self.status()
+        return report, self.document_list(collection, request), self.status(collection, request)
 
     # -- side panels ------------------------------------------------------------------------
-    def status(self) -> str:
+    def status(self, collection: str | None = None, request: gr.Request = None) -> str:  # type: ignore[assignment]
         try:
-            return render.status_markdown(self.assistant.status())
+            return render.status_markdown(self.assistant_for(collection, request).status())
         except RagError as e:
             return f"Index unavailable: {e}"
 
@@ -378,8 +458,14 @@ class ChatController:
         except RagError as e:
             return f"LLM unavailable: {e}"
 
-    def reindex(self, token: str) -> Iterator[str]:
-        """Re-index the collection: needs the admin token; confined to the indexing roots."""
+    def reindex(
+        self,
+        token: str,
+        collection: str | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    ) -> Iterator[str]:
+        """Re-index the picked collection: needs the admin token; confined to the indexing
+        roots."""
         admin = self.settings.security.admin_token
         try:
             check_admin(token or "", admin.get_secret_value() if admin else "")
@@ -388,11 +474,11 @@ class ChatController:
             return
         yield "Re-indexing… unchanged papers are skipped, so this is quick when nothing changed."
         try:
-            report = self.assistant.index(confined=True)
+            report = self.assistant_for(collection, request).index(confined=True)
         except RagError as e:
             yield f"Re-index failed: {e}"
             return
-        yield render.report_markdown(report) + "  \n\n" + self.status()
+        yield render.report_markdown(report) + "  \n\n" + self.status(collection, request)
 
 
 def _example_text(evt: gr.SelectData) -> str:
@@ -463,6 +549,18 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                     clear = gr.Button("New chat", scale=1, min_width=130, elem_id="new-chat")
                 note = gr.HTML("", elem_id="feedback-note")
             with gr.Column(scale=2, min_width=300, elem_id="side-col"):
+                # The logged-in user's collections, filled when the page loads (the page's
+                # config names none); hidden until there are two to pick from. Custom values
+                # reach the handlers, which check the user's grants (rag/access.py).
+                picker = gr.Dropdown(
+                    choices=[],
+                    value=None,
+                    label="Collection",
+                    elem_id="collection",
+                    visible=False,
+                    interactive=True,
+                    allow_custom_value=True,
+                )
                 gr.HTML('<div class="side-h">Sources</div>', elem_id="sources-h")
                 sources = gr.HTML(
                     render.sources_panel(None), elem_id="sources-panel", max_height=640
@@ -520,7 +618,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
 
         chat_io: dict[str, Any] = {
             "fn": ctl.respond,
-            "inputs": [question, chatbot, k, hybrid, turns],
+            "inputs": [question, chatbot, k, hybrid, turns, picker],
             "outputs": [question, chatbot, turns, sources],
             "concurrency_id": "assistant",
             "concurrency_limit": 1,
@@ -560,7 +658,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
         drop.click(ctl.delete_conversation, conv_id, fresh, api_visibility="private")
         files.upload(
             ctl.upload,
-            [files, admin_token],
+            [files, admin_token, picker],
             [upload_report, documents, status, files],
             concurrency_id="assistant",
             concurrency_limit=1,
@@ -568,7 +666,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
         )
         delete_docs.click(
             ctl.delete_documents,
-            [documents, admin_token],
+            [documents, admin_token, picker],
             [upload_report, documents, status],
             concurrency_id="assistant",
             concurrency_limit=1,
@@ -576,18 +674,25 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
         )
         reindex.click(
             ctl.reindex,
-            admin_token,
+            [admin_token, picker],
             status,
             concurrency_id="assistant",
             concurrency_limit=1,
             api_name="reindex",
         )
         app.load(None, js=PAGE_LOAD_JS)
-        app.load(ctl.status, None, status, api_visibility="private")
+        # The picker first: the status and the documents are the picked collection's.
+        picked = app.load(ctl.collection_picker, None, picker, api_visibility="private")
+        picked.then(ctl.status, picker, status, api_visibility="private")
+        # Another collection: a new chat (its history was about the other), its status, files.
+        picker.input(ctl.new_chat, None, fresh, api_visibility="private").then(
+            ctl.status, picker, status, api_visibility="private"
+        )
         app.load(ctl.llm_name, None, llm, api_visibility="private")
         app.load(ctl.conversation_list, None, conv_list, api_visibility="private")
         if can_index:
-            app.load(ctl.document_list, None, documents, api_visibility="private")
+            picked.then(ctl.document_list, picker, documents, api_visibility="private")
+            picker.input(ctl.document_list, picker, documents, api_visibility="private")
     app.rag_controller = ctl  # type: ignore[attr-defined]  # for `launch`'s document route
     return app
 
@@ -595,22 +700,32 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
 def add_document_route(app: gr.Blocks, library: Any) -> None:
     """`GET /document/{doc_id}`: the file an indexed document comes from, if it lies under the
     indexing roots (`Library.open`, which checks `rag.paths.confine`), behind the UI's login.
-    HTML is served sandboxed (no scripts, its own origin); nothing is sniffed."""
+    HTML is served sandboxed (no scripts, its own origin); nothing is sniffed. With the app's
+    controller, only documents of the logged-in user's collections are served."""
     server: Any = app.server_app
+    controller = getattr(app, "rag_controller", None)
 
-    def logged_in(request: Request) -> bool:
+    def user(request: Request) -> tuple[bool, str | None]:
+        """(logged in, the username: None when the UI has no login)."""
         if getattr(server, "auth", None) is None:
-            return True
+            return True, None
         cookie = request.cookies.get(f"access-token-{server.cookie_id}") or request.cookies.get(
             f"access-token-unsecure-{server.cookie_id}"
         )
-        return server.tokens.get(cookie) is not None
+        name = server.tokens.get(cookie)
+        return name is not None, str(name) if name is not None else None
+
+    def open_file(doc_id: str, username: str | None) -> Path:
+        if controller is not None:
+            return controller.open_document(doc_id, username)  # type: ignore[no-any-return]
+        return library.open(doc_id)  # type: ignore[no-any-return]
 
     async def document(doc_id: str, request: Request) -> Response:
-        if not logged_in(request):
+        logged_in, username = user(request)
+        if not logged_in:
             return JSONResponse({"detail": "Not authenticated"}, status_code=401)
         try:
-            path = await run_in_threadpool(library.open, doc_id)
+            path = await run_in_threadpool(open_file, doc_id, username)
         except RagError:
             return JSONResponse({"detail": "No such document."}, status_code=404)
         headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
@@ -628,14 +743,24 @@ def add_document_route(app: gr.Blocks, library: Any) -> None:
     server.router.routes.insert(0, server.router.routes.pop())  # before any route of Gradio's
 
 
+def add_metrics_route(app: gr.Blocks, settings: Settings, assistant: Any) -> None:
+    """`GET /metrics` (rag/metrics.py) on the UI's server, before Gradio's own routes. With a
+    login, scraping needs `telemetry.metrics_token` or the admin token (`scrape_allowed`)."""
+    if not settings.telemetry.metrics:
+        return
+    metrics.watch(settings, assistant.status if hasattr(assistant, "store") else None)
+    server: Any = app.server_app
+    protected = bool(settings.ui.username and settings.ui.password) or bool(settings.access.users)
+    server.add_route("/metrics", metrics.metrics_endpoint(settings, protected))
+    server.router.routes.insert(0, server.router.routes.pop())
+
+
 def launch_kwargs(settings: Settings) -> dict[str, Any]:
     """`Blocks.launch` options: the settings' host/port/login, and nothing that calls out."""
     ui = settings.ui
     guard = None
-    if ui.username or ui.password:
-        if not (ui.username and ui.password):
-            raise RagError("UI login needs both ui.username and ui.password (RAG_UI__USERNAME/…).")
-        guard = login_guard(settings)
+    if ui.username or ui.password or settings.access.users:
+        guard = login_guard(settings)  # ui.username and access.users
     return {
         "server_name": ui.host,
         "server_port": ui.port,
@@ -669,9 +794,12 @@ def _warm_up(assistant: Any) -> None:
 def launch(settings: Settings, insecure: bool = False) -> None:
     """Serve the chat UI (blocking) on `settings.ui.host:port`; a non-loopback address needs a
     login (or `insecure`)."""
+    logs.configure(settings.log.format, settings.log.level)
+    tracing.configure(settings.telemetry)
     ui = settings.ui
     login = "a login (RAG_UI__USERNAME and RAG_UI__PASSWORD)"
-    check_exposure(ui.host, bool(ui.username and ui.password), insecure, login)
+    has_login = bool(ui.username and ui.password) or bool(settings.access.users)
+    check_exposure(ui.host, has_login, insecure, login)
     kwargs = launch_kwargs(settings)
     assistant = make_assistant(settings)
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
@@ -679,4 +807,5 @@ def launch(settings: Settings, insecure: bool = False) -> None:
     app.queue(default_concurrency_limit=1)
     app.launch(prevent_thread_lock=True, **kwargs)
     add_document_route(app, app.rag_controller.library)  # type: ignore[attr-defined]
+    add_metrics_route(app, settings, assistant)
     app.block_thread()

@@ -40,7 +40,8 @@ def _same(given: str, expected: str) -> bool:
 
 
 class LoginGuard:
-    """One configured username and password, checked against the state store's failure counts."""
+    """The configured usernames and passwords (`ui.username` and `access.users`), checked
+    against the state store's failure counts."""
 
     def __init__(
         self,
@@ -49,9 +50,9 @@ class LoginGuard:
         state: StateStore,
         max_failures: int,
         window_s: float,
+        users: dict[str, str] | None = None,
     ) -> None:
-        self._username = username
-        self._password = password
+        self._users = {**(users or {}), username: password} if username else dict(users or {})
         self.state = state
         self.max_failures = max_failures
         self.window_s = window_s
@@ -63,10 +64,10 @@ class LoginGuard:
         if self.state.login_blocked(username, self.max_failures, self.window_s):
             log.warning("login refused for %r: too many failed logins", username[:64])
             return "blocked"
-        # Both compared, always: the time taken does not tell whether the username was right.
-        right_user = _same(username, self._username)
-        right_password = _same(password, self._password)
-        if right_user and right_password:
+        # Every username and password compared, always: the time taken does not tell whether
+        # the username was right.
+        matches = [_same(username, u) & _same(password, p) for u, p in self._users.items()]
+        if any(matches):
             self.state.clear_login_failures(username)
             return "ok"
         self.state.record_login_failure(username)
@@ -102,13 +103,19 @@ class LoginGuard:
 def login_guard(settings: Settings) -> LoginGuard:
     """The guard for the settings' UI login, over the settings' state store (opened now, so an
     unusable state file is a one-line error at start-up)."""
+    from rag.access import Access
+
     ui, sec = settings.ui, settings.security
-    if not (ui.username and ui.password):
+    if (ui.username or ui.password) and not (ui.username and ui.password):
         raise RagError("UI login needs both ui.username and ui.password (RAG_UI__USERNAME/…).")
+    users = Access(settings).logins()  # ui.username and access.users
+    if not users:
+        raise RagError("UI login needs ui.username and ui.password, or access.users.")
     return LoginGuard(
-        ui.username,
-        ui.password.get_secret_value(),
+        "",
+        "",
         open_state(settings),
         max_failures=sec.login_max_failures,
         window_s=sec.login_window_s,
+        users=users,
     )
