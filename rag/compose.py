@@ -690,6 +690,11 @@ class Composer:
         body = body.rstrip(" .;:,")
         if name and name.lower() not in body.lower():
             body = f"{name}: {body}"
+        elif not name and re.match(r"(?:it|they|this|these)\b", body, re.IGNORECASE):
+            # "It stores the key-value states …": say what "it" is (the document's title)
+            title = " ".join(p.title.split()[:8]).rstrip(" .:;,")
+            if title and title.lower() not in body.lower():
+                body = f"{title}: {body}"
         return f"{body} [{p.number}]."
 
 
