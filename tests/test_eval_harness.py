@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rag.cli import app
 from rag.errors import PathNotFoundError
 from rag.evaluation import DatasetError, load_dataset, main
-from rag.evaluation.metrics import calibration, retrieval_scores
+from rag.evaluation.metrics import calibration, missing_keywords, retrieval_scores
 from rag.listing import merge_duplicates, parse_listing
 from rag.settings import PROJECT_DIR
 
@@ -120,6 +120,15 @@ def test_retrieval_scores_at_document_level() -> None:
     assert retrieval_scores(ranked, ["a"]) == {"hit@1": 0.0, "recall@5": 1.0, "mrr@10": 0.5}
     assert retrieval_scores(ranked, ["b", "F"]) == {"hit@1": 1.0, "recall@5": 0.5, "mrr@10": 1.0}
     assert retrieval_scores([], ["a"]) == {"hit@1": 0.0, "recall@5": 0.0, "mrr@10": 0.0}
+
+
+def test_keywords_match_the_figure_however_it_is_written() -> None:
+    """ "6 times" is what "6×" says, "20-25x" what "20–25×" says; a different figure is not."""
+    text = "trained on over 6× fewer tokens, with a 20–25× speedup"
+    assert missing_keywords(text, ["6 times", "20-25x", "6X", "Hawk", "7 times"]) == [
+        "Hawk",
+        "7 times",
+    ]
 
 
 def test_calibration_picks_the_threshold_that_separates() -> None:

@@ -7,6 +7,7 @@ that ranking against the gold titles.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -56,10 +57,19 @@ def retrieval_scores(ranked_titles: Sequence[str], gold_titles: Sequence[str]) -
     }
 
 
+def _comparable(text: str) -> str:
+    """Case, whitespace and the spellings of one figure made equal: "6 times", "6×" and "6x";
+    "20–25" and "20-25" (what the reader sees is the same fact)."""
+    s = " ".join(text.split()).casefold()
+    s = re.sub(r"[–—]", "-", s)
+    return re.sub(r"(\d)\s*(?:×|x\b|times\b)", r"\1x", s)
+
+
 def missing_keywords(text: str, keywords: Sequence[str]) -> list[str]:
-    """The keywords absent from `text` (case-insensitive, whitespace-normalised)."""
-    hay = " ".join(text.split()).casefold()
-    return [k for k in keywords if " ".join(k.split()).casefold() not in hay]
+    """The keywords absent from `text` (case-insensitive, whitespace-normalised, "6 times" =
+    "6×")."""
+    hay = _comparable(text)
+    return [k for k in keywords if _comparable(k) not in hay]
 
 
 def lead_cited_titles(lead: str, answer: Answer) -> list[str]:
