@@ -87,7 +87,10 @@ def supports_claim(claim: str, passage_text: str, question: str = "") -> bool:
         return False
     hay, asked = squash(passage_text), squash(question)
     names = [n for n in NAME.findall(claim) if not numbers(n) or not n[0].isdigit()]
-    if any(squash(n) not in hay and squash(n) not in asked for n in names):
+    if any(
+        not _name_in(n, hay) and not _name_in(n, asked) and not _initials_of(n, passage_text)
+        for n in names
+    ):
         return False
     added = content_tokens(claim) - content_tokens(question)
     if numbers(claim) or names:
@@ -96,6 +99,21 @@ def supports_claim(claim: str, passage_text: str, question: str = "") -> bool:
     elif not added:
         return False
     return overlap(added, content_tokens(passage_text)) >= CLAIM_OVERLAP
+
+
+def _name_in(name: str, squashed: str) -> bool:
+    """The name, or its plural's singular ("V100s" for "V100"), in squashed text."""
+    n = squash(name)
+    return n in squashed or (re.search(r"\ds$", name) is not None and n[:-1] in squashed)
+
+
+def _initials_of(name: str, text: str) -> bool:
+    """An acronym the passage spells out ("MFU" for "model FLOPs utilization")."""
+    if not re.fullmatch(r"[A-Z]{3,6}", name):  # two letters match by chance too often
+        return False
+    words = re.findall(r"[A-Za-z][\w\-]*", text)
+    initials = "".join(w[0].upper() for w in words)
+    return name in initials
 
 
 def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:

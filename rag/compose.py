@@ -367,8 +367,9 @@ def answers(q: Question, claim: str, p: Passage) -> bool:
     names the question gives are in it) and the sentence holds the asked kind of fact: a figure
     the question does not give, a device, a year, a name. (A model's sentence is a direct answer,
     so unlike an evidence sentence it need not repeat the attribute's words.)"""
-    if not all(in_text(n, p.title + " " + p.text) for n in strong_names(q.names)):
-        return False
+    found = [in_text(n, p.title + " " + p.text) for n in strong_names(q.names)]
+    if not (sum(found) * 2 >= len(found) if descriptive(q) else all(found)):
+        return False  # a described paper's names are qualifiers ("with a ResNet-50 backbone")
     if q.kind == "number":
         return bool(numbers(claim) - numbers(q.text)) or bool(
             _NUMBER_WORD.search(claim.lower()) or _SPELLED.search(claim)
@@ -376,7 +377,11 @@ def answers(q: Question, claim: str, p: Passage) -> bool:
     if q.kind in ("name", "dataset"):
         name = short_name(p)
         asked = content_tokens(q.text)
-        named = [n for n in NAME.findall(claim) if not content_tokens(n) <= asked]
+        named = [
+            n
+            for n in [*NAME.findall(claim), *SOFTWARE_NAME.findall(claim)]
+            if not content_tokens(n) <= asked
+        ]
         capitalised = re.findall(r"\b[A-Z][\w\-]+", claim)
         return bool(named or capitalised) or bool(name and name.lower() in claim.lower())
     return states_attribute(q, claim)

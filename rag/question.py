@@ -267,7 +267,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         "name",
         re.compile(
             r"\bwhat is the name of\b|\bwhat (is|are) (it|they|this|the \w+) called\b|"
-            r"^\s*(which|what|name the|who)\b[^?]{0,30}?\b(methods?|papers?|frameworks?|"
+            r"(?:^|[,:;]\s*)(which|what|name the|who)\b[^?]{0,30}?\b(methods?|papers?|frameworks?|"
             r"techniques?|systems?|models?|approach(es)?|algorithms?|architectures?|optimizers?|works?|studies|"
             r"study|library|libraries|tools?|schemes?|modules?|strategies|strategy|designs?|"
             r"mechanisms?|kernels?|engines?|benchmarks?|compilers?|networks?|proposals?|variants?|"
@@ -361,13 +361,23 @@ def kind_of(question: str) -> str:
     for kind, pattern in _KIND_RULES:
         # "Which method decides the KV cache size …" asks for a name; an explicit amount
         # ("…, and how much memory does it save?") makes it a number question.
-        if kind == "number" and rules["name"].search(question) and not _AMOUNT.search(question):
+        if kind == "number" and rules["name"].search(question) and not _asks_amount(question):
             return "name"
         if pattern.search(question):
             return kind
     if _REACHES.search(question):
         return "number"  # "what activation sparsity does LLaMA2-7B reach …?"
     return "describe"
+
+
+def _asks_amount(question: str) -> bool:
+    """An explicit amount is asked ("…, and how much memory does it save?"), not only named in
+    a clause ("which framework … by modulating how fast residuals evolve")."""
+    for m in _AMOUNT.finditer(question):
+        before = question[: m.start()].rstrip().lower()
+        if not before or before.endswith((",", ";", ":", "?", ".", " and", " or", "by")):
+            return True
+    return False
 
 
 _AMOUNT = re.compile(

@@ -84,3 +84,38 @@ def test_question_terms_asserted_of_the_wrong_paper_are_not_supported() -> None:
     out = check_answer(wrong + " [2].", _passages(), q)
     assert out.citations == []  # neither passage says this of Light4GS
     assert supports("ZipCache is a KV cache quantization method for LLMs", ZIP, q)
+
+
+def test_a_model_answer_is_checked_on_its_facts_not_its_spelling() -> None:
+    """A plural of a device ("V100s") and an acronym the passage spells out ("MFU") are the
+    passage's names; a made-up name or a figure it does not give is still rejected."""
+    from rag.citations import supports_claim
+
+    text = (
+        "FlashAttention-2 reaches up to 225 TFLOPs/s per A100 GPU (72% model FLOPs utilization)"
+        " and fits a trillion-parameter model on 512 V100 GPUs."
+    )
+    assert supports_claim("Up to 225 TFLOPs/s per A100 (72% MFU).", text)
+    assert supports_claim("512 V100s.", text)
+    assert not supports_claim("Up to 225 TFLOPs/s per A100 (72% HFU).", text)
+    assert not supports_claim("Up to 250 TFLOPs/s per A100.", text)
+    assert not supports_claim("512 H100s.", text)
+
+
+def test_a_terse_name_answers_a_which_question() -> None:
+    """ "bitnet.cpp." answers "which software stack": a lower-case software name is a name; a
+    described paper's names are qualifiers, not all required."""
+    from rag.compose import answers
+    from rag.question import analyse
+
+    p = Passage(
+        text="We introduce bitnet.cpp, a tailored software stack for 1-bit LLMs on CPUs.",
+        score=1.0,
+        title="1-bit AI Infra",
+        source="x",
+        doc_id="d",
+        number=1,
+    )
+    q = analyse("Which software stack was released to run ternary BitNet b1.58 LLMs on CPUs?")
+    assert answers(q, "bitnet.cpp.", p)
+    assert not answers(q, "the software.", p)
