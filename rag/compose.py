@@ -90,7 +90,7 @@ _HEAD_NOUNS = [
     {"optimizer", "optimizers"},
 ]  # fmt: skip
 _ASKED_WORDS = re.compile(
-    r"^\s*(?:which|what)\s+(?:is|are|was|were)?\s*(?:the\s+)?(?:names?\s+of\s+(?:the|an?)\s+)?"
+    r"(?:^|[,:;]?\s+)(?:which|what)\s+(?:is|are|was|were)?\s*(?:the\s+)?(?:names?\s+of\s+(?:the|an?)\s+)?"
     r"((?:[\w\-]+\s+){0,5}[\w\-]+)",
     re.I,
 )
@@ -98,7 +98,7 @@ _ASKED_WORDS = re.compile(
 
 def _asked_head(question: str) -> set[str] | None:
     """The group of the head noun of "which <…> algorithm/system/model …" (first 6 words)."""
-    m = _ASKED_WORDS.match(question)
+    m = _ASKED_WORDS.search(question)
     if not m:
         return None
     for word in m.group(1).lower().split():
@@ -164,6 +164,20 @@ def as_baseline(name: str, sentence: str) -> bool:
 _DEFINITION_Q = re.compile(
     r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<name>[\w\-.]+(?:\s+[\w\-.]+)?)\s*\??\s*$|"
     r"^\s*what\s+(?:does|do|did)\s+(?P<name2>[\w\-.]+(?:\s+[\w\-.]+)?)\s+do\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+# "In the <paper described> …, what is the <part> called …": a name inside the described paper
+_INNER_ASK = re.compile(
+    r"^\s*(?:in|within|inside|of|for)\s+the\s+[^,?]{3,120},?\s+(?:what|which)\b[^?]*\bcalled\b",
+    re.IGNORECASE,
+)
+
+
+# "Which system is it twice as fast as?": the answer is what the paper is compared with
+_OTHER_ASK = re.compile(
+    r"\b(?:which|what)\b[^?]*\b(?:as|than|over|against|to|with|outperform\w*|beat\w*)\s*\??\s*$",
     re.IGNORECASE,
 )
 
@@ -243,8 +257,13 @@ def names_something_new(q: Question, sentence: str, exclude: str = "") -> bool:
     asked = content_tokens(q.text) | content_tokens(exclude)
     return any(
         not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
-        for n in [*NAME.findall(sentence), *SOFTWARE_NAME.findall(sentence)]
+        for n in [*NAME.findall(sentence), *SOFTWARE_NAME.findall(sentence), *quoted(sentence)]
     )
+
+
+def quoted(sentence: str) -> list[str]:
+    """Terms a paper introduces in quotes ("windowing", “row-column bundling”)."""
+    return [m.strip(" '") for m in re.findall(r"[\"“]([^\"”]{3,40})[\"”]", sentence)]
 
 
 # Lower-case software names ("bitnet.cpp", "llama.cpp", "vllm.rs") that NAME cannot see.
@@ -438,6 +457,10 @@ class Composer:
         salient = salient_name(q, p) if q.kind in ("name", "dataset") else ""
         ask = ask_of(q.text)
         defined = definition_asked(q)
+        inner = bool(_INNER_ASK.match(q.text) or _OTHER_ASK.search(q.text))
+        # figures of the ask itself, not of a context sentence that describes the paper
+        asked_part = analyse_facet(q, ask) if ask != q.text else q
+        given = {re.sub(r"[^\d.]", "", g) for g in situational_figures(asked_part)}
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
                 continue
@@ -456,9 +479,16 @@ class Composer:
                 score += 0.1
             if q.kind == "number" and not figures:
                 score -= 0.3  # a figure is asked for: a sentence without one cannot answer
+            if given and given <= {re.sub(r"[^\d.]", "", n) for n in numbers(s)}:
+                score += 0.4  # "which 810GB model …": the sentence holding the asked figures
             if defined and defines(defined, s):
                 score += 0.6  # "What is ZipCache?": the sentence that says what it is
-            if q.kind in ("name", "dataset"):
+            if q.kind in ("name", "dataset") and inner:
+                # "In the linear-attention LLM …, what is the technique called …?": the paper is
+                # the setting; the answer is a name inside it, not the paper's own
+                if names_something_new(q, s, exclude=p.title + " " + salient):
+                    score += 0.3
+            elif q.kind in ("name", "dataset"):
                 name = short_name(p)
                 if name and name.lower() in s.lower():
                     score += 0.2
@@ -466,8 +496,10 @@ class Composer:
                     score += 0.3  # it names something the question does not
                 if salient and salient in s:
                     score += 0.3  # the name the abstract is about
-                if names_the_asked_kind(q, s):
-                    score += 0.4  # "DistAttention, a novel distributed attention algorithm"
+            if q.kind in ("name", "dataset") and names_the_asked_kind(
+                q, s, exclude=p.title + " " + salient if inner else ""
+            ):
+                score += 0.4  # "DistAttention, a novel distributed attention algorithm"
             out.append(Scored(score, p, s))
         return sorted(out, key=lambda x: x.score, reverse=True)
 
@@ -716,13 +748,9 @@ def facets_of(question: str) -> list[str]:
     parts = [s for s in _FACET_SPLIT.split(question) if s and s.strip()]
     if len(parts) <= 1:
         return _verb_asks(question)
-    context = (
-        parts[0]
-        if not re.match(r"(?i)(what|which|how|by|at|on|up|after|to|in)\b", parts[0])
-        # "X reached what throughput …, and which model …": the first part asks too
-        and not re.search(r"(?i)\b(what|which|how (much|many))\b", parts[0])
-        else ""
-    )
+    # "X reached what throughput …, and which model …": the first part asks too; "To run LLMs
+    # larger than DRAM …, which two techniques …": it only sets the scene
+    context = "" if re.search(r"(?i)\b(what|which|how)\b", parts[0]) else parts[0]
     asks = parts[1:] if context else parts
     asks = [b for a in asks for b in _verb_asks(a)]
     return [f"{context} {a}".strip() for a in asks[:3]]

@@ -200,6 +200,20 @@ def test_the_composed_lead_names_what_was_asked(
         ("Compare ZeRO and ZeRO-Infinity.", "ZeRO-Infinity, a novel heterogeneous"),
         # a name its abstract keeps using, though not in its title
         ("What are the main contributions of DFloat11?", "Dynamic-Length Float (DFloat11)"),
+        # a name inside the described paper, not the paper's own ("TransNormerLLM")
+        (
+            "In the linear-attention LLM scaled to 175B parameters, what is the technique called"
+            " that makes linear attention more than twice as fast and four times lighter in"
+            " memory?",
+            "Lightning Attention",
+        ),
+        # the sentence holding the asked figures ("an 810GB model … 8x80GB GPUs")
+        (
+            "An entropy-coding scheme for BFloat16 weights compresses LLMs without any loss. By"
+            " how much does it reduce model size, and which 810GB model does it make runnable on"
+            " a single node with 8x80GB GPUs?",
+            "405B",
+        ),
         # a figure near both asked words ("model size" + "reduction") beats one near "size"
         (
             "How much model size reduction is obtained by dividing the FFN into two parts"
