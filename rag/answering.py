@@ -24,9 +24,11 @@ from rag.compose import (
     Lead,
     accept_claim,
     acronyms,
+    paper_name,
     readable,
     setting_of,
     short_name,
+    uses_name,
 )
 from rag.guard import instruction_like
 from rag.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
@@ -101,7 +103,7 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
     ) or any(
         short_name(p).lower() == n.lower()
         # "DFloat11" is not in its paper's title, but its abstract keeps using it
-        or (n in strong_names(q.names) and len(re.findall(rf"\b{re.escape(n)}\b", p.text)) >= 3)
+        or (n in strong_names(q.names) and uses_name(p, n))
         for n in q.names
         for p in passages
     )
@@ -366,7 +368,7 @@ class Answerer:
         if not decision.closest:
             return self.abstention(base, timings)
         p, sentence = decision.closest[0]
-        name = short_name(p) or f"“{p.title}”"
+        name = paper_name(p, q) or f"“{p.title}”"
         quote = readable(sentence, short_name(p)).rstrip(" .")
         what = q.attribute_phrase or "what was asked"
         setting = setting_of(q) if q.attribute_phrase else ""

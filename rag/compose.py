@@ -294,8 +294,47 @@ def states_attribute(q: Question, sentence: str) -> bool:
         # "Which draft model does TriForce use?" asks for a name other than the subject's.
         return names_something_new(q, sentence)
     if q.kind == "dataset":
-        return names_something_new(q, sentence)
+        # "What dataset was X trained on?": a name given as a dataset, not any new name
+        return names_something_new(q, sentence) and (
+            _asked_head(q.text) is None or names_the_asked_kind(q, sentence)
+        )
+    if q.kind == "describe" and (noun := _identity_noun(q.text)):
+        # "Under which license …?": a sentence that does not say "license" does not answer
+        return bool(content_tokens(noun) & content_tokens(sentence))
     return True
+
+
+_IDENTITY = re.compile(
+    r"\b(?:which|what)\s+(?:\w+\s+)?(licen[cs]e|(?:programming\s+)?language|company|"
+    r"companies|organi[sz]ation|institution|university|country|lab|laboratory|team|"
+    r"funding|grant|programming language|operating system|cloud)\b",
+    re.IGNORECASE,
+)
+
+
+def _identity_noun(question: str) -> str:
+    m = _IDENTITY.search(question)
+    return m.group(1).split()[-1] if m else ""
+
+
+def uses_name(p: Passage, name: str) -> bool:
+    """The abstract keeps using the name (three times or more): it is that paper's own name
+    ("DFloat11" in "70% Size, 100% Accuracy: …"), not one mentioned in passing."""
+    return len(re.findall(rf"(?<![\w-]){re.escape(name)}(?![\w-])", p.text)) >= 3
+
+
+def paper_name(p: Passage, q: Question) -> str:
+    """What to call the paper in an answer: the question's name for it when its abstract keeps
+    using that name, else its short name."""
+    used = [n for n in strong_names(q.names) if uses_name(p, n)]
+    return used[0] if used else short_name(p)
+
+
+def _names_own(question: str, p: Passage) -> bool:
+    """The question names the paper by its short name, however common the word."""
+    own = re.sub(r"\s*\(.*\)$", "", short_name(p))
+    named = re.search(rf"(?<![\w-]){re.escape(own)}(?![\w-])", question)
+    return len(own) >= 4 and named is not None
 
 
 _NUMBER_WORD = re.compile(r"(twice|half|double|doubles|triple|\w+fold)")
@@ -521,6 +560,7 @@ class Composer:
                     squash(sized_base(n, p.title + " " + p.text)) in squash(p.title)
                     and bool(sized_base(n, p.title + " " + p.text))
                 )
+                or uses_name(p, n)
                 for n in strong
                 for p in candidates
             )
@@ -543,7 +583,7 @@ class Composer:
             # One paper answers: the best one about the subject. When it does not state the
             # asked attribute, that is the answer ("not stated"), not another paper's figure.
             candidates = candidates[:1]
-        if q.typed or q.kind == "name":
+        if q.typed or q.kind == "name" or _identity_noun(q.text):
             stating = [p for p in candidates if self.names_present(q, p) and self.states(q, p)]
             if not stating:
                 return Decision(None, "attribute", self._closest(q, candidates[:1]))
@@ -614,6 +654,11 @@ class Composer:
     def subject_passages(self, q: Question, passages: list[Passage]) -> list[Passage]:
         """The passages about what the question names (all of them when it names nothing)."""
         if not q.names:
+            # "How much faster is Mamba than …?": "Mamba" is too common to be a rare name, but
+            # it is the short name of a paper here, which answers before ones that cite it
+            own = [p for p in passages if _names_own(q.text, p)]
+            if own and not descriptive(q) and not q.plural:
+                return own + [p for p in passages if p not in own]
             return passages
         about = [p for p in passages if any(mentions(p, n) for n in q.names)]
         own = [p for p in about if own_paper(p, q.names)]

@@ -121,6 +121,10 @@ def test_the_first_line_answers_with_its_citation(
         ),
         # "batch size" is one attribute: a reduction of steps is not a size
         ("What batch size was used to train SANA-Sprint?", "SANA-Sprint"),
+        # a sentence that never says "license" does not answer "which license"
+        ("Under which license is DFloat11 released?", "70% Size"),
+        # microcontrollers are new names, but not a dataset
+        ("What dataset was TinyissimoYOLO trained on?", "TinyissimoYOLO"),
     ],
 )
 def test_a_detail_the_abstract_does_not_give_is_not_stated(
@@ -177,6 +181,8 @@ def test_a_setting_the_abstract_does_not_measure_is_not_stated(
         ("How many parameters does the largest Griffin model have?", "14B"),
         # "Llama2-7B" and "A100-80GB" are names, not memory figures
         ("How much does ReMax reduce memory compared with PPO?", "50%"),
+        # "Mamba" is common, but it is a paper's own name: that paper answers, not Cobra
+        ("How much faster is Mamba than Transformers at inference?", "5×"),
         # the sized name is the paper's ("Megalodon-7B" in its text)
         ("How many training tokens were used for Megalodon-7B?", "2 trillion"),
     ],
