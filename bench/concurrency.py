@@ -95,14 +95,18 @@ def running_server(
                 proc.wait()
 
 
-def ask_http(base: str, question: str, timeout: float) -> tuple[float, str | None]:
-    """One chat completion; (seconds, error or None). An answer without content is an error."""
+def ask_http(
+    base: str, question: str, timeout: float, client: Any = None
+) -> tuple[float, str | None]:
+    """One chat completion; (seconds, error or None). An answer without content is an error.
+    `client`: an httpx.Client to reuse (its own timeout applies), else one request of its own."""
     import httpx
 
     body = {"model": "rag", "messages": [{"role": "user", "content": question}], "stream": False}
     t0 = time.perf_counter()
     try:
-        r = httpx.post(f"{base}/v1/chat/completions", json=body, timeout=timeout)
+        url = f"{base}/v1/chat/completions"
+        r = client.post(url, json=body) if client else httpx.post(url, json=body, timeout=timeout)
         elapsed = time.perf_counter() - t0
         if r.status_code != 200:
             return elapsed, f"HTTP {r.status_code}: {r.text[:200]}"

@@ -70,7 +70,7 @@ from bench.common import (
     wait_for_quiet,
     write_result,
 )
-from bench.concurrency import free_port, server_command
+from bench.concurrency import ask_http, free_port, server_command
 
 CACHE_DIR = Path(tempfile.gettempdir()) / "rag-bench-cache" / "replicas"
 MODEL_ALIAS = "smollm2"
@@ -220,18 +220,8 @@ def dev_questions(seed: int = 11) -> list[str]:
 
 
 def ask(client: Any, base: str, question: str) -> tuple[float, str | None]:
-    """One chat completion; (seconds, error or None). An answer without content is an error."""
-    body = {"model": "rag", "messages": [{"role": "user", "content": question}], "stream": False}
-    t0 = time.perf_counter()
-    try:
-        r = client.post(f"{base}/v1/chat/completions", json=body)
-        elapsed = time.perf_counter() - t0
-        if r.status_code != 200:
-            return elapsed, f"HTTP {r.status_code}: {r.text[:200]}"
-        content = r.json()["choices"][0]["message"]["content"]
-        return elapsed, None if content else "empty answer"
-    except Exception as e:  # every failure counts as an error of this request, not a crash
-        return time.perf_counter() - t0, f"{type(e).__name__}: {e}"
+    """One chat completion through a shared client; (seconds, error or None)."""
+    return ask_http(base, question, 0.0, client=client)
 
 
 def closed_loop(
