@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from rag.citations import supports_claim
 from rag.guard import instruction_like
-from rag.question import GENERIC_NAMES, Question, analyse, kind_of, strong_names
+from rag.question import GENERIC_NAMES, RESULT_ASK, Question, analyse, kind_of, strong_names
 from rag.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
 from rag.types import Passage
 
@@ -164,6 +164,14 @@ def as_baseline(name: str, sentence: str) -> bool:
 _DEFINITION_Q = re.compile(
     r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<name>[\w\-.]+(?:\s+[\w\-.]+)?)\s*\??\s*$|"
     r"^\s*what\s+(?:does|do|did)\s+(?P<name2>[\w\-.]+(?:\s+[\w\-.]+)?)\s+do\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+# What an abstract says its experiments found ("Extensive ablations … have validated that …").
+_RESULT_CUE = re.compile(
+    r"\b(?:results?|experiments?|ablations?|evaluations?|validated|demonstrates?|shows?|"
+    r"outperforms?|surpass(?:es)?|achieves?|empirically)\b",
     re.IGNORECASE,
 )
 
@@ -496,6 +504,7 @@ class Composer:
         salient = salient_name(q, p) if q.kind in ("name", "dataset") else ""
         ask = ask_of(q.text)
         defined = definition_asked(q)
+        result = bool(RESULT_ASK.search(q.text))
         inner = bool(_INNER_ASK.match(q.text) or _OTHER_ASK.search(q.text))
         # figures of the ask itself, not of a context sentence that describes the paper
         asked_part = analyse_facet(q, ask) if ask != q.text else q
@@ -520,6 +529,8 @@ class Composer:
                 score -= 0.3  # a figure is asked for: a sentence without one cannot answer
             if given and given <= {re.sub(r"[^\d.]", "", n) for n in numbers(s)}:
                 score += 0.4  # "which 810GB model …": the sentence holding the asked figures
+            if result and _RESULT_CUE.search(s):
+                score += 0.5  # "its main result": what the experiments show, not the proposal
             if defined and defines(defined, s):
                 score += 0.6  # "What is ZipCache?": the sentence that says what it is
             if q.kind in ("name", "dataset") and inner:
@@ -852,6 +863,7 @@ def readable(sentence: str, name: str = "") -> str:
             flags=re.IGNORECASE,
         )
     s = re.sub(r"^we\b", "The authors", s, flags=re.IGNORECASE)
+    s = re.sub(r"\bour\s+(?=[A-Z]\w*[A-Z0-9])", "", s)  # "validated that our UniPT can …"
     s = re.sub(
         r"^our (further |)(analysis|experiments?|results?|evaluations?)\b",
         r"The authors' \1\2",

@@ -354,9 +354,21 @@ _REACHES = re.compile(
 )
 
 
+# "What does the paper X report as its main result?", "What are the key findings of X?": the
+# paper's outcome is asked, not a name (though "what … paper" reads like "which paper").
+RESULT_ASK = re.compile(
+    r"\b(?:main|key|headline|principal|central)\s+(?:results?|findings?|outcomes?|claims?)\b|"
+    r"\bwhat\s+(?:results?|findings?)\b|"
+    r"^\s*what\s+(?:does|do|did)\s+[^?]{0,200}?\b(?:report|show|find|conclude|demonstrate)\b",
+    re.IGNORECASE,
+)
+
+
 def kind_of(question: str) -> str:
     if _CALLED.search(question):
         return "name"  # "what are the approximations of Softmax and GELU called?"
+    if RESULT_ASK.search(question) and not _asks_amount(question):
+        return "describe"
     rules = dict(_KIND_RULES)
     for kind, pattern in _KIND_RULES:
         # "Which method decides the KV cache size …" asks for a name; an explicit amount

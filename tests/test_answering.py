@@ -198,6 +198,12 @@ def test_the_composed_lead_names_what_was_asked(
 @pytest.mark.parametrize(
     "question,first_words",
     [
+        # "its main result" asks what the experiments found, not what was proposed
+        (
+            'What does the paper "UniPT: Universal Parallel Tuning for Transfer Learning with'
+            ' Efficient Parameter and Memory" report as its main result?',
+            "UniPT can not only dramatically reduce memory consumption",
+        ),
         # a definition question is answered by the sentence that says what it is
         ("What is ZipCache?", "ZipCache, an accurate and efficient KV cache quantization"),
         # the FlashAttention paper itself, not a better-ranked one that builds on it
