@@ -467,7 +467,6 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
         metrics.watch(settings, lambda: pool.get(None).status())
         app.add_route("/metrics", metrics.metrics_endpoint(settings, access.tokens_required))
     root = Principal("admin", frozenset({ALL}), admin=True)  # the admin router's requests
-    libraries: dict[str, Library] = {}
     saved: list[Conversations] = []
 
     def collection(principal: Principal, requested: str | None) -> str:
@@ -479,10 +478,7 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
         return pool.get(collection(principal, requested))
 
     def library_for(requested: str | None) -> Library:
-        name = collection(root, requested)
-        if name not in libraries:
-            libraries[name] = Library(settings.for_collection(name), pool.get(name))
-        return libraries[name]
+        return pool.library(collection(root, requested))  # type: ignore[no-any-return]
 
     def conversations() -> Conversations:
         """The conversation store, opened on first use (a state database problem is then a

@@ -63,6 +63,7 @@ class Collections:
         assistant's model process and load its lexical index when it opens."""
         self.settings = settings.for_collection(None)
         self._open: dict[str, Any] = {}
+        self._libraries: dict[str, Any] = {}
         self._llm: ChatModel | None = None
         self._warm = warm
         self._lock = threading.Lock()
@@ -95,6 +96,18 @@ class Collections:
             if name not in self._open:
                 self._open[name] = self._make(name)
             return self._open[name]
+
+    def library(self, name: str | None = None) -> Any:
+        """The uploads (rag/library.py) of collection `name` (None: the default), one per
+        collection for every face."""
+        from rag.library import Library
+
+        assistant = self.get(name)
+        key = assistant.settings.store.collection
+        with self._lock:
+            if key not in self._libraries:
+                self._libraries[key] = Library(assistant.settings, assistant)
+            return self._libraries[key]
 
     def _shared_llm(self) -> ChatModel:
         if self._llm is None:
@@ -140,6 +153,12 @@ class RemoteCollections:
 
     def info(self) -> list[CollectionInfo]:
         return [CollectionInfo(name=n, default=n == self.default) for n in self.names()]
+
+    def library(self, name: str | None = None) -> Any:
+        """The API's uploads of collection `name` (`/v1/documents`)."""
+        from rag.client import RemoteLibrary
+
+        return RemoteLibrary(self.get(name))
 
     def get(self, name: str | None = None) -> Any:
         from rag.client import RemoteAssistant

@@ -35,7 +35,7 @@ from rag.collections import pool_of
 from rag.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
 from rag.errors import NotAuthorisedError, NotFoundError, RagError
 from rag.feedback import FeedbackStore
-from rag.library import Library, is_html, media_type
+from rag.library import is_html, media_type
 from rag.network import check_exposure
 from rag.paths import SUPPORTED
 from rag.settings import Settings
@@ -111,15 +111,6 @@ def owner_of(request: gr.Request | None) -> str:
     return str(name) if name else LOCAL_OWNER
 
 
-def make_library(settings: Settings, assistant: Any) -> Any:
-    """The uploads of an in-process assistant; over the API (`api_url`), the API's."""
-    if hasattr(assistant, "store") and hasattr(assistant, "forget"):
-        return Library(settings, assistant)
-    from rag.client import RemoteLibrary
-
-    return RemoteLibrary(assistant)
-
-
 class ChatController:
     """The event handlers, bound to a pool of collections (the given assistant serves the
     default one), one state store and one library per collection. Every handler asks for the
@@ -132,8 +123,6 @@ class ChatController:
         self.access = Access(settings)
         self.feedback = FeedbackStore.from_settings(settings)
         self.conversations = Conversations(self.feedback.store)
-        self.library = make_library(settings, assistant)
-        self._libraries: dict[str, Any] = {}
 
     # -- collections ---------------------------------------------------------------------------
     def _principal(self, request: gr.Request | None) -> Principal:
@@ -150,14 +139,13 @@ class ChatController:
         """The picked collection's assistant; CollectionNotFoundError unless the user may."""
         return self.pool.get(self._resolve(collection, request))
 
+    @property
+    def library(self) -> Any:
+        """The default collection's uploads (the document route's fallback)."""
+        return self.pool.library(None)
+
     def library_for(self, collection: str | None, request: gr.Request | None) -> Any:
-        name = self._resolve(collection, request)
-        if name == self.pool.default:
-            return self.library
-        if name not in self._libraries:
-            own = self.settings.for_collection(name)
-            self._libraries[name] = make_library(own, self.pool.get(name))
-        return self._libraries[name]
+        return self.pool.library(self._resolve(collection, request))
 
     def open_document(self, doc_id: str, username: str | None) -> Path:
         """The file of an indexed document of one of the user's collections (the document
