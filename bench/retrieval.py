@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import tempfile
 import time
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--torch-threads",
         type=int,
-        help="torch.set_num_threads(N) first (result saved as retrieval-threadsN.json)",
+        help="N threads for the embedding, torch and onnxruntime alike (saved as "
+        "retrieval-threadsN.json)",
     )
     args = ap.parse_args(argv)
     name = "retrieval"
@@ -110,6 +112,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         import torch
 
         torch.set_num_threads(args.torch_threads)
+        os.environ["RAG_EMBEDDING__THREADS"] = str(args.torch_threads)  # read by the settings
         name = f"retrieval-threads{args.torch_threads}"
 
     from rag.assistant import Assistant

