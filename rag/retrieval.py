@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from chromadb.errors import InternalError
 from llama_index.core import VectorStoreIndex
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
@@ -32,6 +33,7 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.embeddings import make_embedding
+from rag.errors import StoreError
 from rag.lexical import PENDING_RECHECK_S, LexicalIndex, LexicalVersions, is_final
 from rag.settings import Settings
 from rag.sources import stored_label, stored_page
@@ -39,6 +41,7 @@ from rag.store import Store
 from rag.types import Passage
 
 MODES = ("hybrid", "vector", "bm25")
+MID_WRITE_RETRIES = 3  # reads again after 0.2, 0.4, 0.6 s (Retriever.retrieve)
 log = logging.getLogger(__name__)
 
 
@@ -165,6 +168,28 @@ class HybridRetriever:
         mode = mode or self.settings.retrieval.mode
         if mode not in MODES:
             raise ValueError(f"retrieval mode must be one of {', '.join(MODES)}, not {mode!r}")
+        for attempt in range(MID_WRITE_RETRIES + 1):
+            try:
+                return self._retrieve(question, k, mode)
+            except InternalError as e:
+                # An embedded store read while another process (`rag index`, `--watch`) is
+                # writing it: the chunk's record is there, its vector not yet ("Error finding
+                # id"). Chroma gives no cross-process read lock, so: reopen, wait, read again.
+                if self.settings.store.mode != "embedded" or "finding id" not in str(e):
+                    raise
+                if attempt == MID_WRITE_RETRIES:
+                    raise StoreError(
+                        "The index is being written by another process right now; "
+                        "ask again in a moment."
+                    ) from e
+                log.info("store read during another process's write; reading again")
+                time.sleep(0.2 * (attempt + 1))
+                with self._lock:
+                    self.store.reopen()
+                    self._checked_at = self._synced_at = -math.inf
+        raise AssertionError("unreachable")
+
+    def _retrieve(self, question: str, k: int, mode: str) -> list[Passage]:
         # No count on a question's path (it grows with the store: 8-26 ms at 100k chunks):
         # an empty collection gives no vector hits, and the lexical index knows its size.
         lexical = None
