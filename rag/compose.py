@@ -245,6 +245,32 @@ def sized_base(name: str, text: str) -> str:
     return ""
 
 
+# "How much faster is X than Y?": Y is what the figure must be measured against
+_COMPARED_WITH = re.compile(
+    r"\b(?:than|over|compared (?:to|with)|relative to|versus|vs\.?)\s+(?:the\s+)?(?P<name>\S+)",
+    re.IGNORECASE,
+)
+
+
+def compared_with(q: Question) -> str:
+    """The named baseline of a comparison question ("… than FlashAttention?"), or ""."""
+    m = _COMPARED_WITH.search(q.text)
+    if not m:
+        return ""
+    word = m.group("name").rstrip("?.,;:")
+    return next((n for n in q.names if n.split()[0] == word), "")
+
+
+def measured_against(name: str, sentence: str) -> bool:
+    """`name` itself (not "FlashAttention-2" for "FlashAttention") as what a figure is compared
+    with: "2× speedup compared to FlashAttention", not "FlashAttention exploits …"."""
+    for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-]|\.\d)", sentence):
+        before = " ".join(sentence[: m.start()].split()[-4:])
+        if _BASELINE_CUE.search(before) and not re.search(r"[.;]", before):
+            return True
+    return False
+
+
 def in_text(name: str, text: str) -> bool:
     """The name, or its sized form's base when the text gives the size (`sized_base`)."""
     return squash(name) in squash(text) or bool(sized_base(name, text))
@@ -509,6 +535,7 @@ class Composer:
         # figures of the ask itself, not of a context sentence that describes the paper
         asked_part = analyse_facet(q, ask) if ask != q.text else q
         given = {re.sub(r"[^\d.]", "", g) for g in situational_figures(asked_part)}
+        baseline = compared_with(q) if q.kind == "number" else ""
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
                 continue
@@ -527,6 +554,8 @@ class Composer:
                 score += 0.1
             if q.kind == "number" and not figures:
                 score -= 0.3  # a figure is asked for: a sentence without one cannot answer
+            if baseline and figures and measured_against(baseline, s):
+                score += 0.3  # "than FlashAttention": the figure measured against it
             if given and given <= {re.sub(r"[^\d.]", "", n) for n in numbers(s)}:
                 score += 0.4  # "which 810GB model …": the sentence holding the asked figures
             if result and _RESULT_CUE.search(s):

@@ -219,6 +219,7 @@ _WH = (
     r"(?:what|which|how many|how much|how long|how fast|how large|how big|how quickly|how often|"
     r"how wide|how deep|how high|how tall)"
 )
+_DETERMINERS = {"the", "a", "an", "its", "their", "this", "these", "that", "each", "every", "our"}
 _STOP_AFTER_WH = re.compile(
     r"\b(does|do|did|is|are|was|were|can|could|would|will|has|have|had|of|on|in|for|over|by|to|"
     r"when|that|than|with|at|from|against|under|after|before|per|if|while)\b",
@@ -442,7 +443,10 @@ def attribute_phrases(question: str) -> list[str]:
         rest = _COPULA.sub("", question[m.end() :])
         stop = _STOP_AFTER_WH.search(rest)
         words = (rest[: stop.start()] if stop else rest).replace("?", " ").replace(",", " ").split()
-        phrase = " ".join(words[:4])
+        # Four words, but a clause with an object is kept whole (up to eight): "which method
+        # keeps the KV cache" would read "which method keeps the".
+        cut = 8 if any(w.lower() in _DETERMINERS for w in words[1:4]) else 4
+        phrase = " ".join(words[:cut])
         if marker == "how many":
             phrase = f"the number of {phrase}" if phrase else ""
         elif marker == "how much" and not phrase:

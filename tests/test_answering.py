@@ -185,6 +185,9 @@ def test_a_setting_the_abstract_does_not_measure_is_not_stated(
         ("How much faster is Mamba than Transformers at inference?", "5×"),
         # the sized name is the paper's ("Megalodon-7B" in its text)
         ("How many training tokens were used for Megalodon-7B?", "2 trillion"),
+        # "than FlashAttention": the figure measured against it, not FlashAttention-2's TFLOPs/s
+        # nor FlashAttention's own speedup over other baselines
+        ("How much faster is FlashAttention-2 than FlashAttention?", "2× speedup compared to"),
     ],
 )
 def test_the_composed_lead_names_what_was_asked(
@@ -280,6 +283,21 @@ def test_two_figures_asked_by_two_verbs_are_both_answered(assistant: Assistant) 
 
     q = analyse("How much does DFloat11 speed up token generation?")
     assert q.attribute_phrase == "the speed-up of token generation"
+
+
+def test_the_asked_attribute_reads_as_a_phrase() -> None:
+    """What "not stated" names is the question's own clause, never cut after a determiner."""
+    from rag.question import attribute_phrases
+
+    assert attribute_phrases("Which quantization method keeps the KV cache in 2 bits?") == [
+        "which quantization method keeps the KV cache"
+    ]
+    assert attribute_phrases("Which model uses the fewest FLOPs?") == [
+        "which model uses the fewest FLOPs"
+    ]
+    assert attribute_phrases("How many parameters does the largest Griffin model have?") == [
+        "the number of parameters"
+    ]
 
 
 def test_a_figure_of_another_paper_is_not_an_answer() -> None:
