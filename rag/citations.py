@@ -69,6 +69,7 @@ def supports(sentence: str, passage_text: str, question: str = "") -> bool:
 
 
 CLAIM_OVERLAP = 0.5  # share of a model sentence's new words its passage must contain
+ECHO_OVERLAP = 0.75  # share of the question's words it repeats that its passage must contain
 
 
 def supports_claim(claim: str, passage_text: str, question: str = "") -> bool:
@@ -93,6 +94,17 @@ def supports_claim(claim: str, passage_text: str, question: str = "") -> bool:
     ):
         return False
     added = content_tokens(claim) - content_tokens(question)
+    # What it repeats from the question is asserted of the paper too: "PYRA reduces training
+    # memory by …" to "How does PYRA reduce training memory?" when the passage never says so.
+    # (A claim with figures is anchored by them, and may say "faster" for the passage's
+    # "speedup".)
+    echoed = content_tokens(claim) & content_tokens(question)
+    if (
+        not numbers(claim)
+        and len(echoed) >= 2
+        and overlap(echoed, content_tokens(passage_text)) < ECHO_OVERLAP
+    ):
+        return False
     if numbers(claim) or names:
         if len(added) <= 3:
             return True

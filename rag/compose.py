@@ -176,6 +176,21 @@ _RESULT_CUE = re.compile(
 )
 
 
+# "How does X reduce Y?" asks for the mechanism: a sentence saying how it works, not one
+# saying that experiments found it better.
+_HOW_ASK = re.compile(r"^\s*how\s+(?:does|do|did|can|could)\b", re.IGNORECASE)
+_MECHANISM_CUE = re.compile(
+    r"\b(?:utiliz\w*|employ\w*|appl(?:y|ies|ied)|leverag\w*|exploit\w*|uses?|using|via|"
+    r"through|by\s+\w+ing|first|then|design\w*|consists?|combin\w*|decompos\w*|replac\w*)\b",
+    re.IGNORECASE,
+)
+_FINDING_CUE = re.compile(
+    r"\b(?:experiments?|evaluations?|results?|outperform\w*|surpass\w*|demonstrat\w*|"
+    r"empirically)\b",
+    re.IGNORECASE,
+)
+
+
 # "In the <paper described> …, what is the <part> called …": a name inside the described paper
 _INNER_ASK = re.compile(
     r"^\s*(?:in|within|inside|of|for)\s+the\s+[^,?]{3,120},?\s+(?:what|which)\b[^?]*\bcalled\b",
@@ -536,6 +551,7 @@ class Composer:
         asked_part = analyse_facet(q, ask) if ask != q.text else q
         given = {re.sub(r"[^\d.]", "", g) for g in situational_figures(asked_part)}
         baseline = compared_with(q) if q.kind == "number" else ""
+        how = q.kind == "describe" and bool(_HOW_ASK.match(q.text)) and not result
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
                 continue
@@ -554,6 +570,8 @@ class Composer:
                 score += 0.1
             if q.kind == "number" and not figures:
                 score -= 0.3  # a figure is asked for: a sentence without one cannot answer
+            if how and _MECHANISM_CUE.search(s) and not _FINDING_CUE.search(s):
+                score += 0.2  # "how does PYRA …": what it does, not that it wins
             if baseline and figures and measured_against(baseline, s):
                 score += 0.3  # "than FlashAttention": the figure measured against it
             if given and given <= {re.sub(r"[^\d.]", "", n) for n in numbers(s)}:

@@ -102,6 +102,27 @@ def test_a_model_answer_is_checked_on_its_facts_not_its_spelling() -> None:
     assert not supports_claim("512 H100s.", text)
 
 
+def test_a_model_answer_may_not_adopt_the_questions_premise() -> None:
+    """ "How does PYRA reduce training memory?" of an abstract that never speaks of memory: a
+    restatement that says PYRA reduces training memory asserts what the passage does not."""
+    from rag.citations import supports_claim
+
+    text = (
+        "PYRA first utilizes parallel yielding adaptive weights to comprehensively perceive the"
+        " data distribution in downstream tasks. A re-activation strategy for token modulation is"
+        " then applied for tokens to be merged, leading to calibrated token features."
+    )
+    q = "How does PYRA reduce training memory?"
+    claim = "PYRA reduces training memory by using parallel yielding adaptive weights"
+    assert not supports_claim(claim, text, q)
+    assert supports_claim(
+        "PYRA uses parallel yielding adaptive weights to perceive the data", text, q
+    )
+    # the premise is the passage's own: repeating it is fine
+    said = text + " This reduces training memory."
+    assert supports_claim(claim, said, q)
+
+
 def test_a_terse_name_answers_a_which_question() -> None:
     """ "bitnet.cpp." answers "which software stack": a lower-case software name is a name; a
     described paper's names are qualifiers, not all required."""
