@@ -32,6 +32,11 @@ HARDWARE = re.compile(
     r"IPUs?|Hexagon|Orin|Volta|Ampere|Hopper|Blackwell|Sapphire Rapids|Ice Lake|Cascade Lake|"
     r"Skylake|Cortex[ -]?\w+|microcontrollers?)\b"
 )
+CPU_CLASS = re.compile(
+    r"\b(?:(?:x86|ARM|Intel|AMD|mobile|desktop|server|commodity|consumer|edge)[ -])?CPUs?\b|"
+    r"\bx86(?:-64)?\b|\bARM(?:v\d\w*)?\b"
+)
+_GENERAL_HARDWARE = re.compile(r"\b(?:hardware|devices?|platforms?|runs? on)\b", re.I)
 YEAR = re.compile(r"\b(19[5-9]\d|20[0-3]\d)\b")
 VENUE = re.compile(
     r"\b(NeurIPS|NIPS|ICML|ICLR|ACL|EMNLP|NAACL|CVPR|ICCV|ECCV|AAAI|IJCAI|KDD|SIGMOD|VLDB|OSDI|"
@@ -329,7 +334,14 @@ def states_attribute(q: Question, sentence: str) -> bool:
         return _figure_near(sentence, given, q.attribute_groups())
     if q.kind == "hardware":
         lowered = q.text.lower()
-        return any(m.group(0).lower() not in lowered for m in HARDWARE.finditer(sentence))
+        if any(m.group(0).lower() not in lowered for m in HARDWARE.finditer(sentence)):
+            return True
+        # "What hardware does bitnet.cpp run on?" -> "on x86 CPUs": a CPU class answers a
+        # question about hardware in general, not one asking for a GPU or a processor model.
+        general = _GENERAL_HARDWARE.search(q.text) and not HARDWARE.search(q.text)
+        return bool(general) and any(
+            m.group(0).lower() not in lowered for m in CPU_CLASS.finditer(sentence)
+        )
     if q.kind == "year":
         return bool(YEAR.search(sentence))
     if q.kind == "venue":
@@ -402,7 +414,18 @@ _IN_NAME = re.compile(r"[A-Za-z][\w.]*?\d[\w.\-]*")
 def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
     """A figure the question does not already give, within a few words of an asked attribute
     word (any figure when the question names no attribute)."""
-    return figure_share(sentence, given, words) >= 0.5
+    if figure_share(sentence, given, words) < 0.5:
+        return False
+    # "How much energy does X save?": a figure near "saving" answers only if the sentence
+    # speaks of energy too; the change word alone ("5.5× memory-saving") is another measure.
+    measures = [g for g in words if not g & _CHANGE_WORDS]
+    if len(words) > 1 and measures and len(measures) < len(words):
+        present = content_tokens(sentence)
+        return any(g & present for g in measures)
+    return True
+
+
+_CHANGE_WORDS = {"reduct", "improv", "gain", "increas", "speedup"}
 
 
 def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float:

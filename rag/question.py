@@ -226,7 +226,14 @@ _STOP_AFTER_WH = re.compile(
     re.IGNORECASE,
 )
 _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("authors", re.compile(r"\bauthors?\b|\bwho (wrote|authored)\b", re.I)),
+    (
+        "authors",
+        re.compile(
+            r"\bauthors?\b|\bwho (wrote|authored|proposed|introduced|invented|developed|"
+            r"created|designed)\b",
+            re.I,
+        ),
+    ),
     (
         "year",
         re.compile(

@@ -300,6 +300,27 @@ def test_the_asked_attribute_reads_as_a_phrase() -> None:
     ]
 
 
+def test_a_change_figure_of_another_measure_is_not_the_asked_one() -> None:
+    """ "How much energy does X save?" is not answered by a memory saving; "who proposed X"
+    asks for authors, which abstracts do not list."""
+    from rag.compose import states_attribute
+    from rag.question import analyse
+
+    q = analyse("How much energy does SliM-LLM save per token?")
+    memory = "2-bit LLaMA-7B achieves a 5.5-times memory-saving than original model on A800 GPUs"
+    assert not states_attribute(q, memory)
+    assert states_attribute(q, "SliM-LLM saves 30% of the energy per token.")
+    assert analyse("Who proposed LoRA?").kind == "authors"
+    # a CPU class answers "what hardware", not "which Xeon generation"
+    cpus = (
+        "bitnet.cpp achieves speedups from 2.37x to 6.17x on x86 CPUs and up to 5.07x on ARM CPUs"
+    )
+    assert states_attribute(analyse("What hardware does bitnet.cpp run on?"), cpus)
+    xeon = analyse("Which Intel Xeon processor generation were the bitnet.cpp results measured on?")
+    assert xeon.kind == "hardware"
+    assert not states_attribute(xeon, cpus)
+
+
 def test_a_figure_of_another_paper_is_not_an_answer() -> None:
     """The check asks whether a sentence answers, not only whether it is supported: a true
     sentence about memory does not answer a latency question, a GPU it was not measured on does
