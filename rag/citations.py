@@ -105,12 +105,33 @@ def supports_claim(claim: str, passage_text: str, question: str = "") -> bool:
         and overlap(echoed, content_tokens(passage_text)) < ECHO_OVERLAP
     ):
         return False
+    if negated(claim) and not negated(closest_sentence(claim, passage_text)):
+        return False  # "it does not provide a speed-up of 3.2" of "achieves a speed-up of 3.2"
     if numbers(claim) or names:
         if len(added) <= 3:
             return True
     elif not added:
         return False
     return overlap(added, content_tokens(passage_text)) >= CLAIM_OVERLAP
+
+
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|neither|nor|cannot|without|fails?|failed|lacks?)\b|n't\b", re.I
+)
+
+
+def negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def closest_sentence(claim: str, passage_text: str) -> str:
+    """The passage's sentence sharing most of the claim's words: what the claim restates."""
+    tokens = content_tokens(claim)
+    return max(
+        split_sentences(passage_text),
+        key=lambda s: overlap(tokens, content_tokens(s)),
+        default="",
+    )
 
 
 def _name_in(name: str, squashed: str) -> bool:

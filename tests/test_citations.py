@@ -123,6 +123,24 @@ def test_a_model_answer_may_not_adopt_the_questions_premise() -> None:
     assert supports_claim(claim, said, q)
 
 
+def test_a_model_answer_may_not_negate_its_passage() -> None:
+    """A restatement that turns "achieves a speed-up of up to 3.2" into "does not provide a
+    speed-up of up to 3.2" keeps every figure and name, and says the opposite."""
+    from rag.citations import supports_claim
+
+    text = (
+        "Existing methods mainly adopt fixed heuristic draft structures. Experimental results"
+        " reveal that OPT-Tree outperforms the existing draft structures and achieves a speed-up"
+        " ratio of up to 3.2 compared with autoregressive decoding."
+    )
+    q = "What is the main limitation of speculative decoding mentioned by OPT-Tree?"
+    flipped = "OPT-Tree does not provide a speed-up ratio of up to 3.2 compared with decoding"
+    assert not supports_claim(flipped, text, q)
+    assert supports_claim(flipped.replace("does not provide", "achieves"), text, q)
+    # a negation the passage states is kept
+    assert supports_claim("It does not need retraining", "The method does not need retraining.")
+
+
 def test_a_terse_name_answers_a_which_question() -> None:
     """ "bitnet.cpp." answers "which software stack": a lower-case software name is a name; a
     described paper's names are qualifiers, not all required."""
