@@ -61,7 +61,7 @@ def targets(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         one = (res.get("retrieval-threads1") or {}).get("modes")
         if one:
             detail += (
-                " (with 1 torch thread: "
+                " (with 1 embedding thread: "
                 + ", ".join(f"{m} {one[m]['p50_ms']:.1f}" for m in MODES if m in one)
                 + " ms)"
             )
@@ -162,7 +162,7 @@ def scale_points(res: dict[str, Any]) -> list[dict[str, Any]]:
         pts.append(
             {
                 "size": one["chunks"],
-                "label": "shipped, 1 torch thread",
+                "label": "shipped, 1 thread",
                 "modes": one["modes"],
                 "rss_mb": one.get("rss_mb"),
                 "disk_mb": one.get("index_size_mb"),
@@ -521,7 +521,7 @@ def _threads_md(th: dict[str, Any] | None) -> list[str]:
         "",
         "MiniLM, one question (`encode([q])`), ms:",
         "",
-        *md_table(["torch threads", "p50", "p95"], qrows),
+        *md_table(["embedding threads", "p50", "p95"], qrows),
         "",
         "SmolLM2-135M with llama.cpp, one ~400-token prompt, 48 tokens out "
         "(first row of each pair: how `rag/llm.py` builds it):",
