@@ -151,6 +151,7 @@ def scale_points(res: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "size": ret["chunks"],
                 "label": "shipped",
+                "runtime": ret.get("embedding_runtime", "onnx"),
                 "modes": ret["modes"],
                 "rss_mb": ret.get("rss_mb"),
                 "disk_mb": ret.get("index_size_mb"),
@@ -181,6 +182,8 @@ def scale_points(res: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "size": e["size"],
                     "label": "synthetic",
+                    # runs before the onnxruntime switch recorded torch's thread count only
+                    "runtime": e["query"].get("threads", {}).get("embedding_runtime", "torch"),
                     "modes": modes,
                     "rss_mb": e["query"]["rss_mb"],
                     "disk_mb": e["index_size_mb"],
@@ -212,9 +215,21 @@ def plot_latency(points: list[dict[str, Any]], path: Path) -> bool:
     ax.axhline(100, color="grey", lw=0.8, ls=":")
     ax.text(xs[0], 31, "30 ms target (shipped)", fontsize=7, color="grey")
     ax.text(xs[0], 103, "100 ms target (1M)", fontsize=7, color="grey")
+    for p in points:  # which runtime embedded the question: torch adds ~15 ms per question
+        hybrid = p["modes"].get("hybrid", {}).get("p50_ms")
+        if hybrid and p.get("runtime"):
+            ax.annotate(
+                p["runtime"],
+                (p["size"], hybrid),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=7,
+                color="tab:green",
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("chunks in the collection")
+    ax.set_xlabel("chunks in the collection (label: the question's embedding runtime)")
     ax.set_ylabel("retrieve() latency, ms")
     ax.set_title("Retrieval latency against collection size (2 shared cores)")
     ax.grid(True, which="both", alpha=0.3)

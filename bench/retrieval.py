@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     with load_window(record):
         assistant = Assistant(bench_settings(index_dir), progress=False)
+        record["embedding_runtime"] = assistant.settings.embedding.runtime
         record["chunks"] = assistant.status().chunks
         qs = questions(args.n + 4, seed=3)
         record["modes"] = time_modes(assistant, qs, args.k)
