@@ -189,6 +189,23 @@ _MECHANISM_CUE = re.compile(
     r"through|by\s+\w+ing|first|then|design\w*|consists?|combin\w*|decompos\w*|replac\w*)\b",
     re.IGNORECASE,
 )
+# "What limitation of X does the paper name?": the sentence stating a problem
+_LIMITATION_ASK = re.compile(
+    r"\b(?:limitations?|drawbacks?|weakness(?:es)?|shortcomings?|problems?|challenges?|"
+    r"bottlenecks?)\b",
+    re.IGNORECASE,
+)
+_LIMITATION_CUE = re.compile(
+    r"\b(?:fail\w*|limit\w*|however|challeng\w*|bottleneck\w*|suffer\w*|cannot|unable|"
+    r"struggl\w*|costly|expensive|inefficien\w*|drawbacks?)\b",
+    re.IGNORECASE,
+)
+# ... but not the sentence that answers the problem ("To alleviate this dilemma, we proposed …")
+_REMEDY_CUE = re.compile(
+    r"\b(?:we|the authors)\s+(?:\w+\s+)?(?:propose|proposed|present|introduce|develop)\w*|"
+    r"\b(?:alleviat|overcom|address|tackl|mitigat|solv)\w*",
+    re.IGNORECASE,
+)
 _FINDING_CUE = re.compile(
     r"\b(?:experiments?|evaluations?|results?|outperform\w*|surpass\w*|demonstrat\w*|"
     r"empirically)\b",
@@ -575,6 +592,7 @@ class Composer:
         given = {re.sub(r"[^\d.]", "", g) for g in situational_figures(asked_part)}
         baseline = compared_with(q) if q.kind == "number" else ""
         how = q.kind == "describe" and bool(_HOW_ASK.match(q.text)) and not result
+        limitation = q.kind == "describe" and bool(_LIMITATION_ASK.search(q.text))
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
                 continue
@@ -593,6 +611,8 @@ class Composer:
                 score += 0.1
             if q.kind == "number" and not figures:
                 score -= 0.3  # a figure is asked for: a sentence without one cannot answer
+            if limitation and _LIMITATION_CUE.search(s) and not _REMEDY_CUE.search(s):
+                score += 0.5  # "the main limitation … mentioned by X": the problem it states
             if how and _MECHANISM_CUE.search(s) and not _FINDING_CUE.search(s):
                 score += 0.2  # "how does PYRA …": what it does, not that it wins
             if baseline and figures and measured_against(baseline, s):

@@ -229,6 +229,13 @@ def test_the_composed_lead_names_what_was_asked(
             " a single node with 8x80GB GPUs?",
             "405B",
         ),
+        # "the main limitation … mentioned by X": the problem it states, not its proposal or result
+        (
+            "What is the main limitation of speculative decoding mentioned by OPT-Tree?",
+            "fail to adapt to different situations",
+        ),
+        # "how does X …": how it works, not that it wins
+        ("How does PYRA reduce training memory?", "PYRA first utilizes parallel yielding"),
         # a figure near both asked words ("model size" + "reduction") beats one near "size"
         (
             "How much model size reduction is obtained by dividing the FFN into two parts"
