@@ -94,6 +94,9 @@ def make_embedding(cfg: EmbeddingSettings) -> BaseEmbedding:
 
 
 if __name__ == "__main__":  # `python -m rag.embeddings`: prepare the default model (make setup)
-    from rag.onnx_embedding import ensure_onnx
+    from rag.onnx_embedding import OnnxUnavailable, ensure_onnx
 
-    print(ensure_onnx(Path(resolve_local_model(EmbeddingSettings().model))))
+    try:
+        print(ensure_onnx(Path(resolve_local_model(EmbeddingSettings().model))))
+    except OnnxUnavailable as exc:  # not fatal: the embedding then runs in torch
+        print(f"warning: the embedding will run in torch, not onnxruntime: {exc}")
