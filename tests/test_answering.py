@@ -207,6 +207,13 @@ def test_the_composed_lead_names_what_was_asked(
             ' Efficient Parameter and Memory" report as its main result?',
             "UniPT can not only dramatically reduce memory consumption",
         ),
+        # a measured result over a claim; the paper is S4D, not the earlier HiPPO matrix its
+        # background "called" by name
+        (
+            'What does the paper "On the Parameterization and Initialization of Diagonal State'
+            ' Space Models" report as its main result?',
+            "Our final model S4D",
+        ),
         # a definition question is answered by the sentence that says what it is
         ("What is ZipCache?", "ZipCache, an accurate and efficient KV cache quantization"),
         # the FlashAttention paper itself, not a better-ranked one that builds on it
@@ -290,6 +297,18 @@ def test_two_figures_asked_by_two_verbs_are_both_answered(assistant: Assistant) 
 
     q = analyse("How much does DFloat11 speed up token generation?")
     assert q.attribute_phrase == "the speed-up of token generation"
+
+
+def test_a_paper_is_named_by_what_it_introduces_itself() -> None:
+    from rag.compose import short_name
+    from rag.types import Passage
+
+    text = (
+        "The first was the S4 model, using a prescribed state matrix called the HiPPO matrix."
+        " Our final model S4D is a simple diagonal version of S4."
+    )
+    p = Passage(text=text, score=1, title="On Diagonal State Space Models", source="x", doc_id="d")
+    assert short_name(p) == "S4D"
 
 
 def test_the_asked_attribute_reads_as_a_phrase() -> None:
