@@ -48,32 +48,26 @@ def cache_root() -> Path:
     return Path(base) / "onnx"
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path) -> Any:
+    """The file's JSON, or None when it is missing or unreadable."""
     try:
-        data = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
-        return {}
+        return None
+
+
+def _json_dict(path: Path) -> dict[str, Any]:
+    data = _read_json(path)
     return data if isinstance(data, dict) else {}
-
-
-def _read_json_list(path: Path) -> list[Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return []
-    return data if isinstance(data, list) else []
 
 
 def model_shape(model_dir: Path) -> tuple[int, bool]:
     """(max tokens, normalised?) of a mean-pooling sentence-transformers folder, or refuse it."""
-    modules = (
-        json.loads((model_dir / "modules.json").read_text())
-        if (model_dir / "modules.json").exists()
-        else []
-    )
+    listed = _read_json(model_dir / "modules.json")
+    modules = [m for m in listed if isinstance(m, dict)] if isinstance(listed, list) else []
     kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
     pooling = next((m["path"] for m in modules if m.get("type", "").endswith("Pooling")), None)
-    pool_cfg = _read_json(model_dir / pooling / "config.json") if pooling else {}
+    pool_cfg = _json_dict(model_dir / pooling / "config.json") if pooling else {}
     if kinds[:2] != ["Transformer", "Pooling"] or not pool_cfg.get("pooling_mode_mean_tokens"):
         raise OnnxUnavailable(f"{model_dir.name}: not a mean-pooling sentence-transformers model")
     if any(
@@ -84,7 +78,7 @@ def model_shape(model_dir: Path) -> tuple[int, bool]:
         raise OnnxUnavailable(f"{model_dir.name}: pooling other than a plain mean")
     if set(kinds) - {"Transformer", "Pooling", "Normalize"}:
         raise OnnxUnavailable(f"{model_dir.name}: modules beyond transformer, pooling, normalize")
-    max_len = int(_read_json(model_dir / "sentence_bert_config.json").get("max_seq_length") or 512)
+    max_len = int(_json_dict(model_dir / "sentence_bert_config.json").get("max_seq_length") or 512)
     return max_len, "Normalize" in kinds
 
 
