@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.citations import citation, strip_citations
@@ -33,10 +33,11 @@ from rag.compose import (
 from rag.guard import instruction_like
 from rag.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
 from rag.prompts import Prompts
-from rag.question import Question, analyse, strong_names
+from rag.question import Question, analyse, names_in, strong_names
 from rag.retrieval import HybridRetriever
+from rag.synthesis import comparison_lead, list_lead, names, topic_of
 from rag.settings import Settings
-from rag.text import clean_display, content_tokens, split_sentences
+from rag.text import clean_display, content_tokens, split_sentences, squash
 from rag.tracing import stage
 from rag.types import (
     Answer,
@@ -54,6 +55,23 @@ _FOLLOW_UP = re.compile(
     r"authors?|same|former|latter))\b|^(and|what about|how about|why|also)\b",
     re.IGNORECASE,
 )
+
+
+ELLIPTICAL_WORDS = 3  # "And the memory?", "How much faster?": too few words to stand alone
+
+
+def refers_back(
+    question: str, history: Sequence[tuple[str, str]], doc_freq: Mapping[str, int] | None = None
+) -> bool:
+    """Does this turn lean on the conversation (a pronoun, "what about …", or an ellipsis with no
+    subject of its own)? A question that names a subject of its own that the conversation did
+    not mention ("Which GPU was TeaCache evaluated on?" after a question about EdgeMoE) stands
+    alone, however short it is."""
+    said = " ".join(q + " " + a for q, a in history[-2:]).lower()
+    own = [n for n in names_in(question, doc_freq) if n.lower() not in said]
+    if own:
+        return False
+    return bool(_FOLLOW_UP.search(question)) or len(content_tokens(question)) <= ELLIPTICAL_WORDS
 
 
 @dataclass
@@ -104,6 +122,8 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
         short_name(p).lower() == n.lower()
         # "DFloat11" is not in its paper's title, but its abstract keeps using it
         or (n in strong_names(q.names) and uses_name(p, n))
+        # "Teacach" for TeaCache: a name written differently or slightly misspelt
+        or (n in strong_names(q.names) or not q.names[1:]) and names(p, n)
         for n in q.names
         for p in passages
     )
@@ -151,7 +171,7 @@ class Answerer:
 
         with stage("retrieve", timings) as info:  # timed, logged with the request id, traced
             q = self.analyse(standalone)
-            passages = self.passages(standalone, k or self.settings.retrieval.top_k, mode, q)
+            passages = self.passages(standalone, self.depth(q, k), mode, q)
             info["passages"] = len(passages)
         yield SourcesEvent(passages=passages)
 
@@ -160,7 +180,7 @@ class Answerer:
             timings["total"] = time.perf_counter() - t0
             yield AnswerEvent(answer=self.abstention(base, timings))
             return
-        decision = Composer(self.retriever.idf()).decide(q, passages)
+        decision = self.decide(q, passages)
         if decision.lead is None:
             timings["total"] = time.perf_counter() - t0
             yield AnswerEvent(answer=self.not_stated(base, q, decision, timings))
@@ -174,6 +194,27 @@ class Answerer:
         timings["total"] = time.perf_counter() - t0
         answer.timings = timings
         yield AnswerEvent(answer=answer)
+
+    def decide(self, q: Question, passages: list[Passage]) -> Decision:
+        """The lead for the question's shape: every paper that answers a list question, one
+        line per side of a comparison, else the one passage that answers (rag/compose.py)."""
+        composer = Composer(self.retriever.idf())
+        if q.shape == "list":
+            embed = self.retriever.embed_model.get_text_embedding_batch
+            lead = list_lead(composer, q, passages, embed)
+            if lead is not None:
+                return Decision(lead)
+        elif q.shape == "comparison":
+            embed = self.retriever.embed_model.get_text_embedding_batch
+            lead = comparison_lead(composer, q, passages, composer.states, embed)
+            if lead is not None:
+                return Decision(lead)
+        return composer.decide(q, passages)
+
+    def depth(self, q: Question, k: int | None) -> int:
+        """Passages to read: more for a list question, whose answer names every paper."""
+        k = k or self.settings.retrieval.top_k
+        return max(k, self.settings.retrieval.list_k) if q.shape == "list" else k
 
     # -- retrieval ---------------------------------------------------------------------------
 
@@ -191,25 +232,22 @@ class Answerer:
         passages = self.retriever.retrieve(question, k=k, mode=mode)
         hay = " ".join(p.title + " " + p.text for p in passages).lower()
         seen = {p.chunk_id for p in passages}
-        heads = [p.title.lower() for p in passages]
-        for name in asked.names if asked.plural else strong_names(asked.names):
+        heads = [squash(p.title) for p in passages]
+        several = asked.plural or asked.shape == "comparison"
+        for name in asked.names if several else strong_names(asked.names):
             # a comparison wants each named paper itself, not a paper that mentions it
-            if (
-                any(h.startswith(name.lower()) for h in heads)
-                if asked.plural
-                else name.lower() in hay
-            ):
+            if any(h.startswith(squash(name)) for h in heads) if several else name.lower() in hay:
                 continue
             found = [
                 p
                 for p in self.retriever.retrieve(name, k=10, mode=mode)
-                if p.chunk_id not in seen and name.lower() in (p.title + " " + p.text).lower()
+                if p.chunk_id not in seen and names(p, name)
             ]
             # the paper of that name ("Mamba: …") before papers that only mention it
             found.sort(
                 key=lambda p: (
-                    not p.title.lower().startswith(name.lower() + ":"),
-                    name.lower() not in p.title.lower(),
+                    not squash(p.title.split(":")[0]) == squash(name),
+                    squash(name) not in squash(p.title),
                 )
             )
             if found:
@@ -225,9 +263,12 @@ class Answerer:
         ZipCache paper is there; whether it states the figure is decided next)."""
         if not passages:
             return True
-        if names_a_paper(q or self.analyse(question), passages):
+        q = q or self.analyse(question)
+        if names_a_paper(q, passages):
             return False
-        evidence = evidence_for(question, passages, self.retriever)
+        # a list question's frame ("which papers in the collection …") is not its topic
+        topic = (topic_of(question) or question) if q.shape == "list" else question
+        evidence = evidence_for(topic, passages, self.retriever)
         return evidence.score() < self.settings.retrieval.abstain_threshold
 
     # -- composing ---------------------------------------------------------------------------
@@ -328,7 +369,7 @@ class Answerer:
         """The composed answer alone (no LLM), for the eval's extractive baseline."""
         base = Answer(question=question, text="", standalone_question=question, passages=passages)
         q = self.analyse(question)
-        decision = Composer(self.retriever.idf()).decide(q, passages)
+        decision = self.decide(q, passages)
         if decision.lead is None:
             return self.not_stated(base, q, decision, {})
         return self.compose(base, q, decision.lead)
@@ -402,7 +443,7 @@ class Answerer:
             rewritten = self._rewrite(question, history)
             if rewritten:
                 return rewritten
-        if _FOLLOW_UP.search(question) or len(content_tokens(question)) <= 3:
+        if refers_back(question, history, self.retriever.doc_freq):
             return f"{last_q} {question}"
         return question
 

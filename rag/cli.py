@@ -342,7 +342,15 @@ def serve(host: Host = None, port: Port = None, insecure: Insecure = False) -> N
 
 @app.command(name="eval")
 def eval_(
-    dataset: Annotated[Path | None, typer.Option(help="A question set (JSONL).")] = None,
+    dataset: Annotated[
+        Path | None, typer.Option(help="A question set (JSONL) instead of a split.")
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="all | tune | test (test is held out: never tune on it).")
+    ] = "all",
+    quick: Annotated[
+        bool, typer.Option("--quick", help="The assistant's answers only (no baselines).")
+    ] = False,
     k: Annotated[int, typer.Option(help="Passages per question.")] = 5,
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only")] = False,
     out: Annotated[Path | None, typer.Option(help="Report folder.")] = None,
@@ -360,6 +368,8 @@ def eval_(
             out_dir=out,
             limit=limit,
             assistant=_assistant(collection) if collection else None,
+            split=split,
+            quick=quick,
         )
         console.print(f"report: {report_dir}")
 

@@ -338,6 +338,9 @@ class Question:
     attribute_phrase: str = ""  # the asked attribute in the question's words
     names: list[str] = field(default_factory=list)  # the subjects it names ("ZipCache")
     plural: bool = False  # asks about several papers
+    # single (one fact of one paper) | list (every paper that answers) | comparison (two or
+    # more named papers side by side) | how (the mechanism: how it works, why it helps)
+    shape: str = "single"
 
     @property
     def typed(self) -> bool:
@@ -620,6 +623,49 @@ def _given_context(question: str) -> set[str]:
     return out
 
 
+# The shapes of an answer (Question.shape). Each cue is a way of asking, not a topic.
+_LIST_ASK = re.compile(
+    r"\b(?:which|what)\s+(?:\w+\s+){0,3}?(?:papers|methods|frameworks|techniques|systems|"
+    r"approaches|works|studies|models|algorithms|strategies|benchmarks|optimizers|solutions|"
+    r"architectures|ideas|ways)\b(?!\s+(?:is|was|does|has)\b)"
+    r"|^\s*(?:list|name|enumerate|summari[sz]e)\b"
+    r"|\b(?:what|which)\s+(?:are\s+)?(?:some|several|all|the various|the different)\b"
+    r"|\bhow\s+(?:do|have)\s+(?:different\s+|various\s+)?(?:papers|methods|works|approaches)\b",
+    re.IGNORECASE,
+)
+_COMPARE_ASK = re.compile(
+    r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ence|ences)?\b|"
+    r"\bcontrast\b|\bboth\b|\beach\b|\bwhereas\b",
+    re.IGNORECASE,
+)
+# "Is X faster than Y?" weighs two papers; "How much faster is X than Y?" asks X's one figure.
+_WEIGH_ASK = re.compile(
+    r"\b(?:better|faster|larger|smaller|more|fewer|less|higher|lower|cheaper)\b[^?]{0,40}"
+    r"\b(?:than|or)\b",
+    re.IGNORECASE,
+)
+_HOW_ASK = re.compile(
+    r"^\s*(?:how\s+(?:does|do|did|can|could|is|are|was|were)\b(?![^?]*\bhow\s+much\b)"
+    r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"
+    r"|\bhow\s+(?:it|they|this)\s+works?\b|\bwhat\s+mechanism\b",
+    re.IGNORECASE,
+)
+
+
+def shape_of(question: str, names: list[str], kind: str) -> str:
+    """The answer's shape, from how the question asks (not what it is about)."""
+    subjects = len(names)
+    if subjects >= 2 and (
+        _COMPARE_ASK.search(question) or (kind != "number" and _WEIGH_ASK.search(question))
+    ):
+        return "comparison"
+    if _LIST_ASK.search(question) and subjects < 2:
+        return "list"
+    if _HOW_ASK.search(question) and kind == "describe":
+        return "how"
+    return "single"
+
+
 def strong_names(names: list[str]) -> list[str]:
     """Names with a capital inside or a digit: a specific model, method or device."""
     return [n for n in names if re.search(r"[a-z][A-Z]|\d|[A-Za-z]-[A-Z]", n)]
@@ -658,4 +704,5 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
         attribute_phrase=" and ".join(phrases),
         names=names,
         plural=plural,
+        shape=shape_of(question, names, kind),
     )

@@ -73,6 +73,8 @@ class ChunkSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "vector", "bm25"] = "hybrid"
     top_k: int = 5
+    # A list question ("which papers …") reads more passages: every paper that answers is named.
+    list_k: int = 10
     candidates: int = 20  # per retriever, before fusion
     bm25_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6  # hybrid fusion; vector: the rest
     # Off-topic when the evidence score (mean of the best cosine similarity and the best

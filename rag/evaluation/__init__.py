@@ -1,6 +1,7 @@
 """The eval harness: `rag eval` measures retrieval, answers, citations, abstention and cost.
 
-    rag eval [--dataset eval/dev.jsonl] [--k 5] [--retrieval-only] [--out DIR] [--limit N]
+    rag eval [--split all|tune|test | --dataset FILE] [--quick] [--k 5] [--retrieval-only]
+             [--out DIR] [--limit N]
 
 writes `eval/reports/<timestamp>/`: report.json (every figure and the configuration),
 report.md (tables comparing the configurations), chart.png and failures.jsonl.
@@ -14,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rag.evaluation.dataset import DatasetError, EvalItem, load_dataset
+from rag.evaluation.dataset import DatasetError, EvalItem, load_dataset, load_split
 from rag.evaluation.metrics import SentenceSplitter, SupportCheck
 from rag.evaluation.runner import Evaluator
 from rag.settings import PROJECT_DIR, Settings, _project_path
@@ -23,7 +24,12 @@ __all__ = ["DatasetError", "EvalItem", "Evaluator", "load_dataset", "main", "run
 
 
 def default_dataset() -> Path:
+    """The historical development set (part of the tune split)."""
     return _project_path("eval") / "dev.jsonl"
+
+
+def eval_dir() -> Path:
+    return _project_path("eval")
 
 
 def _git_commit() -> str | None:
@@ -68,6 +74,7 @@ def run(
     out_dir: Path,
     dataset: str = "",
     progress: bool = True,
+    quick: bool = False,
 ) -> dict[str, Any]:
     """Evaluate `assistant` on `items`, write the report into `out_dir`, return its figures."""
     from rag.evaluation import report as rpt
@@ -77,7 +84,7 @@ def run(
     supports = split = judge = None
     if not retrieval_only:
         supports, split = _support_tools()
-        judge = make_judge(settings)
+        judge = None if quick else make_judge(settings)
     started = datetime.now().isoformat(timespec="seconds")
     t0 = time.perf_counter()
     evaluator = Evaluator(
@@ -87,6 +94,7 @@ def run(
         supports=supports,
         split=split,
         judge=judge,
+        quick=quick,
     )
     skipped = [i.id for i in items if i.needs_review]
     rows = evaluator.run([i for i in items if not i.needs_review], progress=progress)
@@ -99,6 +107,7 @@ def run(
         "dataset": dataset,
         "k": k,
         "retrieval_only": retrieval_only,
+        "quick": quick,
         "configs": list(evaluator.configs),
         "embedding_model": settings.embedding.model,
         "embedding_provider": settings.embedding.provider,
@@ -112,7 +121,7 @@ def run(
         "notes": notes,
     }
     report = rpt.summarise(rows, evaluator.configs, config)
-    if not retrieval_only:
+    if not retrieval_only and not quick:
         from rag.evaluation.checks import check_classifier
 
         report["checks"] = check_classifier(assistant, [i for i in items if not i.needs_review], k)
@@ -129,14 +138,19 @@ def main(
     *,
     assistant: Any = None,
     progress: bool = True,
+    split: str = "all",
+    quick: bool = False,
 ) -> Path:
-    """What `rag eval` runs; returns the report folder."""
+    """What `rag eval` runs; returns the report folder. Without `dataset`, the questions of
+    `split` (tune, test or all: eval/dev.jsonl + eval/tune.jsonl, eval/test.jsonl)."""
     if k < 1:
         raise DatasetError("--k must be at least 1")
     if limit is not None and limit < 1:
         raise DatasetError("--limit must be at least 1")
-    path = Path(dataset) if dataset else default_dataset()
-    items = load_dataset(path)[:limit]
+    if dataset:
+        items, source = load_dataset(Path(dataset))[:limit], str(dataset)
+    else:
+        items, source = load_split(eval_dir(), split)[:limit], f"split {split}"
     if assistant is None:
         from rag.assistant import Assistant
 
@@ -148,7 +162,8 @@ def main(
         k=k,
         retrieval_only=retrieval_only,
         out_dir=out,
-        dataset=str(path),
+        dataset=source,
         progress=progress,
+        quick=quick,
     )
     return out

@@ -34,17 +34,19 @@ def summarise(
 ) -> dict[str, Any]:
     """Every figure of the run, with its configuration and the per-question rows."""
     types = sorted({r["type"] for r in rows})
+    modes = [m for m in RETRIEVAL_MODES if rows and m in rows[0]["retrieval"]]
+    splits = sorted({r.get("split") or "" for r in rows} - {""})
     return {
         "config": config,
         "n_questions": len(rows),
         "by_type_count": {t: sum(r["type"] == t for r in rows) for t in types},
         "retrieval": {
-            m: retrieval_summary([r["retrieval"][m] for r in rows]) for m in RETRIEVAL_MODES
+            m: retrieval_summary([r["retrieval"][m] for r in rows]) for m in modes
         },
         "retrieval_by_type": {
             t: {
                 m: retrieval_summary([r["retrieval"][m] for r in rows if r["type"] == t])
-                for m in RETRIEVAL_MODES
+                for m in modes
             }
             for t in types
             if t != "unanswerable"
@@ -52,6 +54,24 @@ def summarise(
         "answers": {c: answer_summary([{**r["answers"][c]} for r in rows]) for c in configs},
         "answers_by_type": {
             c: {t: answer_summary([r["answers"][c] for r in rows if r["type"] == t]) for t in types}
+            for c in configs
+        },
+        # tune vs test: the held-out gap says whether answering generalizes
+        "answers_by_split": {
+            c: {s: answer_summary([r["answers"][c] for r in rows if r.get("split") == s]) for s in splits}
+            for c in configs
+        },
+        "answers_by_split_type": {
+            c: {
+                s: {
+                    t: answer_summary(
+                        [r["answers"][c] for r in rows if r.get("split") == s and r["type"] == t]
+                    )
+                    for t in types
+                    if any(r.get("split") == s and r["type"] == t for r in rows)
+                }
+                for s in splits
+            }
             for c in configs
         },
         "calibration": {name: _calibrate(rows, name) for name in CALIBRATION_SIGNALS},
@@ -122,6 +142,39 @@ def report_subtypes(answers: dict[str, Any]) -> list[str]:
     return sorted({t for s in answers.values() for t in s.get("refused_by_subtype", {})})
 
 
+SPLIT_METRICS = (
+    ("lead_accuracy", "lead acc."),
+    ("keyword_accuracy", "keywords"),
+    ("wrong_abstention", "answerable refused"),
+    ("correct_abstention", "unanswerable refused"),
+    ("citation_precision", "cited-paper precision"),
+)
+
+
+def _split_md(report: dict[str, Any]) -> list[str]:
+    """Tune vs held-out test, by question type: the gap says whether answering generalizes."""
+    lines: list[str] = []
+    for config, by_split in report.get("answers_by_split", {}).items():
+        if not by_split:
+            continue
+        lines += ["", f"## Tune vs test ({config})", ""]
+        lines += _table(
+            ["split", "n", *(label for _, label in SPLIT_METRICS)],
+            [[s, a["n"], *(a[key] for key, _ in SPLIT_METRICS)] for s, a in by_split.items()],
+        )
+        if {"tune", "test"} <= set(by_split):
+            tune, test = by_split["tune"]["lead_accuracy"], by_split["test"]["lead_accuracy"]
+            if tune is not None and test is not None:
+                lines += ["", f"Lead accuracy gap, tune − test: {tune - test:+.3f}"]
+        for split, by_type in report["answers_by_split_type"][config].items():
+            lines += ["", f"### {split}, by question type ({config})", ""]
+            lines += _table(
+                ["type", "n", *(label for _, label in SPLIT_METRICS)],
+                [[t, a["n"], *(a[key] for key, _ in SPLIT_METRICS)] for t, a in by_type.items()],
+            )
+    return lines
+
+
 def markdown(report: dict[str, Any]) -> str:
     cfg = report["config"]
     ret = report["retrieval"]
@@ -147,19 +200,20 @@ def markdown(report: dict[str, Any]) -> str:
                 ret[m]["latency"]["p50"],
                 ret[m]["latency"]["p95"],
             ]
-            for m in RETRIEVAL_MODES
+            for m in ret
         ],
     )
     lines += ["", "### By question type (hit@1 / recall@5 / MRR@10)", ""]
     lines += _table(
-        ["type", "n", *RETRIEVAL_MODES],
+        ["type", "n", *ret],
         [
             [t, by["hybrid"]["n"]]
-            + ["/".join(_fmt(by[m][x], 2) for x in RETRIEVAL_METRICS) for m in RETRIEVAL_MODES]
+            + ["/".join(_fmt(by[m][x], 2) for x in RETRIEVAL_METRICS) for m in ret]
             for t, by in report["retrieval_by_type"].items()
         ],
     )
     answers = report["answers"]
+    lines += _split_md(report)
     if answers:
         lines += ["", "## Answers", ""]
         lines += _table(

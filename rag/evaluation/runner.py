@@ -45,8 +45,12 @@ class Evaluator:
         supports: SupportCheck | None = None,
         split: SentenceSplitter | None = None,
         judge: SupportCheck | None = None,
+        quick: bool = False,
     ) -> None:
+        """`quick`: the assistant's own answer over hybrid retrieval only (no BM25/vector rows,
+        no extractive baseline), for a fast read of answer quality."""
         self.assistant = assistant
+        self.modes: tuple[str, ...] = ("hybrid",) if quick else RETRIEVAL_MODES
         self.k = k
         self.retrieval_only = retrieval_only
         self.supports = supports
@@ -54,6 +58,8 @@ class Evaluator:
         self.judge = judge
         self.notes: list[str] = []
         self.configs: tuple[str, ...] = () if retrieval_only else self._answer_configs()
+        if quick and self.configs:
+            self.configs = ("llm",)
         self.boilerplate = () if retrieval_only else self._boilerplate()
 
     def _boilerplate(self) -> tuple[str, ...]:
@@ -84,29 +90,48 @@ class Evaluator:
             "gold_titles": item.gold_titles,
             "answer_keywords": item.answer_keywords,
             "answerable": item.answerable,
+            "split": item.split,
             "retrieval": {},
             "answers": {},
         }
+        history = self._conversation(item)
+        # a follow-up is retrieved (for the retrieval rows and the extractive baseline) as the
+        # assistant rewrites it; the llm row asks it inside its conversation
+        standalone = (
+            self.assistant.answerer.standalone(item.question, history)
+            if history and hasattr(self.assistant, "answerer")
+            else item.question
+        )
         hybrid: list[Passage] = []
-        for mode in RETRIEVAL_MODES:
-            row["retrieval"][mode], passages = self._retrieve(item, mode)
+        for mode in self.modes:
+            row["retrieval"][mode], passages = self._retrieve(item, mode, standalone)
             if mode == "hybrid":
                 hybrid = passages
         for config in self.configs:
             streamed: str | None = None
             if config == "llm":
-                answer, streamed = self._ask_streamed(item.question)
+                answer, streamed = self._ask_streamed(item.question, history)
             else:
                 seconds = row["retrieval"]["hybrid"]["seconds"]
-                answer = self._extractive(item.question, hybrid[: self.k], seconds)
+                answer = self._extractive(standalone, hybrid[: self.k], seconds)
             row["answers"][config] = self._score_answer(item, answer, streamed)
         return row
 
-    def _ask_streamed(self, question: str) -> tuple[Answer, str]:
+    def _conversation(self, item: EvalItem) -> list[tuple[str, str]]:
+        """A follow-up's conversation so far: its earlier questions asked, with their answers."""
+        turns: list[tuple[str, str]] = []
+        for earlier in item.history:
+            answer = self.assistant.ask(earlier, history=list(turns), k=self.k)
+            turns.append((earlier, answer.text))
+        return turns
+
+    def _ask_streamed(
+        self, question: str, history: list[tuple[str, str]] | None = None
+    ) -> tuple[Answer, str]:
         """The answer through the stream a reader sees, and the text that stream showed."""
         shown: list[str] = []
         answer: Answer | None = None
-        for event in self.assistant.stream(question, k=self.k):
+        for event in self.assistant.stream(question, history=history or None, k=self.k):
             if isinstance(event, TokenEvent):
                 shown.append(event.text)
             elif isinstance(event, AnswerEvent):
@@ -114,9 +139,12 @@ class Evaluator:
         assert answer is not None
         return answer, "".join(shown)
 
-    def _retrieve(self, item: EvalItem, mode: str) -> tuple[dict[str, Any], list[Passage]]:
+    def _retrieve(
+        self, item: EvalItem, mode: str, question: str | None = None
+    ) -> tuple[dict[str, Any], list[Passage]]:
+        question = question or item.question
         t0 = time.perf_counter()
-        passages = self.assistant.retrieve(item.question, k=max(self.k, RANK_DEPTH), mode=mode)
+        passages = self.assistant.retrieve(question, k=max(self.k, RANK_DEPTH), mode=mode)
         seconds = time.perf_counter() - t0
         ranked = doc_ranking(passages)
         top_k = passages[: self.k]
@@ -128,7 +156,7 @@ class Evaluator:
             "top_score": passages[0].score if passages else None,
             "top_vector_score": passages[0].vector_score if passages else None,
             "max_vector_score": max(vector_scores) if vector_scores else None,
-            "evidence_score": self._evidence(item.question, top_k),
+            "evidence_score": self._evidence(question, top_k),
         }
         return row, passages
 

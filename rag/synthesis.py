@@ -1,0 +1,258 @@
+"""Answers about several papers: a list (every retrieved paper that answers) and a comparison
+(one line per named paper, each side from its own abstract).
+
+Hand-written because llama-index's response synthesizers write the answer with an LLM; these
+compose it from the passages' own sentences, so every line a reader sees is a checked quotation.
+The relevance weights and cut-offs below were chosen on the `tune` split (eval/dev.jsonl and
+eval/tune.jsonl) and are judged on the held-out `test` split.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from rag.compose import (
+    _OWN_VOICE,
+    Composer,
+    Lead,
+    analyse_facet,
+    facets_of,
+    own_paper,
+    readable,
+    short_name,
+    trim,
+    uses_name,
+)
+from rag.guard import instruction_like
+from rag.question import Question
+from rag.text import content_tokens, split_sentences, squash
+from rag.types import Passage
+
+Embed = Callable[[list[str]], Sequence[Sequence[float]]]
+
+# Relevance of a paper to a list question: its passage's cosine to the question and the
+# IDF-weighted share of the question's topic words it holds, averaged.
+VECTOR_WEIGHT = 0.5
+# A paper joins a list when it scores at least this share of the best paper and this floor.
+LIST_RATIO = 0.75
+LIST_FLOOR = 0.35
+LIST_MAX = 6  # lines in a list answer; a reader scans six, more is a search result page
+PART_CHARS = 220  # one line of a list or one side of a comparison
+SIDE_SENTENCES = 2  # a comparison side answers up to two asks ("what it reuses, how fast")
+LABEL_WORDS = 8  # a paper without a short name is called by this many words of its title
+# A list line's sentence: cosine of sentence and topic (the embedding model already loaded),
+# weighted with the IDF-weighted share of the topic's words it holds.
+SENTENCE_VECTOR_WEIGHT = 0.6
+OWN_VOICE_BONUS = 0.15  # "we propose …": what the paper does, not the problem it starts from
+NAME_SIMILARITY = 0.85  # "Teacach" names TeaCache: a small misspelling still names its paper
+
+# The words that frame a list question ("which papers in the collection propose …"), not its
+# topic: they say what is asked for, so they must not decide which papers are relevant.
+_FRAME = re.compile(
+    r"\b(?:which|what|list|name|enumerate|summari[sz]e|are|is|some|several|all|the|various|"
+    r"different|papers?|methods?|frameworks?|techniques?|systems?|approaches|works?|studies|"
+    r"models?|algorithms?|strategies|benchmarks?|optimizers?|solutions?|architectures?|ideas?|"
+    r"ways?|in the collection|here|proposed?|have been|been|do|does)\b",
+    re.IGNORECASE,
+)
+
+
+def topic_of(question: str) -> str:
+    """The question without its list frame: "Which papers propose splitting prefill and decode
+    onto separate machines?" -> "splitting prefill and decode onto separate machines"."""
+    return re.sub(r"\s+", " ", _FRAME.sub(" ", question)).strip(" ?.,")
+
+
+def label(p: Passage) -> str:
+    """What a reader calls the paper in a list: its short name, else the head of its title."""
+    name = short_name(p)
+    if name:
+        return name
+    words = p.title.split()
+    head = " ".join(words[:LABEL_WORDS]).rstrip(" .:;,")
+    return f"“{head}{' …' if len(words) > LABEL_WORDS else ''}”"
+
+
+def by_paper(passages: list[Passage]) -> list[Passage]:
+    """The best passage of each paper, in retrieval order."""
+    seen: set[str] = set()
+    out = []
+    for p in passages:
+        key = p.doc_id or p.title
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def relevance(composer: Composer, topic: str, p: Passage) -> float:
+    lexical = composer.coverage(topic, p.title + " " + p.text)
+    return VECTOR_WEIGHT * (p.vector_score or 0.0) + (1 - VECTOR_WEIGHT) * lexical
+
+
+def relevant_papers(composer: Composer, q: Question, passages: list[Passage]) -> list[Passage]:
+    """The papers that answer a list question: close enough to the best one, and relevant in
+    their own right (a list never pads itself with the next search results)."""
+    topic = topic_of(q.text) or q.text
+    if not content_tokens(topic):
+        topic = q.text
+    scored = [(relevance(composer, topic, p), p) for p in by_paper(passages)]
+    if not scored:
+        return []
+    best = max(s for s, _ in scored)
+    kept = [p for s, p in scored if s >= LIST_RATIO * best and s >= LIST_FLOOR]
+    return kept[:LIST_MAX]
+
+
+def names(p: Passage, name: str) -> bool:
+    """Does the passage name `name`, however it is written ("H2O" for "H_2O", "flashattention")
+    or slightly misspelt (the paper's own short name within NAME_SIMILARITY)?"""
+    key = squash(name)
+    if key and key in squash(p.title + " " + p.text):
+        return True
+    own = squash(re.sub(r"\s*\(.*\)$", "", short_name(p)))
+    return bool(own) and SequenceMatcher(None, key, own).ratio() >= NAME_SIMILARITY
+
+
+def names_paper(p: Passage, name: str) -> bool:
+    """Is `p` the paper called `name`: in its title, its short name, or a name its abstract
+    keeps using (written however: "H2O" for "H_2O")?"""
+    key = squash(name)
+    if not key:
+        return False
+    if key in squash(p.title) or uses_name(p, name):
+        return True
+    own = squash(re.sub(r"\s*\(.*\)$", "", short_name(p)))
+    return bool(own) and SequenceMatcher(None, key, own).ratio() >= NAME_SIMILARITY
+
+
+def _shown(q: Question, p: Passage, sentence: str) -> str:
+    return trim(readable(sentence, short_name(p)), q, PART_CHARS).rstrip(" .;:,")
+
+
+def _line(composer: Composer, q: Question, p: Passage) -> tuple[str, str] | None:
+    """The sentence of `p` that best answers `q`, as a reader sees it."""
+    ranked = composer.sentences(q, p)
+    if not ranked:
+        return None
+    return ranked[0].sentence, _shown(q, p, ranked[0].sentence)
+
+
+def topic_sentence(
+    composer: Composer, topic: str, p: Passage, embed: Embed | None
+) -> str | None:
+    """The sentence of `p` closest to the topic in meaning and words: what the paper does about
+    it (not the sentence that happens to repeat the paper's name)."""
+    sentences = [s for s in split_sentences(p.text) if len(s) >= 20 and not instruction_like(s)]
+    if not sentences:
+        return None
+    lexical = np.array([composer.coverage(topic, s) for s in sentences])
+    own = np.array([OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s)) for s in sentences])
+    if embed is None:
+        return sentences[int((lexical + own).argmax())]
+    vectors = np.asarray(embed([topic, *sentences]), dtype=float)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+    cosine = vectors[1:] @ vectors[0]
+    score = SENTENCE_VECTOR_WEIGHT * cosine + (1 - SENTENCE_VECTOR_WEIGHT) * lexical + own
+    return sentences[int(score.argmax())]
+
+
+def _joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
+
+
+def list_lead(
+    composer: Composer, q: Question, passages: list[Passage], embed: Embed | None = None
+) -> Lead | None:
+    """First line: every paper that answers, each cited; then one line per paper with the
+    sentence that says what it does about the question's topic."""
+    parts: list[tuple[Passage, str]] = []
+    lines: list[str] = []
+    topic = topic_of(q.text) or q.text
+    tq = replace(q, text=topic)
+    for p in relevant_papers(composer, q, passages):
+        sentence = topic_sentence(composer, topic, p, embed)
+        if sentence is None:
+            continue
+        shown = _shown(tq, p, sentence)
+        parts.append((p, sentence))
+        lines.append(f"- {label(p)} [{p.number}]: {shown}.")
+    if not parts:
+        return None
+    names = [f"{label(p)} [{p.number}]" for p, _ in parts]
+    count = "One paper" if len(parts) == 1 else f"{_number_word(len(parts))} papers"
+    head = f"{count} in the collection: {_joined(names)}."
+    return Lead("\n".join([head, *lines]), parts)
+
+
+def comparison_lead(
+    composer: Composer,
+    q: Question,
+    passages: list[Passage],
+    states: Callable[[Question, Passage], bool],
+    embed: Embed | None = None,
+) -> Lead | None:
+    """One line per named paper, each from that paper's own abstract, the first line holding
+    every side. A side whose abstract does not state the asked attribute says so."""
+    sides: list[Passage] = []
+    for name in q.names:
+        # a side is the paper the name names (its title, short name or own coinage), not a
+        # paper that mentions it in passing, nor a device ("on an A100")
+        about = [p for p in by_paper(passages) if names_paper(p, name) and p not in sides]
+        about.sort(
+            key=lambda p: (
+                not own_paper(p, [name]),
+                not squash(p.title).startswith(squash(name)),
+                squash(name) not in squash(p.title),
+            )
+        )
+        if about:
+            sides.append(about[0])
+    if len(sides) < 2:
+        return None
+    parts: list[tuple[Passage, str]] = []
+    clauses: list[str] = []
+    facets = facets_of(q.text)
+    for p in sides[:4]:
+        picked: list[str] = []
+        for facet in facets:
+            sentence = _facet_sentence(composer, analyse_facet(q, facet), p, embed, q.names)
+            if sentence and sentence not in picked and len(picked) < SIDE_SENTENCES:
+                picked.append(sentence)
+        if not picked:
+            continue
+        order = {s: i for i, s in enumerate(split_sentences(p.text))}
+        picked.sort(key=lambda s: order.get(s, 0))
+        shown = " ".join(_shown(q, p, s) + "." for s in picked).rstrip(" .")
+        name = label(p)
+        if name.strip("“”").lower() not in shown.lower():
+            shown = f"{name}: {shown}"
+        parts += [(p, s) for s in picked]
+        clauses.append(f"{shown} [{p.number}].")
+    if len(clauses) < 2:
+        return None
+    return Lead(" ".join(clauses), parts)
+
+
+def _facet_sentence(
+    composer: Composer, fq: Question, p: Passage, embed: Embed | None, names: list[str]
+) -> str | None:
+    """The sentence of one side that answers one ask of a comparison: the asked figure or name
+    for a typed ask, else the sentence closest to what is compared (the names taken out)."""
+    if fq.typed:
+        ranked = composer.sentences(fq, p)
+        return ranked[0].sentence if ranked else None
+    topic = fq.text
+    for n in names:
+        topic = re.sub(re.escape(n), " ", topic, flags=re.IGNORECASE)
+    return topic_sentence(composer, topic, p, embed)
+
+
+def _number_word(n: int) -> str:
+    words = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight"]
+    return words[n] if n < len(words) else str(n)
