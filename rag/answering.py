@@ -24,7 +24,6 @@ from rag.compose import (
     Lead,
     accept_claim,
     acronyms,
-    paper_name,
     readable,
     setting_of,
     short_name,
@@ -32,11 +31,12 @@ from rag.compose import (
 )
 from rag.guard import instruction_like
 from rag.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
+from rag.not_stated import paper_called, what_is_missing
 from rag.prompts import Prompts
 from rag.question import Question, analyse, names_in, strong_names
 from rag.retrieval import HybridRetriever
-from rag.synthesis import comparison_lead, list_lead, names, topic_of
 from rag.settings import Settings
+from rag.synthesis import comparison_lead, list_lead, names, names_paper, topic_of
 from rag.text import clean_display, content_tokens, split_sentences, squash
 from rag.tracing import stage
 from rag.types import (
@@ -63,15 +63,15 @@ ELLIPTICAL_WORDS = 3  # "And the memory?", "How much faster?": too few words to 
 def refers_back(
     question: str, history: Sequence[tuple[str, str]], doc_freq: Mapping[str, int] | None = None
 ) -> bool:
-    """Does this turn lean on the conversation (a pronoun, "what about …", or an ellipsis with no
-    subject of its own)? A question that names a subject of its own that the conversation did
-    not mention ("Which GPU was TeaCache evaluated on?" after a question about EdgeMoE) stands
-    alone, however short it is."""
+    """Does this turn lean on the conversation: a pronoun or "what about …", or an ellipsis with
+    no subject of its own? A short question that names a subject the conversation did not
+    mention ("Which GPU was TeaCache evaluated on?" after a question about EdgeMoE) stands
+    alone."""
+    if _FOLLOW_UP.search(question):
+        return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation
     said = " ".join(q + " " + a for q, a in history[-2:]).lower()
     own = [n for n in names_in(question, doc_freq) if n.lower() not in said]
-    if own:
-        return False
-    return bool(_FOLLOW_UP.search(question)) or len(content_tokens(question)) <= ELLIPTICAL_WORDS
+    return not own and len(content_tokens(question)) <= ELLIPTICAL_WORDS
 
 
 @dataclass
@@ -122,8 +122,8 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
         short_name(p).lower() == n.lower()
         # "DFloat11" is not in its paper's title, but its abstract keeps using it
         or (n in strong_names(q.names) and uses_name(p, n))
-        # "Teacach" for TeaCache: a name written differently or slightly misspelt
-        or (n in strong_names(q.names) or not q.names[1:]) and names(p, n)
+        # "H2O" for "H_2O: …": a specific name written differently, or slightly misspelt
+        or (n in strong_names(q.names) and names_paper(p, n))
         for n in q.names
         for p in passages
     )
@@ -246,7 +246,7 @@ class Answerer:
             # the paper of that name ("Mamba: …") before papers that only mention it
             found.sort(
                 key=lambda p: (
-                    not squash(p.title.split(":")[0]) == squash(name),
+                    squash(p.title.split(":")[0]) != squash(name),
                     squash(name) not in squash(p.title),
                 )
             )
@@ -267,9 +267,11 @@ class Answerer:
         if names_a_paper(q, passages):
             return False
         # a list question's frame ("which papers in the collection …") is not its topic
-        topic = (topic_of(question) or question) if q.shape == "list" else question
-        evidence = evidence_for(topic, passages, self.retriever)
-        return evidence.score() < self.settings.retrieval.abstain_threshold
+        cfg = self.settings.retrieval
+        if q.shape == "list":
+            evidence = evidence_for(topic_of(question) or question, passages, self.retriever)
+            return evidence.score() < cfg.list_abstain_threshold
+        return evidence_for(question, passages, self.retriever).score() < cfg.abstain_threshold
 
     # -- composing ---------------------------------------------------------------------------
 
@@ -409,10 +411,10 @@ class Answerer:
         if not decision.closest:
             return self.abstention(base, timings)
         p, sentence = decision.closest[0]
-        name = paper_name(p, q) or f"“{p.title}”"
+        name = paper_called(p, q)
         quote = readable(sentence, short_name(p)).rstrip(" .")
-        what = q.attribute_phrase or "what was asked"
-        setting = setting_of(q) if q.attribute_phrase else ""
+        what = what_is_missing(q)
+        setting = setting_of(q) if what == q.attribute_phrase else ""
         if setting and setting.lower() not in what.lower():
             what = f"{what} {setting}"  # "the FID when it samples with 4 steps instead of 1"
         text = self.prompts.get("not_stated", paper=name, what=what, quote=quote, n=str(p.number))

@@ -48,9 +48,9 @@ def plain_phrase(phrase: str) -> bool:
         return False
     if not phrase.lower().startswith(("the ", "a ", "an ", "its ", "their ")):
         return False
-    last = words[-1]
-    # "the number of parameters" ends in a plural noun; "which dataset provides" in a verb
-    return not (_DANGLING.search(phrase) and not _ENDS_WELL.search(last) and not _plural_noun(phrase))
+    # "the number of parameters" ends in a plural noun; "the dataset provides" in a verb
+    hanging = _DANGLING.search(phrase) and not _ENDS_WELL.search(words[-1])
+    return not (hanging and not _plural_noun(phrase))
 
 
 def _plural_noun(phrase: str) -> bool:

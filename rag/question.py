@@ -625,7 +625,7 @@ def _given_context(question: str) -> set[str]:
 
 # The shapes of an answer (Question.shape). Each cue is a way of asking, not a topic.
 _LIST_ASK = re.compile(
-    r"\b(?:which|what)\s+(?:\w+\s+){0,3}?(?:papers|methods|frameworks|techniques|systems|"
+    r"\b(?:which|what)\s+(?:[\w\-]+\s+(?:or\s+)?){0,5}?(?:papers|methods|frameworks|techniques|systems|"
     r"approaches|works|studies|models|algorithms|strategies|benchmarks|optimizers|solutions|"
     r"architectures|ideas|ways)\b(?!\s+(?:is|was|does|has)\b)"
     r"|^\s*(?:list|name|enumerate|summari[sz]e)\b"
@@ -652,14 +652,26 @@ _HOW_ASK = re.compile(
 )
 
 
+_PAIR = re.compile(
+    r"\b([A-Z][\w\-.]*[\w])\s*(?:\([^)]*\)\s*)?(?:vs\.?|versus|and|or|with)\s+"
+    r"(?:the\s+)?([A-Z][\w\-.]*[\w])"
+)
+_NOT_SUBJECTS = {"how", "what", "which", "why", "compare", "the", "both", "each", "is", "are", "do"}
+
+
 def shape_of(question: str, names: list[str], kind: str) -> str:
     """The answer's shape, from how the question asks (not what it is about)."""
     subjects = len(names)
-    if subjects >= 2 and (
-        _COMPARE_ASK.search(question) or (kind != "number" and _WEIGH_ASK.search(question))
+    # a comparison of what papers do; a figure or device asked of several papers keeps the
+    # per-paper checks of a single fact (rag/compose.py), which say when one is not stated
+    if (
+        subjects >= 2
+        and kind in ("describe", "name")
+        and (_COMPARE_ASK.search(question) or _WEIGH_ASK.search(question))
     ):
         return "comparison"
-    if _LIST_ASK.search(question) and subjects < 2:
+    # "Which GPU models did Splitwise use?" asks about one named paper, not for a list
+    if _LIST_ASK.search(question) and not strong_names(names):
         return "list"
     if _HOW_ASK.search(question) and kind == "describe":
         return "how"
@@ -693,6 +705,13 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     if compared:
         # "Is FlashAttention faster than Mamba?" compares two named papers
         names = list(dict.fromkeys([*names, compared.group(1).rstrip(".?")]))
+    if _COMPARE_ASK.search(question):
+        # "ENAMEL vs COFFE", "Splitwise and TetriInfer": the compared names are subjects even
+        # when one alone would be too common or too short to count as a name
+        for pair in _PAIR.finditer(question):
+            for word in pair.group(1, 2):
+                if word.lower() not in _NOT_SUBJECTS and word not in names:
+                    names.append(word.rstrip(".,:;?"))
     plural = bool(_PLURAL.search(question)) or (len(names) >= 2 and compared is not None)
     measured = _measured(question) if kind == "number" else None
     if measured:

@@ -84,6 +84,12 @@ class RetrievalSettings(BaseModel):
     # eval/dev.jsonl with those checks in place: 0.48 refuses 63/73 unanswerable and 6/143
     # answerable questions; 0.44 refuses 60/73 and 5/143; 0.50 refuses 9/143 answerable.
     abstain_threshold: float = 0.48
+    # The same signal for a list question ("which papers …"), measured on its topic (the frame
+    # words taken out): a topic is broader than a fact, and whether a paper is relevant is
+    # decided per paper after it (rag/synthesis.py). 0.40: the lowest evidence of an answerable
+    # list question of the tune split was 0.40 (of 34); 10 of its 12 off-topic questions score
+    # lower (the others are refused later, when no paper is relevant enough).
+    list_abstain_threshold: float = 0.40
     # How often a retriever reads the collection's lexical version stamp (rag/lexical.py) to
     # notice an update made by another process: 0 = on every request (one metadata read).
     version_check_s: Annotated[float, Field(ge=0)] = 0.0

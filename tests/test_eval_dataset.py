@@ -20,7 +20,7 @@ EVAL_DIR = PROJECT_DIR / "eval"
 CORPUS_DIR = PROJECT_DIR / "corpus"
 DEV_SET = EVAL_DIR / "dev.jsonl"
 
-TYPES = {"factoid", "identify", "multi", "unanswerable"}
+TYPES = {"factoid", "identify", "multi", "list", "comparison", "how", "followup", "unanswerable"}
 REQUIRED = {"id": str, "type": str, "question": str, "gold_titles": list, "answer_keywords": list}
 DATASETS = sorted(EVAL_DIR.glob("*.jsonl"))
 
@@ -147,3 +147,39 @@ def test_dev_set_spans_the_collection(corpus: dict[str, Paper]) -> None:
     sources = {corpus[t].sources[0] for t in gold}
     assert len(gold) >= 80, "questions should cover many different papers"
     assert sources == {p.name for p in CORPUS_DIR.glob("*.txt")}, "every listing file is used"
+
+
+def test_splits_are_fixed_by_the_seed_and_large_enough() -> None:
+    """Every question of tune/test sits where eval/split.py's seed puts it (no question was
+    moved by hand), and the held-out test split is at least 40% of all questions."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(EVAL_DIR / "split.py"), "--check"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout
+    tune = _load(EVAL_DIR / "tune.jsonl") + _load(DEV_SET)
+    test = _load(EVAL_DIR / "test.jsonl")
+    assert len(tune) + len(test) >= 500
+    assert len(test) >= 0.4 * (len(tune) + len(test))
+    assert not {r["id"] for r in tune} & {r["id"] for r in test}
+    for shape in ("list", "comparison", "how", "followup", "unanswerable"):
+        assert sum(r["type"] == shape for r in test) >= 20, shape
+
+
+def test_new_question_shapes_are_well_formed(corpus: dict[str, Paper]) -> None:
+    """List questions name 3-6 papers, each with a keyword of its own; comparisons two;
+    follow-ups carry the conversation they follow."""
+    for row in _load(EVAL_DIR / "tune.jsonl") + _load(EVAL_DIR / "test.jsonl"):
+        n = len(row["gold_titles"])
+        if row["type"] == "list":
+            assert 3 <= n <= 6, row["id"]
+        elif row["type"] == "comparison":
+            assert n == 2, row["id"]
+        elif row["type"] == "followup":
+            assert row.get("history") and n == 1, row["id"]
+        if row["type"] in ("list", "comparison"):
+            for title in row["gold_titles"]:
+                text = corpus[title].abstract.lower()
+                assert any(k.lower() in text for k in row["answer_keywords"]), (row["id"], title)

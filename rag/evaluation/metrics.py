@@ -184,6 +184,9 @@ def answer_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "keyword_accuracy": mean(
             float(r["keywords_ok"]) for r in answerable if r["keywords_ok"] is not None
         ),
+        "keyword_recall": mean(
+            r["keyword_recall"] for r in answerable if r.get("keyword_recall") is not None
+        ),
         "citation_precision": mean(r["citation_precision"] for r in answerable),
         "citation_recall": mean(r["citation_recall"] for r in answerable if not r["abstained"]),
         "citation_support": mean(r["support"] for r in answered),

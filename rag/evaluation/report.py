@@ -40,9 +40,7 @@ def summarise(
         "config": config,
         "n_questions": len(rows),
         "by_type_count": {t: sum(r["type"] == t for r in rows) for t in types},
-        "retrieval": {
-            m: retrieval_summary([r["retrieval"][m] for r in rows]) for m in modes
-        },
+        "retrieval": {m: retrieval_summary([r["retrieval"][m] for r in rows]) for m in modes},
         "retrieval_by_type": {
             t: {
                 m: retrieval_summary([r["retrieval"][m] for r in rows if r["type"] == t])
@@ -58,7 +56,10 @@ def summarise(
         },
         # tune vs test: the held-out gap says whether answering generalizes
         "answers_by_split": {
-            c: {s: answer_summary([r["answers"][c] for r in rows if r.get("split") == s]) for s in splits}
+            c: {
+                s: answer_summary([r["answers"][c] for r in rows if r.get("split") == s])
+                for s in splits
+            }
             for c in configs
         },
         "answers_by_split_type": {
@@ -145,6 +146,7 @@ def report_subtypes(answers: dict[str, Any]) -> list[str]:
 SPLIT_METRICS = (
     ("lead_accuracy", "lead acc."),
     ("keyword_accuracy", "keywords"),
+    ("keyword_recall", "keyword recall"),
     ("wrong_abstention", "answerable refused"),
     ("correct_abstention", "unanswerable refused"),
     ("citation_precision", "cited-paper precision"),

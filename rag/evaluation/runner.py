@@ -233,6 +233,10 @@ class Evaluator:
             # every character a reader saw while it streamed is in the final answer
             "streamed_ok": None if streamed is None else answer.text.startswith(streamed),
             "keywords_ok": (not missing) if item.answer_keywords else None,
+            # partial credit: a list naming 3 of 4 papers, a comparison giving 3 of 4 facts
+            "keyword_recall": (
+                1 - len(missing) / len(item.answer_keywords) if item.answer_keywords else None
+            ),
             "citation_precision": precision,
             "citation_recall": recall,
             "support": support,

@@ -1,0 +1,194 @@
+"""Answer shapes, follow-ups and "not stated" wording: rules that need no index or model.
+
+The questions here are written for these tests (not taken from the eval sets), and the passages
+are made up, so that each rule is checked on its mechanism rather than on one known answer.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.answering import refers_back
+from rag.compose import Composer
+from rag.not_stated import paper_called, plain_phrase, what_is_missing
+from rag.question import analyse
+from rag.settings import PROJECT_DIR
+from rag.synthesis import comparison_lead, label, list_lead, names, names_paper, topic_of
+from rag.types import Passage
+
+
+def passage(title: str, text: str, n: int, cosine: float) -> Passage:
+    return Passage(
+        text=text,
+        score=cosine,
+        title=title,
+        source="x.txt",
+        doc_id=title,
+        chunk_id=title,
+        number=n,
+        vector_score=cosine,
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "shape"),
+    [
+        ("Which papers speed up sampling of diffusion models with caching?", "list"),
+        ("What training-free or learned methods prune visual tokens?", "list"),
+        ("List the systems that offload optimizer state to SSDs.", "list"),
+        ("Compare Orca and Sarathi: how does each schedule prefill chunks?", "comparison"),
+        ("Orca vs Sarathi: what do they report?", "comparison"),
+        ("How do QuIP and AWQ differ in what they quantize?", "comparison"),
+        ("How does Orca schedule requests?", "how"),
+        ("Why does weight sharing hurt accuracy in MobileBERT?", "how"),
+        ("How much faster is Orca than FasterTransformer?", "single"),
+        ("Which method prunes attention heads with a learned gate?", "single"),
+    ],
+)
+def test_shape_of_a_question(question: str, shape: str) -> None:
+    assert analyse(question).shape == shape
+
+
+def test_compared_names_are_subjects_even_when_short() -> None:
+    q = analyse("ABCD vs WXYZ: how does each benchmark measure code efficiency?")
+    assert q.shape == "comparison" and {"ABCD", "WXYZ"} <= set(q.names)
+
+
+def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
+    history = [("How does PagedKV manage memory in LLM serving?", "PagedKV pages the cache [1].")]
+    assert refers_back("How much faster is it?", history)
+    assert refers_back("And the memory?", history)
+    assert refers_back("What about latency?", history)
+    # a short question naming a new subject stands alone
+    assert not refers_back("Which GPU did TurboDiff use?", history)
+    assert not refers_back("What does HyperLoRA predict?", history)
+    # a name the conversation already used is not a new subject: the pronoun still leans on it
+    assert refers_back("Is PagedKV exact, and how much memory does it save?", history)
+    assert not refers_back("Does PagedKV support beam search with long prompts?", [])
+    assert refers_back("How does it compare with Llama-2?", history)  # a pronoun refers back
+
+
+def test_topic_of_drops_the_list_frame() -> None:
+    topic = topic_of("Which papers in the collection propose splitting prefill and decode?")
+    assert topic == "splitting prefill and decode"
+
+
+def test_names_tolerate_spelling_and_markup() -> None:
+    p = passage(
+        "H_2O: Heavy-Hitter Oracle for Efficient Inference",
+        "We propose H_2O, an eviction policy. H_2O keeps heavy hitters. H_2O is fast.",
+        1,
+        0.5,
+    )
+    assert names(p, "H2O") and names_paper(p, "H2O")
+    q = passage("TeaCache: Timestep Caching for Video", "We introduce TeaCache, a cache.", 2, 0.5)
+    assert names(q, "Teacach") and not names(q, "FlashAttention")
+    assert label(q) == "TeaCache"
+    untitled = passage("A study of caching for diffusion transformers at scale now", "x", 3, 0.1)
+    assert label(untitled).startswith("“A study of caching")
+
+
+def _composer() -> Composer:
+    return Composer(lambda _t: 1.0)
+
+
+def test_a_list_names_every_relevant_paper_and_only_those() -> None:
+    ps = [
+        passage(
+            "CacheA: Feature Caching for Diffusion",
+            "We propose CacheA, which reuses cached features across diffusion denoising steps.",
+            1,
+            0.62,
+        ),
+        passage(
+            "CacheB: Reusing Denoising Features",
+            "CacheB caches features of earlier denoising steps of diffusion models and reuses "
+            "them.",
+            2,
+            0.58,
+        ),
+        passage(
+            "Tokenizer Speedups for Text",
+            "We make the byte-pair tokenizer of language models faster on CPUs.",
+            3,
+            0.12,
+        ),
+    ]
+    q = analyse("Which papers reuse cached features across diffusion denoising steps?")
+    lead = list_lead(_composer(), q, ps)
+    assert lead is not None
+    first, *lines = lead.text.splitlines()
+    assert "CacheA [1]" in first and "CacheB [2]" in first and "Tokenizer" not in lead.text
+    assert first.startswith("Two papers")
+    assert len(lines) == 2 and all(line.startswith("- ") for line in lines)
+    assert {p.number for p, _ in lead.parts} == {1, 2}
+    # every line quotes its own passage
+    assert all(s in p.text for p, s in lead.parts)
+
+
+def test_a_comparison_answers_both_sides_from_their_own_papers() -> None:
+    ps = [
+        passage(
+            "OrcaX: Iteration-Level Scheduling",
+            "OrcaX schedules requests at the granularity of iterations. It is 36x faster.",
+            1,
+            0.6,
+        ),
+        passage(
+            "A Survey Mentioning SarathiX",
+            "Systems such as SarathiX and OrcaX are compared in this survey of serving.",
+            2,
+            0.5,
+        ),
+        passage(
+            "SarathiX: Chunked Prefills",
+            "SarathiX splits prefills into chunks and piggybacks decodes on them.",
+            3,
+            0.55,
+        ),
+    ]
+    q = analyse("Compare OrcaX and SarathiX: how does each schedule requests?")
+    composer = _composer()
+    lead = comparison_lead(composer, q, ps, composer.states)
+    assert lead is not None
+    cited = [p.number for p, _ in lead.parts]
+    assert 1 in cited and 3 in cited and 2 not in cited  # the papers themselves, not the survey
+    assert lead.text.index("[1]") < lead.text.index("[3]")  # in the order the question names them
+
+
+def test_what_is_missing_reads_as_plain_words() -> None:
+    assert plain_phrase("the number of parameters")
+    assert plain_phrase("the prefill latency")
+    assert not plain_phrase("which open dataset provides")
+    assert not plain_phrase("the dataset provides")
+    assert not plain_phrase("how long a 44.1kHz stereo clip and how long")
+    assert not plain_phrase("the speed-up of")
+
+
+def _questions(kind: str) -> list[str]:
+    rows = []
+    for name in ("dev.jsonl", "tune.jsonl"):  # the tune split only: test is never read here
+        for line in (PROJECT_DIR / "eval" / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if kind == "all" or row["type"] == kind:
+                rows.append(row["question"])
+    return rows
+
+
+def test_not_stated_never_pastes_a_question_fragment() -> None:
+    """For every question of the tune split, what a "not stated" answer says is missing is a
+    noun phrase a reader can take in, or the plain kind of fact."""
+    for question in _questions("all"):
+        what = what_is_missing(analyse(question))
+        assert plain_phrase(what) or what.startswith(("the ", "what was asked")), (question, what)
+        assert "?" not in what and not what.endswith((" of", " the", " and", " which")), what
+
+
+def test_a_paper_is_called_by_its_name_never_by_a_figure() -> None:
+    p = passage("Whisperlite: Small Speech Models", "It transcribes 44.1kHz audio fast.", 1, 0.5)
+    q = analyse("How long a 44.1kHz clip can Whisperlite transcribe?")
+    assert paper_called(p, q) == "Whisperlite"
+    untitled = passage("fast speech recognition on phones", "We transcribe audio.", 1, 0.5)
+    assert paper_called(untitled, analyse("How long a 44.1kHz clip can it take?")).startswith("“")
