@@ -36,7 +36,7 @@ from rag.prompts import Prompts
 from rag.question import Question, analyse, names_in, strong_names
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.synthesis import comparison_lead, list_lead, names, names_paper, topic_of
+from rag.synthesis import comparison_lead, how_lead, list_lead, names, names_paper, topic_of
 from rag.text import clean_display, content_tokens, split_sentences, squash
 from rag.tracing import stage
 from rag.types import (
@@ -209,7 +209,13 @@ class Answerer:
             lead = comparison_lead(composer, q, passages, composer.states, embed)
             if lead is not None:
                 return Decision(lead)
-        return composer.decide(q, passages)
+        decision = composer.decide(q, passages)
+        if q.shape == "how" and decision.lead is not None and len(decision.lead.parts) == 1:
+            embed = self.retriever.embed_model.get_text_embedding_batch
+            lead = how_lead(composer, q, decision.lead.parts[0][0], embed)
+            if lead is not None:
+                return Decision(lead)
+        return decision
 
     def depth(self, q: Question, k: int | None) -> int:
         """Passages to read: more for a list question, whose answer names every paper."""

@@ -62,6 +62,15 @@ _LEAD_IN = re.compile(
     r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+),?\s+)+",
     re.IGNORECASE,
 )
+# A leading clause that points back at a sentence the reader does not see ("To overcome this,",
+# "In light of these considerations,", "Based on this insight,") before the paper's own "we …":
+# without its referent it reads as a dangling "this"; the sentence stands without it.
+_ANAPHORIC_LEAD = re.compile(
+    r"^(?:to \w+|based on|in light of|motivated by|inspired by|building on|given|guided by|"
+    r"following|with|from|by)\s+(?:\w+\s+){0,2}(?:this|these|that|those|such|the above)"
+    r"(?:\s+[\w-]+){0,2},\s+(?=we\b)",
+    re.IGNORECASE,
+)
 MAX_LEAD_CHARS = 400  # one or two sentences a reader takes in at a glance
 MAX_PART_CHARS = 260
 MIN_OTHER_SHARE = 0.8  # a further paper joins a plural lead if it holds this share of the best
@@ -194,7 +203,6 @@ _RESULT_CUE = re.compile(
 
 # "How does X reduce Y?" asks for the mechanism: a sentence saying how it works, not one
 # saying that experiments found it better.
-_HOW_ASK = re.compile(r"^\s*how\s+(?:does|do|did|can|could)\b", re.IGNORECASE)
 _MECHANISM_CUE = re.compile(
     r"\b(?:utiliz\w*|employ\w*|appl(?:y|ies|ied)|leverag\w*|exploit\w*|uses?|using|via|"
     r"through|by\s+\w+ing|first|then|design\w*|consists?|combin\w*|decompos\w*|replac\w*)\b",
@@ -602,7 +610,7 @@ class Composer:
         asked_part = analyse_facet(q, ask) if ask != q.text else q
         given = {re.sub(r"[^\d.]", "", g) for g in situational_figures(asked_part)}
         baseline = compared_with(q) if q.kind == "number" else ""
-        how = q.kind == "describe" and bool(_HOW_ASK.match(q.text)) and not result
+        how = q.shape == "how" and not result  # rag/question.py decides a question's shape
         limitation = q.kind == "describe" and bool(_LIMITATION_ASK.search(q.text))
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
@@ -957,7 +965,7 @@ def readable(sentence: str, name: str = "") -> str:
     "we"/"our method" turned into the paper's name when it has one."""
     s = clean_display(sentence)
     s = re.sub(r"^\(?(?:\d|i{1,3}|iv)\)\s+", "", s)  # "(2) SANA-Sprint is …": a list marker
-    s = _LEAD_IN.sub("", s)
+    s = _ANAPHORIC_LEAD.sub("", _LEAD_IN.sub("", s))
     if name:
         s = re.sub(
             r"^(our|the proposed) (method|approach|framework|model|system|technique|algorithm)\b",

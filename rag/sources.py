@@ -5,6 +5,7 @@ Pure functions over the stored metadata and the `Passage`/`Citation` types, shar
 - `stored_label`: the source's readable name (a listing's own name and date, "Daily Papers · Aug
   8", rather than its hashed file name; an uploaded file's name); for an index built before labels
   were stored, it is read from the listing's first lines.
+- `by_paper`: one passage per paper, the best first.
 - `location`: "p. 4" for a PDF page, "§ Results" for a Markdown/HTML section.
 - `relevance`: the evidence score of one passage for the question (the same measure the
   off-topic check uses: the mean of its cosine similarity and the share of the question's words it
@@ -123,3 +124,16 @@ def document_url(source: Citation | Passage, title_for_listing: bool = True) -> 
     if title_for_listing and source.doc_id.startswith("paper-") and source.title:
         return f"{url}#{_fragment_text(source.title)}"
     return url
+
+
+def by_paper(passages: list[Passage]) -> list[Passage]:
+    """The best passage of each paper (document), in the order given: a paper is listed once
+    however many of its chunks were retrieved."""
+    seen: set[str] = set()
+    out = []
+    for p in passages:
+        key = p.doc_id or p.title
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out

@@ -17,7 +17,11 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from rag.compose import (
+    _FINDING_CUE,
+    _MECHANISM_CUE,
     _OWN_VOICE,
+    MAX_LEAD_CHARS,
+    MAX_PART_CHARS,
     Composer,
     Lead,
     analyse_facet,
@@ -30,6 +34,7 @@ from rag.compose import (
 )
 from rag.guard import instruction_like
 from rag.question import Question
+from rag.sources import by_paper
 from rag.text import content_tokens, split_sentences, squash
 from rag.types import Passage
 
@@ -54,6 +59,8 @@ LABEL_WORDS = 8  # a paper without a short name is called by this many words of 
 # weighted with the IDF-weighted share of the topic's words it holds.
 SENTENCE_VECTOR_WEIGHT = 0.6
 OWN_VOICE_BONUS = 0.15  # "we propose …": what the paper does, not the problem it starts from
+MECHANISM_BONUS = 0.1  # "uses", "via", "by …ing": how it works; "experiments show": what it won
+HOW_SENTENCES = 2  # a mechanism is rarely one sentence: the proposal and how it does it
 NAME_SIMILARITY = 0.85  # "Teacach" names TeaCache: a small misspelling still names its paper
 
 # The words that frame a list question ("which papers in the collection propose …"), not its
@@ -83,18 +90,6 @@ def label(p: Passage) -> str:
     return f"“{head}{' …' if len(words) > LABEL_WORDS else ''}”"
 
 
-def by_paper(passages: list[Passage]) -> list[Passage]:
-    """The best passage of each paper, in retrieval order."""
-    seen: set[str] = set()
-    out = []
-    for p in passages:
-        key = p.doc_id or p.title
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
-
-
 class Scored:
     """A paper's sentences, their cosines to the topic, and its relevance features."""
 
@@ -119,6 +114,26 @@ class Scored:
     @property
     def relevance(self) -> float:
         return sum(self.features.values()) / len(self.features)
+
+    def mechanism(self, n: int) -> list[str]:
+        """The n sentences that best say how the paper works: close to the question, in the
+        paper's own voice, describing what it does rather than what its experiments found; in
+        the passage's order."""
+        if not self.sentences:
+            return []
+        cue = np.array(
+            [
+                MECHANISM_BONUS * bool(_MECHANISM_CUE.search(s))
+                - MECHANISM_BONUS * bool(_FINDING_CUE.search(s))
+                + OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s))
+                for s in self.sentences
+            ]
+        )
+        score = (
+            SENTENCE_VECTOR_WEIGHT * self.cosine + (1 - SENTENCE_VECTOR_WEIGHT) * self.lexical + cue
+        )
+        top = sorted(np.argsort(-score)[:n])
+        return [self.sentences[i] for i in top]
 
     def best_sentence(self) -> str | None:
         """The sentence closest to the topic in meaning and words, preferring what the paper
@@ -185,6 +200,28 @@ def _line(composer: Composer, q: Question, p: Passage) -> tuple[str, str] | None
 def topic_sentence(composer: Composer, topic: str, p: Passage, embed: Embed | None) -> str | None:
     """The sentence of `p` closest to the topic: what the paper does about it."""
     return Scored(composer, topic, p, embed).best_sentence()
+
+
+def how_lead(
+    composer: Composer, q: Question, p: Passage, embed: Embed | None = None
+) -> Lead | None:
+    """How a paper works: its sentences that state the mechanism (up to HOW_SENTENCES), cited,
+    named after the paper. The paper is the one the single-fact decision chose (its subject and
+    refusal checks stand); only the sentences differ."""
+    topic = q.text
+    for n in q.names:
+        topic = re.sub(re.escape(n), " ", topic, flags=re.IGNORECASE)
+    picked = Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES)
+    if not picked:
+        return None
+    limit = MAX_LEAD_CHARS if len(picked) == 1 else MAX_PART_CHARS
+    body = " ".join(
+        trim(readable(s, short_name(p)), q, limit).rstrip(" .;:,") + "." for s in picked
+    )
+    name = short_name(p)
+    if name and name.lower() not in body.lower():
+        body = f"{name}: {body}"
+    return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
 
 
 def _joined(items: list[str]) -> str:

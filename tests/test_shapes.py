@@ -192,3 +192,18 @@ def test_a_paper_is_called_by_its_name_never_by_a_figure() -> None:
     assert paper_called(p, q) == "Whisperlite"
     untitled = passage("fast speech recognition on phones", "We transcribe audio.", 1, 0.5)
     assert paper_called(untitled, analyse("How long a 44.1kHz clip can it take?")).startswith("“")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "shown"),
+    [
+        ("To overcome this, we propose Foo, a cache policy.", "The authors propose Foo, a cache"),
+        ("In light of these considerations, we introduce Bar.", "The authors introduce Bar."),
+        ("Based on this insight, we design Baz.", "The authors design Baz."),
+        ("With this design, the model runs fast.", "With this design, the model runs fast."),
+    ],
+)
+def test_a_lead_drops_a_clause_that_points_at_an_unseen_sentence(sentence: str, shown: str) -> None:
+    from rag.compose import readable
+
+    assert readable(sentence).startswith(shown)

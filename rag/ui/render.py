@@ -12,7 +12,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from rag.sources import document_url, location, relevance, relevance_level
+from rag.sources import by_paper, document_url, location, relevance, relevance_level
 from rag.types import Answer, Citation, ConversationSummary, IndexReport, IndexStatus, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -102,7 +102,7 @@ def abstention_message(answer: Answer, key: str | int = 0) -> str:
     collection"."""
     related = "".join(
         f"<li>{escape(p.title)} <span class='muted'>({escape(_source_name(p))})</span></li>"
-        for p in _unique_papers(answer.passages)[:3]
+        for p in by_paper(answer.passages)[:3]
     )
     reading = f'<div class="related">Related reading:<ul>{related}</ul></div>' if related else ""
     title = "Not stated" if answer.not_stated == "attribute" else "Not in the collection"
@@ -116,17 +116,6 @@ def abstention_message(answer: Answer, key: str | int = 0) -> str:
 def error_message(message: str) -> str:
     """An expected failure (LLM down, empty question…), shown as a chat message."""
     return f'<div class="error-msg"><strong>Could not answer.</strong> {escape(message)}</div>'
-
-
-def _unique_papers(passages: list[Passage]) -> list[Passage]:
-    seen: set[str] = set()
-    out = []
-    for p in passages:
-        key = p.doc_id or p.title
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
 
 
 def _source_name(src: Citation | Passage) -> str:
@@ -203,7 +192,7 @@ def sources_panel(answer: Answer | None, key: str | int = 0, ordinal: int = 0) -
     if not answer.citations:
         cards = "".join(
             _card(source_anchor(key, i), i, p, question, p, _short(p.text), p.text)
-            for i, p in enumerate(_unique_papers(answer.passages), 1)
+            for i, p in enumerate(by_paper(answer.passages), 1)
         )
         head = "Related passages (not cited)" if answer.abstained else "Retrieved passages"
         return f'<div class="sources related-list"><div class="src-h">{head}</div>{cards}</div>'
