@@ -206,7 +206,7 @@ class Answerer:
                 return Decision(lead)
         elif q.shape == "comparison":
             embed = self.retriever.embed_model.get_text_embedding_batch
-            lead = comparison_lead(composer, q, passages, composer.states, embed)
+            lead = comparison_lead(composer, q, passages, embed)
             if lead is not None:
                 return Decision(lead)
         decision = composer.decide(q, passages)

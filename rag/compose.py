@@ -415,9 +415,34 @@ def _identity_noun(question: str) -> str:
 
 
 def uses_name(p: Passage, name: str) -> bool:
-    """The abstract keeps using the name (three times or more): it is that paper's own name
-    ("DFloat11" in "70% Size, 100% Accuracy: …"), not one mentioned in passing."""
-    return len(re.findall(rf"(?<![\w-]){re.escape(name)}(?![\w-])", p.text)) >= 3
+    """The name is the paper's own: the abstract keeps using it (three times or more: "DFloat11"
+    in "70% Size, 100% Accuracy: …") or introduces it ("we present TetriInfer", "… dubbed
+    YOLOv10"), not one mentioned in passing ("faster than vLLM")."""
+    word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+    return len(re.findall(word, p.text)) >= 3 or introduces(p, name)
+
+
+def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
+    """The abstract introduces `name` as its own ("we present TetriInfer", "dubbed YOLOv10").
+    `own_voice`: also when it speaks of it in its own voice, not as a baseline ("We realize
+    this idea in TetriInfer", but not "we are 1.97x faster than vLLM"); looser, for a name the
+    question already pairs with another paper's ("X vs TetriInfer")."""
+    word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+    if re.search(f"(?:{_INTRODUCES.pattern}){word}", p.text, re.IGNORECASE):
+        return True
+    return own_voice and any(
+        _OWN_VOICE.search(s) and re.search(word, s) and not as_baseline(name, s)
+        for s in split_sentences(p.text)
+    )
+
+
+# A verb that introduces the paper's own name, a few words before it ("we present TetriInfer",
+# "a framework named DistServe", "dubbed YOLOv10").
+_INTRODUCES = re.compile(
+    r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
+    r"design|build|call|name)\w*\s+(?:[\w-]+\s+){0,3}?|\b(?:named|called|dubbed|termed)\s+",
+    re.IGNORECASE,
+)
 
 
 def paper_name(p: Passage, q: Question) -> str:

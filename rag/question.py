@@ -635,9 +635,12 @@ _LIST_ASK = re.compile(
 )
 _COMPARE_ASK = re.compile(
     r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ence|ences)?\b|"
-    r"\bcontrast\b|\bboth\b|\beach\b|\bwhereas\b",
+    r"\bcontrast\b|\bwhereas\b",
     re.IGNORECASE,
 )
+# "both" / "each" compare only papers the question pairs ("X and Y both …"), not "each token"
+_EACH_ASK = re.compile(r"\b(?:both|each)\b", re.IGNORECASE)
+_YES_NO = re.compile(r"^\s*(?:is|are|was|were|does|do|did|can)\b", re.IGNORECASE)
 # "Is X faster than Y?" weighs two papers; "How much faster is X than Y?" asks X's one figure.
 _WEIGH_ASK = re.compile(
     r"\b(?:better|faster|larger|smaller|more|fewer|less|higher|lower|cheaper)\b[^?]{0,40}"
@@ -652,9 +655,11 @@ _HOW_ASK = re.compile(
 )
 
 
+_CAP = r"[A-Z][\w\-./]*\w"
+# "ReLU Strikes Back vs ProSparse": a compared name may be a few capitalised words (a title)
 _PAIR = re.compile(
-    r"\b([A-Z][\w\-.]*[\w])\s*(?:\([^)]*\)\s*)?(?:vs\.?|versus|and|or|with)\s+"
-    r"(?:the\s+)?([A-Z][\w\-.]*[\w])"
+    rf"\b({_CAP}(?:\s+{_CAP}){{0,4}})\s*(?:\([^)]*\)\s*)?(?:vs\.?|versus|and|or|with)\s+"
+    rf"(?:the\s+)?({_CAP}(?:\s+{_CAP}){{0,4}})"
 )
 _NOT_SUBJECTS = {"how", "what", "which", "why", "compare", "the", "both", "each", "is", "are", "do"}
 
@@ -662,12 +667,14 @@ _NOT_SUBJECTS = {"how", "what", "which", "why", "compare", "the", "both", "each"
 def shape_of(question: str, names: list[str], kind: str) -> str:
     """The answer's shape, from how the question asks (not what it is about)."""
     subjects = len(names)
-    # a comparison of what papers do; a figure or device asked of several papers keeps the
-    # per-paper checks of a single fact (rag/compose.py), which say when one is not stated
-    if (
-        subjects >= 2
-        and kind in ("describe", "name")
-        and (_COMPARE_ASK.search(question) or _WEIGH_ASK.search(question))
+    # "Compare X and Y", "X vs Y", "how do X and Y differ": whatever is compared, figures too.
+    # "Is X faster than Y?" weighs two papers; "How much faster is X than Y?" is X's one figure.
+    # Whether each name is a paper here is checked when answering (rag/synthesis.py).
+    paired = bool(_PAIR.search(question))
+    if subjects >= 2 and (
+        _COMPARE_ASK.search(question)
+        or (paired and _EACH_ASK.search(question))
+        or (_YES_NO.match(question) and _WEIGH_ASK.search(question))
     ):
         return "comparison"
     # "Which GPU models did Splitwise use?" asks about one named paper, not for a list
@@ -705,13 +712,19 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     if compared:
         # "Is FlashAttention faster than Mamba?" compares two named papers
         names = list(dict.fromkeys([*names, compared.group(1).rstrip(".?")]))
-    if _COMPARE_ASK.search(question):
+    if _COMPARE_ASK.search(question) or _EACH_ASK.search(question):
         # "ENAMEL vs COFFE", "Splitwise and TetriInfer": the compared names are subjects even
         # when one alone would be too common or too short to count as a name
         for pair in _PAIR.finditer(question):
-            for word in pair.group(1, 2):
-                if word.lower() not in _NOT_SUBJECTS and word not in names:
-                    names.append(word.rstrip(".,:;?"))
+            for group in pair.group(1, 2):
+                words = group.rstrip(".,:;?").split()
+                while words and words[0].lower() in _NOT_SUBJECTS:
+                    words = words[1:]  # "Compare SnapKV" names SnapKV
+                name = " ".join(words)
+                if name and name not in names:
+                    names.append(name)
+        # a word of a longer compared name ("Back" of "ReLU Strikes Back") is not a subject
+        names = [n for n in names if not any(n != m and n in m.split() for m in names)]
     plural = bool(_PLURAL.search(question)) or (len(names) >= 2 and compared is not None)
     measured = _measured(question) if kind == "number" else None
     if measured:

@@ -26,11 +26,11 @@ from rag.compose import (
     Lead,
     analyse_facet,
     facets_of,
+    introduces,
     own_paper,
     readable,
     short_name,
     trim,
-    uses_name,
 )
 from rag.guard import instruction_like
 from rag.question import Question
@@ -173,13 +173,14 @@ def names(p: Passage, name: str) -> bool:
     return bool(own) and SequenceMatcher(None, key, own).ratio() >= NAME_SIMILARITY
 
 
-def names_paper(p: Passage, name: str) -> bool:
-    """Is `p` the paper called `name`: in its title, its short name, or a name its abstract
-    keeps using (written however: "H2O" for "H_2O")?"""
+def names_paper(p: Passage, name: str, own_voice: bool = False) -> bool:
+    """Is `p` the paper called `name`: in its title, introduced by its abstract ("we present
+    TetriInfer"), or its short name (written however: "H2O" for "H_2O")? A name the abstract
+    only uses, however often ("SGD", "vLLM"), is someone else's."""
     key = squash(name)
     if not key:
         return False
-    if key in squash(p.title) or uses_name(p, name):
+    if key in squash(p.title) or introduces(p, name, own_voice):
         return True
     own = squash(re.sub(r"\s*\(.*\)$", "", short_name(p)))
     return bool(own) and SequenceMatcher(None, key, own).ratio() >= NAME_SIMILARITY
@@ -255,20 +256,20 @@ def comparison_lead(
     composer: Composer,
     q: Question,
     passages: list[Passage],
-    states: Callable[[Question, Passage], bool],
     embed: Embed | None = None,
 ) -> Lead | None:
-    """One line per named paper, each from that paper's own abstract, the first line holding
-    every side. A side whose abstract does not state the asked attribute says so."""
+    """One line per named paper, each from that paper's own abstract: for each ask of the
+    question (its mechanism, its figure) the sentence of that side that answers it."""
     sides: list[Passage] = []
     asked = sorted(q.names, key=lambda n: q.text.find(n) % (len(q.text) + 1))
     for name in asked:
         # a side is the paper the name names (its title, short name or own coinage), not a
         # paper that mentions it in passing, nor a device ("on an A100")
-        about = [p for p in by_paper(passages) if names(p, name) and p not in sides]
+        about = [
+            p for p in by_paper(passages) if names_paper(p, name, own_voice=True) and p not in sides
+        ]
         about.sort(
             key=lambda p: (
-                not names_paper(p, name),
                 not own_paper(p, [name]),
                 not squash(p.title).startswith(squash(name)),
                 squash(name) not in squash(p.title),
@@ -277,6 +278,8 @@ def comparison_lead(
         if about:
             sides.append(about[0])
     if len(sides) < 2:
+        # fewer than two compared names are papers here: the single-fact decision answers,
+        # with its checks of what is and is not stated
         return None
     parts: list[tuple[Passage, str]] = []
     clauses: list[str] = []

@@ -151,7 +151,7 @@ def test_a_comparison_answers_both_sides_from_their_own_papers() -> None:
     ]
     q = analyse("Compare OrcaX and SarathiX: how does each schedule requests?")
     composer = _composer()
-    lead = comparison_lead(composer, q, ps, composer.states)
+    lead = comparison_lead(composer, q, ps)
     assert lead is not None
     cited = [p.number for p, _ in lead.parts]
     assert 1 in cited and 3 in cited and 2 not in cited  # the papers themselves, not the survey
@@ -207,3 +207,18 @@ def test_a_lead_drops_a_clause_that_points_at_an_unseen_sentence(sentence: str, 
     from rag.compose import readable
 
     assert readable(sentence).startswith(shown)
+
+
+def test_a_paper_introduces_its_own_name_not_the_names_it_compares_with() -> None:
+    from rag.compose import introduces
+
+    p = passage(
+        "Inference without Interference: Disaggregated Serving",
+        "We realize this idea in TetriInfer. We are 38% cheaper than vLLM and Orca.",
+        1,
+        0.5,
+    )
+    assert introduces(p, "TetriInfer", own_voice=True)
+    assert names_paper(p, "TetriInfer", own_voice=True) and not names_paper(p, "TetriInfer")
+    assert not introduces(p, "vLLM", own_voice=True)
+    assert not names_paper(p, "Orca", own_voice=True)
