@@ -16,8 +16,9 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from rag.citations import citation, strip_citations
+from rag.citations import best_snippet, citation, strip_citations
 from rag.compose import (
     Composer,
     Decision,
@@ -36,7 +37,15 @@ from rag.prompts import Prompts
 from rag.question import Question, analyse, names_in, strong_names
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.synthesis import comparison_lead, how_lead, list_lead, names, names_paper, topic_of
+from rag.synthesis import (
+    comparison_lead,
+    how_lead,
+    list_lead,
+    names,
+    names_paper,
+    relevant_papers,
+    topic_of,
+)
 from rag.text import clean_display, content_tokens, split_sentences, squash
 from rag.tracing import stage
 from rag.types import (
@@ -49,6 +58,7 @@ from rag.types import (
     StreamEvent,
     TokenEvent,
 )
+from rag.writer import write
 
 _FOLLOW_UP = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|he|she|the (paper|method|model|approach|"
@@ -57,6 +67,9 @@ _FOLLOW_UP = re.compile(
 )
 
 
+# A local GGUF this large can write answers itself (the embedded SmolLM2-135M file is ~100 MB;
+# Qwen2.5-Coder-1.5B Q4_K_M, the model this was measured with, ~1.1 GB).
+CAPABLE_GGUF_BYTES = 500_000_000
 ELLIPTICAL_WORDS = 3  # "And the memory?", "How much faster?": too few words to stand alone
 
 
@@ -176,6 +189,16 @@ class Answerer:
         yield SourcesEvent(passages=passages)
 
         base = Answer(question=question, text="", standalone_question=standalone, passages=passages)
+        if self.writes():
+            # a capable model reads the passages before anything is refused
+            yield StatusEvent(text="writing…")
+            written = self.written(base, q, timings)
+            if written is not None:
+                yield TokenEvent(text=written.text)
+                timings["total"] = time.perf_counter() - t0
+                written.timings = timings
+                yield AnswerEvent(answer=written)
+                return
         if self.off_topic(standalone, passages, q):
             timings["total"] = time.perf_counter() - t0
             yield AnswerEvent(answer=self.abstention(base, timings))
@@ -216,6 +239,59 @@ class Answerer:
             if lead is not None:
                 return Decision(lead)
         return decision
+
+    def writes(self) -> bool:
+        """Does the configured model write the answer (rag/writer.py)? The embedded 135M model
+        cannot: it only restates the composed lead."""
+        mode = self.settings.llm.write
+        if mode != "auto":
+            return mode == "on"
+        cfg = self.settings.llm
+        if cfg.provider == "openai":
+            return True
+        return (
+            bool(cfg.model_path)
+            and Path(cfg.model_path).is_file()
+            and (Path(cfg.model_path).stat().st_size >= CAPABLE_GGUF_BYTES)
+        )
+
+    def written(self, base: Answer, q: Question, timings: dict[str, float]) -> Answer | None:
+        """The model's checked answer; its abstention; or None when its lead fails the checks
+        (the composed answer is given instead)."""
+        relevant = None
+        if q.shape == "list":  # a list line must name a paper that answers (rag/synthesis.py)
+            composer = Composer(self.retriever.idf())
+            embed = self.retriever.embed_model.get_text_embedding_batch
+            found = relevant_papers(composer, q, base.passages, embed)
+            relevant = {s.passage.number for s in found}
+        with stage("generate", timings) as info:
+            w = write(self.llm, self.prompts, q, base.passages, relevant)
+            info["tokens_in"], info["tokens_out"] = w.tokens
+        common = {"raw_text": w.raw, "llm": self.llm.name, "tokens_in": w.tokens[0]}
+        common["tokens_out"] = w.tokens[1]
+        if w.abstained:
+            decision = self.decide(q, base.passages)
+            refused = (
+                self.not_stated(base, q, decision, timings)
+                if decision.lead is None and decision.closest
+                else self.abstention(base, timings)
+            )
+            return refused.model_copy(update=common)
+        if not w.text:
+            return None
+        text, passages = renumber(w.text, base.passages, [p.number for p, _ in w.parts])
+        cites: dict[int, Citation] = {}
+        for p, claim in w.parts:
+            cites.setdefault(p.number, citation(p, best_snippet(claim, p.text), limit=600))
+        return base.model_copy(
+            update={
+                "text": text,
+                "citations": [cites[n] for n in sorted(cites)],
+                "passages": passages,
+                "fallback": False,
+                **common,
+            }
+        )
 
     def depth(self, q: Question, k: int | None) -> int:
         """Passages to read: more for a list question, whose answer names every paper."""

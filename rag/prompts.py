@@ -5,7 +5,20 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-NAMES = ("system", "answer", "condense", "abstain", "not_stated", "not_stated_subject")
+NAMES = (
+    "system",
+    "answer",
+    "condense",
+    "abstain",
+    "not_stated",
+    "not_stated_subject",
+    "write_system",
+    "write",
+    "write_shape_single",
+    "write_shape_list",
+    "write_shape_comparison",
+    "write_shape_how",
+)
 
 
 @lru_cache(maxsize=32)

@@ -111,6 +111,10 @@ class LLMSettings(BaseModel):
     # Let the LLM restate the composed lead as one direct sentence (kept only when it passes the
     # checks); off: the lead composed from the evidence is the answer (no LLM call).
     restate: bool = True
+    # The model writes the whole answer from the full passages, every sentence checked
+    # (rag/writer.py). auto: on for the openai provider (any OpenAI-compatible server) and for a
+    # local GGUF other than the embedded 135M model; off: the composed answer (and `restate`).
+    write: Literal["auto", "on", "off"] = "auto"
     # openai: OpenAI itself, or any OpenAI-compatible server when base_url is set.
     model: str = "gpt-4o-mini"
     base_url: str | None = None
