@@ -198,6 +198,8 @@ def replica_specs(
                 "RAG_LLM__BASE_URL": llm_url,
                 "RAG_LLM__MODEL": MODEL_ALIAS,
                 "RAG_LLM__RESTATE": str(restate).lower(),
+                # the 135M model behind the endpoint restates; it does not write (rag/writer.py)
+                "RAG_LLM__WRITE": "off",
                 "HF_HUB_OFFLINE": "1",
                 "PYTHONUNBUFFERED": "1",
             }
