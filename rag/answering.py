@@ -156,6 +156,27 @@ def renumber(text: str, passages: list[Passage], cited: list[int]) -> tuple[str,
     return text, sorted(passages, key=lambda p: p.number)
 
 
+def cited(
+    base: Answer, text: str, parts: list[tuple[Passage, str]], update: dict[str, object]
+) -> Answer:
+    """`text` as the answer, its citations renumbered so that the reader sees [1], [2] … in
+    order (passages keep their text; only numbers move), each citation quoting what its
+    passage supports (`parts`: a passage and a quote, merged when a passage is cited twice)."""
+    text, passages = renumber(text, base.passages, [p.number for p, _ in parts])
+    cites: dict[int, Citation] = {}
+    for p, quote in parts:
+        merged = f"{cites[p.number].snippet} {quote}" if p.number in cites else quote
+        cites[p.number] = citation(p, merged, limit=600)
+    return base.model_copy(
+        update={
+            "text": text,
+            "citations": [cites[n] for n in sorted(cites)],
+            "passages": passages,
+            **update,
+        }
+    )
+
+
 class Answerer:
     def __init__(
         self, settings: Settings, retriever: HybridRetriever, llm: ChatModel | None = None
@@ -279,19 +300,8 @@ class Answerer:
             return refused.model_copy(update=common)
         if not w.text:
             return None
-        text, passages = renumber(w.text, base.passages, [p.number for p, _ in w.parts])
-        cites: dict[int, Citation] = {}
-        for p, claim in w.parts:
-            cites.setdefault(p.number, citation(p, best_snippet(claim, p.text), limit=600))
-        return base.model_copy(
-            update={
-                "text": text,
-                "citations": [cites[n] for n in sorted(cites)],
-                "passages": passages,
-                "fallback": False,
-                **common,
-            }
-        )
+        parts = [(p, best_snippet(claim, p.text)) for p, claim in w.parts]
+        return cited(base, w.text, parts, {"fallback": False, **common})
 
     def depth(self, q: Question, k: int | None) -> int:
         """Passages to read: more for a list question, whose answer names every paper."""
@@ -358,26 +368,9 @@ class Answerer:
     # -- composing ---------------------------------------------------------------------------
 
     def compose(self, base: Answer, q: Question, lead: Lead) -> Answer:
-        """The answer whose first line is the composed lead, its citations renumbered so that
-        the reader sees [1], [2] … in order (passages keep their text; only numbers move)."""
-        text, passages = renumber(lead.text, base.passages, [p.number for p, _ in lead.parts])
-        cites: dict[int, Citation] = {}
-        for p, sentence in lead.parts:
-            quote = clean_display(sentence)
-            if p.number in cites:
-                merged = f"{cites[p.number].snippet} {quote}"
-                cites[p.number] = citation(p, merged, limit=600)
-            else:
-                cites[p.number] = citation(p, quote, limit=600)
-        return base.model_copy(
-            update={
-                "text": text,
-                "citations": [cites[n] for n in sorted(cites)],
-                "passages": passages,
-                "fallback": True,
-                "llm": "extractive",
-            }
-        )
+        """The answer whose first line is the composed lead."""
+        parts = [(p, clean_display(sentence)) for p, sentence in lead.parts]
+        return cited(base, lead.text, parts, {"fallback": True, "llm": "extractive"})
 
     def restate(self, answer: Answer, q: Question, lead: Lead, timings: dict[str, float]) -> Answer:
         """Ask the LLM to restate the lead as one direct sentence; keep it only if it passes the

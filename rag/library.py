@@ -111,7 +111,8 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix}" if suffix else stem
 
 
-def _sha(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The file's sha256, read in blocks (a large upload is never held in memory)."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -213,7 +214,7 @@ class Library:
             target = folder / safe_name(name)
             status = "added"
             if target.exists():
-                status = "unchanged" if _sha(target) == _sha(source) else "updated"
+                status = "unchanged" if sha256_file(target) == sha256_file(source) else "updated"
             tmp = folder / f".incoming-{os.getpid()}-{target.name}"
             shutil.copyfile(source, tmp)
             os.replace(tmp, target)
