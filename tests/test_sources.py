@@ -183,3 +183,21 @@ def test_library_checks_stores_lists_opens_and_deletes(library: Library, tmp_pat
         library.delete("My_Report.pdf")
     with pytest.raises(NotFoundError):
         library.open(hit.doc_id)
+
+
+def test_a_list_answer_renders_its_lines_as_a_list() -> None:
+    """One "- " line per paper is a list item in the UI, the lead a paragraph above it."""
+    from rag.types import Answer, Citation
+
+    cites = [
+        Citation(number=n, title=t, source="x.txt", snippet="s", score=1.0)
+        for n, t in ((1, "A"), (2, "B"))
+    ]
+    answer = Answer(
+        question="Which papers …?",
+        text="Two papers in the collection: A [1] and B [2].\n- A [1]: does x.\n- B [2]: does y.",
+        citations=cites,
+    )
+    html = render.answer_message(answer, "k")
+    assert html.index("<p>Two papers") < html.index('<ul class="answer-items">')
+    assert html.count("<li>A ") == 1 and html.count("<li>B ") == 1

@@ -79,7 +79,9 @@ def answer_message(answer: Answer, key: str | int) -> str:
     if answer.abstained:
         return abstention_message(answer, key)
     numbers = display_numbers(answer)
-    body = link_markers(answer.text, answer.citations, key, numbers)
+    body = _lines_html(
+        [link_markers(line, answer.citations, key, numbers) for line in answer.text.splitlines()]
+    )
     parts = [f'<div class="answer">{body}</div>']
     if answer.citations:
         items = "".join(
@@ -89,6 +91,23 @@ def answer_message(answer: Answer, key: str | int) -> str:
         )
         parts.append(f'<ul class="src-foot">{items}</ul>')
     return "".join(parts)
+
+
+def _lines_html(lines: list[str]) -> str:
+    """An answer's lines: the lead and its sentences as paragraphs, "- " lines (one per paper of
+    a list or side of a comparison) as a list."""
+    out: list[str] = []
+    items: list[str] = []
+    for line in [*lines, ""]:
+        if line.startswith("- "):
+            items.append(f"<li>{line[2:]}</li>")
+            continue
+        if items:
+            out.append(f'<ul class="answer-items">{"".join(items)}</ul>')
+            items = []
+        if line.strip():
+            out.append(f"<p>{line}</p>")
+    return "".join(out)
 
 
 def _where_suffix(c: Citation) -> str:

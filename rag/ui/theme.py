@@ -27,6 +27,9 @@ a.cite, span.cite {
 }
 a.cite:hover { background: var(--color-accent); color: white !important; }
 .answer { line-height: 1.6; }
+.answer p { margin: 0 0 6px !important; }
+ul.answer-items { margin: 4px 0 0 !important; padding-left: 1.2em !important; }
+ul.answer-items li { margin: 3px 0 !important; }
 ul.src-foot { margin: 8px 0 0 !important; padding: 8px 0 0 !important; list-style: none !important;
   border-top: 1px solid var(--border-color-primary); font-size: 0.85em;
   color: var(--body-text-color-subdued); }
