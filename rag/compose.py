@@ -759,6 +759,12 @@ class Composer:
         given = {re.sub(r"[^\d.]", "", n).strip(".") for n in numbers(q.text)}
         if not all(g in hay for g in given if g):
             return False  # "with 4 steps", "on 512 GPUs": a figure the question gives is not there
+        if q.kind != "hardware":
+            # "How fast does X run on a Jetson Orin?": a figure measured on an RTX 4090 does not
+            # answer; every word of a device the question gives must be in the passage
+            devices = [m.group(0) for m in HARDWARE.finditer(q.text)]
+            if not all(squash(w) in hay for d in devices for w in d.split()):
+                return False
         found = [in_text(n, p.title + " " + p.text) for n in strong_names(q.names)]
         if descriptive(q):  # names qualify a described paper ("… with a ResNet-50 backbone")
             return sum(found) * 2 >= len(found)

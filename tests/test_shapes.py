@@ -222,3 +222,16 @@ def test_a_paper_introduces_its_own_name_not_the_names_it_compares_with() -> Non
     assert names_paper(p, "TetriInfer", own_voice=True) and not names_paper(p, "TetriInfer")
     assert not introduces(p, "vLLM", own_voice=True)
     assert not names_paper(p, "Orca", own_voice=True)
+
+
+def test_a_figure_measured_on_another_device_does_not_answer() -> None:
+    p = passage(
+        "DriveFast: Real-Time Planning",
+        "DriveFast runs at a real-time speed of 45 FPS on an NVIDIA 4090.",
+        1,
+        0.6,
+    )
+    composer = _composer()
+    on_orin = analyse("How fast does DriveFast run on an NVIDIA Jetson Orin board?")
+    assert not composer.names_present(on_orin, p)
+    assert composer.names_present(analyse("How fast does DriveFast run?"), p)
