@@ -41,6 +41,7 @@ from rag.synthesis import (
     comparison_lead,
     how_lead,
     list_lead,
+    misspells_own_name,
     names,
     names_paper,
     relevant_papers,
@@ -137,6 +138,7 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
         or (n in strong_names(q.names) and uses_name(p, n))
         # "H2O" for "H_2O: …": a specific name written differently, or slightly misspelt
         or (n in strong_names(q.names) and names_paper(p, n))
+        or misspells_own_name(p, n)  # "Teacach" for the paper that introduces TeaCache
         for n in q.names
         for p in passages
     )

@@ -49,6 +49,11 @@ _INTRO = re.compile(
 )
 _OWN_VOICE = re.compile(r"\b(?:we|our|this (?:paper|work|study)|the authors)\b", re.I)
 # "Our final model S4D is …": the paper's own name without an introducing verb
+# A name the abstract defines in brackets after its own verb ("we introduce … Cache (TeaCache)")
+_DEFINED = re.compile(
+    r"\b(?:[Ww]e|[Tt]his (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|"
+    r"develop|design|build)\w*\s+(?:[\w-]+\s+){0,6}?\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)"
+)
 _OWN_MODEL = re.compile(
     r"\b(?i:our)\s+(?:final\s+|proposed\s+|new\s+)?(?:model|method|approach|framework|system|"
     r"architecture|algorithm)\s+((?:[A-Z][\w\-]*|[a-z]+[A-Z][\w\-]*)(?:\s+[A-Z][\w\-]*){0,2})"
@@ -84,7 +89,14 @@ def short_name(p: Passage) -> str:
         head = head.strip()
         # "Lexical Unit Decoding (LUD)": the abstract's acronym is what readers use
         acronym = re.search(rf"{re.escape(head)}\s*\(([A-Z][\w\-]{{1,11}})\)", p.text, re.I)
-        return f"{head} ({acronym.group(1)})" if acronym else head
+        if acronym:
+            return f"{head} ({acronym.group(1)})"
+        # "Timestep Embedding Tells: …" is a slogan its abstract never uses; the name it
+        # defines ("we introduce Timestep Embedding Aware Cache (TeaCache)") is the paper's
+        defined = _DEFINED.search(p.text)
+        if head.lower() not in p.text.lower() and defined:
+            return defined.group(1)
+        return head
     # Only a name the paper introduces in its own voice: "a state matrix called the HiPPO
     # matrix" in the background sentence is the name of an earlier work, not this paper's.
     for sentence in split_sentences(p.text):
@@ -430,6 +442,11 @@ def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
     word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
     if re.search(f"(?:{_INTRODUCES.pattern}){word}", p.text, re.IGNORECASE):
         return True
+    # "we introduce Timestep Embedding Aware Cache (TeaCache)": the acronym defined in brackets
+    if re.search(
+        f"{_INTRODUCING_VERB}(?:[\\w-]+\\s+){{0,6}}?\\({re.escape(name)}\\)", p.text, re.I
+    ):
+        return True
     return own_voice and any(
         _OWN_VOICE.search(s) and re.search(word, s) and not as_baseline(name, s)
         for s in split_sentences(p.text)
@@ -438,6 +455,10 @@ def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
 
 # A verb that introduces the paper's own name, a few words before it ("we present TetriInfer",
 # "a framework named DistServe", "dubbed YOLOv10").
+_INTRODUCING_VERB = (
+    r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
+    r"design|build)\w*\s+"
+)
 _INTRODUCES = re.compile(
     r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
     r"design|build|call|name)\w*\s+(?:[\w-]+\s+){0,3}?|\b(?:named|called|dubbed|termed)\s+",

@@ -35,7 +35,7 @@ from rag.compose import (
 from rag.guard import instruction_like
 from rag.question import Question
 from rag.sources import by_paper
-from rag.text import content_tokens, split_sentences, squash
+from rag.text import NAME, content_tokens, split_sentences, squash
 from rag.types import Passage
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
@@ -61,6 +61,7 @@ SENTENCE_VECTOR_WEIGHT = 0.6
 OWN_VOICE_BONUS = 0.15  # "we propose …": what the paper does, not the problem it starts from
 MECHANISM_BONUS = 0.1  # "uses", "via", "by …ing": how it works; "experiments show": what it won
 HOW_SENTENCES = 2  # a mechanism is rarely one sentence: the proposal and how it does it
+MIN_FUZZY_CHARS = 5  # shorter names ("H2O", "ViT") are matched exactly only
 NAME_SIMILARITY = 0.85  # "Teacach" names TeaCache: a small misspelling still names its paper
 
 # The words that frame a list question ("which papers in the collection propose …"), not its
@@ -183,7 +184,28 @@ def names_paper(p: Passage, name: str, own_voice: bool = False) -> bool:
     if key in squash(p.title) or introduces(p, name, own_voice):
         return True
     own = squash(re.sub(r"\s*\(.*\)$", "", short_name(p)))
-    return bool(own) and SequenceMatcher(None, key, own).ratio() >= NAME_SIMILARITY
+    if own and SequenceMatcher(None, key, own).ratio() >= NAME_SIMILARITY:
+        return True
+    return misspells_own_name(p, name)
+
+
+def misspells_own_name(p: Passage, name: str) -> bool:
+    """ "Teacach": a slight misspelling of a name the abstract introduces ("… Cache (TeaCache)")."""
+    close = _closest_name(squash(name), p.text)
+    return bool(close) and close != name and introduces(p, close)
+
+
+def _closest_name(key: str, text: str) -> str:
+    """The name-like word of `text` (capitals inside, or digits) closest to `key`, when it is
+    within NAME_SIMILARITY; else ""."""
+    if len(key) < MIN_FUZZY_CHARS:
+        return ""
+    best, score = "", NAME_SIMILARITY
+    for word in set(NAME.findall(text)):
+        ratio = SequenceMatcher(None, key, squash(word)).ratio()
+        if ratio >= score:
+            best, score = word, ratio
+    return best
 
 
 def _shown(q: Question, p: Passage, sentence: str) -> str:

@@ -235,3 +235,18 @@ def test_a_figure_measured_on_another_device_does_not_answer() -> None:
     on_orin = analyse("How fast does DriveFast run on an NVIDIA Jetson Orin board?")
     assert not composer.names_present(on_orin, p)
     assert composer.names_present(analyse("How fast does DriveFast run?"), p)
+
+
+def test_a_slightly_misspelt_name_finds_the_paper_that_defines_it() -> None:
+    from rag.compose import short_name
+    from rag.synthesis import misspells_own_name
+
+    p = passage(
+        "Timestep Tells: Caching for Video Models",
+        "We introduce Timestep Embedding Aware Cache (TeaCache), a training-free cache. "
+        "TeaCache is 4.41x faster.",
+        1,
+        0.3,
+    )
+    assert misspells_own_name(p, "Teacach") and not misspells_own_name(p, "Roman")
+    assert short_name(p) == "TeaCache"  # the title's slogan is not used by its abstract
