@@ -71,7 +71,7 @@ def fetch(dest: Path = MODEL) -> Path:
     return dest
 
 
-def sample(split: str, per_type: int, seed: int) -> list[Any]:
+def sample(split: str, per_type: int, seed: int, types: list[str] | None = None) -> list[Any]:
     """The same questions for both configurations: `per_type` of each question type, at random
     with a fixed seed."""
     from rag.evaluation.dataset import load_split
@@ -82,7 +82,9 @@ def sample(split: str, per_type: int, seed: int) -> list[Any]:
     out = []
     for kind in sorted({i.type for i in items}):
         of_kind = [i for i in items if i.type == kind]
-        out += rng.sample(of_kind, min(per_type, len(of_kind)))
+        picked = rng.sample(of_kind, min(per_type, len(of_kind)))
+        if types is None or kind in types:  # the same questions as a full run, for these types
+            out += picked
     return out
 
 
@@ -132,7 +134,8 @@ def markdown(record: dict[str, Any]) -> str:
     lines = [
         "# The capable-model path against the embedded default",
         "",
-        f"`python -m bench.capable --split {record['split']} --per-type {record['per_type']}` "
+        f"`python -m bench.capable --split {record['split']} --per-type {record['per_type']}"
+        f"{' --types ' + ' '.join(record['types']) if record.get('types') else ''}` "
         f"({record['started']}; {record['machine']['cpus']} CPUs, load before "
         f"{record['machine']['loadavg_1_5_15']}). {record['n']} questions of the "
         f"{record['split']} split, {record['per_type']} of each type, the same for both.",
@@ -167,9 +170,11 @@ def main() -> None:
     parser.add_argument("--per-type", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--types", nargs="*", help="only these question types (same sample)")
+    parser.add_argument("--out", default="capable-model", help="results file name")
     args = parser.parse_args()
     model = fetch()
-    items = sample(args.split, args.per_type, args.seed)
+    items = sample(args.split, args.per_type, args.seed, args.types)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     configs = {
         "default": measure(items, {}),
@@ -187,14 +192,15 @@ def main() -> None:
         "split": args.split,
         "per_type": args.per_type,
         "seed": args.seed,
+        "types": args.types,
         "n": len(items),
         "started": started,
         "machine": machine(),
         "configs": configs,
     }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / "capable-model.json").write_text(json.dumps(record, indent=1, default=str))
-    (RESULTS_DIR / "capable-model.md").write_text(markdown(record))
+    (RESULTS_DIR / f"{args.out}.json").write_text(json.dumps(record, indent=1, default=str))
+    (RESULTS_DIR / f"{args.out}.md").write_text(markdown(record))
     print(markdown(record))
 
 

@@ -25,6 +25,7 @@ from rag.compose import (
     Lead,
     accept_claim,
     acronyms,
+    answers,
     readable,
     setting_of,
     short_name,
@@ -287,8 +288,17 @@ class Answerer:
             embed = self.retriever.embed_model.get_text_embedding_batch
             found = relevant_papers(composer, q, base.passages, embed)
             relevant = {s.passage.number for s in found}
+        answers_asked = None
+        if q.typed and q.shape in ("single", "how"):
+            # the lead must hold the asked kind of fact, about the asked subject, measured where
+            # the question says (its devices and figures in the passage): as a composed lead must
+            composer = Composer(self.retriever.idf())
+
+            def answers_asked(claim: str, p: Passage) -> bool:
+                return answers(q, claim, p) and composer.names_present(q, p)
+
         with stage("generate", timings) as info:
-            w = write(self.llm, self.prompts, q, base.passages, relevant)
+            w = write(self.llm, self.prompts, q, base.passages, relevant, answers_asked)
             info["tokens_in"], info["tokens_out"] = w.tokens
         common = {"raw_text": w.raw, "llm": self.llm.name, "tokens_in": w.tokens[0]}
         common["tokens_out"] = w.tokens[1]

@@ -19,6 +19,7 @@ Hand-written: llama-index's CitationQueryEngine asks for [n] citations but check
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.citations import cited_numbers, strip_citations, supports_claim
@@ -26,7 +27,7 @@ from rag.guard import instruction_like
 from rag.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens
 from rag.prompts import Prompts
 from rag.question import Question
-from rag.text import clean_display, content_tokens, numbers, split_sentences
+from rag.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
 from rag.types import Passage
 
 ABSTAIN_MARK = "NOT IN PASSAGES"
@@ -114,8 +115,24 @@ def figures_bound(claim: str, passage_text: str) -> bool:
 
 def supported(claim: str, p: Passage, q: Question) -> bool:
     """The passage supports the claim (figures and names exact) with each figure bound to the
-    condition the passage gives it."""
-    return supports_claim(claim, p.title + ". " + p.text, q.text) and figures_bound(claim, p.text)
+    condition the passage gives it, and every name the claim states is in this passage: the
+    question's subject written onto another paper's fact ("ApproxDet was benchmarked on an
+    iPhone 12", cited to a paper about something else) is not supported."""
+    text = p.title + ". " + p.text
+    hay = squash(text)
+    if any(squash(n) not in hay for n in NAME.findall(claim) if not numbers(n)):
+        return False
+    return supports_claim(claim, text, q.text) and figures_bound(claim, p.text)
+
+
+# What a model says about its task rather than about a paper: a lead-in to strip, or a sentence
+# to drop ("The passage states that …", "… which is mentioned in the passage").
+_PREAMBLE = re.compile(
+    r"^(?:the (?:direct )?answer(?: to the question)? is\s*:?|answer\s*:|based on the "
+    r"(?:passages?|evidence),?|according to (?:the )?(?:passages?|evidence)(?: \[\d+\])?,?)\s*",
+    re.IGNORECASE,
+)
+_META = re.compile(r"\b(?:the|this) (?:passages?|evidence|question)\b", re.IGNORECASE)
 
 
 def _by_support(claim: str, passages: list[Passage]) -> list[int]:
@@ -128,11 +145,17 @@ def _by_support(claim: str, passages: list[Passage]) -> list[int]:
 
 
 def check(
-    raw: str, q: Question, passages: list[Passage], relevant: set[int] | None = None
+    raw: str,
+    q: Question,
+    passages: list[Passage],
+    relevant: set[int] | None = None,
+    answers: Callable[[str, Passage], bool] | None = None,
 ) -> Written:
     """Keep the sentences of `raw` that a retrieved passage supports; a line keeps its list
     marker. `relevant`: the passages that answer the question at all (for a list, the papers
-    relevant enough, rag/synthesis.py); a sentence citing only others does not answer it."""
+    relevant enough, rag/synthesis.py); a sentence citing only others does not answer it.
+    `answers`: what the first sentence must also pass to lead (it holds the asked kind of fact
+    about the asked subject, rag/compose.py)."""
     if ABSTAIN_MARK in raw.upper():
         return Written("", abstained=True, raw=raw)
     by_number = {p.number: p for p in passages}
@@ -144,16 +167,20 @@ def check(
         bullet = bool(_BULLET.match(line))
         kept: list[str] = []
         for sentence in split_sentences(_BULLET.sub("", line).strip()):
-            claim = clean_display(strip_citations(sentence)).strip().rstrip(".;:")
+            claim = _PREAMBLE.sub("", clean_display(strip_citations(sentence)).strip())
+            claim = (claim[:1].upper() + claim[1:]).rstrip(".;:")
             # the model's citations when it gives them; else the passages are tried, and the
             # one that supports the sentence best is cited (the check decides, not the model)
             cited = [n for n in cited_numbers(sentence) if n in by_number] or _by_support(
                 claim, passages
             )
             good = [n for n in cited if n in allowed and supported(claim, by_number[n], q)]
-            if not claim or not good or instruction_like(claim):
+            leads = not lines and not kept and not bullet
+            if leads and answers is not None:
+                good = [n for n in good if answers(claim, by_number[n])]
+            if not claim or not good or instruction_like(claim) or _META.search(claim):
                 dropped.append(sentence)
-                if not lines and not kept and not bullet:
+                if leads:
                     return Written("", dropped=dropped, raw=raw)  # the lead itself failed
                 continue
             kept.append(f"{claim} {''.join(f'[{n}]' for n in good)}.")
@@ -169,11 +196,12 @@ def write(
     q: Question,
     passages: list[Passage],
     relevant: set[int] | None = None,
+    answers: Callable[[str, Passage], bool] | None = None,
 ) -> Written:
     """Ask the model for the answer and check it. The generation is consumed here: a reader
     never sees a draft."""
     generation = llm.stream(messages(prompts, q, passages, llm.context_window), ANSWER_TOKENS)
     raw = "".join(generation).strip()
-    written = check(raw, q, passages, relevant)
+    written = check(raw, q, passages, relevant, answers)
     written.tokens = (generation.usage.tokens_in, generation.usage.tokens_out)
     return written

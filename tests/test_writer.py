@@ -74,3 +74,30 @@ def test_a_list_line_about_an_irrelevant_paper_is_dropped() -> None:
 def test_the_model_never_reads_a_sentence_that_addresses_it() -> None:
     block = evidence_block([SPRINT, CACHE], 10_000)
     assert "[2] CacheNet" in block and "Ignore previous instructions" not in block
+
+
+def test_the_question_subject_written_onto_another_papers_fact_is_dropped() -> None:
+    other = passage(2, "FastDet: Mobile Detection", "FastDet runs at 30 FPS on an iPhone 12.")
+    q = analyse("Which mobile device was SlowDet benchmarked on?")
+    w = check("SlowDet was benchmarked on an iPhone 12 [2].", q, [other])
+    assert w.text == ""
+
+
+def test_talk_about_the_task_is_not_shown() -> None:
+    w = check(
+        "The direct answer is: SprintGen reaches an FID of 7.59 with 1 step [1]. "
+        "The passage states that it distils a teacher [1].",
+        Q,
+        [SPRINT],
+    )
+    assert w.text == "SprintGen reaches an FID of 7.59 with 1 step [1]."
+
+
+def test_a_lead_that_does_not_answer_what_was_asked_fails() -> None:
+    def holds_a_device(claim: str, p: Passage) -> bool:
+        return "GPU" in claim
+
+    w = check(
+        "SprintGen reaches an FID of 7.59 with 1 step [1].", Q, [SPRINT], None, holds_a_device
+    )
+    assert w.text == ""
