@@ -289,13 +289,18 @@ class Answerer:
             found = relevant_papers(composer, q, base.passages, embed)
             relevant = {s.passage.number for s in found}
         answers_asked = None
-        if q.typed and q.shape in ("single", "how"):
-            # the lead must hold the asked kind of fact, about the asked subject, measured where
-            # the question says (its devices and figures in the passage): as a composed lead must
+        if q.shape in ("single", "how"):
+            # One paper answers a single-fact question: the lead cites the paper the evidence
+            # chose (when it chose one), and for a typed question holds the asked kind of fact,
+            # measured where the question says (its devices and figures in the passage).
             composer = Composer(self.retriever.idf())
+            decision = composer.decide(q, base.passages)
+            chosen = {p.number for p, _ in decision.lead.parts} if decision.lead else None
 
             def answers_asked(claim: str, p: Passage) -> bool:
-                return answers(q, claim, p) and composer.names_present(q, p)
+                if chosen is not None and p.number not in chosen:
+                    return False
+                return not q.typed or (answers(q, claim, p) and composer.names_present(q, p))
 
         with stage("generate", timings) as info:
             w = write(self.llm, self.prompts, q, base.passages, relevant, answers_asked)
