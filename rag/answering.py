@@ -234,7 +234,10 @@ class Answerer:
             return
 
         answer = self.compose(base, q, decision.lead)
-        if restate if restate is not None else self.settings.llm.restate:
+        # the 135M model restates one sentence; a how / list / comparison lead is several
+        # sentences that a one-sentence restatement would cut (it then drops or garbles them)
+        wanted = restate if restate is not None else self.settings.llm.restate
+        if wanted and q.shape == "single":
             yield StatusEvent(text="writing…")
             answer = self.restate(answer, q, decision.lead, timings)  # generate, then check
         yield TokenEvent(text=answer.text)
@@ -447,6 +450,8 @@ class Answerer:
             return None
         if claim.endswith("?") or '"' in claim or "“" in claim:
             return None  # a question or a quotation is not a direct answer
+        if repeats(claim):
+            return None  # "… can be attributed to the fact that …, … can be attributed to …"
         return claim
 
     def messages(self, question: str, lead: str) -> list[dict[str, str]]:
@@ -562,6 +567,16 @@ _PREAMBLE = re.compile(
     re.IGNORECASE,
 )
 _FACT = re.compile(r"\d+(?:[.,]\d+)*\s?(?:%|x|×)?|\b[A-Z][\w\-]*[A-Z0-9][\w\-]*\b")
+
+
+REPEAT_WORDS = 5
+
+
+def repeats(text: str) -> bool:
+    """Does a run of REPEAT_WORDS words occur twice (a small model looping)?"""
+    words = re.findall(r"\w+", text.lower())
+    runs = [tuple(words[i : i + REPEAT_WORDS]) for i in range(len(words) - REPEAT_WORDS + 1)]
+    return len(runs) != len(set(runs))
 
 
 def lead_facts(text: str) -> set[str]:

@@ -250,3 +250,13 @@ def test_a_slightly_misspelt_name_finds_the_paper_that_defines_it() -> None:
     )
     assert misspells_own_name(p, "Teacach") and not misspells_own_name(p, "Roman")
     assert short_name(p) == "TeaCache"  # the title's slogan is not used by its abstract
+
+
+def test_a_looping_restatement_is_recognised() -> None:
+    from rag.answering import repeats
+
+    assert repeats(
+        "The rate transfer can be attributed to the fact that under muP, the rate transfer can "
+        "be attributed to the fact that under muP"
+    )
+    assert not repeats("SnapKV compresses the KV cache by selecting clustered positions.")
