@@ -217,12 +217,18 @@ class Answerer:
             # a capable model reads the passages before anything is refused
             yield StatusEvent(text="writing…")
             written = self.written(base, q, timings)
-            if written is not None:
+            if written.text or written.abstained:
                 yield TokenEvent(text=written.text)
                 timings["total"] = time.perf_counter() - t0
                 written.timings = timings
                 yield AnswerEvent(answer=written)
                 return
+            # its lead failed the checks: the composed answer, with the model's draft on record
+            base = base.model_copy(
+                update={
+                    k: getattr(written, k) for k in ("raw_text", "llm", "tokens_in", "tokens_out")
+                }
+            )
         if self.off_topic(standalone, passages, q):
             timings["total"] = time.perf_counter() - t0
             yield AnswerEvent(answer=self.abstention(base, timings))
@@ -234,10 +240,7 @@ class Answerer:
             return
 
         answer = self.compose(base, q, decision.lead)
-        # the 135M model restates one sentence; a how / list / comparison lead is several
-        # sentences that a one-sentence restatement would cut (it then drops or garbles them)
-        wanted = restate if restate is not None else self.settings.llm.restate
-        if wanted and q.shape == "single":
+        if restate if restate is not None else self.settings.llm.restate:
             yield StatusEvent(text="writing…")
             answer = self.restate(answer, q, decision.lead, timings)  # generate, then check
         yield TokenEvent(text=answer.text)
@@ -282,9 +285,9 @@ class Answerer:
             and (Path(cfg.model_path).stat().st_size >= CAPABLE_GGUF_BYTES)
         )
 
-    def written(self, base: Answer, q: Question, timings: dict[str, float]) -> Answer | None:
-        """The model's checked answer; its abstention; or None when its lead fails the checks
-        (the composed answer is given instead)."""
+    def written(self, base: Answer, q: Question, timings: dict[str, float]) -> Answer:
+        """The model's checked answer; its abstention; or, when its lead fails the checks, an
+        answer with no text that records the draft (the composed answer is given instead)."""
         relevant = None
         if q.shape == "list":  # a list line must name a paper that answers (rag/synthesis.py)
             composer = Composer(self.retriever.idf())
@@ -319,7 +322,7 @@ class Answerer:
             )
             return refused.model_copy(update=common)
         if not w.text:
-            return None
+            return base.model_copy(update=common)
         parts = [(p, best_snippet(claim, p.text)) for p, claim in w.parts]
         return cited(base, w.text, parts, {"fallback": False, **common})
 
