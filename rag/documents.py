@@ -261,14 +261,21 @@ def _unmark(text: str) -> str:
 
 
 def load_documents(
-    paths: Sequence[Path], limits: Limits | None = None, roots: Sequence[Path] | None = None
+    paths: Sequence[Path],
+    limits: Limits | None = None,
+    roots: Sequence[Path] | None = None,
+    separate: Sequence[Path] = (),
 ) -> LoadResult:
     """Read every supported file under `paths` (see rag/paths.py for what a walk leaves out);
-    papers listed in several files become one."""
+    papers listed in several files become one, except in a file under one of the `separate`
+    folders (the uploads): its papers are its own documents, their ids scoped by the file, so an
+    upload that lists a paper of the corpus under the same title neither replaces nor removes it."""
     found = walk([Path(p) for p in paths], limits, roots)
     result = LoadResult(ignored=found.ignored)
     papers: list[Paper] = []
+    own_papers: dict[str, list[Paper]] = {}  # a separate file's papers, by its real path
     labels: dict[str, str] = {}
+    apart = [_real_dir(f) for f in separate]
     for path in found.files:
         result.files.append(path)
         try:
@@ -277,22 +284,40 @@ def load_documents(
             result.failed.append(FailedFile(path=str(path), reason=failure_reason(e)))
             continue
         if listed is not None:
+            real = str(path.resolve())
             for p in listed:
-                p.sources = [str(path.resolve())]
-            papers.extend(listed)
-            labels[str(path.resolve())] = label
+                p.sources = [real]
+            if any(a == Path(real) or a in Path(real).parents for a in apart):
+                own_papers[real] = listed
+            else:
+                papers.extend(listed)
+            labels[real] = label
         result.documents.extend(docs)
     result.documents.extend(_paper_documents(merge_duplicates(papers), labels))
+    for real, listed in own_papers.items():
+        result.documents.extend(_paper_documents(merge_duplicates(listed), labels, scope=real))
     return result
 
 
-def _paper_documents(papers: list[Paper], labels: dict[str, str] | None = None) -> list[Document]:
+def _real_dir(folder: Path) -> Path:
+    try:
+        return Path(folder).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return Path(folder).expanduser().absolute()
+
+
+def _paper_documents(
+    papers: list[Paper], labels: dict[str, str] | None = None, scope: str = ""
+) -> list[Document]:
+    """One document per paper; its id is the hash of its title (stable across rebuilds), with
+    `scope` (a separate file's real path) joined to it for a paper of that file alone."""
     docs: list[Document] = []
     seen: set[str] = set()
+    key = f"{scope}\n" if scope else ""
     for p in papers:
-        doc_id = "paper-" + _sha(p.title.strip().lower())[:16]
+        doc_id = "paper-" + _sha(key + p.title.strip().lower())[:16]
         if doc_id in seen:  # same title, different abstract: a different paper
-            doc_id = "paper-" + _sha(p.title.strip().lower() + p.abstract)[:16]
+            doc_id = "paper-" + _sha(key + p.title.strip().lower() + p.abstract)[:16]
         seen.add(doc_id)
         paths = [Path(s) for s in p.sources]
         label = (labels or {}).get(p.sources[0], "") if p.sources else ""

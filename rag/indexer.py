@@ -151,7 +151,9 @@ class Indexer:
 
     def _index(self, targets: list[Path], roots: list[Path] | None, progress: bool) -> IndexReport:
         start = time.perf_counter()
-        loaded = load_documents(targets, self._limits(roots is not None), roots)
+        # an upload's papers are its own documents (rag/documents.py, rag/library.py)
+        separate = [Path(self.settings.uploads_dir)]
+        loaded = load_documents(targets, self._limits(roots is not None), roots, separate)
         report = IndexReport(
             failed=loaded.failed,
             ignored=loaded.ignored,
