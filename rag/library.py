@@ -5,27 +5,44 @@ the API share (they only translate).
   content must be what the name says; size: `security.max_file_bytes` per file,
   `max_request_files` and `max_request_bytes` per request); one bad file refuses the whole request
   with a message naming every problem, and nothing is stored. Accepted files are stored under
-  `uploads_dir` with a safe name (the uploaded name reduced to letters, digits, `.`, `_`, `-`;
-  an upload with the name of a stored file replaces it) and indexed one file at a time, confined
-  to the indexing roots like any API or UI index request, with progress per file. The result
-  says, per file, added / updated / unchanged / failed (with the reader's reason; a new file
-  that cannot be read is not kept), with the index report.
+  `uploads_dir` with a safe name (`safe_name`: the uploaded name's letters and digits of any
+  script kept, with `.`, `_`, `-`; anything else becomes `_`) and indexed one file at a time,
+  confined to the indexing roots like any API or UI index request, with progress per file.
+  A re-upload of a name is an update of that file; two files of one request, or a file whose
+  name only reduces to a stored file's name, get names of their own (`name-2.txt`), never merged.
+  The result says, per file, added / updated / unchanged / failed (with the reader's reason; a
+  new file that cannot be read is not kept; a re-upload that cannot be read keeps the earlier
+  version, in the folder and in the index), with the index report.
+- **One upload of a name at a time**: the replace and the indexing of one stored name run under
+  a lock of that name (`flock`, so concurrent requests and processes queue up, and `kill -9`
+  frees it). Staged copies, the earlier version and a journal live in `uploads_dir/.incoming/`
+  (hidden: never walked, never listed). The journal is written before the file is replaced and
+  removed once its indexing is done; an upload interrupted midway (a killed server) is rolled
+  back by `recover` (run before every add, list and delete): the earlier version comes back and
+  is indexed again, or a new file is removed with what the index holds of it. Documents are
+  never listed as complete while their upload is unfinished.
 - **List**: the stored uploads with what the index holds of each (pages, sections, chunks).
-- **Delete**: its chunks leave the index (under the index lock), then the file goes.
+- **Delete**: its chunks leave the index (under the index lock), then the file goes. Papers an
+  upload lists are documents of their own (ids scoped by the file, rag/documents.py), so
+  neither an upload nor its deletion touches the collection's other documents.
 - **Open**: the file a stored document id comes from, if it lies under the indexing roots
   (`rag.paths.confine`); the UI serves it at `/document/{doc_id}`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import itertools
 import json
 import os
 import re
 import shutil
+import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +50,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from rag.errors import (
+    IndexBusyError,
     NotFoundError,
     PathNotAllowedError,
     RagError,
@@ -47,8 +65,10 @@ Upload = tuple[str, Path]  # (the name it was uploaded as, where its bytes are n
 Progress = Callable[[int, int, str], None]  # (files done, files in all, the file being indexed)
 
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
-_STORED_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,159}$")
 MAX_NAME_CHARS = 100
+MAX_NAME_BYTES = 180  # UTF-8 bytes of a stored name's stem (file systems allow 255 in all)
+WORK = ".incoming"  # staged copies, earlier versions, journals and name locks
+LOCK_POLL_S = 0.1
 
 MEDIA_TYPES = {
     ".pdf": "application/pdf",
@@ -70,6 +90,9 @@ class DocumentInfo(BaseModel):
     pages: int = Field(default=0, description="PDF pages with text in the index.")
     sections: int = Field(default=0, description="Markdown/HTML sections in the index.")
     chunks: int = Field(default=0, description="Chunks in the index; 0: not indexed.")
+    complete: bool = Field(
+        default=True, description="False while an upload of it is still being indexed."
+    )
 
 
 class FileOutcome(BaseModel):
@@ -98,17 +121,47 @@ class _Held:
     sections: set[str] = field(default_factory=set)
 
 
+def uploaded_name(name: str) -> str:
+    """The name a file was uploaded as, without folders (NFC: one spelling per name)."""
+    base = unicodedata.normalize("NFC", name or "")
+    return base.replace("\\", "/").rsplit("/", 1)[-1].strip()
+
+
 def safe_name(name: str) -> str:
-    """`name` without folders, reduced to letters, digits, `.`, `_` and `-`, its suffix in lower
-    case ("../../Mon Papier (v2).PDF" → "Mon_Papier_v2.pdf")."""
-    base = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-    base = base.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    """`name` without folders, safe to store: letters and digits of any script kept with `.`,
+    `_` and `-`, any other run of characters (spaces, punctuation, separators, control
+    characters) one `_`, no leading dot, its suffix in lower case ("../../Mon Papier (v2).PDF" →
+    "Mon_Papier_v2.pdf", "отчёт за май.txt" → "отчёт_за_май.txt"). A stem over MAX_NAME_CHARS
+    characters or MAX_NAME_BYTES bytes is cut and ends with a hash of the whole, so two long
+    names stay two names."""
+    base = uploaded_name(name)
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:MAX_NAME_CHARS] or "document"
+    whole = stem
+    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._-")  # \w: any script's letters and digits
+    if len(stem) > MAX_NAME_CHARS or len(stem.encode()) > MAX_NAME_BYTES:
+        tag = "-" + hashlib.sha1(whole.encode()).hexdigest()[:8]
+        stem = stem[: MAX_NAME_CHARS - len(tag)]
+        while len(stem.encode()) > MAX_NAME_BYTES - len(tag):
+            stem = stem[:-1]
+        stem = stem.rstrip("._-") + tag
+    stem = stem or "document"
     suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()[:10]
     return f"{stem}.{suffix}" if suffix else stem
+
+
+def _numbered(stored: str, n: int) -> str:
+    """The n-th name of its own for a file whose safe name is taken ("a.txt" → "a-2.txt")."""
+    stem, dot, suffix = stored.rpartition(".")
+    if not dot:
+        return f"{stored}-{n}"
+    return f"{stem}-{n}.{suffix}"
+
+
+def _key(stored: str) -> str:
+    """The stored name's key for its lock, journal and staged files (any script, fixed size)."""
+    return hashlib.sha1(stored.encode()).hexdigest()[:20]
 
 
 def sha256_file(path: Path) -> str:
@@ -209,55 +262,220 @@ class Library:
         self.check(uploads)
         folder = self.folder
         self._check_folder(folder)
-        stored: dict[str, tuple[str, Path, str]] = {}  # stored name -> (name, path, status)
-        for name, source in uploads:
-            target = folder / safe_name(name)
-            status = "added"
-            if target.exists():
-                status = "unchanged" if sha256_file(target) == sha256_file(source) else "updated"
-            tmp = folder / f".incoming-{os.getpid()}-{target.name}"
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
-            stored[target.name] = (name, target, status)  # a later file of the same name wins
-
+        self.recover()
+        taken: dict[str, str] = {}  # stored name -> the sha256 this request stored there
+        outcomes: list[FileOutcome] = []
         reports: list[IndexReport] = []
-        total = len(stored)
-        for i, (name, target, _) in enumerate(stored.values()):
+        total = len(uploads)
+        for i, (name, source) in enumerate(uploads):
             if on_progress is not None:
                 on_progress(i, total, name)
-            reports.append(self.assistant.index([target], confined=True))
+            outcome, runs = self._add_one(name, source, sha256_file(source), taken)
+            outcomes.append(outcome)
+            reports.extend(runs)
         if on_progress is not None:
             on_progress(total, total, "")
         report = merge_reports(reports)
-
-        reasons = {str(Path(f.path).resolve()): f.reason for f in report.failed + report.ignored}
         held = self._held()
-        outcomes = []
-        for stored_name, (name, target, status) in stored.items():
-            reason = reasons.get(str(target))
-            h = held.get(str(target), _Held())
-            if reason is not None or h.chunks == 0:
-                if status == "added":
-                    target.unlink(missing_ok=True)  # a new file that cannot be read is not kept
-                outcomes.append(
-                    FileOutcome(
-                        name=name,
-                        id=stored_name,
-                        status="failed",
-                        reason=reason or "nothing could be indexed",
-                    )
-                )
-                continue
-            outcomes.append(
-                FileOutcome(
-                    name=name,
-                    id=stored_name,
-                    status=status,  # type: ignore[arg-type]
-                    pages=len(h.pages),
-                    chunks=h.chunks,
-                )
-            )
+        for o in outcomes:
+            if o.status != "failed":
+                h = held.get(str(folder / o.id), _Held())
+                o.pages, o.chunks = len(h.pages), h.chunks
         return UploadResult(files=outcomes, report=report)
+
+    def _add_one(
+        self, name: str, source: Path, digest: str, taken: dict[str, str]
+    ) -> tuple[FileOutcome, list[IndexReport]]:
+        """Store and index one upload under its safe name, or a numbered one when that name
+        holds another file (of this request, or uploaded under another name)."""
+        folder, original, base = self.folder, uploaded_name(name), safe_name(name)
+        for n in itertools.count(1):
+            stored = base if n == 1 else _numbered(base, n)
+            if stored in taken:
+                if taken[stored] == digest:  # the same file twice in one request
+                    return FileOutcome(name=name, id=stored, status="unchanged"), []
+                continue
+            with self._name_lock(stored):
+                target = folder / stored
+                if target.is_symlink() or (target.exists() and not target.is_file()):
+                    continue  # not one of ours: never replaced
+                status = "added"
+                if target.exists():
+                    same = sha256_file(target) == digest
+                    recorded = self._recorded_name(stored)
+                    if not same and recorded is not None and recorded != original:
+                        continue  # another file's name: this one gets a name of its own
+                    status = "unchanged" if same else "updated"
+                taken[stored] = digest
+                return self._store_and_index(name, original, source, target, status)
+        raise AssertionError("unreachable")  # itertools.count never ends
+
+    def _store_and_index(
+        self, name: str, original: str, source: Path, target: Path, status: str
+    ) -> tuple[FileOutcome, list[IndexReport]]:
+        """Under the name's lock: stage the bytes, journal, replace, index; roll back when the
+        new file cannot be indexed (the earlier version comes back, a new file goes)."""
+        work, key = self._work(), _key(target.name)
+        journal, backup = work / f"{key}.json", work / f"{key}.old"
+        if status != "unchanged":
+            fd, staged_name = tempfile.mkstemp(dir=work, prefix=f"{key}.", suffix=".new")
+            os.close(fd)
+            staged = Path(staged_name)
+            try:
+                shutil.copyfile(source, staged)
+                entry = {"id": target.name, "name": original, "kept": status == "updated"}
+                _write_json(journal, entry)
+                backup.unlink(missing_ok=True)
+                if status == "updated":
+                    os.link(target, backup)  # the earlier version, until the new one is indexed
+                os.replace(staged, target)
+            finally:
+                staged.unlink(missing_ok=True)
+            self._record_name(target.name, original)
+        try:
+            report = self.assistant.index([target], confined=True)
+        except BaseException:
+            if status != "unchanged":
+                self._roll_back(target.name)  # the caller hears the error; nothing is lost
+            raise
+        problem = self._problem(report, target)
+        if problem is None:
+            journal.unlink(missing_ok=True)
+            backup.unlink(missing_ok=True)
+            return FileOutcome(name=name, id=target.name, status=status), [report]  # type: ignore[arg-type]
+        reports = [report]
+        if status == "updated":
+            problem += "; the earlier version is kept"
+        if status != "unchanged":
+            restored = self._roll_back(target.name)
+            reports.extend([restored] if restored is not None else [])
+        return FileOutcome(name=name, id=target.name, status="failed", reason=problem), reports
+
+    def _problem(self, report: IndexReport, target: Path) -> str | None:
+        """Why `target` is not in the index after `report`'s run; None when it is."""
+        for f in report.failed + report.ignored:
+            try:
+                if Path(f.path).resolve() == target:
+                    return f.reason
+            except (OSError, RuntimeError):
+                continue
+        got = self.assistant.store.collection.get(
+            where={"paths": json.dumps([str(target)])}, limit=1, include=[]
+        )
+        return None if got.get("ids") else "nothing could be indexed"
+
+    # -- interrupted uploads -----------------------------------------------------------------
+
+    def _work(self) -> Path:
+        work = self.folder / WORK
+        work.mkdir(parents=True, exist_ok=True)
+        return work
+
+    @contextmanager
+    def _name_lock(self, stored: str, wait: bool = True) -> Iterator[bool]:
+        """Hold the lock of one stored name for the block (yields True); `wait=False` yields
+        False at once when someone holds it. Lock files stay: removing one races its users."""
+        with self._key_lock(_key(stored), stored, wait) as got:
+            yield got
+
+    @contextmanager
+    def _key_lock(self, key: str, stored: str, wait: bool = True) -> Iterator[bool]:
+        path = self._work() / f"{key}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + self.settings.index_lock_timeout_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not wait:
+                        yield False
+                        return
+                    if time.monotonic() >= deadline:
+                        raise IndexBusyError(
+                            f"Another upload of {stored!r} is being stored and indexed and did "
+                            f"not finish within {self.settings.index_lock_timeout_s:g} s "
+                            "(index_lock_timeout_s). Try again when it is done."
+                        ) from None
+                    time.sleep(LOCK_POLL_S)
+            yield True
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def _recorded_name(self, stored: str) -> str | None:
+        """The name `stored` was uploaded as (None: not recorded, an upload from before)."""
+        try:
+            return (self._work() / f"{_key(stored)}.name").read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def _record_name(self, stored: str, original: str) -> None:
+        _write_text(self._work() / f"{_key(stored)}.name", original)
+
+    def _roll_back(self, stored: str) -> IndexReport | None:
+        """Undo an unfinished upload of `stored` (its journal says what it was), under its lock:
+        the earlier version back and indexed again, or a new file and its chunks removed.
+        Returns the index run that restored the earlier version, if any."""
+        work, key = self._work(), _key(stored)
+        journal, backup = work / f"{key}.json", work / f"{key}.old"
+        try:
+            entry = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            entry = {}
+        target = self.folder / stored
+        report = None
+        if entry.get("kept") or (not entry and target.exists()):
+            if backup.exists():
+                os.replace(backup, target)
+            if target.exists():  # the index back in step with the file it holds
+                report = self.assistant.index([target], confined=True)
+        else:
+            self.assistant.forget([target])
+            target.unlink(missing_ok=True)
+            (work / f"{key}.name").unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
+        backup.unlink(missing_ok=True)
+        return report
+
+    def recover(self) -> list[str]:
+        """Roll back the uploads a stopped process left unfinished (a journal whose name lock
+        nobody holds) and remove leftover staged copies; returns the stored names rolled back.
+        An upload still running here or in another process is left alone."""
+        folder = self.folder
+        work = folder / WORK
+        if not work.is_dir():
+            return []
+        done = []
+        for journal in sorted(work.glob("*.json")):
+            try:
+                stored = str(json.loads(journal.read_text(encoding="utf-8"))["id"])
+            except (OSError, ValueError, KeyError, TypeError):
+                journal.unlink(missing_ok=True)  # torn before the file was touched
+                continue
+            if safe_name(stored) != stored or _key(stored) != journal.stem:
+                journal.unlink(missing_ok=True)  # not one this code wrote
+                continue
+            with self._name_lock(stored, wait=False) as mine:
+                if mine and journal.exists():
+                    self._roll_back(stored)
+                    done.append(stored)
+        for leftover in [*work.glob("*.new"), *work.glob("*.old")]:
+            key = leftover.name.split(".", 1)[0]
+            if (work / f"{key}.json").exists():
+                continue  # an upload still running (a stopped one was rolled back above)
+            with self._key_lock(key, key, wait=False) as mine:
+                if mine:
+                    leftover.unlink(missing_ok=True)
+        for old in folder.glob(".incoming-*"):  # staged copies of the code before this one
+            if old.is_file() and not old.is_symlink():
+                old.unlink(missing_ok=True)
+        return done
+
+    def _unfinished(self) -> set[str]:
+        """The stored names whose upload is running now (their journal is there)."""
+        work = self.folder / WORK
+        return {j.stem for j in work.glob("*.json")} if work.is_dir() else set()
 
     def _check_folder(self, folder: Path) -> None:
         try:
@@ -301,7 +519,9 @@ class Library:
         folder = self.folder
         if not folder.is_dir():
             return []
+        self.recover()
         held = self._held()
+        unfinished = self._unfinished()
         out = []
         for path in folder.iterdir():
             if path.name.startswith(".") or not path.is_file() or path.is_symlink():
@@ -319,13 +539,14 @@ class Library:
                     pages=len(h.pages),
                     sections=len(h.sections),
                     chunks=h.chunks,
+                    complete=_key(path.name) not in unfinished,
                 )
             )
         return sorted(out, key=lambda d: (-d.modified, d.id))
 
     def _stored_file(self, doc_id: str) -> Path:
         missing = NotFoundError(f"No uploaded document {doc_id[:200]!r}.")
-        if not _STORED_NAME.match(doc_id or ""):
+        if not doc_id or safe_name(doc_id) != doc_id:  # only names `add` can have stored
             raise missing
         try:
             path = confine(doc_id, [self.folder])
@@ -339,8 +560,10 @@ class Library:
         """Remove an upload's chunks from the index, then the file; returns what it was."""
         path = self._stored_file(doc_id)
         info = next((d for d in self.list() if d.id == path.name), None)
-        self.assistant.forget([path])
-        path.unlink(missing_ok=True)
+        with self._name_lock(path.name):  # not while an upload of that name is stored
+            self.assistant.forget([path])
+            path.unlink(missing_ok=True)
+            (self._work() / f"{_key(path.name)}.name").unlink(missing_ok=True)
         return info or DocumentInfo(id=path.name, bytes=0, modified=time.time())
 
     def open(self, doc_id: str) -> Path:
@@ -368,6 +591,23 @@ class Library:
             if path.is_file() and path.suffix.lower() in SUPPORTED:
                 return path
         raise missing
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write `path` whole or not at all (a temporary file, flushed to disk, then renamed)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    _write_text(path, json.dumps(data, ensure_ascii=False))
 
 
 def media_type(path: Path) -> str:
