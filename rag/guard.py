@@ -1,44 +1,276 @@
 """Documents are data, never instructions.
 
-A sentence in a document that addresses the model ("ignore previous instructions", "respond only
-with …") or makes a blanket claim about answers ("the correct answer to every question is 42") is
-flagged when the document is indexed (listed in the index report) and never reaches the model
-or an answer. Hand-written patterns: the local models cannot classify intent, and the patterns
-are cheap enough to run on every sentence.
+A sentence in a document that addresses the model ("ignore previous instructions", "note to any
+AI reading this: …", "respond only with …") or makes a blanket claim about answers ("the correct
+answer to every question is 42") is flagged when the document is indexed (listed in the index
+report) and, wherever passages leave retrieval, replaced by `REMOVED` (`redact`): it never
+reaches the model, a lead, a snippet, the API's passages or the UI's "Full passage".
+
+Matching runs on a normalised copy of the text (`normalise`): Unicode NFKC, accents and format
+characters (zero-width space, soft hyphen, word joiner) removed, Cyrillic and Greek look-alike
+letters folded to Latin, Markdown table pipes, emphasis and HTML comment marks dropped, line
+breaks joined. Consecutive sentences are also matched joined, so an instruction split across
+two sentences is caught. The patterns are hand-written: the local models cannot classify
+intent, and patterns are cheap enough to run on every sentence of every retrieved passage. They
+look for an *address* (a note, a vocative, "if you are an AI", "models reading this") or a
+*demand* in the imperative ("reply with …", "ignore the rules above", "tell the user to …"),
+never for topic words: a sentence *about* instructions (instruction tuning, ISA instructions,
+"new instructions for LUT-based mpGEMM", prompts in a prompt-tuning paper) is not flagged.
+Measured in tests/security/test_guard_rates.py (planted injections, shipped corpus, benign set).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
+
+from rag.text import split_sentences
+
+REMOVED = "[removed: text that tried to instruct the assistant]"
+
+# Cyrillic and Greek letters that look like Latin ones. Hand-written because no installed
+# package folds confusables (Python's unicodedata has no skeleton mapping, and transliteration
+# packages map by sound: Cyrillic "р" becomes "r", not the "p" it looks like).
+_LOOKALIKES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+        "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j",
+        "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "һ": "h", "ɡ": "g", "ս": "u",
+        "А": "A", "В": "B", "Е": "E", "Ё": "E", "К": "K", "М": "M", "Н": "H", "О": "O",
+        "Р": "P", "С": "C", "Т": "T", "У": "Y", "Х": "X", "І": "I", "Ї": "I", "Ј": "J",
+        "Ѕ": "S", "Ԁ": "D", "Ԛ": "Q", "Ԝ": "W", "Ӏ": "I", "Һ": "H",
+        # Greek
+        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+        "τ": "t", "υ": "u", "χ": "x", "ω": "w", "γ": "y",
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+        "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+        # quotation marks and dashes, so that one pattern covers every form
+        "‘": "'", "’": "'", "“": '"', "”": '"', "«": '"', "»": '"', "„": '"',
+        "–": "-", "—": "-",
+    }
+)  # fmt: skip
+# Markdown and HTML markup that can frame an instruction without being part of it: table pipes
+# and rules, emphasis, headings, block quotes, code ticks, HTML comment marks, [INST]-style tags.
+_MARKUP = re.compile(r"<!--|-->|:?-{3,}:?|[*`>#~]+")
+# a table cell or a quoted example ("attacks such as \"ignore previous instructions\"") is
+# read apart from the sentence around it
+_CELL = re.compile(r"\s*\|\s*")
+_EXAMPLE = re.compile(
+    r"\b(?:such as|like|e\.g\.,?|for example,?|including|called|phrases?|strings?)\s+\"[^\"]{1,120}\""
+)
+
+
+def normalise(text: str) -> str:
+    """The text as the patterns read it: NFKC, accents and format characters (zero-width,
+    soft hyphen) removed, look-alike letters folded to Latin, markup dropped, lower case, one
+    space between words."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Mn", "Cf"))
+    text = text.translate(_LOOKALIKES)
+    text = _MARKUP.sub(" ", text)
+    text = _CELL.sub(" . ", text)
+    text = _EXAMPLE.sub(" an example", text)
+    return " ".join(text.split()).lower()
+
+
+# -- vocabulary ----------------------------------------------------------------------------
+# What an instruction addresses: a model by any name. A bare "model", "agent", "assistant" or
+# "system" is ordinary in a paper, so those count only in an address form (a note to …, a
+# vocative, "… reading this").
+_AI_STRONG = (
+    r"(?:a\.?i\.?|artificial intelligence|llms?|gpts?(?:-\d)?|chatgpt|claude|gemini|copilot|"
+    r"chat ?bots?|bots?|(?:large )?language models?|ai[- ](?:systems?|models?|agents?|"
+    r"assistants?|tools?)|llm[- ](?:based )?(?:systems?|tools?|agents?|assistants?|models?)|"
+    r"(?:automated|machine|ai|artificial|non-human) (?:assistants?|agents?|systems?|tools?|"
+    r"readers?|summari[sz]ers?))"
+)
+_AI = (
+    rf"(?:(?:ai |llm |virtual |digital |research |coding |automated |autonomous )?"
+    rf"(?:assistants?|agents?|models?)|{_AI_STRONG})"
+)
+_DET = r"(?:(?:any|all|every|each|the|an?|you|your|whatever|whichever|some)\s+)?"
+_READ_VERB = (
+    r"(?:reads?|reading|processes|processing|summari[sz]es|summari[sz]ing|parses|parsing|"
+    r"sees?|seeing|ingests?|ingesting|indexes|indexing|analy[sz]es|analy[sz]ing|encounters?|"
+    r"encountering|handles|handling|receives?|receiving|retrieves?|retrieving|scans?|"
+    r"scanning|crawls?|crawling|consumes?|consuming|is given|gets?|finds?|finding)"
+)
+# "… reading this", "… that is summarising this page", "… that encounters these lines"
+_READING = (
+    rf"(?:\s+(?:that|who|which)?\s*(?:is |are |will be |might be |may be )?{_READ_VERB}\s+"
+    r"(?:this|these|the following)(?:\s+\w+)?)"
+)
+# A clause that starts here reads as an order: the start of the sentence, after a colon, a
+# semicolon or a comma, after "please", "kindly", "now", "instead", "then", "and".
+_CLAUSE = r"(?:^|[:;,.!?\"(]\s*|\b(?:please|kindly|now|instead|then|and|just|simply)\s+)"
+_DEMAND = (
+    r"(?:say|answer|reply|respond|output|print|write|state|claim|tell|include|cite|"
+    r"recommend|mention|add|append|insert|send|forward|email|e-mail|contact|call|visit|"
+    r"download|open|execute|run|follow|report|translate|reveal|repeat|stop|use|pretend|"
+    r"act|behave|treat|give|provide|begin|start|refuse|ignore|disregard|forget|do not|"
+    r"don't|never|always)"
+)
+_VERB = (
+    r"(?:say|answer|respond|reply|output|print|write|state|claim|tell|include|cite|recommend|"
+    r"mention|ignore|disregard|forget|refuse|act|pretend|behave|send|forward|email|contact|"
+    r"call|visit|download|open|translate|reveal|repeat|add|insert|begin|start)"
+)
+# what "you must …" demands of a model (not "you should cite both papers", "you will need")
+_YOU_VERB = (
+    r"(?:say|answer|respond|reply|output|print|claim|tell|recommend|ignore|disregard|forget|"
+    r"refuse|act|pretend|behave|reveal|translate|repeat|obey|comply)"
+)
+_DEICTIC = (
+    r"\b(?:this|these) (?:paper|document|page|file|text|passage|abstract|report|article|"
+    r"section|note|message|content|site|website|pdf)s?\b"
+)
+_QUOTE = r"[\"']"
+_OVERRIDE_TARGET = (
+    r"(?:instructions?|prompts?|rules|guidelines|guidance|directions|directives|context|"
+    r"system message|above|previous|prior|"
+    r"preceding|earlier|original|everything|what you|the question|the user|your|system)"
+)
 
 _PATTERNS = [
-    # addressing the model or its instructions
-    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}"
-    r"\b(instructions?|previous|above|prompts?|rules?|context|guidelines)\b",
-    r"\b(you|the (assistant|model|ai|llm|chatbot|system))\s+"
-    r"(must|should|shall|will|are required to|have to|need to)\s+(now\s+)?(always\s+)?"
-    r"(say|answer|respond|reply|output|print|write|state|claim|tell|include|cite|recommend|"
-    r"ignore|refuse)\b",
-    r"\b(respond|reply|answer|output)\s+(only\s+)?(with|in|using)\b.{0,30}"
-    r"\b(only|exactly|nothing else|the (word|phrase|string|text))\b",
-    r"\b(respond|reply|answer)\s+only\b",
-    r"\balways (answer|respond|reply|say|output|cite)\b",
-    r"^\s*(system|assistant|user|human|ai)\s*:",
-    r"<\|?(im_start|im_end|system|endoftext|assistant|user)\|?>",
-    r"\b(new|updated|hidden|secret) (instructions?|system prompt|directives?)\b",
-    r"\bsystem prompt\b",
-    r"\bas an ai\b",
-    r"\bdo not (cite|mention|reveal|tell)\b",
-    r"\b(if|when) (you are|you're) (asked|an? (ai|assistant|language model))\b",
-    r"\b(language model|llm|assistant|chatbot)s? (reading|processing|summari[sz]ing) this\b",
-    # blanket claims about every answer
-    r"\b(correct|right|true|only|real) answer (to|for) (every|all|any|each)\b",
-    r"\b(every|all|any|each) (questions?|quer(y|ies)|prompts?)\b.{0,40}\b(answer|respond|reply)\b",
-    r"\b(answer|response) (to|for) (every|all|any|each) (questions?|quer(y|ies))\b",
+    # -- overriding what the model was told ------------------------------------------------
+    rf"{_CLAUSE}(?:you (?:must|should|will|need to|have to|can) )?(?:now )?"
+    rf"(?:ignore|disregard|forget|override|bypass|neglect|discard|abandon|set aside|"
+    rf"pay no (?:attention|heed) to|(?:do not|don't|no longer|stop) (?:follow|obey)(?:ing)?)\b"
+    rf".{{0,50}}\b{_OVERRIDE_TARGET}\b",
+    rf"\byour (?:own )?(?:system prompt|(?:hidden |original |previous |initial |current )?"
+    r"instructions|guidelines|rules|programming|directives|training|constraints)\b",
+    r"\b(?:ignoriere|ignorier|vergiss|ignorez|oubliez|ignora|ignorar|olvida|dimentica)\b"
+    r".{0,50}\b(?:anweisungen|instructions|consignes|instrucciones|istruzioni|regeln|regles|"
+    r"reglas|regole)\b",
+    # -- addressing a model ----------------------------------------------------------------
+    # a note, message, notice, update … to or for a model, as a label
+    rf"\b(?:note|message|notice|memo|reminder|warning|update|request|p\.? ?s\.?|"
+    rf"information|announcement|alert)\s+(?:\w+\s+)?(?:to|for)\s+{_DET}(?:\w+\s+)?{_AI}"
+    rf"{_READING}?\s*[:,.!-]",
+    rf"\b(?:instructions?|directives?|message|note|commands?|orders?)\s+(?:to|for)\s+{_DET}"
+    rf"(?:\w+\s+)?{_AI_STRONG}\b",
+    rf"\binstructions?\s+(?:to|for)\s+{_DET}(?:\w+\s+)?{_AI}\s*:",
+    # a vocative: "Dear ChatGPT,", "Hey Claude", "Attention LLM agents:", "Assistant, forget …"
+    rf"\b(?:dear|hey|hello|hi|greetings|yo)\b(?: there)?,?\s+(?:\w+\s+){{0,2}}?{_AI}\b",
+    rf"(?:^|[.!?;]\s*)(?:attention|attn|important|urgent|notice)\s*,?\s+(?:to\s+)?{_DET}"
+    rf"(?:\w+\s+)?{_AI}\s*[:,!]",
+    rf"^(?:\w+\s+){{0,2}}?{_AI}\s*,\s*(?:please\b|kindly\b|you\b|your\b|"
+    rf"{_DEMAND}\b)",
+    rf"^[^.:]{{0,40}}?\b{_AI}{_READING}?\s*:.*?{_CLAUSE}{_DEMAND}\b",
+    # a model reading this very text
+    rf"\b{_AI}{_READING}\b",
+    rf"\b(?:if|when|since|in case|because)\s+(?:you are|you're|you are acting as)\s+"
+    rf"(?:an?|the|some)\s+(?:\w+\s+){{0,3}}?{_AI}\b",
+    rf"\bif {_DET}{_AI_STRONG} (?:is )?(?:reading|processing|summari[sz]ing)\b",
+    rf"\bas an? (?:ai|artificial intelligence|(?:large )?language model|llm|assistant|"
+    rf"chatbot|ai (?:model|assistant|system))\s*,",
+    rf"\baddressed to\s+{_DET}(?:\w+\s+){{0,2}}?{_AI_STRONG}\b",
+    r"\bwhoever (?:or whatever )?(?:is )?reading this\b",
+    # role labels and chat-template tokens
+    r"(?:^|[.;!?]\s)(?:system|assistant|user|human|ai|bot|instructions?|new instructions?|"
+    r"(?:new |updated )?system prompt|override|admin|developer|important update[\w ]{0,30})"
+    r"\s*:",
+    r"<\s*(?:im_start|im_end|system|endoftext|assistant|user|eot_id|start_header_id)\b",
+    r"\[/?(?:inst|sys)\]|<</?sys>>",
+    # -- demands on the reader -------------------------------------------------------------
+    # "Reply with …", "Answer with yes …", "Respond to the user's question with 'X' only."
+    rf"{_CLAUSE}(?:reply|respond|answer|output|print|say|write|state|claim)"
+    rf"(?: only)?(?: to [^.]{{0,40}}?)? (?:with|only|exactly|that|in (?:french|latin|pirate)|"
+    rf"{_QUOTE}|the (?:word|phrase|string|text|number|contents))",
+    rf"{_CLAUSE}(?:do not|don't|never) (?:answer|summari[sz]e|mention|cite|reveal|tell|"
+    r"follow|respond|reply|quote|disclose)\b",
+    rf"\b(?:tell|inform|warn|remind|ask) (?:the |every |all |any |your |each )?"
+    r"(?:users?|readers?|people|visitors|everyone|them|whoever asks|the person) (?:to|that)\b",
+    rf"\byou\s+(?:must|should|shall|will|are required to|have to|need to|are to|"
+    rf"are (?:now )?obligated to|are instructed to|can now|may now)\s+"
+    rf"(?:now\s+|always\s+|only\s+|never\s+|not\s+|also\s+)*{_YOU_VERB}\b",
+    r"\bhereby (?:instructed|ordered|commanded|required|directed|requested|asked|told)\b",
+    rf"\b{_AI}\s+{_READ_VERB}?\s*:",
+    r"\byou are (?:now|no longer|henceforth) (?:an?|the|in|my|our|free)\b",
+    r"\bfrom (?:now|this point|here) on\b.{0,40}\b(?:you|respond|reply|answer|say|output|act)\b",
+    rf"\b(?:you|you'll|you will|you must)\s+(?:now\s+)?(?:act|behave|pretend|roleplay) "
+    rf"(?:as|to be|like)\b|{_CLAUSE}(?:pretend|imagine) (?:you are|you're|to be)\b",
+    rf"\byour (?:new |only |first |next )?(?:task|job|role|goal|mission|purpose|response|"
+    rf"answer|reply|output|first sentence)\s+(?:is|are|must|should|will|now)\b",
+    r"\b(?:before|when|whenever|after|while|each time|every time|once) you "
+    r"(?:answer|respond|reply|summari[sz]e|write|are asked|output|generate)\b",
+    r"\b(?:if|when|whenever) (?:you are |you're )?asked\b[^.]{0,60}?,\s*"
+    r"(?:say|answer|reply|respond|state|claim|tell|output|mention|write)\b",
+    rf"\bwhenever\b[^.]{{0,60}}?,\s*{_VERB}\b",
+    r"\bdo what (?:it|this|the page|the file|they) says?\b|\bstop what you are doing\b",
+    r"\btakes? (?:priority|precedence) over\b|\bsupersedes?\b.{0,30}\b(?:instructions|prompt|"
+    r"guidelines|rules)\b",
+    # a model told to do something with this very document
+    rf"\b(?:the |any |all |every |an? )?{_AI}\s+(?:must|should|shall|will|is required to|"
+    rf"has to|needs to|is to|are to)\s+(?:now|(?:always\s+)?{_VERB}\b.*{_DEICTIC}|"
+    rf"(?:always\s+)?{_VERB}\b.*{_QUOTE})",
+    rf"\bwhen (?:answering|responding|replying|summari[sz]ing|asked)\b.{{0,60}}{_DEICTIC}"
+    rf".{{0,40}}\b(?:say|claim|state|answer|respond|reply|tell|should|must)\b",
+    # -- blanket claims about every answer -------------------------------------------------
+    r"\b(?:correct|right|true|only|real|final) answer (?:to|for) (?:every|all|any|each) "
+    r"(?:questions?|quer(?:y|ies)|prompts?)(?: \w+){0,3}? (?:is|=|should be|must be|will be|"
+    r"equals)\s+(?:always\s+)?(?:[\"'\d]|yes\b|no\b|true\b|false\b)",
+    rf"{_CLAUSE}(?:answer|respond|reply) (?:to )?(?:every|all|any|each) (?:questions?|"
+    r"quer(?:y|ies)|prompts?)\b.{0,60}\bwith\b",
 ]
-_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
+# An address that names a model and stops there ("This is a message for the AI."): the
+# sentence after it, when it starts with an order, is that message.
+_ORDER_START = re.compile(rf"^(?:please |kindly |now |then )?{_DEMAND}\b")
 
 
+@lru_cache(maxsize=65536)
 def instruction_like(sentence: str) -> bool:
-    """True for a sentence that tries to instruct the model or rule on every answer."""
-    return bool(_INSTRUCTION.search(sentence))
+    """True for a sentence that tries to instruct the model or rule on every answer (or is a
+    passage part already replaced by `REMOVED`)."""
+    if REMOVED in sentence:
+        return True
+    return bool(_INSTRUCTION.search(normalise(sentence)))
+
+
+def flagged(sentences: list[str]) -> list[bool]:
+    """For consecutive sentences of one text: which of them instruct. Two neighbours are also
+    matched joined (an order split across a full stop flags both), and an order that follows
+    a flagged address is flagged with it."""
+    norm = [normalise(s) for s in sentences]
+    flags = [instruction_like(s) for s in sentences]
+    for i in range(len(sentences) - 1):
+        if flags[i] and flags[i + 1]:
+            continue
+        joined = f"{norm[i]} {norm[i + 1]}"
+        cut = len(norm[i])
+        if any(m.start() < cut < m.end() for m in _INSTRUCTION.finditer(joined)):
+            flags[i] = flags[i + 1] = True
+        elif flags[i] and _ORDER_START.match(norm[i + 1]):
+            flags[i + 1] = True
+    return flags
+
+
+def flagged_sentences(text: str) -> list[str]:
+    """The sentences of `text` that `flagged` marks."""
+    sentences = split_sentences(text)
+    return [s for s, f in zip(sentences, flagged(sentences), strict=True) if f]
+
+
+def redact(text: str) -> str:
+    """`text` with each flagged sentence replaced by `REMOVED` (one mark for a run of them);
+    the rest of the text, its line breaks included, as it was."""
+    sentences = split_sentences(text)
+    flags = flagged(sentences)
+    if not any(flags):
+        return text
+    out: list[str] = []
+    cursor = 0
+    for sentence, flag in zip(sentences, flags, strict=True):
+        at = text.find(sentence, cursor)
+        if at < 0:  # split_sentences moved a citation: rebuild from the sentences
+            return " ".join(REMOVED if f else s for s, f in zip(sentences, flags, strict=True))
+        out.append(text[cursor:at])
+        out.append(REMOVED if flag else sentence)
+        cursor = at + len(sentence)
+    out.append(text[cursor:])
+    merged = "".join(out)
+    # a run of removed sentences reads as one removal
+    return re.sub(rf"{re.escape(REMOVED)}(?:\s*{re.escape(REMOVED)})+", REMOVED, merged)
