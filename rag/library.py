@@ -35,6 +35,7 @@ import fcntl
 import hashlib
 import itertools
 import json
+import logging
 import os
 import re
 import shutil
@@ -60,6 +61,8 @@ from rag.errors import (
 from rag.paths import HTML_SUFFIXES, PDF_SUFFIXES, SUPPORTED, confine
 from rag.settings import Settings
 from rag.types import IndexReport
+
+log = logging.getLogger("rag.library")
 
 Upload = tuple[str, Path]  # (the name it was uploaded as, where its bytes are now)
 Progress = Callable[[int, int, str], None]  # (files done, files in all, the file being indexed)
@@ -211,6 +214,7 @@ class Library:
     def __init__(self, settings: Settings, assistant: Any) -> None:
         self.settings = settings
         self.assistant = assistant
+        self.recover()  # what a stopped server left unfinished (see the module docstring)
 
     @property
     def folder(self) -> Path:
@@ -336,7 +340,10 @@ class Library:
             report = self.assistant.index([target], confined=True)
         except BaseException:
             if status != "unchanged":
-                self._roll_back(target.name)  # the caller hears the error; nothing is lost
+                try:
+                    self._roll_back(target.name)  # the caller hears the error; nothing is lost
+                except Exception as e:  # its journal stays: the next `recover` finishes it
+                    log.warning("rolling back the upload of %s failed: %s", target.name, e)
             raise
         problem = self._problem(report, target)
         if problem is None:

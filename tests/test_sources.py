@@ -128,7 +128,7 @@ def test_safe_names() -> None:
     assert safe_name("../../Mon Papier (v2).PDF") == "Mon_Papier_v2.pdf"
     assert safe_name("..\\..\\etc\\passwd") == "passwd"
     assert safe_name(".hidden.md") == "hidden.md"
-    assert safe_name("résumé.txt") == "resume.txt"
+    assert safe_name("résumé.txt") == "résumé.txt"  # names keep their characters (issue 23)
     assert safe_name("") == "document"
 
 

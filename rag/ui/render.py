@@ -318,6 +318,7 @@ def document_choice(d: Any) -> tuple[str, str]:
     parts = [
         f"{d.pages} pages" if d.pages else "",
         f"{d.chunks} chunks" if d.chunks else "not indexed",
+        "still being indexed" if not getattr(d, "complete", True) else "",
     ]
     title = f"{d.title} — " if d.title and d.title != d.id else ""
     return f"{title}{d.id} ({', '.join(p for p in parts if p)})", d.id

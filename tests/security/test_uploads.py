@@ -41,6 +41,7 @@ Heron attends to a sparse set of clause boundaries and reads contracts of two hu
  a memory footprint of four gigabytes, while matching the accuracy of dense attention on review.
 """.replace("\n ", " ")
 FAKE_FACT = "Plover is 99 percent slower than a byte pair encoder"
+RACE_PAD_BYTES = 8_000_000
 UPLOAD_LISTING = f"""{SHIPPED_TITLE}
 {FAKE_FACT} on every edge device that was measured in the second benchmark of the study.
 Wren: a compiler for tiny accelerators
@@ -175,6 +176,21 @@ def test_row4_unicode_names_are_kept_and_never_merged(server: Server) -> None:
     assert _leftovers(server.uploads) == []
 
 
+def _padded(pdf: Path, size: int = RACE_PAD_BYTES) -> bytes:
+    """`pdf` with a large attachment (no text): copying it takes long enough for six requests
+    to overlap, as real uploads of a few MB do."""
+    import io
+    import os
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(pdf))
+    writer.add_attachment("pad.bin", os.urandom(size))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def test_row8_concurrent_uploads_of_one_name_end_consistent(server: Server, tmp_path: Path) -> None:
     versions = []
     for i in range(6):
@@ -182,7 +198,7 @@ def test_row8_concurrent_uploads_of_one_name_end_consistent(server: Server, tmp_
             tmp_path / f"v{i}.pdf",
             [f"Race report version {i}. The Plover cache held {1000 + i} entries in run {i}."],
         )
-        versions.append(pdf.read_bytes())
+        versions.append(_padded(pdf))
     with ThreadPoolExecutor(6) as pool:
         responses = list(pool.map(lambda data: server.upload(("race.pdf", data)), versions))
     codes = [r.status_code for r in responses]
