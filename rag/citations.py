@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.guard import instruction_like
 from rag.text import (
     NAME,
     content_tokens,
@@ -158,7 +159,9 @@ def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
 def best_snippet(claim: str, passage_text: str) -> str:
     """The passage sentence closest to a claim, to show beside the citation."""
     tokens = content_tokens(claim)
-    sentences = split_sentences(passage_text) or [passage_text]
+    # a sentence that instructs the model is never quoted (rag/guard.py)
+    sentences = [s for s in split_sentences(passage_text) if not instruction_like(s)]
+    sentences = sentences or [passage_text]
     return shorten(max(sentences, key=lambda s: overlap(tokens, content_tokens(s))))
 
 

@@ -58,10 +58,12 @@ _MARKUP = re.compile(r"<!--|-->|:?-{3,}:?|[*`>#~]+")
 # read apart from the sentence around it
 _CELL = re.compile(r"\s*\|\s*")
 _EXAMPLE = re.compile(
-    r"\b(?:such as|like|e\.g\.,?|for example,?|including|called|phrases?|strings?)\s+\"[^\"]{1,120}\""
+    r"\b(?:such as|like|e\.g\.,?|for example,?|including|called|phrases?|strings?)\s+"
+    r"\"[^\"]{1,120}\""
 )
 
 
+@lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """The text as the patterns read it: NFKC, accents and format characters (zero-width,
     soft hyphen) removed, look-alike letters folded to Latin, markup dropped, lower case, one
@@ -139,7 +141,7 @@ _PATTERNS = [
     rf"(?:ignore|disregard|forget|override|bypass|neglect|discard|abandon|set aside|"
     rf"pay no (?:attention|heed) to|(?:do not|don't|no longer|stop) (?:follow|obey)(?:ing)?)\b"
     rf".{{0,50}}\b{_OVERRIDE_TARGET}\b",
-    rf"\byour (?:own )?(?:system prompt|(?:hidden |original |previous |initial |current )?"
+    r"\byour (?:own )?(?:system prompt|(?:hidden |original |previous |initial |current )?"
     r"instructions|guidelines|rules|programming|directives|training|constraints)\b",
     r"\b(?:ignoriere|ignorier|vergiss|ignorez|oubliez|ignora|ignorar|olvida|dimentica)\b"
     r".{0,50}\b(?:anweisungen|instructions|consignes|instrucciones|istruzioni|regeln|regles|"
@@ -164,8 +166,8 @@ _PATTERNS = [
     rf"\b(?:if|when|since|in case|because)\s+(?:you are|you're|you are acting as)\s+"
     rf"(?:an?|the|some)\s+(?:\w+\s+){{0,3}}?{_AI}\b",
     rf"\bif {_DET}{_AI_STRONG} (?:is )?(?:reading|processing|summari[sz]ing)\b",
-    rf"\bas an? (?:ai|artificial intelligence|(?:large )?language model|llm|assistant|"
-    rf"chatbot|ai (?:model|assistant|system))\s*,",
+    r"\bas an? (?:ai|artificial intelligence|(?:large )?language model|llm|assistant|"
+    r"chatbot|ai (?:model|assistant|system))\s*,",
     rf"\baddressed to\s+{_DET}(?:\w+\s+){{0,2}}?{_AI_STRONG}\b",
     r"\bwhoever (?:or whatever )?(?:is )?reading this\b",
     # role labels and chat-template tokens
@@ -181,7 +183,7 @@ _PATTERNS = [
     rf"{_QUOTE}|the (?:word|phrase|string|text|number|contents))",
     rf"{_CLAUSE}(?:do not|don't|never) (?:answer|summari[sz]e|mention|cite|reveal|tell|"
     r"follow|respond|reply|quote|disclose)\b",
-    rf"\b(?:tell|inform|warn|remind|ask) (?:the |every |all |any |your |each )?"
+    r"\b(?:tell|inform|warn|remind|ask) (?:the |every |all |any |your |each )?"
     r"(?:users?|readers?|people|visitors|everyone|them|whoever asks|the person) (?:to|that)\b",
     rf"\byou\s+(?:must|should|shall|will|are required to|have to|need to|are to|"
     rf"are (?:now )?obligated to|are instructed to|can now|may now)\s+"
@@ -192,8 +194,8 @@ _PATTERNS = [
     r"\bfrom (?:now|this point|here) on\b.{0,40}\b(?:you|respond|reply|answer|say|output|act)\b",
     rf"\b(?:you|you'll|you will|you must)\s+(?:now\s+)?(?:act|behave|pretend|roleplay) "
     rf"(?:as|to be|like)\b|{_CLAUSE}(?:pretend|imagine) (?:you are|you're|to be)\b",
-    rf"\byour (?:new |only |first |next )?(?:task|job|role|goal|mission|purpose|response|"
-    rf"answer|reply|output|first sentence)\s+(?:is|are|must|should|will|now)\b",
+    r"\byour (?:new |only |first |next )?(?:task|job|role|goal|mission|purpose|response|"
+    r"answer|reply|output|first sentence)\s+(?:is|are|must|should|will|now)\b",
     r"\b(?:before|when|whenever|after|while|each time|every time|once) you "
     r"(?:answer|respond|reply|summari[sz]e|write|are asked|output|generate)\b",
     r"\b(?:if|when|whenever) (?:you are |you're )?asked\b[^.]{0,60}?,\s*"
@@ -241,11 +243,18 @@ def flagged(sentences: list[str]) -> list[bool]:
             continue
         joined = f"{norm[i]} {norm[i + 1]}"
         cut = len(norm[i])
-        if any(m.start() < cut < m.end() for m in _INSTRUCTION.finditer(joined)):
+        if any(_spans(joined, m, cut) for m in _INSTRUCTION.finditer(joined)):
             flags[i] = flags[i + 1] = True
         elif flags[i] and _ORDER_START.match(norm[i + 1]):
             flags[i + 1] = True
     return flags
+
+
+def _spans(joined: str, m: re.Match[str], cut: int) -> bool:
+    """True when a match takes words from both sides of `cut` (not only the full stop)."""
+    return bool(
+        re.search(r"\w", joined[m.start() : cut]) and re.search(r"\w", joined[cut : m.end()])
+    )
 
 
 def flagged_sentences(text: str) -> list[str]:
@@ -266,11 +275,14 @@ def redact(text: str) -> str:
     for sentence, flag in zip(sentences, flags, strict=True):
         at = text.find(sentence, cursor)
         if at < 0:  # split_sentences moved a citation: rebuild from the sentences
-            return " ".join(REMOVED if f else s for s, f in zip(sentences, flags, strict=True))
+            out = [REMOVED if f else s for s, f in zip(sentences, flags, strict=True)]
+            return _RUN.sub(REMOVED, " ".join(out))
         out.append(text[cursor:at])
         out.append(REMOVED if flag else sentence)
         cursor = at + len(sentence)
     out.append(text[cursor:])
-    merged = "".join(out)
-    # a run of removed sentences reads as one removal
-    return re.sub(rf"{re.escape(REMOVED)}(?:\s*{re.escape(REMOVED)})+", REMOVED, merged)
+    return _RUN.sub(REMOVED, "".join(out))
+
+
+# a run of removed sentences reads as one removal
+_RUN = re.compile(rf"{re.escape(REMOVED)}(?:\s*{re.escape(REMOVED)})+")

@@ -34,13 +34,12 @@ from rag.chunking import BoundedSentenceSplitter
 from rag.documents import failure_reason, load_documents
 from rag.embeddings import make_embedding
 from rag.errors import PathNotFoundError, StoreError
-from rag.guard import instruction_like
+from rag.guard import flagged_sentences
 from rag.lexical import LexicalIndex, LexicalVersions, Scan, is_final, pending_version, scan
 from rag.locking import index_lock
 from rag.paths import Limits, confine
 from rag.settings import Settings
 from rag.store import Store, describe, read_manifest, recorded_roots, store_failure
-from rag.text import split_sentences
 from rag.types import FailedFile, FlaggedSentence, IndexReport, IndexStatus
 
 DOCS_PER_BATCH = 32
@@ -338,15 +337,14 @@ def flag_instructions(docs: Sequence[Document]) -> list[FlaggedSentence]:
     answer pipeline never uses them (rag/guard.py)."""
     flagged = []
     for doc in docs:
-        for sentence in split_sentences(doc.text):
-            if instruction_like(sentence):
-                flagged.append(
-                    FlaggedSentence(
-                        path=str(doc.metadata.get("source", "")),
-                        title=str(doc.metadata.get("title", "")),
-                        sentence=" ".join(sentence.split())[:300],
-                    )
+        for sentence in flagged_sentences(doc.text):  # the check retrieval's redact applies
+            flagged.append(
+                FlaggedSentence(
+                    path=str(doc.metadata.get("source", "")),
+                    title=str(doc.metadata.get("title", "")),
+                    sentence=" ".join(sentence.split())[:300],
                 )
+            )
     return flagged
 
 

@@ -34,6 +34,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from rag.embeddings import make_embedding
 from rag.errors import StoreError
+from rag.guard import redact
 from rag.lexical import PENDING_RECHECK_S, LexicalIndex, LexicalVersions, is_final
 from rag.settings import Settings
 from rag.sources import stored_label, stored_page
@@ -230,9 +231,11 @@ class HybridRetriever:
             cos = float(np.dot(q, np.asarray(emb, dtype=np.float32))) if emb is not None else None
             passages.append(
                 Passage(
-                    text=r.node.get_content(),
+                    # a sentence that instructs the model leaves here as a marked removal:
+                    # no lead, snippet, prompt, API passage or UI card can quote it
+                    text=redact(r.node.get_content()),
                     score=float(r.score or 0.0),
-                    title=str(meta.get("title", "")),
+                    title=redact(str(meta.get("title", ""))),
                     source=str(meta.get("source", "")),
                     sources=_json_list(meta.get("sources")),
                     doc_id=str(meta.get("doc_id", "")),
