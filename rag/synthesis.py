@@ -53,7 +53,7 @@ PART_CHARS = 220  # one line of a list or one side of a comparison
 # Sides, in the order the question names them: a name given after the compared pair (a device,
 # "on an A100"; a dataset) qualifies the comparison and is not a third side.
 MAX_SIDES = 2
-SIDE_SENTENCES = 2  # a comparison side answers up to two asks ("what it reuses, how fast")
+SIDE_SENTENCES = 3  # a comparison side: its mechanism (up to two sentences) and its figure
 LABEL_WORDS = 8  # a paper without a short name is called by this many words of its title
 # A list line's sentence: cosine of sentence and topic (the embedding model already loaded),
 # weighted with the IDF-weighted share of the topic's words it holds.
@@ -309,9 +309,9 @@ def comparison_lead(
     for p in sides[:MAX_SIDES]:
         picked: list[str] = []
         for facet in facets:
-            sentence = _facet_sentence(composer, analyse_facet(q, facet), p, embed, q.names)
-            if sentence and sentence not in picked and len(picked) < SIDE_SENTENCES:
-                picked.append(sentence)
+            for sentence in _facet_sentences(composer, analyse_facet(q, facet), p, embed, q.names):
+                if sentence not in picked and len(picked) < SIDE_SENTENCES:
+                    picked.append(sentence)
         if not picked:
             continue
         order = {s: i for i, s in enumerate(split_sentences(p.text))}
@@ -327,18 +327,20 @@ def comparison_lead(
     return Lead(" ".join(clauses), parts)
 
 
-def _facet_sentence(
+def _facet_sentences(
     composer: Composer, fq: Question, p: Passage, embed: Embed | None, names: list[str]
-) -> str | None:
-    """The sentence of one side that answers one ask of a comparison: the asked figure or name
-    for a typed ask, else the sentence closest to what is compared (the names taken out)."""
+) -> list[str]:
+    """The sentences of one side that answer one ask of a comparison: the asked figure or name
+    for a typed ask; for an untyped ask, the sentences that state the paper's mechanism (a
+    mechanism is rarely one sentence: the proposal and how it does it), closest to what is
+    compared (the names taken out)."""
     if fq.typed:
         ranked = composer.sentences(fq, p)
-        return ranked[0].sentence if ranked else None
+        return [ranked[0].sentence] if ranked else []
     topic = fq.text
     for n in names:
         topic = re.sub(re.escape(n), " ", topic, flags=re.IGNORECASE)
-    return topic_sentence(composer, topic, p, embed)
+    return Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES)
 
 
 def _number_word(n: int) -> str:
