@@ -1,18 +1,14 @@
-"""Attacks on uploads through a real `rag serve` (issue 23, rows 2, 4, 8, 9 and 10): an upload
+"""Attacks on uploads through a real `rag serve` (issue 23, rows 2, 4, 8 and 9): an upload
 must not replace or remove anyone else's documents, nor lose one of its own.
 
 Before: an upload listing a paper under a corpus paper's title replaced that paper (document id =
 hash of the title) and its deletion removed it from the index; two Unicode names were both stored
 as `document.txt`; six concurrent uploads of one name gave 500s (a shared temp name); a broken
-re-upload replaced the good file; a server killed mid-upload left a half-indexed file listed as
-complete, and its re-upload was "unchanged".
+re-upload replaced the good file. Row 10 (a server killed mid-upload): test_upload_interrupted.py.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from attack_corpus import rag_env_for, write_corpus
-from pdfs import filler_pages, make_pdf
+from pdfs import make_pdf
 from servers import VENV_BIN, free_port, running
 
 pytestmark = pytest.mark.slow
@@ -171,7 +167,11 @@ def test_row4_unicode_names_are_kept_and_never_merged(server: Server) -> None:
     # A same-name re-upload is still an update of that file, not a new name.
     r = server.upload(("报告.txt", b"Quarterly report, corrected. The Osprey board shipped 3500."))
     assert [(o["id"], o["status"]) for o in r.json()["files"]] == [("报告.txt", "updated")]
-    for doc_id in ids:
+    # A different file whose name only reduces to a stored one's gets a name of its own.
+    r = server.upload(("same .md", b"# Same C\n\nThe Merlin sampler was written in Rust."))
+    assert [(o["id"], o["status"]) for o in r.json()["files"]] == [("same-3.md", "added")]
+    assert (server.uploads / "same.md").read_bytes() == files[2][1]
+    for doc_id in [*ids, "same-3.md"]:
         assert server.delete(doc_id).status_code == 200
     assert _leftovers(server.uploads) == []
 
@@ -240,52 +240,3 @@ def test_row9_a_broken_reupload_keeps_the_good_file(server: Server, tmp_path: Pa
     assert any("812 contracts" in t for t in texts), texts
     assert _leftovers(server.uploads) == []
     assert server.delete("ok.pdf").status_code == 200
-
-
-PAGES = 300
-
-
-def test_row10_a_killed_upload_is_rolled_back_not_listed_complete(tmp_path: Path) -> None:
-    root = tmp_path
-    write_corpus(root / "corpus")
-    (root / "uploads").mkdir()
-    big = make_pdf(root / "big.pdf", filler_pages(PAGES)).read_bytes()
-    cmd, url, env = _start(root)
-    server = Server(url, root)
-    with running(cmd, f"{url}/health", root / "serve.log", env) as proc:
-        errors: list[BaseException] = []
-
-        def send() -> None:
-            try:
-                server.upload(("big.pdf", big))
-            except httpx.HTTPError as e:  # the server is killed under it
-                errors.append(e)
-
-        sender = threading.Thread(target=send)
-        sender.start()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # some of its pages are in the index, not all
-            doc = server.documents().get("big.pdf")
-            if doc is not None and doc["chunks"] > 0:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("the upload was never seen being indexed")
-        assert doc["pages"] < PAGES, "indexed before the kill: make the PDF longer"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-        sender.join(timeout=30)
-        assert errors, "the upload ended before the kill"
-
-    with running(cmd, f"{url}/health", root / "serve-2.log", env):
-        listed = server.documents()
-        doc = listed.get("big.pdf")
-        # Finished or removed, never half-indexed and listed as complete.
-        assert doc is None or (doc["pages"] == PAGES and doc["complete"]), doc
-        assert _leftovers(root / "uploads") == []  # the staged copy is cleaned up
-        r = server.upload(("big.pdf", big))
-        assert r.status_code == 200, r.text
-        (outcome,) = r.json()["files"]
-        assert outcome["status"] == ("added" if doc is None else "unchanged"), outcome
-        assert outcome["pages"] == PAGES, outcome  # was: "unchanged" over a partial index
-        assert server.documents()["big.pdf"]["complete"]
