@@ -15,8 +15,10 @@ the API share (they only translate).
   version, in the folder and in the index), with the index report.
 - **One upload of a name at a time**: the replace and the indexing of one stored name run under
   a lock of that name (`flock`, so concurrent requests and processes queue up, and `kill -9`
-  frees it). Staged copies, the earlier version and a journal live in `uploads_dir/.incoming/`
-  (hidden: never walked, never listed). The journal is written before the file is replaced and
+  frees it). The staged copy, the earlier version and a journal are hidden files of the uploads
+  folder (`.upload-<key>.*`: the same file system, never walked, never listed, gone once the
+  upload ends); the name locks and the names files were uploaded as are kept beside the index
+  (`<index_dir>/<collection>.uploads/`). The journal is written before the file is replaced and
   removed once its indexing is done; an upload interrupted midway (a killed server) is rolled
   back by `recover` (run before every add, list and delete): the earlier version comes back and
   is indexed again, or a new file is removed with what the index holds of it. Documents are
@@ -70,7 +72,7 @@ Progress = Callable[[int, int, str], None]  # (files done, files in all, the fil
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 MAX_NAME_CHARS = 100
 MAX_NAME_BYTES = 180  # UTF-8 bytes of a stored name's stem (file systems allow 255 in all)
-WORK = ".incoming"  # staged copies, earlier versions, journals and name locks
+STAGED = ".upload-"  # the prefix of an upload's hidden files in the uploads folder
 LOCK_POLL_S = 0.1
 
 MEDIA_TYPES = {
@@ -319,10 +321,12 @@ class Library:
     ) -> tuple[FileOutcome, list[IndexReport]]:
         """Under the name's lock: stage the bytes, journal, replace, index; roll back when the
         new file cannot be indexed (the earlier version comes back, a new file goes)."""
-        work, key = self._work(), _key(target.name)
-        journal, backup = work / f"{key}.json", work / f"{key}.old"
+        key = _key(target.name)
+        journal, backup = self._staged(key, "journal"), self._staged(key, "old")
         if status != "unchanged":
-            fd, staged_name = tempfile.mkstemp(dir=work, prefix=f"{key}.", suffix=".new")
+            fd, staged_name = tempfile.mkstemp(
+                dir=self.folder, prefix=f"{STAGED}{key}.", suffix=".new"
+            )
             os.close(fd)
             staged = Path(staged_name)
             try:
@@ -373,10 +377,15 @@ class Library:
 
     # -- interrupted uploads -----------------------------------------------------------------
 
-    def _work(self) -> Path:
-        work = self.folder / WORK
-        work.mkdir(parents=True, exist_ok=True)
-        return work
+    def _staged(self, key: str, kind: str) -> Path:
+        """An upload's hidden file in the uploads folder: its journal or its earlier version."""
+        return self.folder / f"{STAGED}{key}.{kind}"
+
+    def _meta(self) -> Path:
+        """Where the name locks and the uploaded names live (beside the index)."""
+        meta = Path(self.settings.index_dir) / f"{self.settings.store.collection}.uploads"
+        meta.mkdir(parents=True, exist_ok=True)
+        return meta
 
     @contextmanager
     def _name_lock(self, stored: str, wait: bool = True) -> Iterator[bool]:
@@ -387,7 +396,7 @@ class Library:
 
     @contextmanager
     def _key_lock(self, key: str, stored: str, wait: bool = True) -> Iterator[bool]:
-        path = self._work() / f"{key}.lock"
+        path = self._meta() / f"{key}.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + self.settings.index_lock_timeout_s
@@ -413,19 +422,19 @@ class Library:
     def _recorded_name(self, stored: str) -> str | None:
         """The name `stored` was uploaded as (None: not recorded, an upload from before)."""
         try:
-            return (self._work() / f"{_key(stored)}.name").read_text(encoding="utf-8")
+            return (self._meta() / f"{_key(stored)}.name").read_text(encoding="utf-8")
         except OSError:
             return None
 
     def _record_name(self, stored: str, original: str) -> None:
-        _write_text(self._work() / f"{_key(stored)}.name", original)
+        _write_text(self._meta() / f"{_key(stored)}.name", original)
 
     def _roll_back(self, stored: str) -> IndexReport | None:
         """Undo an unfinished upload of `stored` (its journal says what it was), under its lock:
         the earlier version back and indexed again, or a new file and its chunks removed.
         Returns the index run that restored the earlier version, if any."""
-        work, key = self._work(), _key(stored)
-        journal, backup = work / f"{key}.json", work / f"{key}.old"
+        key = _key(stored)
+        journal, backup = self._staged(key, "journal"), self._staged(key, "old")
         try:
             entry = json.loads(journal.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -440,7 +449,7 @@ class Library:
         else:
             self.assistant.forget([target])
             target.unlink(missing_ok=True)
-            (work / f"{key}.name").unlink(missing_ok=True)
+            (self._meta() / f"{key}.name").unlink(missing_ok=True)
         journal.unlink(missing_ok=True)
         backup.unlink(missing_ok=True)
         return report
@@ -450,26 +459,25 @@ class Library:
         nobody holds) and remove leftover staged copies; returns the stored names rolled back.
         An upload still running here or in another process is left alone."""
         folder = self.folder
-        work = folder / WORK
-        if not work.is_dir():
+        if not folder.is_dir():
             return []
         done = []
-        for journal in sorted(work.glob("*.json")):
+        for journal in sorted(folder.glob(f"{STAGED}*.journal")):
             try:
                 stored = str(json.loads(journal.read_text(encoding="utf-8"))["id"])
             except (OSError, ValueError, KeyError, TypeError):
                 journal.unlink(missing_ok=True)  # torn before the file was touched
                 continue
-            if safe_name(stored) != stored or _key(stored) != journal.stem:
+            if safe_name(stored) != stored or journal != self._staged(_key(stored), "journal"):
                 journal.unlink(missing_ok=True)  # not one this code wrote
                 continue
             with self._name_lock(stored, wait=False) as mine:
                 if mine and journal.exists():
                     self._roll_back(stored)
                     done.append(stored)
-        for leftover in [*work.glob("*.new"), *work.glob("*.old")]:
-            key = leftover.name.split(".", 1)[0]
-            if (work / f"{key}.json").exists():
+        for leftover in folder.glob(f"{STAGED}*"):
+            key = leftover.name[len(STAGED) :].split(".", 1)[0]
+            if self._staged(key, "journal").exists() or not leftover.is_file():
                 continue  # an upload still running (a stopped one was rolled back above)
             with self._key_lock(key, key, wait=False) as mine:
                 if mine:
@@ -481,8 +489,9 @@ class Library:
 
     def _unfinished(self) -> set[str]:
         """The stored names whose upload is running now (their journal is there)."""
-        work = self.folder / WORK
-        return {j.stem for j in work.glob("*.json")} if work.is_dir() else set()
+        return {
+            j.name[len(STAGED) :].split(".", 1)[0] for j in self.folder.glob(f"{STAGED}*.journal")
+        }
 
     def _check_folder(self, folder: Path) -> None:
         try:
@@ -570,7 +579,7 @@ class Library:
         with self._name_lock(path.name):  # not while an upload of that name is stored
             self.assistant.forget([path])
             path.unlink(missing_ok=True)
-            (self._work() / f"{_key(path.name)}.name").unlink(missing_ok=True)
+            (self._meta() / f"{_key(path.name)}.name").unlink(missing_ok=True)
         return info or DocumentInfo(id=path.name, bytes=0, modified=time.time())
 
     def open(self, doc_id: str) -> Path:
@@ -602,7 +611,7 @@ class Library:
 
 def _write_text(path: Path, text: str) -> None:
     """Write `path` whole or not at all (a temporary file, flushed to disk, then renamed)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
