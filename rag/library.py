@@ -146,14 +146,27 @@ def safe_name(name: str) -> str:
     whole = stem
     stem = re.sub(r"[^\w.-]+", "_", stem).strip("._-")  # \w: any script's letters and digits
     if len(stem) > MAX_NAME_CHARS or len(stem.encode()) > MAX_NAME_BYTES:
+        # cut short enough that a numbered name ("-2", `_numbered`) is still a safe name
         tag = "-" + hashlib.sha1(whole.encode()).hexdigest()[:8]
-        stem = stem[: MAX_NAME_CHARS - len(tag)]
-        while len(stem.encode()) > MAX_NAME_BYTES - len(tag):
+        room = len(tag) + 8
+        stem = stem[: MAX_NAME_CHARS - room]
+        while len(stem.encode()) > MAX_NAME_BYTES - room:
             stem = stem[:-1]
         stem = stem.rstrip("._-") + tag
     stem = stem or "document"
     suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()[:10]
     return f"{stem}.{suffix}" if suffix else stem
+
+
+def is_stored_name(name: str) -> bool:
+    """True for a name `add` may have stored (`safe_name`, maybe numbered): what delete and the
+    journals accept."""
+    return (
+        bool(re.fullmatch(r"[\w.-]+", name))
+        and not name.startswith(".")
+        and len(name.encode()) <= 240
+        and unicodedata.is_normalized("NFC", name)
+    )
 
 
 def _numbered(stored: str, n: int) -> str:
@@ -468,7 +481,7 @@ class Library:
             except (OSError, ValueError, KeyError, TypeError):
                 journal.unlink(missing_ok=True)  # torn before the file was touched
                 continue
-            if safe_name(stored) != stored or journal != self._staged(_key(stored), "journal"):
+            if not is_stored_name(stored) or journal != self._staged(_key(stored), "journal"):
                 journal.unlink(missing_ok=True)  # not one this code wrote
                 continue
             with self._name_lock(stored, wait=False) as mine:
@@ -562,7 +575,7 @@ class Library:
 
     def _stored_file(self, doc_id: str) -> Path:
         missing = NotFoundError(f"No uploaded document {doc_id[:200]!r}.")
-        if not doc_id or safe_name(doc_id) != doc_id:  # only names `add` can have stored
+        if not is_stored_name(doc_id or ""):
             raise missing
         try:
             path = confine(doc_id, [self.folder])
