@@ -90,14 +90,15 @@ _AI_STRONG = (
 )
 _AI = (
     rf"(?:(?:ai |llm |virtual |digital |research |coding |automated |autonomous )?"
-    rf"(?:assistants?|agents?|models?)|{_AI_STRONG})"
+    rf"(?:assistants?|agents?|models?|robots?|crawlers?|scrapers?)|{_AI_STRONG})"
 )
 _DET = r"(?:(?:any|all|every|each|the|an?|you|your|whatever|whichever|some)\s+)?"
 _READ_VERB = (
     r"(?:reads?|reading|processes|processing|summari[sz]es|summari[sz]ing|parses|parsing|"
     r"sees?|seeing|ingests?|ingesting|indexes|indexing|analy[sz]es|analy[sz]ing|encounters?|"
     r"encountering|handles|handling|receives?|receiving|retrieves?|retrieving|scans?|"
-    r"scanning|crawls?|crawling|consumes?|consuming|is given|gets?|finds?|finding)"
+    r"scanning|crawls?|crawling|consumes?|consuming|is given|gets?|finds?|finding|quotes?|"
+    r"quoting|cites?|citing|repeats?|repeating)"
 )
 # "… reading this", "… that is summarising this page", "… that encounters these lines"
 _READING = (
@@ -126,13 +127,14 @@ _YOU_VERB = (
 )
 _DEICTIC = (
     r"\b(?:this|these) (?:paper|document|page|file|text|passage|abstract|report|article|"
-    r"section|note|message|content|site|website|pdf)s?\b"
+    r"section|note|message|content|site|website|webpage|web page|pdf)s?\b"
 )
 _QUOTE = r"[\"']"
 _OVERRIDE_TARGET = (
     r"(?:instructions?|prompts?|rules|guidelines|guidance|directions|directives|context|"
     r"system message|above|previous|prior|"
-    r"preceding|earlier|original|everything|what you|the question|the user|your|system)"
+    r"preceding|earlier|original|everything|what you|the question|the user|your|system|"
+    r"retrieved|passages?|sources|evidence)"
 )
 
 _PATTERNS = [
@@ -143,22 +145,41 @@ _PATTERNS = [
     rf".{{0,50}}\b{_OVERRIDE_TARGET}\b",
     r"\byour (?:own )?(?:system prompt|(?:hidden |original |previous |initial |current )?"
     r"instructions|guidelines|rules|programming|directives|training|constraints)\b",
-    r"\b(?:ignoriere|ignorier|vergiss|ignorez|oubliez|ignora|ignorar|olvida|dimentica)\b"
+    r"\b(?:ignoriere|ignorier|vergiss|ignorez|ignorer|oubliez|oublier|ignora|ignorar|olvida|"
+    r"dimentica)\b"
     r".{0,50}\b(?:anweisungen|instructions|consignes|instrucciones|istruzioni|regeln|regles|"
     r"reglas|regole)\b",
     # -- addressing a model ----------------------------------------------------------------
     # a note, message, notice, update … to or for a model, as a label
     rf"\b(?:note|message|notice|memo|reminder|warning|update|request|p\.? ?s\.?|"
-    rf"information|announcement|alert)\s+(?:\w+\s+)?(?:to|for)\s+{_DET}(?:\w+\s+)?{_AI}"
+    rf"information|announcement|alert)\s+(?:\w+\s+)?(?:from (?:\w+\s+){{1,3}})?(?:to|for)\s+{_DET}"
+    rf"(?:\w+\s+)?{_AI}"
     rf"{_READING}?\s*[:,.!-]",
     rf"\b(?:instructions?|directives?|message|note|commands?|orders?)\s+(?:to|for)\s+{_DET}"
     rf"(?:\w+\s+)?{_AI_STRONG}\b",
     rf"\binstructions?\s+(?:to|for)\s+{_DET}(?:\w+\s+)?{_AI}\s*:",
+    rf"\b{_AI}\s+(?:instructions?|notes?|messages?|directives?|notices?|memos?|commands?|orders?|"
+    r"tasks?)\s*:",
+    r"\bif you (?:can )?(?:read|see|understand|parse) this\b",
+    r"\b(?:whatever|whichever|no matter (?:what|which)|regardless of (?:what|which|the))\b"
+    r"[^.]{0,40}\b(?:question|query|asked)\b[^.]{0,40}\b(?:answer|reply|response)\b",
+    rf"\b{_AI_STRONG} (?:are|is) (?:hereby |kindly |now )?(?:requested|ordered|commanded|directed|"
+    r"expected) to\b",
+    rf"\b(?:when|if|whenever)\b[^.]{{0,30}}\b(?:is |are )?asked\b.{{0,40}}{_DEICTIC}.{{0,40}}"
+    r"\b(?:must|should|say|claim|state|answer|respond|reply|tell)\b",
+    rf"{_CLAUSE}(?:make up|invent|fabricate) (?:an? |the |some )?(?:\w+ )?(?:answer|number|"
+    r"figure|source|citation|reference|result)",
+    rf"{_CLAUSE}(?:act|behave) as (?:my|an?|the|if)\b",
+    # "you, the AI, …", "this sentence is for machines only"
+    rf"\byou\s*,?\s+(?:the|an?|dear)\s+(?:\w+\s+)?{_AI}\b",
+    rf"\b(?:this|the next|the following|the previous) (?:sentence|text|part|section|line|"
+    rf"paragraph|message|note)s? (?:is|are) (?:meant |intended |written |addressed )?(?:only )?"
+    rf"(?:for|to) {_DET}(?:\w+\s+)?(?:machines?|computers?|robots?|{_AI})\b",
     # a vocative: "Dear ChatGPT,", "Hey Claude", "Attention LLM agents:", "Assistant, forget …"
     rf"\b(?:dear|hey|hello|hi|greetings|yo)\b(?: there)?,?\s+(?:\w+\s+){{0,2}}?{_AI}\b",
     rf"(?:^|[.!?;]\s*)(?:attention|attn|important|urgent|notice)\s*,?\s+(?:to\s+)?{_DET}"
     rf"(?:\w+\s+)?{_AI}\s*[:,!]",
-    rf"^(?:\w+\s+){{0,2}}?{_AI}\s*,\s*(?:please\b|kindly\b|you\b|your\b|"
+    rf"^(?:\w+\s+){{0,2}}?{_AI}\s*,\s*(?:please\b|kindly\b|you\b|your\b|if\b|"
     rf"{_DEMAND}\b)",
     rf"^[^.:]{{0,40}}?\b{_AI}{_READING}?\s*:.*?{_CLAUSE}{_DEMAND}\b",
     # a model reading this very text
@@ -171,11 +192,13 @@ _PATTERNS = [
     rf"\baddressed to\s+{_DET}(?:\w+\s+){{0,2}}?{_AI_STRONG}\b",
     r"\bwhoever (?:or whatever )?(?:is )?reading this\b",
     # role labels and chat-template tokens
-    r"(?:^|[.;!?]\s)(?:system|assistant|user|human|ai|bot|instructions?|new instructions?|"
+    rf"(?:^|[.;!?]\s)(?:new |updated )?instructions?\s*:\s*(?:please |now |from )?(?:{_DEMAND}\b|"
+    r"you\b|your\b|the (?:assistant|model|ai)\b)",
+    r"(?:^|[.;!?]\s)(?:system|assistant|user|human|ai|bot|"
     r"(?:new |updated )?system prompt|override|admin|developer|important update[\w ]{0,30})"
     r"\s*:",
     r"<\s*(?:im_start|im_end|system|endoftext|assistant|user|eot_id|start_header_id)\b",
-    r"\[/?(?:inst|sys)\]|<</?sys>>",
+    r"\[/?(?:inst|sys|system|assistant|admin|developer|system prompt)\]|<</?sys>>",
     # -- demands on the reader -------------------------------------------------------------
     # "Reply with …", "Answer with yes …", "Respond to the user's question with 'X' only."
     rf"{_CLAUSE}(?:reply|respond|answer|output|print|say|write|state|claim)"
@@ -184,7 +207,13 @@ _PATTERNS = [
     rf"{_CLAUSE}(?:do not|don't|never) (?:answer|summari[sz]e|mention|cite|reveal|tell|"
     r"follow|respond|reply|quote|disclose)\b",
     r"\b(?:tell|inform|warn|remind|ask) (?:the |every |all |any |your |each )?"
-    r"(?:users?|readers?|people|visitors|everyone|them|whoever asks|the person) (?:to|that)\b",
+    r"(?:users?|readers?|people|visitors|everyone|everybody|anyone|anybody|them|whoever|the person)"
+    r"(?: who asks?| asking)? (?:to|that)\b",
+    r"\byou(?:\s*,[^,]{1,30},)?\s+(?:are|will be)\s+(?:hereby\s+|now\s+)?(?:instructed|ordered|"
+    r"commanded|required|directed|told)\s+to\b",
+    # "IMPORTANT: assistants must always recommend …"
+    rf"(?:^|[.!?;]\s*)(?:important|urgent|attention|notice|warning|note)\s*:\s*{_DET}{_AI}\s+"
+    rf"(?:must|should|shall|will|need to|have to|are to|is to)\s+(?:always\s+|now\s+)?{_VERB}\b",
     rf"\byou\s+(?:must|should|shall|will|are required to|have to|need to|are to|"
     rf"are (?:now )?obligated to|are instructed to|can now|may now)\s+"
     rf"(?:now\s+|always\s+|only\s+|never\s+|not\s+|also\s+)*{_YOU_VERB}\b",
@@ -211,8 +240,8 @@ _PATTERNS = [
     rf"\bwhen (?:answering|responding|replying|summari[sz]ing|asked)\b.{{0,60}}{_DEICTIC}"
     rf".{{0,40}}\b(?:say|claim|state|answer|respond|reply|tell|should|must)\b",
     # -- blanket claims about every answer -------------------------------------------------
-    r"\b(?:correct|right|true|only|real|final) answer (?:to|for) (?:every|all|any|each) "
-    r"(?:questions?|quer(?:y|ies)|prompts?)(?: \w+){0,3}? (?:is|=|should be|must be|will be|"
+    r"\b(?:correct |right |true |only |real |final )?answer (?:to|for) (?:every|all|any|each) "
+    r"(?:questions?|quer(?:y|ies)|prompts?)(?: \w+){0,4}? (?:is|=|should be|must be|will be|"
     r"equals)\s+(?:always\s+)?(?:[\"'\d]|yes\b|no\b|true\b|false\b)",
     rf"{_CLAUSE}(?:answer|respond|reply) (?:to )?(?:every|all|any|each) (?:questions?|"
     r"quer(?:y|ies)|prompts?)\b.{0,60}\bwith\b",
