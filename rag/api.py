@@ -649,6 +649,7 @@ def serve(settings: Settings, insecure: bool = False) -> None:
     check_exposure(host, Access(settings).tokens_required, insecure, "RAG_API__TOKEN")
     assistant = Assistant(settings)
     assistant.warm_up()  # the model process starts with the server, not on the first question
+    Library(settings, assistant)  # rolls back an upload a killed server left unfinished
     app = create_app(assistant, settings)
     # our handler formats every line (text or JSON, with request ids); uvicorn adds none
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)

@@ -64,6 +64,9 @@ def test_row10_a_killed_upload_is_rolled_back_not_listed_complete(tmp_path: Path
         assert errors, "the upload ended before the kill"
 
     with running(cmd, f"{url}/health", root / "serve-2.log", env):
+        # Rolled back as the server starts: its half is not served before anyone lists.
+        served = server.texts("Osprey compiler scheduler kernels fuses operators")
+        assert not any(s == "big.pdf" for s, _ in served), served[:3]
         listed = server.documents()
         doc = listed.get("big.pdf")
         # Finished or removed, never half-indexed and listed as complete.
