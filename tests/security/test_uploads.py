@@ -234,3 +234,22 @@ def test_row9_a_broken_reupload_keeps_the_good_file(server: Server, tmp_path: Pa
     assert any("812 contracts" in t for t in texts), texts
     assert _leftovers(server.uploads) == []
     assert server.delete("ok.pdf").status_code == 200
+
+
+def test_row2_corpus_ids_stay_and_upload_ids_are_scoped(tmp_path: Path) -> None:
+    """The corpus's paper ids are what they were (an index built before keeps its chunks);
+    the same title in an upload is another document."""
+    import hashlib
+
+    from rag.documents import load_documents
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "corpus" / "daily.txt").write_text(LISTING)
+    (tmp_path / "uploads" / "notes.txt").write_text(UPLOAD_LISTING)
+    docs = load_documents([tmp_path], separate=[tmp_path / "uploads"]).documents
+    ids = {(d.metadata["source"], d.metadata["title"]): d.doc_id for d in docs}
+    title_id = "paper-" + hashlib.sha1(SHIPPED_TITLE.lower().encode()).hexdigest()[:16]
+    assert ids[("daily.txt", SHIPPED_TITLE)] == title_id
+    assert ids[("notes.txt", SHIPPED_TITLE)] != title_id
+    assert len(set(ids.values())) == len(ids) == 4
