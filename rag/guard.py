@@ -83,7 +83,9 @@ def normalise(text: str) -> str:
 # vocative, "… reading this").
 _AI_STRONG = (
     r"(?:a\.?i\.?|artificial intelligence|llms?|gpts?(?:-\d)?|chatgpt|claude|gemini|copilot|"
-    r"chat ?bots?|bots?|(?:large )?language models?|ai[- ](?:systems?|models?|agents?|"
+    r"bard|grok|siri|alexa|cortana|chat ?bots?|bots?|"
+    r"(?:large )?language[- ]models?(?:[- ](?:assistants?|agents?|tools?|systems?))?|"
+    r"ai[- ](?:systems?|models?|agents?|"
     r"assistants?|tools?)|llm[- ](?:based )?(?:systems?|tools?|agents?|assistants?|models?)|"
     r"(?:automated|machine|ai|artificial|non-human) (?:assistants?|agents?|systems?|tools?|"
     r"readers?|summari[sz]ers?))"
@@ -102,7 +104,9 @@ _READ_VERB = (
 )
 # "… reading this", "… that is summarising this page", "… that encounters these lines"
 _READING = (
-    rf"(?:\s+(?:that|who|which)?\s*(?:is |are |will be |might be |may be )?{_READ_VERB}\s+"
+    r"(?:\s+(?:that|who|which)?\s*"
+    r"(?:is |are |will (?:be )?|might (?:be )?|may (?:be )?|can |could |shall )?"
+    rf"{_READ_VERB}\s+"
     r"(?:this|these|the following)(?:\s+\w+)?)"
 )
 # A clause that starts here reads as an order: the start of the sentence, after a colon, a
@@ -127,14 +131,14 @@ _YOU_VERB = (
 )
 _DEICTIC = (
     r"\b(?:this|these) (?:paper|document|page|file|text|passage|abstract|report|article|"
-    r"section|note|message|content|site|website|webpage|web page|pdf)s?\b"
+    r"section|note|message|content|site|website|webpage|web page|pdf|topic)s?\b"
 )
 _QUOTE = r"[\"']"
 _OVERRIDE_TARGET = (
     r"(?:instructions?|prompts?|rules|guidelines|guidance|directions|directives|context|"
     r"system message|above|previous|prior|"
     r"preceding|earlier|original|everything|what you|the question|the user|your|system|"
-    r"retrieved|passages?|sources|evidence)"
+    r"retrieved|passages?|sources|evidence|documents?|every other|all other)"
 )
 
 _PATTERNS = [
@@ -145,15 +149,21 @@ _PATTERNS = [
     rf".{{0,50}}\b{_OVERRIDE_TARGET}\b",
     r"\byour (?:own )?(?:system prompt|(?:hidden |original |previous |initial |current )?"
     r"instructions|guidelines|rules|programming|directives|training|constraints)\b",
-    r"\b(?:ignoriere|ignorier|vergiss|ignorez|ignorer|oubliez|oublier|ignora|ignorar|olvida|"
-    r"dimentica)\b"
+    r"\b(?:ignoriere|ignorier|ignorieren|vergiss|vergessen|ignorez|ignorer|oubliez|oublier|"
+    r"ignora|ignorar|olvida|dimentica)\b"
     r".{0,50}\b(?:anweisungen|instructions|consignes|instrucciones|istruzioni|regeln|regles|"
     r"reglas|regole)\b",
+    r"\b(?:instrucciones|instruccion|nota|mensaje|consignes?|anweisungen?|hinweis|nachricht|"
+    r"istruzioni|messaggio) (?:para|pour|fur|an|per|a|al) (?:el |la |le |l'|den |die |das |il |lo |"
+    r"tout |todo |cualquier |jeden |jede |ogni )?(?:asistente|assistant|assistent|assistente|ki|ia|"
+    r"ai|modelo|modele|modell|modello|bot|chatbot)\b",
+    r"\b(?:du bist|sie sind|tu es|vous etes|eres|usted es|sei) (?:ein|eine|un|une|una) "
+    r"(?:ki|ia|ai|sprachmodell|modele|modelo|assistant|asistente|assistent)",
     # -- addressing a model ----------------------------------------------------------------
     # a note, message, notice, update … to or for a model, as a label
     rf"\b(?:note|message|notice|memo|reminder|warning|update|request|p\.? ?s\.?|"
-    rf"information|announcement|alert)\s+(?:\w+\s+)?(?:from (?:\w+\s+){{1,3}})?(?:to|for)\s+{_DET}"
-    rf"(?:\w+\s+)?{_AI}"
+    rf"information|announcement|alert|rules?|polic(?:y|ies)|guidance)\s+(?:\w+\s+)?"
+    rf"(?:from (?:\w+\s+){{1,3}})?(?:to|for)\s+{_DET}(?:[\w-]+\s+)?{_AI}"
     rf"{_READING}?\s*[:,.!-]",
     rf"\b(?:instructions?|directives?|message|note|commands?|orders?)\s+(?:to|for)\s+{_DET}"
     rf"(?:\w+\s+)?{_AI_STRONG}\b",
@@ -177,7 +187,8 @@ _PATTERNS = [
     rf"(?:for|to) {_DET}(?:\w+\s+)?(?:machines?|computers?|robots?|{_AI})\b",
     # a vocative: "Dear ChatGPT,", "Hey Claude", "Attention LLM agents:", "Assistant, forget …"
     rf"\b(?:dear|hey|hello|hi|greetings|yo)\b(?: there)?,?\s+(?:\w+\s+){{0,2}}?{_AI}\b",
-    rf"(?:^|[.!?;]\s*)(?:attention|attn|important|urgent|notice)\s*,?\s+(?:to\s+)?{_DET}"
+    r"(?:^|[.!?;]\s*)(?:attention|attn|important|urgent|notice|pay attention|heads up|fyi|"
+    rf"look|listen(?: up| carefully)?)\s*,?\s+(?:to\s+)?{_DET}"
     rf"(?:\w+\s+)?{_AI}\s*[:,!]",
     rf"^(?:\w+\s+){{0,2}}?{_AI}\s*,\s*(?:please\b|kindly\b|you\b|your\b|if\b|"
     rf"{_DEMAND}\b)",
@@ -195,7 +206,8 @@ _PATTERNS = [
     rf"(?:^|[.;!?]\s)(?:new |updated )?instructions?\s*:\s*(?:please |now |from )?(?:{_DEMAND}\b|"
     r"you\b|your\b|the (?:assistant|model|ai)\b)",
     r"(?:^|[.;!?]\s)(?:system|assistant|user|human|ai|bot|"
-    r"(?:new |updated )?system prompt|override|admin|developer|important update[\w ]{0,30})"
+    r"(?:new |updated )?system (?:prompt|message|note|notice)|(?:admin|developer) message|"
+    r"override|admin|developer|important update[\w ]{0,30})"
     r"\s*:",
     r"<\s*(?:im_start|im_end|system|endoftext|assistant|user|eot_id|start_header_id)\b",
     r"\[/?(?:inst|sys|system|assistant|admin|developer|system prompt)\]|<</?sys>>",
@@ -206,9 +218,9 @@ _PATTERNS = [
     rf"{_QUOTE}|the (?:word|phrase|string|text|number|contents))",
     rf"{_CLAUSE}(?:do not|don't|never) (?:answer|summari[sz]e|mention|cite|reveal|tell|"
     r"follow|respond|reply|quote|disclose)\b",
-    r"\b(?:tell|inform|warn|remind|ask) (?:the |every |all |any |your |each )?"
+    r"\b(?:tell|inform|warn|remind|ask|let) (?:the |every |all |any |your |each )?"
     r"(?:users?|readers?|people|visitors|everyone|everybody|anyone|anybody|them|whoever|the person)"
-    r"(?: who asks?| asking)? (?:to|that)\b",
+    r"(?: who (?:is )?ask(?:s|ing)?| (?:is )?asking)? (?:know )?(?:to|that)\b",
     r"\byou(?:\s*,[^,]{1,30},)?\s+(?:are|will be)\s+(?:hereby\s+|now\s+)?(?:instructed|ordered|"
     r"commanded|required|directed|told)\s+to\b",
     # "IMPORTANT: assistants must always recommend …"
@@ -225,14 +237,24 @@ _PATTERNS = [
     rf"(?:as|to be|like)\b|{_CLAUSE}(?:pretend|imagine) (?:you are|you're|to be)\b",
     r"\byour (?:new |only |first |next )?(?:task|job|role|goal|mission|purpose|response|"
     r"answer|reply|output|first sentence)\s+(?:is|are|must|should|will|now)\b",
+    rf"\b(?:before|when|whenever|after|while) (?:answering|responding|replying|summari[sz]ing)\b"
+    rf"[^.]{{0,60}}?,\s*(?:please\s+)?{_DEMAND}\b",
+    rf"{_CLAUSE}(?:end|begin|start|finish|close|prefix|suffix|sign) (?:every|each|all|your|any) "
+    r"(?:responses?|answers?|replies|messages?|outputs?)\b",
+    rf"\b{_AI} (?:instructions|directions|orders|commands) (?:follow|below|are below)\b",
+    rf"\b{_AI}\b[^.]{{0,50}}?\b(?:must|should|shall|is required to|has to|needs to)\s+"
+    rf"(?:always\s+)?(?:reply|respond|answer|say|output|print|write)\b[^.]{{0,30}}{_QUOTE}",
+    rf"\bif\b[^.]{{0,40}}\b(?:is|are) (?:an?|some) {_AI_STRONG}\s*,",
+    rf"^(?:to\s+{_DET}(?:[\w-]+\s+){{0,3}}?(?:{_AI}|systems?|tools?|readers?|pipelines?)|"
+    rf"for\s+{_DET}(?:[\w-]+\s+){{0,3}}?{_AI_STRONG})\s*:",
     r"\b(?:before|when|whenever|after|while|each time|every time|once) you "
     r"(?:answer|respond|reply|summari[sz]e|write|are asked|output|generate)\b",
     r"\b(?:if|when|whenever) (?:you are |you're )?asked\b[^.]{0,60}?,\s*"
     r"(?:say|answer|reply|respond|state|claim|tell|output|mention|write)\b",
     rf"\bwhenever\b[^.]{{0,60}}?,\s*{_VERB}\b",
     r"\bdo what (?:it|this|the page|the file|they) says?\b|\bstop what you are doing\b",
-    r"\btakes? (?:priority|precedence) over\b|\bsupersedes?\b.{0,30}\b(?:instructions|prompt|"
-    r"guidelines|rules)\b",
+    r"\b(?:takes? (?:priority|precedence) over|supersedes?|outranks?)\b.{0,30}\b(?:instructions|"
+    r"prompt|guidelines|rules|directives|all others|every other|the system)\b",
     # a model told to do something with this very document
     rf"\b(?:the |any |all |every |an? )?{_AI}\s+(?:must|should|shall|will|is required to|"
     rf"has to|needs to|is to|are to)\s+(?:now|(?:always\s+)?{_VERB}\b.*{_DEICTIC}|"
