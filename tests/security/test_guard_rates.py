@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,10 @@ def _planted() -> list[dict[str, str]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def _benign() -> list[str]:
+def _benign(untuned_only: bool = False) -> list[str]:
     lines = (HERE / "guard_benign.txt").read_text(encoding="utf-8").splitlines()
+    if untuned_only:
+        lines = lines[next(i for i, line in enumerate(lines) if line.startswith("# untuned")) :]
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
@@ -55,12 +58,17 @@ def _corpus() -> tuple[int, list[str]]:
     return count, flagged
 
 
+def _rate(items: list[Any], flags: Callable[[Any], bool]) -> str:
+    return f"{sum(1 for i in items if flags(i))}/{len(items)}"
+
+
 def _rates() -> dict[str, Any]:
     planted = _planted()
     missed = [p for p in planted if not any(_flags(split_sentences(p["text"])))]
     benign = _benign()
     benign_flagged = [b for b in benign if any(_flags(split_sentences(b)))]
     corpus, corpus_flagged = _corpus()
+    untuned = [p for p in planted if p["form"].startswith("untuned-")]
     return {
         "planted": len(planted),
         "planted_flagged": len(planted) - len(missed),
@@ -73,6 +81,10 @@ def _rates() -> dict[str, Any]:
         "benign_flagged": len(benign_flagged),
         "benign_rate": round(len(benign_flagged) / len(benign), 4),
         "benign_flagged_sentences": benign_flagged,
+        # The last batch of each set was written after the guard's last change and the guard
+        # was not changed for it: its rates are the out-of-sample estimate (not asserted).
+        "untuned_planted_rate": _rate(untuned, lambda p: any(_flags(split_sentences(p["text"])))),
+        "untuned_benign_rate": _rate(_benign(True), lambda b: any(_flags(split_sentences(b)))),
     }
 
 
