@@ -81,6 +81,26 @@ def test_row10_a_killed_upload_is_rolled_back_not_listed_complete(tmp_path: Path
     assert midway.get("complete") is False, midway  # never listed as complete midway
 
 
+def _chunks_of(root: Path, name: str) -> int:
+    """Chunks the collection's Chroma file holds of the upload `name`, read from outside the
+    process that writes it (read-only; 0 while it is locked or not there yet). Chroma's own
+    table is read by hand: its client is not meant to open a store another process writes."""
+    import sqlite3
+    from contextlib import closing
+
+    db = root / "index" / "chroma" / "chroma.sqlite3"
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.5)) as con:
+            row = con.execute(
+                "SELECT count(*) FROM embedding_metadata WHERE key = 'paths' "
+                "AND string_value LIKE ?",
+                (f"%/uploads/{name}%",),
+            ).fetchone()
+    except sqlite3.Error:
+        return 0
+    return int(row[0])
+
+
 UPLOAD_SCRIPT = """
 import sys
 from pathlib import Path
@@ -101,16 +121,16 @@ def test_row10_a_killed_update_brings_back_the_earlier_version(tmp_path: Path) -
     write_corpus(root / "corpus")
     env = rag_env_for(root)
     v1 = make_pdf(root / "v1.pdf", ["The Heron reader parsed 812 contracts per hour."] * 2)
-    v2 = make_pdf(root / "v2.pdf", filler_pages(PAGES, topic="the Wren scheduler"))
+    v2 = make_pdf(root / "v2.pdf", filler_pages(3 * PAGES, topic="the Wren scheduler"))
     target = root / "uploads" / "report.pdf"
     cmd = [sys.executable, "-c", UPLOAD_SCRIPT, "report.pdf", str(v1), str(v2)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "added"
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and target.read_bytes() != v2.read_bytes():
-            time.sleep(0.05)
-        time.sleep(2)  # its indexing has started (PAGES pages take longer than this)
+        while time.monotonic() < deadline and _chunks_of(root, "report.pdf") <= 2:
+            time.sleep(0.1)  # until the new version is partly indexed (the old one: 2 chunks)
+        assert target.read_bytes() == v2.read_bytes()
         assert proc.poll() is None, "the re-upload ended before the kill: make it longer"
     finally:
         proc.send_signal(signal.SIGKILL)
