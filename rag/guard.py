@@ -283,6 +283,9 @@ def instruction_like(sentence: str) -> bool:
     return bool(_INSTRUCTION.search(normalise(sentence)))
 
 
+_NEAR = 100  # characters each side of a full stop that the joined pass reads
+
+
 def flagged(sentences: list[str]) -> list[bool]:
     """For consecutive sentences of one text: which of them instruct. Two neighbours are also
     matched joined (an order split across a full stop flags both), and an order that follows
@@ -292,8 +295,14 @@ def flagged(sentences: list[str]) -> list[bool]:
     for i in range(len(sentences) - 1):
         if flags[i] and flags[i + 1]:
             continue
-        joined = f"{norm[i]} {norm[i + 1]}"
-        cut = len(norm[i])
+        # Only the words near the full stop: an order split there has its halves at the end
+        # of one sentence and the start of the next (the rest was matched sentence by
+        # sentence), and a shorter string keeps this pass cheap (it runs on every passage).
+        left, right = norm[i], norm[i + 1][:_NEAR]
+        if len(left) > _NEAR:
+            left = "- " + left[-_NEAR:].split(" ", 1)[-1]
+        joined = f"{left} {right}"
+        cut = len(left)
         if any(_spans(joined, m, cut) for m in _INSTRUCTION.finditer(joined)):
             flags[i] = flags[i + 1] = True
         elif flags[i] and _ORDER_START.match(norm[i + 1]):
@@ -314,6 +323,7 @@ def flagged_sentences(text: str) -> list[str]:
     return [s for s, f in zip(sentences, flagged(sentences), strict=True) if f]
 
 
+@lru_cache(maxsize=8192)  # a retrieved chunk comes back for many questions
 def redact(text: str) -> str:
     """`text` with each flagged sentence replaced by `REMOVED` (one mark for a run of them);
     the rest of the text, its line breaks included, as it was."""
