@@ -27,7 +27,7 @@ from rag.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-PAGES = 120
+PAGES = 120  # several batches of the indexer (DOCS_PER_BATCH): the kill lands between two
 
 
 def test_row10_a_killed_upload_is_rolled_back_not_listed_complete(tmp_path: Path) -> None:
