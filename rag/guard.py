@@ -214,8 +214,11 @@ _PATTERNS = [
     # -- demands on the reader -------------------------------------------------------------
     # "Reply with …", "Answer with yes …", "Respond to the user's question with 'X' only."
     rf"{_CLAUSE}(?:reply|respond|answer|output|print|say|write|state|claim)"
-    rf"(?: only)?(?: to [^.]{{0,40}}?)? (?:with|only|exactly|that|in (?:french|latin|pirate)|"
+    rf"(?: only)?(?: to [^.]{{0,40}}?)? (?:with|only|exactly|in (?:french|latin|pirate)|"
     rf"{_QUOTE}|the (?:word|phrase|string|text|number|contents))",
+    # "… and say that …" but not a sentence that opens "Say that n tokens …" (a math idiom)
+    r"(?:[:;,.]\s*|\b(?:please|kindly|now|instead|then|and|just|simply)\s+)"
+    r"(?:reply|respond|answer|say|state|claim|write) that\b|^(?:reply|respond|answer) that\b",
     rf"{_CLAUSE}(?:do not|don't|never) (?:answer|summari[sz]e|mention|cite|reveal|tell|"
     r"follow|respond|reply|quote|disclose)\b",
     r"\b(?:tell|inform|warn|remind|ask|let) (?:the |every |all |any |your |each )?"
