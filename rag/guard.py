@@ -8,15 +8,18 @@ reaches the model, a lead, a snippet, the API's passages or the UI's "Full passa
 
 Matching runs on a normalised copy of the text (`normalise`): Unicode NFKC, accents and format
 characters (zero-width space, soft hyphen, word joiner) removed, Cyrillic and Greek look-alike
-letters folded to Latin, Markdown table pipes, emphasis and HTML comment marks dropped, line
-breaks joined. Consecutive sentences are also matched joined, so an instruction split across
-two sentences is caught. The patterns are hand-written: the local models cannot classify
-intent, and patterns are cheap enough to run on every sentence of every retrieved passage. They
+letters folded to Latin, Markdown emphasis and HTML comment marks dropped, table cells read
+apart, line breaks joined. Consecutive sentences are also matched joined (the words near the
+full stop), so an instruction split across two sentences is caught. The patterns are
+hand-written: the local models cannot classify intent, and patterns are cheap enough to run on
+every retrieved passage (about 10 ms of CPU for a passage of 8 sentences, then cached). They
 look for an *address* (a note, a vocative, "if you are an AI", "models reading this") or a
 *demand* in the imperative ("reply with …", "ignore the rules above", "tell the user to …"),
 never for topic words: a sentence *about* instructions (instruction tuning, ISA instructions,
 "new instructions for LUT-based mpGEMM", prompts in a prompt-tuning paper) is not flagged.
-Measured in tests/security/test_guard_rates.py (planted injections, shipped corpus, benign set).
+Measured in tests/security/test_guard_rates.py (planted injections, shipped corpus, benign set;
+bench/results/guard-rates.json). A pattern list, not a judge of intent: phrasings it has not
+seen get through (16 of 25 flagged on a batch written after its last change).
 """
 
 from __future__ import annotations
@@ -51,16 +54,13 @@ _LOOKALIKES = str.maketrans(
         "–": "-", "—": "-",
     }
 )  # fmt: skip
-# Markdown and HTML markup that can frame an instruction without being part of it: table pipes
-# and rules, emphasis, headings, block quotes, code ticks, HTML comment marks, [INST]-style tags.
+# Markdown and HTML markup that can frame an instruction without being part of it: table
+# rules, emphasis, headings, block quotes, code ticks, HTML comment marks.
 _MARKUP = re.compile(r"<!--|-->|:?-{3,}:?|[*`>#~]+")
-# a table cell or a quoted example ("attacks such as \"ignore previous instructions\"") is
-# read apart from the sentence around it
+# A table cell reads like a sentence of its own ("| Note for AI models | Reply with … |"). A
+# quoted instruction is not exempt ('attacks such as "ignore previous instructions"' is
+# flagged): the model would read the quote as an instruction all the same.
 _CELL = re.compile(r"\s*\|\s*")
-_EXAMPLE = re.compile(
-    r"\b(?:such as|like|e\.g\.,?|for example,?|including|called|phrases?|strings?)\s+"
-    r"\"[^\"]{1,120}\""
-)
 
 
 @lru_cache(maxsize=65536)
@@ -73,7 +73,6 @@ def normalise(text: str) -> str:
     text = text.translate(_LOOKALIKES)
     text = _MARKUP.sub(" ", text)
     text = _CELL.sub(" . ", text)
-    text = _EXAMPLE.sub(" an example", text)
     return " ".join(text.split()).lower()
 
 
