@@ -243,7 +243,7 @@ class HybridRetriever:
                     vector_score=cos,
                     bm25_score=float(r.score or 0.0) if mode == "bm25" else None,
                     page=stored_page(meta),
-                    section=str(meta.get("section") or ""),
+                    section=redact(str(meta.get("section") or "")),
                     label=stored_label(meta),
                 )
             )
