@@ -39,9 +39,11 @@ from rag.question import Question, analyse, names_in, strong_names
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from rag.synthesis import (
+    compared_names,
     comparison_lead,
     how_lead,
     list_lead,
+    missing_sides,
     misspells_own_name,
     names,
     names_paper,
@@ -262,6 +264,10 @@ class Answerer:
             lead = comparison_lead(composer, q, passages, embed)
             if lead is not None:
                 return Decision(lead)
+            # when no compared side is a paper here, other papers do not answer for them
+            missing = missing_sides(q, passages)
+            if missing and len(missing) == len(compared_names(q)):
+                return Decision(None, reason="subject", missing=missing)
         decision = composer.decide(q, passages)
         if q.shape == "how" and decision.lead is not None and len(decision.lead.parts) == 1:
             embed = self.retriever.embed_model.get_text_embedding_batch
@@ -498,6 +504,7 @@ class Answerer:
         titled = {short_name(p).lower() for p in base.passages}
         # "Megalodon-13B, Megalodon": name the missing one, not the paper that is here
         subjects = [n for n in subjects if n.lower() not in titled] or subjects
+        subjects = decision.missing or subjects
         if decision.reason == "subject" and subjects:
             text = self.prompts.get("not_stated_subject", names=", ".join(subjects))
             return base.model_copy(

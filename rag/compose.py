@@ -632,6 +632,7 @@ class Decision:
     lead: Lead | None
     reason: str = ""
     closest: list[tuple[Passage, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # reason "subject": the names not here
 
 
 class Composer:

@@ -164,14 +164,33 @@ def relevant_papers(
     return kept[:LIST_MAX]
 
 
+def extends(name: str, other: str) -> bool:
+    """Is `other` a longer name built on `name` ("QLoRAM" on "QLoRA", "FlashAttention2" on
+    "FlashAttention")? Its added part starts a new word (a capital or a digit): another method,
+    not a misspelling ("Teacach" of "TeaCache" drops a small letter)."""
+    key = squash(name)
+    kept = re.sub(r"[^A-Za-z0-9.]", "", other)
+    if len(kept) <= len(key) or not kept.lower().startswith(key):
+        return False
+    added = kept[len(key) :]
+    return added[0].isupper() or added[0].isdigit()
+
+
+def _similar(name: str, other: str) -> bool:
+    """`other` is `name` slightly misspelt (within NAME_SIMILARITY), not a name built on it."""
+    key, own = squash(name), squash(other)
+    if not key or not own or extends(name, other):
+        return False
+    return SequenceMatcher(None, key, own).ratio() >= NAME_SIMILARITY
+
+
 def names(p: Passage, name: str) -> bool:
     """Does the passage name `name`, however it is written ("H2O" for "H_2O", "flashattention")
     or slightly misspelt (the paper's own short name within NAME_SIMILARITY)?"""
     key = squash(name)
     if key and key in squash(p.title + " " + p.text):
         return True
-    own = squash(re.sub(r"\s*\(.*\)$", "", short_name(p)))
-    return bool(own) and SequenceMatcher(None, key, own).ratio() >= NAME_SIMILARITY
+    return _similar(name, re.sub(r"\s*\(.*\)$", "", short_name(p)))
 
 
 def names_paper(p: Passage, name: str, own_voice: bool = False) -> bool:
@@ -183,25 +202,27 @@ def names_paper(p: Passage, name: str, own_voice: bool = False) -> bool:
         return False
     if key in squash(p.title) or introduces(p, name, own_voice):
         return True
-    own = squash(re.sub(r"\s*\(.*\)$", "", short_name(p)))
-    if own and SequenceMatcher(None, key, own).ratio() >= NAME_SIMILARITY:
+    if _similar(name, re.sub(r"\s*\(.*\)$", "", short_name(p))):
         return True
     return misspells_own_name(p, name)
 
 
 def misspells_own_name(p: Passage, name: str) -> bool:
     """ "Teacach": a slight misspelling of a name the abstract introduces ("… Cache (TeaCache)")."""
-    close = _closest_name(squash(name), p.text)
+    close = _closest_name(name, p.text)
     return bool(close) and close != name and introduces(p, close)
 
 
-def _closest_name(key: str, text: str) -> str:
-    """The name-like word of `text` (capitals inside, or digits) closest to `key`, when it is
-    within NAME_SIMILARITY; else ""."""
+def _closest_name(name: str, text: str) -> str:
+    """The name-like word of `text` (capitals inside, or digits) closest to `name`, when it is
+    within NAME_SIMILARITY and not a longer name built on it; else ""."""
+    key = squash(name)
     if len(key) < MIN_FUZZY_CHARS:
         return ""
     best, score = "", NAME_SIMILARITY
     for word in set(NAME.findall(text)):
+        if extends(name, word):
+            continue
         ratio = SequenceMatcher(None, key, squash(word)).ratio()
         if ratio >= score:
             best, score = word, ratio
@@ -274,6 +295,17 @@ def list_lead(
     return Lead("\n".join([head, *lines]), parts)
 
 
+def compared_names(q: Question) -> list[str]:
+    """The sides a comparison asks about, in the order the question names them."""
+    return sorted(q.names, key=lambda n: q.text.find(n) % (len(q.text) + 1))[:MAX_SIDES]
+
+
+def missing_sides(q: Question, passages: list[Passage]) -> list[str]:
+    """The compared names no retrieved paper is (by title, own coinage or short name)."""
+    papers = by_paper(passages)
+    return [n for n in compared_names(q) if not any(names_paper(p, n, True) for p in papers)]
+
+
 def comparison_lead(
     composer: Composer,
     q: Question,
@@ -283,8 +315,7 @@ def comparison_lead(
     """One line per named paper, each from that paper's own abstract: for each ask of the
     question (its mechanism, its figure) the sentence of that side that answers it."""
     sides: list[Passage] = []
-    asked = sorted(q.names, key=lambda n: q.text.find(n) % (len(q.text) + 1))
-    for name in asked:
+    for name in compared_names(q):
         # a side is the paper the name names (its title, short name or own coinage), not a
         # paper that mentions it in passing, nor a device ("on an A100")
         about = [

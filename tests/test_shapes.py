@@ -260,3 +260,37 @@ def test_a_looping_restatement_is_recognised() -> None:
         "be attributed to the fact that under muP"
     )
     assert not repeats("SnapKV compresses the KV cache by selecting clustered positions.")
+
+
+def test_a_longer_name_built_on_the_asked_one_is_another_method() -> None:
+    from rag.synthesis import extends, misspells_own_name
+
+    assert extends("QLoRA", "QLoRAM") and extends("FlashAttention", "FlashAttention-2")
+    assert not extends("Teacach", "TeaCache") and not extends("ZipCache", "ZipCache")
+    p = passage(
+        "Train Small, Infer Large: Memory-Efficient Low-Rank Training",
+        "We propose LoRAM, a memory-efficient scheme. Its quantized variant (QLoRAM) trains "
+        "a 70B model on one GPU.",
+        1,
+        0.4,
+    )
+    assert not names_paper(p, "QLoRA") and not misspells_own_name(p, "QLoRA")
+
+
+def test_a_comparison_of_two_papers_not_here_is_not_answered_from_others() -> None:
+    from rag.synthesis import missing_sides
+
+    ps = [
+        passage(
+            "OrcaX: Iteration-Level Scheduling",
+            "OrcaX schedules requests at the granularity of iterations. It is 36x faster.",
+            1,
+            0.6,
+        )
+    ]
+    q = analyse("Compare VelaQ and RondoZ: how does each schedule requests?")
+    assert q.shape == "comparison"
+    assert missing_sides(q, ps) == ["VelaQ", "RondoZ"]
+    assert comparison_lead(_composer(), q, ps) is None
+    q2 = analyse("Compare OrcaX and RondoZ: how does each schedule requests?")
+    assert missing_sides(q2, ps) == ["RondoZ"]
