@@ -153,11 +153,7 @@ class Indexer:
         # an upload's papers are its own documents (rag/documents.py, rag/library.py)
         separate = [Path(self.settings.uploads_dir)]
         loaded = load_documents(targets, self._limits(roots is not None), roots, separate)
-        report = IndexReport(
-            failed=loaded.failed,
-            ignored=loaded.ignored,
-            flagged=flag_instructions(loaded.documents),
-        )
+        report = IndexReport(failed=loaded.failed, ignored=loaded.ignored)
         stored = self._stored()
 
         to_embed: list[Document] = []
@@ -175,6 +171,9 @@ class Indexer:
                 meta_only.append(doc)
             else:
                 report.skipped += 1
+        # Checked once per new or changed text (retrieval checks again, rag/guard.py): an unchanged
+        # collection re-indexes without reading every sentence again.
+        report.flagged = flag_instructions(to_embed)
 
         new_ids = {d.doc_id for d in loaded.documents}
         # A file that could not be read, or was left out this time, loses nothing.

@@ -139,7 +139,7 @@ class IndexReport(BaseModel):
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"skipped {self.skipped} unchanged, failed {len(self.failed)}, "
             f"ignored {len(self.ignored)} files, "
-            f"{len(self.flagged)} instruction-like sentences excluded; "
+            f"{len(self.flagged)} instruction-like sentences excluded (new or changed documents); "
             f"{self.chunks_embedded} chunks embedded; collection: {self.documents} documents, "
             f"{self.chunks} chunks ({self.seconds:.1f}s)"
         )
