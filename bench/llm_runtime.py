@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import load_window, write_result
-from rag.llm import default_gguf
-from rag.model_process import find_server_binary
+from rag.answer.llm import default_gguf
+from rag.answer.model_process import find_server_binary
 
 PROMPT_TOKENS, GEN_TOKENS = 384, 100
 

@@ -8,7 +8,8 @@ What runs, all on 127.0.0.1 (real processes, as in docs/deploy.md § 6):
   (`store.mode=server`) and kept in the temp folder between runs (`--fresh` rebuilds it; a kept
   one is brought up to date by an incremental index run, a no-op when the corpus is unchanged);
 - one OpenAI-compatible LLM server: llama.cpp's `llama-server` serving the SmolLM2 GGUF, started
-  by the core's own supervisor (`rag/model_process.py`) with the embedded defaults (4 slots, half
+  by the core's own supervisor (`rag/answer/model_process.py`) with the embedded defaults (4 slots,
+  half
   the cores as threads);
 - two `rag serve` replicas (`llm.provider=openai`, `llm.base_url` at that server), each with an
   index folder of its own (as on two hosts: each rebuilds the lexical index from the Chroma
@@ -133,8 +134,8 @@ def chroma_spec(path: Path, port: int, logs: Path) -> tuple[list[str], dict[str,
 def build_index(chroma_port: int, state: Path) -> dict[str, Any]:
     """Index the shipped corpus into the Chroma server through the core (`rag index` on the
     side); incremental, so a kept server only reads what changed."""
-    from rag.assistant import Assistant
-    from rag.settings import StoreSettings
+    from rag.core.settings import StoreSettings
+    from rag.service.assistant import Assistant
 
     store = StoreSettings(mode="server", host="127.0.0.1", port=chroma_port)
     t0 = time.perf_counter()
@@ -156,9 +157,9 @@ def llm_server(slots: int, threads: int, log: Path) -> Iterator[Any]:
     """llama.cpp's OpenAI-compatible server with the SmolLM2 GGUF, started as the core starts
     its embedded model (same binary, same flags), under the name `MODEL_ALIAS`, without the
     caches that would make a question asked again cheaper (see the module docstring)."""
-    from rag.llm import default_gguf
-    from rag.model_process import ModelProcess, find_server_binary
-    from rag.settings import LLMSettings
+    from rag.answer.llm import default_gguf
+    from rag.answer.model_process import ModelProcess, find_server_binary
+    from rag.core.settings import LLMSettings
 
     proc = ModelProcess(
         find_server_binary(),
@@ -198,7 +199,8 @@ def replica_specs(
                 "RAG_LLM__BASE_URL": llm_url,
                 "RAG_LLM__MODEL": MODEL_ALIAS,
                 "RAG_LLM__RESTATE": str(restate).lower(),
-                # the 135M model behind the endpoint restates; it does not write (rag/writer.py)
+                # the 135M model behind the endpoint restates; it does not write
+                # (rag/answer/writer.py)
                 "RAG_LLM__WRITE": "off",
                 "HF_HUB_OFFLINE": "1",
                 "PYTHONUNBUFFERED": "1",
@@ -499,8 +501,8 @@ def write_markdown(record: dict[str, Any]) -> Path:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    from rag.llm import default_threads
-    from rag.settings import LLMSettings
+    from rag.answer.llm import default_threads
+    from rag.core.settings import LLMSettings
 
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

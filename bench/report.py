@@ -372,7 +372,7 @@ def _retrieval_md(res: dict[str, Any]) -> list[str]:
         "`Assistant.retrieve(question, k=5, mode=…)`, p50 / p95 in ms "
         "(question embedding included). "
         "Cold = the first hybrid call after opening (the lexical index is loaded from disk, "
-        "rag/lexical.py; before it was built from the store here). "
+        "rag/storage/lexical.py; before it was built from the store here). "
         "Embed = the question's MiniLM embedding alone, which every mode computes first. "
         "RSS = the querying process after the queries.",
         "",
@@ -539,7 +539,7 @@ def _threads_md(th: dict[str, Any] | None) -> list[str]:
         *md_table(["embedding threads", "p50", "p95"], qrows),
         "",
         "SmolLM2-135M with llama.cpp, one ~400-token prompt, 48 tokens out "
-        "(first row of each pair: how `rag/llm.py` builds it):",
+        "(first row of each pair: how `rag/answer/llm.py` builds it):",
         "",
         *md_table(
             ["n_threads", "n_threads_batch", "prompt tok", "TTFT s", "prompt tok/s", "gen tok/s"],

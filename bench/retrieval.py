@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         os.environ["RAG_EMBEDDING__THREADS"] = str(args.torch_threads)  # read by the settings
         name = f"retrieval-threads{args.torch_threads}"
 
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-retrieve-")
     index_dir = args.index_dir or Path(tmp.name) / "index"

@@ -74,7 +74,7 @@ ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "TOKENIZERS_PARALLELISM": "false",
-    "RAG_EMBEDDING__THREADS": "1",  # onnxruntime's own pool (rag/onnx_embedding.py)
+    "RAG_EMBEDDING__THREADS": "1",  # onnxruntime's own pool (rag/storage/onnx_embedding.py)
 }
 
 
@@ -96,8 +96,8 @@ def sentence_vectors(sentences: list[str]) -> Any:
     path = CACHE_DIR / f"sentences-{key}.npy"
     if path.exists():
         return np.load(path)
-    from rag.embeddings import make_embedding
-    from rag.settings import EmbeddingSettings
+    from rag.core.settings import EmbeddingSettings
+    from rag.storage.embeddings import make_embedding
 
     model = make_embedding(EmbeddingSettings())
     t0 = time.perf_counter()
@@ -113,7 +113,7 @@ def synthetic_nodes(size: int, batch: int, seed: int = 0) -> Iterator[list[Any]]
     import numpy as np
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-    from rag.documents import BOOKKEEPING_KEYS
+    from rag.ingest.documents import BOOKKEEPING_KEYS
 
     sentences, words = sentence_pool()
     vecs = sentence_vectors(sentences)
@@ -162,8 +162,8 @@ def _settings(index_dir: Path) -> Any:
 
 def write_vectors(size: int, index_dir: Path) -> dict[str, Any]:
     """Write a synthetic collection of `size` chunks through the core's store write path."""
-    from rag.indexer import Indexer
-    from rag.store import Store
+    from rag.ingest.indexer import Indexer
+    from rag.storage.chroma import Store
 
     settings = _settings(index_dir)
     store = Store(settings)
@@ -207,10 +207,10 @@ def _update_listing(folder: Path) -> Path:
 
 def build_lexical(index_dir: Path, quiet_wait: float) -> dict[str, Any]:
     """The lexical index built from the store and saved; then a one-document update."""
-    from rag.embeddings import make_embedding
-    from rag.indexer import Indexer
-    from rag.lexical import LexicalIndex, LexicalVersions, new_version
-    from rag.store import Store
+    from rag.ingest.indexer import Indexer
+    from rag.storage.chroma import Store
+    from rag.storage.embeddings import make_embedding
+    from rag.storage.lexical import LexicalIndex, LexicalVersions, new_version
 
     settings = _settings(index_dir)
     store = Store(settings)
@@ -252,7 +252,9 @@ def start_once(index_dir: Path) -> dict[str, Any]:
     import psutil
 
     created = psutil.Process().create_time()
-    from rag.assistant import Assistant  # one thread: ONE_THREAD in this child's environment
+    from rag.service.assistant import (
+        Assistant,  # one thread: ONE_THREAD in this child's environment
+    )
 
     t_imports = time.time()
     t0 = time.perf_counter()
@@ -278,7 +280,7 @@ def start_once(index_dir: Path) -> dict[str, Any]:
 def query(index_dir: Path, n: int, k: int, quiet_wait: float) -> dict[str, Any]:
     """Open the collection as a user would and time `retrieve` per mode on one thread."""
     from bench.retrieval import profile_mode
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     settings = _settings(index_dir)
     rss0 = rss_mb()
@@ -331,7 +333,7 @@ def format_key() -> str:
     import chromadb
     import llama_index.core
 
-    from rag.documents import BOOKKEEPING_KEYS
+    from rag.ingest.documents import BOOKKEEPING_KEYS
 
     key = f"{chromadb.__version__} {llama_index.core.__version__} {GENERATOR_VERSION}"
     return hashlib.sha1(f"{key} {BOOKKEEPING_KEYS}".encode()).hexdigest()[:16]

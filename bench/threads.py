@@ -35,7 +35,7 @@ def torch_queries(repeats: int) -> dict[str, Any]:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from rag.embeddings import resolve_local_model
+    from rag.storage.embeddings import resolve_local_model
 
     model = SentenceTransformer(resolve_local_model("all-MiniLM-L6-v2"), device="cpu")
     qs = questions(repeats, seed=9)
@@ -57,7 +57,7 @@ def torch_queries(repeats: int) -> dict[str, Any]:
 def llama(n_threads: int, n_threads_batch: int | None, max_tokens: int = 48) -> dict[str, Any]:
     from llama_cpp import Llama
 
-    from rag.llm import default_gguf
+    from rag.answer.llm import default_gguf
 
     kw: dict[str, Any] = {"n_threads": n_threads}
     if n_threads_batch is not None:

@@ -1,7 +1,7 @@
 """A question-answering assistant over a document collection, with verified citations."""
 
 from rag import _offline  # noqa: F401  (sets offline switches before any model library loads)
-from rag.errors import (
+from rag.core.errors import (
     EmptyQuestionError,
     LLMUnavailableError,
     ModelStoppedError,
@@ -9,8 +9,8 @@ from rag.errors import (
     RagError,
     StoreError,
 )
-from rag.settings import Settings
-from rag.types import (
+from rag.core.settings import Settings
+from rag.core.types import (
     Answer,
     AnswerEvent,
     Citation,
@@ -48,7 +48,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # Lazy: importing `rag` for its types must not load torch, chromadb or the LLM.
     if name == "Assistant":
-        from rag.assistant import Assistant
+        from rag.service.assistant import Assistant
 
         return Assistant
     raise AttributeError(name)

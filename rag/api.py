@@ -20,10 +20,10 @@ Endpoints (all under an optional bearer token, except `/health`):
   `/v1/retrieve`, `/v1/index` take `collection`, `/v1/status` and `/v1/documents` a `?collection=`
   query. A collection that does not exist and one the token has no grant for get the same 404
   (`CollectionNotFoundError`), so a token never learns of a collection it may not use
-  (rag/access.py).
+  (rag/service/access.py).
 - Documents (admin token): `POST /v1/documents` (multipart, field `files`, one or more .pdf .md
   .txt .html files; stored under the uploads folder and indexed), `GET /v1/documents`,
-  `DELETE /v1/documents/{id}` (rag/library.py).
+  `DELETE /v1/documents/{id}` (rag/ingest/library.py).
 
 Errors are JSON in OpenAI's shape, `{"error": {"message", "type", "code"}}`, with the status
 code of the failure (400 bad input, 401 token, 503 LLM or store unreachable, ...). The API only
@@ -52,11 +52,9 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.exceptions import HTTPException
 
-from rag import _offline, logs, metrics, tracing  # noqa: F401
-from rag.access import ALL, Access, Principal
-from rag.collections import Collections, pool_of
-from rag.conversations import Conversations, history_of
-from rag.errors import (
+from rag import _offline  # noqa: F401
+from rag.core import logs, tracing
+from rag.core.errors import (
     EmbeddingMismatchError,
     EmptyQuestionError,
     IndexBusyError,
@@ -68,10 +66,9 @@ from rag.errors import (
     RequestTooLargeError,
     StoreError,
 )
-from rag.library import DocumentInfo, Library, UploadResult
-from rag.network import check_exposure
-from rag.settings import Settings
-from rag.types import (
+from rag.core.network import check_exposure
+from rag.core.settings import Settings
+from rag.core.types import (
     Answer,
     AnswerEvent,
     Citation,
@@ -84,6 +81,11 @@ from rag.types import (
     StreamEvent,
     TokenEvent,
 )
+from rag.ingest.library import DocumentInfo, Library, UploadResult
+from rag.service import metrics
+from rag.service.access import ALL, Access, Principal
+from rag.service.collections import Collections, pool_of
+from rag.state.conversations import Conversations, history_of
 
 log = logging.getLogger("rag.api")
 
@@ -407,7 +409,8 @@ def _matches(given: str, secret: str) -> bool:
 
 
 def _auth_dependency(settings: Settings) -> Any:
-    """Chat, retrieval and status: the caller's principal (rag/access.py), from the user token,
+    """Chat, retrieval and status: the caller's principal (rag/service/access.py), from the user
+    token,
     a named token of `access.tokens` or the admin token; 401 when tokens are required and the
     request has none of them. Its owner names whose conversations it sees ("admin", "api" for
     the user token or when no token is set, "token:<name>")."""
@@ -448,7 +451,8 @@ def check_admin(given: str, admin: str) -> None:
 
 
 def create_app(assistant: AssistantLike | Collections, settings: Settings) -> FastAPI:
-    """The FastAPI app over a pool of collections (rag/collections.py; an assistant is served
+    """The FastAPI app over a pool of collections (rag/service/collections.py; an assistant is
+    served
     as the default collection of a pool). Sync handlers: FastAPI runs them in its threadpool."""
     app = FastAPI(
         title="rag-assistant API",
@@ -461,7 +465,7 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
     admin = APIRouter(prefix="/v1", dependencies=[Depends(_admin_dependency(settings))])
     pool = pool_of(settings, assistant)
     access = Access(settings)
-    # request ids, HTTP counts and /metrics (rag/metrics.py; who may scrape: scrape_allowed)
+    # request ids, HTTP counts and /metrics (rag/service/metrics.py; who may scrape: scrape_allowed)
     app.add_middleware(metrics.RequestMetrics, face="api")
     if settings.telemetry.metrics:
         metrics.watch(settings, lambda: pool.get(None).status())
@@ -627,7 +631,7 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
 
 def app_from_env() -> FastAPI:
     """App factory for several workers: `uvicorn --factory --workers 4 rag.api:app_from_env`."""
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     settings = Settings()
     logs.configure(settings.log.format, settings.log.level)
@@ -641,7 +645,7 @@ def serve(settings: Settings, insecure: bool = False) -> None:
     """`rag serve`: build (or open) the index, then serve the API with uvicorn until stopped."""
     import uvicorn
 
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     logs.configure(settings.log.format, settings.log.level)
     tracing.configure(settings.telemetry)

@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from rag import _offline  # noqa: F401
-from rag.errors import RagError
-from rag.settings import Settings
-from rag.types import Answer, AnswerEvent, StatusEvent
+from rag.core.errors import RagError
+from rag.core.settings import Settings
+from rag.core.types import Answer, AnswerEvent, StatusEvent
 
 app = typer.Typer(
     help="Ask questions about a document collection and get answers with verified citations.",
@@ -51,7 +51,7 @@ def _options(
         ),
     ] = False,
 ) -> None:
-    from rag import logs
+    from rag.core import logs
 
     logs.set_default_face("cli")  # the servers name their own face on each request
     if log_json:
@@ -64,12 +64,12 @@ def _options(
 def _assistant(collection: str | None = None, *, must_exist: bool = True, **kw: Any) -> Any:
     """The assistant of `collection` (None: the default); only `rag index` may name a new one,
     so a mistyped name is an error rather than a new, empty collection."""
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     settings = Settings().for_collection(collection)
     if collection and must_exist:
-        from rag.access import not_found
-        from rag.collections import list_collections
+        from rag.service.access import not_found
+        from rag.service.collections import list_collections
 
         if collection not in {c.name for c in list_collections(settings)}:
             raise not_found(collection)
@@ -150,7 +150,7 @@ def index(
         if rebuild and watch:
             raise RagError("--rebuild and --watch do not go together: rebuild, then watch.")
         if rebuild:
-            from rag.assistant import Assistant
+            from rag.service.assistant import Assistant
 
             _, plan, report = Assistant.rebuild(
                 Settings().for_collection(collection),
@@ -176,10 +176,11 @@ def index(
 
 
 def _watch(a: Any, paths: list[Path]) -> None:
-    """`rag index --watch`: one line per file changed (rag/watch.py) until Ctrl-C or SIGTERM."""
+    """`rag index --watch`: one line per file changed (rag/service/watch.py) until Ctrl-C or
+    SIGTERM."""
     import threading
 
-    from rag.watch import Change, stop_on_signals, watch
+    from rag.service.watch import Change, stop_on_signals, watch
 
     def tell(c: Change) -> None:
         (err if c.kind in ("failed", "ignored", "flagged", "error") else console).print(
@@ -210,7 +211,7 @@ def ask(
 ) -> None:
     """Answer one question, then list the numbered sources."""
     with _friendly_errors():
-        from rag.assistant import clean_question
+        from rag.service.assistant import clean_question
 
         clean_question(question, Settings().max_question_chars)  # fail fast, before any model
         show = stream and not as_json and err.is_terminal
@@ -283,7 +284,7 @@ def status(collection: CollectionOpt = None) -> None:
 def collections(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The collections (configured or indexed) with their sizes; the default is marked."""
     with _friendly_errors():
-        from rag.collections import list_collections
+        from rag.service.collections import list_collections
 
         infos = list_collections(Settings())
         if as_json:
@@ -381,7 +382,7 @@ app.add_typer(feedback_app, name="feedback")
 @feedback_app.command("export")
 def feedback_export(path: Annotated[Path, typer.Argument(help="Output JSONL.")]) -> None:
     """Export rated answers as an eval question set."""
-    from rag.feedback import FeedbackStore
+    from rag.state.feedback import FeedbackStore
 
     n = FeedbackStore.from_settings(Settings()).export_eval(path)
     console.print(f"{n} questions written to {path}")

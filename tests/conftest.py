@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.settings import PROJECT_DIR, Settings
+from rag.core.settings import PROJECT_DIR, Settings
 
 CORPUS = PROJECT_DIR / "corpus"
 
@@ -34,7 +34,7 @@ def settings(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Setti
 @pytest.fixture(scope="session")
 def assistant(settings: Settings) -> Iterator[object]:
     """A real Assistant over the shipped corpus (real MiniLM, real Chroma, real local LLM)."""
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     a = Assistant(settings, progress=False)
     yield a

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from rag.settings import PROJECT_DIR
+from rag.core.settings import PROJECT_DIR
 
 VENV_BIN = Path(sys.executable).parent
 SMOLLM_GGUF = next(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.answering import evidence_for
-from rag.assistant import Assistant
-from rag.errors import EmptyQuestionError, QuestionTooLongError
-from rag.settings import Settings
-from rag.types import AnswerEvent, SourcesEvent, TokenEvent
+from rag.answer.answering import evidence_for
+from rag.core.errors import EmptyQuestionError, QuestionTooLongError
+from rag.core.settings import Settings
+from rag.core.types import AnswerEvent, SourcesEvent, TokenEvent
+from rag.service.assistant import Assistant
 
 PARAPHRASES = {
     # question (no title words) -> the paper it is about
@@ -293,15 +293,15 @@ def test_two_figures_asked_by_two_verbs_are_both_answered(assistant: Assistant) 
     )
     first = answer.text.splitlines()[0]
     assert "4.98" in first and "37.3%" in first, first
-    from rag.question import analyse
+    from rag.answer.question import analyse
 
     q = analyse("How much does DFloat11 speed up token generation?")
     assert q.attribute_phrase == "the speed-up of token generation"
 
 
 def test_a_paper_is_named_by_what_it_introduces_itself() -> None:
-    from rag.compose import short_name
-    from rag.types import Passage
+    from rag.answer.compose import short_name
+    from rag.core.types import Passage
 
     text = (
         "The first was the S4 model, using a prescribed state matrix called the HiPPO matrix."
@@ -313,7 +313,7 @@ def test_a_paper_is_named_by_what_it_introduces_itself() -> None:
 
 def test_the_asked_attribute_reads_as_a_phrase() -> None:
     """What "not stated" names is the question's own clause, never cut after a determiner."""
-    from rag.question import attribute_phrases
+    from rag.answer.question import attribute_phrases
 
     assert attribute_phrases("Which quantization method keeps the KV cache in 2 bits?") == [
         "which quantization method keeps the KV cache"
@@ -329,8 +329,8 @@ def test_the_asked_attribute_reads_as_a_phrase() -> None:
 def test_a_change_figure_of_another_measure_is_not_the_asked_one() -> None:
     """ "How much energy does X save?" is not answered by a memory saving; "who proposed X"
     asks for authors, which abstracts do not list."""
-    from rag.compose import states_attribute
-    from rag.question import analyse
+    from rag.answer.compose import states_attribute
+    from rag.answer.question import analyse
 
     q = analyse("How much energy does SliM-LLM save per token?")
     memory = "2-bit LLaMA-7B achieves a 5.5-times memory-saving than original model on A800 GPUs"
@@ -351,9 +351,9 @@ def test_a_figure_of_another_paper_is_not_an_answer() -> None:
     """The check asks whether a sentence answers, not only whether it is supported: a true
     sentence about memory does not answer a latency question, a GPU it was not measured on does
     not count, and a compared baseline is not the subject."""
-    from rag.compose import answers, states_attribute
-    from rag.question import analyse
-    from rag.types import Passage
+    from rag.answer.compose import answers, states_attribute
+    from rag.answer.question import analyse
+    from rag.core.types import Passage
 
     q = analyse("How much does ZipCache cut prefill latency?")
     tpi = "TPI-LLM needs only 3.1 GB of memory for 70B-scale models."
@@ -468,9 +468,9 @@ def test_instructions_inside_a_document_are_not_followed(tmp_path: Path) -> None
 
 
 def test_display_text_is_cleaned_but_never_cut_unmarked() -> None:
-    from rag.compose import trim
-    from rag.question import analyse
-    from rag.text import clean_display
+    from rag.answer.compose import trim
+    from rag.answer.question import analyse
+    from rag.core.text import clean_display
 
     assert clean_display("a 4.98times ratio and 50\\% less with \\prjname") == (
         "a 4.98× ratio and 50% less with prjname"
@@ -515,7 +515,7 @@ def test_a_comparison_retrieves_every_paper_it_names(assistant: Assistant) -> No
 
 def test_a_quote_the_answer_already_shows_is_not_repeated() -> None:
     """The CLI and Slack list a source without the sentence the first line already quotes."""
-    from rag.types import Answer, Citation
+    from rag.core.types import Answer, Citation
 
     quote = "FlashAttention trains Transformers faster than existing baselines: 3× on GPT-2."
     c = Citation(number=1, title="FlashAttention", source="a.txt", snippet=quote, score=1.0)

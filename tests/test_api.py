@@ -14,10 +14,10 @@ import pytest
 from pydantic import SecretStr
 from servers import VENV_BIN, free_port, running
 
-from rag.client import RemoteAssistant, make_assistant
-from rag.errors import EmptyQuestionError, RagError
-from rag.settings import Settings
-from rag.types import AnswerEvent, Citation, TokenEvent
+from rag.core.errors import EmptyQuestionError, RagError
+from rag.core.settings import Settings
+from rag.core.types import AnswerEvent, Citation, TokenEvent
+from rag.service.client import RemoteAssistant, make_assistant
 
 pytestmark = pytest.mark.slow
 

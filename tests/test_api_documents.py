@@ -14,7 +14,7 @@ import pytest
 from pdfs import KESTREL_PAGES, KESTREL_POWER_Q, KESTREL_THROUGHPUT_Q, KESTREL_TITLE, make_pdf
 from servers import VENV_BIN, free_port, isolated_env, running
 
-from rag.settings import Settings
+from rag.core.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from servers import VENV_BIN, free_port, running
 
-from rag.errors import EmbeddingMismatchError, StoreError
-from rag.listing import merge_duplicates, parse_listing
-from rag.settings import EmbeddingSettings, Settings, StoreSettings
+from rag.core.errors import EmbeddingMismatchError, StoreError
+from rag.core.settings import EmbeddingSettings, Settings, StoreSettings
+from rag.ingest.listing import merge_duplicates, parse_listing
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def server_assistant(
     settings: Settings, chroma_server: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Any:
     """An Assistant whose collection lives in the Chroma server, indexed from the corpus."""
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     cfg = server_settings(settings, chroma_server, tmp_path_factory.mktemp("server-index"))
     a = Assistant(cfg, build_index=False, progress=False)
@@ -96,7 +96,7 @@ def test_other_embedding_model_is_refused(
     settings: Settings, chroma_server: int, server_assistant: Any, tmp_path: Path
 ) -> None:
     """Vectors of two models never share a collection: opening it with another is an error."""
-    from rag.store import Store
+    from rag.storage.chroma import Store
 
     cfg = server_settings(settings, chroma_server, tmp_path)
     other = cfg.model_copy(update={"embedding": EmbeddingSettings(model="another-model")})
@@ -106,7 +106,7 @@ def test_other_embedding_model_is_refused(
 
 
 def test_server_down_is_a_store_error(settings: Settings, tmp_path: Path) -> None:
-    from rag.store import Store
+    from rag.storage.chroma import Store
 
     port = free_port()
     with pytest.raises(StoreError, match=f"127.0.0.1:{port}"):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rag.citations import check_answer, supports
-from rag.text import numbers, split_sentences
-from rag.types import Passage
+from rag.answer.citations import check_answer, supports
+from rag.core.text import numbers, split_sentences
+from rag.core.types import Passage
 
 ZIP = (
     "ZipCache is an accurate and efficient KV cache quantization method for LLMs. "
@@ -89,7 +89,7 @@ def test_question_terms_asserted_of_the_wrong_paper_are_not_supported() -> None:
 def test_a_model_answer_is_checked_on_its_facts_not_its_spelling() -> None:
     """A plural of a device ("V100s") and an acronym the passage spells out ("MFU") are the
     passage's names; a made-up name or a figure it does not give is still rejected."""
-    from rag.citations import supports_claim
+    from rag.answer.citations import supports_claim
 
     text = (
         "FlashAttention-2 reaches up to 225 TFLOPs/s per A100 GPU (72% model FLOPs utilization)"
@@ -105,7 +105,7 @@ def test_a_model_answer_is_checked_on_its_facts_not_its_spelling() -> None:
 def test_a_model_answer_may_not_adopt_the_questions_premise() -> None:
     """ "How does PYRA reduce training memory?" of an abstract that never speaks of memory: a
     restatement that says PYRA reduces training memory asserts what the passage does not."""
-    from rag.citations import supports_claim
+    from rag.answer.citations import supports_claim
 
     text = (
         "PYRA first utilizes parallel yielding adaptive weights to comprehensively perceive the"
@@ -126,7 +126,7 @@ def test_a_model_answer_may_not_adopt_the_questions_premise() -> None:
 def test_a_model_answer_may_not_negate_its_passage() -> None:
     """A restatement that turns "achieves a speed-up of up to 3.2" into "does not provide a
     speed-up of up to 3.2" keeps every figure and name, and says the opposite."""
-    from rag.citations import supports_claim
+    from rag.answer.citations import supports_claim
 
     text = (
         "Existing methods mainly adopt fixed heuristic draft structures. Experimental results"
@@ -144,8 +144,8 @@ def test_a_model_answer_may_not_negate_its_passage() -> None:
 def test_a_terse_name_answers_a_which_question() -> None:
     """ "bitnet.cpp." answers "which software stack": a lower-case software name is a name; a
     described paper's names are qualifiers, not all required."""
-    from rag.compose import answers
-    from rag.question import analyse
+    from rag.answer.compose import answers
+    from rag.answer.question import analyse
 
     p = Passage(
         text="We introduce bitnet.cpp, a tailored software stack for 1-bit LLMs on CPUs.",

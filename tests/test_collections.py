@@ -17,13 +17,13 @@ import pytest
 from servers import VENV_BIN
 from two_collections import BETA, DEFAULT, HERON_Q, ZORBLAX_Q, Built, build, leaks
 
-from rag.access import Access, Principal
-from rag.collections import Collections, list_collections
-from rag.conversations import Conversations
-from rag.errors import CollectionNotFoundError, PathNotFoundError, RagError
-from rag.lexical import LexicalVersions
-from rag.settings import PROJECT_DIR, CollectionSettings, Settings
-from rag.store import manifest_path
+from rag.core.errors import CollectionNotFoundError, PathNotFoundError, RagError
+from rag.core.settings import PROJECT_DIR, CollectionSettings, Settings
+from rag.service.access import Access, Principal
+from rag.service.collections import Collections, list_collections
+from rag.state.conversations import Conversations
+from rag.storage.chroma import manifest_path
+from rag.storage.lexical import LexicalVersions
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_an_unknown_collection_is_never_created_by_asking(pool: Collections) -> 
 
 
 def test_a_named_collection_without_a_corpus_needs_paths(tmp_path: Path) -> None:
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     s = Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "nothing")
     a = Assistant(s, collection="delta", build_index=False, progress=False)
@@ -196,8 +196,8 @@ def test_without_grants_configured_nothing_changes() -> None:
 
 
 def test_conversation_turns_of_a_collection_no_longer_granted_are_hidden(tmp_path: Path) -> None:
-    from rag.state import SQLiteStateStore
-    from rag.types import Answer
+    from rag.core.types import Answer
+    from rag.state.sql import SQLiteStateStore
 
     convs = Conversations(SQLiteStateStore(tmp_path / "s.sqlite3"))
     cid = convs.record(None, "me", "q a", Answer(question="q a", text="A"), collection=DEFAULT)
@@ -248,9 +248,9 @@ def test_cli_lists_collections_and_retrieves_from_the_named_one(built: Built) ->
 def test_slack_channels_map_to_collections_and_unmapped_can_be_refused(
     pool: Collections, tmp_path: Path
 ) -> None:
-    from rag.feedback import FeedbackStore
-    from rag.settings import SlackSettings
+    from rag.core.settings import SlackSettings
     from rag.slack.handlers import SlackBot
+    from rag.state.feedback import FeedbackStore
 
     feedback = FeedbackStore.from_settings(Settings(state_db=tmp_path / "s.sqlite3"))
     mapped = SlackSettings(channel_collections={"C0B": BETA})

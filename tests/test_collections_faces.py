@@ -24,7 +24,7 @@ from slack_requests import command_body, event_body, message_event, post
 from slack_standin import BOT_USER, RESPONSE_URL_METHOD, SlackStandin
 from two_collections import BETA, DEFAULT, HERON_Q, ZORBLAX, ZORBLAX_Q, Built, build, leaks
 
-from rag.errors import CollectionNotFoundError
+from rag.core.errors import CollectionNotFoundError
 
 pytestmark = pytest.mark.slow
 
@@ -176,8 +176,8 @@ def test_indexing_a_collection_needs_the_admin_token(api: str, built: Built) -> 
 
 
 def test_the_python_client_names_the_collection(api: str, built: Built) -> None:
-    from rag.client import RemoteAssistant
-    from rag.collections import make_collections
+    from rag.service.client import RemoteAssistant
+    from rag.service.collections import make_collections
 
     def remote(token: str, collection: str | None = None) -> RemoteAssistant:
         cfg = built.settings.model_copy(update={"api_url": api, "api_token": SecretStr(token)})

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embeddings import _torch, resolve_local_model
-from rag.onnx_embedding import OnnxEmbedding, ensure_onnx, load_onnx_embedding
+from rag.storage.embeddings import _torch, resolve_local_model
+from rag.storage.onnx_embedding import OnnxEmbedding, ensure_onnx, load_onnx_embedding
 
 MODEL = Path(resolve_local_model("all-MiniLM-L6-v2"))
 TEXTS = [
@@ -80,8 +80,8 @@ def test_a_new_process_answers_without_importing_torch(
     """The point of the runtime: a process that only embeds never loads torch or transformers."""
     code = (
         "import sys\n"
-        "from rag.embeddings import make_embedding\n"
-        "from rag.settings import EmbeddingSettings\n"
+        "from rag.storage.embeddings import make_embedding\n"
+        "from rag.core.settings import EmbeddingSettings\n"
         "m = make_embedding(EmbeddingSettings())\n"
         "assert type(m).__name__ == 'OnnxEmbedding', type(m)\n"
         "assert len(m.get_query_embedding('KV cache')) == 384\n"
@@ -99,8 +99,8 @@ def test_a_new_process_answers_without_importing_torch(
 
 
 def test_torch_runtime_still_selectable() -> None:
-    from rag.embeddings import make_embedding
-    from rag.settings import EmbeddingSettings
+    from rag.core.settings import EmbeddingSettings
+    from rag.storage.embeddings import make_embedding
 
     model = make_embedding(EmbeddingSettings(runtime="torch"))
     assert type(model).__name__ == "HuggingFaceEmbedding"

@@ -31,7 +31,7 @@ BY_TYPE_FLOORS = {
 
 @pytest.fixture(scope="module")
 def report(assistant: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     llm = assistant.settings.llm.model_copy(update={"restate": False, "write": "off"})
     composed = Assistant(

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from rag.listing import Paper, looks_like_listing, merge_duplicates, parse_listing
-from rag.settings import PROJECT_DIR
+from rag.core.settings import PROJECT_DIR
+from rag.ingest.listing import Paper, looks_like_listing, merge_duplicates, parse_listing
 
 EVAL_DIR = PROJECT_DIR / "eval"
 CORPUS_DIR = PROJECT_DIR / "corpus"

@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.errors import PathNotFoundError
+from rag.core.errors import PathNotFoundError
+from rag.core.settings import PROJECT_DIR
 from rag.evaluation import DatasetError, load_dataset, main
 from rag.evaluation.metrics import calibration, missing_keywords, retrieval_scores
-from rag.listing import merge_duplicates, parse_listing
-from rag.settings import PROJECT_DIR
+from rag.ingest.listing import merge_duplicates, parse_listing
 
 DEEPSPEED = (
     "DeepSpeed-MoE: Advancing Mixture-of-Experts Inference and Training to Power "

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.assistant import Assistant
-from rag.lexical import PENDING, VERSION_KEY, LexicalVersions, is_final
-from rag.listing import clean_lines
-from rag.settings import PROJECT_DIR, Settings
+from rag.core.settings import PROJECT_DIR, Settings
+from rag.ingest.listing import clean_lines
+from rag.service.assistant import Assistant
+from rag.storage.lexical import PENDING, VERSION_KEY, LexicalVersions, is_final
 
 CORPUS = PROJECT_DIR / "corpus"
 

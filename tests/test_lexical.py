@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 import Stemmer
 
-from rag.assistant import Assistant
-from rag.lexical import (
+from rag.core.settings import PROJECT_DIR, Settings
+from rag.ingest.listing import clean_lines
+from rag.service.assistant import Assistant
+from rag.storage.lexical import (
     PENDING,
     TOKEN_PATTERN,
     VERSION_KEY,
@@ -23,8 +25,6 @@ from rag.lexical import (
     is_final,
     tokenize,
 )
-from rag.listing import clean_lines
-from rag.settings import PROJECT_DIR, Settings
 
 CORPUS = PROJECT_DIR / "corpus"
 
@@ -76,7 +76,7 @@ def test_scores_are_bm25s_own() -> None:
         if i < len(ref_vocab):
             ref_vocab[i] = token
 
-    from rag.lexical import _counts_of
+    from rag.storage.lexical import _counts_of
 
     ids, batch_vocab = tokenize(texts)
     vocab: dict[str, int] = {}

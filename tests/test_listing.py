@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.documents import load_documents
-from rag.listing import merge_duplicates, parse_listing
-from rag.settings import PROJECT_DIR
+from rag.core.settings import PROJECT_DIR
+from rag.ingest.documents import load_documents
+from rag.ingest.listing import merge_duplicates, parse_listing
 
 CORPUS = PROJECT_DIR / "corpus"
 NOISE = {"new", "subscribe", "daily papers", "byak and the research community"}

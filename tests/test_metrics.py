@@ -26,9 +26,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from servers import VENV_BIN, free_port, isolated_env, running
 
-from rag.feedback import FeedbackStore
-from rag.settings import Settings
-from rag.types import Answer
+from rag.core.settings import Settings
+from rag.core.types import Answer
+from rag.state.feedback import FeedbackStore
 
 pytestmark = pytest.mark.slow
 
@@ -387,7 +387,7 @@ def test_ui_process_serves_metrics(ui_url: str) -> None:
 def test_who_may_scrape() -> None:
     from pydantic import SecretStr
 
-    from rag.metrics import scrape_allowed
+    from rag.service.metrics import scrape_allowed
 
     plain = Settings()
     assert scrape_allowed(plain, None, face_protected=False)  # an open face: open metrics
@@ -410,7 +410,7 @@ def test_faces_label_and_a_dead_otlp_endpoint_breaks_nothing(assistant: Any) -> 
     and the exporter logs it)."""
     from prometheus_client import REGISTRY
 
-    from rag import logs, tracing
+    from rag.core import logs, tracing
 
     labels = {"face": "slack", "collection": "papers", "reason": "off_topic"}
     before = REGISTRY.get_sample_value("rag_abstentions_total", labels) or 0.0

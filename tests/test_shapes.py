@@ -10,13 +10,13 @@ import json
 
 import pytest
 
-from rag.answering import refers_back
-from rag.compose import Composer
-from rag.not_stated import paper_called, plain_phrase, what_is_missing
-from rag.question import analyse
-from rag.settings import PROJECT_DIR
-from rag.synthesis import comparison_lead, label, list_lead, names, names_paper, topic_of
-from rag.types import Passage
+from rag.answer.answering import refers_back
+from rag.answer.compose import Composer
+from rag.answer.not_stated import paper_called, plain_phrase, what_is_missing
+from rag.answer.question import analyse
+from rag.answer.synthesis import comparison_lead, label, list_lead, names, names_paper, topic_of
+from rag.core.settings import PROJECT_DIR
+from rag.core.types import Passage
 
 
 def passage(title: str, text: str, n: int, cosine: float) -> Passage:
@@ -204,13 +204,13 @@ def test_a_paper_is_called_by_its_name_never_by_a_figure() -> None:
     ],
 )
 def test_a_lead_drops_a_clause_that_points_at_an_unseen_sentence(sentence: str, shown: str) -> None:
-    from rag.compose import readable
+    from rag.answer.compose import readable
 
     assert readable(sentence).startswith(shown)
 
 
 def test_a_paper_introduces_its_own_name_not_the_names_it_compares_with() -> None:
-    from rag.compose import introduces
+    from rag.answer.compose import introduces
 
     p = passage(
         "Inference without Interference: Disaggregated Serving",
@@ -238,8 +238,8 @@ def test_a_figure_measured_on_another_device_does_not_answer() -> None:
 
 
 def test_a_slightly_misspelt_name_finds_the_paper_that_defines_it() -> None:
-    from rag.compose import short_name
-    from rag.synthesis import misspells_own_name
+    from rag.answer.compose import short_name
+    from rag.answer.synthesis import misspells_own_name
 
     p = passage(
         "Timestep Tells: Caching for Video Models",
@@ -253,7 +253,7 @@ def test_a_slightly_misspelt_name_finds_the_paper_that_defines_it() -> None:
 
 
 def test_a_looping_restatement_is_recognised() -> None:
-    from rag.answering import repeats
+    from rag.answer.answering import repeats
 
     assert repeats(
         "The rate transfer can be attributed to the fact that under muP, the rate transfer can "
@@ -263,7 +263,7 @@ def test_a_looping_restatement_is_recognised() -> None:
 
 
 def test_a_longer_name_built_on_the_asked_one_is_another_method() -> None:
-    from rag.synthesis import extends, misspells_own_name
+    from rag.answer.synthesis import extends, misspells_own_name
 
     assert extends("QLoRA", "QLoRAM") and extends("FlashAttention", "FlashAttention-2")
     assert not extends("Teacach", "TeaCache") and not extends("ZipCache", "ZipCache")
@@ -278,7 +278,7 @@ def test_a_longer_name_built_on_the_asked_one_is_another_method() -> None:
 
 
 def test_a_comparison_of_two_papers_not_here_is_not_answered_from_others() -> None:
-    from rag.synthesis import missing_sides
+    from rag.answer.synthesis import missing_sides
 
     ps = [
         passage(

@@ -31,15 +31,15 @@ from slack_requests import (
 )
 from slack_standin import BOT_ID, BOT_USER, RESPONSE_URL_METHOD, SlackStandin
 
-from rag.errors import RagError
-from rag.feedback import FeedbackStore
-from rag.settings import Settings, SlackSettings
+from rag.core.errors import RagError
+from rag.core.settings import Settings, SlackSettings
+from rag.core.types import Answer, Citation, Passage
 from rag.slack import blocks
 from rag.slack.app import EVENTS_PATH, build_app, create_web_app, credentials
 from rag.slack.conversation import clean_question, history_from_messages
 from rag.slack.state import AnswerCache, SeenKeys
-from rag.state import SQLiteStateStore
-from rag.types import Answer, Citation, Passage
+from rag.state.feedback import FeedbackStore
+from rag.state.sql import SQLiteStateStore
 
 BOT_TOKEN = "xoxb-test-0000-bot-token-never-logged"
 SIGNING_SECRET = "signing-secret-never-logged-0123456789"

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from pdfs import KESTREL_PAGES, KESTREL_TITLE, make_pdf
 
-from rag.documents import load_documents
-from rag.errors import NotFoundError, RequestTooLargeError, UnsupportedFileError
-from rag.library import Library, safe_name
-from rag.listing import listing_label
-from rag.settings import PROJECT_DIR, SecuritySettings, Settings
-from rag.sources import document_url, location, relevance_level, stored_label
-from rag.types import Answer, Citation, Passage
+from rag.core.errors import NotFoundError, RequestTooLargeError, UnsupportedFileError
+from rag.core.settings import PROJECT_DIR, SecuritySettings, Settings
+from rag.core.types import Answer, Citation, Passage
+from rag.ingest.documents import load_documents
+from rag.ingest.library import Library, safe_name
+from rag.ingest.listing import listing_label
+from rag.ingest.sources import document_url, location, relevance_level, stored_label
 from rag.ui import render
 
 
@@ -134,7 +134,7 @@ def test_safe_names() -> None:
 
 @pytest.fixture
 def library(tmp_path: Path) -> Library:
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -187,7 +187,7 @@ def test_library_checks_stores_lists_opens_and_deletes(library: Library, tmp_pat
 
 def test_a_list_answer_renders_its_lines_as_a_list() -> None:
     """One "- " line per paper is a list item in the UI, the lead a paragraph above it."""
-    from rag.types import Answer, Citation
+    from rag.core.types import Answer, Citation
 
     cites = [
         Citation(number=n, title=t, source="x.txt", snippet="s", score=1.0)

@@ -1,4 +1,4 @@
-"""The state store (rag/state.py) on both of its backends, with the same tests: SQLite (a file)
+"""The state store (rag/state/sql.py) on both of its backends, with the same tests: SQLite (a file)
 and PostgreSQL (a real server, Debian's `postgresql` package, started on 127.0.0.1 for these
 tests and stopped after them; `make services` installs it).
 
@@ -30,11 +30,11 @@ from pathlib import Path
 import pytest
 from servers import free_port
 
-from rag.errors import StateError
-from rag.feedback import FeedbackStore
-from rag.settings import PROJECT_DIR, Settings
-from rag.state import GLOBAL_LOGIN_FACTOR, SQLiteStateStore, SQLStateStore, open_state
-from rag.types import Answer, Citation
+from rag.core.errors import StateError
+from rag.core.settings import PROJECT_DIR, Settings
+from rag.core.types import Answer, Citation
+from rag.state.feedback import FeedbackStore
+from rag.state.sql import GLOBAL_LOGIN_FACTOR, SQLiteStateStore, SQLStateStore, open_state
 
 PG_PASSWORD = "pg-s3cret-Zq9"  # must never appear in a message
 
@@ -212,8 +212,8 @@ def test_threads_racing_on_keys_claim_each_once(backend: Backend) -> None:
 _CLAIM_RACE = """
     import sys, time
     from pathlib import Path
-    from rag.settings import Settings
-    from rag.state import open_state
+    from rag.core.settings import Settings
+    from rag.state.sql import open_state
     state_db, state_url, go, *keys = sys.argv[1:]
     store = open_state(Settings(state_db=Path(state_db), state_url=state_url or None))
     print("ready", flush=True)

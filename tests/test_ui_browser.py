@@ -24,7 +24,7 @@ import pytest
 from pdfs import KESTREL_PAGES, KESTREL_THROUGHPUT_Q, KESTREL_TITLE, filler_pages, make_pdf
 from servers import VENV_BIN, free_port, isolated_env, running
 
-from rag.settings import PROJECT_DIR, Settings
+from rag.core.settings import PROJECT_DIR, Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

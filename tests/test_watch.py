@@ -23,7 +23,7 @@ import httpx
 import pytest
 from servers import VENV_BIN, free_port, running
 
-from rag.settings import PROJECT_DIR, Settings
+from rag.core.settings import PROJECT_DIR, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -124,7 +124,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         settings = Settings(
             corpus_dir=docs, index_dir=root / "index", state_db=root / "state.sqlite3"
         )
-        from rag.assistant import Assistant
+        from rag.service.assistant import Assistant
 
         local = Assistant(settings, build_index=False, progress=False)  # reads the same store
         yield {"root": root, "docs": docs, "watcher": watcher, "url": url, "local": local}
@@ -255,14 +255,15 @@ def test_ctrl_c_stops_cleanly_and_a_restart_catches_what_changed_meanwhile(
 
 
 def test_a_paper_listed_in_two_files_keeps_both(tmp_path: Path) -> None:
-    """In process, with the stop event: listing files (rag/listing.py) that share a paper. The
+    """In process, with the stop event: listing files (rag/ingest/listing.py) that share a paper.
+    The
     paper keeps both files through an edit of one, and the other's after it is deleted."""
     import json as json_
     import threading
 
-    from rag.assistant import Assistant
-    from rag.listing import clean_lines
-    from rag.watch import Change, watch
+    from rag.ingest.listing import clean_lines
+    from rag.service.assistant import Assistant
+    from rag.service.watch import Change, watch
 
     lines = clean_lines((PROJECT_DIR / "corpus" / "001_6a9130a22abd98d5.txt").read_text())
     papers = [(lines[i], lines[i + 1]) for i in range(0, len(lines) - 1, 2)]

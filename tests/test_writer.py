@@ -1,11 +1,11 @@
-"""The checks on a model-written answer (rag/writer.py), with made-up passages and drafts: no
+"""The checks on a model-written answer (rag/answer/writer.py), with made-up passages and drafts: no
 model is needed to decide what a reader may see."""
 
 from __future__ import annotations
 
-from rag.question import analyse
-from rag.types import Passage
-from rag.writer import ABSTAIN_MARK, check, evidence_block, figures_bound
+from rag.answer.question import analyse
+from rag.answer.writer import ABSTAIN_MARK, check, evidence_block, figures_bound
+from rag.core.types import Passage
 
 
 def passage(n: int, title: str, text: str) -> Passage:

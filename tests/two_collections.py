@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.settings import Settings
+from rag.core.settings import Settings
 
 DEFAULT = "papers"
 BETA = "beta"
@@ -62,7 +62,7 @@ class Built:
 def build(root: Path) -> Built:
     """Write both corpora under `root` and index them: "papers" from its corpus_dir, "beta"
     from a folder named on the command line's behalf."""
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     (root / "corpus-a").mkdir(parents=True)
     (root / "corpus-a" / "heron.md").write_text(HERON, encoding="utf-8")

@@ -15,10 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rag.core.settings import PROJECT_DIR, Settings, _project_path
 from rag.evaluation.dataset import DatasetError, EvalItem, load_dataset, load_split
 from rag.evaluation.metrics import SentenceSplitter, SupportCheck
 from rag.evaluation.runner import Evaluator
-from rag.settings import PROJECT_DIR, Settings, _project_path
 
 __all__ = ["DatasetError", "EvalItem", "Evaluator", "load_dataset", "main", "run"]
 
@@ -59,8 +59,8 @@ def _new_report_dir() -> Path:
 
 def _support_tools() -> tuple[SupportCheck, SentenceSplitter]:
     """The core's own support check and sentence splitter, so the eval judges as the core does."""
-    from rag.citations import supports
-    from rag.text import split_sentences
+    from rag.answer.citations import supports
+    from rag.core.text import split_sentences
 
     return supports, split_sentences
 
@@ -152,7 +152,7 @@ def main(
     else:
         items, source = load_split(eval_dir(), split)[:limit], f"split {split}"
     if assistant is None:
-        from rag.assistant import Assistant
+        from rag.service.assistant import Assistant
 
         assistant = Assistant(Settings(), progress=progress)
     out = Path(out_dir) if out_dir else _new_report_dir()

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rag.compose import Composer, accept_claim
+from rag.answer.compose import Composer, accept_claim
+from rag.answer.question import analyse
+from rag.core.types import Passage
 from rag.evaluation.dataset import EvalItem
 from rag.evaluation.metrics import norm_title
-from rag.question import analyse
-from rag.types import Passage
 
 
 def check_classifier(assistant: Any, items: Sequence[EvalItem], k: int = 5) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rag.errors import PathNotFoundError, RagError
+from rag.core.errors import PathNotFoundError, RagError
 
 QuestionType = Literal[
     "factoid", "identify", "multi", "list", "comparison", "how", "followup", "unanswerable"

@@ -8,8 +8,8 @@ judge and the report says so.
 
 from __future__ import annotations
 
+from rag.core.settings import Settings
 from rag.evaluation.metrics import SupportCheck
-from rag.settings import Settings
 
 
 def make_judge(settings: Settings) -> SupportCheck | None:

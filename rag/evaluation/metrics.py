@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from llama_index.core.evaluation.retrieval.metrics import MRR, HitRate, Recall
 
-from rag.citations import cited_numbers, strip_citations
-from rag.types import Answer, Passage
+from rag.answer.citations import cited_numbers, strip_citations
+from rag.core.types import Answer, Passage
 
 SupportCheck = Callable[[str, str], bool]
 SentenceSplitter = Callable[[str], list[str]]

@@ -13,6 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rag.core.types import Answer, AnswerEvent, Passage, TokenEvent
 from rag.evaluation.dataset import EvalItem
 from rag.evaluation.metrics import (
     SentenceSplitter,
@@ -26,7 +27,6 @@ from rag.evaluation.metrics import (
     sentence_support,
     verdict,
 )
-from rag.types import Answer, AnswerEvent, Passage, TokenEvent
 
 RETRIEVAL_MODES = ("bm25", "vector", "hybrid")
 ANSWER_CONFIGS = ("llm", "extractive")
@@ -164,7 +164,7 @@ class Evaluator:
         """The core's abstention signal on these passages (what its threshold is compared to),
         with the same IDF weights the core uses."""
         try:
-            from rag.answering import evidence_for
+            from rag.answer.answering import evidence_for
         except ImportError:
             return None
         retriever = getattr(self.assistant, "retriever", None)

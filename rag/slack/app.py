@@ -28,13 +28,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from rag import logs, tracing
-from rag.collections import pool_of
-from rag.errors import RagError
-from rag.feedback import FeedbackStore
-from rag.settings import Settings, SlackSettings
+from rag.core import logs, tracing
+from rag.core.errors import RagError
+from rag.core.settings import Settings, SlackSettings
+from rag.service.collections import pool_of
 from rag.slack.handlers import SlackBot
-from rag.state import StateStore, open_state
+from rag.state.feedback import FeedbackStore
+from rag.state.sql import StateStore, open_state
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def run(settings: Settings) -> None:
     import uvicorn
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from rag.client import make_assistant
+    from rag.service.client import make_assistant
 
     logs.configure(settings.log.format, settings.log.level)
     tracing.configure(settings.telemetry)
@@ -187,7 +187,8 @@ def run(settings: Settings) -> None:
                 raise _refused("app token", e) from None
     else:
         log.info("Slack bot listening on http://%s:%d%s", s.host, s.port, EVENTS_PATH)
-        # log_config=None: rag.logs formats uvicorn's lines too (text or JSON, with request ids)
+        # log_config=None: rag.core.logs formats uvicorn's lines too (text or JSON, with request
+        # ids)
         uvicorn.run(
             create_web_app(app), host=s.host, port=s.port, log_level="info", log_config=None
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.types import Answer, Citation, Passage
+from rag.core.types import Answer, Citation, Passage
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50

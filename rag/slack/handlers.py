@@ -18,10 +18,10 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from rag import logs
-from rag.errors import NotAuthorisedError, RagError
-from rag.feedback import FeedbackStore
-from rag.settings import SlackSettings
+from rag.core import logs
+from rag.core.errors import NotAuthorisedError, RagError
+from rag.core.settings import SlackSettings
+from rag.core.types import Answer
 from rag.slack import blocks
 from rag.slack.conversation import (
     History,
@@ -33,8 +33,8 @@ from rag.slack.conversation import (
     thread_messages,
 )
 from rag.slack.state import AnswerCache, SeenKeys
-from rag.state import StateStore
-from rag.types import Answer
+from rag.state.feedback import FeedbackStore
+from rag.state.sql import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ class SlackBot:
         feedback: FeedbackStore,
         state: StateStore | None = None,
     ) -> None:
-        """`assistant`: one assistant, or a pool of collections (rag/collections.py) from which
+        """`assistant`: one assistant, or a pool of collections (rag/service/collections.py) from
+        which
         each channel gets the one `slack.channel_collections` maps it to. `state` (default: the
         store in the feedback store's file) keeps handled events and answers across restarts
         and between bot processes."""

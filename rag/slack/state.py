@@ -1,6 +1,6 @@
 """The state the bot keeps between events: events already handled, and recent answers.
 
-Both are kept in the shared state store (rag/state.py, the `state_db` file), not in memory: a
+Both are kept in the shared state store (rag/state/sql.py, the `state_db` file), not in memory: a
 Slack event replayed after a restart is still recognised and not answered twice, a second bot
 process on the same file does not answer it either, and the buttons of an answer given before a
 restart still work.
@@ -8,8 +8,8 @@ restart still work.
 
 from __future__ import annotations
 
-from rag.state import StateStore
-from rag.types import Answer
+from rag.core.types import Answer
+from rag.state.sql import StateStore
 
 
 class SeenKeys:

@@ -6,12 +6,12 @@ one route of its own: `/document/{doc_id}`, which serves the file an indexed doc
 (confined to the indexing roots, behind the same login) so that a citation opens its source at
 the cited page (`#page=N`) or section.
 
-The page: saved conversations in a sidebar (rag/conversations.py: every answered turn is saved
+The page: saved conversations in a sidebar (rag/state/conversations.py: every answered turn is saved
 for the logged-in user, or "local" without a login; reopen, rename, delete), the chat, the
 Sources panel (a card per citation: readable source name, page or section, relevance, a link
 that opens the document there), and the Index panel: upload documents (drag and drop, several at
 once; needs the admin token), the upload and index report, the list of uploaded documents with
-delete (rag/library.py), and the re-index button.
+delete (rag/ingest/library.py), and the re-index button.
 """
 
 from __future__ import annotations
@@ -27,19 +27,20 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from rag import logs, metrics, tracing
-from rag.access import Access, Principal
 from rag.api import check_admin
-from rag.client import make_assistant
-from rag.collections import pool_of
-from rag.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
-from rag.errors import NotAuthorisedError, NotFoundError, RagError
-from rag.feedback import FeedbackStore
-from rag.library import is_html, media_type
-from rag.network import check_exposure
-from rag.paths import SUPPORTED
-from rag.settings import Settings
-from rag.types import Answer, AnswerEvent, SourcesEvent, StatusEvent
+from rag.core import logs, tracing
+from rag.core.errors import NotAuthorisedError, NotFoundError, RagError
+from rag.core.network import check_exposure
+from rag.core.settings import Settings
+from rag.core.types import Answer, AnswerEvent, SourcesEvent, StatusEvent
+from rag.ingest.library import is_html, media_type
+from rag.ingest.paths import SUPPORTED
+from rag.service import metrics
+from rag.service.access import Access, Principal
+from rag.service.client import make_assistant
+from rag.service.collections import pool_of
+from rag.state.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
+from rag.state.feedback import FeedbackStore
 from rag.ui import render
 from rag.ui.login import login_guard
 from rag.ui.theme import CSS, make_theme
@@ -539,7 +540,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
             with gr.Column(scale=2, min_width=300, elem_id="side-col"):
                 # The logged-in user's collections, filled when the page loads (the page's
                 # config names none); hidden until there are two to pick from. Custom values
-                # reach the handlers, which check the user's grants (rag/access.py).
+                # reach the handlers, which check the user's grants (rag/service/access.py).
                 picker = gr.Dropdown(
                     choices=[],
                     value=None,
@@ -687,7 +688,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
 
 def add_document_route(app: gr.Blocks, library: Any) -> None:
     """`GET /document/{doc_id}`: the file an indexed document comes from, if it lies under the
-    indexing roots (`Library.open`, which checks `rag.paths.confine`), behind the UI's login.
+    indexing roots (`Library.open`, which checks `rag.ingest.paths.confine`), behind the UI's login.
     HTML is served sandboxed (no scripts, its own origin); nothing is sniffed. With the app's
     controller, only documents of the logged-in user's collections are served."""
     server: Any = app.server_app
@@ -732,7 +733,8 @@ def add_document_route(app: gr.Blocks, library: Any) -> None:
 
 
 def add_metrics_route(app: gr.Blocks, settings: Settings, assistant: Any) -> None:
-    """`GET /metrics` (rag/metrics.py) on the UI's server, before Gradio's own routes. With a
+    """`GET /metrics` (rag/service/metrics.py) on the UI's server, before Gradio's own routes. With
+    a
     login, scraping needs `telemetry.metrics_token` or the admin token (`scrape_allowed`)."""
     if not settings.telemetry.metrics:
         return

@@ -4,7 +4,7 @@ Gradio's own `auth=(username, password)` accepts any number of guesses at full s
 `launch(auth=...)` gets `LoginGuard.gradio_auth`: after `security.login_max_failures` wrong
 passwords for a username within `security.login_window_s` seconds (or ten times as many for all
 usernames together), every login is refused, the right password included, until the window has
-passed. The failures are kept in the state store (rag/state.py), so a restart does not reset
+passed. The failures are kept in the state store (rag/state/sql.py), so a restart does not reset
 them and several UI processes on one state file share them.
 
 Gradio 6.31 calls the callable from its `/login` route on the event loop (awaiting it when it is
@@ -23,9 +23,9 @@ from typing import Literal
 
 from fastapi import HTTPException
 
-from rag.errors import RagError, StateError
-from rag.settings import Settings
-from rag.state import StateStore, open_state
+from rag.core.errors import RagError, StateError
+from rag.core.settings import Settings
+from rag.state.sql import StateStore, open_state
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class LoginGuard:
 def login_guard(settings: Settings) -> LoginGuard:
     """The guard for the settings' UI login, over the settings' state store (opened now, so an
     unusable state file is a one-line error at start-up)."""
-    from rag.access import Access
+    from rag.service.access import Access
 
     ui, sec = settings.ui, settings.security
     if (ui.username or ui.password) and not (ui.username and ui.password):

@@ -12,8 +12,8 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from rag.sources import by_paper, document_url, location, relevance, relevance_level
-from rag.types import Answer, Citation, ConversationSummary, IndexReport, IndexStatus, Passage
+from rag.core.types import Answer, Citation, ConversationSummary, IndexReport, IndexStatus, Passage
+from rag.ingest.sources import by_paper, document_url, location, relevance, relevance_level
 
 _MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 320
@@ -270,7 +270,7 @@ _MARK = {"added": "✓", "updated": "✓", "unchanged": "=", "failed": "✗"}
 
 def upload_report(files: list[Any], report: IndexReport) -> str:
     """What became of each uploaded file (added / updated / unchanged / failed with the
-    reason), then the index run's own counts. `files` are `rag.library.FileOutcome`s."""
+    reason), then the index run's own counts. `files` are `rag.ingest.library.FileOutcome`s."""
     lines = [f'<div class="upload-report" data-run="{uuid.uuid4().hex[:8]}">']
     for f in files:
         what = f.status

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import rag.guard as guard
-from rag.settings import PROJECT_DIR
-from rag.text import split_sentences
+import rag.ingest.guard as guard
+from rag.core.settings import PROJECT_DIR
+from rag.core.text import split_sentences
 
 HERE = Path(__file__).parent
 RESULTS = PROJECT_DIR / "bench" / "results" / "guard-rates.json"

@@ -20,7 +20,7 @@ import pytest
 from attack_corpus import PAPERS, rag_env_for, write_corpus
 from servers import VENV_BIN
 
-from rag.chunking import BoundedSentenceSplitter
+from rag.ingest.chunking import BoundedSentenceSplitter
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +100,7 @@ def test_symlink_loops_and_unsupported_files_are_named(tmp_path: Path) -> None:
 def _lock_holder(lock: Path) -> subprocess.Popen[str]:
     """A process that takes the index lock and sleeps, as a running `rag index` would."""
     code = (
-        "import sys, time; from pathlib import Path; from rag.locking import index_lock\n"
+        "import sys, time; from pathlib import Path; from rag.core.locking import index_lock\n"
         "with index_lock(Path(sys.argv[1]), 5):\n"
         "    print('locked', flush=True); time.sleep(600)\n"
     )

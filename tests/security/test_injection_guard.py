@@ -18,12 +18,12 @@ from attack_corpus import rag_env_for, write_corpus
 from pdfs import make_pdf
 from servers import VENV_BIN, free_port, running
 
-from rag.types import Answer
+from rag.core.types import Answer
 from rag.ui import render
 
 pytestmark = pytest.mark.slow
 
-# how a removed sentence shows (rag.guard.REMOVED; spelt out so that this file runs on the
+# how a removed sentence shows (rag.ingest.guard.REMOVED; spelt out so that this file runs on the
 # code before it, for the before result)
 REMOVED = "[removed: text that tried to instruct the assistant]"
 USER = "user-token-0123456789"

@@ -1,4 +1,4 @@
-"""State that must outlive a process (rag/state.py), and what it protects.
+"""State that must outlive a process (rag/state/sql.py), and what it protects.
 
 - A Slack event handled by one bot process is not handled again by the next one (a restart),
   nor twice by processes racing on the same state file; an answer's buttons survive a restart.
@@ -26,11 +26,11 @@ import pytest
 from fastapi import HTTPException
 from servers import VENV_BIN, free_port
 
-from rag.errors import StateError
-from rag.feedback import FeedbackStore
-from rag.settings import PROJECT_DIR, SecuritySettings, Settings, UISettings
-from rag.state import GLOBAL_LOGIN_FACTOR, SQLiteStateStore
-from rag.types import Answer, Citation
+from rag.core.errors import StateError
+from rag.core.settings import PROJECT_DIR, SecuritySettings, Settings, UISettings
+from rag.core.types import Answer, Citation
+from rag.state.feedback import FeedbackStore
+from rag.state.sql import GLOBAL_LOGIN_FACTOR, SQLiteStateStore
 
 PASSWORD = "s3cret-pass-é"  # non-ASCII on purpose: compared as bytes
 
@@ -53,8 +53,8 @@ def _python(code: str, *args: str) -> str:
 _HANDLE_EVENT = """
     import sys
     from slack_bolt import BoltRequest
-    from rag.feedback import FeedbackStore
-    from rag.settings import SlackSettings
+    from rag.state.feedback import FeedbackStore
+    from rag.core.settings import SlackSettings
     from rag.slack.handlers import SlackBot
 
     bot = SlackBot(object(), SlackSettings(), FeedbackStore(sys.argv[1]))
@@ -80,7 +80,7 @@ def test_processes_racing_on_one_event_handle_it_once(tmp_path: Path) -> None:
     SQLiteStateStore(db)  # the file exists before the race
     code = """
         import sys
-        from rag.state import SQLiteStateStore
+        from rag.state.sql import SQLiteStateStore
         store = SQLiteStateStore(sys.argv[1])
         print(" ".join(k for k in sys.argv[2:] if store.claim("slack-event", k, 3600)))
     """
@@ -114,8 +114,8 @@ def test_answer_kept_before_a_restart_is_there_after(tmp_path: Path) -> None:
     code = """
         import sys
         from rag.slack.state import AnswerCache
-        from rag.state import SQLiteStateStore
-        from rag.types import Answer
+        from rag.state.sql import SQLiteStateStore
+        from rag.core.types import Answer
         answer = Answer.model_validate_json(sys.argv[2])
         print(AnswerCache(SQLiteStateStore(sys.argv[1])).put(answer))
     """

@@ -37,9 +37,9 @@ from pathlib import Path
 import pytest
 from chromadb.errors import InternalError
 
-from rag.errors import DamagedIndexError, StoreError
-from rag.settings import Settings
-from rag.store import store_failure
+from rag.core.errors import DamagedIndexError, StoreError
+from rag.core.settings import Settings
+from rag.storage.chroma import store_failure
 
 REBUILD_HINT = "run `rag index --rebuild` to rebuild it from "
 RESUME_HINT = "free some space and run `rag index` again (it resumes)."
@@ -369,7 +369,7 @@ def test_vanished_chroma_folder_is_reported_not_rebuilt(built: Built, tmp_path: 
 
 
 def test_assistant_does_not_build_over_an_emptied_store(built: Built, tmp_path: Path) -> None:
-    from rag.assistant import Assistant
+    from rag.service.assistant import Assistant
 
     index = copy_index(built, tmp_path)
     sqlite_of(index).write_bytes(b"")

@@ -21,9 +21,9 @@ from pdfs import filler_pages, make_pdf
 from servers import running
 from test_uploads import Server, _leftovers, _start
 
-from rag.assistant import Assistant
-from rag.library import Library
-from rag.settings import Settings
+from rag.core.settings import Settings
+from rag.ingest.library import Library
+from rag.service.assistant import Assistant
 
 pytestmark = pytest.mark.slow
 
@@ -104,9 +104,9 @@ def _chunks_of(root: Path, name: str) -> int:
 UPLOAD_SCRIPT = """
 import sys
 from pathlib import Path
-from rag.assistant import Assistant
-from rag.library import Library
-from rag.settings import Settings
+from rag.service.assistant import Assistant
+from rag.ingest.library import Library
+from rag.core.settings import Settings
 settings = Settings()
 library = Library(settings, Assistant(settings, build_index=False, progress=False))
 for path in sys.argv[2:]:

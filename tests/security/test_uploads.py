@@ -27,7 +27,7 @@ ADMIN = "admin-token-9876543210"
 
 SHIPPED_TITLE = "Plover: a streaming tokenizer for edge devices"
 SHIPPED_FACT = "cuts tokenizer latency by 37 percent"
-# The shipped listing format: a title line, then its abstract paragraph (rag/listing.py).
+# The shipped listing format: a title line, then its abstract paragraph (rag/ingest/listing.py).
 LISTING = f"""Daily Papers
 {SHIPPED_TITLE}
 Plover tokenizes text in a single streaming pass and {SHIPPED_FACT} on edge devices, compared
@@ -241,7 +241,7 @@ def test_row2_corpus_ids_stay_and_upload_ids_are_scoped(tmp_path: Path) -> None:
     the same title in an upload is another document."""
     import hashlib
 
-    from rag.documents import load_documents
+    from rag.ingest.documents import load_documents
 
     (tmp_path / "corpus").mkdir()
     (tmp_path / "uploads").mkdir()

@@ -1,0 +1,1 @@
+"""From passages to a cited answer: question analysis, composition, synthesis, checks, the LLM."""

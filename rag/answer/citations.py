@@ -1,0 +1,217 @@
+"""Citations are checked, not trusted.
+
+Every sentence of the LLM's answer is compared with the passage it cites. A citation to a passage
+that does not exist is removed; a sentence its passage does not support (a number that is not in
+it, words that are not there) is re-attached to the passage that does support it, or dropped.
+When nothing supported remains, the answer falls back to quoting the best evidence sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.core.text import (
+    NAME,
+    content_tokens,
+    numbers,
+    numbers_supported,
+    overlap,
+    split_sentences,
+    squash,
+)
+from rag.core.types import Citation, Passage
+from rag.ingest.guard import instruction_like
+
+CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+SUPPORT_THRESHOLD = 0.6  # share of a sentence's content words its passage must contain
+MIN_CLAIM_TOKENS = 2  # "Sure!" or "PWNED" is not a claim
+SNIPPET_CHARS = 300
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    return [int(n) for group in CITE.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
+
+
+def strip_citations(text: str) -> str:
+    return re.sub(r"\s+([.,;:!?])", r"\1", CITE.sub("", text)).strip()
+
+
+def support_score(sentence: str, passage_text: str, question: str = "") -> float:
+    """How well a passage supports a sentence: 0 when a number is missing, else word coverage.
+
+    Words the sentence only repeats from the question prove nothing, so the words it adds must
+    be covered too; and what it repeats from the question is asserted of the cited paper, so that
+    must be covered as well ("RazorAttention quantizes by salient tokens" needs a passage saying
+    so). The score is the lowest of the three coverages.
+    """
+    claim = strip_citations(sentence)
+    tokens = content_tokens(claim)
+    if len(tokens) < MIN_CLAIM_TOKENS:
+        return 0.0
+    if not numbers_supported(numbers(claim), numbers(passage_text)):
+        return 0.0
+    evidence = content_tokens(passage_text)
+    score = overlap(tokens, evidence)
+    if question:
+        asked = content_tokens(question)
+        added, echoed = tokens - asked, tokens & asked
+        if not added and not numbers(claim):
+            return 0.0  # it restates the question
+        for part in (added, echoed):
+            if part:
+                score = min(score, overlap(part, evidence))
+    return score
+
+
+def supports(sentence: str, passage_text: str, question: str = "") -> bool:
+    """The support check used by the answer pipeline and the eval harness alike."""
+    return support_score(sentence, passage_text, question) >= SUPPORT_THRESHOLD
+
+
+CLAIM_OVERLAP = 0.5  # share of a model sentence's new words its passage must contain
+ECHO_OVERLAP = 0.75  # share of the question's words it repeats that its passage must contain
+
+
+def supports_claim(claim: str, passage_text: str, question: str = "") -> bool:
+    """Does a passage support a model's sentence? Every figure and every name it states must be
+    in the passage (or the question, for names), and of the words it adds to the question half
+    must be the passage's. A terse answer ("Sirius.", "Up to 3.2x") is supported by its facts.
+
+    More lenient on wording than `supports` (which picks evidence sentences), because a capable
+    model paraphrases; exact on facts, because a wrong figure or name is what misleads. Measured
+    as a classifier in `rag eval` (reference answers kept, other papers' sentences rejected).
+    """
+    claim = strip_citations(claim)
+    if not any(ch.isalnum() for ch in claim):
+        return False
+    if not numbers_supported(numbers(claim), numbers(passage_text)):
+        return False
+    hay, asked = squash(passage_text), squash(question)
+    names = [n for n in NAME.findall(claim) if not numbers(n) or not n[0].isdigit()]
+    if any(
+        not _name_in(n, hay) and not _name_in(n, asked) and not _initials_of(n, passage_text)
+        for n in names
+    ):
+        return False
+    added = content_tokens(claim) - content_tokens(question)
+    # What it repeats from the question is asserted of the paper too: "PYRA reduces training
+    # memory by …" to "How does PYRA reduce training memory?" when the passage never says so.
+    # (A claim with figures is anchored by them, and may say "faster" for the passage's
+    # "speedup".)
+    echoed = content_tokens(claim) & content_tokens(question)
+    if (
+        not numbers(claim)
+        and len(echoed) >= 2
+        and overlap(echoed, content_tokens(passage_text)) < ECHO_OVERLAP
+    ):
+        return False
+    if negated(claim) and not negated(closest_sentence(claim, passage_text)):
+        return False  # "it does not provide a speed-up of 3.2" of "achieves a speed-up of 3.2"
+    if numbers(claim) or names:
+        if len(added) <= 3:
+            return True
+    elif not added:
+        return False
+    return overlap(added, content_tokens(passage_text)) >= CLAIM_OVERLAP
+
+
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|neither|nor|cannot|without|fails?|failed|lacks?)\b|n't\b", re.I
+)
+
+
+def negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def closest_sentence(claim: str, passage_text: str) -> str:
+    """The passage's sentence sharing most of the claim's words: what the claim restates."""
+    tokens = content_tokens(claim)
+    return max(
+        split_sentences(passage_text),
+        key=lambda s: overlap(tokens, content_tokens(s)),
+        default="",
+    )
+
+
+def _name_in(name: str, squashed: str) -> bool:
+    """The name, or its plural's singular ("V100s" for "V100"), in squashed text."""
+    n = squash(name)
+    return n in squashed or (re.search(r"\ds$", name) is not None and n[:-1] in squashed)
+
+
+def _initials_of(name: str, text: str) -> bool:
+    """An acronym the passage spells out ("MFU" for "model FLOPs utilization")."""
+    if not re.fullmatch(r"[A-Z]{3,6}", name):  # two letters match by chance too often
+        return False
+    words = re.findall(r"[A-Za-z][\w\-]*", text)
+    initials = "".join(w[0].upper() for w in words)
+    return name in initials
+
+
+def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """One line (a heading's line break is not text) of at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def best_snippet(claim: str, passage_text: str) -> str:
+    """The passage sentence closest to a claim, to show beside the citation."""
+    tokens = content_tokens(claim)
+    # a sentence that instructs the model is never quoted (rag/ingest/guard.py)
+    sentences = [s for s in split_sentences(passage_text) if not instruction_like(s)]
+    sentences = sentences or [passage_text]
+    return shorten(max(sentences, key=lambda s: overlap(tokens, content_tokens(s))))
+
+
+@dataclass
+class CheckedAnswer:
+    text: str
+    citations: list[Citation]
+    removed: int = 0  # citations removed or moved
+    dropped_sentences: list[str] = field(default_factory=list)
+
+
+def citation(passage: Passage, snippet: str, limit: int = SNIPPET_CHARS) -> Citation:
+    """The citation of a numbered passage, showing `snippet` (shortened to one line)."""
+    return Citation(
+        number=passage.number,
+        title=passage.title,
+        source=passage.source,
+        snippet=shorten(snippet, limit),
+        score=passage.score,
+        doc_id=passage.doc_id,
+        page=passage.page,
+        section=passage.section,
+        label=passage.label,
+    )
+
+
+def check_answer(raw: str, passages: list[Passage], question: str = "") -> CheckedAnswer:
+    """Keep the supported sentences of `raw`, each citing a passage that supports it."""
+    by_number = {p.number: p for p in passages}
+    kept: list[str] = []
+    cites: dict[int, Citation] = {}
+    removed = 0
+    dropped = []
+    for sentence in split_sentences(raw):
+        claim = strip_citations(sentence)
+        asked = cited_numbers(sentence)
+        valid = [n for n in asked if n in by_number]
+        good = [n for n in valid if supports(claim, by_number[n].text, question)]
+        if not good:  # move the citation to the passage that supports the claim, if any
+            scores = {n: support_score(claim, p.text, question) for n, p in by_number.items()}
+            best = max(scores, key=lambda n: scores[n], default=None)
+            if best is not None and scores[best] >= SUPPORT_THRESHOLD:
+                good = [best]
+        removed += len([n for n in asked if n not in good])
+        if not good:
+            dropped.append(sentence)
+            continue
+        marks = "".join(f"[{n}]" for n in sorted(set(good)))
+        kept.append(f"{claim.rstrip('.!?;: ')} {marks}.")
+        for n in good:
+            cites.setdefault(n, citation(by_number[n], best_snippet(claim, by_number[n].text)))
+    text = " ".join(kept)
+    return CheckedAnswer(text, [cites[n] for n in sorted(cites)], removed, dropped)

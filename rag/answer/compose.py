@@ -1,0 +1,1065 @@
+"""The lead of an answer, composed from the evidence, and the decision that it is "not stated".
+
+The first line a reader sees must answer the question, with its citation. It is built here from
+the passages' own sentences (the clause that holds the asked figure or name), so it is right
+whatever the LLM writes; the LLM may then restate it (rag/answer/answering.py), and its restatement
+is
+checked against the same facts. When the evidence does not hold the asked attribute for the
+asked subject, the answer is "not stated", with what the abstract does give.
+
+Hand-written: this is the project's answer policy, measured on eval/dev.jsonl; no library
+composes extractive leads or decides answerability without a capable model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rag.answer.citations import supports_claim
+from rag.answer.question import GENERIC_NAMES, RESULT_ASK, Question, analyse, kind_of, strong_names
+from rag.core.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
+from rag.core.types import Passage
+from rag.ingest.guard import instruction_like
+
+IDF = Callable[[str], float]
+
+HARDWARE = re.compile(
+    r"\b(A100|H100|H800|H200|H20|B200|V100|P100|K80|T4|L4|L40S?|A10G?|A800|A6000|RTX[ -]?\w*\d{3,4}"
+    r"\w*|GTX[ -]?\d{3,4}\w*|TITAN\w*|Quadro\w*|Tesla|TPU[ -]?v?\d*\w*|TPUs|Jetson[ -]?\w*|"
+    r"Ascend[ -]?\w*|NPUs?|FPGAs?|Xeon\w*|EPYC|Raspberry Pi\w*|Snapdragon[ -]?\w*|Apple M\d\w*|"
+    r"M[1-4] (Pro|Max|Ultra)|MI\d{3}X?|Gaudi\d?|iPhone[ -]?\w*|Pixel[ -]?\d*|Cerebras|Graphcore|"
+    r"IPUs?|Hexagon|Orin|Volta|Ampere|Hopper|Blackwell|Sapphire Rapids|Ice Lake|Cascade Lake|"
+    r"Skylake|Cortex[ -]?\w+|microcontrollers?)\b"
+)
+CPU_CLASS = re.compile(
+    r"\b(?:(?:x86|ARM|Intel|AMD|mobile|desktop|server|commodity|consumer|edge)[ -])?CPUs?\b|"
+    r"\bx86(?:-64)?\b|\bARM(?:v\d\w*)?\b"
+)
+_GENERAL_HARDWARE = re.compile(r"\b(?:hardware|devices?|platforms?|runs? on)\b", re.I)
+YEAR = re.compile(r"\b(19[5-9]\d|20[0-3]\d)\b")
+VENUE = re.compile(
+    r"\b(NeurIPS|NIPS|ICML|ICLR|ACL|EMNLP|NAACL|CVPR|ICCV|ECCV|AAAI|IJCAI|KDD|SIGMOD|VLDB|OSDI|"
+    r"SOSP|MLSys|ISCA|MICRO|ASPLOS|HPCA|COLING|EuroSys|NSDI|ATC|SIGGRAPH|TPAMI|JMLR|TMLR)\b"
+)
+_INTRO = re.compile(
+    r"\b(?:called|named|dubbed|termed|coined|introduce|introduces|propose|proposes|present|"
+    r"presents|develop|develops)\s+(?:a |an |the )?(?:new |novel |simple |efficient )?"
+    r"((?:[A-Z][\w\-]*|[a-z]+[A-Z][\w\-]*)(?:\s+[A-Z][\w\-]*){0,2})"
+)
+_OWN_VOICE = re.compile(r"\b(?:we|our|this (?:paper|work|study)|the authors)\b", re.I)
+# "Our final model S4D is …": the paper's own name without an introducing verb
+# A name the abstract defines in brackets after its own verb ("we introduce … Cache (TeaCache)")
+_DEFINED = re.compile(
+    r"\b(?:[Ww]e|[Tt]his (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|"
+    r"develop|design|build)\w*\s+(?:[\w-]+\s+){0,6}?\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)"
+)
+_OWN_MODEL = re.compile(
+    r"\b(?i:our)\s+(?:final\s+|proposed\s+|new\s+)?(?:model|method|approach|framework|system|"
+    r"architecture|algorithm)\s+((?:[A-Z][\w\-]*|[a-z]+[A-Z][\w\-]*)(?:\s+[A-Z][\w\-]*){0,2})"
+)
+_LEAD_IN = re.compile(
+    r"^(?:(?:moreover|furthermore|additionally|in addition|specifically|notably|finally|"
+    r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
+    r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
+    r"for example|besides|also|meanwhile|thus|therefore|hence|"
+    r"in summary|to this end|in this (?:paper|work)|in this study|in terms of \w+|"
+    r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+),?\s+)+",
+    re.IGNORECASE,
+)
+# A leading clause that points back at a sentence the reader does not see ("To overcome this,",
+# "In light of these considerations,", "Based on this insight,") before the paper's own "we …":
+# without its referent it reads as a dangling "this"; the sentence stands without it.
+_ANAPHORIC_LEAD = re.compile(
+    r"^(?:to \w+|based on|in light of|motivated by|inspired by|building on|given|guided by|"
+    r"following|with|from|by)\s+(?:\w+\s+){0,2}(?:this|these|that|those|such|the above)"
+    r"(?:\s+[\w-]+){0,2},\s+(?=we\b)",
+    re.IGNORECASE,
+)
+MAX_LEAD_CHARS = 400  # one or two sentences a reader takes in at a glance
+MAX_PART_CHARS = 260
+MIN_OTHER_SHARE = 0.8  # a further paper joins a plural lead if it holds this share of the best
+
+
+def short_name(p: Passage) -> str:
+    """What a reader calls the paper: the title's name before a colon ("ZipCache"), else the name
+    its abstract introduces ("we propose Selective Context"), else ""."""
+    head, sep, _ = p.title.partition(":")
+    if sep and len(head.split()) <= 4 and any(c.isupper() for c in head):
+        head = head.strip()
+        # "Lexical Unit Decoding (LUD)": the abstract's acronym is what readers use
+        acronym = re.search(rf"{re.escape(head)}\s*\(([A-Z][\w\-]{{1,11}})\)", p.text, re.I)
+        if acronym:
+            return f"{head} ({acronym.group(1)})"
+        # "Timestep Embedding Tells: …" is a slogan its abstract never uses; the name it
+        # defines ("we introduce Timestep Embedding Aware Cache (TeaCache)") is the paper's
+        defined = _DEFINED.search(p.text)
+        if head.lower() not in p.text.lower() and defined:
+            return defined.group(1)
+        return head
+    # Only a name the paper introduces in its own voice: "a state matrix called the HiPPO
+    # matrix" in the background sentence is the name of an earlier work, not this paper's.
+    for sentence in split_sentences(p.text):
+        if not _OWN_VOICE.search(sentence):
+            continue
+        for m in (*_OWN_MODEL.finditer(sentence), *_INTRO.finditer(sentence)):
+            if m.group(1).lower() not in GENERIC_NAMES and len(m.group(1)) > 2:
+                return m.group(1).strip()
+    return ""
+
+
+DESCRIPTIVE_WORDS = 8  # a question this long describes its paper; its names are qualifiers
+
+
+def descriptive(q: Question) -> bool:
+    """Does the question describe the paper it asks about (many words besides its names), so
+    that the names it gives qualify the answer rather than name the subject?"""
+    named = set().union(*(content_tokens(n) for n in q.names)) if q.names else set()
+    return len(content_tokens(q.text) - named) >= DESCRIPTIVE_WORDS
+
+
+_HEAD_NOUNS = [
+    {"model", "models", "architecture", "network", "networks", "transformer", "llm"},
+    {"method", "methods", "approach", "technique", "mechanism", "framework", "algorithm",
+     "scheme", "strategy", "module", "design", "policy"},
+    {"system", "engine", "library", "stack", "tool", "runtime", "kernel", "kernels", "compiler"},
+    {"benchmark", "dataset", "suite", "metric", "evaluator"},
+    {"optimizer", "optimizers"},
+]  # fmt: skip
+_ASKED_WORDS = re.compile(
+    r"(?:^|[,:;]?\s+)(?:which|what)\s+(?:is|are|was|were)?\s*(?:the\s+)?(?:names?\s+of\s+(?:the|an?)\s+)?"
+    r"((?:[\w\-]+\s+){0,5}[\w\-]+)",
+    re.I,
+)
+
+
+def _asked_head(question: str) -> set[str] | None:
+    """The group of the head noun of "which <…> algorithm/system/model …" (first 6 words)."""
+    m = _ASKED_WORDS.search(question)
+    if not m:
+        return None
+    for word in m.group(1).lower().split():
+        group = next((g for g in _HEAD_NOUNS if word in g), None)
+        if group is not None:
+            return group
+    return None
+
+
+def names_the_asked_kind(q: Question, sentence: str, exclude: str = "") -> bool:
+    """Does the sentence introduce a name as the kind of thing asked for ("Which … algorithm"
+    and "DistAttention, a novel distributed attention algorithm"): the kind's noun within a
+    few words of the name? Names in `exclude` (the paper's own title) and figures do not
+    count."""
+    group = _asked_head(q.text)
+    if group is None:
+        return False
+    words = re.findall(r"[\w\-.]+", sentence)
+    asked = content_tokens(q.text) | content_tokens(exclude)
+    for i, w in enumerate(words):
+        if re.fullmatch(r"[\d.,]+[A-Za-z]{0,2}", w):
+            continue  # "100K" is a figure, not a name
+        is_name = (
+            NAME.fullmatch(w) or SOFTWARE_NAME.fullmatch(w) or w[:1].isupper()
+        ) and not content_tokens(w) <= asked
+        if is_name and i > 0 and w.lower() not in GENERIC_NAMES:
+            window = {x.lower().strip(",;:") for x in words[max(0, i - 5) : i + 6]}
+            if window & group:
+                return True
+    return False
+
+
+def salient_name(q: Question, p: Passage) -> str:
+    """The name the abstract keeps using that the question does not give ("DistAttention",
+    "SeqBoat"): what a "which method …?" question asks for."""
+    asked = content_tokens(q.text)
+    counts: dict[str, int] = {}
+    for n in NAME.findall(p.text):
+        if n.lower() in GENERIC_NAMES or content_tokens(n) <= asked or len(n) < 3:
+            continue
+        counts[n] = counts.get(n, 0) + 1
+    best = max(counts.items(), key=lambda kv: kv[1], default=("", 0))
+    return best[0] if best[1] >= 2 else ""
+
+
+_BASELINE_CUE = re.compile(
+    r"\b(than|outperform\w*|surpass\w*|beats?|like|such as|compar\w* (?:to|with)|over|versus|"
+    r"vs|baselines?|including|e\.g|relative to)\b",
+    re.I,
+)
+
+
+def as_baseline(name: str, sentence: str) -> bool:
+    """Is `name` named only as a baseline or an example in the sentence ("… outperforming
+    methods like … Medusa")? Its figures then belong to the paper that beats it."""
+    at = sentence.lower().find(name.lower())
+    if at < 0:
+        return False
+    before = " ".join(sentence[:at].split()[-6:])  # the cue stands within a few words
+    return bool(_BASELINE_CUE.search(before)) and not re.search(r"[.;]", before)
+
+
+_DEFINITION_Q = re.compile(
+    r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<name>[\w\-.]+(?:\s+[\w\-.]+)?)\s*\??\s*$|"
+    r"^\s*what\s+(?:does|do|did)\s+(?P<name2>[\w\-.]+(?:\s+[\w\-.]+)?)\s+do\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+# What an abstract says its experiments found ("Extensive ablations … have validated that …").
+_RESULT_CUE = re.compile(
+    r"\b(?:results?|experiments?|ablations?|evaluations?|validated|demonstrates?|shows?|"
+    r"outperforms?|surpass(?:es)?|achieves?|empirically)\b",
+    re.IGNORECASE,
+)
+
+
+# "How does X reduce Y?" asks for the mechanism: a sentence saying how it works, not one
+# saying that experiments found it better.
+_MECHANISM_CUE = re.compile(
+    r"\b(?:utiliz\w*|employ\w*|appl(?:y|ies|ied)|leverag\w*|exploit\w*|uses?|using|via|"
+    r"through|by\s+\w+ing|first|then|design\w*|consists?|combin\w*|decompos\w*|replac\w*)\b",
+    re.IGNORECASE,
+)
+# "What limitation of X does the paper name?": the sentence stating a problem
+_LIMITATION_ASK = re.compile(
+    r"\b(?:limitations?|drawbacks?|weakness(?:es)?|shortcomings?|problems?|challenges?|"
+    r"bottlenecks?)\b",
+    re.IGNORECASE,
+)
+_LIMITATION_CUE = re.compile(
+    r"\b(?:fail\w*|limit\w*|however|challeng\w*|bottleneck\w*|suffer\w*|cannot|unable|"
+    r"struggl\w*|costly|expensive|inefficien\w*|drawbacks?)\b",
+    re.IGNORECASE,
+)
+# ... but not the sentence that answers the problem ("To alleviate this dilemma, we proposed …")
+_REMEDY_CUE = re.compile(
+    r"\b(?:we|the authors)\s+(?:\w+\s+)?(?:propose|proposed|present|introduce|develop)\w*|"
+    r"\b(?:alleviat|overcom|address|tackl|mitigat|solv)\w*",
+    re.IGNORECASE,
+)
+_FINDING_CUE = re.compile(
+    r"\b(?:experiments?|evaluations?|results?|outperform\w*|surpass\w*|demonstrat\w*|"
+    r"empirically)\b",
+    re.IGNORECASE,
+)
+
+
+# "In the <paper described> …, what is the <part> called …": a name inside the described paper
+_INNER_ASK = re.compile(
+    r"^\s*(?:in|within|inside|of|for)\s+the\s+[^,?]{3,120},?\s+(?:what|which)\b[^?]*\bcalled\b",
+    re.IGNORECASE,
+)
+
+
+# "Which system is it twice as fast as?": the answer is what the paper is compared with
+_OTHER_ASK = re.compile(
+    r"\b(?:which|what)\b[^?]*\b(?:as|than|over|against|to|with|outperform\w*|beat\w*)\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+def definition_asked(q: Question) -> str:
+    """The name in "What is ZipCache?" / "What does SnapKV do?", else ""."""
+    m = _DEFINITION_Q.match(q.text)
+    return (m.group("name") or m.group("name2") or "") if m else ""
+
+
+def defines(name: str, sentence: str) -> bool:
+    """Does the sentence say what `name` is ("we present ZipCache, an accurate … method",
+    "ZipCache is a …")?"""
+    n = re.escape(name)
+    return bool(
+        re.search(
+            rf"\b{n}\b\s*(?:\([^)]*\))?\s*(?:,\s*(?:an?|the)\b|is\s+(?:an?|the)\b|:)", sentence
+        )
+        or re.search(
+            rf"\b(?:introduce|introduces|propose|proposes|present|presents|develop|develops)\b"
+            rf"[^.]{{0,60}}\b{n}\b",
+            sentence,
+        )
+    )
+
+
+def own_paper(p: Passage, names: list[str]) -> bool:
+    """Is the passage the paper that one of `names` names ("ZeRO" is "ZeRO: Memory …", not
+    "ZeRO-Infinity: …")?"""
+    own = re.sub(r"\s*\(.*\)$", "", short_name(p)).lower()
+    return bool(own) and any(n.lower() == own for n in names)
+
+
+def acronyms(q: Question) -> list[str]:
+    """Upper-case names the question gives that are too common to count among its rare names
+    ("BERT", "GPT"), less the generic ones ("GPU", "LLM")."""
+    found = re.findall(r"\b[A-Z][A-Z0-9]{2,}\b", q.text)
+    return [a for a in dict.fromkeys(found) if a.lower() not in GENERIC_NAMES and a not in q.names]
+
+
+_SIZED = re.compile(r"^(?P<base>.*[A-Za-z].*?)[-\s]?(?P<size>\d+(?:\.\d+)?)(?P<unit>[BMKT])$")
+_UNIT_WORDS = {"B": "billion", "M": "million", "K": "thousand", "T": "trillion"}
+
+
+def sized_base(name: str, text: str) -> str:
+    """ "Megalodon-7B" is the Megalodon paper when its text names that size: the sized name
+    itself, or "7 billion" in a sentence naming the base. Returns the base name, else ""."""
+    m = _SIZED.match(name)
+    if not m or len(re.sub(r"[^A-Za-z]", "", m["base"])) < 3:
+        return ""
+    if squash(name) in squash(text):
+        return m["base"]
+    size = re.compile(rf"\b{re.escape(m['size'])}\s*{_UNIT_WORDS[m['unit']]}\b", re.IGNORECASE)
+    base = m["base"].lower()
+    if any(base in s.lower() and size.search(s) for s in split_sentences(text)):
+        return m["base"]
+    return ""
+
+
+# "How much faster is X than Y?": Y is what the figure must be measured against
+_COMPARED_WITH = re.compile(
+    r"\b(?:than|over|compared (?:to|with)|relative to|versus|vs\.?)\s+(?:the\s+)?(?P<name>\S+)",
+    re.IGNORECASE,
+)
+
+
+def compared_with(q: Question) -> str:
+    """The named baseline of a comparison question ("… than FlashAttention?"), or ""."""
+    m = _COMPARED_WITH.search(q.text)
+    if not m:
+        return ""
+    word = m.group("name").rstrip("?.,;:")
+    return next((n for n in q.names if n.split()[0] == word), "")
+
+
+def measured_against(name: str, sentence: str) -> bool:
+    """`name` itself (not "FlashAttention-2" for "FlashAttention") as what a figure is compared
+    with: "2× speedup compared to FlashAttention", not "FlashAttention exploits …"."""
+    for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-]|\.\d)", sentence):
+        before = " ".join(sentence[: m.start()].split()[-4:])
+        if _BASELINE_CUE.search(before) and not re.search(r"[.;]", before):
+            return True
+    return False
+
+
+def in_text(name: str, text: str) -> bool:
+    """The name, or its sized form's base when the text gives the size (`sized_base`)."""
+    return squash(name) in squash(text) or bool(sized_base(name, text))
+
+
+def mentions(p: Passage, name: str) -> bool:
+    hay = f"{p.title} {p.text}".lower()
+    return (
+        name.lower() in hay
+        or content_tokens(name) <= content_tokens(hay)
+        or bool(sized_base(name, f"{p.title} {p.text}"))
+    )
+
+
+def names_something_new(q: Question, sentence: str, exclude: str = "") -> bool:
+    """Does the sentence name something (a method, a dataset) the question does not (nor
+    `exclude`, e.g. the paper's own title)?"""
+    asked = content_tokens(q.text) | content_tokens(exclude)
+    return any(
+        not content_tokens(n) <= asked and n.lower() not in GENERIC_NAMES
+        for n in [*NAME.findall(sentence), *SOFTWARE_NAME.findall(sentence), *quoted(sentence)]
+    )
+
+
+def quoted(sentence: str) -> list[str]:
+    """Terms a paper introduces in quotes ("windowing", “row-column bundling”)."""
+    return [m.strip(" '") for m in re.findall(r"[\"“]([^\"”]{3,40})[\"”]", sentence)]
+
+
+# Lower-case software names ("bitnet.cpp", "llama.cpp", "vllm.rs") that NAME cannot see.
+SOFTWARE_NAME = re.compile(r"\b[a-z][\w\-]*\.(?:cpp|c|js|py|rs|jl|go)\b")
+
+
+def states_attribute(q: Question, sentence: str) -> bool:
+    """Does the sentence hold the kind of fact asked for (a figure of the asked attribute, a
+    device, a year…)? Figures the question itself gives do not count."""
+    if q.kind == "number":
+        given = numbers(q.text)
+        if q.attribute & _SHARE_WORDS and any(n.endswith("%") for n in numbers(sentence) - given):
+            return True  # "what share of the weights": a percentage is the share
+        return _figure_near(sentence, given, q.attribute_groups())
+    if q.kind == "hardware":
+        lowered = q.text.lower()
+        if any(m.group(0).lower() not in lowered for m in HARDWARE.finditer(sentence)):
+            return True
+        # "What hardware does bitnet.cpp run on?" -> "on x86 CPUs": a CPU class answers a
+        # question about hardware in general, not one asking for a GPU or a processor model.
+        general = _GENERAL_HARDWARE.search(q.text) and not HARDWARE.search(q.text)
+        return bool(general) and any(
+            m.group(0).lower() not in lowered for m in CPU_CLASS.finditer(sentence)
+        )
+    if q.kind == "year":
+        return bool(YEAR.search(sentence))
+    if q.kind == "venue":
+        return bool(VENUE.search(sentence))
+    if q.kind == "authors":
+        return False  # abstracts do not list their authors
+    if q.kind == "name" and any(
+        re.search(rf"\b(does|did|do|is|was|are|were)\s+(the\s+)?{re.escape(n)}\b", q.text)
+        for n in q.names
+    ):
+        # "Which draft model does TriForce use?" asks for a name other than the subject's.
+        return names_something_new(q, sentence)
+    if q.kind == "dataset":
+        # "What dataset was X trained on?": a name given as a dataset, not any new name
+        return names_something_new(q, sentence) and (
+            _asked_head(q.text) is None or names_the_asked_kind(q, sentence)
+        )
+    if q.kind == "describe" and (noun := _identity_noun(q.text)):
+        # "Under which license …?": a sentence that does not say "license" does not answer
+        return bool(content_tokens(noun) & content_tokens(sentence))
+    return True
+
+
+_IDENTITY = re.compile(
+    r"\b(?:which|what)\s+(?:\w+\s+)?(licen[cs]e|(?:programming\s+)?language|company|"
+    r"companies|organi[sz]ation|institution|university|country|lab|laboratory|team|"
+    r"funding|grant|programming language|operating system|cloud)\b",
+    re.IGNORECASE,
+)
+
+
+def _identity_noun(question: str) -> str:
+    m = _IDENTITY.search(question)
+    return m.group(1).split()[-1] if m else ""
+
+
+def uses_name(p: Passage, name: str) -> bool:
+    """The name is the paper's own: the abstract keeps using it (three times or more: "DFloat11"
+    in "70% Size, 100% Accuracy: …") or introduces it ("we present TetriInfer", "… dubbed
+    YOLOv10"), not one mentioned in passing ("faster than vLLM")."""
+    word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+    return len(re.findall(word, p.text)) >= 3 or introduces(p, name)
+
+
+def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
+    """The abstract introduces `name` as its own ("we present TetriInfer", "dubbed YOLOv10").
+    `own_voice`: also when it speaks of it in its own voice, not as a baseline ("We realize
+    this idea in TetriInfer", but not "we are 1.97x faster than vLLM"); looser, for a name the
+    question already pairs with another paper's ("X vs TetriInfer")."""
+    word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+    if re.search(f"(?:{_INTRODUCES.pattern}){word}", p.text, re.IGNORECASE):
+        return True
+    # "we introduce Timestep Embedding Aware Cache (TeaCache)": the acronym defined in brackets
+    if re.search(
+        f"{_INTRODUCING_VERB}(?:[\\w-]+\\s+){{0,6}}?\\({re.escape(name)}\\)", p.text, re.I
+    ):
+        return True
+    return own_voice and any(
+        _OWN_VOICE.search(s) and re.search(word, s) and not as_baseline(name, s)
+        for s in split_sentences(p.text)
+    )
+
+
+# A verb that introduces the paper's own name, a few words before it ("we present TetriInfer",
+# "a framework named DistServe", "dubbed YOLOv10").
+_INTRODUCING_VERB = (
+    r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
+    r"design|build)\w*\s+"
+)
+_INTRODUCES = re.compile(
+    r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
+    r"design|build|call|name)\w*\s+(?:[\w-]+\s+){0,3}?|\b(?:named|called|dubbed|termed)\s+",
+    re.IGNORECASE,
+)
+
+
+def paper_name(p: Passage, q: Question) -> str:
+    """What to call the paper in an answer: the question's name for it when its abstract keeps
+    using that name, else its short name."""
+    used = [n for n in strong_names(q.names) if uses_name(p, n)]
+    return used[0] if used else short_name(p)
+
+
+def _names_own(question: str, p: Passage) -> bool:
+    """The question names the paper by its short name, however common the word."""
+    own = re.sub(r"\s*\(.*\)$", "", short_name(p))
+    named = re.search(rf"(?<![\w-]){re.escape(own)}(?![\w-])", question)
+    return len(own) >= 4 and named is not None
+
+
+_NUMBER_WORD = re.compile(r"(twice|half|double|doubles|triple|\w+fold)")
+_SPELLED = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|fifty|hundred)"
+    r"\s+(months?|years?|weeks?|days?|hours?|minutes?|seconds?|times|fold|lines)\b",
+    re.IGNORECASE,
+)
+_ENUMERATOR = re.compile(r"\(?\d\)[.,:;]?|\d\.")  # "1)", "(2)", "3." list markers
+_SHARE_WORDS = frozenset({"share", "fraction", "percentag", "proport", "percent"})
+NEAR_WORDS = 8  # a figure answers an attribute when it stands within this many words of it
+# A figure inside a name is not a figure: "Llama2-7B", "A100-80GB", "GPT-3", "H100".
+_IN_NAME = re.compile(r"[A-Za-z][\w.]*?\d[\w.\-]*")
+
+
+def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
+    """A figure the question does not already give, within a few words of an asked attribute
+    word (any figure when the question names no attribute)."""
+    if figure_share(sentence, given, words) < 0.5:
+        return False
+    # "How much energy does X save?": a figure near "saving" answers only if the sentence
+    # speaks of energy too; the change word alone ("5.5× memory-saving") is another measure.
+    measures = [g for g in words if not g & _CHANGE_WORDS]
+    if len(words) > 1 and measures and len(measures) < len(words):
+        present = content_tokens(sentence)
+        return any(g & present for g in measures)
+    return True
+
+
+_CHANGE_WORDS = {"reduct", "improv", "gain", "increas", "speedup"}
+
+
+def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float:
+    """The largest share of the asked attribute's word groups found within a few words of one
+    figure the question does not give (1.0 for any figure when no attribute is named; 0.0 when
+    the sentence has no such figure)."""
+    spelled = {m.group(1).lower() for m in _SPELLED.finditer(sentence)}
+    tokens = re.findall(r"\S+", sentence)
+    figure_at = [
+        i
+        for i, t in enumerate(tokens)
+        if not _ENUMERATOR.fullmatch(t)
+        and not _IN_NAME.fullmatch(t.strip(".,;:()"))
+        and (
+            numbers(t) - given
+            or _NUMBER_WORD.fullmatch(t.strip(".,;:()").lower())
+            or t.strip(".,;:()").lower() in spelled
+        )
+    ]
+    if not figure_at:
+        return 0.0
+    if not words:
+        return 1.0
+    best = 0.0
+    for i in figure_at:
+        window = content_tokens(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
+        best = max(best, sum(1 for group in words if group & window) / len(words))
+    return best
+
+
+def situational_figures(q: Question) -> set[str]:
+    """The figures a question gives to place what it asks ("on 512 GPUs", "with 4 steps"), not
+    those inside a name ("Llama-2-7B", "17B-parameter")."""
+    in_names = {f for n in q.names for f in numbers(n)}
+    text = re.sub(r"(?i)\b\d[\d.,]*\s*[bmkt]?-?param\w*|\b[A-Za-z][\w.]*-\d[\w.-]*", " ", q.text)
+    return {f for f in numbers(text) - in_names if re.search(r"\d", f)}
+
+
+def situated(q: Question, sentences: list[str]) -> list[str]:
+    """When the question places its ask by figures and a sentence holds them all, the answer is
+    in that sentence (or not stated): "What size of model was trained when X sustained 25
+    petaflops on 512 GPUs?" is not answered by another sentence's model size."""
+    given = situational_figures(q)
+    if not given:
+        return sentences
+    bare = {re.sub(r"[^\d.]", "", g) for g in given}
+    holding = [s for s in sentences if bare <= {re.sub(r"[^\d.]", "", n) for n in numbers(s)}]
+    return holding or sentences
+
+
+def setting_of(q: Question) -> str:
+    """The part of the question that places its ask by figures ("when it samples with 4 steps
+    instead of 1"), for a "not stated" that says which setting is not given; "" if none."""
+    given = situational_figures(q)
+    if not given:
+        return ""
+    digits = "|".join(re.escape(re.sub(r"[^\d.]", "", g)) for g in given)
+    m = re.search(
+        rf"\b(?:when|while|with|at|on|for|using|under|in)\b[^,;?]*?\b(?:{digits})\b[^,;?]*",
+        q.text,
+        re.IGNORECASE,
+    )
+    phrase = m.group(0).strip() if m else ""
+    return phrase if len(phrase) <= 100 else ""
+
+
+def answers(q: Question, claim: str, p: Passage) -> bool:
+    """A model's sentence answers the question when its passage is about the asked subject (the
+    names the question gives are in it) and the sentence holds the asked kind of fact: a figure
+    the question does not give, a device, a year, a name. (A model's sentence is a direct answer,
+    so unlike an evidence sentence it need not repeat the attribute's words.)"""
+    found = [in_text(n, p.title + " " + p.text) for n in strong_names(q.names)]
+    if not (sum(found) * 2 >= len(found) if descriptive(q) else all(found)):
+        return False  # a described paper's names are qualifiers ("with a ResNet-50 backbone")
+    if q.kind == "number":
+        return bool(numbers(claim) - numbers(q.text)) or bool(
+            _NUMBER_WORD.search(claim.lower()) or _SPELLED.search(claim)
+        )
+    if q.kind in ("name", "dataset"):
+        name = short_name(p)
+        asked = content_tokens(q.text)
+        named = [
+            n
+            for n in [*NAME.findall(claim), *SOFTWARE_NAME.findall(claim)]
+            if not content_tokens(n) <= asked
+        ]
+        capitalised = re.findall(r"\b[A-Z][\w\-]+", claim)
+        return bool(named or capitalised) or bool(name and name.lower() in claim.lower())
+    return states_attribute(q, claim)
+
+
+def accept_claim(q: Question, claim: str, p: Passage, chosen: set[int]) -> bool:
+    """The checks a model's sentence must pass to be shown: it cites a passage the evidence
+    chose as the answer's (not merely a retrieved neighbour), the passage supports it (figures
+    and names exact, wording lenient) and it answers the question (`answers`)."""
+    return (
+        p.number in chosen
+        and supports_claim(claim, p.title + ". " + p.text, q.text)
+        and answers(q, claim, p)
+    )
+
+
+@dataclass
+class Scored:
+    score: float
+    passage: Passage
+    sentence: str
+
+
+@dataclass
+class Lead:
+    """The composed first line and the (passage, sentence) pairs it rests on."""
+
+    text: str
+    parts: list[tuple[Passage, str]] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    """Answer with `lead`, or say what is not stated (`reason`: subject / attribute)."""
+
+    lead: Lead | None
+    reason: str = ""
+    closest: list[tuple[Passage, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # reason "subject": the names not here
+
+
+class Composer:
+    def __init__(self, idf: IDF) -> None:
+        self.idf = idf
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def coverage(self, question: str, text: str) -> float:
+        q = content_tokens(question)
+        total = sum(self.idf(t) for t in q) or 1.0
+        return sum(self.idf(t) for t in q & content_tokens(text)) / total
+
+    def sentences(self, q: Question, p: Passage) -> list[Scored]:
+        out = []
+        salient = salient_name(q, p) if q.kind in ("name", "dataset") else ""
+        ask = ask_of(q.text)
+        defined = definition_asked(q)
+        result = bool(RESULT_ASK.search(q.text))
+        inner = bool(_INNER_ASK.match(q.text) or _OTHER_ASK.search(q.text))
+        # figures of the ask itself, not of a context sentence that describes the paper
+        asked_part = analyse_facet(q, ask) if ask != q.text else q
+        given = {re.sub(r"[^\d.]", "", g) for g in situational_figures(asked_part)}
+        baseline = compared_with(q) if q.kind == "number" else ""
+        how = q.shape == "how" and not result  # rag/answer/question.py decides a question's shape
+        limitation = q.kind == "describe" and bool(_LIMITATION_ASK.search(q.text))
+        for s in split_sentences(p.text):
+            if instruction_like(s) or len(s) < 20:
+                continue
+            score = self.coverage(q.text, s)
+            if ask != q.text:
+                # The context sentence describes the paper; the answer matches what is asked.
+                score = (score + self.coverage(ask, s)) / 2
+            figures = numbers(s) - numbers(q.text)
+            if q.typed and states_attribute(q, s):
+                score += 0.5
+                if q.kind == "number" and len(q.attribute_groups()) > 1:
+                    # "model size reduction": a figure near both words beats one near "size"
+                    groups = q.attribute_groups()
+                    score += 0.2 * figure_share(s, numbers(q.text), groups)
+            elif figures and q.kind in ("number", "describe"):
+                score += 0.1
+            if q.kind == "number" and not figures:
+                score -= 0.3  # a figure is asked for: a sentence without one cannot answer
+            if limitation and _LIMITATION_CUE.search(s) and not _REMEDY_CUE.search(s):
+                score += 0.5  # "the main limitation … mentioned by X": the problem it states
+            if how and _MECHANISM_CUE.search(s) and not _FINDING_CUE.search(s):
+                score += 0.2  # "how does PYRA …": what it does, not that it wins
+            if baseline and figures and measured_against(baseline, s):
+                score += 0.3  # "than FlashAttention": the figure measured against it
+            if given and given <= {re.sub(r"[^\d.]", "", n) for n in numbers(s)}:
+                score += 0.4  # "which 810GB model …": the sentence holding the asked figures
+            if result and _RESULT_CUE.search(s):
+                score += 0.5  # "its main result": what the experiments show, not the proposal
+                if figures:
+                    score += 0.2  # measured ("averaging 85% on LRA"), not only a claim
+            if defined and defines(defined, s):
+                score += 0.6  # "What is ZipCache?": the sentence that says what it is
+            if q.kind in ("name", "dataset") and inner:
+                # "In the linear-attention LLM …, what is the technique called …?": the paper is
+                # the setting; the answer is a name inside it, not the paper's own
+                if names_something_new(q, s, exclude=p.title + " " + salient):
+                    score += 0.3
+            elif q.kind in ("name", "dataset"):
+                name = short_name(p)
+                if name and name.lower() in s.lower():
+                    score += 0.2
+                if names_something_new(q, s):
+                    score += 0.3  # it names something the question does not
+                if salient and salient in s:
+                    score += 0.3  # the name the abstract is about
+            if q.kind in ("name", "dataset") and names_the_asked_kind(
+                q, s, exclude=p.title + " " + salient if inner else ""
+            ):
+                score += 0.4  # "DistAttention, a novel distributed attention algorithm"
+            out.append(Scored(score, p, s))
+        return sorted(out, key=lambda x: x.score, reverse=True)
+
+    # -- the decision ----------------------------------------------------------------------
+
+    def decide(self, q: Question, passages: list[Passage]) -> Decision:
+        if not passages:
+            return Decision(None, "subject")
+        candidates = self.subject_passages(q, passages)
+        if not candidates:
+            return Decision(None, "subject", self._closest(q, passages[:1]))
+        strong = strong_names(q.names)
+        if (
+            strong
+            and not descriptive(q)
+            and not any(
+                squash(n) in squash(p.title + " " + short_name(p))
+                or (
+                    squash(sized_base(n, p.title + " " + p.text)) in squash(p.title)
+                    and bool(sized_base(n, p.title + " " + p.text))
+                )
+                or uses_name(p, n)
+                for n in strong
+                for p in candidates
+            )
+            and not any(
+                any(squash(n) in squash(s) and not as_baseline(n, s) for n in strong)
+                and states_attribute(q, s)
+                for p in candidates
+                for s in split_sentences(p.text)
+            )
+        ):
+            # "What is the context length of GPT-4?": no paper here is about GPT-4, and no
+            # sentence gives the asked attribute of it; it is only mentioned in passing.
+            return Decision(None, "subject", self._closest(q, candidates[:1]))
+        if not descriptive(q) and any(
+            self.only_a_baseline(n, candidates) for n in q.names if not as_baseline(n, q.text)
+        ):
+            # "What speedup does Medusa report?": Medusa is only ever beaten by other papers here.
+            return Decision(None, "subject", self._closest(q, candidates[:1]))
+        if not q.plural:
+            # One paper answers: the best one about the subject. When it does not state the
+            # asked attribute, that is the answer ("not stated"), not another paper's figure.
+            candidates = candidates[:1]
+        if q.typed or q.kind == "name" or _identity_noun(q.text):
+            stating = [p for p in candidates if self.names_present(q, p) and self.states(q, p)]
+            if not stating:
+                return Decision(None, "attribute", self._closest(q, candidates[:1]))
+            candidates = stating
+        chosen = self.chosen_passages(q, candidates)
+        absent = [a for a in acronyms(q) if not any(mentions(p, a) for p in chosen)]
+        if absent and not descriptive(q):
+            # "What is the maximum input length of the original BERT models?": a common model's
+            # name is not a rare name, but an answer must still come from a passage about it.
+            return Decision(None, "subject", self._closest(q, candidates[:1]))
+        return Decision(self.lead(q, chosen))
+
+    @staticmethod
+    def only_a_baseline(name: str, passages: list[Passage]) -> bool:
+        """No passage is about `name` (not in a title) and every sentence naming it names it
+        as a baseline or an example."""
+        if any(squash(name) in squash(p.title) for p in passages):
+            return False
+        naming = [s for p in passages for s in split_sentences(p.text) if name.lower() in s.lower()]
+        return bool(naming) and all(as_baseline(name, s) for s in naming)
+
+    def names_present(self, q: Question, p: Passage) -> bool:
+        """Every specific name the question gives ("on H100", "EfficientFormer-L3") is in the
+        passage: a figure measured on something else does not answer."""
+        hay = squash(p.title + " " + p.text)
+        given = {re.sub(r"[^\d.]", "", n).strip(".") for n in numbers(q.text)}
+        if not all(g in hay for g in given if g):
+            return False  # "with 4 steps", "on 512 GPUs": a figure the question gives is not there
+        if q.kind != "hardware":
+            # "How fast does X run on a Jetson Orin?": a figure measured on an RTX 4090 does not
+            # answer; every word of a device the question gives must be in the passage
+            devices = [m.group(0) for m in HARDWARE.finditer(q.text)]
+            if not all(squash(w) in hay for d in devices for w in d.split()):
+                return False
+        found = [in_text(n, p.title + " " + p.text) for n in strong_names(q.names)]
+        if descriptive(q):  # names qualify a described paper ("… with a ResNet-50 backbone")
+            return sum(found) * 2 >= len(found)
+        return all(found)
+
+    def states(self, q: Question, p: Passage) -> bool:
+        """Does the passage state the asked attribute of the asked subject? When the question
+        names its subject and the passage is not that paper (the name is not in its title), the
+        stating sentence must name it: a model mentioned in passing is not described."""
+        titled = not q.names or any(n.lower() in p.title.lower() for n in q.names) or descriptive(q)
+        asks = [analyse_facet(q, f) for f in facets_of(q.text)]
+        if len(asks) > 1 and any(a.kind == "name" for a in asks) and not (q.names or q.plural):
+            # "Which method prunes whole layers, and how much faster is it?": the paper itself
+            # answers the first ask; the lead says which of the others the abstract lacks.
+            return True
+        if any(not a.typed for a in asks) and len(asks) > 1:
+            asks = [a for a in asks if a.typed] or asks
+        # "Which baseline does DeepSpeed-Ulysses beat?" asked of the DeepSpeed-Ulysses paper
+        # asks for a name other than the paper's own.
+        other_name = q.kind == "name" and any(
+            squash(n) in squash(p.title) for n in strong_names(q.names)
+        )
+        sentences = split_sentences(p.text)
+        if q.kind == "number" and len(facets_of(q.text)) == 1:
+            sentences = situated(q, sentences)
+        for s in sentences:
+            if instruction_like(s) or not any(states_attribute(a, s) for a in asks):
+                continue
+            if other_name and not (
+                names_something_new(q, s, exclude=p.title)
+                and (_asked_head(q.text) is None or names_the_asked_kind(q, s, p.title))
+            ):
+                # "Which draft model does TriForce use?": a name other than the paper's own,
+                # introduced as the asked kind of thing ("…, a small draft model").
+                continue
+            if titled or any(n.lower() in s.lower() for n in q.names):
+                return True
+        return False
+
+    def subject_passages(self, q: Question, passages: list[Passage]) -> list[Passage]:
+        """The passages about what the question names (all of them when it names nothing)."""
+        if not q.names:
+            # "How much faster is Mamba than …?": "Mamba" is too common to be a rare name, but
+            # it is the short name of a paper here, which answers before ones that cite it
+            own = [p for p in passages if _names_own(q.text, p)]
+            if own and not descriptive(q) and not q.plural:
+                return own + [p for p in passages if p not in own]
+            return passages
+        about = [p for p in passages if any(mentions(p, n) for n in q.names)]
+        own = [p for p in about if own_paper(p, q.names)]
+        if own and not descriptive(q):
+            # "How does FlashAttention reduce memory traffic?": the FlashAttention paper, not a
+            # better-ranked one that builds on it
+            return own + [p for p in about if p not in own]
+        if about and about[0] is passages[0]:
+            return about  # the best passage has the name: a compared baseline stays a baseline
+        # A name in the title is the paper itself; a name in passing is not its subject.
+        titled = [p for p in about if any(n.lower() in p.title.lower() for n in q.names)]
+        rest = [p for p in about if p not in titled]
+        return titled + rest
+
+    def chosen_passages(self, q: Question, candidates: list[Passage]) -> list[Passage]:
+        """The passage that answers; for a question about several papers, each that does."""
+        if not q.plural:
+            return candidates[:1]
+        chosen = [candidates[0]]
+        if q.names and len(q.names) >= 2:  # one passage per named subject, titled first
+            named: list[Passage] = []
+            for name in q.names:
+                about = [p for p in candidates if mentions(p, name) and p not in named]
+                about.sort(
+                    key=lambda p: (
+                        not own_paper(p, [name]),
+                        not p.title.lower().startswith(name.lower()),
+                        name.lower() not in p.title.lower(),
+                    )
+                )
+                if about:
+                    named.append(about[0])
+            return named[:4] or chosen
+        best = self.coverage(q.text, candidates[0].title + " " + candidates[0].text)
+        for p in candidates[1:3]:
+            if self.coverage(q.text, p.title + " " + p.text) >= MIN_OTHER_SHARE * best:
+                chosen.append(p)
+        return chosen
+
+    def _closest(self, q: Question, passages: list[Passage]) -> list[tuple[Passage, str]]:
+        out = []
+        for p in passages:
+            ranked = self.sentences(q, p)
+            if ranked:
+                out.append((p, ranked[0].sentence))
+        return out
+
+    # -- the lead --------------------------------------------------------------------------
+
+    def lead(self, q: Question, chosen: list[Passage]) -> Lead:
+        parts: list[tuple[Passage, str]] = []
+        texts: list[str] = []
+        limit = MAX_LEAD_CHARS if len(chosen) == 1 else MAX_PART_CHARS
+        facets = facets_of(q.text) if len(chosen) == 1 else [q.text]
+        missing: list[str] = []
+        for p in chosen:
+            picked: list[str] = []
+            for facet in facets:
+                fq = analyse_facet(q, facet)
+                ranked = self.sentences(fq, p)
+                if (
+                    len(facets) > 1
+                    and fq.typed
+                    and not (ranked and states_attribute(fq, ranked[0].sentence))
+                ):
+                    # One ask of several is not stated: say so instead of quoting filler.
+                    missing.append(fq.attribute_phrase or "the rest of what was asked")
+                    continue
+                best = self._facet_pick(fq, ranked, picked, len(facets) > 1)
+                if best is not None:
+                    picked.append(best)
+            if not picked:
+                continue
+            order = {s: i for i, s in enumerate(split_sentences(p.text))}
+            picked.sort(key=lambda s: order.get(s, 0))
+            for s in picked:
+                parts.append((p, s))
+            texts.append(
+                self.render(q, p, picked, limit if len(picked) == 1 else MAX_PART_CHARS + 40)
+            )
+        text = " ".join(texts)
+        if missing and parts:
+            text += f" The abstract does not give {' or '.join(dict.fromkeys(missing))}."
+        return Lead(text, parts)
+
+    @staticmethod
+    def _facet_pick(
+        fq: Question, ranked: list[Scored], picked: list[str], several: bool
+    ) -> str | None:
+        """The sentence that answers this ask: the best one, unless it was picked already for
+        another ask; then, when the question asks several things, the best other sentence that
+        states this ask's attribute (or, for an untyped ask, scores close to the best)."""
+        if not ranked:
+            return None
+        top = ranked[0]
+        if top.sentence not in picked:
+            return top.sentence
+        if not several:
+            return None
+        for s in ranked[1:]:
+            if s.sentence in picked:
+                continue
+            if states_attribute(fq, s.sentence) if fq.typed else s.score >= 0.7 * top.score:
+                return s.sentence
+            break
+        return None
+
+    def render(self, q: Question, p: Passage, sentences: list[str], limit: int) -> str:
+        name = short_name(p)
+        body = " ".join(trim(readable(s, name), q, limit) for s in sentences)
+        body = body.rstrip(" .;:,")
+        if name and name.lower() not in body.lower():
+            body = f"{name}: {body}"
+        elif not name and re.match(r"(?:it|they|this|these)\b", body, re.IGNORECASE):
+            # "It stores the key-value states …": say what "it" is (the document's title)
+            title = " ".join(p.title.split()[:8]).rstrip(" .:;,")
+            if title and title.lower() not in body.lower():
+                body = f"{title}: {body}"
+        return f"{body} [{p.number}]."
+
+
+_FACET_SPLIT = re.compile(
+    r"(?:,?\s+and\s+|[?;:.]\s+|,\s+)(?=(?:(?:at|on|in|to|by|up|after|for|from|with|of)\s+){0,3}"
+    r"(?:what|which|how|does|is|are)\b)",
+    re.IGNORECASE,
+)
+
+
+def facets_of(question: str) -> list[str]:
+    """The separate asks of a question ("What speedup …, and how much memory …?" -> two); the
+    context sentence before them is kept with each."""
+    parts = [s for s in _FACET_SPLIT.split(question) if s and s.strip()]
+    if len(parts) <= 1:
+        return _verb_asks(question)
+    # "X reached what throughput …, and which model …": the first part asks too; "To run LLMs
+    # larger than DRAM …, which two techniques …": it only sets the scene
+    context = "" if re.search(r"(?i)\b(what|which|how)\b", parts[0]) else parts[0]
+    asks = parts[1:] if context else parts
+    asks = [b for a in asks for b in _verb_asks(a)]
+    return [f"{context} {a}".strip() for a in asks[:3]]
+
+
+_VERB_PAIR = re.compile(
+    r"^(?P<head>.*?\bhow (?:much|many times|far)\s+(?:\w+\s+)?(?:does|do|did|can|could|would)"
+    r"\s+(?:it|they|this|the \w+|\w+)\s+)(?P<first>\w+\b.*?)\s+and\s+(?P<second>(?:"
+    r"cut|cuts|reduce|reduces|lower|lowers|improve|improves|speed up|speeds up|accelerate|"
+    r"accelerates|shrink|shrinks|save|saves|compress|compresses|boost|boosts|increase|"
+    r"increases|raise|raises)\b.*)$",
+    re.IGNORECASE,
+)
+
+
+def _verb_asks(ask: str) -> list[str]:
+    """ "how much does it compress the cache and cut prefill latency?" asks two figures."""
+    m = _VERB_PAIR.match(ask)
+    if not m:
+        return [ask]
+    return [f"{m['head']}{m['first']}".rstrip(" ?") + "?", f"{m['head']}{m['second']}"]
+
+
+def ask_of(question: str) -> str:
+    """The asking sentence of a question that first describes its paper ("A suite of … was
+    released at 1.2B … . What is the name of the dataset …?" -> the second sentence)."""
+    parts = re.split(
+        r"(?<=[.:;])\s+(?=(?:what|which|how|who|by|in|on|at)\b)|\s+(?=(?:What|Which|How|Who)\b)",
+        question,
+    )
+    return parts[-1] if len(parts) > 1 else question
+
+
+def analyse_facet(q: Question, facet: str) -> Question:
+    fq = analyse(facet)
+    fq.names = q.names
+    ask = re.search(r"(?i)\b(what|which|how|who)\b", facet)
+    if ask and ask.start() > 0:  # the kind is the ask's, not the context sentence's
+        fq.kind = kind_of(facet[ask.start() :])
+    return fq
+
+
+def readable(sentence: str, name: str = "") -> str:
+    """A passage sentence as a reader should see it: markup cleaned, no lead-in adverb, and
+    "we"/"our method" turned into the paper's name when it has one."""
+    s = clean_display(sentence)
+    s = re.sub(r"^\(?(?:\d|i{1,3}|iv)\)\s+", "", s)  # "(2) SANA-Sprint is …": a list marker
+    s = _ANAPHORIC_LEAD.sub("", _LEAD_IN.sub("", s))
+    if name:
+        s = re.sub(
+            r"^(our|the proposed) (method|approach|framework|model|system|technique|algorithm)\b",
+            name,
+            s,
+            flags=re.IGNORECASE,
+        )
+    s = re.sub(r"^we\b", "The authors", s, flags=re.IGNORECASE)
+    s = re.sub(r"\bour\s+(?=[A-Z]\w*[A-Z0-9])", "", s)  # "validated that our UniPT can …"
+    s = re.sub(
+        r"^our (further |)(analysis|experiments?|results?|evaluations?)\b",
+        r"The authors' \1\2",
+        s,
+        flags=re.IGNORECASE,
+    )
+    return s[:1].upper() + s[1:]
+
+
+def trim(sentence: str, q: Question, limit: int) -> str:
+    """The sentence, or when it is too long the run of its clauses that holds the asked words
+    and figures, marked with an ellipsis where it was cut (never an unmarked half sentence)."""
+    if len(sentence) <= limit:
+        return sentence
+    parts = re.split(r"(?<=[,;])\s+(?![^()]*\))", sentence)
+    asked = content_tokens(q.text) | q.attribute_words()
+    best: tuple[float, int, int] | None = None
+    for i in range(len(parts)):
+        for j in range(i, len(parts)):
+            window = " ".join(parts[i : j + 1])
+            if len(window) > limit:
+                break
+            gain = len(asked & content_tokens(window)) + (
+                1.0 if q.kind == "number" and numbers(window) else 0.0
+            )
+            score = gain - len(window) / 1000
+            if best is None or score > best[0]:
+                best = (score, i, j)
+    if best is None:
+        cut = sentence[:limit].rsplit(" ", 1)[0]
+        return cut.rstrip(" ,;:") + " …"
+    _, i, j = best
+    window = " ".join(parts[i : j + 1]).rstrip(" ,;:")
+    return ("… " if i > 0 else "") + window + (" …" if j < len(parts) - 1 else "")

@@ -1,0 +1,76 @@
+"""How a "not stated" answer names the paper and what it lacks, in plain words.
+
+The asked attribute comes from the question's own words ("the prefill latency"); when those
+words do not make a noun phrase a reader can take in ("which open dataset provides", "how long a
+44.1kHz stereo clip and how long"), the answer says what kind of fact is missing instead
+("the figure asked for"). The paper is called by its title's short name or its title, never by
+a word of the question that the abstract does not use as its name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.compose import short_name, uses_name
+from rag.answer.question import Question, strong_names
+from rag.core.types import Passage
+
+# The fact a reader was after, by the kind of question, when its own words do not say it well.
+KIND_PHRASES = {
+    "number": "the figure asked for",
+    "hardware": "the hardware asked about",
+    "year": "the year",
+    "venue": "the venue",
+    "authors": "the authors",
+    "dataset": "the dataset asked about",
+    "name": "the name asked for",
+    "describe": "what was asked",
+}
+MAX_PHRASE_WORDS = 9
+_WH = re.compile(r"\b(?:which|what|how|who|whom|when|where|why|whether)\b", re.IGNORECASE)
+# A phrase may not end in a word that needs a continuation ("the", "of", "provides").
+_DANGLING = re.compile(
+    r"\b(?:the|a|an|of|for|to|in|on|at|by|with|and|or|its|their|this|that|these|is|are|was|were|"
+    r"does|do|did|has|have|\w+s)\s*$",
+    re.IGNORECASE,
+)
+_ENDS_WELL = re.compile(r"(?:ss|us|is|ics|ness|ous|ps|ms|gs)\s*$", re.IGNORECASE)
+_FIGURE = re.compile(r"\d")
+
+
+def plain_phrase(phrase: str) -> bool:
+    """A noun phrase a reader can take in: short, no question word, no figure, and not left
+    hanging on an article, a preposition or a verb."""
+    words = phrase.split()
+    if not words or len(words) > MAX_PHRASE_WORDS:
+        return False
+    if _WH.search(phrase) or _FIGURE.search(phrase) or "?" in phrase:
+        return False
+    if not phrase.lower().startswith(("the ", "a ", "an ", "its ", "their ")):
+        return False
+    # "the number of parameters" ends in a plural noun; "the dataset provides" in a verb
+    hanging = _DANGLING.search(phrase) and not _ENDS_WELL.search(words[-1])
+    return not (hanging and not _plural_noun(phrase))
+
+
+def _plural_noun(phrase: str) -> bool:
+    """A final "-s" word after "of"/an adjective is a plural noun ("the number of parameters"),
+    one right after the phrase's head noun is a verb ("the dataset provides")."""
+    words = phrase.lower().split()
+    return len(words) >= 2 and words[-1].endswith("s") and words[-2] in {"of", "many", "the"}
+
+
+def what_is_missing(q: Question) -> str:
+    phrase = (q.attribute_phrase or "").strip(" ?.,")
+    if plain_phrase(phrase):
+        return phrase
+    return KIND_PHRASES.get(q.kind, "what was asked")
+
+
+def paper_called(p: Passage, q: Question) -> str:
+    """The question's name for the paper when its abstract keeps using that name, else its
+    short name, else its title in quotes."""
+    used = [n for n in strong_names(q.names) if uses_name(p, n) and not _FIGURE.fullmatch(n)]
+    if used and not re.match(r"^[\d.,]+\w{0,4}$", used[0]):
+        return used[0]
+    return short_name(p) or f"“{p.title}”"

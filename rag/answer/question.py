@@ -1,0 +1,740 @@
+"""What a question asks: the kind of answer, the attribute asked for, and the subjects it names.
+
+The reader's contract is that a sentence is shown only if it answers what was asked; these
+features are what "what was asked" means to the checks. Hand-written rules, because the models
+this project can run offline (MiniLM, a 135M LLM) cannot judge it and no maintained library
+types questions for a retrieval pipeline; each rule is measured on eval/dev.jsonl.
+
+Kinds:
+- `number`  "how much / how many / what speedup …": a figure about the attribute
+- `hardware` "which GPU / on what hardware": a device name
+- `year`, `venue`, `authors`: publication facts, which abstracts do not state
+- `dataset` "which dataset / benchmark": a named dataset
+- `name`    "which method / paper / framework …": the paper's method name
+- `describe` anything else ("how does X work", "what does X do")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rag.core.text import NAME, content_tokens
+
+# Names that say nothing about which paper is meant.
+GENERIC_NAMES = frozenset(
+    [
+        "llm",
+        "llms",
+        "gpu",
+        "gpus",
+        "cpu",
+        "cpus",
+        "tpu",
+        "tpus",
+        "kv",
+        "ai",
+        "ml",
+        "nlp",
+        "cnn",
+        "cnns",
+        "dnn",
+        "dnns",
+        "api",
+        "apis",
+        "flops",
+        "gflops",
+        "tflops",
+        "fid",
+        "bleu",
+        "rouge",
+        "mfu",
+        "moe",
+        "vram",
+        "hbm",
+        "sram",
+        "io",
+        "ram",
+        "ssd",
+        "nvme",
+        "fp16",
+        "fp8",
+        "int8",
+        "int4",
+        "bf16",
+        "ffn",
+        "mlp",
+        "rnn",
+        "rnns",
+        "sota",
+        "qa",
+        "ood",
+        "1b",
+        "7b",
+        "13b",
+        "70b",
+        "2d",
+        "3d",
+        "sd",
+        "vit",
+        "vits",
+        "asr",
+        "tts",
+        "os",
+        "sql",
+        "nvidia",
+        "intel",
+        "amd",
+        "google",
+        "microsoft",
+        "meta",
+        "apple",
+        "openai",
+        "huggingface",
+        "pytorch",
+        "tensorflow",
+        "cuda",
+        "ii",
+        "iii",
+        "iv",
+        # hardware, units and techniques many abstracts share: never a paper's subject
+        "dram",
+        "fpga",
+        "fpgas",
+        "asic",
+        "asics",
+        "npu",
+        "npus",
+        "sgd",
+        "gemm",
+        "ann",
+        "gan",
+        "gans",
+        "ssm",
+        "ssms",
+        "rag",
+        "fps",
+        "tops",
+        "macs",
+        "hpc",
+        "simd",
+        "avx",
+        "psnr",
+        "ssim",
+        "wer",
+        "auc",
+        "mse",
+        "usd",
+        "ms",
+    ]
+)
+# Words that name a measurable attribute; a "number" question's answer needs a figure near one.
+QUANTITY_WORDS = frozenset(
+    [
+        "speedup",
+        "speed-up",
+        "speedups",
+        "faster",
+        "slower",
+        "speed",
+        "latency",
+        "latencies",
+        "throughput",
+        "accuracy",
+        "memory",
+        "footprint",
+        "parameters",
+        "parameter",
+        "params",
+        "size",
+        "ratio",
+        "compression",
+        "reduction",
+        "improvement",
+        "gain",
+        "gains",
+        "cost",
+        "costs",
+        "energy",
+        "power",
+        "flops",
+        "utilization",
+        "perplexity",
+        "fid",
+        "bleu",
+        "rouge",
+        "score",
+        "scores",
+        "error",
+        "rate",
+        "budget",
+        "savings",
+        "saving",
+        "bits",
+        "bit-width",
+        "bit-widths",
+        "precision",
+        "length",
+        "context",
+        "tokens",
+        "layers",
+        "heads",
+        "experts",
+        "gpus",
+        "hours",
+        "days",
+        "minutes",
+        "seconds",
+        "time",
+        "epochs",
+        "steps",
+        "batch",
+        "win",
+        "top-1",
+        "top-5",
+        "bandwidth",
+        "vocabulary",
+        "dimension",
+        "rank",
+        "window",
+        "width",
+        "wide",
+        "depth",
+        "values",
+        "value",
+        "coefficients",
+        "coefficient",
+        "threshold",
+        "percentage",
+        "share",
+        "fraction",
+    ]
+)
+
+_COMPARED = re.compile(r"\b(?:than|versus|vs\.?|compared (?:to|with))\s+([A-Z][\w\-.]+)")
+_COPULA = re.compile(r"^\s*(is|are|was|were)\s+(the\s+|an?\s+)?", re.IGNORECASE)
+RARE_WORD_CHUNKS = 3  # a capitalised word in at most this many chunks names a paper ("Splitwise")
+_WH = (
+    r"(?:what|which|how many|how much|how long|how fast|how large|how big|how quickly|how often|"
+    r"how wide|how deep|how high|how tall)"
+)
+_DETERMINERS = {"the", "a", "an", "its", "their", "this", "these", "that", "each", "every", "our"}
+_STOP_AFTER_WH = re.compile(
+    r"\b(does|do|did|is|are|was|were|can|could|would|will|has|have|had|of|on|in|for|over|by|to|"
+    r"when|that|than|with|at|from|against|under|after|before|per|if|while)\b",
+    re.IGNORECASE,
+)
+_KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "authors",
+        re.compile(
+            r"\bauthors?\b|\bwho (wrote|authored|proposed|introduced|invented|developed|"
+            r"created|designed)\b",
+            re.I,
+        ),
+    ),
+    (
+        "year",
+        re.compile(
+            r"\b(which|what|in what) year\b|"
+            r"\bwhen (was|were)\b.*\b(published|released|introduced|proposed)\b",
+            re.I,
+        ),
+    ),
+    ("venue", re.compile(r"\b(conference|venue|journal|workshop)\b", re.I)),
+    (
+        "hardware",
+        re.compile(
+            r"\b(which|what) (\w+ ){0,2}(?<![\w-])(gpus?|hardware|devices?|accelerators?|tpus?|"
+            r"cpus?|chips?|processors?|machines?|cluster)\b|"
+            r"\bon (which|what) (gpu|hardware|device)",
+            re.I,
+        ),
+    ),
+    (
+        "dataset",
+        re.compile(r"\b(which|what)\b[^?]{0,20}?\b(datasets?|benchmarks?|corpus|corpora)\b", re.I),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow (much|many|fast|long|large|big|quickly|often|far|small|wide|deep|high|"
+            r"tall|heavy)\b|\bby how\b|"
+            r"\bwhat (percentage|fraction|share|proportion)\b|\bup to what\b|"
+            r"\b(what|which)\s+(\S+\s+){0,5}?(speedups?|speed-ups?|ratios?|accuracy|accuracies|latency|"
+            r"throughput|rates?|sizes?|numbers?|count|fid|bleu|scores?|perplexity|reductions?|"
+            r"improvements?|gains?|memory|cost|length|parameters?|bits?|bit-widths?|compression|"
+            r"percent|flops|utilization|error|budget|savings?|top-1|top-5|map|ap|auc|speeds?|"
+            r"factor|hours?|days?|frame rate|fps|win rate|rank|dimensions?|vocabulary|values?|"
+            r"coefficients?|thresholds?|width|depth|learning rates?)\b",
+            re.I,
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            r"\bwhat is the name of\b|\bwhat (is|are) (it|they|this|the \w+) called\b|"
+            r"(?:^|[,:;]\s*)(which|what|name the|who)\b[^?]{0,30}?\b(methods?|papers?|frameworks?|"
+            r"techniques?|systems?|models?|approach(es)?|algorithms?|architectures?|optimizers?|works?|studies|"
+            r"study|library|libraries|tools?|schemes?|modules?|strategies|strategy|designs?|"
+            r"mechanisms?|kernels?|engines?|benchmarks?|compilers?|networks?|proposals?|variants?|"
+            r"stacks?|runtimes?|toolkits?)\b"
+            r"|^\s*who\b",
+            re.I,
+        ),
+    ),
+]
+_PLURAL = re.compile(
+    r"\b(which|what) (\w+ ){0,3}(papers|methods|frameworks|techniques|systems|approaches|works|"
+    r"studies|optimizers|benchmarks)\b( in the collection)?"
+    r"(?! (is|was|does|has)\b)|\beach\b|^\s*compare\b",
+    re.I,
+)
+
+# Words an answer's sentence may use for an asked attribute (stems, as content_tokens gives).
+_SYNONYMS: dict[str, set[str]] = {
+    "frame": {"frame", "fps"},
+    "learn": {"learn", "lr"},
+    "speedup": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "latenc", "x"},
+    "faster": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput"},
+    "speed": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput"},
+    "latenc": {"latenc", "faster", "speedup", "time", "ms", "speed"},
+    "throughput": {
+        "throughput",
+        "faster",
+        "speedup",
+        "token",
+        "request",
+        "petaflop",
+        "tflop",
+        "flop",
+        "teraflop",
+        "qps",
+        "fps",
+    },
+    "often": {"month", "year", "week", "day", "hour", "everi", "time", "faster", "speedup"},
+    "memori": {"memori", "gb", "footprint", "storag", "cach"},
+    "paramet": {"paramet", "b", "m", "size", "weight"},
+    "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length"},
+    "cost": {"cost", "cheaper", "price", "dollar", "$"},
+    "accuraci": {"accuraci", "top-1", "score", "perform"},
+    "gain": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
+    "improv": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
+    "reduct": {"reduc", "cut", "save", "lower", "decreas", "less", "fewer", "compress", "smaller"},
+    "size": {"size", "smaller", "larger", "compress", "reduc", "gb", "mb", "paramet", "b", "m"},
+    "compress": {"compress", "reduc", "ratio", "smaller"},
+    "rate": {"rate", "fps"},
+    "time": {"time", "hour", "day", "minut", "second", "faster", "speedup", "latenc"},
+    "budget": {"budget", "cach", "token", "memori"},
+}
+
+
+@dataclass
+class Question:
+    text: str
+    kind: str
+    attribute: set[str] = field(default_factory=set)  # content tokens of the asked attribute
+    attribute_phrase: str = ""  # the asked attribute in the question's words
+    names: list[str] = field(default_factory=list)  # the subjects it names ("ZipCache")
+    plural: bool = False  # asks about several papers
+    # single (one fact of one paper) | list (every paper that answers) | comparison (two or
+    # more named papers side by side) | how (the mechanism: how it works, why it helps)
+    shape: str = "single"
+
+    @property
+    def typed(self) -> bool:
+        """A kind whose answer must hold a specific kind of fact (figure, device, year…)."""
+        return self.kind in ("number", "hardware", "year", "venue", "authors", "dataset")
+
+    def attribute_groups(self) -> list[set[str]]:
+        """One set per asked attribute token: the token and its accepted synonyms."""
+        return [{t} | _SYNONYMS.get(t, set()) for t in sorted(self.attribute)]
+
+    def attribute_words(self) -> set[str]:
+        """The attribute's tokens with their accepted synonyms."""
+        words = set(self.attribute)
+        for token in self.attribute:
+            words |= _SYNONYMS.get(token, set())
+        return words
+
+
+_CALLED = re.compile(r"\b(what|which)\b[^?]{0,80}\b(called|named)\s*\??\s*$", re.I)
+_REACHES = re.compile(
+    r"\bwhat (\w+ ){1,3}(does|do|did)\b[^?]*\b(reach|achieve|attain|obtain)", re.I
+)
+
+
+# "What does the paper X report as its main result?", "What are the key findings of X?": the
+# paper's outcome is asked, not a name (though "what … paper" reads like "which paper").
+RESULT_ASK = re.compile(
+    r"\b(?:main|key|headline|principal|central)\s+(?:results?|findings?|outcomes?|claims?)\b|"
+    r"\bwhat\s+(?:results?|findings?)\b|"
+    r"^\s*what\s+(?:does|do|did)\s+[^?]{0,200}?\b(?:report|show|find|conclude|demonstrate)\b",
+    re.IGNORECASE,
+)
+
+
+def kind_of(question: str) -> str:
+    if _CALLED.search(question):
+        return "name"  # "what are the approximations of Softmax and GELU called?"
+    if RESULT_ASK.search(question) and not _asks_amount(question):
+        return "describe"
+    rules = dict(_KIND_RULES)
+    for kind, pattern in _KIND_RULES:
+        # "Which method decides the KV cache size …" asks for a name; an explicit amount
+        # ("…, and how much memory does it save?") makes it a number question.
+        if kind == "number" and rules["name"].search(question) and not _asks_amount(question):
+            return "name"
+        if pattern.search(question):
+            return kind
+    if _REACHES.search(question):
+        return "number"  # "what activation sparsity does LLaMA2-7B reach …?"
+    return "describe"
+
+
+def _asks_amount(question: str) -> bool:
+    """An explicit amount is asked ("…, and how much memory does it save?"), not only named in
+    a clause ("which framework … by modulating how fast residuals evolve")."""
+    for m in _AMOUNT.finditer(question):
+        before = question[: m.start()].rstrip().lower()
+        if not before or before.endswith((",", ";", ":", "?", ".", " and", " or", "by")):
+            return True
+    return False
+
+
+_AMOUNT = re.compile(
+    r"\bhow (much|many|fast|long|large|quickly)\b|\bby how\b|\bup to what\b|"
+    r"\bwhat (size|number|amount|share|fraction|rank|length)\b|"
+    r"\bwhat (\w+ )?(values?|coefficients?|thresholds?|width|depth|learning rates?)\b|"
+    r"\bhow (wide|deep|high|tall|heavy)\b|"
+    r"\bwhat (speedups?|speed-ups?|accuracy|latency|throughput|ratios?|percentage)\b",
+    re.I,
+)
+
+
+_VERB_NOUNS = (
+    (r"speeds? up|accelerates?", "the speed-up of"),
+    (r"cuts?|reduces?|lowers?|shrinks?|saves?|decreases?", "the reduction in"),
+    (r"improves?|boosts?|increases?|raises?", "the improvement in"),
+    (r"compress(?:es)?", "the compression of"),
+)
+
+
+def _verb_phrase(rest: str) -> str:
+    """ "does DFloat11 speed up token generation" -> "the speed-up of token generation"."""
+    m = re.match(r"\s*(?:does|do|did|can|could|would)\s+(.*)", rest, re.I)
+    if not m:
+        return "how much"
+    for verb, noun in _VERB_NOUNS:
+        # the subject is a few words at most: "does the proposed method improve accuracy"
+        v = re.match(rf"(?:\S+\s+){{1,4}}?(?:{verb})\b\s*(.*)", m.group(1), re.I)
+        if v:
+            obj = " ".join(v.group(1).replace("?", " ").split()[:5])
+            return f"{noun} {obj}".strip() if obj else noun.rsplit(" ", 1)[0]
+    return "how much"
+
+
+_DIMENSION_NOUNS = {
+    "how wide": "width",
+    "how deep": "depth",
+    "how high": "height",
+    "how tall": "height",
+}
+
+
+def attribute_phrases(question: str) -> list[str]:
+    """What each wh-marker asks for, in the question's words, as a reader would say it:
+    "how many parameters does X have" -> "the number of parameters"; "what speedup over …"
+    -> "the speedup"; "which GPU models …" -> "which GPU models"."""
+    phrases = []
+    for m in re.finditer(rf"\b{_WH}\b", question, re.IGNORECASE):
+        marker = m.group(0).lower()
+        rest = _COPULA.sub("", question[m.end() :])
+        stop = _STOP_AFTER_WH.search(rest)
+        words = (rest[: stop.start()] if stop else rest).replace("?", " ").replace(",", " ").split()
+        # Four words, but a clause with an object is kept whole (up to eight): "which method
+        # keeps the KV cache" would read "which method keeps the".
+        cut = 8 if any(w.lower() in _DETERMINERS for w in words[1:4]) else 4
+        phrase = " ".join(words[:cut])
+        if marker == "how many":
+            phrase = f"the number of {phrase}" if phrase else ""
+        elif marker == "how much" and not phrase:
+            phrase = _verb_phrase(rest)  # "how much does X speed up decoding" -> "the speed-up …"
+        elif marker == "how much":
+            phrase = f"how much {phrase}".strip()
+        elif marker in _DIMENSION_NOUNS:  # "how wide is the window" -> "the width of the window"
+            obj = re.split(r"\b(?:used|in|on|for|by|when|that|of|with)\b|[?,]", rest)[0].split()
+            phrase = f"the {_DIMENSION_NOUNS[marker]} of the {' '.join(obj[:5])}".strip()
+        elif marker.startswith("how "):
+            phrase = f"{marker} {phrase}".strip()
+        elif marker == "what" and phrase and not phrase.lower().startswith(("is ", "are ")):
+            phrase = f"the {phrase}"
+        elif marker == "which" and phrase:
+            phrase = f"which {phrase}"
+        if phrase:
+            phrases.append(phrase)
+    return phrases
+
+
+_KIND_PHRASES = {
+    "authors": "its authors",
+    "year": "the year",
+    "venue": "the venue",
+}
+
+
+def _generic_part(part: str) -> bool:
+    return (
+        part.lower() in GENERIC_NAMES
+        or part.islower()
+        or bool(re.fullmatch(r"[\d.,]+[a-zA-Z%]{0,2}", part))
+        or not any(c.isalpha() for c in part)
+    )
+
+
+def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int = 25) -> list[str]:
+    """Names the question mentions that identify a subject: a word with capitals inside or with
+    digits ("ZipCache", "GPT-2", "YOLOv10"), not a generic acronym ("KV-cache", "LLM-training",
+    "17B-parameter" are not), and with the collection's statistics, rare in it."""
+    out = []
+    for word in NAME.findall(question):
+        if not any(c.isupper() for c in word) or all(
+            _generic_part(x) for x in re.split(r"[-_/]", word)
+        ):
+            continue
+        if word.isupper() and not any(c.isdigit() for c in word) and len(word) <= 5:
+            continue  # "SVD", "GELU", "COCO": acronyms many papers share
+        if re.fullmatch(r"[A-Z]+(-[a-z]+)+", word):
+            continue  # "REINFORCE-based": a word, not a name
+        tokens = content_tokens(word)
+        if not tokens or tokens <= GENERIC_NAMES:
+            continue
+        if doc_freq is not None and all(doc_freq.get(t, 0) > rare for t in tokens):
+            continue
+        out.append(word)
+    if doc_freq is not None:  # a capitalised word inside the question that few papers use
+        for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]{3,})\b", question):
+            tokens = content_tokens(m.group(1))
+            if tokens and all(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in tokens):
+                out.append(m.group(1))
+    return list(dict.fromkeys(out))
+
+
+_VERB_ATTRIBUTES = (
+    ("reduc", "reduct"), ("cut", "reduct"), ("sav", "reduct"), ("shrink", "reduct"),
+    ("lower", "reduct"), ("compress", "compress"), ("improv", "improv"), ("gain", "gain"),
+    ("boost", "improv"), ("rais", "improv"), ("increas", "improv"), ("speed", "faster"),
+    ("accelerat", "faster"),
+)  # fmt: skip
+
+
+_COMPOUND = re.compile(
+    r"\b(batch|window|vocabulary|learning|frame|win|error|dropout|beam|patch|chunk|block|"
+    r"page|group|cluster|tile|kernel|hidden|embedding)\s+(sizes?|rates?|lengths?|widths?|dims?)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_quantities(question: str) -> set[str]:
+    """The attribute a number question asks for, from the words right after its wh-markers:
+    "what speedup over …" -> speedup; "how many GPUs were used" -> gpus; "how much does it cut
+    memory" -> reduction, memory. Words elsewhere describe the paper, not the asked figure."""
+    attribute: set[str] = set()
+    for m in re.finditer(rf"\b{_WH}\b", question, re.IGNORECASE):
+        marker = m.group(0).lower()
+        rest = _COPULA.sub("", re.split(r"[?,;]", question[m.end() :])[0])
+        stop = _STOP_AFTER_WH.search(rest)
+        window = (rest[: stop.start()] if stop else rest).split()[:5]
+        if not window:  # "how much does ZipCache cut prefill latency": the clause after the verb
+            window = rest.split()[1:8]
+        words = [w.strip(".").lower() for w in window]
+        attribute |= content_tokens(" ".join(w for w in words if w in QUANTITY_WORDS))
+        if marker == "how many" and words:
+            noun = next((w for w in words[:3] if w.endswith("s")), words[0])
+            attribute |= content_tokens(noun)
+        if marker in ("how much", "how fast", "how quickly"):
+            clause = [w.lower() for w in rest.split()[:8]]
+            for stem, attr in _VERB_ATTRIBUTES:
+                if any(w.startswith(stem) for w in clause):
+                    attribute.add(attr)
+        if marker == "how fast":
+            attribute.add("faster")
+        if marker in ("how quickly", "how often"):
+            attribute.add("often")
+        if marker == "how long":
+            attribute.add("long")
+    for m in _COMPOUND.finditer(question):
+        # "batch size", "learning rate": one attribute named by its first word ("size" alone
+        # would accept any reduction, "rate" any frame rate)
+        head, tail = content_tokens(m.group(1)), content_tokens(m.group(2))
+        if tail & attribute:
+            attribute = (attribute - tail) | head
+    measured = _measured(question)
+    if measured and content_tokens(measured[0]):
+        # "how many tokens long is the observation window": the window is what is asked about,
+        # tokens only its unit; a token count of something else does not answer.
+        attribute = content_tokens(measured[0])
+    return attribute - _given_context(question)
+
+
+_MEASURED = re.compile(
+    r"\bhow many (?P<unit>\w+) (?P<dim>long|large|big|wide|deep|high) (?:is|are|was|were) "
+    r"(?:the |its |a |an |each )?(?P<np>(?:[\w\-'’]+ ){0,3}[\w\-]+)|"
+    r"\bhow many (?P<unit2>\w+) (?:does|do|did) (?:each|every|one|a|an|the) "
+    r"(?P<holder>(?:[\w\-]+ ){0,2}[\w\-]+) (?:hold|contain|store|keep)s?\b",
+    re.I,
+)
+_DIMENSIONS = {
+    "long": "length",
+    "large": "size",
+    "big": "size",
+    "wide": "width",
+    "deep": "depth",
+    "high": "height",
+}
+
+
+def _measured(question: str) -> tuple[str, str] | None:
+    """What a "how many <unit> …" question measures, and how to say it: "how many tokens long
+    is the observation window" -> ("observation window", "the length of the observation window
+    in tokens"); "how many tokens does each block hold" -> ("block", "the number of tokens per
+    block")."""
+    m = _MEASURED.search(question)
+    if not m:
+        return None
+    phrase = m.group("np") or m.group("holder")
+    noun = re.split(r"\b(?:that|which|used|in|of|for|when|at|by|on)\b", phrase)[0].strip()
+    if m.group("dim"):
+        dim = _DIMENSIONS[m.group("dim").lower()]
+        owner = "" if re.match(r"\S+['’]s\b", noun) else "the "
+        said = f"the {dim} of {owner}{noun} in {m.group('unit')}"
+    else:
+        said = f"the number of {m.group('unit2')} per {noun}"
+    return " ".join(w for w in noun.split() if w.islower()), said  # "SnapKV's" is a name
+
+
+def _given_context(question: str) -> set[str]:
+    words = question.split()
+    out: set[str] = set()
+    for i, w in enumerate(words):
+        if re.search(r"\d", w) and not re.search(r"[A-Za-z]{3,}", w):
+            out |= content_tokens(" ".join(words[max(0, i - 3) : i + 2]))
+    return out
+
+
+# The shapes of an answer (Question.shape). Each cue is a way of asking, not a topic.
+_LIST_ASK = re.compile(
+    r"\b(?:which|what)\s+(?:[\w\-]+\s+(?:or\s+)?){0,5}?(?:papers|methods|frameworks|techniques|systems|"
+    r"approaches|works|studies|models|algorithms|strategies|benchmarks|optimizers|solutions|"
+    r"architectures|ideas|ways)\b(?!\s+(?:is|was|does|has)\b)"
+    r"|^\s*(?:list|name|enumerate|summari[sz]e)\b"
+    r"|\b(?:what|which)\s+(?:are\s+)?(?:some|several|all|the various|the different)\b"
+    r"|\bhow\s+(?:do|have)\s+(?:different\s+|various\s+)?(?:papers|methods|works|approaches)\b",
+    re.IGNORECASE,
+)
+_COMPARE_ASK = re.compile(
+    r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ence|ences)?\b|"
+    r"\bcontrast\b|\bwhereas\b",
+    re.IGNORECASE,
+)
+# "both" / "each" compare only papers the question pairs ("X and Y both …"), not "each token"
+_EACH_ASK = re.compile(r"\b(?:both|each)\b", re.IGNORECASE)
+_YES_NO = re.compile(r"^\s*(?:is|are|was|were|does|do|did|can)\b", re.IGNORECASE)
+# "Is X faster than Y?" weighs two papers; "How much faster is X than Y?" asks X's one figure.
+_WEIGH_ASK = re.compile(
+    r"\b(?:better|faster|larger|smaller|more|fewer|less|higher|lower|cheaper)\b[^?]{0,40}"
+    r"\b(?:than|or)\b",
+    re.IGNORECASE,
+)
+_HOW_ASK = re.compile(
+    r"^\s*(?:how\s+(?:does|do|did|can|could|is|are|was|were)\b(?![^?]*\bhow\s+much\b)"
+    r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"
+    r"|\bhow\s+(?:it|they|this)\s+works?\b|\bwhat\s+mechanism\b",
+    re.IGNORECASE,
+)
+
+
+_CAP = r"[A-Z][\w\-./]*\w"
+# "ReLU Strikes Back vs ProSparse": a compared name may be a few capitalised words (a title)
+_PAIR = re.compile(
+    rf"\b({_CAP}(?:\s+{_CAP}){{0,4}})\s*(?:\([^)]*\)\s*)?(?:vs\.?|versus|and|or|with)\s+"
+    rf"(?:the\s+)?({_CAP}(?:\s+{_CAP}){{0,4}})"
+)
+_NOT_SUBJECTS = {"how", "what", "which", "why", "compare", "the", "both", "each", "is", "are", "do"}
+
+
+def shape_of(question: str, names: list[str], kind: str) -> str:
+    """The answer's shape, from how the question asks (not what it is about)."""
+    subjects = len(names)
+    # "Compare X and Y", "X vs Y", "how do X and Y differ": whatever is compared, figures too.
+    # "Is X faster than Y?" weighs two papers; "How much faster is X than Y?" is X's one figure.
+    # Whether each name is a paper here is checked when answering (rag/answer/synthesis.py).
+    paired = bool(_PAIR.search(question))
+    if subjects >= 2 and (
+        _COMPARE_ASK.search(question)
+        or (paired and _EACH_ASK.search(question))
+        or (_YES_NO.match(question) and _WEIGH_ASK.search(question))
+    ):
+        return "comparison"
+    # "Which GPU models did Splitwise use?" asks about one named paper, not for a list
+    if _LIST_ASK.search(question) and not strong_names(names):
+        return "list"
+    if _HOW_ASK.search(question) and kind == "describe":
+        return "how"
+    return "single"
+
+
+def strong_names(names: list[str]) -> list[str]:
+    """Names with a capital inside or a digit: a specific model, method or device."""
+    return [n for n in names if re.search(r"[a-z][A-Z]|\d|[A-Za-z]-[A-Z]", n)]
+
+
+def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Question:
+    kind = kind_of(question)
+    phrases = [_KIND_PHRASES[kind]] if kind in _KIND_PHRASES else attribute_phrases(question)
+    names = names_in(question, doc_freq)
+    attribute: set[str] = set()
+    if kind == "number":
+        attribute = asked_quantities(question)
+    compared = _COMPARED.search(question)
+    if compared and not re.match(r"\s*(is|are|does|do|how does|how do)\b", question, re.I):
+        compared = None  # "… latency on H100 versus FLUX-schnell": a baseline, not a comparison
+    if (
+        compared
+        and doc_freq is not None
+        and compared.group(1).rstrip(".?").lower() not in {n.lower() for n in names}
+    ):
+        # "… faster than Transformers?": a common word, not a second paper
+        common = content_tokens(compared.group(1))
+        if common and all(doc_freq.get(t, 0) > 25 for t in common):
+            compared = None
+    if compared:
+        # "Is FlashAttention faster than Mamba?" compares two named papers
+        names = list(dict.fromkeys([*names, compared.group(1).rstrip(".?")]))
+    if _COMPARE_ASK.search(question) or _EACH_ASK.search(question):
+        # "ENAMEL vs COFFE", "Splitwise and TetriInfer": the compared names are subjects even
+        # when one alone would be too common or too short to count as a name
+        for pair in _PAIR.finditer(question):
+            for group in pair.group(1, 2):
+                words = group.rstrip(".,:;?").split()
+                while words and words[0].lower() in _NOT_SUBJECTS:
+                    words = words[1:]  # "Compare SnapKV" names SnapKV
+                name = " ".join(words)
+                if name and name not in names:
+                    names.append(name)
+        # a word of a longer compared name ("Back" of "ReLU Strikes Back") is not a subject
+        names = [n for n in names if not any(n != m and n in m.split() for m in names)]
+    plural = bool(_PLURAL.search(question)) or (len(names) >= 2 and compared is not None)
+    measured = _measured(question) if kind == "number" else None
+    if measured:
+        phrases = [measured[1] if p.startswith("the number of") else p for p in phrases]
+    return Question(
+        text=question,
+        kind=kind,
+        attribute=attribute,
+        attribute_phrase=" and ".join(phrases),
+        names=names,
+        plural=plural,
+        shape=shape_of(question, names, kind),
+    )

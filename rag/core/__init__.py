@@ -1,0 +1,1 @@
+"""Settings, types, errors and the small utilities every layer uses (text, locks, logs, tracing)."""

@@ -1,0 +1,186 @@
+"""Which files an index run may read, and the walk that finds them.
+
+Two callers, two rules:
+
+- the CLI is the operator: it may index any file or folder it names;
+- the API and the UI index on behalf of someone else, so every path is confined to the indexing
+  roots (`Settings.index_roots()`): relative paths resolve against a root (never the process's
+  working directory), symlinks that leave a root, hidden files and special files are refused,
+  and a forbidden path gets exactly the same answer as a missing one, so nobody can probe the
+  disk through it. A request also has caps on files and bytes.
+
+For both, a folder walk never follows a symlink out of the folder it walks, never loops, and
+names everything it leaves out (unsupported type, symlink loop, special file, too large).
+`os.walk`/`Path.rglob` would either follow links without bound or drop them silently, hence
+this small walk of our own.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.core.errors import PathNotAllowedError, PathNotFoundError, RequestTooLargeError
+from rag.core.types import FailedFile
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+MAX_PATH_CHARS = 4096  # PATH_MAX on Linux
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on one index run; `None` is no cap (the CLI's runs)."""
+
+    max_files: int | None = None
+    max_bytes: int | None = None
+    max_file_bytes: int | None = None
+
+
+@dataclass
+class Walk:
+    files: list[Path] = field(default_factory=list)
+    ignored: list[FailedFile] = field(default_factory=list)
+    total_bytes: int = 0
+
+    def ignore(self, path: Path, reason: str) -> None:
+        self.ignored.append(FailedFile(path=str(path), reason=reason))
+
+
+def _within(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == r or path.is_relative_to(r) for r in roots)
+
+
+def _not_allowed(given: str, roots: Sequence[Path]) -> PathNotAllowedError:
+    """One message for missing, forbidden and malformed paths alike."""
+    shown = given if len(given) <= 200 else given[:200] + "…"
+    names = ", ".join(str(r) for r in roots)
+    return PathNotAllowedError(
+        f"Not an indexable file or folder: {shown!r}. Only files under the indexing roots "
+        f"({names}) can be indexed from here; name them relative to a root."
+    )
+
+
+def confine(given: str | Path, roots: Sequence[Path]) -> Path:
+    """`given` resolved inside one of `roots`, or PathNotAllowedError (whatever the reason)."""
+    text = str(given)
+    if not text or "\x00" in text or len(text) > MAX_PATH_CHARS:
+        raise _not_allowed(text.replace("\x00", "\\0"), roots)
+    candidates = [Path(text)] if Path(text).is_absolute() else [r / text for r in roots]
+    for candidate in candidates:
+        try:
+            real = candidate.resolve(strict=True)
+            mode = real.stat().st_mode
+        except (OSError, RuntimeError):  # missing, unreadable, a symlink loop
+            continue
+        root = next((r for r in roots if real == r or real.is_relative_to(r)), None)
+        if root is None:
+            continue
+        if any(part.startswith(".") for part in real.relative_to(root).parts):
+            continue
+        if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+            return real
+    raise _not_allowed(text, roots)
+
+
+def walk(
+    paths: Sequence[Path], limits: Limits | None = None, roots: Sequence[Path] | None = None
+) -> Walk:
+    """The supported files under `paths`, sorted, and what was left out with its reason.
+
+    A folder's walk stays inside that folder (or inside `roots` when given); a file named
+    directly is read whatever its name.
+    """
+    limits = limits or Limits()
+    out = Walk()
+    for given in paths:
+        path = Path(given)
+        try:
+            real = path.resolve(strict=True)
+        except FileNotFoundError:
+            raise PathNotFoundError(f"No such file or folder: {path}") from None
+        except (OSError, RuntimeError) as e:
+            out.ignore(path, f"cannot be read: {_os_reason(e)}")
+            continue
+        if real.is_dir():
+            _walk_folder(real, list(roots) if roots else [real], limits, out)
+        else:
+            _add_file(path, real, limits, out)
+    out.files = sorted(dict.fromkeys(out.files))
+    return out
+
+
+def _walk_folder(top: Path, boundary: list[Path], limits: Limits, out: Walk) -> None:
+    visited: set[Path] = set()
+    stack = [(top, top)]  # (the path as found, the real folder)
+    while stack:
+        shown, folder = stack.pop()
+        if folder in visited:
+            out.ignore(shown, f"symlink loop: {folder} was already read")
+            continue
+        visited.add(folder)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError as e:
+            out.ignore(folder, f"cannot be read: {_os_reason(e)}")
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # hidden files and folders (.git, .DS_Store): not documents
+            path = Path(entry.path)
+            try:
+                real = path.resolve(strict=True)
+            except (OSError, RuntimeError) as e:
+                out.ignore(path, f"broken or looping symlink ({_os_reason(e)})")
+                continue
+            if entry.is_symlink() and not _within(real, boundary):
+                out.ignore(path, f"symlink to {real}, outside the folder being indexed")
+            elif real.is_dir():
+                stack.append((path, real))
+            else:
+                _add_file(path, real, limits, out)
+
+
+def _add_file(path: Path, real: Path, limits: Limits, out: Walk) -> None:
+    try:
+        st = real.stat()
+    except OSError as e:
+        out.ignore(path, f"cannot be read: {_os_reason(e)}")
+        return
+    if not stat.S_ISREG(st.st_mode):
+        out.ignore(path, "not a regular file (a device, pipe or socket)")
+        return
+    if real.suffix.lower() not in SUPPORTED:
+        kinds = " ".join(sorted(SUPPORTED))
+        out.ignore(path, f"unsupported type {real.suffix or '(none)'} (supported: {kinds})")
+        return
+    if limits.max_file_bytes is not None and st.st_size > limits.max_file_bytes:
+        out.ignore(
+            path,
+            f"too large ({st.st_size:,} bytes; the limit is {limits.max_file_bytes:,}, "
+            "security.max_file_bytes)",
+        )
+        return
+    out.files.append(real)
+    out.total_bytes += st.st_size
+    if limits.max_files is not None and len(out.files) > limits.max_files:
+        raise RequestTooLargeError(
+            f"The request names more than {limits.max_files:,} files "
+            "(security.max_request_files): index fewer at a time."
+        )
+    if limits.max_bytes is not None and out.total_bytes > limits.max_bytes:
+        raise RequestTooLargeError(
+            f"The request names more than {limits.max_bytes:,} bytes of files "
+            "(security.max_request_bytes): index fewer at a time."
+        )
+
+
+def _os_reason(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return " ".join(str(e).split()) or type(e).__name__

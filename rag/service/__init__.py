@@ -1,0 +1,2 @@
+"""The one core the faces use: the Assistant, collections and grants, access, metrics, folder
+sync."""

@@ -1,0 +1,1 @@
+"""Shared state (SQLite or PostgreSQL): claims, answers, logins, feedback, conversations."""
