@@ -1,6 +1,6 @@
 """The capable-model path measured: Qwen2.5-Coder-1.5B-Instruct writes the answer
-(rag/answer/writer.py)
-against the embedded default (composed lead + SmolLM2-135M restatement), on the same questions.
+(rag/answer/writer.py) against the embedded default (composed lead + SmolLM2-135M restatement), on
+the same questions.
 
     python -m bench.capable [--per-type 5] [--split test] [--seed 7]
 

@@ -9,8 +9,7 @@ What runs, all on 127.0.0.1 (real processes, as in docs/deploy.md § 6):
   one is brought up to date by an incremental index run, a no-op when the corpus is unchanged);
 - one OpenAI-compatible LLM server: llama.cpp's `llama-server` serving the SmolLM2 GGUF, started
   by the core's own supervisor (`rag/answer/model_process.py`) with the embedded defaults (4 slots,
-  half
-  the cores as threads);
+  half the cores as threads);
 - two `rag serve` replicas (`llm.provider=openai`, `llm.base_url` at that server), each with an
   index folder of its own (as on two hosts: each rebuilds the lexical index from the Chroma
   server at start). "1 replica" sends every request to the first one (the second sits idle);

@@ -53,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.exceptions import HTTPException
 
 from rag import _offline  # noqa: F401
-from rag.core import logs, tracing
+from rag.core import logs, metrics, tracing
 from rag.core.errors import (
     EmbeddingMismatchError,
     EmptyQuestionError,
@@ -82,8 +82,8 @@ from rag.core.types import (
     TokenEvent,
 )
 from rag.ingest.library import DocumentInfo, Library, UploadResult
-from rag.service import metrics
-from rag.service.access import ALL, Access, Principal
+from rag.service import observe
+from rag.service.access import ALL, Access, Principal, check_admin
 from rag.service.collections import Collections, pool_of
 from rag.state.conversations import Conversations, history_of
 
@@ -410,10 +410,9 @@ def _matches(given: str, secret: str) -> bool:
 
 def _auth_dependency(settings: Settings) -> Any:
     """Chat, retrieval and status: the caller's principal (rag/service/access.py), from the user
-    token,
-    a named token of `access.tokens` or the admin token; 401 when tokens are required and the
-    request has none of them. Its owner names whose conversations it sees ("admin", "api" for
-    the user token or when no token is set, "token:<name>")."""
+    token, a named token of `access.tokens` or the admin token; 401 when tokens are required and the
+    request has none of them. Its owner names whose conversations it sees ("admin", "api" for the
+    user token or when no token is set, "token:<name>")."""
     bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <RAG_API__TOKEN>`")
     access = Access(settings)
 
@@ -439,21 +438,10 @@ def _admin_dependency(settings: Settings) -> Any:
     return check
 
 
-def check_admin(given: str, admin: str) -> None:
-    """NotAuthorisedError unless `given` is the admin token (shared with the UI's re-index)."""
-    if not admin:
-        raise NotAuthorisedError(
-            "Indexing from the API or the UI is off: the operator has set no admin token "
-            "(RAG_SECURITY__ADMIN_TOKEN). Use `rag index` on the server."
-        )
-    if not _matches(given, admin):
-        raise NotAuthorisedError("Indexing needs the admin token, which was missing or wrong.")
-
-
 def create_app(assistant: AssistantLike | Collections, settings: Settings) -> FastAPI:
     """The FastAPI app over a pool of collections (rag/service/collections.py; an assistant is
-    served
-    as the default collection of a pool). Sync handlers: FastAPI runs them in its threadpool."""
+    served as the default collection of a pool). Sync handlers: FastAPI runs them in its
+    threadpool."""
     app = FastAPI(
         title="rag-assistant API",
         version="1",
@@ -465,10 +453,10 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
     admin = APIRouter(prefix="/v1", dependencies=[Depends(_admin_dependency(settings))])
     pool = pool_of(settings, assistant)
     access = Access(settings)
-    # request ids, HTTP counts and /metrics (rag/service/metrics.py; who may scrape: scrape_allowed)
+    # request ids, HTTP counts and /metrics (rag/core/metrics.py; who may scrape: scrape_allowed)
     app.add_middleware(metrics.RequestMetrics, face="api")
     if settings.telemetry.metrics:
-        metrics.watch(settings, lambda: pool.get(None).status())
+        observe.watch(settings, lambda: pool.get(None).status())
         app.add_route("/metrics", metrics.metrics_endpoint(settings, access.tokens_required))
     root = Principal("admin", frozenset({ALL}), admin=True)  # the admin router's requests
     saved: list[Conversations] = []

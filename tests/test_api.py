@@ -17,7 +17,8 @@ from servers import VENV_BIN, free_port, running
 from rag.core.errors import EmptyQuestionError, RagError
 from rag.core.settings import Settings
 from rag.core.types import AnswerEvent, Citation, TokenEvent
-from rag.service.client import RemoteAssistant, make_assistant
+from rag.service.client import RemoteAssistant
+from rag.service.collections import make_assistant
 
 pytestmark = pytest.mark.slow
 

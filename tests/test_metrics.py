@@ -387,7 +387,7 @@ def test_ui_process_serves_metrics(ui_url: str) -> None:
 def test_who_may_scrape() -> None:
     from pydantic import SecretStr
 
-    from rag.service.metrics import scrape_allowed
+    from rag.core.metrics import scrape_allowed
 
     plain = Settings()
     assert scrape_allowed(plain, None, face_protected=False)  # an open face: open metrics

@@ -256,8 +256,7 @@ def test_ctrl_c_stops_cleanly_and_a_restart_catches_what_changed_meanwhile(
 
 def test_a_paper_listed_in_two_files_keeps_both(tmp_path: Path) -> None:
     """In process, with the stop event: listing files (rag/ingest/listing.py) that share a paper.
-    The
-    paper keeps both files through an edit of one, and the other's after it is deleted."""
+    The paper keeps both files through an edit of one, and the other's after it is deleted."""
     import json as json_
     import threading
 

@@ -1,11 +1,10 @@
 """From a question to a checked, cited answer (or "not stated"), streamed.
 
-condense (follow-ups) -> retrieve (and retrieve again for a named subject the passages miss)
--> sources shown -> off-topic? -> what is asked (rag/answer/question.py) -> does the evidence state
-it
+condense (follow-ups) -> retrieve (and retrieve again for a named subject the passages miss) ->
+sources shown -> off-topic? -> what is asked (rag/answer/question.py) -> does the evidence state it
 for the asked subject? (rag/answer/compose.py) -> the lead composed from the evidence -> the LLM
-restates it as one direct sentence -> that sentence is kept only if it passes the same checks
--> the final `Answer`.
+restates it as one direct sentence -> that sentence is kept only if it passes the same checks -> the
+final `Answer`.
 
 What a reader sees is only ever checked text: the stream carries the sources, status lines and
 the checked lead, never the LLM's draft.
@@ -279,8 +278,7 @@ class Answerer:
 
     def writes(self) -> bool:
         """Does the configured model write the answer (rag/answer/writer.py)? The embedded 135M
-        model
-        cannot: it only restates the composed lead."""
+        model cannot: it only restates the composed lead."""
         mode = self.settings.llm.write
         if mode != "auto":
             return mode == "on"

@@ -9,7 +9,6 @@ When nothing supported remains, the answer falls back to quoting the best eviden
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from rag.core.text import (
     NAME,
@@ -165,14 +164,6 @@ def best_snippet(claim: str, passage_text: str) -> str:
     return shorten(max(sentences, key=lambda s: overlap(tokens, content_tokens(s))))
 
 
-@dataclass
-class CheckedAnswer:
-    text: str
-    citations: list[Citation]
-    removed: int = 0  # citations removed or moved
-    dropped_sentences: list[str] = field(default_factory=list)
-
-
 def citation(passage: Passage, snippet: str, limit: int = SNIPPET_CHARS) -> Citation:
     """The citation of a numbered passage, showing `snippet` (shortened to one line)."""
     return Citation(
@@ -186,32 +177,3 @@ def citation(passage: Passage, snippet: str, limit: int = SNIPPET_CHARS) -> Cita
         section=passage.section,
         label=passage.label,
     )
-
-
-def check_answer(raw: str, passages: list[Passage], question: str = "") -> CheckedAnswer:
-    """Keep the supported sentences of `raw`, each citing a passage that supports it."""
-    by_number = {p.number: p for p in passages}
-    kept: list[str] = []
-    cites: dict[int, Citation] = {}
-    removed = 0
-    dropped = []
-    for sentence in split_sentences(raw):
-        claim = strip_citations(sentence)
-        asked = cited_numbers(sentence)
-        valid = [n for n in asked if n in by_number]
-        good = [n for n in valid if supports(claim, by_number[n].text, question)]
-        if not good:  # move the citation to the passage that supports the claim, if any
-            scores = {n: support_score(claim, p.text, question) for n, p in by_number.items()}
-            best = max(scores, key=lambda n: scores[n], default=None)
-            if best is not None and scores[best] >= SUPPORT_THRESHOLD:
-                good = [best]
-        removed += len([n for n in asked if n not in good])
-        if not good:
-            dropped.append(sentence)
-            continue
-        marks = "".join(f"[{n}]" for n in sorted(set(good)))
-        kept.append(f"{claim.rstrip('.!?;: ')} {marks}.")
-        for n in good:
-            cites.setdefault(n, citation(by_number[n], best_snippet(claim, by_number[n].text)))
-    text = " ".join(kept)
-    return CheckedAnswer(text, [cites[n] for n in sorted(cites)], removed, dropped)

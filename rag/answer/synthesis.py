@@ -40,12 +40,12 @@ from rag.ingest.sources import by_paper
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
-# Relevance of a paper to a list question: the mean of three named features, each in [0, 1]:
-# its passage's cosine to the topic, the IDF-weighted share of the topic's words it holds, and
-# the cosine of its sentence closest to the topic (a paper may answer in one sentence). Equal
-# weights: on the tune split's list questions they beat any single feature (paper F1 0.62 with
-# the first two alone, 0.69 with all three).
-# A paper joins a list when it scores at least LIST_RATIO of the best paper and LIST_FLOOR.
+# Relevance of a paper to a list question: the mean of three named features, each in [0, 1]: its
+# passage's cosine to the topic, the IDF-weighted share of the topic's words it holds, and the
+# cosine of its sentence closest to the topic (a paper may answer in one sentence). Equal weights:
+# on the tune split's list questions they beat any single feature (paper F1 0.62 with the first two
+# alone, 0.69 with all three). A paper joins a list when it scores at least LIST_RATIO of the best
+# paper and LIST_FLOOR.
 LIST_RATIO = 0.8
 LIST_FLOOR = 0.40
 LIST_MAX = 6  # lines in a list answer; a reader scans six, more is a search result page

@@ -80,19 +80,16 @@ class RetrievalSettings(BaseModel):
     bm25_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6  # hybrid fusion; vector: the rest
     # Off-topic when the evidence score (mean of the best cosine similarity and the best
     # IDF-weighted share of the question's words found in one passage; rag/answer/answering.py) is
-    # below
-    # this, unless a passage's title names what the question names. Whether the passages state
+    # below this, unless a passage's title names what the question names. Whether the passages state
     # the asked attribute of the asked subject is decided after it (rag/answer/compose.py). Chosen
-    # on
-    # eval/dev.jsonl with those checks in place: 0.48 refuses 63/73 unanswerable and 6/143
+    # on eval/dev.jsonl with those checks in place: 0.48 refuses 63/73 unanswerable and 6/143
     # answerable questions; 0.44 refuses 60/73 and 5/143; 0.50 refuses 9/143 answerable.
     abstain_threshold: float = 0.48
-    # The same signal for a list question ("which papers …"), measured on its topic (the frame
-    # words taken out): a topic is broader than a fact, and whether a paper is relevant is
-    # decided per paper after it (rag/answer/synthesis.py). 0.40: the lowest evidence of an
-    # answerable
-    # list question of the tune split was 0.40 (of 34); 10 of its 12 off-topic questions score
-    # lower (the others are refused later, when no paper is relevant enough).
+    # The same signal for a list question ("which papers …"), measured on its topic (the frame words
+    # taken out): a topic is broader than a fact, and whether a paper is relevant is decided per
+    # paper after it (rag/answer/synthesis.py). 0.40: the lowest evidence of an answerable list
+    # question of the tune split was 0.40 (of 34); 10 of its 12 off-topic questions score lower (the
+    # others are refused later, when no paper is relevant enough).
     list_abstain_threshold: float = 0.40
     # How often a retriever reads the collection's lexical version stamp (rag/storage/lexical.py) to
     # notice an update made by another process: 0 = on every request (one metadata read).
@@ -117,8 +114,7 @@ class LLMSettings(BaseModel):
     restate: bool = True
     # The model writes the whole answer from the full passages, every sentence checked
     # (rag/answer/writer.py). auto: on for the openai provider (any OpenAI-compatible server) and
-    # for a
-    # local GGUF other than the embedded 135M model; off: the composed answer (and `restate`).
+    # for a local GGUF other than the embedded 135M model; off: the composed answer (and `restate`).
     write: Literal["auto", "on", "off"] = "auto"
     # openai: OpenAI itself, or any OpenAI-compatible server when base_url is set.
     model: str = "gpt-4o-mini"
@@ -136,9 +132,8 @@ class UISettings(BaseModel):
 
 
 class SlackSettings(BaseModel):
-    # Which collection a channel (or DM) id asks (rag/service/collections.py); unmapped channels
-    # ask the
-    # default collection, or are refused with unmapped_channels = "refuse".
+    # Which collection a channel (or DM) id asks (rag/service/collections.py); unmapped channels ask
+    # the default collection, or are refused with unmapped_channels = "refuse".
     channel_collections: dict[str, str] = Field(default_factory=dict)
     unmapped_channels: Literal["default", "refuse"] = "default"
     bot_token: SecretStr | None = None
@@ -194,7 +189,7 @@ class LogSettings(BaseModel):
 
 
 class TelemetrySettings(BaseModel):
-    """`/metrics` (Prometheus) and OpenTelemetry traces (rag/service/metrics.py,
+    """`/metrics` (Prometheus) and OpenTelemetry traces (rag/core/metrics.py,
     rag/core/tracing.py)."""
 
     metrics: bool = True  # serve /metrics on the API and the UI
@@ -241,9 +236,8 @@ class AccessUser(BaseModel):
 
 
 class AccessSettings(BaseModel):
-    """Who may use which collection (rag/service/access.py). `api.token`, `security.admin_token`
-    and the
-    `ui.username` login keep working and are granted every collection."""
+    """Who may use which collection (rag/service/access.py). `api.token`, `security.admin_token` and
+    the `ui.username` login keep working and are granted every collection."""
 
     tokens: list[AccessToken] = Field(default_factory=list)
     users: list[AccessUser] = Field(default_factory=list)

@@ -1,8 +1,7 @@
 """The stages of answering: timed, logged with the request id, and traced when asked.
 
 `stage("retrieve", timings)` wraps one stage of the pipeline (rag/answer/answering.py): it writes
-the
-stage's seconds into the answer's `timings`, logs one line when the stage ends (carrying the
+the stage's seconds into the answer's `timings`, logs one line when the stage ends (carrying the
 request id and face of rag/core/logs.py, and the fields the block adds), and, when
 `telemetry.otlp_endpoint` is set, records an OpenTelemetry span named for the stage under the
 request's span ("rag.answer", "rag.retrieve").

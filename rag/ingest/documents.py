@@ -1,13 +1,12 @@
 """Reading a collection: files and folders into llama-index `Document`s.
 
 Listing files (title line + abstract paragraph, see rag/ingest/listing.py) give one document per
-paper,
-merged across files, labelled with the listing's own name and date. A PDF gives one document per
-page (its `page` metadata, 1-based), so that a citation can say "p. 4" and open the file there.
-A Markdown or HTML file with several headings gives one document per section (its `section`
-metadata is the heading path, "Methods › Results"); any other .txt/.md/.html file gives one
-document. Document ids are stable per file and page or section. A file that cannot be read is
-reported with the reason and skipped; the rest is read.
+paper, merged across files, labelled with the listing's own name and date. A PDF gives one document
+per page (its `page` metadata, 1-based), so that a citation can say "p. 4" and open the file there.
+A Markdown or HTML file with several headings gives one document per section (its `section` metadata
+is the heading path, "Methods › Results"); any other .txt/.md/.html file gives one document.
+Document ids are stable per file and page or section. A file that cannot be read is reported with
+the reason and skipped; the rest is read.
 """
 
 from __future__ import annotations

@@ -7,11 +7,10 @@ chunk carries its document's hash and chunk count, so after a crash a document w
 missing or stale is simply embedded again, and the store always ends consistent.
 
 The lexical (BM25) index follows the same rule (rag/storage/lexical.py): a run that changes the
-store
-stamps the collection `pending-…` before its first write, and at its end brings the saved lexical
-index up to date with the store (only new chunks are tokenized), saves it under a new version and
-stamps the collection with that version. A run killed midway leaves the stamp pending, which no
-saved index matches; the next run ends with both matching again.
+store stamps the collection `pending-…` before its first write, and at its end brings the saved
+lexical index up to date with the store (only new chunks are tokenized), saves it under a new
+version and stamps the collection with that version. A run killed midway leaves the stamp pending,
+which no saved index matches; the next run ends with both matching again.
 """
 
 from __future__ import annotations
@@ -173,8 +172,7 @@ class Indexer:
             else:
                 report.skipped += 1
         # Checked once per new or changed text (retrieval checks again, rag/ingest/guard.py): an
-        # unchanged
-        # collection re-indexes without reading every sentence again.
+        # unchanged collection re-indexes without reading every sentence again.
         report.flagged = flag_instructions(to_embed)
 
         new_ids = {d.doc_id for d in loaded.documents}
@@ -389,14 +387,6 @@ def write_manifest(
         if found is not None:
             raise found from e
         raise StoreError(f"Cannot write the index manifest {path}: {e}") from e
-
-
-def record_roots(
-    manifest_path: Path, roots: Sequence[str | Path], settings: Settings | None = None
-) -> None:
-    """Add `roots` to the files and folders the manifest records as indexed (the rest of the
-    manifest is kept)."""
-    write_manifest(manifest_path, read_manifest(manifest_path), roots, settings)
 
 
 def _union(kept: Sequence[str], roots: Sequence[str | Path]) -> list[str]:

@@ -5,12 +5,10 @@ terms, numbers, method names) and MiniLM alone does not; paraphrased questions a
 The fusion keeps what either ranks high (see `_retriever` for the mode and weights chosen).
 
 The BM25 side is the persistent lexical index of rag/storage/lexical.py: loaded from disk at start,
-and
-reloaded when the collection's version stamp changes (an index run here or in another process),
-never rebuilt from scratch because the chunk count changed.
-With the embedded store, a stamp this process did not write also reopens the store
-(`Store.reopen`): chromadb keeps the vectors in memory per process and would not see the other
-process's writes (`rag index --watch` beside a server).
+and reloaded when the collection's version stamp changes (an index run here or in another process),
+never rebuilt from scratch because the chunk count changed. With the embedded store, a stamp this
+process did not write also reopens the store (`Store.reopen`): chromadb keeps the vectors in memory
+per process and would not see the other process's writes (`rag index --watch` beside a server).
 """
 
 from __future__ import annotations

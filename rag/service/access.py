@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
-from rag.core.errors import CollectionNotFoundError
+from rag.core.errors import CollectionNotFoundError, NotAuthorisedError
 from rag.core.settings import Settings
 
 ALL = "*"
@@ -49,6 +49,18 @@ EVERYONE = Principal("api", frozenset({ALL}))
 def _same(given: str, expected: str) -> bool:
     """Constant-time comparison on bytes (compare_digest rejects non-ASCII str)."""
     return bool(expected) and secrets.compare_digest(given.encode(), expected.encode())
+
+
+def check_admin(given: str, admin: str) -> None:
+    """NotAuthorisedError unless `given` is the admin token (document admin and re-index, in the
+    API and the UI)."""
+    if not admin:
+        raise NotAuthorisedError(
+            "Indexing from the API or the UI is off: the operator has set no admin token "
+            "(RAG_SECURITY__ADMIN_TOKEN). Use `rag index` on the server."
+        )
+    if not _same(given, admin):
+        raise NotAuthorisedError("Indexing needs the admin token, which was missing or wrong.")
 
 
 def _secret(value: object) -> str:

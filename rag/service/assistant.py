@@ -16,13 +16,13 @@ import httpx
 
 from rag.answer.answering import Answerer
 from rag.answer.llm import ChatModel
+from rag.core import metrics
 from rag.core.errors import EmptyQuestionError, PathNotFoundError, QuestionTooLongError, StoreError
 from rag.core.locking import index_lock
 from rag.core.settings import Settings
 from rag.core.types import Answer, AnswerEvent, IndexReport, IndexStatus, Passage, StreamEvent
 from rag.ingest.indexer import Indexer, RebuildPlan, plan_rebuild, write_manifest
 from rag.search.retrieval import HybridRetriever
-from rag.service import metrics
 from rag.storage.chroma import (
     Store,
     discard,

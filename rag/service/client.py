@@ -1,6 +1,6 @@
 """An `Assistant` look-alike that calls the HTTP API (`rag serve`), so one index serves every face.
 
-`make_assistant(settings)` is what the UI and the Slack bot call: the in-process `Assistant` by
+`make_assistant(settings)` (rag/service/collections.py) gives a face the in-process `Assistant` by
 default, or a `RemoteAssistant` when `settings.api_url` is set.
 
 Chat goes through the `openai` client (the API is OpenAI-compatible, and that client already
@@ -192,9 +192,8 @@ def _raise_remote(status: int, err: dict[str, Any], base_url: str) -> NoReturn:
 
 class RemoteLibrary:
     """`rag.ingest.library.Library`'s add / list / delete over the API's `/v1/documents` (admin
-    token:
-    `security.admin_token` here, as for `RemoteAssistant.index`). Opening a document's file is
-    served by the API's host only: here every id is unknown."""
+    token: `security.admin_token` here, as for `RemoteAssistant.index`). Opening a document's file
+    is served by the API's host only: here every id is unknown."""
 
     def __init__(self, remote: RemoteAssistant) -> None:
         self.remote = remote
@@ -253,14 +252,3 @@ class RemoteLibrary:
 
     def open(self, doc_id: str) -> Path:
         raise errors.NotFoundError(f"No indexed document {doc_id[:200]!r} here.")
-
-
-def make_assistant(settings: Settings, **kw: Any) -> Any:
-    """The assistant a face should use: remote when `api_url` is set, else in-process."""
-    if settings.api_url:
-        return RemoteAssistant(settings, **kw)
-    from rag.service.assistant import Assistant
-
-    assistant = Assistant(settings, **kw)
-    assistant.warm_up()  # a long-running face starts its model process now, not on question one
-    return assistant

@@ -7,9 +7,8 @@ A collection is a Chroma collection with its own lexical index, manifest, lock a
 `Collections` opens one `Assistant` per collection on first use and shares the expensive parts
 between them: one LLM (one llama-server process for the local model) and one embedding model
 (rag/storage/embeddings.py loads a model once per process). The API, the UI and the Slack bot take
-the
-collection a caller asks for from here, after rag/service/access.py has said the caller may use it.
-Over the HTTP API (`api_url`), `RemoteCollections` does the same with one `RemoteAssistant` per
+the collection a caller asks for from here, after rag/service/access.py has said the caller may use
+it. Over the HTTP API (`api_url`), `RemoteCollections` does the same with one `RemoteAssistant` per
 collection, and knows only the collections the API's token may use.
 """
 
@@ -24,6 +23,8 @@ from rag.answer.llm import ChatModel, make_llm
 from rag.core.errors import RagError
 from rag.core.settings import Settings, check_collection_name
 from rag.service.access import not_found
+from rag.service.assistant import Assistant
+from rag.service.client import RemoteAssistant, RemoteLibrary
 from rag.storage.chroma import stored_collections
 
 
@@ -121,8 +122,6 @@ class Collections:
         return self._llm
 
     def _make(self, name: str) -> Any:
-        from rag.service.assistant import Assistant
-
         settings = self.settings.for_collection(name)
         is_default = name == self.default
         a = Assistant(settings, build_index=is_default, progress=False, llm=self._shared_llm())
@@ -135,8 +134,6 @@ class RemoteCollections:
     """The collections of an HTTP API (`api_url`), as its token sees them (`/v1/models`)."""
 
     def __init__(self, settings: Settings, first: Any = None) -> None:
-        from rag.service.client import RemoteAssistant
-
         self.settings = settings
         self._first = first if first is not None else RemoteAssistant(settings)
         self._open: dict[str, Any] = {}
@@ -157,13 +154,9 @@ class RemoteCollections:
 
     def library(self, name: str | None = None) -> Any:
         """The API's uploads of collection `name` (`/v1/documents`)."""
-        from rag.service.client import RemoteLibrary
-
         return RemoteLibrary(self.get(name))
 
     def get(self, name: str | None = None) -> Any:
-        from rag.service.client import RemoteAssistant
-
         name = check_collection_name(name) if name else self.default
         if name == self.default:
             return self._first
@@ -176,8 +169,6 @@ class RemoteCollections:
 def make_collections(settings: Settings, assistant: Any = None) -> Collections | RemoteCollections:
     """The pool a face uses: over the API when `api_url` is set (or `assistant` is a remote
     one), else in-process; `assistant`, when given, serves its own collection."""
-    from rag.service.client import RemoteAssistant
-
     if isinstance(assistant, RemoteAssistant) or (assistant is None and settings.api_url):
         return RemoteCollections(settings, first=assistant)
     if assistant is not None and not hasattr(assistant, "settings"):
@@ -190,3 +181,12 @@ def pool_of(settings: Settings, assistant_or_pool: Any) -> Collections | RemoteC
     if isinstance(assistant_or_pool, Collections | RemoteCollections):
         return assistant_or_pool
     return make_collections(settings, assistant_or_pool)
+
+
+def make_assistant(settings: Settings, **kw: Any) -> Any:
+    """The assistant a face should use: remote when `api_url` is set, else in-process."""
+    if settings.api_url:
+        return RemoteAssistant(settings, **kw)
+    assistant = Assistant(settings, **kw)
+    assistant.warm_up()  # a long-running face starts its model process now, not on question one
+    return assistant

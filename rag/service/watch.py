@@ -17,8 +17,7 @@ lexical index's version stamp (rag/storage/lexical.py), and an upload through th
 - **Left out**: hidden files and folders, editors' temporary and swap files, the index's own
   folders, and types the indexer does not read (named once).
 - **Papers listed in several files** (rag/ingest/listing.py) keep every file they come from: a
-changed
-  or deleted listing's co-listed files are read again in the same run.
+  changed or deleted listing's co-listed files are read again in the same run.
 - **Reported** one line per file changed ("+ added a.md (3 chunks)", "~ updated", "- removed",
   "> renamed", "! failed" with the reader's reason). An error of the store or the lock is one
   line too; the changes stay pending and are tried again (`watch.retry_s`).

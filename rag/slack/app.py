@@ -168,7 +168,7 @@ def run(settings: Settings) -> None:
     import uvicorn
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from rag.service.client import make_assistant
+    from rag.service.collections import make_assistant
 
     logs.configure(settings.log.format, settings.log.level)
     tracing.configure(settings.telemetry)
@@ -187,8 +187,8 @@ def run(settings: Settings) -> None:
                 raise _refused("app token", e) from None
     else:
         log.info("Slack bot listening on http://%s:%d%s", s.host, s.port, EVENTS_PATH)
-        # log_config=None: rag.core.logs formats uvicorn's lines too (text or JSON, with request
-        # ids)
+        # log_config=None: rag.core.logs formats uvicorn's lines too (text or JSON, with
+        # request ids)
         uvicorn.run(
             create_web_app(app), host=s.host, port=s.port, log_level="info", log_config=None
         )

@@ -53,10 +53,9 @@ class SlackBot:
         state: StateStore | None = None,
     ) -> None:
         """`assistant`: one assistant, or a pool of collections (rag/service/collections.py) from
-        which
-        each channel gets the one `slack.channel_collections` maps it to. `state` (default: the
-        store in the feedback store's file) keeps handled events and answers across restarts
-        and between bot processes."""
+        which each channel gets the one `slack.channel_collections` maps it to. `state` (default:
+        the store in the feedback store's file) keeps handled events and answers across restarts and
+        between bot processes."""
         self.assistant = assistant
         self.channel_collections = dict(settings.channel_collections)
         self.unmapped_channels = settings.unmapped_channels

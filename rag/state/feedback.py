@@ -8,12 +8,13 @@ users mark up or down becomes a regression test.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rag.core import metrics
 from rag.core.settings import Settings
 from rag.core.types import Answer
-from rag.service import metrics
 from rag.state.sql import SQLiteStateStore, StateStore, open_state
 
 
@@ -86,3 +87,16 @@ class FeedbackStore:
             for item in items:
                 fh.write(json.dumps(item, ensure_ascii=False) + "\n")
         return len(items)
+
+
+def lazy_counts(settings: Settings) -> Callable[[], list[tuple[str, int, int]]]:
+    """The stored ratings' counts for /metrics; the store is opened on the first scrape, as the
+    faces open it on first use."""
+    store: list[FeedbackStore] = []
+
+    def counts() -> list[tuple[str, int, int]]:
+        if not store:
+            store.append(FeedbackStore.from_settings(settings))
+        return store[0].counts()
+
+    return counts

@@ -611,8 +611,7 @@ def _delete_collection(client: ClientAPI, name: str, settings: Settings) -> None
 
 def stored_collections(settings: Settings) -> dict[str, int]:
     """Every collection the store holds, with its chunk count (rag/service/collections.py); {} for
-    an
-    embedded store not created yet (nothing is created here)."""
+    an embedded store not created yet (nothing is created here)."""
     if settings.store.mode == "embedded" and not (chroma_dir(settings) / "chroma.sqlite3").exists():
         return {}
     try:

@@ -7,13 +7,12 @@ document frequency of every content word (`rag.core.text.content_tokens`), which
 composer uses. Rows are in the store's own order, so ties break as a rebuild would break them.
 The chunks' texts and metadata stay in Chroma: a search returns chunk ids and scores.
 
-The version stamp. The collection's metadata carries `lexical_version`, written by every run
-that changes the collection (`rag/ingest/indexer.py`): `pending-<id>` before its first write, then
-a new
+The version stamp. The collection's metadata carries `lexical_version`, written by every run that
+changes the collection (`rag/ingest/indexer.py`): `pending-<id>` before its first write, then a new
 `<id>` once the run is done and the lexical index of that content is saved as
-`<lexical_dir>/<collection>.bm25/<id>/` (written to a temporary folder, then renamed: a reader
-sees a whole index or none). A final stamp therefore names one content of the store, and the
-folder of that name is its index. A retriever reads the stamp (one metadata read) and:
+`<lexical_dir>/<collection>.bm25/<id>/` (written to a temporary folder, then renamed: a reader sees
+a whole index or none). A final stamp therefore names one content of the store, and the folder of
+that name is its index. A retriever reads the stamp (one metadata read) and:
 - holds that version already: nothing to do;
 - finds its folder: loads it (memory-mapped: no rebuild);
 - finds none (another host, a shared store without a shared folder): brings the index it holds,

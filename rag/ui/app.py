@@ -27,18 +27,16 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from rag.api import check_admin
-from rag.core import logs, tracing
+from rag.core import logs, metrics, tracing
 from rag.core.errors import NotAuthorisedError, NotFoundError, RagError
 from rag.core.network import check_exposure
 from rag.core.settings import Settings
 from rag.core.types import Answer, AnswerEvent, SourcesEvent, StatusEvent
 from rag.ingest.library import is_html, media_type
 from rag.ingest.paths import SUPPORTED
-from rag.service import metrics
-from rag.service.access import Access, Principal
-from rag.service.client import make_assistant
-from rag.service.collections import pool_of
+from rag.service import observe
+from rag.service.access import Access, Principal, check_admin
+from rag.service.collections import make_assistant, pool_of
 from rag.state.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
 from rag.state.feedback import FeedbackStore
 from rag.ui import render
@@ -733,12 +731,12 @@ def add_document_route(app: gr.Blocks, library: Any) -> None:
 
 
 def add_metrics_route(app: gr.Blocks, settings: Settings, assistant: Any) -> None:
-    """`GET /metrics` (rag/service/metrics.py) on the UI's server, before Gradio's own routes. With
-    a
+    """`GET /metrics` (rag/core/metrics.py) on the UI's server, before Gradio's own routes. With a
     login, scraping needs `telemetry.metrics_token` or the admin token (`scrape_allowed`)."""
     if not settings.telemetry.metrics:
         return
-    metrics.watch(settings, assistant.status if hasattr(assistant, "store") else None)
+    status = assistant.status if hasattr(assistant, "store") else None
+    observe.watch(settings, status)
     server: Any = app.server_app
     protected = bool(settings.ui.username and settings.ui.password) or bool(settings.access.users)
     server.add_route("/metrics", metrics.metrics_endpoint(settings, protected))

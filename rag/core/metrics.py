@@ -259,41 +259,9 @@ def status_sizes(status: Callable[[], IndexStatus]) -> SizeSource:
     return read
 
 
-def listed_sizes(settings: Settings) -> SizeSource:
-    """The chunk count of every collection in the store (rag/service/collections.py's listing)."""
-
-    def read() -> list[CollectionSize]:
-        from rag.service.collections import list_collections
-
-        return [CollectionSize(c.name, None, c.chunks) for c in list_collections(settings)]
-
-    return read
-
-
 def watch_feedback(source: FeedbackSource) -> None:
     """Serve the stored ratings `source` counts (at scrape time) as rag_feedback_stored."""
     _STORES.feedback["state"] = source
-
-
-def watch(settings: Settings, status: Callable[[], IndexStatus] | None) -> None:
-    """What a server process exports at scrape time: the size of its default collection
-    (`status`: documents and chunks) and of every other collection in the store (chunks), when
-    the process holds its collections (a face over the API leaves that to the API), and the
-    stored ratings."""
-    if settings.api_url is None:
-        if status is not None:
-            watch_index(settings.store.collection, status_sizes(status))
-        watch_index("collections", listed_sizes(settings))
-    from rag.state.feedback import FeedbackStore
-
-    store: list[FeedbackStore] = []
-
-    def counts() -> list[tuple[str, int, int]]:
-        if not store:  # opened on the first scrape, as the faces open it on first use
-            store.append(FeedbackStore.from_settings(settings))
-        return store[0].counts()
-
-    watch_feedback(counts)
 
 
 # --- exposition ----------------------------------------------------------------------------
