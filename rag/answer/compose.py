@@ -237,6 +237,15 @@ _REMEDY_CUE = re.compile(
     r"\b(?:alleviat|overcom|address|tackl|mitigat|solv)\w*",
     re.IGNORECASE,
 )
+# The problem a paper starts from or the prior work it improves on, not what it does: "Previous
+# methods cache outputs at uniform timesteps", "However, X suffers from …".
+_BACKGROUND_CUE = re.compile(
+    r"^(?:however|but|although|despite|while|unfortunately)\b|"
+    r"\b(?:previous|prior|existing|current|conventional|traditional|typical)\s+(?:\w+\s+)?"
+    r"(?:methods?|works?|approaches|techniques|systems|studies|solutions|models)\b|"
+    r"\b(?:suffers?|suffering|struggles?|hinders?|bottlenecks?|prohibitive)\b",
+    re.IGNORECASE,
+)
 _FINDING_CUE = re.compile(
     r"\b(?:experiments?|evaluations?|results?|outperform\w*|surpass\w*|demonstrat\w*|"
     r"empirically)\b",

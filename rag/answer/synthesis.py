@@ -17,6 +17,7 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from rag.answer.compose import (
+    _BACKGROUND_CUE,
     _FINDING_CUE,
     _MECHANISM_CUE,
     _OWN_VOICE,
@@ -60,6 +61,7 @@ LABEL_WORDS = 8  # a paper without a short name is called by this many words of 
 SENTENCE_VECTOR_WEIGHT = 0.6
 OWN_VOICE_BONUS = 0.15  # "we propose …": what the paper does, not the problem it starts from
 MECHANISM_BONUS = 0.1  # "uses", "via", "by …ing": how it works; "experiments show": what it won
+BACKGROUND_PENALTY = 0.1  # "previous methods …", "however, X suffers …": the problem, not the paper
 HOW_SENTENCES = 2  # a mechanism is rarely one sentence: the proposal and how it does it
 MIN_FUZZY_CHARS = 5  # shorter names ("H2O", "ViT") are matched exactly only
 NAME_SIMILARITY = 0.85  # "Teacach" names TeaCache: a small misspelling still names its paper
@@ -127,6 +129,7 @@ class Scored:
                 MECHANISM_BONUS * bool(_MECHANISM_CUE.search(s))
                 - MECHANISM_BONUS * bool(_FINDING_CUE.search(s))
                 + OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s))
+                - BACKGROUND_PENALTY * bool(_BACKGROUND_CUE.search(s))
                 for s in self.sentences
             ]
         )
@@ -141,7 +144,13 @@ class Scored:
         does ("we propose …") over the problem it starts from."""
         if not self.sentences:
             return None
-        own = np.array([OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s)) for s in self.sentences])
+        own = np.array(
+            [
+                OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s))
+                - BACKGROUND_PENALTY * bool(_BACKGROUND_CUE.search(s))
+                for s in self.sentences
+            ]
+        )
         score = (
             SENTENCE_VECTOR_WEIGHT * self.cosine + (1 - SENTENCE_VECTOR_WEIGHT) * self.lexical + own
         )
@@ -296,8 +305,17 @@ def list_lead(
 
 
 def compared_names(q: Question) -> list[str]:
-    """The sides a comparison asks about, in the order the question names them."""
-    return sorted(q.names, key=lambda n: q.text.find(n) % (len(q.text) + 1))[:MAX_SIDES]
+    """The sides a comparison asks about, in the order the question names them; a name the
+    question gives in brackets after another ("Big Little Decoder (BiLD)") is that side's alias,
+    not another side."""
+    aliases = {
+        b
+        for a in q.names
+        for b in q.names
+        if a != b and re.search(rf"{re.escape(a)}\s*\(\s*{re.escape(b)}\s*\)", q.text)
+    }
+    sides = [n for n in q.names if n not in aliases]
+    return sorted(sides, key=lambda n: q.text.find(n) % (len(q.text) + 1))[:MAX_SIDES]
 
 
 def missing_sides(q: Question, passages: list[Passage]) -> list[str]:
