@@ -14,7 +14,15 @@ from rag.answer.answering import refers_back
 from rag.answer.compose import Composer
 from rag.answer.not_stated import paper_called, plain_phrase, what_is_missing
 from rag.answer.question import analyse
-from rag.answer.synthesis import comparison_lead, label, list_lead, names, names_paper, topic_of
+from rag.answer.synthesis import (
+    compared_names,
+    comparison_lead,
+    label,
+    list_lead,
+    names,
+    names_paper,
+    topic_of,
+)
 from rag.core.settings import PROJECT_DIR
 from rag.core.types import Passage
 
@@ -56,6 +64,11 @@ def test_compared_names_are_subjects_even_when_short() -> None:
     assert q.shape == "comparison" and {"ABCD", "WXYZ"} <= set(q.names)
 
 
+def test_a_bracketed_alias_is_the_same_side() -> None:
+    q = analyse("Tiny Draft Engine (TDE) vs Ladder Verify: how does each pick the draft length?")
+    assert compared_names(q) == ["Tiny Draft Engine", "Ladder Verify"]
+
+
 def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
     history = [("How does PagedKV manage memory in LLM serving?", "PagedKV pages the cache [1].")]
     assert refers_back("How much faster is it?", history)
@@ -64,6 +77,8 @@ def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
     # a short question naming a new subject stands alone
     assert not refers_back("Which GPU did TurboDiff use?", history)
     assert not refers_back("What does HyperLoRA predict?", history)
+    assert not refers_back("What does Q-SPAR approximate?", history)  # a hyphen-joined coinage
+    assert refers_back("What does SVD approximate?", history)  # a common acronym is no subject
     # a name the conversation already used is not a new subject: the pronoun still leans on it
     assert refers_back("Is PagedKV exact, and how much memory does it save?", history)
     assert not refers_back("Does PagedKV support beam search with long prompts?", [])

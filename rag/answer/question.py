@@ -504,7 +504,10 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
         ):
             continue
         if word.isupper() and not any(c.isdigit() for c in word) and len(word) <= 5:
-            continue  # "SVD", "GELU", "COCO": acronyms many papers share
+            if "-" not in word:
+                continue  # "SVD", "GELU", "COCO": acronyms many papers share
+            # a hyphen-joined acronym ("M-FAC") is a coinage: a name unless the collection
+            # says it is common
         if re.fullmatch(r"[A-Z]+(-[a-z]+)+", word):
             continue  # "REINFORCE-based": a word, not a name
         tokens = content_tokens(word)
