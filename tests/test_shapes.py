@@ -65,7 +65,7 @@ def test_compared_names_are_subjects_even_when_short() -> None:
 
 
 def test_a_bracketed_alias_is_the_same_side() -> None:
-    q = analyse("Tiny Draft Engine (TDE) vs Ladder Verify: how does each pick the draft length?")
+    q = analyse("Tiny Draft Engine (TiDE) vs Ladder Verify: how does each pick the draft length?")
     assert compared_names(q) == ["Tiny Draft Engine", "Ladder Verify"]
 
 
@@ -77,7 +77,7 @@ def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
     # a short question naming a new subject stands alone
     assert not refers_back("Which GPU did TurboDiff use?", history)
     assert not refers_back("What does HyperLoRA predict?", history)
-    assert not refers_back("What does Q-SPAR approximate?", history)  # a hyphen-joined coinage
+    assert not refers_back("What does Q-SPR approximate?", history)  # a hyphen-joined coinage
     assert refers_back("What does SVD approximate?", history)  # a common acronym is no subject
     # a name the conversation already used is not a new subject: the pronoun still leans on it
     assert refers_back("Is PagedKV exact, and how much memory does it save?", history)
