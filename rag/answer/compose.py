@@ -64,7 +64,9 @@ _LEAD_IN = re.compile(
     r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
     r"for example|besides|also|meanwhile|thus|therefore|hence|"
     r"in summary|to this end|in this (?:paper|work)|in this study|in terms of \w+|"
-    r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+),?\s+)+",
+    r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+|"
+    r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:the|such) (?:\w+ )?"
+    r"(?:issues?|problems?|challenges?|limitations?|bottlenecks?|gaps?)),?\s+)+",
     re.IGNORECASE,
 )
 # A leading clause that points back at a sentence the reader does not see ("To overcome this,",
@@ -74,6 +76,14 @@ _ANAPHORIC_LEAD = re.compile(
     r"^(?:to \w+|based on|in light of|motivated by|inspired by|building on|given|guided by|"
     r"following|with|from|by)\s+(?:\w+\s+){0,2}(?:this|these|that|those|such|the above)"
     r"(?:\s+[\w-]+){0,2},\s+(?=we\b)",
+    re.IGNORECASE,
+)
+# "… propose X to overcome these limitations, …": a purpose that points back at sentences the
+# reader is not shown; the sentence reads whole without it
+_ANAPHORIC_PURPOSE = re.compile(
+    r",?\s+to (?:address|tackle|solve|overcome|alleviate|mitigate|remedy) (?:this|these|those|"
+    r"such|the above|the aforementioned) (?:[\w-]+ )?(?:issues?|problems?|challenges?|"
+    r"limitations?|bottlenecks?|gaps?|drawbacks?|shortcomings?)\b",
     re.IGNORECASE,
 )
 MAX_LEAD_CHARS = 400  # one or two sentences a reader takes in at a glance
@@ -1028,6 +1038,7 @@ def readable(sentence: str, name: str = "") -> str:
     s = clean_display(sentence)
     s = re.sub(r"^\(?(?:\d|i{1,3}|iv)\)\s+", "", s)  # "(2) SANA-Sprint is …": a list marker
     s = _ANAPHORIC_LEAD.sub("", _LEAD_IN.sub("", s))
+    s = _ANAPHORIC_PURPOSE.sub("", s)
     if name:
         s = re.sub(
             r"^(our|the proposed) (method|approach|framework|model|system|technique|algorithm)\b",
@@ -1043,6 +1054,12 @@ def readable(sentence: str, name: str = "") -> str:
         s,
         flags=re.IGNORECASE,
     )
+    # the rest of the sentence in the same person: "The authors apply our framework" reads as
+    # someone else's framework. Inside a sentence the short pronouns keep its length (a longer
+    # sentence is trimmed sooner); at its start, "their" would have no antecedent.
+    s = re.sub(r"^Our\b", "The authors'", s)
+    for first, third in (("we", "they"), ("our", "their"), ("us", "them")):
+        s = re.sub(rf"\b{first}\b", third, s)
     return s[:1].upper() + s[1:]
 
 

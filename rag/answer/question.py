@@ -503,11 +503,15 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
             _generic_part(x) for x in re.split(r"[-_/]", word)
         ):
             continue
-        if word.isupper() and not any(c.isdigit() for c in word) and len(word) <= 5:
-            if "-" not in word:
-                continue  # "SVD", "GELU", "COCO": acronyms many papers share
-            # a hyphen-joined acronym ("M-FAC") is a coinage: a name unless the collection
-            # says it is common
+        # "SVD", "GELU", "COCO": acronyms many papers share; a hyphen-joined one ("Q-SPR") is a
+        # coinage, a name unless the collection says it is common
+        if (
+            word.isupper()
+            and not any(c.isdigit() for c in word)
+            and len(word) <= 5
+            and "-" not in word
+        ):
+            continue
         if re.fullmatch(r"[A-Z]+(-[a-z]+)+", word):
             continue  # "REINFORCE-based": a word, not a name
         tokens = content_tokens(word)
