@@ -68,6 +68,7 @@ from rag.core.errors import (
 )
 from rag.core.network import check_exposure
 from rag.core.settings import Settings
+from rag.core.text import neutralise
 from rag.core.types import (
     Answer,
     AnswerEvent,
@@ -330,6 +331,49 @@ def completion(answer: Answer, model: str, conversation_id: str | None = None) -
     )
 
 
+# Values that are identifiers, paths or protocol words, not text read from a document
+_VERBATIM_KEYS = frozenset(
+    {
+        "id",
+        "doc_id",
+        "object",
+        "model",
+        "role",
+        "finish_reason",
+        "type",
+        "code",
+        "source",
+        "path",
+        "url",
+        "conversation_id",
+        "collection",
+        "sha256",
+        "stored",
+        "name",
+    }
+)
+
+
+def inert(value: Any, key: str | None = None) -> Any:
+    """Every text value of a JSON body with its links and HTML made inert (rag/core/text.py
+    `neutralise`): titles, passages, snippets, labels, answers and error messages all come from
+    documents a user uploaded; identifiers and paths are kept as they are."""
+    if isinstance(value, str):
+        return value if key in _VERBATIM_KEYS else neutralise(value)
+    if isinstance(value, dict):
+        return {k: inert(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [inert(v, key) for v in value]
+    return value
+
+
+class InertJSONResponse(JSONResponse):
+    """The API's JSON responses, text made inert as the module docstring promises."""
+
+    def render(self, content: Any) -> bytes:
+        return super().render(inert(content))
+
+
 def _usage(answer: Answer) -> Usage:
     return Usage(
         prompt_tokens=answer.tokens_in,
@@ -360,7 +404,7 @@ def sse_chunks(
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
             **extra,
         }
-        return format_sse_event(data_str=json.dumps(body))
+        return format_sse_event(data_str=json.dumps(inert(body)))
 
     yield chunk({"role": "assistant", "content": ""})
     sent = ""
@@ -446,6 +490,7 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
         title="rag-assistant API",
         version="1",
         description=__doc__,
+        default_response_class=InertJSONResponse,
     )
     _install_error_handlers(app)
     caller = _auth_dependency(settings)

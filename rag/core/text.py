@@ -127,6 +127,15 @@ _LATEX_WRAPPER = (
 )
 
 
+def neutralise(text: str) -> str:
+    """Links and HTML made inert: "[text](javascript:…)" -> "text", tags removed, script URLs
+    dropped. Brackets and LaTeX are left alone (an answer's "[1]" stays a citation)."""
+    s = re.sub(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)", r"\1", text)  # links: the text
+    s = re.sub(r"<[^>]{0,200}>", " ", s)  # HTML tags
+    s = re.sub(r"<(?=[A-Za-z/!?])", "‹", s)  # a tag cut open or longer than the above
+    return re.sub(r"\b(?:javascript|data|vbscript):\S*", "", s, flags=re.IGNORECASE)
+
+
 def clean_display(text: str) -> str:
     """Text from a document made safe and readable for display (the stored text is unchanged):
 
@@ -136,10 +145,7 @@ def clean_display(text: str) -> str:
       a document becomes a link or markup in any face;
     - bracketed numbers ("[7]") become "(7)": only the assistant writes citations.
     """
-    s = text
-    s = re.sub(r"!?\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)", r"\1", s)  # links: the text only
-    s = re.sub(r"<[^>]{0,200}>", " ", s)  # HTML tags
-    s = re.sub(r"\b(?:javascript|data|vbscript):\S*", "", s, flags=re.IGNORECASE)
+    s = neutralise(text)
     s = re.sub(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]", r"(\1)", s)
     for command, replacement in _LATEX_COMMANDS.items():
         s = s.replace(command, replacement)
