@@ -13,8 +13,9 @@ Endpoints (all under an optional bearer token, except `/health`):
 - `POST /v1/retrieve`, `POST /v1/index`, `GET /v1/status`, `GET /v1/models`, `GET /health`.
 - Saved conversations: `conversation_id` on a chat completion (`"new"` starts one; the response
   names it) stores the question with its checked answer; `GET /v1/conversations`,
-  `GET|PATCH|DELETE /v1/conversations/{id}`. One owner per token: "api" for the user token (or
-  no token), "admin" for the admin token; nobody sees another owner's conversations.
+  `GET|PATCH|DELETE /v1/conversations/{id}`. One owner per token: "api:api" for the user token
+  (or no token), "api:admin" for the admin token, "api:token:<name>" for a named one; nobody sees
+  another owner's conversations, and no UI user shares an owner with a token.
 - Collections: the OpenAI `model` names the collection to ask (absent or "rag": the default
   collection); `GET /v1/models` lists the collections the caller's token may use;
   `/v1/retrieve`, `/v1/index` take `collection`, `/v1/status` and `/v1/documents` a `?collection=`
@@ -84,7 +85,7 @@ from rag.core.types import (
 )
 from rag.ingest.library import DocumentInfo, Library, UploadResult
 from rag.service import observe
-from rag.service.access import ALL, Access, Principal, check_admin
+from rag.service.access import ALL, Access, Principal, check_admin, owner_key
 from rag.service.collections import Collections, pool_of
 from rag.state.conversations import Conversations, history_of
 
@@ -503,7 +504,7 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
     if settings.telemetry.metrics:
         observe.watch(settings, lambda: pool.get(None).status())
         app.add_route("/metrics", metrics.metrics_endpoint(settings, access.tokens_required))
-    root = Principal("admin", frozenset({ALL}), admin=True)  # the admin router's requests
+    root = Principal(owner_key("api", "admin"), frozenset({ALL}), admin=True)  # admin router
     saved: list[Conversations] = []
 
     def collection(principal: Principal, requested: str | None) -> str:
@@ -621,8 +622,9 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
     def rename_conversation(
         conv_id: str, req: RenameRequest, who: Principal = Depends(caller)
     ) -> Conversation:
-        conversations().rename(conv_id, who.owner, req.title)
-        return conversations().get(conv_id, who.owner, allowed_of(who))
+        allowed = allowed_of(who)
+        conversations().rename(conv_id, who.owner, req.title, allowed)
+        return conversations().get(conv_id, who.owner, allowed)
 
     @v1.delete("/conversations/{conv_id}", response_model=Deleted, tags=["conversations"])
     def delete_conversation(conv_id: str, who: Principal = Depends(caller)) -> Deleted:

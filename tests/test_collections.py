@@ -161,12 +161,12 @@ def test_tokens_get_their_grants() -> None:
     assert access.allowed(by("tok-a"), names) == [DEFAULT]  # type: ignore[arg-type]
     assert access.allowed(by("tok-g"), names) == [BETA]  # type: ignore[arg-type]
     assert access.allowed(by("tok-all"), names) == names  # type: ignore[arg-type]
-    # The tokens of before see everything, and own their conversations as before.
-    assert by("user-token") == Principal("api", frozenset({"*"}))
+    # The tokens of before see everything, and own their conversations (in the API namespace).
+    assert by("user-token") == Principal("api:api", frozenset({"*"}))
     admin = by("admin-token")
-    assert admin is not None and admin.admin and admin.owner == "admin"
+    assert admin is not None and admin.admin and admin.owner == "api:admin"
     assert by("wrong") is None and by("") is None
-    assert by("tok-a").owner == "token:a-only"  # type: ignore[union-attr]
+    assert by("tok-a").owner == "api:token:a-only"  # type: ignore[union-attr]
 
 
 def test_missing_and_forbidden_collections_get_the_same_error() -> None:
@@ -192,7 +192,7 @@ def test_ui_users_and_the_default_login() -> None:
 def test_without_grants_configured_nothing_changes() -> None:
     access = Access(Settings())
     assert not access.tokens_required
-    assert access.by_token("") == Principal("api", frozenset({"*"}))
+    assert access.by_token("") == Principal("api:api", frozenset({"*"}))
 
 
 def test_conversation_turns_of_a_collection_no_longer_granted_are_hidden(tmp_path: Path) -> None:

@@ -8,9 +8,13 @@ same error, word for word, so a caller never learns that a collection it may not
 Grants (`[access]` in the settings):
 
 - `[[access.tokens]]` name, token, collections (`"*"`: all), groups: API bearer tokens. The
-  token's name owns its conversations (`token:<name>`).
+  token's name owns its conversations (`api:token:<name>`).
 - `[[access.users]]` username, password, collections, groups: UI logins.
 - `[access.groups]` group = [collections]: grants shared by several tokens or users.
+
+Owners are namespaced by face (`owner_key`): "api:admin", "api:api", "api:token:<name>",
+"ui:<username>", "ui:local"; a UI user called "admin" is "ui:admin" and sees none of the admin
+token's conversations. Rows saved before the namespaces are moved once (rag/state/sql.py).
 
 Backward compatible: with none of these configured nothing changes. `api.token` (owner "api"),
 `security.admin_token` ("admin", also allowed to index) and the `ui.username` login are granted
@@ -43,7 +47,18 @@ class Principal:
         return ALL in self.grants
 
 
-EVERYONE = Principal("api", frozenset({ALL}))
+FACES = ("api", "ui", "slack")
+
+
+def owner_key(face: str, principal: str) -> str:
+    """Whose conversations: `face:principal` ("api:admin", "api:token:ci", "ui:alice"), so a UI
+    user can never be named like an API token's identity (or a Slack user like either)."""
+    if face not in FACES:
+        raise ValueError(f"unknown face {face!r}")
+    return f"{face}:{principal}"
+
+
+EVERYONE = Principal(owner_key("api", "api"), frozenset({ALL}))
 
 
 def _same(given: str, expected: str) -> bool:
@@ -93,14 +108,15 @@ class Access:
         are required (without any token configured, everyone is `EVERYONE`)."""
         admin = _secret(self.settings.security.admin_token)
         if given and _same(given, admin):
-            return Principal("admin", frozenset({ALL}), admin=True)
+            return Principal(owner_key("api", "admin"), frozenset({ALL}), admin=True)
         if given and _same(given, _secret(self.settings.api.token)):
             return EVERYONE
         # Every token is compared, always: the time taken does not tell which one matched.
         found = [t for t in self.config.tokens if _same(given, _secret(t.token))]
         if found:
             t = found[0]
-            return Principal(f"token:{t.name}", self._grants(t.collections, t.groups))
+            owner = owner_key("api", f"token:{t.name}")
+            return Principal(owner, self._grants(t.collections, t.groups))
         return None if self.tokens_required else EVERYONE
 
     # -- UI users ---------------------------------------------------------------------------
@@ -116,13 +132,14 @@ class Access:
     def by_user(self, username: str | None) -> Principal:
         """The principal of a logged-in UI user (without a login: "local", every collection)."""
         if not username:
-            return Principal("local", frozenset({ALL}))
+            return Principal(owner_key("ui", "local"), frozenset({ALL}))
+        owner = owner_key("ui", username)
         if username == self.settings.ui.username:
-            return Principal(username, frozenset({ALL}))
+            return Principal(owner, frozenset({ALL}))
         for u in self.config.users:
             if u.username == username:
-                return Principal(username, self._grants(u.collections, u.groups))
-        return Principal(username, frozenset())  # logged in, then removed: nothing
+                return Principal(owner, self._grants(u.collections, u.groups))
+        return Principal(owner, frozenset())  # logged in, then removed: nothing
 
     # -- the decision -----------------------------------------------------------------------
 

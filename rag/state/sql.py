@@ -51,6 +51,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
     select,
     tuple_,
     update,
@@ -136,9 +137,34 @@ conversations = Table(
     Index("conversations_owner", "owner", "updated"),
 )
 
+# One-off data migrations already run on this database, by name
+migrations = Table("migrations", metadata, Column("name", Text, primary_key=True))
+
 # Serialises table creation between processes starting at once (PostgreSQL's CREATE TABLE IF
 # NOT EXISTS is not safe against a concurrent one); any constant unique to this schema.
 _SCHEMA_LOCK_ID = 0x7261_6773_7461_7465 & 0x7FFF_FFFF_FFFF_FFFF  # "ragstate"
+
+
+_API_OWNERS = ("admin", "api")  # the identities the API gave before owners had a face
+
+
+def _namespace_owners(conn: Connection) -> None:
+    """Move conversations saved before owners were namespaced by face (rag/service/access.py
+    `owner_key`): "admin", "api" and "token:<name>" were the API's, any other name a UI user's.
+    A UI user who was called "admin" cannot be told apart from the admin token in old rows;
+    they go to the API, the identity an attacker would have borrowed. Runs once per database
+    (the `migrations` table), inside the schema transaction."""
+    done = migrations.c.name == "owners-by-face"
+    if conn.execute(select(migrations.c.name).where(done)).first() is not None:
+        return
+    conn.execute(insert(migrations).values(name="owners-by-face"))
+    c = conversations.c
+    legacy = ~(
+        c.owner.startswith("api:") | c.owner.startswith("ui:") | c.owner.startswith("slack:")
+    )
+    api = c.owner.in_(_API_OWNERS) | c.owner.startswith("token:")
+    conn.execute(update(conversations).where(legacy & api).values(owner="api:" + c.owner))
+    conn.execute(update(conversations).where(legacy & ~api).values(owner="ui:" + c.owner))
 
 
 class StateStore(Protocol):
@@ -312,6 +338,7 @@ class SQLStateStore:
                     if self.dialect == "postgresql":
                         conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_ID)))
                     metadata.create_all(conn)
+                    _namespace_owners(conn)
         except (SQLAlchemyError, sqlite3.Error, OSError) as e:
             self.engine.dispose()
             raise self._error(e) from None

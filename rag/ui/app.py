@@ -35,7 +35,7 @@ from rag.core.types import Answer, AnswerEvent, SourcesEvent, StatusEvent
 from rag.ingest.library import is_html, media_type
 from rag.ingest.paths import SUPPORTED
 from rag.service import observe
-from rag.service.access import Access, Principal, check_admin
+from rag.service.access import Access, Principal, check_admin, owner_key
 from rag.service.collections import make_assistant, pool_of
 from rag.state.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
 from rag.state.feedback import FeedbackStore
@@ -105,9 +105,10 @@ ChatOutput = tuple[Any, list[Message], list[Turn], Any]
 
 
 def owner_of(request: gr.Request | None) -> str:
-    """Whose conversations: the logged-in user, or "local" when the UI has no login."""
+    """Whose conversations: the logged-in user, or "local" when the UI has no login, in the UI's
+    namespace (rag/service/access.py `owner_key`)."""
     name = getattr(request, "username", None) if request is not None else None
-    return str(name) if name else LOCAL_OWNER
+    return owner_key("ui", str(name) if name else LOCAL_OWNER)
 
 
 class ChatController:
@@ -347,7 +348,8 @@ class ChatController:
         if not conv_id:
             return gr.skip(), render.feedback_note("Open a saved conversation to rename it.")
         try:
-            self.conversations.rename(conv_id, owner, title or "")
+            allowed = self.collections_for(request)
+            self.conversations.rename(conv_id, owner, title or "", allowed)
             return gr.update(choices=self._choices(owner), value=conv_id), ""
         except RagError as e:
             return gr.skip(), render.feedback_note(str(e))
