@@ -11,7 +11,7 @@ import json
 import pytest
 
 from rag.answer.answering import refers_back
-from rag.answer.compose import Composer
+from rag.answer.compose import Composer, states_attribute
 from rag.answer.not_stated import paper_called, plain_phrase, what_is_missing
 from rag.answer.question import analyse
 from rag.answer.synthesis import (
@@ -309,3 +309,18 @@ def test_a_comparison_of_two_papers_not_here_is_not_answered_from_others() -> No
     assert comparison_lead(_composer(), q, ps) is None
     q2 = analyse("Compare OrcaX and RondoZ: how does each schedule requests?")
     assert missing_sides(q2, ps) == ["RondoZ"]
+
+
+def test_a_factor_far_from_the_asked_change_still_states_it() -> None:
+    q = analyse("By how much does FooServe improve throughput over vLLM and TGI?")
+    far = (
+        "Our implementation of FooServe improves the throughput over three serving systems vLLM, "
+        "TGI, and LightLLM by up to 4.1×, 3.2×, and 2× on OPT-13B."
+    )
+    assert states_attribute(q, far)
+    # a percentage may measure something else: it is not taken for the asked change
+    other = (
+        "FooServe improves the throughput over three serving systems vLLM, TGI, and LightLLM in "
+        "every setting tried on OPT-13B and Llama-2, while it also needs 40% less memory."
+    )
+    assert not states_attribute(q, other)

@@ -550,11 +550,30 @@ def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float
         return 0.0
     if not words:
         return 1.0
+    if _multiplier_of_the_asked_change(sentence, given, words):
+        return 1.0
     best = 0.0
     for i in figure_at:
         window = content_tokens(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
         best = max(best, sum(1 for group in words if group & window) / len(words))
     return best
+
+
+def _multiplier_of_the_asked_change(sentence: str, given: set[str], words: list[set[str]]) -> bool:
+    """A sentence that speaks of every asked attribute ("improves the throughput") and gives a
+    factor ("by up to 29×") the question does not: the factor is the change asked about, however
+    many words (a list of baselines, a bracket) stand between them. Only a multiplier, the one
+    unit a change is stated in; a percentage or a count may measure something else."""
+    if not words or not any(g & (_CHANGE_WORDS | _SPEED_WORDS) for g in words):
+        return False
+    present = {part for t in content_tokens(sentence) for part in (t, *t.split("-"))}
+    present |= content_tokens(" ".join(re.split(r"[-/]", sentence)))
+    if not all(g & present for g in words):
+        return False
+    return any(n.endswith("x") for n in numbers(sentence) - given)
+
+
+_SPEED_WORDS = {"throughput", "faster", "speed", "acceler", "latenc"}
 
 
 def situational_figures(q: Question) -> set[str]:
