@@ -253,7 +253,8 @@ _BACKGROUND_CUE = re.compile(
     r"^(?:however|but|although|despite|while|unfortunately)\b|"
     r"\b(?:previous|prior|existing|current|conventional|traditional|typical)\s+(?:\w+\s+)?"
     r"(?:methods?|works?|approaches|techniques|systems|studies|solutions|models)\b|"
-    r"\b(?:suffers?|suffering|struggles?|hinders?|bottlenecks?|prohibitive)\b",
+    r"\b(?:suffers?|suffering|struggles?|hinders?|bottlenecks?|prohibitive|(?:are|is|remains?) "
+    r"challenged|(?:are|is|remains?) (?:still )?(?:costly|expensive|time-consuming))\b",
     re.IGNORECASE,
 )
 _FINDING_CUE = re.compile(
