@@ -2,7 +2,8 @@
 they point at), kept in the shared state store (rag/state/sql.py) per owner, so that a conversation
 reopens exactly as it was, in any face and after a restart.
 
-The owner is the logged-in UI user (or "local" without a login), or one owner per API token. A
+The owner is the logged-in UI user (or "local" without a login), or one owner per API token,
+namespaced by face ("ui:alice", "api:admin": rag/service/access.py `owner_key`). A
 conversation's title is its first question, shortened; it can be renamed. The UI and the API
 only translate onto `Conversations`.
 """
@@ -112,19 +113,27 @@ class Conversations:
     ) -> Conversation:
         """`owner`'s conversation; with `collections`, only the turns asked of one of them
         (turns saved before collections existed were asked of the default collection, and
-        carry no name: they are kept)."""
+        carry no name: they are kept). A conversation none of whose turns is left is not found:
+        its title is its first question, asked of a collection the caller may not use."""
         conv = self.state.get_conversation(conv_id, owner)
         if conv is None:
             raise NotFoundError(f"No conversation {conv_id[:100]!r}.")
         if collections is not None:
             keep = [t for t in conv.turns if t.get("collection", None) in (None, *collections)]
+            if conv.turns and not keep:
+                raise NotFoundError(f"No conversation {conv_id[:100]!r}.")
             conv = conv.model_copy(update={"turns": keep})
         return conv
 
-    def rename(self, conv_id: str, owner: str, title: str) -> None:
+    def rename(
+        self, conv_id: str, owner: str, title: str, collections: Collection[str] | None = None
+    ) -> None:
+        """Retitle `owner`'s conversation; with `collections`, only one `get` would show."""
         title = " ".join(title.split())[:200]
         if not title:
             raise RagError("A conversation needs a title.")
+        if collections is not None:
+            self.get(conv_id, owner, collections)
         if not self.state.rename_conversation(conv_id, owner, title):
             raise NotFoundError(f"No conversation {conv_id[:100]!r}.")
 

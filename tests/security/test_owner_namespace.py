@@ -42,6 +42,7 @@ def _settings(tmp_path: Path) -> Settings:
     )
     return Settings(
         state_db=tmp_path / "state.sqlite3",
+        corpus_dir=tmp_path / "corpus",  # nothing to index: the faces, not the answers
         index_dir=tmp_path / "index",
         uploads_dir=tmp_path / "uploads",
         api={"token": SecretStr(USER)},  # type: ignore[arg-type]
@@ -65,9 +66,10 @@ def _request(username: str) -> Any:
 @pytest.fixture()
 def faces(tmp_path: Path) -> Iterator[tuple[Settings, TestClient, ChatController]]:
     settings = _settings(tmp_path)
+    settings.corpus_dir.mkdir()
     assistant = Assistant(settings)
-    with TestClient(create_app(assistant, settings)) as api:
-        yield settings, api, ChatController(assistant, settings)
+    api = TestClient(create_app(assistant, settings))  # no lifespan: no model to warm up
+    yield settings, api, ChatController(assistant, settings)
 
 
 def _bearer(token: str) -> dict[str, str]:
