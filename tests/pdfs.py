@@ -49,3 +49,42 @@ def filler_pages(n: int, topic: str = "the Osprey compiler") -> list[str]:
             f"show a latency of {i * 7} milliseconds for batch size {i}."
         )
     return pages
+
+
+def shared_stream_pdf(path: Path, pages: int = 40, stream_bytes: int = 2_000_000) -> Path:
+    """A small PDF whose `pages` pages all draw one Flate-compressed content stream of
+    `stream_bytes` bytes of text operators (written by hand: fpdf2 gives each page its own
+    stream). 40 pages of 2 MB: a 12 KB file with 1.7 M characters of text a page."""
+    import zlib
+
+    line = b"(The Osprey compiler fuses kernels into one pass.) Tj T*\n"
+    content = b"BT /F1 9 Tf 11 TL 72 720 Td\n" + line * (stream_bytes // len(line)) + b"ET\n"
+    packed = zlib.compress(content, 9)
+    first_page = 5
+    kids = " ".join(f"{first_page + i} 0 R" for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream",
+    ]
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    )
+    objects += [page] * pages
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(out))
+    return path

@@ -164,6 +164,12 @@ class SecuritySettings(BaseModel):
     max_request_files: Annotated[int, Field(ge=1)] = 5000  # files one index request may read
     max_request_bytes: Annotated[int, Field(ge=1)] = 500_000_000  # bytes one request may read
     max_file_bytes: Annotated[int, Field(ge=1)] = 64_000_000  # larger files are skipped, named
+    # A PDF whose text passes either bound, or whose reading takes longer, is skipped and named
+    # (rag/ingest/pdf.py; every run, the CLI's too). A dense page holds ~5,000 characters and a
+    # 1,000-page book ~3 M; pypdf reads a page in ~0.05 s.
+    max_pdf_page_chars: Annotated[int, Field(ge=1)] = 200_000
+    max_pdf_chars: Annotated[int, Field(ge=1)] = 5_000_000
+    pdf_time_limit_s: Annotated[float, Field(gt=0)] = 60.0
     # UI login: after this many wrong passwords within login_window_s, logins are refused
     # (even a right one) until the window has passed.
     login_max_failures: Annotated[int, Field(ge=1)] = 5

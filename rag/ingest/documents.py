@@ -29,6 +29,7 @@ from rag.ingest.listing import (
     parse_listing,
 )
 from rag.ingest.paths import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, Limits, walk
+from rag.ingest.pdf import PdfLimits, read_pdf
 from rag.ingest.sources import SECTION_SEP
 
 # Only the title joins the text that is embedded and BM25-indexed; the rest is bookkeeping.
@@ -53,6 +54,22 @@ class LoadResult:
     failed: list[FailedFile] = field(default_factory=list)
     ignored: list[FailedFile] = field(default_factory=list)  # left out by the walk, with why
     files: list[Path] = field(default_factory=list)
+    # Each file's identity just before it was read (see `_stamp`, `changed`).
+    stamps: dict[Path, tuple[int, ...] | None] = field(default_factory=dict)
+
+    def changed(self) -> bool:
+        """True when a file read has changed, been replaced or gone since: the indexer reads
+        before it takes the index lock, and reads again if so once it holds it."""
+        return any(_stamp(path) != stamp for path, stamp in self.stamps.items())
+
+
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    """The file's inode, times and size (None: gone): a write or a replace changes one."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size
 
 
 def _sha(text: str) -> str:
@@ -106,22 +123,6 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise ValueError(f"not UTF-8 text ({e.reason} at byte {e.start})") from e
-
-
-def _read_pdf(path: Path) -> tuple[str, list[tuple[int, str]]]:
-    """The PDF's own title (its metadata; "" when none) and the text of each page, numbered from
-    1 as a viewer counts them (`#page=N`)."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(path)
-    title = ""
-    try:
-        meta = reader.metadata
-        title = " ".join(str(meta.title or "").split()) if meta is not None else ""
-    except Exception:  # a damaged info dictionary: the first line will do
-        title = ""
-    pages = [(i, page.extract_text() or "") for i, page in enumerate(reader.pages, 1)]
-    return title, pages
 
 
 _HEADING_MARK = "\x01"  # a heading line in the text of an HTML page: mark, level, text
@@ -213,7 +214,9 @@ def _section_id(base: str, section: str, seen: set[str]) -> str:
     return doc_id
 
 
-def _file_documents(path: Path) -> tuple[list[Paper] | None, list[Document], str]:
+def _file_documents(
+    path: Path, pdf_limits: PdfLimits | None = None
+) -> tuple[list[Paper] | None, list[Document], str]:
     """A listing file gives papers (and the listing's label); another file gives its documents:
     one per PDF page, one per Markdown/HTML section, else one."""
     suffix = path.suffix.lower()
@@ -221,7 +224,7 @@ def _file_documents(path: Path) -> tuple[list[Paper] | None, list[Document], str
     paths = [path.resolve()]
     title = ""
     if suffix in PDF_SUFFIXES:
-        title, pages = _read_pdf(path)
+        title, pages = read_pdf(path, pdf_limits)
         pages = [(n, t.strip()) for n, t in pages if t.strip()]
         if not pages:
             raise ValueError("no text could be extracted (empty, or a scanned PDF without text)")
@@ -265,11 +268,13 @@ def load_documents(
     limits: Limits | None = None,
     roots: Sequence[Path] | None = None,
     separate: Sequence[Path] = (),
+    pdf_limits: PdfLimits | None = None,
 ) -> LoadResult:
     """Read every supported file under `paths` (see rag/ingest/paths.py for what a walk leaves out);
     papers listed in several files become one, except in a file under one of the `separate`
     folders (the uploads): its papers are its own documents, their ids scoped by the file, so an
-    upload that lists a paper of the corpus under the same title neither replaces nor removes it."""
+    upload that lists a paper of the corpus under the same title neither replaces nor removes it.
+    A PDF is read within `pdf_limits` (rag/ingest/pdf.py; None: unbounded), else reported."""
     found = walk([Path(p) for p in paths], limits, roots)
     result = LoadResult(ignored=found.ignored)
     papers: list[Paper] = []
@@ -278,8 +283,9 @@ def load_documents(
     apart = [_real_dir(f) for f in separate]
     for path in found.files:
         result.files.append(path)
+        result.stamps[path] = _stamp(path)
         try:
-            listed, docs, label = _file_documents(path)
+            listed, docs, label = _file_documents(path, pdf_limits)
         except Exception as e:  # any reader failure: report the file, keep going
             result.failed.append(FailedFile(path=str(path), reason=failure_reason(e)))
             continue

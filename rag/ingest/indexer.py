@@ -35,9 +35,10 @@ from rag.core.locking import index_lock
 from rag.core.settings import Settings
 from rag.core.types import FailedFile, FlaggedSentence, IndexReport, IndexStatus
 from rag.ingest.chunking import BoundedSentenceSplitter
-from rag.ingest.documents import failure_reason, load_documents
+from rag.ingest.documents import LoadResult, failure_reason, load_documents
 from rag.ingest.guard import flagged_sentences
-from rag.ingest.paths import Limits, confine
+from rag.ingest.paths import Limits, confine, walk
+from rag.ingest.pdf import PdfLimits
 from rag.storage.chroma import Store, describe, read_manifest, recorded_roots, store_failure
 from rag.storage.embeddings import make_embedding
 from rag.storage.lexical import LexicalIndex, LexicalVersions, Scan, is_final, pending_version, scan
@@ -115,9 +116,17 @@ class Indexer:
         indexing roots and the request caps apply (rag/ingest/paths.py). `on_wait` hears once when
         another index run holds the lock and this one waits for it."""
         targets, roots = self._targets(paths, confined)
+        start = time.perf_counter()
+        # Files are read (parsed, a PDF within its limits) before the lock is taken: a slow file
+        # never holds up another run. Once the lock is held, they are read again only if one was
+        # written, replaced, added or removed meanwhile (another run may have indexed or
+        # forgotten it), so the store never takes an older reading than the one it holds.
+        loaded = self._load(targets, roots)
         lock = Path(self.settings.index_dir) / f"{self.store.name}.lock"
         with index_lock(lock, self.settings.index_lock_timeout_s, on_wait):
-            return self._index(targets, roots, progress)
+            if self._stale(loaded, targets, roots):
+                loaded = self._load(targets, roots)
+            return self._index(loaded, targets, roots, progress, start)
 
     def _targets(
         self, paths: Sequence[str | Path] | None, confined: bool
@@ -148,11 +157,30 @@ class Indexer:
             return Limits(max_file_bytes=sec.max_file_bytes)
         return Limits(sec.max_request_files, sec.max_request_bytes, sec.max_file_bytes)
 
-    def _index(self, targets: list[Path], roots: list[Path] | None, progress: bool) -> IndexReport:
-        start = time.perf_counter()
+    def _pdf_limits(self) -> PdfLimits:
+        sec = self.settings.security
+        return PdfLimits(sec.max_pdf_page_chars, sec.max_pdf_chars, sec.pdf_time_limit_s)
+
+    def _load(self, targets: list[Path], roots: list[Path] | None) -> LoadResult:
         # an upload's papers are its own documents (rag/ingest/documents.py, rag/ingest/library.py)
         separate = [Path(self.settings.uploads_dir)]
-        loaded = load_documents(targets, self._limits(roots is not None), roots, separate)
+        limits = self._limits(roots is not None)
+        return load_documents(targets, limits, roots, separate, self._pdf_limits())
+
+    def _stale(self, loaded: LoadResult, targets: list[Path], roots: list[Path] | None) -> bool:
+        """True when what `loaded` read is no longer what the files hold (see `index`)."""
+        if loaded.changed():
+            return True
+        return walk(targets, self._limits(roots is not None), roots).files != loaded.files
+
+    def _index(
+        self,
+        loaded: LoadResult,
+        targets: list[Path],
+        roots: list[Path] | None,
+        progress: bool,
+        start: float,
+    ) -> IndexReport:
         report = IndexReport(failed=loaded.failed, ignored=loaded.ignored)
         stored = self._stored()
 
