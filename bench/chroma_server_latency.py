@@ -4,7 +4,7 @@
 
 Starts `chroma run` on 127.0.0.1 (a free port, a temporary folder), copies the embedded
 collection into it row for row (same ids, vectors, texts and metadata, so both stores hold the
-same data; indexing over HTTP itself is covered by tests/test_chroma_server.py), then times:
+same data; indexing over HTTP itself is covered by tests/storage/test_chroma_server.py), then times:
 
 - `store_query`: `collection.query` with a precomputed question vector, i.e. the store alone;
 - `retrieve_<mode>`: `Assistant.retrieve` end to end (embedding the question, the store, BM25,

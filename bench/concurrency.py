@@ -15,8 +15,6 @@ import argparse
 import contextlib
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,19 +24,13 @@ from typing import Any
 
 from bench.common import (
     CORPUS_DIR,
-    PROJECT_DIR,
     RESULTS_DIR,
     latency_stats,
     load_window,
     questions,
     write_result,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.servers import free_port, running
 
 
 def server_command() -> list[str]:
@@ -53,8 +45,6 @@ def running_server(
     index_dir: Path, port: int, log: Path, timeout: float = 300.0, parallel: int = 4
 ) -> Any:
     """`rag serve` on 127.0.0.1:port until the block ends; waits for GET /health."""
-    import httpx
-
     env = dict(os.environ)
     env.update(
         {
@@ -69,30 +59,10 @@ def running_server(
         }
     )
     env.pop("RAG_API__TOKEN", None)
-    with log.open("w") as log_file:
-        proc = subprocess.Popen(
-            server_command(), env=env, cwd=PROJECT_DIR, stdout=log_file, stderr=subprocess.STDOUT
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + timeout
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"rag serve exited with {proc.returncode}; see {log}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"rag serve not healthy after {timeout:.0f}s; see {log}")
-                time.sleep(0.5)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    base = f"http://127.0.0.1:{port}"
+    # the tests' own launcher (tests/support/servers.py): one way to start and stop a server
+    with running(server_command(), f"{base}/health", log, env, timeout=timeout, healthy=True):
+        yield base
 
 
 def ask_http(

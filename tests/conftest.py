@@ -6,6 +6,7 @@ Tests that start a server process point it at the same index with `rag_env`.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import pytest
 from rag.core.settings import PROJECT_DIR, Settings
 
 CORPUS = PROJECT_DIR / "corpus"
+# The helpers every test folder uses (servers, stand-ins, document makers) live in tests/support/
+# and are imported by module name: `from servers import running`.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 
 @pytest.fixture(scope="session")

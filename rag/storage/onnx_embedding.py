@@ -6,7 +6,7 @@ internet here), and chromadb's pads every input to 256 tokens, so a 15-token que
 as much as a full passage; sentence-transformers' own ONNX backend imports torch, transformers and
 scikit-learn, which is the start-up time this module exists to avoid. What is left is small: the
 model's tokenizer (`tokenizers`, from its tokenizer.json), one session, mean pooling, L2 norm.
-The vectors equal sentence-transformers' to about 1e-7 (tests/test_embeddings.py), so a
+The vectors equal sentence-transformers' to about 1e-7 (tests/storage/test_embeddings.py), so a
 collection indexed with either runtime is queried with the other.
 
 The ONNX file is exported from the model's weights once, with torch (`make setup` runs

@@ -1,10 +1,9 @@
 """The Slack bot, as it runs: its HTTP app on 127.0.0.1, a local stand-in for Slack's Web API.
 
-Requests are shaped and signed like Slack's (tests/slack_requests.py); what the bot sends back to
-"Slack" is recorded by the stand-in (tests/slack_standin.py) and asserted on. The answers come
-from the session's real assistant (real index, real local LLM). The first block of tests needs
-neither server nor LLM: Block Kit limits, Slack markup, thread history, credentials.
-"""
+Requests are shaped and signed like Slack's (tests/support/slack_requests.py); what the bot sends
+back to "Slack" is recorded by the stand-in (tests/support/slack_standin.py) and asserted on. The
+answers come from the session's real assistant (real index, real local LLM). The first block of
+tests needs neither server nor LLM: Block Kit limits, Slack markup, thread history, credentials."""
 
 from __future__ import annotations
 
@@ -462,7 +461,7 @@ def test_tokens_never_logged(bot: Bot, caplog: pytest.LogCaptureFixture) -> None
 
 # -- the manifest and the `rag slack` command ----------------------------------------------------
 
-MANIFEST = Path(__file__).resolve().parent.parent / "docs" / "slack-manifest.yaml"
+MANIFEST = Path(__file__).resolve().parents[2] / "docs" / "slack-manifest.yaml"
 
 
 def test_manifest_matches_what_the_bot_handles() -> None:

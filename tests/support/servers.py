@@ -42,14 +42,16 @@ def running(
     log_path: Path,
     env: dict[str, str] | None = None,
     timeout: float = 120.0,
+    healthy: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `cmd` until the block ends; ready once `ready_url` answers with any HTTP status."""
+    """Run `cmd` until the block ends; ready once `ready_url` answers with any HTTP status
+    (`healthy`: with 200). The benchmarks start their servers here too (bench/concurrency.py)."""
     log = log_path.open("wb")
     proc = subprocess.Popen(
         list(cmd), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_DIR
     )
     try:
-        _wait_ready(proc, ready_url, log_path, timeout)
+        _wait_ready(proc, ready_url, log_path, timeout, healthy)
         yield proc
     finally:
         proc.terminate()
@@ -61,16 +63,19 @@ def running(
         log.close()
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path, timeout: float) -> None:
+def _wait_ready(
+    proc: subprocess.Popen[bytes], url: str, log_path: Path, timeout: float, healthy: bool = False
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}:\n{_tail(log_path)}")
         try:
-            httpx.get(url, timeout=2.0)
-            return
+            if httpx.get(url, timeout=2.0).status_code == 200 or not healthy:
+                return
         except httpx.TransportError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     raise RuntimeError(f"{proc.args!r} not ready after {timeout}s:\n{_tail(log_path)}")
 
 

@@ -1,12 +1,11 @@
 """Two collections with different grants, through every face, as real processes on 127.0.0.1.
 
-The default collection "papers" holds the Heron document; "beta" holds Zorblax, which nothing
-else mentions (tests/two_collections.py). Callers granted only "papers" (an API token, a UI user,
-a Slack channel mapped to it) ask about Zorblax: no passage, citation or figure of Zorblax may
-reach them, and asking for "beta" by name gets exactly the error a missing collection gets.
-Callers granted "beta" get its answer. The LLM does not restate (`llm.restate=false`): the
-checked lead is the answer, and the grants, not the model, are what is tested.
-"""
+The default collection "papers" holds the Heron document; "beta" holds Zorblax, which nothing else
+mentions (tests/support/two_collections.py). Callers granted only "papers" (an API token, a UI user,
+a Slack channel mapped to it) ask about Zorblax: no passage, citation or figure of Zorblax may reach
+them, and asking for "beta" by name gets exactly the error a missing collection gets. Callers
+granted "beta" get its answer. The LLM does not restate (`llm.restate=false`): the checked lead is
+the answer, and the grants, not the model, are what is tested."""
 
 from __future__ import annotations
 
@@ -45,7 +44,7 @@ ACCESS_ENV = {
     "RAG_ACCESS__GROUPS": json.dumps({"research": [BETA]}),
     "RAG_SECURITY__ADMIN_TOKEN": ADMIN,
 }
-LOGS = Path(__file__).parent / "artifacts"
+LOGS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture(scope="module")

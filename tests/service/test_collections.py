@@ -2,7 +2,7 @@
 conversations and the CLI. Real Chroma, real MiniLM, the real local LLM where one is opened.
 
 The faces (a real `rag serve`, `rag slack` and `rag ui` with tokens and users granted different
-collections) are in tests/test_collections_faces.py.
+collections) are in tests/faces/test_collections_faces.py.
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def test_cli_lists_collections_and_retrieves_from_the_named_one(built: Built) ->
     assert "bta" not in _rag(built, "collections").stdout  # asking never creates one
 
 
-# -- Slack's channel map (the bot as a real process: tests/test_collections_faces.py) -------------
+# -- Slack's channel map (the bot as a real process: tests/faces/test_collections_faces.py) --
 
 
 def test_slack_channels_map_to_collections_and_unmapped_can_be_refused(

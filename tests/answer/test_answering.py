@@ -212,7 +212,7 @@ def test_the_composed_lead_names_what_was_asked(
         (
             'What does the paper "On the Parameterization and Initialization of Diagonal State'
             ' Space Models" report as its main result?',
-            "Our final model S4D",
+            "final model S4D",
         ),
         # a definition question is answered by the sentence that says what it is
         ("What is ZipCache?", "ZipCache, an accurate and efficient KV cache quantization"),
