@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
@@ -73,6 +73,7 @@ from rag.core.text import neutralise
 from rag.core.types import (
     Answer,
     AnswerEvent,
+    AssistantLike,
     Citation,
     Conversation,
     ConversationSummary,
@@ -92,19 +93,6 @@ from rag.state.conversations import Conversations, history_of
 log = logging.getLogger("rag.api")
 
 MODEL_ID = "rag"
-
-
-class AssistantLike(Protocol):
-    """What the API needs from `rag.Assistant` (a RemoteAssistant would do as well)."""
-
-    def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]: ...
-    def stream(
-        self, question: str, history: Sequence[tuple[str, str]] | None = None, k: int | None = None
-    ) -> Iterator[StreamEvent]: ...
-    def index(self, paths: Any = None, *, confined: bool = False) -> IndexReport: ...
-    def status(self) -> IndexStatus: ...
-    @property
-    def llm_name(self) -> str: ...
 
 
 # --- request and response bodies (they also make the OpenAPI document) ----------------------

@@ -6,7 +6,8 @@ Pydantic models, so the HTTP API, the UI and the eval harness serialise them the
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -170,3 +171,21 @@ class Conversation(ConversationSummary):
 
     owner: str
     turns: list[dict[str, object]] = Field(default_factory=list)
+
+
+class AssistantLike(Protocol):
+    """What every face needs from an assistant: the in-process `rag.Assistant` or the
+    `RemoteAssistant` over the HTTP API (rag/service/client.py). Faces type their assistant with
+    this, never with the concrete class, so either serves them."""
+
+    def ask(
+        self, question: str, history: Sequence[tuple[str, str]] | None = None, k: int | None = None
+    ) -> Answer: ...
+    def retrieve(self, question: str, k: int = 5, mode: str | None = None) -> list[Passage]: ...
+    def stream(
+        self, question: str, history: Sequence[tuple[str, str]] | None = None, k: int | None = None
+    ) -> Iterator[StreamEvent]: ...
+    def index(self, paths: Any = None, *, confined: bool = False) -> IndexReport: ...
+    def status(self) -> IndexStatus: ...
+    @property
+    def llm_name(self) -> str: ...

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from rag.answer.llm import ChatModel, make_llm
 from rag.core.errors import RagError
 from rag.core.settings import Settings, check_collection_name
+from rag.core.types import AssistantLike
 from rag.service.access import not_found
 from rag.service.assistant import Assistant
 from rag.service.client import RemoteAssistant, RemoteLibrary
@@ -88,7 +89,7 @@ class Collections:
     def info(self) -> list[CollectionInfo]:
         return list_collections(self.settings)
 
-    def get(self, name: str | None = None) -> Any:
+    def get(self, name: str | None = None) -> Assistant:
         """The assistant of collection `name` (None: the default), opened on first use;
         CollectionNotFoundError for one that does not exist (never created by asking)."""
         name = check_collection_name(name) if name else self.default
@@ -156,7 +157,7 @@ class RemoteCollections:
         """The API's uploads of collection `name` (`/v1/documents`)."""
         return RemoteLibrary(self.get(name))
 
-    def get(self, name: str | None = None) -> Any:
+    def get(self, name: str | None = None) -> RemoteAssistant:
         name = check_collection_name(name) if name else self.default
         if name == self.default:
             return self._first
@@ -183,7 +184,7 @@ def pool_of(settings: Settings, assistant_or_pool: Any) -> Collections | RemoteC
     return make_collections(settings, assistant_or_pool)
 
 
-def make_assistant(settings: Settings, **kw: Any) -> Any:
+def make_assistant(settings: Settings, **kw: Any) -> AssistantLike:
     """The assistant a face should use: remote when `api_url` is set, else in-process."""
     if settings.api_url:
         return RemoteAssistant(settings, **kw)

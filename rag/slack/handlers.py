@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from rag.core import logs
 from rag.core.errors import NotAuthorisedError, RagError
 from rag.core.settings import SlackSettings
-from rag.core.types import Answer
+from rag.core.types import Answer, AssistantLike
 from rag.slack import blocks
 from rag.slack.conversation import (
     History,
@@ -205,7 +205,7 @@ class SlackBot:
         answer_id = self.answers.put(answer)
         return blocks.answer_message(answer, answer_id=answer_id, shareable=shareable), answer
 
-    def _assistant_for(self, channel: str | None) -> Any:
+    def _assistant_for(self, channel: str | None) -> AssistantLike:
         """The assistant of the collection `channel` is mapped to: only that collection's
         passages can reach the channel. Unmapped channels (and DMs) ask the default collection,
         or are refused with `slack.unmapped_channels = "refuse"`."""

@@ -31,7 +31,7 @@ from rag.core import logs, metrics, tracing
 from rag.core.errors import NotAuthorisedError, NotFoundError, RagError
 from rag.core.network import check_exposure
 from rag.core.settings import Settings
-from rag.core.types import Answer, AnswerEvent, SourcesEvent, StatusEvent
+from rag.core.types import Answer, AnswerEvent, AssistantLike, SourcesEvent, StatusEvent
 from rag.ingest.library import is_html, media_type
 from rag.ingest.paths import SUPPORTED
 from rag.service import observe
@@ -135,7 +135,7 @@ class ChatController:
     def _resolve(self, collection: str | None, request: gr.Request | None) -> str:
         return self.access.resolve(self._principal(request), collection, self.pool)
 
-    def assistant_for(self, collection: str | None, request: gr.Request | None) -> Any:
+    def assistant_for(self, collection: str | None, request: gr.Request | None) -> AssistantLike:
         """The picked collection's assistant; CollectionNotFoundError unless the user may."""
         return self.pool.get(self._resolve(collection, request))
 
@@ -232,7 +232,7 @@ class ChatController:
         )
         yield gr.skip(), chat, turns, render.sources_panel(answer, key, ordinal)
 
-    def _mode_kwargs(self, hybrid: bool) -> dict[str, str]:
+    def _mode_kwargs(self, hybrid: bool) -> dict[str, Any]:
         """Retrieval mode for this call; omitted when it is the configured default."""
         mode = "hybrid" if hybrid else "vector"
         return {} if mode == self.settings.retrieval.mode else {"mode": mode}
