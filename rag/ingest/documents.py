@@ -28,7 +28,14 @@ from rag.ingest.listing import (
     merge_duplicates,
     parse_listing,
 )
-from rag.ingest.paths import HTML_SUFFIXES, PDF_SUFFIXES, TEXT_SUFFIXES, Limits, walk
+from rag.ingest.paths import (
+    HTML_SUFFIXES,
+    PDF_SUFFIXES,
+    TEXT_SUFFIXES,
+    Limits,
+    open_found,
+    walk,
+)
 from rag.ingest.pdf import PdfLimits, read_pdf
 from rag.ingest.sources import SECTION_SEP
 
@@ -119,8 +126,12 @@ def _make_doc(
 
 
 def _read_text(path: Path) -> str:
+    """The file's text, read from where the walk found it (`open_found`), never through a
+    folder swapped for a symlink since."""
+    with open_found(path) as f:
+        data = f.read()
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ValueError(f"not UTF-8 text ({e.reason} at byte {e.start})") from e
 
@@ -218,13 +229,15 @@ def _file_documents(
     path: Path, pdf_limits: PdfLimits | None = None
 ) -> tuple[list[Paper] | None, list[Document], str]:
     """A listing file gives papers (and the listing's label); another file gives its documents:
-    one per PDF page, one per Markdown/HTML section, else one."""
+    one per PDF page, one per Markdown/HTML section, else one. `path` is a real path, as the walk
+    found it: not resolved again, which a folder swapped for a symlink since would lead outside."""
     suffix = path.suffix.lower()
-    base = "file-" + _sha(str(path.resolve()))[:16]
-    paths = [path.resolve()]
+    base = "file-" + _sha(str(path))[:16]
+    paths = [path]
     title = ""
     if suffix in PDF_SUFFIXES:
-        title, pages = read_pdf(path, pdf_limits)
+        with open_found(path) as f:  # read through this descriptor (see `_read_text`)
+            title, pages = read_pdf(path, pdf_limits, fd=f.fileno())
         pages = [(n, t.strip()) for n, t in pages if t.strip()]
         if not pages:
             raise ValueError("no text could be extracted (empty, or a scanned PDF without text)")
@@ -290,7 +303,7 @@ def load_documents(
             result.failed.append(FailedFile(path=str(path), reason=failure_reason(e)))
             continue
         if listed is not None:
-            real = str(path.resolve())
+            real = str(path)  # the walk's real path (see `_file_documents`)
             for p in listed:
                 p.sources = [real]
             if any(a == Path(real) or a in Path(real).parents for a in apart):

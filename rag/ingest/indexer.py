@@ -108,30 +108,36 @@ class Indexer:
         progress: bool = True,
         *,
         confined: bool = False,
+        within: Sequence[str | Path] | None = None,
         on_wait: Callable[[str], None] | None = None,
     ) -> IndexReport:
         """Index `paths` (default: the corpus), one writer at a time.
 
         `confined=True` is for requests from the API or the UI: paths must lie under the
-        indexing roots and the request caps apply (rag/ingest/paths.py). `on_wait` hears once when
+        indexing roots and the request caps apply (rag/ingest/paths.py). `within` keeps the walk
+        inside those folders (or files) without the caps: the watcher's folders, so that a
+        subfolder swapped for a symlink to the outside is not followed. `on_wait` hears once when
         another index run holds the lock and this one waits for it."""
-        targets, roots = self._targets(paths, confined)
+        targets, roots = self._targets(paths, confined, within)
         start = time.perf_counter()
         # Files are read (parsed, a PDF within its limits) before the lock is taken: a slow file
         # never holds up another run. Once the lock is held, they are read again only if one was
         # written, replaced, added or removed meanwhile (another run may have indexed or
         # forgotten it), so the store never takes an older reading than the one it holds.
-        loaded = self._load(targets, roots)
+        loaded = self._load(targets, roots, confined)
         lock = Path(self.settings.index_dir) / f"{self.store.name}.lock"
         with index_lock(lock, self.settings.index_lock_timeout_s, on_wait):
-            if self._stale(loaded, targets, roots):
-                loaded = self._load(targets, roots)
+            if self._stale(loaded, targets, roots, confined):
+                loaded = self._load(targets, roots, confined)
             return self._index(loaded, targets, roots, progress, start)
 
     def _targets(
-        self, paths: Sequence[str | Path] | None, confined: bool
+        self,
+        paths: Sequence[str | Path] | None,
+        confined: bool,
+        within: Sequence[str | Path] | None = None,
     ) -> tuple[list[Path], list[Path] | None]:
-        """The paths to walk, and the roots a confined walk must stay in (None: not confined)."""
+        """The paths to walk, and the roots the walk must stay in (None: anywhere)."""
         if not paths and not Path(self.settings.corpus_dir).exists():
             name, own = self.store.name, self.settings.collections.get(self.store.name)
             if self.settings.default_collection and not (own and own.corpus_dir):
@@ -149,7 +155,7 @@ class Indexer:
                 targets.append(Path(p).resolve())
             except (OSError, RuntimeError):  # a symlink loop: the walk reports it
                 targets.append(Path(p).absolute())
-        return targets, None
+        return targets, None if within is None else [_resolved(w) for w in within]
 
     def _limits(self, confined: bool) -> Limits:
         sec = self.settings.security
@@ -161,17 +167,19 @@ class Indexer:
         sec = self.settings.security
         return PdfLimits(sec.max_pdf_page_chars, sec.max_pdf_chars, sec.pdf_time_limit_s)
 
-    def _load(self, targets: list[Path], roots: list[Path] | None) -> LoadResult:
+    def _load(self, targets: list[Path], roots: list[Path] | None, confined: bool) -> LoadResult:
         # an upload's papers are its own documents (rag/ingest/documents.py, rag/ingest/library.py)
         separate = [Path(self.settings.uploads_dir)]
-        limits = self._limits(roots is not None)
+        limits = self._limits(confined)
         return load_documents(targets, limits, roots, separate, self._pdf_limits())
 
-    def _stale(self, loaded: LoadResult, targets: list[Path], roots: list[Path] | None) -> bool:
+    def _stale(
+        self, loaded: LoadResult, targets: list[Path], roots: list[Path] | None, confined: bool
+    ) -> bool:
         """True when what `loaded` read is no longer what the files hold (see `index`)."""
         if loaded.changed():
             return True
-        return walk(targets, self._limits(roots is not None), roots).files != loaded.files
+        return walk(targets, self._limits(confined), roots).files != loaded.files
 
     def _index(
         self,
@@ -183,6 +191,8 @@ class Indexer:
     ) -> IndexReport:
         report = IndexReport(failed=loaded.failed, ignored=loaded.ignored)
         stored = self._stored()
+        if roots is not None:  # a target that led outside (the walk named it) forgets nothing
+            targets = [t for t in targets if any(t == r or r in t.parents for r in roots)]
 
         to_embed: list[Document] = []
         meta_only: list[Document] = []
@@ -387,6 +397,13 @@ def _real(path: str) -> str:
         return str(Path(path).resolve())
     except (OSError, RuntimeError):
         return path
+
+
+def _resolved(path: str | Path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return Path(path).absolute()
 
 
 # -- the manifest's roots, and the rebuild that reads them again ---------------------------------

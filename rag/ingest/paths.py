@@ -17,11 +17,13 @@ this small walk of our own.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from rag.core.errors import PathNotAllowedError, PathNotFoundError, RequestTooLargeError
 from rag.core.types import FailedFile
@@ -91,64 +93,171 @@ def confine(given: str | Path, roots: Sequence[Path]) -> Path:
 def walk(
     paths: Sequence[Path], limits: Limits | None = None, roots: Sequence[Path] | None = None
 ) -> Walk:
-    """The supported files under `paths`, sorted, and what was left out with its reason.
+    """The supported files under `paths` (their real paths), sorted, and what was left out with
+    its reason.
 
     A folder's walk stays inside that folder (or inside `roots` when given); a file named
-    directly is read whatever its name.
+    directly is read whatever its name (when inside `roots`, if given). Each folder is checked
+    where it really is once it is open (`real_path_of`), not before: a folder swapped for a
+    symlink between the check and the open cannot take the walk elsewhere.
     """
     limits = limits or Limits()
     out = Walk()
     for given in paths:
         path = Path(given)
         try:
-            real = path.resolve(strict=True)
+            fd = _open_folder(path)
+        except NotADirectoryError:
+            _add_given_file(path, roots, limits, out)
+            continue
         except FileNotFoundError:
             raise PathNotFoundError(f"No such file or folder: {path}") from None
-        except (OSError, RuntimeError) as e:
+        except OSError as e:
             out.ignore(path, f"cannot be read: {_os_reason(e)}")
             continue
-        if real.is_dir():
-            _walk_folder(real, list(roots) if roots else [real], limits, out)
-        else:
-            _add_file(path, real, limits, out)
+        try:
+            top = real_path_of(fd, path)
+        finally:
+            os.close(fd)
+        _walk_folder(path, top, list(roots) if roots else [top], limits, out)
     out.files = sorted(dict.fromkeys(out.files))
     return out
 
 
-def _walk_folder(top: Path, boundary: list[Path], limits: Limits, out: Walk) -> None:
-    visited: set[Path] = set()
-    stack = [(top, top)]  # (the path as found, the real folder)
-    while stack:
-        shown, folder = stack.pop()
-        if folder in visited:
-            out.ignore(shown, f"symlink loop: {folder} was already read")
-            continue
-        visited.add(folder)
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
-        except OSError as e:
-            out.ignore(folder, f"cannot be read: {_os_reason(e)}")
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue  # hidden files and folders (.git, .DS_Store): not documents
-            path = Path(entry.path)
-            try:
-                real = path.resolve(strict=True)
-            except (OSError, RuntimeError) as e:
-                out.ignore(path, f"broken or looping symlink ({_os_reason(e)})")
-                continue
-            if entry.is_symlink() and not _within(real, boundary):
-                out.ignore(path, f"symlink to {real}, outside the folder being indexed")
-            elif real.is_dir():
-                stack.append((path, real))
-            else:
-                _add_file(path, real, limits, out)
+def real_path_of(fd: int, opened_as: Path) -> Path:
+    """Where the open file or folder `fd` really is, as the kernel knows it (no symlinks): unlike
+    a path checked before it is opened, a descriptor cannot be redirected by a swap.
 
-
-def _add_file(path: Path, real: Path, limits: Limits, out: Walk) -> None:
+    Without /proc (not Linux), `opened_as`'s real path, if that is still the file opened."""
     try:
-        st = real.stat()
+        return Path(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        real = Path(os.path.realpath(opened_as))
+        if not os.path.samestat(os.fstat(fd), os.stat(real)):
+            raise PathChangedError(opened_as) from None
+        return real
+
+
+class PathChangedError(OSError):
+    """A file no longer leads where the walk found it (a folder on its path was replaced)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            errno.ESTALE,
+            "changed while being read: the path no longer leads to the file found in the folder "
+            "(a folder on its way was replaced); read again on the next run",
+            str(path),
+        )
+
+
+def open_found(path: Path) -> BinaryIO:
+    """The file `path` (a real path, as `walk` returns it) open for reading, or PathChangedError
+    if what opened is not that file any more: the walk checked the path, so reading through it
+    must not land elsewhere when a folder on it was swapped for a symlink meanwhile."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO must not block
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # the file itself replaced by a symlink
+            raise PathChangedError(path) from None
+        raise
+    try:
+        if real_path_of(fd, path) != Path(path) or not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PathChangedError(path)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_folder(path: Path) -> int:
+    # O_NONBLOCK: a FIFO named here must not block the walk (O_DIRECTORY refuses it anyway).
+    return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NONBLOCK | os.O_CLOEXEC)
+
+
+def _add_given_file(path: Path, roots: Sequence[Path] | None, limits: Limits, out: Walk) -> None:
+    try:
+        real = path.resolve(strict=True)
+    except FileNotFoundError:
+        raise PathNotFoundError(f"No such file or folder: {path}") from None
+    except (OSError, RuntimeError) as e:
+        out.ignore(path, f"cannot be read: {_os_reason(e)}")
+        return
+    if roots and not _within(real, roots):
+        out.ignore(path, f"leads to {real}, outside the folders being indexed")
+        return
+    _add_file(path, real, limits, out)
+
+
+def _walk_folder(shown: Path, top: Path, boundary: list[Path], limits: Limits, out: Walk) -> None:
+    """Every folder is opened, then checked where it really is (`real_path_of`); its entries are
+    listed from that descriptor and named from that real path. A file's path found this way lies
+    inside the boundary; `open_found` makes sure that it still leads there when it is read."""
+    visited: set[Path] = set()
+    stack = [(shown, top)]  # (the path as found, the path to open)
+    while stack:
+        shown, target = stack.pop()
+        try:
+            fd = _open_folder(target)
+        except OSError as e:
+            out.ignore(shown, f"cannot be read: {_os_reason(e)}")
+            continue
+        try:
+            folder = real_path_of(fd, target)
+            if not _within(folder, boundary):
+                out.ignore(shown, f"symlink to {folder}, outside the folder being indexed")
+            elif folder in visited:
+                out.ignore(shown, f"symlink loop: {folder} was already read")
+            else:
+                visited.add(folder)
+                stack += _read_folder(fd, shown, folder, boundary, limits, out)
+        except OSError as e:
+            out.ignore(shown, f"cannot be read: {_os_reason(e)}")
+        finally:
+            os.close(fd)
+
+
+def _read_folder(
+    fd: int, shown: Path, folder: Path, boundary: list[Path], limits: Limits, out: Walk
+) -> list[tuple[Path, Path]]:
+    """Add the files of the open folder `fd` (really at `folder`); return its subfolders."""
+    subfolders: list[tuple[Path, Path]] = []
+    with os.scandir(fd) as listing:
+        entries = sorted(listing, key=lambda e: e.name, reverse=True)
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue  # hidden files and folders (.git, .DS_Store): not documents
+        path, inner = shown / entry.name, folder / entry.name
+        try:
+            st = os.stat(entry.name, dir_fd=fd, follow_symlinks=False)
+        except OSError as e:
+            out.ignore(path, f"cannot be read: {_os_reason(e)}")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            subfolders.append((path, inner))
+            continue
+        if not stat.S_ISLNK(st.st_mode):
+            _add_file(path, inner, limits, out, st)
+            continue
+        try:
+            real = inner.resolve(strict=True)
+        except (OSError, RuntimeError) as e:
+            out.ignore(path, f"broken or looping symlink ({_os_reason(e)})")
+            continue
+        if not _within(real, boundary):
+            out.ignore(path, f"symlink to {real}, outside the folder being indexed")
+        elif real.is_dir():
+            subfolders.append((path, real))  # checked again where it really is once open
+        else:
+            _add_file(path, real, limits, out)
+    return subfolders
+
+
+def _add_file(
+    path: Path, real: Path, limits: Limits, out: Walk, st: os.stat_result | None = None
+) -> None:
+    try:
+        st = st or real.stat()
     except OSError as e:
         out.ignore(path, f"cannot be read: {_os_reason(e)}")
         return

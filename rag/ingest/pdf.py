@@ -52,14 +52,18 @@ class PdfTimeoutError(TimeoutError):
     """Reading a PDF took longer than its time limit."""
 
 
-def read_pdf(path: Path, limits: PdfLimits | None = None) -> tuple[str, Pages]:
+def read_pdf(
+    path: Path, limits: PdfLimits | None = None, fd: int | None = None
+) -> tuple[str, Pages]:
     """The PDF's own title (its metadata; "" when none) and the text of each page, numbered from
     1 as a viewer counts them (`#page=N`); raises the reader's error, `PdfTooLargeError` or
-    `PdfTimeoutError`."""
+    `PdfTimeoutError`. With `fd` (the file already open, where rag/ingest/paths.py checked it
+    is) the PDF is read through that descriptor, not by opening `path` again."""
     limits = limits or PdfLimits()
+    source = Path(f"/dev/fd/{fd}") if fd is not None else Path(path)
     if limits.seconds is None:
-        return extract(path, limits)
-    return _in_child(Path(path), limits, limits.seconds)
+        return extract(source, limits)
+    return _in_child(source, limits, limits.seconds, fd)
 
 
 def extract(path: Path, limits: PdfLimits) -> tuple[str, Pages]:
@@ -116,12 +120,17 @@ class _Counter:
             )
 
 
-def _in_child(path: Path, limits: PdfLimits, seconds: float) -> tuple[str, Pages]:
-    """`extract` in a child process, killed after `seconds` (see the module docstring)."""
-    command = [sys.executable, "-I", str(Path(__file__).resolve()), str(path.resolve())]
+def _in_child(
+    path: Path, limits: PdfLimits, seconds: float, fd: int | None = None
+) -> tuple[str, Pages]:
+    """`extract` in a child process, killed after `seconds` (see the module docstring); `fd`
+    (`path` is then /dev/fd/N) is handed to the child."""
+    target = str(path) if fd is not None else str(path.resolve())
+    command = [sys.executable, "-I", str(Path(__file__).resolve()), target]
     try:
         done = subprocess.run(
             command,
+            pass_fds=() if fd is None else (fd,),
             input=json.dumps(asdict(limits)),
             capture_output=True,
             text=True,

@@ -141,15 +141,21 @@ class Assistant:
         paths: Sequence[str | Path] | None = None,
         *,
         confined: bool = False,
+        within: Sequence[str | Path] | None = None,
         on_wait: Callable[[str], None] | None = None,
     ) -> IndexReport:
         """Index files or folders (default: the configured corpus); incremental and resumable.
 
         `confined=True` (the API and the UI) accepts only paths under the indexing roots, within
-        the request caps; `on_wait` hears when another index run holds the index."""
+        the request caps; `within` keeps the walk inside those folders (the watcher's); `on_wait`
+        hears when another index run holds the index."""
         with store_errors(self.store.describe()):
             report = self.indexer.index(
-                paths, progress=self._progress, confined=confined, on_wait=on_wait
+                paths,
+                progress=self._progress,
+                confined=confined,
+                within=within,
+                on_wait=on_wait,
             )
         self.retriever.invalidate()
         return report

@@ -216,9 +216,11 @@ class FolderSync:
         gone = {f for f in before.files if _under(f, absent)}
         # Files that list a paper with a changed or deleted file are read again with it, so the
         # paper keeps every file it comes from.
+        co_listed: set[str] = set()
         for f in {f for f in before.files if _under(f, present)} | gone:
-            present |= {p for p in before.co_listed(f) if os.path.isfile(p) and p not in gone}
-        report = self._index(present) if present else None
+            co_listed |= {p for p in before.co_listed(f) if os.path.isfile(p) and p not in gone}
+        present |= co_listed
+        report = self._index(present, co_listed) if present else None
         if gone:
             self.assistant.forget(sorted(gone))
         after = _snapshot(self.assistant)
@@ -226,12 +228,16 @@ class FolderSync:
         self._tell(before, after, scope, report)
         return report
 
-    def _index(self, present: set[str]) -> IndexReport:
+    def _index(self, present: set[str], co_listed: set[str]) -> IndexReport:
+        # The walk stays inside the watched folders (and the co-listed files named here), however
+        # a path resolves by the time it is read: a subfolder swapped for a symlink to the outside
+        # between the check in `apply` and the walk is not followed (rag/ingest/paths.py).
+        within = [*self.roots, *sorted(co_listed)]
         try:
-            return self.assistant.index(sorted(present), on_wait=self.on_wait)
+            return self.assistant.index(sorted(present), within=within, on_wait=self.on_wait)
         except PathNotFoundError:  # one vanished since: its deletion event is on its way
             still = sorted(p for p in present if os.path.lexists(p))
-            return self.assistant.index(still, on_wait=self.on_wait)
+            return self.assistant.index(still, within=within, on_wait=self.on_wait)
 
     def _tell(
         self, before: _Snapshot, after: _Snapshot, scope: Sequence[str], report: IndexReport | None
