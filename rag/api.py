@@ -25,6 +25,10 @@ Endpoints (all under an optional bearer token, except `/health`):
 - Documents (admin token): `POST /v1/documents` (multipart, field `files`, one or more .pdf .md
   .txt .html files; stored under the uploads folder and indexed), `GET /v1/documents`,
   `DELETE /v1/documents/{id}` (rag/ingest/library.py).
+- Limits, applied while a request arrives: a body over `security.max_body_bytes` (an upload's:
+  over `max_request_bytes`) is answered 413 as soon as its Content-Length or its bytes so far
+  pass it; a request head over `security.max_header_bytes` gets a 400 (`rag serve` runs uvicorn
+  with h11; `uvicorn --factory` users pass `--http h11 --h11-max-incomplete-event-size`).
 
 Errors are JSON in OpenAI's shape, `{"error": {"message", "type", "code"}}`, with the status
 code of the failure (400 bad input, 401 token, 503 LLM or store unreachable, ...). The API only
@@ -67,7 +71,7 @@ from rag.core.errors import (
     RequestTooLargeError,
     StoreError,
 )
-from rag.core.network import check_exposure
+from rag.core.network import check_exposure, server_options, upload_limit
 from rag.core.settings import Settings
 from rag.core.text import neutralise
 from rag.core.types import (
@@ -480,6 +484,9 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
         version="1",
         description=__doc__,
         default_response_class=InertJSONResponse,
+        # Counted as it arrives (Starlette): a declared or streamed body past the limit is
+        # answered 413 at once, not after it was all received and spooled.
+        max_body_size=settings.security.max_body_bytes,
     )
     _install_error_handlers(app)
     caller = _auth_dependency(settings)
@@ -619,7 +626,14 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
         conversations().delete(conv_id, who.owner)
         return Deleted(deleted=conv_id)
 
-    @admin.post("/documents", response_model=UploadResult, tags=["documents"])
+    @admin.post(
+        "/documents",
+        response_model=UploadResult,
+        tags=["documents"],
+        max_body_size=upload_limit(settings.security),
+        # Starlette's parser would stop at 1,000 files, below security.max_request_files.
+        form_limits={"max_files": settings.security.max_request_files},
+    )
     def add_documents(
         files: list[UploadFile] = File(...), collection: str | None = None
     ) -> UploadResult:
@@ -679,4 +693,11 @@ def serve(settings: Settings, insecure: bool = False) -> None:
     Library(settings, assistant)  # rolls back an upload a killed server left unfinished
     app = create_app(assistant, settings)
     # our handler formats every line (text or JSON, with request ids); uvicorn adds none
-    uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=None,
+        **server_options(settings.security),  # h11, headers bounded
+    )

@@ -164,6 +164,12 @@ class SecuritySettings(BaseModel):
     max_request_files: Annotated[int, Field(ge=1)] = 5000  # files one index request may read
     max_request_bytes: Annotated[int, Field(ge=1)] = 500_000_000  # bytes one request may read
     max_file_bytes: Annotated[int, Field(ge=1)] = 64_000_000  # larger files are skipped, named
+    # What a server reads of one request, refused (413, 400) as it arrives, not once received:
+    # a body other than an upload (chat, retrieve, Gradio's events), and the request line with
+    # its headers (uvicorn's h11 parser; httptools, uvicorn's default when installed, has no
+    # bound). An upload's body may hold max_request_bytes (rag/core/network.py: upload_limit).
+    max_body_bytes: Annotated[int, Field(ge=1)] = 4_000_000
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 65_536
     # A PDF whose text passes either bound, or whose reading takes longer, is skipped and named
     # (rag/ingest/pdf.py; every run, the CLI's too). A dense page holds ~5,000 characters and a
     # 1,000-page book ~3 M; pypdf reads a page in ~0.05 s.

@@ -11,7 +11,9 @@ for the logged-in user, or "local" without a login; reopen, rename, delete), the
 Sources panel (a card per citation: readable source name, page or section, relevance, a link
 that opens the document there), and the Index panel: upload documents (drag and drop, several at
 once; needs the admin token), the upload and index report, the list of uploaded documents with
-delete (rag/ingest/library.py), and the re-index button.
+delete (rag/ingest/library.py), and the re-index button. Typing the admin token shows the
+document list and lets the browser upload: the page keeps the token in a cookie that Gradio's
+upload route asks for (rag/ui/login.py: UploadGuard); nobody else sees the list or may upload.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +30,11 @@ import gradio as gr
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.middleware import Middleware
 
 from rag.core import logs, metrics, tracing
 from rag.core.errors import NotAuthorisedError, NotFoundError, RagError
-from rag.core.network import check_exposure
+from rag.core.network import check_exposure, server_options
 from rag.core.settings import Settings
 from rag.core.types import Answer, AnswerEvent, AssistantLike, SourcesEvent, StatusEvent
 from rag.ingest.library import is_html, media_type
@@ -40,7 +45,7 @@ from rag.service.collections import make_assistant, pool_of
 from rag.state.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
 from rag.state.feedback import FeedbackStore
 from rag.ui import render
-from rag.ui.login import login_guard
+from rag.ui.login import ADMIN_COOKIE, UploadGuard, login_guard
 from rag.ui.theme import CSS, make_theme
 
 log = logging.getLogger(__name__)
@@ -96,6 +101,13 @@ PAGE_LOAD_JS = (
     + ")(); ("
     + HIGHLIGHT_CITES_JS
     + ")(); }"
+)
+
+# The admin token, as typed, in a cookie the browser sends with its uploads (UploadGuard).
+ADMIN_COOKIE_JS = (
+    "(t) => { document.cookie = '"
+    + ADMIN_COOKIE
+    + "=' + encodeURIComponent(t || '') + '; path=/; SameSite=Strict'; }"
 )
 
 Message = dict[str, Any]
@@ -376,6 +388,20 @@ class ChatController:
         except RagError as e:
             log.warning("cannot list documents: %s", e)
             return gr.update(choices=[])
+
+    def documents_for(
+        self,
+        token: str,
+        collection: str | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]  # Gradio passes it
+    ) -> Any:
+        """The document list, once the admin token is typed: what was uploaded (names, titles)
+        is the admin's to see, not every user's."""
+        try:
+            self._admin(token)
+        except RagError:
+            return gr.update(choices=[], value=[])
+        return self.document_list(collection, request)
 
     def upload(
         self,
@@ -680,8 +706,11 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
         app.load(ctl.llm_name, None, llm, api_visibility="private")
         app.load(ctl.conversation_list, None, conv_list, api_visibility="private")
         if can_index:
-            picked.then(ctl.document_list, picker, documents, api_visibility="private")
-            picker.input(ctl.document_list, picker, documents, api_visibility="private")
+            listed = [admin_token, picker]
+            admin_token.change(None, admin_token, None, js=ADMIN_COOKIE_JS)
+            admin_token.change(ctl.documents_for, listed, documents, api_visibility="private")
+            picked.then(ctl.documents_for, listed, documents, api_visibility="private")
+            picker.input(ctl.documents_for, listed, documents, api_visibility="private")
     app.rag_controller = ctl  # type: ignore[attr-defined]  # for `launch`'s document route
     return app
 
@@ -768,7 +797,27 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         "enable_monitoring": False,
         "run_history": False,
         "max_file_size": settings.security.max_file_bytes,
+        # Gradio's upload route for the admin only; every body bounded as it arrives.
+        "app_kwargs": {"middleware": [Middleware(UploadGuard, settings=settings)]},
     }
+
+
+@contextmanager
+def bounded_headers(settings: Settings) -> Iterator[None]:
+    """While `Blocks.launch` runs, the uvicorn server Gradio builds uses h11 with a bound on
+    the request head (`server_options`). Gradio 6.31 makes its `uvicorn.Config` inside
+    launch() and takes no server options, and the default parser (httptools) holds headers of
+    any size; Gradio reads `uvicorn.Config` from the module when it starts, so this swaps it for
+    that moment only."""
+    import uvicorn
+
+    original = uvicorn.Config
+    bounded = partial(original, **server_options(settings.security))
+    uvicorn.Config = bounded  # type: ignore[misc,assignment]
+    try:
+        yield
+    finally:
+        uvicorn.Config = original  # type: ignore[misc]
 
 
 def _warm_up(assistant: Any) -> None:
@@ -795,7 +844,8 @@ def launch(settings: Settings, insecure: bool = False) -> None:
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
     app = build_app(assistant, settings)
     app.queue(default_concurrency_limit=1)
-    app.launch(prevent_thread_lock=True, **kwargs)
+    with bounded_headers(settings):
+        app.launch(prevent_thread_lock=True, **kwargs)
     add_document_route(app, app.rag_controller.library)  # type: ignore[attr-defined]
     add_metrics_route(app, settings, assistant)
     app.block_thread()

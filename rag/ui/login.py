@@ -12,6 +12,10 @@ a coroutine function), so the check must not block: `gradio_auth` is async and d
 work in a worker thread, and never sleeps. A wrong login answers 400 "Incorrect credentials.";
 a refused one answers 400 with "Too many failed logins…" as its detail (the login page shows
 its usual "Incorrect Credentials" for any 400, and `auth_message` states the rule there).
+
+`UploadGuard` keeps Gradio's own upload route for the admin: Gradio stores whatever a logged-in
+user posts to `/gradio_api/upload` in its temp folder before any event handler (and its admin
+check) runs, so the route itself asks for the admin token, and bounds every body as it arrives.
 """
 
 from __future__ import annotations
@@ -20,10 +24,16 @@ import asyncio
 import logging
 import secrets
 from typing import Literal
+from urllib.parse import unquote
 
 from fastapi import HTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.requests import HTTPConnection
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.core.errors import RagError, StateError
+from rag.core.network import upload_limit
 from rag.core.settings import Settings
 from rag.state.sql import StateStore, open_state
 
@@ -119,3 +129,38 @@ def login_guard(settings: Settings) -> LoginGuard:
         window_s=sec.login_window_s,
         users=users,
     )
+
+
+# The page sets this cookie from the Index panel's admin-token box (rag/ui/app.py), so that the
+# browser's uploads, which Gradio's client sends with no field of ours, carry the token.
+ADMIN_COOKIE = "rag-admin"
+UPLOAD_PATH = "/upload"  # Gradio's /gradio_api/upload (under any root path)
+
+
+class UploadGuard:
+    """ASGI middleware of the UI's server. A POST to Gradio's upload route is answered 403,
+    before its body is read, unless the `rag-admin` cookie holds the admin token (and always
+    when none is set: then nothing in the UI uploads); an admitted upload may send
+    `max_request_bytes`, every other request `max_body_bytes`, counted as they arrive (413)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        admin = settings.security.admin_token
+        self.admin = admin.get_secret_value() if admin else ""
+        self.app = app
+        self.bounded = RequestBodyLimitMiddleware(app, settings.security.max_body_bytes)
+        self.upload = RequestBodyLimitMiddleware(app, upload_limit(settings.security))
+
+    def is_admin(self, scope: Scope) -> bool:
+        given = unquote(HTTPConnection(scope).cookies.get(ADMIN_COOKIE, ""))
+        return bool(self.admin) and _same(given, self.admin)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+        elif not str(scope["path"]).rstrip("/").endswith(UPLOAD_PATH):
+            await self.bounded(scope, receive, send)
+        elif self.is_admin(scope):
+            await self.upload(scope, receive, send)
+        else:
+            refused = PlainTextResponse("Uploading needs the admin token.", status_code=403)
+            await refused(scope, receive, send)

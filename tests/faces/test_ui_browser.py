@@ -505,10 +505,17 @@ def test_upload_limits_are_clear(run: PageRun, tmp_path: Path) -> None:
     fake = tmp_path / "scan.pdf"
     fake.write_text("a text file pretending to be a PDF")
     assert "scan.pdf: not a PDF" in _upload(run, fake)
+    # Without the admin token Gradio's upload route itself refuses the file (rag/ui/login.py,
+    # UploadGuard): nothing reaches the server's disk, the page says why, and no list is shown.
     no_token = PageRun(run.page.context.browser, run.url)
     try:
-        no_token.page.get_by_text("Index", exact=True).first.click()
-        assert "Upload refused" in _upload(no_token, odd)
+        page = no_token.page
+        page.get_by_text("Index", exact=True).first.click()
+        page.set_input_files("#upload input[type=file]", [str(odd)])
+        toast = page.locator(".toast-body", has_text="Uploading needs the admin token")
+        toast.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        assert "HTTP 403" in toast.inner_text()
+        assert not page.locator("#documents input[type=checkbox]").count()
     finally:
         no_token.ctx.close()
 
