@@ -91,7 +91,13 @@ def print_answer(answer: Answer, out: Console = console) -> None:
     if answer.citations:
         out.print("\n[bold]Sources:[/]")
         for c in answer.citations:
-            out.print(f"  [{c.number}] [bold]{escape(c.title)}[/] [dim]({escape(c.source)})[/]")
+            # the readable label (listing and date, page or section), not the stored file name
+            where = ", ".join(
+                x for x in (c.label, f"p. {c.page}" if c.page else "", c.section or "") if x
+            )
+            out.print(
+                f"  [{c.number}] [bold]{escape(c.title)}[/] [dim]({escape(where or c.source)})[/]"
+            )
             if not answer.quotes(c):
                 out.print(f"      [dim]“{escape(c.snippet)}”[/]")
     if answer.abstained and answer.passages:

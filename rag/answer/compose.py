@@ -1078,6 +1078,10 @@ def readable(sentence: str, name: str = "") -> str:
     # someone else's framework. Inside a sentence the short pronouns keep its length (a longer
     # sentence is trimmed sooner); at its start, "their" would have no antecedent.
     s = re.sub(r"^Our\b", "The authors'", s)
+    # the sentence's first "we" after a lead-in ("With extensive experiments, we show") has no
+    # antecedent either: it names the authors; later ones are "they"
+    if not s.startswith("The authors"):
+        s = re.sub(r"\bwe\b", "the authors", s, count=1)
     for first, third in (("we", "they"), ("our", "their"), ("us", "them")):
         s = re.sub(rf"\b{first}\b", third, s)
     return s[:1].upper() + s[1:]
