@@ -61,3 +61,18 @@ def _holder(path: Path) -> str:
         return path.read_text().strip() or "?"
     except OSError:
         return "?"
+
+
+@contextmanager
+def held(path: Path) -> Iterator[None]:
+    """Hold an exclusive `flock` at `path` for a short block, waiting as long as it takes: for
+    steps that take a moment but must not run in two processes at once (a new embedded Chroma
+    store's first open runs its schema migrations, and two at once fail with "table … already
+    exists")."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

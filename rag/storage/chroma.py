@@ -33,6 +33,7 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 
 from rag.core.errors import DamagedIndexError, EmbeddingMismatchError, RagError, StoreError
+from rag.core.locking import held
 from rag.core.settings import Settings
 from rag.storage.embeddings import embedding_id
 
@@ -308,6 +309,25 @@ def _embedded_client(settings: Settings, chroma_settings: ChromaSettings) -> Cli
         raise _opening_failure(e, settings) from e
 
 
+@contextlib.contextmanager
+def _opening(settings: Settings) -> Iterator[None]:
+    """One process at a time opens an embedded store: the first open of a new folder creates
+    its tables, and a second process doing the same at that moment fails ("table collections
+    already exists"), as two `rag index` runs started together did. A server needs no lock."""
+    if settings.store.mode != "embedded":
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(held(Path(settings.index_dir) / ".open.lock"))
+        except OSError as e:
+            # A folder this process may only read is opened as before (nothing is created in
+            # it); anything else (a file in the way, a full disk) is the store's own message.
+            if e.errno not in _READ_ONLY_ERRNOS:
+                raise _opening_failure(e, settings) from e
+        yield
+
+
 def _check_database(settings: Settings, db: Path) -> None:
     """Refuse a database file that is not one, before chromadb touches it: an empty file would
     be silently made into a new, empty store."""
@@ -405,9 +425,10 @@ class Store:
 
     def __init__(self, settings: Settings, *, verify: bool = True) -> None:
         self.settings = settings
-        self.client = _client(settings)
         self.embedding = embedding_id(settings.embedding)
-        self.collection = self._open()
+        with _opening(settings):
+            self.client = _client(settings)
+            self.collection = self._open()
         self._stamped: set[str] = set()  # metadata values this process wrote (update_metadata)
         _live_stores.add(self)
         if verify:
@@ -432,8 +453,9 @@ class Store:
         # all move to the new one, and the old one is stopped once calls in flight are done.
         for store in [self, *(s for s in list(_live_stores) if s is not self)]:
             if store.settings.store.mode == "embedded" and chroma_dir(store.settings) == path:
-                store.client = _client(store.settings)
-                store.collection = store._open()
+                with _opening(store.settings):
+                    store.client = _client(store.settings)
+                    store.collection = store._open()
         if old is not None:
             _retire(old)
 
