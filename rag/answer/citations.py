@@ -177,3 +177,40 @@ def citation(passage: Passage, snippet: str, limit: int = SNIPPET_CHARS) -> Cita
         section=passage.section,
         label=passage.label,
     )
+
+
+FIGURE_WINDOW = 4  # words either side of a figure that say what it measures
+FIGURE_AGREEMENT = 0.5  # share of a figure's words in a claim that its passage has beside it
+
+
+def _window(tokens: list[str], i: int) -> tuple[set[str], set[str]]:
+    """The words and the figures within FIGURE_WINDOW words of position i."""
+    near = tokens[max(0, i - FIGURE_WINDOW) : i] + tokens[i + 1 : i + 1 + FIGURE_WINDOW]
+    words = {t for w in near for t in content_tokens(w) if not numbers(w)}
+    figures = set().union(*(numbers(w) for w in near)) if near else set()
+    return words, figures
+
+
+def figures_bound(claim: str, passage_text: str) -> bool:
+    """Every figure of the claim stands, somewhere in the passage, among the words it stands
+    among in the claim (what it measures), and with the figures beside it (its condition: "with
+    1 step" is not "with 4 steps")."""
+    claim_words = strip_citations(claim).split()
+    passage_words = passage_text.split()
+    for i, word in enumerate(claim_words):
+        figure = numbers(word)
+        if not figure:
+            continue
+        words, beside = _window(claim_words, i)
+        ok = False
+        for j, w in enumerate(passage_words):
+            if not numbers(w) & figure:
+                continue
+            p_words, p_beside = _window(passage_words, j)
+            agree = not words or len(words & p_words) / len(words) >= FIGURE_AGREEMENT
+            if agree and beside <= p_beside:
+                ok = True
+                break
+        if not ok:
+            return False
+    return True

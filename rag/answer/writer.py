@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.answer.citations import cited_numbers, strip_citations, supports_claim
+from rag.answer.citations import cited_numbers, figures_bound, strip_citations, supports_claim
 from rag.answer.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens
 from rag.answer.prompts import Prompts
 from rag.answer.question import Question
@@ -31,8 +31,6 @@ from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
 
 ABSTAIN_MARK = "NOT IN PASSAGES"
-FIGURE_WINDOW = 4  # words either side of a figure that say what it measures
-FIGURE_AGREEMENT = 0.5  # share of a figure's words in the answer that its passage has beside it
 ANSWER_TOKENS = 320  # a lead and a few list lines
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
@@ -78,39 +76,6 @@ def messages(
     block = evidence_block(passages, int(max(budget, 0) * CHARS_PER_TOKEN))
     user = prompts.get("write", passages=block, question=q.text, shape=shape)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
-def _window(tokens: list[str], i: int) -> tuple[set[str], set[str]]:
-    """The words and the figures within FIGURE_WINDOW words of position i."""
-    near = tokens[max(0, i - FIGURE_WINDOW) : i] + tokens[i + 1 : i + 1 + FIGURE_WINDOW]
-    words = {t for w in near for t in content_tokens(w) if not numbers(w)}
-    figures = set().union(*(numbers(w) for w in near)) if near else set()
-    return words, figures
-
-
-def figures_bound(claim: str, passage_text: str) -> bool:
-    """Every figure of the claim stands, somewhere in the passage, among the words it stands
-    among in the claim (what it measures), and with the figures beside it (its condition: "with
-    1 step" is not "with 4 steps")."""
-    claim_words = strip_citations(claim).split()
-    passage_words = passage_text.split()
-    for i, word in enumerate(claim_words):
-        figure = numbers(word)
-        if not figure:
-            continue
-        words, beside = _window(claim_words, i)
-        ok = False
-        for j, w in enumerate(passage_words):
-            if not numbers(w) & figure:
-                continue
-            p_words, p_beside = _window(passage_words, j)
-            agree = not words or len(words & p_words) / len(words) >= FIGURE_AGREEMENT
-            if agree and beside <= p_beside:
-                ok = True
-                break
-        if not ok:
-            return False
-    return True
 
 
 def supported(claim: str, p: Passage, q: Question) -> bool:

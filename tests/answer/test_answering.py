@@ -523,3 +523,31 @@ def test_a_quote_the_answer_already_shows_is_not_repeated() -> None:
     assert shown.quotes(c)
     other = Answer(question="q", text="FlashAttention is 3× faster on GPT-2 [1].", citations=[c])
     assert not other.quotes(c)
+
+
+def test_a_restatement_keeps_each_figure_where_its_passage_puts_it(assistant: Assistant) -> None:
+    """The embedded model kept every figure of "a 3.6x increase in generation speed and an 8.2x
+    enhancement in memory efficiency" and wrote "8.2x faster": all its figures and names are in
+    the passage, and the sentence is false. It is not shown; a faithful restatement is."""
+    from rag.answer.question import analyse
+    from rag.core.types import Passage
+
+    text = (
+        "Specifically, ZorbKV achieves a consistent decoding speed with a 3.6x increase in "
+        "generation speed and an 8.2x enhancement in memory efficiency compared to baseline "
+        "when processing inputs of 16K tokens."
+    )
+    p = Passage(text=text, score=1.0, title="ZorbKV", source="z.txt", doc_id="z", number=1)
+    q = analyse("What speedup does ZorbKV achieve on 16K-token inputs?")
+    lead = f"{text} [1]."
+    check = assistant.answerer.checked_restatement
+    faithful = (
+        "ZorbKV achieves a 3.6x increase in generation speed and an 8.2x enhancement in "
+        "memory efficiency when processing inputs of 16K tokens [1]."
+    )
+    assert check(faithful, q, p, lead) is not None
+    moved = (
+        "ZorbKV processes inputs of 16K tokens 8.2x faster than the baseline, a 3.6x increase "
+        "in generation speed [1]."
+    )
+    assert check(moved, q, p, lead) is None
