@@ -250,7 +250,12 @@ _REMEDY_CUE = re.compile(
 # The problem a paper starts from or the prior work it improves on, not what it does: "Previous
 # methods cache outputs at uniform timesteps", "However, X suffers from …".
 _BACKGROUND_CUE = re.compile(
-    r"^(?:however|but|although|despite|while|unfortunately)\b|"
+    r"^(?:however|but|although|despite|while|unfortunately|recently|nowadays|in recent years|"
+    r"over the (?:past|last)|with the (?:rapid|recent|growing))\b|"
+    r"\b(?:recent|many|some|several|numerous) (?:\w+\s+)?(?:efforts|works|studies|methods|"
+    r"approaches)\b|"
+    r"\b(?:has|have) (?:recently )?(?:emerged|become|gained|attracted|driven|"
+    r"revolutioni[sz]ed|achieved (?:remarkable|impressive|great))\b|"
     r"\b(?:previous|prior|existing|current|conventional|traditional|typical)\s+(?:\w+\s+)?"
     r"(?:methods?|works?|approaches|techniques|systems|studies|solutions|models)\b|"
     r"\b(?:suffers?|suffering|struggles?|hinders?|bottlenecks?|prohibitive|(?:are|is|remains?) "

@@ -61,7 +61,9 @@ LABEL_WORDS = 8  # a paper without a short name is called by this many words of 
 SENTENCE_VECTOR_WEIGHT = 0.6
 OWN_VOICE_BONUS = 0.15  # "we propose …": what the paper does, not the problem it starts from
 MECHANISM_BONUS = 0.1  # "uses", "via", "by …ing": how it works; "experiments show": what it won
-BACKGROUND_PENALTY = 0.1  # "previous methods …", "however, X suffers …": the problem, not the paper
+# "previous methods …", "however, X suffers …": the problem, not the paper. More than any score:
+# such a sentence is chosen only when the passage has nothing else.
+BACKGROUND_FLOOR = 10.0
 HOW_SENTENCES = 2  # a mechanism is rarely one sentence: the proposal and how it does it
 MIN_FUZZY_CHARS = 5  # shorter names ("H2O", "ViT") are matched exactly only
 NAME_SIMILARITY = 0.85  # "Teacach" names TeaCache: a small misspelling still names its paper
@@ -129,32 +131,34 @@ class Scored:
                 MECHANISM_BONUS * bool(_MECHANISM_CUE.search(s))
                 - MECHANISM_BONUS * bool(_FINDING_CUE.search(s))
                 + OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s))
-                - BACKGROUND_PENALTY * bool(_BACKGROUND_CUE.search(s))
                 for s in self.sentences
             ]
         )
         score = (
             SENTENCE_VECTOR_WEIGHT * self.cosine + (1 - SENTENCE_VECTOR_WEIGHT) * self.lexical + cue
         )
-        top = sorted(np.argsort(-score)[:n])
+        top = sorted(np.argsort(-(score - self._background_floor()))[:n])
         return [self.sentences[i] for i in top]
+
+    def _background_floor(self) -> np.ndarray:
+        """A sentence about the problem or prior work ("In recent years, X has driven …",
+        "previous methods …") comes after every sentence about what the paper does, whatever
+        its closeness to the topic; it is shown only when the passage says nothing else."""
+        background = np.array([bool(_BACKGROUND_CUE.search(s)) for s in self.sentences])
+        if background.all():
+            return np.zeros(len(self.sentences))
+        return np.where(background, BACKGROUND_FLOOR, 0.0)
 
     def best_sentence(self) -> str | None:
         """The sentence closest to the topic in meaning and words, preferring what the paper
         does ("we propose …") over the problem it starts from."""
         if not self.sentences:
             return None
-        own = np.array(
-            [
-                OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s))
-                - BACKGROUND_PENALTY * bool(_BACKGROUND_CUE.search(s))
-                for s in self.sentences
-            ]
-        )
+        own = np.array([OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s)) for s in self.sentences])
         score = (
             SENTENCE_VECTOR_WEIGHT * self.cosine + (1 - SENTENCE_VECTOR_WEIGHT) * self.lexical + own
         )
-        return self.sentences[int(score.argmax())]
+        return self.sentences[int((score - self._background_floor()).argmax())]
 
 
 def relevant_papers(

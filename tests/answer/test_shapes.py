@@ -324,3 +324,30 @@ def test_a_factor_far_from_the_asked_change_still_states_it() -> None:
         "every setting tried on OPT-13B and Llama-2, while it also needs 40% less memory."
     )
     assert not states_attribute(q, other)
+
+
+def test_a_list_line_says_what_the_paper_does_not_the_problem_it_starts_from() -> None:
+    """A background sentence ("In recent years, …", "previous methods …") may hold more of the
+    question's words than the sentence saying what the paper does; the line shows the latter,
+    and a passage with nothing but background still gets its line."""
+    ps = [
+        passage(
+            "Select and Pack for Vision",
+            "In recent years, pruning tokens in vision transformers has driven large gains in "
+            "efficiency. We propose SPX, which selects informative tokens with a gating layer.",
+            1,
+            0.6,
+        ),
+        passage(
+            "Token Budgets",
+            "Previous methods prune tokens in vision transformers with fixed ratios.",
+            2,
+            0.6,
+        ),
+    ]
+    q = analyse("Which papers prune tokens in vision transformers?")
+    lead = list_lead(_composer(), q, ps)
+    assert lead is not None
+    shown = dict((p.number, s) for p, s in lead.parts)
+    assert shown[1].startswith("We propose SPX"), shown
+    assert shown[2].startswith("Previous methods"), shown
