@@ -364,6 +364,47 @@ def measured_against(name: str, sentence: str) -> bool:
     return False
 
 
+# A title that names something it does without or goes beyond ("… for Serving LLMs without
+# PagedAttention", "No More Adam") is not about it.
+_TITLE_NEGATION = re.compile(
+    r"\b(?:without|beyond|instead of|rather than|no more|no|not|vs\.?|versus|against)\s+$",
+    re.IGNORECASE,
+)
+
+# "Which paper introduced / proposed X?": the answer is the paper whose own X it is.
+_WHO_INTRODUCED = re.compile(
+    r"\b(?:which|what) (?:paper|work|study|article|publication)s? (?:first )?(?:introduc|propos|"
+    r"present|coin|develop|invent)\w*",
+    re.IGNORECASE,
+)
+
+_INTRODUCED = r"\b(?:proposed|introduced|presented|developed|coined)\s+(?:\w+\s+){0,3}?"
+
+
+def _who_introduced(names: list[str], passages: list[Passage]) -> Lead | None:
+    """A sentence that says who introduced one of `names` ("vLLM proposed PagedAttention")."""
+    for p in passages:
+        for s in split_sentences(p.text):
+            for n in names:
+                if re.search(_INTRODUCED + re.escape(n), s) and not _OWN_VOICE.search(s):
+                    return Lead(f"{readable(s).rstrip(' .')} [{p.number}].", [(p, s)])
+    return None
+
+
+def titled(name: str, title: str) -> bool:
+    """Is the paper with this title about `name` (the title names it, not as what it avoids)?
+    Compared as `squash` does: "DeepSpeed-Ulysses" is titled "DeepSpeed Ulysses: …"."""
+    key = squash(name)
+    if not key:
+        return False
+    gap = r"[^a-z0-9.]*"
+    pattern = gap.join(re.escape(c) for c in key)
+    return any(
+        not _TITLE_NEGATION.search(title[: m.start()])
+        for m in re.finditer(pattern, title, re.IGNORECASE)
+    )
+
+
 def in_text(name: str, text: str) -> bool:
     """The name, or its sized form's base when the text gives the size (`sized_base`)."""
     return squash(name) in squash(text) or bool(sized_base(name, text))
@@ -768,7 +809,8 @@ class Composer:
             strong
             and not descriptive(q)
             and not any(
-                squash(n) in squash(p.title + " " + short_name(p))
+                titled(n, p.title)
+                or squash(n) in squash(short_name(p))
                 or (
                     squash(sized_base(n, p.title + " " + p.text)) in squash(p.title)
                     and bool(sized_base(n, p.title + " " + p.text))
@@ -786,6 +828,16 @@ class Composer:
         ):
             # "What is the context length of GPT-4?": no paper here is about GPT-4, and no
             # sentence gives the asked attribute of it; it is only mentioned in passing.
+            return Decision(None, "subject", self._closest(q, candidates[:1]))
+        if _WHO_INTRODUCED.search(q.text) and not any(
+            titled(n, p.title) or introduces(p, n) for n in strong for p in candidates
+        ):
+            # "Which paper introduced PagedAttention?" of papers that only discuss it (one
+            # titled "… without PagedAttention"): none of them is the answer, but one may say
+            # who did ("vLLM proposed PagedAttention to …").
+            said = _who_introduced(strong, candidates)
+            if said is not None:
+                return Decision(said)
             return Decision(None, "subject", self._closest(q, candidates[:1]))
         if not descriptive(q) and any(
             self.only_a_baseline(n, candidates) for n in q.names if not as_baseline(n, q.text)
@@ -813,7 +865,7 @@ class Composer:
     def only_a_baseline(name: str, passages: list[Passage]) -> bool:
         """No passage is about `name` (not in a title) and every sentence naming it names it
         as a baseline or an example."""
-        if any(squash(name) in squash(p.title) for p in passages):
+        if any(titled(name, p.title) for p in passages):
             return False
         naming = [s for p in passages for s in split_sentences(p.text) if name.lower() in s.lower()]
         return bool(naming) and all(as_baseline(name, s) for s in naming)
@@ -840,7 +892,7 @@ class Composer:
         """Does the passage state the asked attribute of the asked subject? When the question
         names its subject and the passage is not that paper (the name is not in its title), the
         stating sentence must name it: a model mentioned in passing is not described."""
-        titled = not q.names or any(n.lower() in p.title.lower() for n in q.names) or descriptive(q)
+        about = not q.names or any(titled(n, p.title) for n in q.names) or descriptive(q)
         asks = [analyse_facet(q, f) for f in facets_of(q.text)]
         if len(asks) > 1 and any(a.kind == "name" for a in asks) and not (q.names or q.plural):
             # "Which method prunes whole layers, and how much faster is it?": the paper itself
@@ -850,9 +902,7 @@ class Composer:
             asks = [a for a in asks if a.typed] or asks
         # "Which baseline does DeepSpeed-Ulysses beat?" asked of the DeepSpeed-Ulysses paper
         # asks for a name other than the paper's own.
-        other_name = q.kind == "name" and any(
-            squash(n) in squash(p.title) for n in strong_names(q.names)
-        )
+        other_name = q.kind == "name" and any(titled(n, p.title) for n in strong_names(q.names))
         sentences = split_sentences(p.text)
         if q.kind == "number" and len(facets_of(q.text)) == 1:
             sentences = situated(q, sentences)
@@ -866,7 +916,7 @@ class Composer:
                 # "Which draft model does TriForce use?": a name other than the paper's own,
                 # introduced as the asked kind of thing ("…, a small draft model").
                 continue
-            if titled or any(n.lower() in s.lower() for n in q.names):
+            if about or any(n.lower() in s.lower() for n in q.names):
                 return True
         return False
 
@@ -888,9 +938,8 @@ class Composer:
         if about and about[0] is passages[0]:
             return about  # the best passage has the name: a compared baseline stays a baseline
         # A name in the title is the paper itself; a name in passing is not its subject.
-        titled = [p for p in about if any(n.lower() in p.title.lower() for n in q.names)]
-        rest = [p for p in about if p not in titled]
-        return titled + rest
+        named = [p for p in about if any(titled(n, p.title) for n in q.names)]
+        return named + [p for p in about if p not in named]
 
     def chosen_passages(self, q: Question, candidates: list[Passage]) -> list[Passage]:
         """The passage that answers; for a question about several papers, each that does."""

@@ -351,3 +351,46 @@ def test_a_list_line_says_what_the_paper_does_not_the_problem_it_starts_from() -
     shown = dict((p.number, s) for p, s in lead.parts)
     assert shown[1].startswith("We propose SPX"), shown
     assert shown[2].startswith("Previous methods"), shown
+
+
+def test_a_title_that_does_without_a_name_is_not_about_it() -> None:
+    from rag.answer.compose import titled
+
+    assert not titled("ZorbAttention", "vZorb: Serving LLMs without ZorbAttention")
+    assert not titled("Adam", "No More Adam: Scaling at Initialization")
+    assert titled("ZorbAttention", "ZorbAttention: Fast Exact Attention")
+    assert titled("ZorbAttention", "Beyond X: ZorbAttention for Long Inputs")
+    assert titled("Zorb-Ulysses", "Zorb Ulysses: System Optimizations")  # as squash compares
+
+
+def test_which_paper_introduced_a_name_is_only_the_paper_that_did() -> None:
+    """Of a paper that discusses ZorbAttention at length (and is titled "… without
+    ZorbAttention"), "which paper introduced ZorbAttention?" is not answered; of the paper that
+    introduces it, it is."""
+    about = passage(
+        "vZorb: Serving LLMs without ZorbAttention",
+        "ZorbAttention splits the KV cache into pages. However, ZorbAttention changes the "
+        "layout of the cache. In contrast to ZorbAttention, vZorb keeps the cache contiguous.",
+        1,
+        0.7,
+    )
+    q = analyse("Which paper introduced ZorbAttention?")
+    assert _composer().decide(q, [about]).lead is None
+    own = passage(
+        "Paged Caches for Serving",
+        "We introduce ZorbAttention, which splits the KV cache of a served model into pages.",
+        1,
+        0.7,
+    )
+    decided = _composer().decide(q, [own])
+    assert decided.lead is not None and decided.lead.parts[0][0] is own
+    # a paper that says who introduced it answers with that sentence
+    told = passage(
+        about.title,
+        "Inspired by virtual memory, the Qux system proposed ZorbAttention to page the cache. "
+        + about.text,
+        1,
+        0.7,
+    )
+    said = _composer().decide(q, [told]).lead
+    assert said is not None and said.text.startswith("Inspired by virtual memory, the Qux system")
