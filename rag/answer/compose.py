@@ -241,6 +241,17 @@ _LIMITATION_CUE = re.compile(
     r"struggl\w*|costly|expensive|inefficien\w*|drawbacks?)\b",
     re.IGNORECASE,
 )
+# "What does X observe / discover about …?", "what insight …": the paper's own observation ("We
+# discover that each attention head …"), not its headline figure.
+_OBSERVATION_ASK = re.compile(
+    r"\b(?:observes?|observed|discovers?|discovered|notices?|noticed|insights?)\b", re.IGNORECASE
+)
+_OBSERVATION_CUE = re.compile(
+    r"\b(?:we|the authors|this (?:paper|work|study))\s+(?:\w+\s+){0,2}?(?:observe|find|discover|"
+    r"notice|reveal|identify|show)\w*\s+(?:that|how)\b|"
+    r"\b(?:observations?|insights?|findings?)\s+(?:is|are)\s+that\b",
+    re.IGNORECASE,
+)
 # ... but not the sentence that answers the problem ("To alleviate this dilemma, we proposed …")
 _REMEDY_CUE = re.compile(
     r"\b(?:we|the authors)\s+(?:\w+\s+)?(?:propose|proposed|present|introduce|develop)\w*|"
@@ -398,7 +409,8 @@ def titled(name: str, title: str) -> bool:
     if not key:
         return False
     gap = r"[^a-z0-9.]*"
-    pattern = gap.join(re.escape(c) for c in key)
+    # a word of its own: "IncreLoRA: ..." is not titled with LoRA
+    pattern = r"(?<![a-z0-9])" + gap.join(re.escape(c) for c in key) + r"(?![a-z0-9])"
     return any(
         not _TITLE_NEGATION.search(title[: m.start()])
         for m in re.finditer(pattern, title, re.IGNORECASE)
@@ -744,6 +756,7 @@ class Composer:
         baseline = compared_with(q) if q.kind == "number" else ""
         how = q.shape == "how" and not result  # rag/answer/question.py decides a question's shape
         limitation = q.kind == "describe" and bool(_LIMITATION_ASK.search(q.text))
+        observation = q.kind == "describe" and bool(_OBSERVATION_ASK.search(q.text))
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
                 continue
@@ -764,6 +777,8 @@ class Composer:
                 score -= 0.3  # a figure is asked for: a sentence without one cannot answer
             if limitation and _LIMITATION_CUE.search(s) and not _REMEDY_CUE.search(s):
                 score += 0.5  # "the main limitation … mentioned by X": the problem it states
+            if observation and _OBSERVATION_CUE.search(s):
+                score += 0.5  # "what does X observe …": the sentence that says what they found
             if how and _MECHANISM_CUE.search(s) and not _FINDING_CUE.search(s):
                 score += 0.2  # "how does PYRA …": what it does, not that it wins
             if baseline and figures and measured_against(baseline, s):

@@ -640,6 +640,10 @@ _LIST_ASK = re.compile(
     r"|\bhow\s+(?:do|have)\s+(?:different\s+|various\s+)?(?:papers|methods|works|approaches)\b",
     re.IGNORECASE,
 )
+_PAPERS_ASK = re.compile(
+    r"\b(?:which|what)\s+(?:[\w\-]+\s+){0,3}?(?:papers|works|studies|articles|publications)\b",
+    re.IGNORECASE,
+)
 _COMPARE_ASK = re.compile(
     r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ence|ences)?\b|"
     r"\bcontrast\b|\bwhereas\b",
@@ -684,8 +688,9 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
         or (_YES_NO.match(question) and _WEIGH_ASK.search(question))
     ):
         return "comparison"
-    # "Which GPU models did Splitwise use?" asks about one named paper, not for a list
-    if _LIST_ASK.search(question) and not strong_names(names):
+    # "Which GPU models did Splitwise use?" asks about one named paper, not for a list; "Which
+    # papers improve on ZeRO-Infinity?" asks for papers, whatever they name
+    if _LIST_ASK.search(question) and (not strong_names(names) or _PAPERS_ASK.search(question)):
         return "list"
     if _HOW_ASK.search(question) and kind == "describe":
         return "how"

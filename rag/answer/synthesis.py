@@ -31,6 +31,7 @@ from rag.answer.compose import (
     own_paper,
     readable,
     short_name,
+    titled,
     trim,
 )
 from rag.answer.question import Question
@@ -269,6 +270,10 @@ def how_lead(
     for n in q.names:
         topic = re.sub(re.escape(n), " ", topic, flags=re.IGNORECASE)
     picked = Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES)
+    if q.names and not any(titled(n, p.title) or introduces(p, n) for n in q.names):
+        # "How does LoRA work?" answered from a paper that builds on it: only its sentences
+        # about LoRA, not those about its own method ("we therefore propose IncreLoRA …")
+        picked = [s for s in picked if any(_word_in(n, s) for n in q.names)] or picked
     if not picked:
         return None
     limit = MAX_LEAD_CHARS if len(picked) == 1 else MAX_PART_CHARS
@@ -279,6 +284,11 @@ def how_lead(
     if name and name.lower() not in body.lower():
         body = f"{name}: {body}"
     return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
+
+
+def _word_in(name: str, text: str) -> bool:
+    """`name` as a word of its own in `text` ("LoRA" is not in "IncreLoRA")."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def _joined(items: list[str]) -> str:

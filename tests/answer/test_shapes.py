@@ -394,3 +394,42 @@ def test_which_paper_introduced_a_name_is_only_the_paper_that_did() -> None:
     )
     said = _composer().decide(q, [told]).lead
     assert said is not None and said.text.startswith("Inspired by virtual memory, the Qux system")
+
+
+def test_what_a_paper_observes_is_its_observation_not_its_headline_figure() -> None:
+    p = passage(
+        "ZorbKV: Compressing the Cache Before Generation",
+        "This paper introduces ZorbKV, a fine-tuning-free cache compression. We discover that "
+        "each attention head consistently focuses on a few prompt features during generation. "
+        "ZorbKV achieves a 3.6x increase in generation speed on attention-heavy inputs.",
+        1,
+        0.7,
+    )
+    q = analyse("What does ZorbKV observe about attention heads during generation?")
+    rare = Composer(lambda t: 6.0 if t.lower() == "zorbkv" else 1.0)  # a name is a rare word
+    lead = rare.decide(q, [p]).lead
+    assert lead is not None and "discover that each attention head" in lead.text, lead
+
+
+def test_a_question_asking_for_papers_is_a_list_whatever_it_names() -> None:
+    assert analyse("Which papers improve on ZorbNet-2's SSD offloading?").shape == "list"
+    assert analyse("Which papers propose alternatives to ZorbAdamW?").shape == "list"
+    assert analyse("Which draft model does ZorbNet-2 use?").shape == "single"
+
+
+def test_how_a_method_works_from_a_paper_that_builds_on_it_quotes_only_that_method() -> None:
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "IncreZorbRA: Incremental Parameter Allocation",
+        "Many fine-tuning approaches have been proposed, among which ZorbRA injects trainable "
+        "low-rank matrices into every module to reduce trainable parameters. We therefore "
+        "propose IncreZorbRA, which adds trainable parameters to each module during training.",
+        1,
+        0.7,
+    )
+    q = analyse("How does ZorbRA reduce the number of trainable parameters?")
+    lead = how_lead(_composer(), q, p)
+    assert lead is not None
+    assert "injects trainable low-rank matrices" in lead.text
+    assert "IncreZorbRA, which adds" not in lead.text, lead.text
