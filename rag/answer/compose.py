@@ -17,7 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.answer.citations import supports_claim
-from rag.answer.question import GENERIC_NAMES, RESULT_ASK, Question, analyse, kind_of, strong_names
+from rag.answer.question import (
+    GENERIC_NAMES,
+    PERFORM_SETTING,
+    RESULT_ASK,
+    Question,
+    analyse,
+    kind_of,
+    strong_names,
+)
 from rag.core.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
 from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
@@ -241,6 +249,7 @@ _LIMITATION_CUE = re.compile(
     r"struggl\w*|costly|expensive|inefficien\w*|drawbacks?)\b",
     re.IGNORECASE,
 )
+SETTING_FIRST = 10.0  # more than all other bonuses together
 # "What does X observe / discover about …?", "what insight …": the paper's own observation ("We
 # discover that each attention head …"), not its headline figure.
 _OBSERVATION_ASK = re.compile(
@@ -262,7 +271,7 @@ _REMEDY_CUE = re.compile(
 # methods cache outputs at uniform timesteps", "However, X suffers from …".
 _BACKGROUND_CUE = re.compile(
     r"^(?:however|but|although|despite|while|unfortunately|recently|nowadays|in recent years|"
-    r"over the (?:past|last)|with the (?:rapid|recent|growing))\b|"
+    r"(?:over|in) the (?:past|last)|with the (?:rapid|recent|growing))\b|"
     r"\b(?:recent|many|some|several|numerous) (?:\w+\s+)?(?:efforts|works|studies|methods|"
     r"approaches)\b|"
     r"\b(?:has|have) (?:recently )?(?:emerged|become|gained|attracted|driven|"
@@ -492,7 +501,8 @@ def states_attribute(q: Question, sentence: str) -> bool:
 
 
 _IDENTITY = re.compile(
-    r"\b(?:which|what)\s+(?:\w+\s+)?(licen[cs]e|(?:programming\s+)?language|company|"
+    r"\b(?:which|what)\s+(?:(?:is|was|are|were)\s+(?:the\s+)?|\w+\s+)?(licen[cs]e|"
+    r"(?:programming\s+)?language|company|"
     r"companies|organi[sz]ation|institution|university|country|lab|laboratory|team|"
     r"funding|grant|programming language|operating system|cloud)\b",
     re.IGNORECASE,
@@ -756,6 +766,8 @@ class Composer:
         baseline = compared_with(q) if q.kind == "number" else ""
         how = q.shape == "how" and not result  # rag/answer/question.py decides a question's shape
         limitation = q.kind == "describe" and bool(_LIMITATION_ASK.search(q.text))
+        performed = PERFORM_SETTING.search(q.text)
+        setting = content_tokens(performed.group("setting")) if performed else set()
         observation = q.kind == "describe" and bool(_OBSERVATION_ASK.search(q.text))
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
@@ -777,6 +789,10 @@ class Composer:
                 score -= 0.3  # a figure is asked for: a sentence without one cannot answer
             if limitation and _LIMITATION_CUE.search(s) and not _REMEDY_CUE.search(s):
                 score += 0.5  # "the main limitation … mentioned by X": the problem it states
+            if setting and setting <= content_tokens(s):
+                # "How does X perform on Stable Diffusion?": a sentence about that setting comes
+                # before every sentence that is not (the setting is a condition, not a hint)
+                score += SETTING_FIRST
             if observation and _OBSERVATION_CUE.search(s):
                 score += 0.5  # "what does X observe …": the sentence that says what they found
             if how and _MECHANISM_CUE.search(s) and not _FINDING_CUE.search(s):
@@ -844,6 +860,14 @@ class Composer:
             # "What is the context length of GPT-4?": no paper here is about GPT-4, and no
             # sentence gives the asked attribute of it; it is only mentioned in passing.
             return Decision(None, "subject", self._closest(q, candidates[:1]))
+        setting = PERFORM_SETTING.search(q.text)
+        if setting and not any(
+            content_tokens(setting.group("setting")) <= content_tokens(p.title + " " + p.text)
+            for p in candidates
+        ):
+            # "How does RazorAttention perform on video generation?" of an abstract that reports
+            # results on language models only: not stated, not its other results.
+            return Decision(None, "attribute", self._closest(q, candidates[:1]))
         if _WHO_INTRODUCED.search(q.text) and not any(
             titled(n, p.title) or introduces(p, n) for n in strong for p in candidates
         ):
@@ -985,8 +1009,10 @@ class Composer:
         out = []
         for p in passages:
             ranked = self.sentences(q, p)
-            if ranked:
-                out.append((p, ranked[0].sentence))
+            # what the paper does, not the field's background ("In the last three years, …")
+            own = [r for r in ranked if not _BACKGROUND_CUE.search(r.sentence)] or ranked
+            if own:
+                out.append((p, own[0].sentence))
         return out
 
     # -- the lead --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.compose import short_name, uses_name
-from rag.answer.question import Question, strong_names
+from rag.answer.question import PERFORM_SETTING, Question, strong_names
 from rag.core.types import Passage
 
 # The fact a reader was after, by the kind of question, when its own words do not say it well.
@@ -61,6 +61,9 @@ def _plural_noun(phrase: str) -> bool:
 
 
 def what_is_missing(q: Question) -> str:
+    performed = PERFORM_SETTING.search(q.text)
+    if performed:  # "How does X perform on video generation?"
+        return f"results on {performed.group('setting').strip(' ?.,')}"
     phrase = (q.attribute_phrase or "").strip(" ?.,")
     if plain_phrase(phrase):
         return phrase

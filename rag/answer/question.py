@@ -370,7 +370,8 @@ _REACHES = re.compile(
 RESULT_ASK = re.compile(
     r"\b(?:main|key|headline|principal|central)\s+(?:results?|findings?|outcomes?|claims?)\b|"
     r"\bwhat\s+(?:results?|findings?)\b|"
-    r"^\s*what\s+(?:does|do|did)\s+[^?]{0,200}?\b(?:report|show|find|conclude|demonstrate)\b",
+    r"^\s*what\s+(?:does|do|did)\s+[^?]{0,200}?\b(?:report|show|find|conclude|demonstrate)\b|"
+    r"^\s*how\s+(?:well\s+)?(?:does|do|did)\s+[^?]{0,80}?\b(?:perform|fare)s?\b",
     re.IGNORECASE,
 )
 
@@ -644,6 +645,12 @@ _PAPERS_ASK = re.compile(
     r"\b(?:which|what)\s+(?:[\w\-]+\s+){0,3}?(?:papers|works|studies|articles|publications)\b",
     re.IGNORECASE,
 )
+# "How does X perform on video generation?": the setting its results must be reported in
+PERFORM_SETTING = re.compile(
+    r"^\s*how\s+(?:well\s+)?(?:does|do|did)\s+[^?]{0,80}?\b(?:perform|fare)s?\s+"
+    r"(?:on|in|for|at|with)\s+(?P<setting>[^?,;]+)",
+    re.IGNORECASE,
+)
 _COMPARE_ASK = re.compile(
     r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ence|ences)?\b|"
     r"\bcontrast\b|\bwhereas\b",
@@ -660,6 +667,8 @@ _WEIGH_ASK = re.compile(
 )
 _HOW_ASK = re.compile(
     r"^\s*(?:how\s+(?:does|do|did|can|could|is|are|was|were)\b(?![^?]*\bhow\s+much\b)"
+    # "How does X perform / scale on Y?" asks for its results, not how it works
+    r"(?![^?]*\b(?:perform|fare|scale|generali[sz]e)s?\b)"
     r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"
     r"|\bhow\s+(?:it|they|this)\s+works?\b|\bwhat\s+mechanism\b",
     re.IGNORECASE,

@@ -433,3 +433,30 @@ def test_how_a_method_works_from_a_paper_that_builds_on_it_quotes_only_that_meth
     assert lead is not None
     assert "injects trainable low-rank matrices" in lead.text
     assert "IncreZorbRA, which adds" not in lead.text, lead.text
+
+
+ZORBCACHE = passage(
+    "ZorbCache: Accelerating Diffusion Models for Free",
+    "We introduce ZorbCache, a training-free paradigm that accelerates diffusion models. Our "
+    "experiments also demonstrate ZorbCache's superiority over pruning and distillation "
+    "methods. It enables a speedup factor of 2.3x for Stable Diffusion v1.5 with only a 0.05 "
+    "decline in CLIP Score.",
+    1,
+    0.7,
+)
+
+
+def test_how_a_paper_performs_in_a_setting_is_its_result_there_or_not_stated() -> None:
+    q = analyse("How does ZorbCache perform on Stable Diffusion?")
+    assert q.shape != "how"  # its results, not how it works
+    lead = _composer().decide(q, [ZORBCACHE]).lead
+    assert lead is not None and "2.3x for Stable Diffusion" in lead.text, lead
+    other = analyse("How does ZorbCache perform on video generation?")
+    decided = _composer().decide(other, [ZORBCACHE])
+    assert decided.lead is None and decided.reason == "attribute"
+    assert what_is_missing(other) == "results on video generation"
+
+
+def test_what_is_the_license_needs_a_sentence_about_a_license() -> None:
+    q = analyse("What is the license of the ZorbCache code?")
+    assert _composer().decide(q, [ZORBCACHE]).lead is None
