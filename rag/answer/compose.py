@@ -276,7 +276,7 @@ _BACKGROUND_CUE = re.compile(
     r"approaches)\b|"
     r"\b(?:has|have) (?:recently )?(?:emerged|become|gained|attracted|driven|"
     r"revolutioni[sz]ed|achieved (?:remarkable|impressive|great))\b|"
-    r"\b(?:previous|prior|existing|current|conventional|traditional|typical)\s+(?:\w+\s+)?"
+    r"\b(?:previous|prior|existing|current|conventional|traditional|typical)\s+(?:[\w-]+\s+){0,3}"
     r"(?:methods?|works?|approaches|techniques|systems|studies|solutions|models)\b|"
     r"\b(?:suffers?|suffering|struggles?|hinders?|bottlenecks?|prohibitive|(?:are|is|remains?) "
     r"challenged|(?:are|is|remains?) (?:still )?(?:costly|expensive|time-consuming))\b",

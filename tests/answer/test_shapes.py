@@ -460,3 +460,22 @@ def test_how_a_paper_performs_in_a_setting_is_its_result_there_or_not_stated() -
 def test_what_is_the_license_needs_a_sentence_about_a_license() -> None:
     q = analyse("What is the license of the ZorbCache code?")
     assert _composer().decide(q, [ZORBCACHE]).lead is None
+
+
+def test_an_abstracts_opening_before_the_authors_speak_is_background() -> None:
+    """ "Caching every key and value state consumes substantial memory." opens the abstract
+    before the authors speak: a comparison side quotes what the paper does instead."""
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "ZorbHeads: Long-Context Inference with Retrieval Heads",
+        "Caching every key and value state of every attention head consumes substantial "
+        "memory. We introduce ZorbHeads, which keeps a full cache only for retrieval heads. "
+        "Streaming heads keep a constant-length cache of recent tokens.",
+        1,
+        0.7,
+    )
+    q = analyse("How does ZorbHeads decide which key and value states to cache?")
+    lead = how_lead(_composer(), q, p)
+    assert lead is not None and "consumes substantial memory" not in lead.text, lead.text
+    assert "keeps a full cache only for retrieval heads" in lead.text
