@@ -51,7 +51,7 @@ Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 LIST_RATIO = 0.8
 LIST_FLOOR = 0.40
 LIST_MAX = 6  # lines in a list answer; a reader scans six, more is a search result page
-PART_CHARS = 220  # one line of a list or one side of a comparison
+PART_CHARS = 300  # a whole abstract sentence but for the longest 5% (a fragment reads worse)
 # Sides, in the order the question names them: a name given after the compared pair (a device,
 # "on an A100"; a dataset) qualifies the comparison and is not a third side.
 MAX_SIDES = 2
