@@ -250,6 +250,8 @@ _LIMITATION_CUE = re.compile(
     re.IGNORECASE,
 )
 SETTING_FIRST = 10.0  # more than all other bonuses together
+# "Why is X needed?", "what motivates X": the background is the answer
+_MOTIVATION_ASK = re.compile(r"^\s*why\b|\bmotivat\w*|\bneeded\b|\bpurpose\b", re.IGNORECASE)
 # "What does X observe / discover about …?", "what insight …": the paper's own observation ("We
 # discover that each attention head …"), not its headline figure.
 _OBSERVATION_ASK = re.compile(
@@ -276,6 +278,8 @@ _BACKGROUND_CUE = re.compile(
     r"approaches)\b|"
     r"\b(?:has|have) (?:recently )?(?:emerged|become|gained|attracted|driven|"
     r"revolutioni[sz]ed|achieved (?:remarkable|impressive|great))\b|"
+    # ... as the subject, not what the paper is compared with ("outperforms existing methods")
+    r"(?<!with )(?<!than )(?<!over )(?<!against )(?<!to )(?<!outperforms )(?<!surpasses )"
     r"\b(?:previous|prior|existing|current|conventional|traditional|typical)\s+(?:[\w-]+\s+){0,3}"
     r"(?:methods?|works?|approaches|techniques|systems|studies|solutions|models)\b|"
     r"\b(?:suffers?|suffering|struggles?|hinders?|bottlenecks?|prohibitive|(?:are|is|remains?) "
@@ -409,6 +413,21 @@ def _who_introduced(names: list[str], passages: list[Passage]) -> Lead | None:
                 if re.search(_INTRODUCED + re.escape(n), s) and not _OWN_VOICE.search(s):
                     return Lead(f"{readable(s).rstrip(' .')} [{p.number}].", [(p, s)])
     return None
+
+
+def opening_background(p: Passage, sentences: list[str]) -> list[bool]:
+    """Which of `sentences` (of `p`, in order) open the abstract before the authors first speak
+    ("Caching all KV states consumes substantial memory." … "We introduce …"): its field and
+    problem, unless a sentence names the paper's own method. None for a passage that does not
+    start where its abstract does, or whose authors never speak."""
+    before = [False] * len(sentences)
+    if not sentences or not p.text.startswith(sentences[0]):
+        return before
+    first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), 0)
+    name = short_name(p).lower()
+    for i in range(first):
+        before[i] = not (name and name in sentences[i].lower())
+    return before
 
 
 def titled(name: str, title: str) -> bool:
@@ -825,7 +844,16 @@ class Composer:
             ):
                 score += 0.4  # "DistAttention, a novel distributed attention algorithm"
             out.append(Scored(score, p, s))
-        return sorted(out, key=lambda x: x.score, reverse=True)
+        ranked = sorted(out, key=lambda x: x.score, reverse=True)
+        if q.kind == "describe" and not (limitation or _MOTIVATION_ASK.search(q.text)):
+            # "What does X do / how does X work": what the paper does comes before the field's
+            # background and the problem it starts from, whatever their words; they stay in
+            # the ranking after it (a passage may say nothing else)
+            every = split_sentences(p.text)
+            opening = {s for s, b in zip(every, opening_background(p, every), strict=True) if b}
+            opening |= {x.sentence for x in ranked if _BACKGROUND_CUE.search(x.sentence)}
+            ranked.sort(key=lambda x: x.sentence in opening)
+        return ranked
 
     # -- the decision ----------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from rag.answer.compose import (
     analyse_facet,
     facets_of,
     introduces,
+    opening_background,
     own_paper,
     readable,
     short_name,
@@ -145,28 +146,12 @@ class Scored:
         """A sentence about the problem or prior work ("In recent years, X has driven …",
         "previous methods …") comes after every sentence about what the paper does, whatever
         its closeness to the topic; it is shown only when the passage says nothing else."""
-        background = (
-            np.array([bool(_BACKGROUND_CUE.search(s)) for s in self.sentences])
-            | self._before_the_authors()
+        background = np.array([bool(_BACKGROUND_CUE.search(s)) for s in self.sentences]) | np.array(
+            opening_background(self.passage, self.sentences), dtype=bool
         )
         if background.all():
             return np.zeros(len(self.sentences))
         return np.where(background, BACKGROUND_FLOOR, 0.0)
-
-    def _before_the_authors(self) -> np.ndarray:
-        """An abstract opens with its field and problem ("Caching all KV states consumes
-        substantial memory.") until the authors first speak ("We introduce …"): those opening
-        sentences, unless they name the paper's own method, are background too. Only for a
-        passage that starts where its abstract does, and only when the authors speak at all."""
-        sentences = self.sentences
-        before = np.zeros(len(sentences), dtype=bool)
-        if not self.passage.text.startswith(sentences[0]) if sentences else True:
-            return before
-        first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), None)
-        name = short_name(self.passage).lower()
-        for i in range(first or 0):
-            before[i] = not (name and name in sentences[i].lower())
-        return before
 
     def best_sentence(self) -> str | None:
         """The sentence closest to the topic in meaning and words, preferring what the paper
