@@ -130,8 +130,10 @@ def evidence_for(question: str, passages: list[Passage], retriever: HybridRetrie
 
 def names_a_paper(q: Question, passages: list[Passage]) -> bool:
     """The question gives a specific name ("ZipCache", "GPT-2") that is a passage's title word,
-    or a rare word that is a paper's own name ("Griffin" for "Griffin: Mixing Gated …")."""
-    return any(
+    or a rare word that is a paper's own name ("Griffin" for "Griffin: Mixing Gated …"), or the
+    capitalised head of a paper's title ("In Recycled Attention, how …" of "Recycled Attention:
+    Efficient inference …")."""
+    return any(_titled_head(q.text, p.title) for p in passages) or any(
         re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", p.title, re.IGNORECASE)
         for n in strong_names(q.names)
         for p in passages
@@ -145,6 +147,16 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
         for n in q.names
         for p in passages
     )
+
+
+def _titled_head(question: str, title: str) -> bool:
+    """The question writes the title's head (before its colon, two to six words, as the title
+    capitalises it) as a name of its own."""
+    head, sep, _ = title.partition(":")
+    words = head.split()
+    if not sep or not 2 <= len(words) <= 6 or not all(w[:1].isupper() for w in words):
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(head.strip())}(?![\w-])", question) is not None
 
 
 def renumber(text: str, passages: list[Passage], cited: list[int]) -> tuple[str, list[Passage]]:

@@ -241,7 +241,7 @@ _MECHANISM_CUE = re.compile(
 # "What limitation of X does the paper name?": the sentence stating a problem
 _LIMITATION_ASK = re.compile(
     r"\b(?:limitations?|drawbacks?|weakness(?:es)?|shortcomings?|problems?|challenges?|"
-    r"bottlenecks?)\b",
+    r"bottlenecks?|flaws?|issues?|pitfalls?)\b",
     re.IGNORECASE,
 )
 _LIMITATION_CUE = re.compile(

@@ -666,7 +666,9 @@ _WEIGH_ASK = re.compile(
     re.IGNORECASE,
 )
 _HOW_ASK = re.compile(
-    r"^\s*(?:how\s+(?:does|do|did|can|could|is|are|was|were)\b(?![^?]*\bhow\s+much\b)"
+    # "In Recycled Attention, how are the tokens chosen …": a setting, then the how
+    r"^\s*(?:in\s+[^,?]{1,80},\s*)?(?:how\s+(?:does|do|did|can|could|is|are|was|were)\b"
+    r"(?![^?]*\bhow\s+much\b)"
     # "How does X perform / scale on Y?" asks for its results, not how it works
     r"(?![^?]*\b(?:perform|fare|scale|generali[sz]e)s?\b)"
     r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"

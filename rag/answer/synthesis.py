@@ -22,7 +22,6 @@ from rag.answer.compose import (
     _MECHANISM_CUE,
     _OWN_VOICE,
     MAX_LEAD_CHARS,
-    MAX_PART_CHARS,
     Composer,
     Lead,
     analyse_facet,
@@ -122,7 +121,7 @@ class Scored:
     def relevance(self) -> float:
         return sum(self.features.values()) / len(self.features)
 
-    def mechanism(self, n: int) -> list[str]:
+    def mechanism(self, n: int, about: Callable[[str], bool] | None = None) -> list[str]:
         """The n sentences that best say how the paper works: close to the question, in the
         paper's own voice, describing what it does rather than what its experiments found; in
         the passage's order."""
@@ -139,8 +138,13 @@ class Scored:
         score = (
             SENTENCE_VECTOR_WEIGHT * self.cosine + (1 - SENTENCE_VECTOR_WEIGHT) * self.lexical + cue
         )
-        top = sorted(np.argsort(-(score - self._background_floor()))[:n])
-        return [self.sentences[i] for i in top]
+        among = [i for i, s in enumerate(self.sentences) if about is None or about(s)]
+        among = among or list(range(len(self.sentences)))
+        background = self._background_floor() > 0
+        # background only when the passage has nothing else, never to fill up to n
+        usable = [i for i in among if not background[i]] or among
+        usable.sort(key=lambda i: -score[i])
+        return [self.sentences[i] for i in sorted(usable[:n])]
 
     def _background_floor(self) -> np.ndarray:
         """A sentence about the problem or prior work ("In recent years, X has driven …",
@@ -272,14 +276,17 @@ def how_lead(
     topic = q.text
     for n in q.names:
         topic = re.sub(re.escape(n), " ", topic, flags=re.IGNORECASE)
-    picked = Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES)
+    about = None
     if q.names and not any(titled(n, p.title) or introduces(p, n) for n in q.names):
-        # "How does LoRA work?" answered from a paper that builds on it: only its sentences
-        # about LoRA, not those about its own method ("we therefore propose IncreLoRA …")
-        picked = [s for s in picked if any(_word_in(n, s) for n in q.names)] or picked
+        # "How does LoRA work?" answered from a paper that builds on it: its sentences about
+        # LoRA, not those about its own method ("we therefore propose IncreLoRA …")
+        def about(s: str) -> bool:
+            return any(_word_in(n, s) for n in q.names)
+
+    picked = Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES, about)
     if not picked:
         return None
-    limit = MAX_LEAD_CHARS if len(picked) == 1 else MAX_PART_CHARS
+    limit = MAX_LEAD_CHARS if len(picked) == 1 else PART_CHARS
     body = " ".join(
         trim(readable(s, short_name(p)), q, limit).rstrip(" .;:,") + "." for s in picked
     )

@@ -479,3 +479,17 @@ def test_an_abstracts_opening_before_the_authors_speak_is_background() -> None:
     lead = how_lead(_composer(), q, p)
     assert lead is not None and "consumes substantial memory" not in lead.text, lead.text
     assert "keeps a full cache only for retrieval heads" in lead.text
+
+
+def test_a_how_question_may_set_its_paper_first() -> None:
+    q = analyse("In Zorb Attention, how are the tokens chosen for the cheaper steps?")
+    assert q.shape == "how"
+    assert analyse("In the paper, how much faster is ZorbNet-2?").shape != "how"
+
+
+def test_a_question_writing_a_papers_title_head_names_that_paper() -> None:
+    from rag.answer.answering import names_a_paper
+
+    p = passage("Zorb Attention: Efficient Inference for Long Context", "We propose it.", 1, 0.3)
+    assert names_a_paper(analyse("In Zorb Attention, how are tokens chosen?"), [p])
+    assert not names_a_paper(analyse("How is zorb attention used in vision?"), [p])
