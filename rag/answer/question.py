@@ -677,6 +677,7 @@ _HOW_ASK = re.compile(
 )
 
 
+_QUOTED_TITLE = re.compile(r"['\"‘“]([A-Z][^'\"’”]*?(?:\s+\S+){2,}?[^'\"’”]*)['\"’”]")
 _CAP = r"[A-Z][\w\-./]*\w"
 # "ReLU Strikes Back vs ProSparse": a compared name may be a few capitalised words (a title)
 _PAIR = re.compile(
@@ -692,7 +693,7 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     # "Compare X and Y", "X vs Y", "how do X and Y differ": whatever is compared, figures too.
     # "Is X faster than Y?" weighs two papers; "How much faster is X than Y?" is X's one figure.
     # Whether each name is a paper here is checked when answering (rag/answer/synthesis.py).
-    paired = bool(_PAIR.search(question))
+    paired = bool(_PAIR.search(question)) or len(_QUOTED_TITLE.findall(question)) >= 2
     if subjects >= 2 and (
         _COMPARE_ASK.search(question)
         or (paired and _EACH_ASK.search(question))
@@ -746,6 +747,12 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
                 name = " ".join(words)
                 if name and name not in names:
                     names.append(name)
+        # "What do 'Scaling LLM Test-Time Compute Optimally...' and 'Can 1B LLM Surpass 405B
+        # LLM?' each conclude": a quoted title (three words or more, capitalised) is a side
+        for m in _QUOTED_TITLE.finditer(question):
+            title = m.group(1).rstrip(" .…?!,")
+            if title not in names:
+                names.append(title)
         # a word of a longer compared name ("Back" of "ReLU Strikes Back") is not a subject
         names = [n for n in names if not any(n != m and n in m.split() for m in names)]
     plural = bool(_PLURAL.search(question)) or (len(names) >= 2 and compared is not None)

@@ -288,12 +288,17 @@ def how_lead(
         return None
     limit = MAX_LEAD_CHARS if len(picked) == 1 else PART_CHARS
     body = " ".join(
-        trim(readable(s, short_name(p)), q, limit).rstrip(" .;:,") + "." for s in picked
+        _stop(trim(readable(s, short_name(p)), q, limit).rstrip(" .;:,")) for s in picked
     )
     name = short_name(p)
     if name and name.lower() not in body.lower():
         body = f"{name}: {body}"
     return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
+
+
+def _stop(sentence: str) -> str:
+    """The sentence with its full stop (a question or exclamation keeps its own mark)."""
+    return sentence if sentence.endswith(("?", "!")) else sentence + "."
 
 
 def _word_in(name: str, text: str) -> bool:
@@ -389,7 +394,7 @@ def comparison_lead(
             continue
         order = {s: i for i, s in enumerate(split_sentences(p.text))}
         picked.sort(key=lambda s: order.get(s, 0))
-        shown = " ".join(_shown(q, p, s) + "." for s in picked).rstrip(" .")
+        shown = " ".join(_stop(_shown(q, p, s)) for s in picked).rstrip(" .")
         name = label(p)
         if name.strip("“”").lower() not in shown.lower():
             shown = f"{name}: {shown}"

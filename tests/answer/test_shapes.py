@@ -493,3 +493,28 @@ def test_a_question_writing_a_papers_title_head_names_that_paper() -> None:
     p = passage("Zorb Attention: Efficient Inference for Long Context", "We propose it.", 1, 0.3)
     assert names_a_paper(analyse("In Zorb Attention, how are tokens chosen?"), [p])
     assert not names_a_paper(analyse("How is zorb attention used in vision?"), [p])
+
+
+def test_quoted_titles_are_the_sides_of_a_comparison() -> None:
+    q = analyse(
+        "What do 'Scaling Zorb Compute Wisely...' and 'Can Tiny Zorbs Beat Giants?' each "
+        "conclude about small models?"
+    )
+    assert q.shape == "comparison"
+    assert compared_names(q) == ["Scaling Zorb Compute Wisely", "Can Tiny Zorbs Beat Giants"]
+    ps = [
+        passage(
+            "Scaling Zorb Compute Wisely can beat Scaling Parameters",
+            "We find that small models with adaptive compute beat a model 14x larger.",
+            1,
+            0.6,
+        ),
+        passage(
+            "Can Tiny Zorbs Beat Giants? Rethinking Compute",
+            "We show that a 1B model can exceed a 405B model with the right strategy.",
+            2,
+            0.6,
+        ),
+    ]
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None and "[1]" in lead.text and "[2]" in lead.text, lead
