@@ -677,12 +677,16 @@ _HOW_ASK = re.compile(
 )
 
 
-_QUOTED_TITLE = re.compile(r"['\"‘“]([A-Z][^'\"’”]*?(?:\s+\S+){2,}?[^'\"’”]*)['\"’”]")
+# a quotation opens after a non-letter and closes before one (not the "s'" of "models' ability")
+_QUOTED_TITLE = re.compile(r"(?<![A-Za-z])['\"‘“]([A-Z][^'\"‘’“”]{8,150}?)['\"’”](?![A-Za-z])")
+_QUOTE_PAIRED = re.compile(
+    r"['’”\"]\s+(?:and|vs\.?|versus)\s+|\s(?:and|vs\.?|versus)\s+['‘“\"]", re.IGNORECASE
+)
 _CAP = r"[A-Z][\w\-./]*\w"
 # "ReLU Strikes Back vs ProSparse": a compared name may be a few capitalised words (a title)
 _PAIR = re.compile(
-    rf"\b({_CAP}(?:\s+{_CAP}){{0,4}})\s*(?:\([^)]*\)\s*)?(?:vs\.?|versus|and|or|with)\s+"
-    rf"(?:the\s+)?({_CAP}(?:\s+{_CAP}){{0,4}})"
+    rf"\b({_CAP}(?:\s+{_CAP}){{0,4}})['’”]?\s*(?:\([^)]*\)\s*)?(?:vs\.?|versus|and|or|with)\s+"
+    rf"(?:the\s+)?['‘“\"]?({_CAP}(?:\s+{_CAP}){{0,4}})"
 )
 _NOT_SUBJECTS = {"how", "what", "which", "why", "compare", "the", "both", "each", "is", "are", "do"}
 
@@ -693,7 +697,13 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     # "Compare X and Y", "X vs Y", "how do X and Y differ": whatever is compared, figures too.
     # "Is X faster than Y?" weighs two papers; "How much faster is X than Y?" is X's one figure.
     # Whether each name is a paper here is checked when answering (rag/answer/synthesis.py).
-    paired = bool(_PAIR.search(question)) or len(_QUOTED_TITLE.findall(question)) >= 2
+    quoted = [t for t in _QUOTED_TITLE.findall(question) if len(t.split()) >= 3]
+    # "'LLM in a flash' and HeteGen", "BASED vs 'Repeat After Me'": a quoted title paired too
+    paired = (
+        bool(_PAIR.search(question))
+        or len(quoted) >= 2
+        or bool(quoted and _QUOTE_PAIRED.search(question))
+    )
     if subjects >= 2 and (
         _COMPARE_ASK.search(question)
         or (paired and _EACH_ASK.search(question))
@@ -751,7 +761,7 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
         # LLM?' each conclude": a quoted title (three words or more, capitalised) is a side
         for m in _QUOTED_TITLE.finditer(question):
             title = m.group(1).rstrip(" .…?!,")
-            if title not in names:
+            if len(title.split()) >= 3 and title not in names:
                 names.append(title)
         # a word of a longer compared name ("Back" of "ReLU Strikes Back") is not a subject
         names = [n for n in names if not any(n != m and n in m.split() for m in names)]

@@ -518,3 +518,10 @@ def test_quoted_titles_are_the_sides_of_a_comparison() -> None:
     ]
     lead = comparison_lead(_composer(), q, ps)
     assert lead is not None and "[1]" in lead.text and "[2]" in lead.text, lead
+
+
+def test_a_quoted_title_beside_a_name_is_a_comparison_and_a_possessive_is_no_quote() -> None:
+    q = analyse("ZORB vs 'Repeat After Zorb': what do they say about fixed-state models' recall?")
+    assert q.shape == "comparison" and compared_names(q) == ["ZORB", "Repeat After Zorb"]
+    q = analyse("How do 'Zorb in a flash' and ZorbGen each run large models on small devices?")
+    assert q.shape == "comparison" and set(compared_names(q)) == {"Zorb in a flash", "ZorbGen"}
