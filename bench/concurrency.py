@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = ap.parse_args(argv)
 
     if importlib.util.find_spec("rag.api") is None:
-        msg = "skipped: rag/api.py (the HTTP API, issue 6) does not exist yet"
+        msg = "skipped: rag/api/ (the HTTP API, issue 6) does not exist yet"
         print(f"[bench] concurrency {msg}")
         write_result("concurrency", {"skipped": msg})
         return {"skipped": msg}

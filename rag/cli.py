@@ -13,11 +13,28 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperArgument, TyperOption
 
 from rag import _offline  # noqa: F401
 from rag.core.errors import RagError
 from rag.core.settings import Settings
 from rag.core.types import Answer, AnswerEvent, StatusEvent
+
+
+def _help_type(param: Any, ctx: Any) -> str | None:
+    """What `--help` writes after a parameter: nothing for a flag or an argument (its name says
+    it), click's plain type name for an option's value ("--k INTEGER"), never typer's `<bool>`
+    / `<str>` tags."""
+    if isinstance(param, TyperArgument) or getattr(param, "is_flag", False):
+        return None
+    if param.metavar:
+        return str(param.metavar)
+    bare = param.bare_type()
+    return {"int": "INTEGER", "float": "NUMBER", "str": "TEXT"}.get(bare, bare.upper())
+
+
+for _param_class in (TyperArgument, TyperOption):  # typer has no setting for these tags
+    setattr(_param_class, "display_type_rich", _help_type)  # noqa: B010
 
 app = typer.Typer(
     help="Ask questions about a document collection and get answers with verified citations.",
@@ -72,7 +89,7 @@ def _assistant(collection: str | None = None, *, must_exist: bool = True, **kw: 
         from rag.service.collections import list_collections
 
         if collection not in {c.name for c in list_collections(settings)}:
-            raise not_found(collection)
+            raise not_found(collection, noun="collection")
     return Assistant(settings, **kw)
 
 
@@ -87,17 +104,15 @@ CollectionOpt = Annotated[
 def print_answer(answer: Answer, out: Console = console) -> None:
     """The answer (its first line answers), then its numbered sources; for "not stated" or
     "not in the collection", the closest passages as related reading."""
+    from rag.ingest.sources import source_place
+
     out.print(f"[bold yellow]{escape(answer.text)}[/]" if answer.abstained else escape(answer.text))
     if answer.citations:
         out.print("\n[bold]Sources:[/]")
         for c in answer.citations:
             # the readable label (listing and date, page or section), not the stored file name
-            where = ", ".join(
-                x for x in (c.label, f"p. {c.page}" if c.page else "", c.section or "") if x
-            )
-            out.print(
-                f"  [{c.number}] [bold]{escape(c.title)}[/] [dim]({escape(where or c.source)})[/]"
-            )
+            where = source_place(c)
+            out.print(f"  [{c.number}] [bold]{escape(c.title)}[/] [dim]({escape(where)})[/]")
             if not answer.quotes(c):
                 out.print(f"      [dim]“{escape(c.snippet)}”[/]")
     if answer.abstained and answer.passages:

@@ -140,7 +140,8 @@ def clean_display(text: str) -> str:
     """Text from a document made safe and readable for display (the stored text is unchanged):
 
     - LaTeX leftovers: "4.98times" -> "4.98×", "50\\%" -> "50%", "\\textbf{x}" -> "x", "$N^2$"
-      -> "N^2", stray macros ("\\prjname") dropped to their name;
+      -> "N^2", stray macros ("\\prjname") dropped to their name, a non-breaking "~" a space
+      ("Models~(LLMs)" -> "Models (LLMs)"; "~3x", "~ 20%" keep theirs: "about");
     - links and HTML neutralised: "[text](javascript:…)" -> "text", tags removed, so nothing in
       a document becomes a link or markup in any face;
     - bracketed numbers ("[7]") become "(7)": only the assistant writes citations.
@@ -155,4 +156,6 @@ def clean_display(text: str) -> str:
     s = re.sub(_LATEX_WRAPPER, r"\1", s)
     s = re.sub(r"\\([A-Za-z]+)", r"\1", s)  # an unknown macro keeps its name
     s = s.replace("$", "").replace("{", "").replace("}", "")
+    # LaTeX's non-breaking space ("Models~(LLMs)", "Section~4"); "~3x", "~ 20%" mean "about"
+    s = re.sub(r"(?<=[^\W\d_])~|~(?!\s*[\d.])", " ", s)
     return " ".join(s.split())

@@ -156,11 +156,40 @@ def _read_html(path: Path) -> tuple[str, str]:
     return title, text
 
 
+# Metadata titles that name no document: a browser's blank page, an editor's default, a
+# converter's "Microsoft Word - report.docx", a file path or a URL.
+_PLACEHOLDER_TITLE = re.compile(
+    r"^(about:blank|untitled(\s*(document|\d+))?|document\d*|title|none|null|n/?a)$"
+    r"|^microsoft (word|powerpoint|excel) - "
+    r"|^[a-z][a-z0-9+.-]*://|^www\."
+    r"|^([a-z]:)?[\\/]|^~/|[\\/][^\s\\/]+\.[a-z0-9]{2,5}$|^[^\s]+\.(pdf|docx?|tex|pptx?|txt)$",
+    re.IGNORECASE,
+)
+_MAX_TITLE = 200
+
+
+def plausible_title(title: str) -> bool:
+    """Is a PDF's metadata title a readable title (not "about:blank", "untitled", "Microsoft
+    Word - …", a file path, a URL or blank)?"""
+    title = " ".join(title.split())
+    return bool(title) and len(title) <= _MAX_TITLE and not _PLACEHOLDER_TITLE.search(title)
+
+
+def _looks_like_title(line: str) -> bool:
+    """A first line that can stand as a title: short, with words, not a bare number or a URL."""
+    words = re.findall(r"[^\W\d_]{2,}", line)
+    return bool(words) and len(line) <= _MAX_TITLE and plausible_title(line)
+
+
 def _title_of(text: str, path: Path) -> str:
+    """The first heading or first non-empty line that looks like a title, else the file name."""
     for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
+        line = " ".join(line.strip().lstrip("#").split())
         if line:
-            return line[:200] if len(line) <= 200 else path.stem
+            if _looks_like_title(line):
+                return line
+            if len(line) > _MAX_TITLE:  # running text from the start: no title line
+                break
     return path.stem
 
 
@@ -241,7 +270,7 @@ def _file_documents(
         pages = [(n, t.strip()) for n, t in pages if t.strip()]
         if not pages:
             raise ValueError("no text could be extracted (empty, or a scanned PDF without text)")
-        title = title or _title_of(pages[0][1], path)
+        title = title if plausible_title(title) else _title_of(pages[0][1], path)
         docs = [_make_doc(f"{base}-p{n}", title, t, paths, n - 1, "file", page=n) for n, t in pages]
         return None, docs, ""
     if suffix in HTML_SUFFIXES:

@@ -6,7 +6,8 @@ Pure functions over the stored metadata and the `Passage`/`Citation` types, shar
   8", rather than its hashed file name; an uploaded file's name); for an index built before labels
   were stored, it is read from the listing's first lines.
 - `by_paper`: one passage per paper, the best first.
-- `location`: "p. 4" for a PDF page, "§ Results" for a Markdown/HTML section.
+- `location`: "p. 4" for a PDF page, "§ Results" for a Markdown/HTML section; `source_place`
+  the readable name and the location together, as the CLI and Slack list a source.
 - `relevance`: the evidence score of one passage for the question (the same measure the
   off-topic check uses: the mean of its cosine similarity and the share of the question's words it
   holds, here unweighted), and `relevance_level` its reading as high / medium / low (thresholds
@@ -85,6 +86,22 @@ def location(page: int | None, section: str) -> str:
     if section:
         return f"§ {section.split(SECTION_SEP)[-1]}"
     return ""
+
+
+def file_name(source: str) -> str:
+    return source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def source_name(src: Citation | Passage) -> str:
+    """The readable name of a source: its label (a listing's own name and date, an uploaded
+    file's name), else its file name."""
+    return src.label or file_name(src.source)
+
+
+def source_place(src: Citation | Passage, sep: str = ", ") -> str:
+    """A source as a reader is told it: its readable name, then its page or section ("Daily
+    Papers · Aug 8", "report.pdf, p. 4"), never its hashed stored file name when it has a label."""
+    return sep.join(x for x in (source_name(src), location(src.page, src.section)) if x)
 
 
 def relevance(question: str, passage: Passage) -> float:

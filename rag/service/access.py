@@ -159,9 +159,10 @@ class Access:
         return name
 
 
-def not_found(name: str) -> CollectionNotFoundError:
-    """The one error for a collection that is missing or forbidden (OpenAI's wording)."""
+def not_found(name: str, noun: str = "collection (model)") -> CollectionNotFoundError:
+    """The one error for a collection that is missing or forbidden (OpenAI's wording, where a
+    collection is the request's `model`; the CLI, which has no models, says "collection")."""
     shown = name if len(name) <= 100 else name[:100] + "…"
     return CollectionNotFoundError(
-        f"The collection (model) {shown!r} does not exist or you do not have access to it."
+        f"The {noun} {shown!r} does not exist or you do not have access to it."
     )

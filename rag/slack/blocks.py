@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rag.core.types import Answer, Citation, Passage
+from rag.ingest.sources import source_place
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
@@ -106,8 +107,9 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 
 def _citation_text(c: Citation, quoted: bool = False) -> str:
-    """A source; its snippet only when the answer does not already quote it."""
-    head = f"*[{c.number}] {escape(c.title)}*\n_{escape(c.source)}_"
+    """A source (its readable name, page or section); its snippet only when the answer does not
+    already quote it."""
+    head = f"*[{c.number}] {escape(c.title)}*\n_{escape(source_place(c, ' · '))}_"
     if quoted:
         return head
     return f"{head}\n> {escape(truncate(' '.join(c.snippet.split()), SNIPPET_CHARS))}"
@@ -115,7 +117,7 @@ def _citation_text(c: Citation, quoted: bool = False) -> str:
 
 def _passage_text(p: Passage) -> str:
     snippet = escape(truncate(" ".join(p.text.split()), SNIPPET_CHARS))
-    return f"*{escape(p.title)}*\n_{escape(p.source)}_ · score {p.score:.2f}\n> {snippet}"
+    return f"*{escape(p.title)}*\n_{escape(source_place(p, ' · '))}_\n> {snippet}"
 
 
 def _evidence_blocks(answer: Answer) -> list[Block]:

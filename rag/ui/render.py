@@ -13,7 +13,16 @@ from html import escape
 from typing import Any
 
 from rag.core.types import Answer, Citation, ConversationSummary, IndexReport, IndexStatus, Passage
-from rag.ingest.sources import by_paper, document_url, location, relevance, relevance_level
+from rag.ingest.sources import (
+    by_paper,
+    document_url,
+    file_name,
+    location,
+    relevance,
+    relevance_level,
+    source_name,
+    source_place,
+)
 
 _MARKER = re.compile(r"\[(\d+)\]")
 SNIPPET_CHARS = 320
@@ -28,10 +37,6 @@ def source_anchor(key: str | int, number: int) -> str:
 def _short(text: str, limit: int = SNIPPET_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _file_name(source: str) -> str:
-    return source.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def display_numbers(answer: Answer) -> dict[int, int]:
@@ -59,9 +64,7 @@ def link_markers(
         if c is None:  # the citation check guarantees this does not happen; show it as text
             return m.group(0)
         shown = numbers.get(c.number, c.number)
-        where = " · ".join(
-            x for x in (c.label or _file_name(c.source), location(c.page, c.section)) if x
-        )
+        where = source_place(c, " · ")
         title = escape(f"{c.title} — {where}", quote=True)
         href = source_anchor(key, shown)
         return f'<a class="cite" href="#{href}" title="{title}">[{shown}]</a>'
@@ -120,7 +123,7 @@ def abstention_message(answer: Answer, key: str | int = 0) -> str:
     stated" when the paper is there but does not give what was asked, else "Not in the
     collection"."""
     related = "".join(
-        f"<li>{escape(p.title)} <span class='muted'>({escape(_source_name(p))})</span></li>"
+        f"<li>{escape(p.title)} <span class='muted'>({escape(source_name(p))})</span></li>"
         for p in by_paper(answer.passages)[:3]
     )
     reading = f'<div class="related">Related reading:<ul>{related}</ul></div>' if related else ""
@@ -135,12 +138,6 @@ def abstention_message(answer: Answer, key: str | int = 0) -> str:
 def error_message(message: str) -> str:
     """An expected failure (LLM down, empty question…), shown as a chat message."""
     return f'<div class="error-msg"><strong>Could not answer.</strong> {escape(message)}</div>'
-
-
-def _source_name(src: Citation | Passage) -> str:
-    """The readable name of a source: its label (a listing's own name and date, an uploaded
-    file's name), else its file name."""
-    return src.label or _file_name(src.source)
 
 
 def _relevance_html(question: str, passage: Passage | None, score: float) -> str:
@@ -174,8 +171,8 @@ def _card(
         more = f"<details><summary>Full passage</summary><p>{escape(full)}</p></details>"
     where = location(src.page, src.section)
     url = document_url(src)
-    name = escape(_source_name(src))
-    hover = escape(f"{_file_name(src.source)}" + (f", {src.section}" if src.section else ""), True)
+    name = escape(source_name(src))
+    hover = escape(f"{file_name(src.source)}" + (f", {src.section}" if src.section else ""), True)
     opener = ""
     if url:
         label = f"Open {where}" if where else "Open"
@@ -261,7 +258,7 @@ def status_markdown(status: IndexStatus) -> str:
 def report_markdown(report: IndexReport) -> str:
     text = f"Re-indexed: {report.summary()}"
     for f in report.failed[:5]:
-        text += f"  \nskipped `{_file_name(f.path)}`: {f.reason}"
+        text += f"  \nskipped `{file_name(f.path)}`: {f.reason}"
     return text
 
 

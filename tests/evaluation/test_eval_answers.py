@@ -1,8 +1,8 @@
 """CI regression guard on the held-out `test` split: the composed answers (no LLM call), with
 floors a little under the figures measured when they were set (`rag eval --split test --quick`
-with llm.restate=false: lead 0.352, keyword recall 0.532, answerable refused 0.069, unanswerable
-refused 0.788, cited-paper precision 0.919; lists keyword recall 0.510, comparisons 0.243, how
-lead 0.286). Raise them when answering improves; never tune answering on these questions.
+with llm.restate=false: lead 0.394, keyword recall 0.620, answerable refused 0.060, unanswerable
+refused 0.788, cited-paper precision 0.923; lists keyword recall 0.535, comparisons 0.500, how
+lead 0.371). Raise them when answering improves; never tune answering on these questions.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import pytest
 from rag.evaluation import main
 
 FLOORS = {
-    "lead_accuracy": 0.33,
-    "keyword_recall": 0.50,
+    "lead_accuracy": 0.37,
+    "keyword_recall": 0.59,
     "correct_abstention": 0.75,
     "citation_precision": 0.90,
 }
-CEILINGS = {"wrong_abstention": 0.09}
+CEILINGS = {"wrong_abstention": 0.08}
 BY_TYPE_FLOORS = {
-    ("list", "keyword_recall"): 0.45,
-    ("comparison", "keyword_recall"): 0.20,
-    ("how", "lead_accuracy"): 0.25,
+    ("list", "keyword_recall"): 0.50,
+    ("comparison", "keyword_recall"): 0.46,
+    ("how", "lead_accuracy"): 0.33,
 }
 
 

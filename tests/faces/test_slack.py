@@ -37,8 +37,8 @@ from rag.slack import blocks
 from rag.slack.app import EVENTS_PATH, build_app, create_web_app, credentials
 from rag.slack.conversation import clean_question, history_from_messages
 from rag.slack.state import AnswerCache, SeenKeys
+from rag.state.engine import SQLiteStateDB
 from rag.state.feedback import FeedbackStore
-from rag.state.sql import SQLiteStateStore
 
 BOT_TOKEN = "xoxb-test-0000-bot-token-never-logged"
 SIGNING_SECRET = "signing-secret-never-logged-0123456789"
@@ -137,6 +137,38 @@ def test_sources_block_lists_cited_papers_escaped() -> None:
     _check_limits(bl)
 
 
+_HASHED = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
+
+
+def test_sources_show_readable_label_page_and_section_not_stored_names() -> None:
+    stored = "/srv/rag/corpus/000_194d850b866ee11c.txt"
+    answer = _answer("Shared layers help [1][2][3].", n_citations=0)
+    where: list[dict[str, Any]] = [
+        {"source": stored, "label": "Daily Papers · Aug 8"},
+        {"source": "/srv/rag/uploads/ab12_kestrel.pdf", "page": 4, "label": "kestrel.pdf"},
+        {"source": "/srv/notes.md", "section": "Methods › Results", "label": "notes.md"},
+    ]
+    answer.citations = [
+        Citation(number=n, title=f"T{n}", snippet="s", score=0.5, **w)
+        for n, w in enumerate(where, 1)
+    ]
+    texts = _sections(blocks.answer_blocks(answer))
+    sources = "\n".join(texts[texts.index("*Sources*") + 1 :])
+    assert "_Daily Papers · Aug 8_" in sources
+    assert "_kestrel.pdf · p. 4_" in sources
+    assert "_notes.md · § Results_" in sources
+    assert not _HASHED.search(sources) and "/srv/" not in sources
+
+    related = _answer("Not in the collection.", n_citations=0, abstained=True)
+    related.passages = [
+        Passage(
+            text="t", score=0.03, title="A", source=stored, doc_id="1", label="Daily Papers · Aug 8"
+        )
+    ]
+    texts = _sections(blocks.answer_blocks(related))
+    assert "_Daily Papers · Aug 8_" in texts[-1] and not _HASHED.search(texts[-1])
+
+
 def test_abstention_shows_related_reading_not_sources() -> None:
     answer = _answer("The collection does not answer this.", n_citations=0, abstained=True)
     bl = blocks.answer_blocks(answer, answer_id="id", shareable=True)
@@ -168,13 +200,13 @@ def test_history_pairs_questions_with_answers() -> None:
 
 
 def test_seen_keys_and_answer_cache(tmp_path: Path) -> None:
-    store = SQLiteStateStore(tmp_path / "state.sqlite3", max_answers=2)
+    store = SQLiteStateDB(tmp_path / "state.sqlite3")
     seen = SeenKeys(store, "events", ttl_s=0.5)
     assert seen.claim("a") and not seen.claim("a")
     assert SeenKeys(store, "messages").claim("a")  # namespaces are apart
     time.sleep(0.6)
     assert seen.claim("a")  # expired, so new again
-    cache = AnswerCache(store)
+    cache = AnswerCache(store, max_answers=2)
     ids = [cache.put(_answer(str(i))) for i in range(3)]
     assert cache.get(ids[0]) is None  # only the newest two are kept
     assert cache.get(ids[2]) == _answer("2")

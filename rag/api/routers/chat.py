@@ -1,0 +1,73 @@
+"""`POST /v1/chat/completions`: OpenAI's chat format, answered with verified citations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.sse import EventSourceResponse
+
+from rag.api.auth import caller
+from rag.api.deps import Scope, conversations_opener, get_scope
+from rag.api.openai import completion, split_messages, sse_chunks
+from rag.api.schemas import ChatCompletion, ChatCompletionRequest
+from rag.core.errors import RagError
+from rag.core.types import Answer, AnswerEvent, StreamEvent, TokenEvent
+from rag.service.access import Principal
+from rag.state.conversations import Conversations, history_of
+
+router = APIRouter(prefix="/v1")
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    tags=["chat"],
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "JSON, or with `stream: true` SSE `chat.completion.chunk` events; "
+            "the last chunk carries `citations`, `abstained` and `answer`, then `[DONE]`.",
+        }
+    },
+)
+def chat_completions(
+    req: ChatCompletionRequest,
+    who: Principal = Depends(caller),
+    scope: Scope = Depends(get_scope),
+    conversations: Callable[[], Conversations] = Depends(conversations_opener),
+) -> Any:
+    """Answer the last user message with verified citations (OpenAI-compatible); `model`
+    names the collection."""
+    question, history = split_messages(req.messages)
+    name = scope.collection(who, req.model)  # 404 before any work
+    owner, allowed = who.owner, scope.allowed(who)
+    conv_id = req.conversation_id if req.conversation_id not in (None, "", "new") else None
+    if conv_id is not None:
+        saved = conversations().get(conv_id, owner, allowed)  # 404 before any work
+        history = history or history_of(saved)
+
+    def save(answer: Answer) -> dict[str, Any]:
+        if req.conversation_id is None:
+            return {}
+        conv = conversations().record(conv_id, owner, question, answer, collection=name)
+        return {"conversation_id": conv}
+
+    events = scope.pool.get(name).stream(question, history=history, k=req.k)
+    if not req.stream:
+        answers = [e.answer for e in events if isinstance(e, AnswerEvent)]
+        if not answers:
+            raise RagError("The assistant ended without an answer.")
+        return completion(answers[-1], req.model, save(answers[-1]).get("conversation_id"))
+    # Pull events up to the first answer text here, so a failure before it (LLM stopped or
+    # unreachable, store down) still gets its proper status code instead of a broken stream.
+    head: list[StreamEvent] = []
+    for ev in events:
+        head.append(ev)
+        if isinstance(ev, TokenEvent | AnswerEvent):
+            break
+    if not head:
+        raise RagError("The assistant ended without an answer.")
+    return EventSourceResponse(sse_chunks(chain(head, events), req.model, save))

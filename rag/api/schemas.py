@@ -1,0 +1,147 @@
+"""The API's request and response bodies (they also make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.core.types import (
+    Answer,
+    Citation,
+    ConversationSummary,
+    Passage,
+)
+from rag.ingest.library import DocumentInfo
+
+MODEL_ID = "rag"
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str = "text"
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's request body; sampling parameters are accepted and ignored (settings decide)."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = MODEL_ID
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    k: int | None = Field(None, ge=1, le=50, description="Extension: passages to retrieve.")
+    stream_draft: bool = Field(
+        False,
+        description="Deprecated and ignored: the stream never carries an unchecked draft.",
+    )
+    conversation_id: str | None = Field(
+        None,
+        max_length=100,
+        description='Extension: save the question and its answer in this conversation ("new" '
+        "starts one; the response names it). Without earlier messages, the conversation's "
+        "saved turns are the history.",
+    )
+
+
+class ResponseMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: ResponseMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ChatCompletion(BaseModel):
+    """OpenAI's `chat.completion`, plus the extension fields `citations`, `abstained`, `answer`."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    citations: list[Citation] = Field(description="Extension: the checked citations.")
+    abstained: bool = Field(description="Extension: true when the collection lacks the answer.")
+    answer: Answer = Field(description="Extension: the full checked answer.")
+    conversation_id: str | None = Field(
+        None, description="Extension: the conversation the turn was saved in, if any."
+    )
+
+
+class RetrieveRequest(BaseModel):
+    question: str
+    collection: str | None = Field(None, description="The collection; default: the default.")
+    k: int = Field(5, ge=1, le=100)
+    mode: Literal["hybrid", "vector", "bm25"] | None = None
+
+
+class RetrieveResponse(BaseModel):
+    passages: list[Passage]
+
+
+class IndexRequest(BaseModel):
+    paths: list[str] | None = Field(
+        None,
+        max_length=1000,
+        description="Files or folders under the server's indexing roots, absolute or relative "
+        "to a root; default: the configured corpus.",
+    )
+    collection: str | None = Field(None, description="The collection; default: the default.")
+
+
+class RenameRequest(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class Deleted(BaseModel):
+    deleted: str
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentInfo]
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationSummary]
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "rag-assistant"
+    llm: str = Field(description="Extension: the LLM behind the assistant.")
+    description: str = Field("", description="Extension: the collection's description.")
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    documents: int
+    chunks: int

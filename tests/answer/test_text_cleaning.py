@@ -1,0 +1,24 @@
+"""LaTeX's non-breaking "~" in abstracts is shown as a space; "~" for "about" stays (issue 25)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.core.text import clean_display
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("Large Language Models~(LLMs) are costly", "Large Language Models (LLMs) are costly"),
+        ("a mixed-precision KV cache~(MiKV) that", "a mixed-precision KV cache (MiKV) that"),
+        ("as shown in Section~4 and Figure~[2]", "as shown in Section 4 and Figure (2)"),
+        ("both LLMs~and~VLMs", "both LLMs and VLMs"),
+        ("a ~3x speedup", "a ~3x speedup"),
+        ("it saves ~ 20% memory", "it saves ~ 20% memory"),
+        ("about $\\sim$1.5 times", "about ~1.5×"),
+        ("roughly ~.5 of it", "roughly ~.5 of it"),
+    ],
+)
+def test_latex_tilde(raw: str, shown: str) -> None:
+    assert clean_display(raw) == shown
