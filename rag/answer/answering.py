@@ -133,19 +133,23 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
     or a rare word that is a paper's own name ("Griffin" for "Griffin: Mixing Gated …"), or the
     capitalised head of a paper's title ("In Recycled Attention, how …" of "Recycled Attention:
     Efficient inference …")."""
-    return any(_titled_head(q.text, p.title) for p in passages) or any(
-        re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", p.title, re.IGNORECASE)
-        for n in strong_names(q.names)
-        for p in passages
-    ) or any(
-        short_name(p).lower() == n.lower()
-        # "DFloat11" is not in its paper's title, but its abstract keeps using it
-        or (n in strong_names(q.names) and uses_name(p, n))
-        # "H2O" for "H_2O: …": a specific name written differently, or slightly misspelt
-        or (n in strong_names(q.names) and names_paper(p, n))
-        or misspells_own_name(p, n)  # "Teacach" for the paper that introduces TeaCache
-        for n in q.names
-        for p in passages
+    return (
+        any(_titled_head(q.text, p.title) for p in passages)
+        or any(
+            re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", p.title, re.IGNORECASE)
+            for n in strong_names(q.names)
+            for p in passages
+        )
+        or any(
+            short_name(p).lower() == n.lower()
+            # "DFloat11" is not in its paper's title, but its abstract keeps using it
+            or (n in strong_names(q.names) and uses_name(p, n))
+            # "H2O" for "H_2O: …": a specific name written differently, or slightly misspelt
+            or (n in strong_names(q.names) and names_paper(p, n))
+            or misspells_own_name(p, n)  # "Teacach" for the paper that introduces TeaCache
+            for n in q.names
+            for p in passages
+        )
     )
 
 

@@ -33,8 +33,8 @@ from rag.core.errors import RagError
 from rag.core.settings import Settings, SlackSettings
 from rag.service.collections import pool_of
 from rag.slack.handlers import SlackBot
+from rag.state.engine import StateDB, open_state
 from rag.state.feedback import FeedbackStore
-from rag.state.sql import StateStore, open_state
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def build_app(
     assistant: Any,
     *,
     client: WebClient | None = None,
-    state: StateStore | None = None,
+    state: StateDB | None = None,
 ) -> App:
     """The bolt App with the bot's listeners; calls `auth.test` once to learn its own user id.
     `state` (default: the settings' state store) keeps handled events and answers."""

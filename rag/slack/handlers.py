@@ -33,8 +33,8 @@ from rag.slack.conversation import (
     thread_messages,
 )
 from rag.slack.state import AnswerCache, SeenKeys
+from rag.state.engine import StateDB
 from rag.state.feedback import FeedbackStore
-from rag.state.sql import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class SlackBot:
         assistant: Any,
         settings: SlackSettings,
         feedback: FeedbackStore,
-        state: StateStore | None = None,
+        state: StateDB | None = None,
     ) -> None:
         """`assistant`: one assistant, or a pool of collections (rag/service/collections.py) from
         which each channel gets the one `slack.channel_collections` maps it to. `state` (default:

@@ -1,15 +1,16 @@
 """The state the bot keeps between events: events already handled, and recent answers.
 
-Both are kept in the shared state store (rag/state/sql.py, the `state_db` file), not in memory: a
-Slack event replayed after a restart is still recognised and not answered twice, a second bot
-process on the same file does not answer it either, and the buttons of an answer given before a
-restart still work.
+Both are kept in the shared state database (rag/state/claims.py and answers.py, the `state_db`
+file), not in memory: a Slack event replayed after a restart is still recognised and not
+answered twice, a second bot process on the same file does not answer it either, and the buttons
+of an answer given before a restart still work.
 """
 
 from __future__ import annotations
 
-from rag.core.types import Answer
-from rag.state.sql import StateStore
+from rag.state.answers import Answers
+from rag.state.claims import Claims
+from rag.state.engine import StateDB
 
 
 class SeenKeys:
@@ -21,8 +22,8 @@ class SeenKeys:
     two kinds of key apart in the one store.
     """
 
-    def __init__(self, store: StateStore, namespace: str, ttl_s: float = 3600.0) -> None:
-        self.store = store
+    def __init__(self, store: StateDB, namespace: str, ttl_s: float = 3600.0) -> None:
+        self.store = Claims(store)
         self.namespace = namespace
         self.ttl_s = ttl_s
 
@@ -30,15 +31,6 @@ class SeenKeys:
         return self.store.claim(self.namespace, key, self.ttl_s)
 
 
-class AnswerCache:
-    """Answers by id, for the feedback and share buttons (whose value, at most 2,000
-    characters, cannot hold an answer and its citations); the store keeps the newest ones."""
-
-    def __init__(self, store: StateStore) -> None:
-        self.store = store
-
-    def put(self, answer: Answer) -> str:
-        return self.store.put_answer(answer)
-
-    def get(self, key: str) -> Answer | None:
-        return self.store.get_answer(key)
+# Answers by id, for the feedback and share buttons (whose value, at most 2,000 characters,
+# cannot hold an answer and its citations); the database keeps the newest ones.
+AnswerCache = Answers

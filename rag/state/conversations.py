@@ -1,6 +1,6 @@
 """Saved conversations: each question with its checked answer (text, citations and the passages
-they point at), kept in the shared state store (rag/state/sql.py) per owner, so that a conversation
-reopens exactly as it was, in any face and after a restart.
+they point at), kept in the shared state database (rag/state/engine.py) per owner, so that a
+conversation reopens exactly as it was, in any face and after a restart.
 
 The owner is the logged-in UI user (or "local" without a login), or one owner per API token,
 namespaced by face ("ui:alice", "api:admin": rag/service/access.py `owner_key`). A
@@ -10,6 +10,8 @@ only translate onto `Conversations`.
 
 from __future__ import annotations
 
+import builtins
+import json
 import logging
 import time
 import uuid
@@ -17,11 +19,12 @@ from collections.abc import Collection
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import delete, select, update
 
-from rag.core.errors import NotFoundError, RagError
+from rag.core.errors import NotFoundError, RagError, StateError
 from rag.core.settings import Settings
 from rag.core.types import Answer, Conversation, ConversationSummary
-from rag.state.sql import StateStore, open_state
+from rag.state.engine import StateDB, conversations, open_state
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +80,13 @@ def history_of(conv: Conversation) -> list[tuple[str, str]]:
 
 
 class Conversations:
-    """Saved conversations over a state store."""
+    """Saved conversations over a state database."""
 
-    def __init__(self, state: StateStore) -> None:
+    def __init__(self, state: StateDB) -> None:
         self.state = state
 
     @classmethod
-    def from_settings(cls, settings: Settings, state: StateStore | None = None) -> Conversations:
+    def from_settings(cls, settings: Settings, state: StateDB | None = None) -> Conversations:
         return cls(state if state is not None else open_state(settings))
 
     def record(
@@ -98,15 +101,24 @@ class Conversations:
         """Add a turn to `owner`'s conversation `conv_id` (None: a new one, titled with the
         question), asked of `collection`; returns the conversation's id. NotFoundError for an
         id that is not theirs."""
-        conv = self.state.get_conversation(conv_id, owner) if conv_id else None
+        conv = self.find(conv_id, owner) if conv_id else None
         if conv_id and conv is None:
             raise NotFoundError(f"No conversation {conv_id[:100]!r}.")
         turns = [*(conv.turns if conv else []), turn_of(question, answer, turn_id, collection)]
         title = conv.title if conv else title_for(question)
-        return self.state.save_conversation(conv_id, owner, title, turns)
+        return self.save(conv_id, owner, title, turns)
 
     def list(self, owner: str) -> list[ConversationSummary]:
-        return self.state.list_conversations(owner)
+        """`owner`'s conversations, the most recently saved first."""
+        c = conversations.c
+        query = (
+            select(c.id, c.title, c.created, c.updated)
+            .where(c.owner == owner)
+            .order_by(c.updated.desc(), c.created.desc(), c.id)
+        )
+        with self.state.tx(write=False) as conn:
+            rows = conn.execute(query).mappings().all()
+        return [ConversationSummary.model_validate(dict(r)) for r in rows]
 
     def get(
         self, conv_id: str, owner: str, collections: Collection[str] | None = None
@@ -115,7 +127,7 @@ class Conversations:
         (turns saved before collections existed were asked of the default collection, and
         carry no name: they are kept). A conversation none of whose turns is left is not found:
         its title is its first question, asked of a collection the caller may not use."""
-        conv = self.state.get_conversation(conv_id, owner)
+        conv = self.find(conv_id, owner)
         if conv is None:
             raise NotFoundError(f"No conversation {conv_id[:100]!r}.")
         if collections is not None:
@@ -134,9 +146,60 @@ class Conversations:
             raise RagError("A conversation needs a title.")
         if collections is not None:
             self.get(conv_id, owner, collections)
-        if not self.state.rename_conversation(conv_id, owner, title):
+        c = conversations.c
+        stmt = update(conversations).where(c.id == conv_id, c.owner == owner).values(title=title)
+        if not self._changed(stmt):  # its place in the list does not change
             raise NotFoundError(f"No conversation {conv_id[:100]!r}.")
 
     def delete(self, conv_id: str, owner: str) -> None:
-        if not self.state.delete_conversation(conv_id, owner):
+        c = conversations.c
+        if not self._changed(delete(conversations).where(c.id == conv_id, c.owner == owner)):
             raise NotFoundError(f"No conversation {conv_id[:100]!r}.")
+
+    # -- the rows ----------------------------------------------------------------------------
+
+    def save(
+        self, conv_id: str | None, owner: str, title: str, turns: builtins.list[dict[str, Any]]
+    ) -> str:
+        """Create (`conv_id` None: a new id) or replace `owner`'s conversation; returns its id.
+        Replacing keeps `created` and sets `updated`. An id that belongs to another owner is a
+        StateError and nothing is written (the same message as for any id: nothing leaks).
+
+        One statement, atomic across processes: an upsert guarded by its owner."""
+        conv_id = conv_id or uuid.uuid4().hex
+        now = time.time()
+        stmt = self.state.insert(conversations).values(
+            id=conv_id,
+            owner=owner,
+            title=title,
+            created=now,
+            updated=now,
+            turns=json.dumps(turns, ensure_ascii=False),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[conversations.c.id],
+            set_={
+                "title": stmt.excluded.title,
+                "turns": stmt.excluded.turns,
+                "updated": stmt.excluded.updated,
+            },
+            where=conversations.c.owner == stmt.excluded.owner,
+        ).execution_options(preserve_rowcount=True)  # 0: another owner's id
+        if not self._changed(stmt):
+            raise StateError(f"Cannot save conversation {conv_id!r}: it is not one of yours.")
+        return conv_id
+
+    def find(self, conv_id: str, owner: str) -> Conversation | None:
+        """The conversation with its turns; None if there is none with that id for `owner`."""
+        c = conversations.c
+        query = select(conversations).where(c.id == conv_id, c.owner == owner)
+        with self.state.tx(write=False) as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        return Conversation.model_validate({**row, "turns": json.loads(row["turns"])})
+
+    def _changed(self, stmt: Any) -> bool:
+        """Run one writing statement; whether it changed exactly one row."""
+        with self.state.tx() as conn:
+            return int(conn.execute(stmt).rowcount) == 1

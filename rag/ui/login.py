@@ -35,7 +35,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rag.core.errors import RagError, StateError
 from rag.core.network import upload_limit
 from rag.core.settings import Settings
-from rag.state.sql import StateStore, open_state
+from rag.state.engine import StateDB, open_state
+from rag.state.logins import LoginFailures
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +58,13 @@ class LoginGuard:
         self,
         username: str,
         password: str,
-        state: StateStore,
+        state: StateDB,
         max_failures: int,
         window_s: float,
         users: dict[str, str] | None = None,
     ) -> None:
         self._users = {**(users or {}), username: password} if username else dict(users or {})
-        self.state = state
+        self.failures = LoginFailures(state)
         self.max_failures = max_failures
         self.window_s = window_s
 
@@ -71,16 +72,16 @@ class LoginGuard:
         """Check one login. While blocked the password is not even compared and the attempt is
         not counted (so a guesser cannot extend the block forever); a success clears the
         username's failures."""
-        if self.state.login_blocked(username, self.max_failures, self.window_s):
+        if self.failures.blocked(username, self.max_failures, self.window_s):
             log.warning("login refused for %r: too many failed logins", username[:64])
             return "blocked"
         # Every username and password compared, always: the time taken does not tell whether
         # the username was right.
         matches = [_same(username, u) & _same(password, p) for u, p in self._users.items()]
         if any(matches):
-            self.state.clear_login_failures(username)
+            self.failures.clear(username)
             return "ok"
-        self.state.record_login_failure(username)
+        self.failures.record(username)
         log.info("failed login for %r", username[:64])
         return "wrong"
 

@@ -33,6 +33,7 @@ from servers import free_port
 from rag.core.errors import StateError
 from rag.core.settings import PROJECT_DIR, Settings
 from rag.core.types import Answer, Citation
+from rag.state.engine import SQLiteStateDB, StateDB
 from rag.state.feedback import FeedbackStore
 from rag.state.sql import GLOBAL_LOGIN_FACTOR, SQLiteStateStore, SQLStateStore, open_state
 
@@ -160,10 +161,10 @@ def _answer(text: str = "ZipCache cuts latency by 37.3% [1].", abstained: bool =
 
 def test_open_state_picks_the_backend(backend: Backend) -> None:
     store = open_state(backend.settings)
-    assert isinstance(store, SQLStateStore)
+    assert isinstance(store, StateDB)
     assert store.dialect == backend.name
     if backend.name == "sqlite":
-        assert isinstance(store, SQLiteStateStore) and store.path == backend.settings.state_db
+        assert isinstance(store, SQLiteStateDB) and store.path == backend.settings.state_db
     else:
         assert PG_PASSWORD not in store.describe() and "127.0.0.1" in store.describe()
         assert not backend.settings.state_db.exists()  # the SQLite file is not touched
@@ -213,9 +214,10 @@ _CLAIM_RACE = """
     import sys, time
     from pathlib import Path
     from rag.core.settings import Settings
-    from rag.state.sql import open_state
+    from rag.state.claims import Claims
+    from rag.state.engine import open_state
     state_db, state_url, go, *keys = sys.argv[1:]
-    store = open_state(Settings(state_db=Path(state_db), state_url=state_url or None))
+    store = Claims(open_state(Settings(state_db=Path(state_db), state_url=state_url or None)))
     print("ready", flush=True)
     while not Path(go).exists():
         time.sleep(0.01)
@@ -308,7 +310,7 @@ def test_many_usernames_together_are_limited(backend: Backend) -> None:
 
 def test_feedback_is_recorded_listed_and_exported(backend: Backend, tmp_path: Path) -> None:
     fb = FeedbackStore.from_settings(backend.settings)
-    assert isinstance(fb.store, SQLStateStore) and fb.store.dialect == backend.name
+    assert isinstance(fb.store, StateDB) and fb.store.dialect == backend.name
     backend.opened.append(fb.store)
     first = fb.record(_answer(), rating=1, channel="ui", user="ada")
     second = fb.record(_answer("Not in the collection.", abstained=True), 1, "slack")
