@@ -289,7 +289,7 @@ class Settings(BaseSettings):
     lexical_dir: Path | None = None
     prompts_dir: Path = Field(default_factory=default_prompts_dir)
     # The shared state that must outlive a process: feedback, Slack event ids and answers, UI
-    # login attempts (rag/state/sql.py).
+    # login attempts (rag/state/engine.py and its repositories).
     state_db: Path = Field(default_factory=lambda: _project_path("data") / "state.sqlite3")
     # Shared state in PostgreSQL instead (replicas): `postgresql://user:pass@host:5432/db`.
     state_url: SecretStr | None = None

@@ -157,7 +157,7 @@ class IndexStatus(BaseModel):
 
 
 class ConversationSummary(BaseModel):
-    """One saved conversation in its owner's list (rag/state/sql.py), newest first."""
+    """One saved conversation in its owner's list (rag/state/conversations.py), newest first."""
 
     id: str
     title: str

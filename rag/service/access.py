@@ -14,7 +14,7 @@ Grants (`[access]` in the settings):
 
 Owners are namespaced by face (`owner_key`): "api:admin", "api:api", "api:token:<name>",
 "ui:<username>", "ui:local"; a UI user called "admin" is "ui:admin" and sees none of the admin
-token's conversations. Rows saved before the namespaces are moved once (rag/state/sql.py).
+token's conversations. Rows saved before the namespaces are moved once (rag/state/engine.py).
 
 Backward compatible: with none of these configured nothing changes. `api.token` (owner "api"),
 `security.admin_token` ("admin", also allowed to index) and the `ui.username` login are granted

@@ -4,7 +4,7 @@ Gradio's own `auth=(username, password)` accepts any number of guesses at full s
 `launch(auth=...)` gets `LoginGuard.gradio_auth`: after `security.login_max_failures` wrong
 passwords for a username within `security.login_window_s` seconds (or ten times as many for all
 usernames together), every login is refused, the right password included, until the window has
-passed. The failures are kept in the state store (rag/state/sql.py), so a restart does not reset
+passed. The failures are kept in the state store (rag/state/logins.py), so a restart does not reset
 them and several UI processes on one state file share them.
 
 Gradio 6.31 calls the callable from its `/login` route on the event loop (awaiting it when it is
