@@ -226,7 +226,7 @@ _DEFINITION_Q = re.compile(
 # What an abstract says its experiments found ("Extensive ablations … have validated that …").
 _RESULT_CUE = re.compile(
     r"\b(?:results?|experiments?|ablations?|evaluations?|validated|demonstrates?|shows?|"
-    r"outperforms?|surpass(?:es)?|achieves?|empirically)\b",
+    r"outperforms?|surpass(?:es)?|achieves?|empirically|prove[sn]?|theorem)\b",
     re.IGNORECASE,
 )
 
@@ -256,6 +256,12 @@ _MOTIVATION_ASK = re.compile(r"^\s*why\b|\bmotivat\w*|\bneeded\b|\bpurpose\b", r
 # discover that each attention head …"), not its headline figure.
 _OBSERVATION_ASK = re.compile(
     r"\b(?:observes?|observed|discovers?|discovered|notices?|noticed|insights?)\b", re.IGNORECASE
+)
+_PROVEN = re.compile(r"\b(?:we|the authors)\s+(?:\w+\s+)?prove\b|\btheorem\b", re.IGNORECASE)
+_RESULT_FRAME = re.compile(
+    r"\b(?:main|key|headline|principal|central|results?|findings?|outcomes?|claims?|reports?|"
+    r"shows?|finds?|concludes?|demonstrates?)\b",
+    re.IGNORECASE,
 )
 _OBSERVATION_CUE = re.compile(
     r"\b(?:we|the authors|this (?:paper|work|study))\s+(?:\w+\s+){0,2}?(?:observe|find|discover|"
@@ -788,10 +794,13 @@ class Composer:
         performed = PERFORM_SETTING.search(q.text)
         setting = content_tokens(performed.group("setting")) if performed else set()
         observation = q.kind == "describe" and bool(_OBSERVATION_ASK.search(q.text))
+        # "… report as its main result?": the frame says what kind of sentence answers (the
+        # cue below); its words ("result") must not pick a sentence that merely says "results"
+        asked_words = _RESULT_FRAME.sub(" ", q.text) if result else q.text
         for s in split_sentences(p.text):
             if instruction_like(s) or len(s) < 20:
                 continue
-            score = self.coverage(q.text, s)
+            score = self.coverage(asked_words, s)
             if ask != q.text:
                 # The context sentence describes the paper; the answer matches what is asked.
                 score = (score + self.coverage(ask, s)) / 2
@@ -822,8 +831,10 @@ class Composer:
                 score += 0.4  # "which 810GB model …": the sentence holding the asked figures
             if result and _RESULT_CUE.search(s):
                 score += 0.5  # "its main result": what the experiments show, not the proposal
-                if figures:
-                    score += 0.2  # measured ("averaging 85% on LRA"), not only a claim
+                if figures or _PROVEN.search(s):
+                    # measured ("averaging 85% on LRA") or proven ("we prove that …"), not only
+                    # a claim or a demonstration
+                    score += 0.2
             if defined and defines(defined, s):
                 score += 0.6  # "What is ZipCache?": the sentence that says what it is
             if q.kind in ("name", "dataset") and inner:

@@ -525,3 +525,22 @@ def test_a_quoted_title_beside_a_name_is_a_comparison_and_a_possessive_is_no_quo
     assert q.shape == "comparison" and compared_names(q) == ["ZORB", "Repeat After Zorb"]
     q = analyse("How do 'Zorb in a flash' and ZorbGen each run large models on small devices?")
     assert q.shape == "comparison" and set(compared_names(q)) == {"Zorb in a flash", "ZorbGen"}
+
+
+def test_a_main_result_is_what_the_paper_proves_not_a_sentence_saying_results() -> None:
+    """ "… report as its main result?": "results" in a demonstration sentence ("show that ZORP
+    can test the results of analyses") must not outrank the proven claim."""
+    p = passage(
+        "Zorp Testing of Posterior Estimators",
+        "In this paper, we introduce ZORP coverage testing for posterior estimators. We prove "
+        "that our approach is necessary and sufficient to show that a posterior estimator is "
+        "accurate. We demonstrate the method on synthetic examples, and show that it can test "
+        "the results of posterior analyses in high-dimensional spaces.",
+        1,
+        0.7,
+    )
+    q = analyse(
+        'What does the paper "Zorp Testing of Posterior Estimators" report as its main result?'
+    )
+    lead = _composer().decide(q, [p]).lead
+    assert lead is not None and "prove" in lead.text, lead
