@@ -362,6 +362,26 @@ def serve(host: Host = None, port: Port = None, insecure: Insecure = False) -> N
         _run_face("rag.api", "serve")(_listening("api", host, port), insecure=insecure)
 
 
+@app.command()
+def mcp(
+    index_dir: Annotated[
+        Path | None, typer.Option(help="The index folder (default: the settings' index_dir).")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RAG_MCP_TOKEN",
+            help="Act as this API token: only its collections (default: every collection).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the MCP tools (search, ask, list_collections) and documents over stdio, for an MCP
+    client that starts this command; `rag serve` serves them over HTTP at /mcp."""
+    with _friendly_errors():
+        settings = Settings() if index_dir is None else Settings(index_dir=index_dir)
+        _run_face("rag.mcp.stdio", "run")(settings, token=token)
+
+
 @app.command(name="eval")
 def eval_(
     dataset: Annotated[

@@ -50,6 +50,7 @@ from rag.api.routers import chat, conversations, documents, index, ops, retrieve
 from rag.core import metrics
 from rag.core.settings import Settings
 from rag.core.types import AssistantLike
+from rag.mcp import http as mcp_http
 from rag.service import observe
 from rag.service.collections import Collections, pool_of
 
@@ -88,4 +89,5 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
     admin.include_router(documents.router(settings.security))
     app.include_router(v1)
     app.include_router(admin)
+    mcp_http.mount(app, pool, settings)  # /mcp: MCP's streamable HTTP, the same tokens
     return app
