@@ -17,8 +17,6 @@ on both alike. Writes `bench/results/chroma_server_latency.json`.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,42 +24,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.common import bench_settings, latency_stats, load_window, questions, write_result
 from rag.core.settings import Settings, StoreSettings
+from tests.support.servers import chroma_launch, free_port, running
 
 MODES = ("vector", "hybrid", "bm25")
-VENV_BIN = Path(__import__("sys").executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
 def chroma_server(data_dir: Path) -> Iterator[int]:
-    """`chroma run` until the block ends; yields its port once its heartbeat answers."""
+    """`chroma run` until the block ends (the tests' launcher, tests/support/servers.py); yields
+    its port once its heartbeat answers."""
     port = free_port()
-    cmd = [str(VENV_BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port)]
-    log = (data_dir / "server.log").open("wb")
-    proc = subprocess.Popen([*cmd, "--path", str(data_dir)], stdout=log, stderr=log)
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None:
-                    raise RuntimeError("chroma run exited; see server.log") from None
-                time.sleep(0.2)
+    with running(*chroma_launch(port, data_dir), data_dir / "server.log", timeout=60.0):
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
 
 
 def copy_collection(src: Any, dst: Any, batch: int) -> int:

@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import importlib.util
 import os
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,14 +29,7 @@ from bench.common import (
     questions,
     write_result,
 )
-from tests.support.servers import free_port, running
-
-
-def server_command() -> list[str]:
-    script = Path(sys.executable).parent / "rag"
-    if script.exists():
-        return [str(script), "serve"]
-    return [sys.executable, "-c", "from rag.cli import app; app()", "serve"]
+from tests.support.servers import free_port, running, serve_command
 
 
 @contextlib.contextmanager
@@ -61,7 +53,7 @@ def running_server(
     env.pop("RAG_API__TOKEN", None)
     base = f"http://127.0.0.1:{port}"
     # the tests' own launcher (tests/support/servers.py): one way to start and stop a server
-    with running(server_command(), f"{base}/health", log, env, timeout=timeout, healthy=True):
+    with running(serve_command(), f"{base}/health", log, env, timeout=timeout, healthy=True):
         yield base
 
 

@@ -49,8 +49,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -70,7 +68,8 @@ from bench.common import (
     wait_for_quiet,
     write_result,
 )
-from bench.concurrency import ask_http, free_port, server_command
+from bench.concurrency import ask_http
+from tests.support import servers  # the tests' own launcher: one way to start a server
 
 CACHE_DIR = Path(tempfile.gettempdir()) / "rag-bench-cache" / "replicas"
 MODEL_ALIAS = "smollm2"
@@ -81,53 +80,6 @@ SATURATED = 0.85  # a part using this share of the cores it may use is what boun
 
 
 # -- the processes ---------------------------------------------------------------------------
-
-
-def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    """Until `url` answers 200; fails early, naming the log, if the process exits."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}; see {log}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} not ready after {timeout:.0f}s; see {log}")
-        time.sleep(0.5)
-
-
-@contextlib.contextmanager
-def processes(specs: list[tuple[list[str], dict[str, str], str, Path]], timeout: float) -> Any:
-    """Start every (command, env, ready URL, log) at once, wait until all answer, stop all after."""
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        for cmd, env, _, log in specs:
-            with log.open("wb") as out:
-                procs.append(
-                    subprocess.Popen(cmd, env=env, cwd=PROJECT_DIR, stdout=out, stderr=out)
-                )
-        for proc, (_, _, url, log) in zip(procs, specs, strict=True):
-            _wait_http(url, proc, log, timeout)
-        yield procs
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def chroma_spec(path: Path, port: int, logs: Path) -> tuple[list[str], dict[str, str], str, Path]:
-    cmd = [str(Path(sys.executable).parent / "chroma"), "run", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--path", str(path)]
-    url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
-    return cmd, dict(os.environ), url, logs / "chroma.log"
 
 
 def build_index(chroma_port: int, state: Path) -> dict[str, Any]:
@@ -176,39 +128,34 @@ def llm_server(slots: int, threads: int, log: Path) -> Iterator[Any]:
         proc.stop()
 
 
-def replica_specs(
+def replica_launches(
     n: int, chroma_port: int, llm_url: str, restate: bool, root: Path, logs: Path
-) -> tuple[list[tuple[list[str], dict[str, str], str, Path]], list[str]]:
-    specs, urls = [], []
+) -> tuple[list[servers.Launch], list[str]]:
+    """`n` `rag serve` replicas on the Chroma server, each with a folder of its own (as on a
+    host of its own), answering through the LLM server at `llm_url`; their launches and URLs."""
+    launches, urls = [], []
     root.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-        env.update(
-            {
-                "RAG_CORPUS_DIR": str(CORPUS_DIR),
-                "RAG_INDEX_DIR": str(root / f"replica-{i}"),  # a host of its own
-                "RAG_STATE_DB": str(root / f"replica-{i}.sqlite3"),
-                "RAG_STORE__MODE": "server",
-                "RAG_STORE__HOST": "127.0.0.1",
-                "RAG_STORE__PORT": str(chroma_port),
-                "RAG_API__HOST": "127.0.0.1",
-                "RAG_API__PORT": str(port),
-                "RAG_LLM__PROVIDER": "openai",
-                "RAG_LLM__BASE_URL": llm_url,
-                "RAG_LLM__MODEL": MODEL_ALIAS,
-                "RAG_LLM__RESTATE": str(restate).lower(),
-                # the 135M model behind the endpoint restates; it does not write
-                # (rag/answer/writer.py)
-                "RAG_LLM__WRITE": "off",
-                "HF_HUB_OFFLINE": "1",
-                "PYTHONUNBUFFERED": "1",
-            }
+        port = servers.free_port()
+        env = servers.replica_env(
+            port,
+            chroma_port,
+            CORPUS_DIR,
+            root / f"replica-{i}",
+            root / f"replica-{i}.sqlite3",
+            LLM__PROVIDER="openai",
+            LLM__BASE_URL=llm_url,
+            LLM__MODEL=MODEL_ALIAS,
+            LLM__RESTATE=str(restate).lower(),
+            # the 135M model behind the endpoint restates; it does not write
+            # (rag/answer/writer.py)
+            LLM__WRITE="off",
         )
         url = f"http://127.0.0.1:{port}"
-        specs.append((server_command(), env, f"{url}/health", logs / f"serve-{root.name}-{i}.log"))
+        log = logs / f"serve-{root.name}-{i}.log"
+        launches.append(servers.Launch(servers.serve_command(), f"{url}/health", log, env))
         urls.append(url)
-    return specs, urls
+    return launches, urls
 
 
 # -- the clients -----------------------------------------------------------------------------
@@ -315,12 +262,13 @@ def run_mode(mode: str, env: dict[str, Any], args: argparse.Namespace) -> dict[s
 
     restate = MODES[mode]
     root, logs = env["root"], env["logs"]
-    specs, urls = replica_specs(
+    launches, urls = replica_launches(
         max(args.replicas), env["chroma_port"], env["llm_url"], restate, root / mode, logs
     )
     out: dict[str, Any] = {"mode": mode, "llm_restate": restate}
     t0 = time.perf_counter()
-    with processes(specs, timeout=args.start_timeout) as procs:
+    # the tests' own launcher (tests/support/servers.py): every replica starts at once
+    with servers.running_together(launches, timeout=args.start_timeout, healthy=True) as procs:
         out["replicas_ready_s"] = round(time.perf_counter() - t0, 1)
         qs = env["questions"]
         for url in urls:  # warm each replica (first requests load the lexical index, caches)
@@ -570,9 +518,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     logs = fresh_dir(CACHE_DIR / "logs")  # kept after the run, for a failure's cause
     with tempfile.TemporaryDirectory(prefix="bench-replicas-") as tmp:
         root = Path(tmp)
-        chroma_port = free_port()
+        chroma_port = servers.free_port()
+        chroma_cmd, chroma_ready = servers.chroma_launch(chroma_port, CACHE_DIR / "chroma")
         with (
-            processes([chroma_spec(CACHE_DIR / "chroma", chroma_port, logs)], 120) as (chroma,),
+            servers.running(chroma_cmd, chroma_ready, logs / "chroma.log") as chroma,
             llm_server(args.llm_slots, args.llm_threads, logs / "llama-server.log") as llm,
         ):
             record["index"] = build_index(chroma_port, CACHE_DIR / "indexer")

@@ -20,7 +20,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +29,20 @@ from llama_index.core.schema import BaseNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from tqdm import tqdm
 
-from rag.core.errors import PathNotFoundError, StoreError
+from rag.core.errors import PathNotFoundError
 from rag.core.locking import index_lock
 from rag.core.settings import Settings
 from rag.core.types import FailedFile, FlaggedSentence, IndexReport, IndexStatus
 from rag.ingest.chunking import BoundedSentenceSplitter
 from rag.ingest.documents import LoadResult, failure_reason, load_documents
 from rag.ingest.guard import flagged_sentences
+from rag.ingest.manifest import record_build, union_roots
 from rag.ingest.paths import Limits, confine, walk
 from rag.ingest.pdf import PdfLimits
-from rag.storage.chroma import Store, describe, read_manifest, recorded_roots, store_failure
+from rag.storage.chroma import Store, describe
 from rag.storage.embeddings import make_embedding
 from rag.storage.lexical import LexicalIndex, LexicalVersions, Scan, is_final, pending_version, scan
+from rag.storage.manifest import manifest_path, read_manifest, recorded_roots
 
 DOCS_PER_BATCH = 32
 
@@ -79,7 +80,7 @@ class Indexer:
 
     @property
     def manifest_path(self) -> Path:
-        return Path(self.settings.index_dir) / f"{self.store.name}.manifest.json"
+        return manifest_path(self.settings)
 
     def splitter(self) -> BoundedSentenceSplitter:
         c = self.settings.chunking
@@ -322,14 +323,7 @@ class Indexer:
     def _write_manifest(self, report: IndexReport, roots: Sequence[Path] | None = None) -> None:
         """Record the build; `roots` (the files and folders this run read) join those of the
         earlier builds, so that a rebuild knows everything it must read again."""
-        data = {
-            "last_build": datetime.now(UTC).isoformat(timespec="seconds"),
-            "documents": report.documents,
-            "chunks": report.chunks,
-            "embedding_model": self.store.embedding,
-            "store": self.store.describe(),
-        }
-        write_manifest(self.manifest_path, data, roots, self.settings)
+        record_build(self.settings, self.store, report, roots)
 
     def status(self) -> IndexStatus:
         manifest = read_manifest(self.manifest_path)
@@ -406,44 +400,7 @@ def _resolved(path: str | Path) -> Path:
         return Path(path).absolute()
 
 
-# -- the manifest's roots, and the rebuild that reads them again ---------------------------------
-
-
-def write_manifest(
-    path: Path,
-    data: dict[str, Any],
-    roots: Sequence[str | Path] | None = None,
-    settings: Settings | None = None,
-    *,
-    keep_roots: bool = True,
-) -> None:
-    """Write the manifest at `path` (atomically): `data`, with the recorded roots kept (unless
-    `keep_roots=False`) and `roots` added to them (resolved, each once, in indexing order)."""
-    old = read_manifest(path) if keep_roots else {}
-    kept = [str(r) for r in old.get("roots") or [] if isinstance(r, str)]
-    data = {**data, "roots": _union(kept, roots or [])}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        tmp.replace(path)
-    except OSError as e:
-        found = store_failure(e, settings)
-        if found is not None:
-            raise found from e
-        raise StoreError(f"Cannot write the index manifest {path}: {e}") from e
-
-
-def _union(kept: Sequence[str], roots: Sequence[str | Path]) -> list[str]:
-    out = list(dict.fromkeys(kept))
-    for r in roots:
-        try:
-            p = str(Path(r).resolve())
-        except (OSError, RuntimeError):
-            p = str(Path(r).absolute())
-        if p not in out:
-            out.append(p)
-    return out
+# -- the rebuild, which reads the manifest's roots again ----------------------------------------
 
 
 @dataclass
@@ -474,7 +431,7 @@ def plan_rebuild(settings: Settings, paths: Sequence[str | Path] | None = None) 
         wanted = recorded_roots(settings)
         recorded = bool(wanted)
         wanted = wanted or [Path(settings.corpus_dir)]
-    roots = [Path(_union([], [p])[0]) for p in wanted]
+    roots = [Path(union_roots([], [p])[0]) for p in wanted]
     here = [p for p in roots if p.exists()]
     gone = [p for p in roots if not p.exists()]
     return RebuildPlan(store=describe(settings), roots=here, missing=gone, recorded=recorded)

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -21,16 +21,13 @@ from rag.core.errors import EmptyQuestionError, PathNotFoundError, QuestionTooLo
 from rag.core.locking import index_lock
 from rag.core.settings import Settings
 from rag.core.types import Answer, AnswerEvent, IndexReport, IndexStatus, Passage, StreamEvent
-from rag.ingest.indexer import Indexer, RebuildPlan, plan_rebuild, write_manifest
+from rag.ingest.manifest import write_manifest
 from rag.search.retrieval import HybridRetriever
-from rag.storage.chroma import (
-    Store,
-    discard,
-    manifest_path,
-    read_manifest,
-    recorded_build,
-    store_failure,
-)
+from rag.storage.chroma import Store, discard, store_failure
+from rag.storage.manifest import manifest_path, read_manifest, recorded_build
+
+if TYPE_CHECKING:  # imported when first used: indexing imports llama-index (1.6 s), a question not
+    from rag.ingest.indexer import Indexer, RebuildPlan
 
 History = Sequence[tuple[str, str]]
 HISTORY_TURNS = 10
@@ -64,14 +61,15 @@ class Assistant:
         # A damaged store, or one emptied although the manifest records a build, raises
         # DamagedIndexError here (Store.verify): it is never silently rebuilt from the corpus.
         self.store = store or Store(self.settings)
-        self.indexer = Indexer(self.settings, self.store)
+        self._indexer: Indexer | None = None
         self.retriever = HybridRetriever(self.settings, self.store)
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
         if (
             build_index
             and self.store.count() == 0
-            and recorded_build(self.settings) is None  # built before: only `rebuild` refills it
+            # built before: only `rebuild` refills it
+            and recorded_build(self.settings, self.store.describe()) is None
             and Path(self.settings.corpus_dir).exists()
         ):
             self.index()
@@ -91,6 +89,8 @@ class Assistant:
         `on_plan` hears the plan before anything is touched. Recorded roots that no longer exist
         are in the plan's `missing` and skipped; if none exists, nothing is touched. The old
         store is moved aside (`<index_dir>/chroma.damaged-<timestamp>`), never deleted."""
+        from rag.ingest.indexer import plan_rebuild
+
         settings = settings or Settings()
         plan = plan_rebuild(settings, paths)
         if on_plan is not None:
@@ -119,6 +119,16 @@ class Assistant:
         a = cls(settings, build_index=False, progress=progress, store=store)
         report = a.index(plan.roots)
         return a, plan, report
+
+    @property
+    def indexer(self) -> Indexer:
+        """Made on first use: a process that only answers never imports the indexing code."""
+        with self._lock:
+            if self._indexer is None:
+                from rag.ingest.indexer import Indexer
+
+                self._indexer = Indexer(self.settings, self.store)
+            return self._indexer
 
     @property
     def answerer(self) -> Answerer:

@@ -6,16 +6,15 @@ Chroma's default embedding function downloads a model, so the collection is alwa
 Every failure of the store's own files (a file in the way of the index folder, a read-only
 folder, a full disk, a damaged database) becomes a StoreError that says what to do
 (`store_failure`), whether it happens when the store is opened or at any later call. A damaged
-store, or one found empty although the manifest records a build, is a DamagedIndexError: it is
-reported, never silently replaced; `rag index --rebuild` moves it aside (`discard`) and rebuilds it
-from the folders recorded in the manifest.
+store, or one found empty although the manifest (rag/storage/manifest.py) records a build, is a
+DamagedIndexError: it is reported, never silently replaced; `rag index --rebuild` moves it aside
+(`discard`) and rebuilds it from the folders recorded in the manifest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import re
 import sqlite3
 import threading
@@ -36,9 +35,9 @@ from rag.core.errors import DamagedIndexError, EmbeddingMismatchError, RagError,
 from rag.core.locking import held
 from rag.core.settings import Settings
 from rag.storage.embeddings import embedding_id
+from rag.storage.manifest import EMBEDDED_AT, rebuild_sources, recorded_build
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-EMBEDDED_AT = "embedded chroma at "
 _DB = "chroma/chroma.sqlite3"
 
 # What chromadb's errors say (its Rust core reports SQLite's and the OS's errors as text).
@@ -77,59 +76,6 @@ def describe(settings: Settings) -> str:
     if cfg.mode == "embedded":
         return f"{EMBEDDED_AT}{chroma_dir(settings)}"
     return f"chroma server {cfg.host}:{cfg.port}/{cfg.tenant}/{cfg.database}"
-
-
-# -- the manifest: what was built, and from which folders ----------------------------------------
-
-
-def manifest_path(settings: Settings) -> Path:
-    return Path(settings.index_dir) / f"{settings.store.collection}.manifest.json"
-
-
-def read_manifest(path: Path) -> dict[str, Any]:
-    """The manifest's data; {} when there is none or it cannot be read (it only describes the
-    store, which stays the record of what is indexed)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def recorded_roots(settings: Settings) -> list[Path]:
-    """The files and folders ever indexed into this collection, as the manifest records them."""
-    roots = read_manifest(manifest_path(settings)).get("roots")
-    if not isinstance(roots, list):
-        return []
-    return [Path(str(r)) for r in roots if str(r)]
-
-
-def rebuild_sources(settings: Settings) -> list[Path]:
-    """What a rebuild re-reads: the recorded roots, or the corpus when none are recorded."""
-    return recorded_roots(settings) or [Path(settings.corpus_dir)]
-
-
-def recorded_build(settings: Settings) -> tuple[int, str] | None:
-    """(chunks, when) of the last build the manifest records for this very store; None when it
-    records none, or an empty one."""
-    manifest = read_manifest(manifest_path(settings))
-    if not _same_store(manifest.get("store"), settings):
-        return None  # built into another store (a server, not this folder): nothing to compare
-    try:
-        chunks = int(manifest.get("chunks") or 0)
-    except (TypeError, ValueError):
-        return None
-    return (chunks, str(manifest.get("last_build") or "an earlier run")) if chunks > 0 else None
-
-
-def _same_store(recorded: Any, settings: Settings) -> bool:
-    """Whether the manifest's store is this one. An embedded store's manifest lies in its own
-    index folder, so any embedded path matches (the folder may have been moved or copied)."""
-    if recorded is None:
-        return True  # written before the store was recorded
-    if settings.store.mode == "embedded":
-        return str(recorded).startswith(EMBEDDED_AT)
-    return bool(recorded == describe(settings))
 
 
 # -- failures of the store's files, as messages that say what to do ------------------------------
@@ -341,7 +287,7 @@ def _check_database(settings: Settings, db: Path) -> None:
     except OSError as e:
         raise _opening_failure(e, settings) from e
     if not head:
-        built = recorded_build(settings)
+        built = recorded_build(settings, describe(settings))
         if built is not None:
             chunks, when = built
             raise damaged(
@@ -470,7 +416,7 @@ class Store:
         """A store that holds nothing although the manifest records a build of it was emptied
         or replaced under us: reported, never silently rebuilt (only from the corpus, it would
         lose what was indexed from other folders)."""
-        built = recorded_build(self.settings)
+        built = recorded_build(self.settings, self.describe())
         if built is not None and self.count() == 0:
             raise damaged(
                 self.settings,

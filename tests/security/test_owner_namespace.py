@@ -23,7 +23,7 @@ from rag.core.types import Answer
 from rag.service.access import Access
 from rag.service.assistant import Assistant
 from rag.state.conversations import Conversations
-from rag.state.sql import SQLiteStateStore
+from rag.state.engine import SQLiteStateDB
 from rag.ui.app import ChatController, owner_of
 
 ADMIN = "admin-token-owner-0123456789"
@@ -83,7 +83,7 @@ def test_a_ui_user_named_like_a_token_sees_none_of_its_conversations(
     settings, api, ui = faces
     who = Access(settings).by_token(token)  # the owner the API gives this token
     assert who is not None
-    convs = Conversations(SQLiteStateStore(settings.state_db))
+    convs = Conversations(SQLiteStateDB(settings.state_db))
     conv = convs.record(None, who.owner, "Secret plan?", Answer(question="q", text="Yes [1]."))
     listed = api.get("/v1/conversations", headers=_bearer(token)).json()["conversations"]
     assert [c["id"] for c in listed] == [conv]  # it is the API token's conversation
@@ -112,7 +112,7 @@ def test_a_conversation_of_a_collection_not_granted_is_not_opened_or_renamed(
     faces: tuple[Settings, TestClient, ChatController],
 ) -> None:
     settings, _, ui = faces
-    convs = Conversations(SQLiteStateStore(settings.state_db))
+    convs = Conversations(SQLiteStateDB(settings.state_db))
     ann = _ui("ann")  # granted "papers" only
     answer = Answer(question="q", text="A.")
     conv = convs.record(None, ann, "Merger terms?", answer, collection="legal")
@@ -126,7 +126,7 @@ def test_a_conversation_of_a_collection_not_granted_is_not_opened_or_renamed(
 
 def test_conversations_saved_before_the_namespaces_keep_their_owner(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    store = SQLiteStateStore(settings.state_db)
+    store = SQLiteStateDB(settings.state_db)
     convs = Conversations(store)
     for owner in ("admin", "token:ci", "alice", "local"):
         convs.record(None, owner, f"asked by {owner}", Answer(question="q", text="A."))
@@ -140,7 +140,7 @@ def test_conversations_saved_before_the_namespaces_keep_their_owner(tmp_path: Pa
             "alice",
             "local",
         }
-    convs = Conversations(SQLiteStateStore(settings.state_db))  # opened by the new version
+    convs = Conversations(SQLiteStateDB(settings.state_db))  # opened by the new version
     access = Access(settings)
     admin, ci = access.by_token(ADMIN), access.by_token(CI)
     assert admin is not None and ci is not None
@@ -150,8 +150,7 @@ def test_conversations_saved_before_the_namespaces_keep_their_owner(tmp_path: Pa
     assert [c.title for c in convs.list(owner_of(None))] == ["asked by local"]
     assert convs.list(_ui("admin")) == []
     # once: a later open leaves the owners it finds alone
-    store = SQLiteStateStore(settings.state_db)
-    store.save_conversation(None, "plain", "saved raw", [])
-    assert [c.title for c in Conversations(SQLiteStateStore(settings.state_db)).list("plain")] == [
+    Conversations(SQLiteStateDB(settings.state_db)).save(None, "plain", "saved raw", [])
+    assert [c.title for c in Conversations(SQLiteStateDB(settings.state_db)).list("plain")] == [
         "saved raw"
     ]

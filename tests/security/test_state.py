@@ -1,4 +1,5 @@
-"""State that must outlive a process (rag/state/sql.py), and what it protects.
+"""State that must outlive a process (rag/state/: engine.py and its repositories), and what it
+protects.
 
 - A Slack event handled by one bot process is not handled again by the next one (a restart),
   nor twice by processes racing on the same state file; an answer's buttons survive a restart.
@@ -29,8 +30,11 @@ from servers import VENV_BIN, free_port
 from rag.core.errors import StateError
 from rag.core.settings import PROJECT_DIR, SecuritySettings, Settings, UISettings
 from rag.core.types import Answer, Citation
+from rag.state.answers import Answers
+from rag.state.claims import Claims
+from rag.state.engine import SQLiteStateDB
 from rag.state.feedback import FeedbackStore
-from rag.state.sql import GLOBAL_LOGIN_FACTOR, SQLiteStateStore
+from rag.state.logins import GLOBAL_LOGIN_FACTOR
 
 PASSWORD = "s3cret-pass-é"  # non-ASCII on purpose: compared as bytes
 
@@ -77,12 +81,13 @@ def test_slack_event_is_not_handled_again_after_a_restart(tmp_path: Path) -> Non
 
 def test_processes_racing_on_one_event_handle_it_once(tmp_path: Path) -> None:
     db = tmp_path / "state.sqlite3"
-    SQLiteStateStore(db)  # the file exists before the race
+    SQLiteStateDB(db).close()  # the file exists before the race
     code = """
         import sys
-        from rag.state.sql import SQLiteStateStore
-        store = SQLiteStateStore(sys.argv[1])
-        print(" ".join(k for k in sys.argv[2:] if store.claim("slack-event", k, 3600)))
+        from rag.state.claims import Claims
+        from rag.state.engine import SQLiteStateDB
+        claims = Claims(SQLiteStateDB(sys.argv[1]))
+        print(" ".join(k for k in sys.argv[2:] if claims.claim("slack-event", k, 3600)))
     """
     keys = [f"Ev{i}" for i in range(30)]
     procs = [
@@ -114,22 +119,23 @@ def test_answer_kept_before_a_restart_is_there_after(tmp_path: Path) -> None:
     code = """
         import sys
         from rag.slack.state import AnswerCache
-        from rag.state.sql import SQLiteStateStore
+        from rag.state.engine import SQLiteStateDB
         from rag.core.types import Answer
         answer = Answer.model_validate_json(sys.argv[2])
-        print(AnswerCache(SQLiteStateStore(sys.argv[1])).put(answer))
+        print(AnswerCache(SQLiteStateDB(sys.argv[1])).put(answer))
     """
     key = _python(code, str(db), _answer().model_dump_json())
-    assert AnswerCache(SQLiteStateStore(db)).get(key) == _answer()
+    assert AnswerCache(SQLiteStateDB(db)).get(key) == _answer()
 
 
 def test_seen_keys_expire_and_answers_are_bounded(tmp_path: Path) -> None:
-    store = SQLiteStateStore(tmp_path / "state.sqlite3", max_answers=3)
-    assert store.claim("ns", "k", 0.3) and not store.claim("ns", "k", 0.3)
+    db = SQLiteStateDB(tmp_path / "state.sqlite3")
+    claims, answers = Claims(db), Answers(db, max_answers=3)
+    assert claims.claim("ns", "k", 0.3) and not claims.claim("ns", "k", 0.3)
     time.sleep(0.4)
-    assert store.claim("ns", "k", 0.3)
-    keys = [store.put_answer(_answer()) for _ in range(5)]
-    assert [store.get_answer(k) is not None for k in keys] == [False, False, True, True, True]
+    assert claims.claim("ns", "k", 0.3)
+    keys = [answers.put(_answer()) for _ in range(5)]
+    assert [answers.get(k) is not None for k in keys] == [False, False, True, True, True]
 
 
 # -- an unusable state file ----------------------------------------------------------------------
@@ -137,7 +143,7 @@ def test_seen_keys_expire_and_answers_are_bounded(tmp_path: Path) -> None:
 
 def _assert_one_line_state_error(path: Path) -> None:
     with pytest.raises(StateError) as e:
-        SQLiteStateStore(path)
+        SQLiteStateDB(path)
     message = str(e.value)
     assert str(path) in message and "\n" not in message
     assert "RAG_STATE_DB" in message
@@ -168,10 +174,10 @@ def test_state_file_in_a_read_only_folder_is_a_clear_error(tmp_path: Path) -> No
 
 def test_feedback_and_state_share_one_file(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
-    store = SQLiteStateStore(path)
+    claims = Claims(SQLiteStateDB(path))
     feedback = FeedbackStore(path)
     feedback.record(_answer(), rating=1, channel="ui")
-    assert store.claim("ns", "k", 60)
+    assert claims.claim("ns", "k", 60)
     assert len(feedback.rows()) == 1
 
 

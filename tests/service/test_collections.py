@@ -22,8 +22,8 @@ from rag.core.settings import PROJECT_DIR, CollectionSettings, Settings
 from rag.service.access import Access, Principal
 from rag.service.collections import Collections, list_collections
 from rag.state.conversations import Conversations
-from rag.storage.chroma import manifest_path
 from rag.storage.lexical import LexicalVersions
+from rag.storage.manifest import manifest_path
 
 
 @pytest.fixture(scope="module")
@@ -197,9 +197,9 @@ def test_without_grants_configured_nothing_changes() -> None:
 
 def test_conversation_turns_of_a_collection_no_longer_granted_are_hidden(tmp_path: Path) -> None:
     from rag.core.types import Answer
-    from rag.state.sql import SQLiteStateStore
+    from rag.state.engine import SQLiteStateDB
 
-    convs = Conversations(SQLiteStateStore(tmp_path / "s.sqlite3"))
+    convs = Conversations(SQLiteStateDB(tmp_path / "s.sqlite3"))
     cid = convs.record(None, "me", "q a", Answer(question="q a", text="A"), collection=DEFAULT)
     convs.record(cid, "me", "q b", Answer(question="q b", text="B"), collection=BETA)
     assert len(convs.get(cid, "me").turns) == 2

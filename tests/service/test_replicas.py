@@ -8,7 +8,6 @@ Chroma server), a tiny corpus, and the embedded LLM with one slot (it is not use
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,7 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
-from servers import VENV_BIN, free_port, running
+from servers import (
+    Launch,
+    chroma_launch,
+    free_port,
+    replica_env,
+    running,
+    running_together,
+    serve_command,
+)
 
 from rag.core.settings import PROJECT_DIR, Settings, StoreSettings
 from rag.ingest.listing import clean_lines
@@ -50,15 +57,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     corpus.mkdir()
     _listing(corpus / "papers.txt", [0, 1, 2, 3])
     chroma_port = free_port()
-    chroma_cmd = [str(VENV_BIN / "chroma"), "run", "--host", "127.0.0.1"]
-    chroma_cmd += ["--port", str(chroma_port), "--path", str(root / "chroma")]
     with ExitStack() as stack:
         stack.enter_context(
-            running(
-                chroma_cmd,
-                f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat",
-                root / "chroma.log",
-            )
+            running(*chroma_launch(chroma_port, root / "chroma"), root / "chroma.log")
         )
         store = StoreSettings(mode="server", host="127.0.0.1", port=chroma_port)
         first = Settings(
@@ -69,31 +70,25 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         )
         Assistant(first, build_index=False, progress=False).index()  # `rag index` on the side
 
-        urls = []
+        launches, urls = [], []
         for name in ("a", "b"):
             port = free_port()
-            env = dict(os.environ)
-            env.update(
-                {
-                    "RAG_CORPUS_DIR": str(corpus),
-                    "RAG_INDEX_DIR": str(root / f"index-{name}"),  # a host of its own
-                    "RAG_STATE_DB": str(root / f"state-{name}.sqlite3"),
-                    "RAG_STORE__MODE": "server",
-                    "RAG_STORE__HOST": "127.0.0.1",
-                    "RAG_STORE__PORT": str(chroma_port),
-                    "RAG_API__HOST": "127.0.0.1",
-                    "RAG_API__PORT": str(port),
-                    "RAG_API__TOKEN": TOKEN,
-                    "RAG_SECURITY__ADMIN_TOKEN": ADMIN,
-                    "RAG_LLM__PARALLEL": "1",
-                    "HF_HUB_OFFLINE": "1",
-                    "PYTHONUNBUFFERED": "1",
-                }
+            env = replica_env(
+                port,
+                chroma_port,
+                corpus,
+                root / f"index-{name}",  # a host of its own
+                root / f"state-{name}.sqlite3",
+                API__TOKEN=TOKEN,
+                SECURITY__ADMIN_TOKEN=ADMIN,
+                LLM__PARALLEL="1",
             )
             url = f"http://127.0.0.1:{port}"
-            cmd = [str(VENV_BIN / "rag"), "serve"]
-            stack.enter_context(running(cmd, f"{url}/health", root / f"serve-{name}.log", env))
+            launches.append(
+                Launch(serve_command(), f"{url}/health", root / f"serve-{name}.log", env)
+            )
             urls.append(url)
+        stack.enter_context(running_together(launches))
         yield {"a": urls[0], "b": urls[1], "corpus": corpus, "root": root, "settings": first}
 
 

@@ -1,13 +1,14 @@
-"""The state store (rag/state/sql.py) on both of its backends, with the same tests: SQLite (a file)
-and PostgreSQL (a real server, Debian's `postgresql` package, started on 127.0.0.1 for these
-tests and stopped after them; `make services` installs it).
+"""The state database (rag/state/engine.py) and its repositories (claims, answers, logins,
+feedback, conversations) on both backends, with the same tests: SQLite (a file) and PostgreSQL
+(a real server, Debian's `postgresql` package, started on 127.0.0.1 for these tests and stopped
+after them; `make services` installs it).
 
-- a Slack event is claimed once, across store objects and across processes racing on it;
-- answers kept by one store object are read by another, the newest N only;
+- a Slack event is claimed once, across database objects and across processes racing on it;
+- answers kept through one database object are read by another, the newest N only;
 - UI logins are blocked after too many failures, per user and overall;
-- feedback is recorded, listed and exported through the store (FeedbackStore is a wrapper);
+- feedback is recorded, listed and exported (FeedbackStore over a `StateDB`);
 - conversations: create, list newest first, get, replace, rename, delete; one owner cannot
-  read, replace, rename or delete another's;
+  read, replace, rename or delete another's (NotFoundError, or a StateError for a save);
 - PostgreSQL unreachable or refusing the password: a one-line StateError naming the URL, never
   the password.
 """
@@ -30,12 +31,15 @@ from pathlib import Path
 import pytest
 from servers import free_port
 
-from rag.core.errors import StateError
+from rag.core.errors import NotFoundError, StateError
 from rag.core.settings import PROJECT_DIR, Settings
 from rag.core.types import Answer, Citation
-from rag.state.engine import SQLiteStateDB, StateDB
+from rag.state.answers import Answers
+from rag.state.claims import Claims
+from rag.state.conversations import Conversations
+from rag.state.engine import SQLiteStateDB, StateDB, open_state
 from rag.state.feedback import FeedbackStore
-from rag.state.sql import GLOBAL_LOGIN_FACTOR, SQLiteStateStore, SQLStateStore, open_state
+from rag.state.logins import GLOBAL_LOGIN_FACTOR, LoginFailures
 
 PG_PASSWORD = "pg-s3cret-Zq9"  # must never appear in a message
 
@@ -123,19 +127,30 @@ def postgres() -> Iterator[PostgresServer]:
 class Backend:
     name: str
     settings: Settings  # state_db, and state_url for PostgreSQL
-    opened: list[SQLStateStore]
+    opened: list[StateDB]
 
-    def open(self, max_answers: int = 10_000, max_login_failures: int = 10_000) -> SQLStateStore:
-        """A new store object on the same database (as another process would open it)."""
-        caps = {"max_answers": max_answers, "max_login_failures": max_login_failures}
+    def open(self) -> StateDB:
+        """A new database object on the same database (as another process would open it)."""
         url = self.settings.state_url
-        store: SQLStateStore
-        if url is None:
-            store = SQLiteStateStore(self.settings.state_db, **caps)
-        else:
-            store = SQLStateStore(url.get_secret_value(), **caps)
-        self.opened.append(store)
-        return store
+        db = (
+            SQLiteStateDB(self.settings.state_db)
+            if url is None
+            else StateDB(url.get_secret_value())
+        )
+        self.opened.append(db)
+        return db
+
+    def claims(self) -> Claims:
+        return Claims(self.open())
+
+    def answers(self, max_answers: int = 10_000) -> Answers:
+        return Answers(self.open(), max_answers)
+
+    def logins(self, max_rows: int = 10_000) -> LoginFailures:
+        return LoginFailures(self.open(), max_rows)
+
+    def conversations(self) -> Conversations:
+        return Conversations(self.open())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -148,8 +163,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         settings = Settings(state_db=state_db, state_url=server.new_database())
     b = Backend(request.param, settings, [])
     yield b
-    for store in b.opened:
-        store.close()
+    for db in b.opened:
+        db.close()
 
 
 def _answer(text: str = "ZipCache cuts latency by 37.3% [1].", abstained: bool = False) -> Answer:
@@ -174,8 +189,8 @@ def test_open_state_picks_the_backend(backend: Backend) -> None:
 # -- claims --------------------------------------------------------------------------------------
 
 
-def test_a_key_is_claimed_once_across_store_objects(backend: Backend) -> None:
-    a, b = backend.open(), backend.open()
+def test_a_key_is_claimed_once_across_database_objects(backend: Backend) -> None:
+    a, b = backend.claims(), backend.claims()
     assert a.claim("slack-event", "Ev1", 60)
     assert not b.claim("slack-event", "Ev1", 60)
     assert not a.claim("slack-event", "Ev1", 60)
@@ -188,7 +203,7 @@ def test_a_key_is_claimed_once_across_store_objects(backend: Backend) -> None:
 
 
 def test_threads_racing_on_keys_claim_each_once(backend: Backend) -> None:
-    stores = [backend.open(), backend.open()]
+    stores = [backend.claims(), backend.claims()]
     keys = [f"Ev{i}" for i in range(40)]
     claimed: list[str] = []
     lock = threading.Lock()
@@ -265,13 +280,13 @@ def test_processes_racing_on_keys_claim_each_once(backend: Backend, tmp_path: Pa
 # -- answers -------------------------------------------------------------------------------------
 
 
-def test_answers_are_read_by_a_new_store_object_and_bounded(backend: Backend) -> None:
-    key = backend.open().put_answer(_answer())
-    assert backend.open().get_answer(key) == _answer()
-    assert backend.open().get_answer("no-such-key") is None
-    small = backend.open(max_answers=3)
-    keys = [small.put_answer(_answer(f"answer {i} [1].")) for i in range(5)]
-    kept = [small.get_answer(k) for k in keys]
+def test_answers_are_read_by_a_new_database_object_and_bounded(backend: Backend) -> None:
+    key = backend.answers().put(_answer())
+    assert backend.answers().get(key) == _answer()
+    assert backend.answers().get("no-such-key") is None
+    small = backend.answers(max_answers=3)
+    keys = [small.put(_answer(f"answer {i} [1].")) for i in range(5)]
+    kept = [small.get(k) for k in keys]
     assert [a is not None for a in kept] == [False, False, True, True, True]
     assert kept[-1] is not None and kept[-1].text == "answer 4 [1]."
 
@@ -280,29 +295,29 @@ def test_answers_are_read_by_a_new_store_object_and_bounded(backend: Backend) ->
 
 
 def test_logins_are_blocked_after_failures_and_cleared_by_success(backend: Backend) -> None:
-    a, b = backend.open(), backend.open()
+    a, b = backend.logins(), backend.logins()
     for _ in range(3):
-        assert not b.login_blocked("ada", 3, 60)
-        a.record_login_failure("ada")
-    assert b.login_blocked("ada", 3, 60)  # seen by another store object
-    assert not b.login_blocked("bob", 3, 60)  # per user
-    assert not b.login_blocked("ada", 3, 0.0)  # outside the window
-    b.clear_login_failures("ada")
-    assert not a.login_blocked("ada", 3, 60)
+        assert not b.blocked("ada", 3, 60)
+        a.record("ada")
+    assert b.blocked("ada", 3, 60)  # seen by another database object
+    assert not b.blocked("bob", 3, 60)  # per user
+    assert not b.blocked("ada", 3, 0.0)  # outside the window
+    b.clear("ada")
+    assert not a.blocked("ada", 3, 60)
     long_name = "x" * 10_000  # stored as a bounded prefix, still counted for that user
-    a.record_login_failure(long_name)
-    assert b.login_blocked(long_name, 1, 60) and not b.login_blocked("ada", 1, 60)
+    a.record(long_name)
+    assert b.blocked(long_name, 1, 60) and not b.blocked("ada", 1, 60)
 
 
 def test_many_usernames_together_are_limited(backend: Backend) -> None:
-    store = backend.open()
+    logins = backend.logins()
     for i in range(2 * GLOBAL_LOGIN_FACTOR):
-        store.record_login_failure(f"user{i}")
-    assert store.login_blocked("ada", 2, 60)
-    bounded = backend.open(max_login_failures=5)
+        logins.record(f"user{i}")
+    assert logins.blocked("ada", 2, 60)
+    bounded = backend.logins(max_rows=5)
     for _ in range(20):
-        bounded.record_login_failure("eve")
-    assert not bounded.login_blocked("eve", 6, 60) and bounded.login_blocked("eve", 5, 60)
+        bounded.record("eve")
+    assert not bounded.blocked("eve", 6, 60) and bounded.blocked("eve", 5, 60)
 
 
 # -- feedback ------------------------------------------------------------------------------------
@@ -350,7 +365,7 @@ def test_feedback_store_from_a_path_shares_the_sqlite_file(tmp_path: Path) -> No
     path = tmp_path / "state.sqlite3"
     FeedbackStore(path).record(_answer(), rating=1, channel="ui")
     assert len(FeedbackStore.from_settings(Settings(state_db=path)).rows()) == 1
-    assert SQLiteStateStore(path).feedback_rows()[0]["channel"] == "ui"
+    assert FeedbackStore("", store=SQLiteStateDB(path)).rows()[0]["channel"] == "ui"
 
 
 # -- conversations -------------------------------------------------------------------------------
@@ -363,54 +378,58 @@ def _turns(n: int) -> list[dict[str, object]]:
 
 
 def test_conversations_crud(backend: Backend) -> None:
-    store = backend.open()
-    assert store.list_conversations("ada") == []
-    first = store.save_conversation(None, "ada", "KV caches", _turns(1))
+    convs = backend.conversations()
+    assert convs.list("ada") == []
+    first = convs.save(None, "ada", "KV caches", _turns(1))
     time.sleep(0.01)
-    second = store.save_conversation(None, "ada", "Pruning ✂", _turns(2))
+    second = convs.save(None, "ada", "Pruning ✂", _turns(2))
     assert first != second
-    listed = store.list_conversations("ada")
+    listed = convs.list("ada")
     assert [c.id for c in listed] == [second, first]  # newest first
     assert listed[0].title == "Pruning ✂" and listed[0].created <= listed[0].updated
 
-    other = backend.open()  # another store object (another replica) reads the same
-    conv = other.get_conversation(first, "ada")
+    other = backend.conversations()  # another database object (another replica) reads the same
+    conv = other.find(first, "ada")
     assert conv is not None and conv.owner == "ada" and conv.title == "KV caches"
     assert conv.turns == _turns(1)
     assert Answer.model_validate(conv.turns[0]["answer"]) == _answer()
 
     time.sleep(0.01)
-    assert other.save_conversation(first, "ada", "KV caches", _turns(3)) == first  # replace
-    replaced = store.get_conversation(first, "ada")
+    assert other.save(first, "ada", "KV caches", _turns(3)) == first  # replace
+    replaced = convs.find(first, "ada")
     assert replaced is not None and len(replaced.turns) == 3
     assert replaced.created == conv.created and replaced.updated > conv.updated
-    assert [c.id for c in store.list_conversations("ada")] == [first, second]
+    assert [c.id for c in convs.list("ada")] == [first, second]
 
-    assert store.rename_conversation(second, "ada", "Pruning, renamed")
-    renamed = store.get_conversation(second, "ada")
+    convs.rename(second, "ada", "Pruning, renamed")
+    renamed = convs.find(second, "ada")
     assert renamed is not None and renamed.title == "Pruning, renamed"
-    assert not store.rename_conversation("no-such-id", "ada", "x")
+    with pytest.raises(NotFoundError):
+        convs.rename("no-such-id", "ada", "x")
 
-    assert store.save_conversation("chosen-id", "ada", "Given id", []) == "chosen-id"
-    assert store.delete_conversation(first, "ada")
-    assert not store.delete_conversation(first, "ada")  # already gone
-    assert store.get_conversation(first, "ada") is None
-    assert {c.id for c in store.list_conversations("ada")} == {second, "chosen-id"}
+    assert convs.save("chosen-id", "ada", "Given id", []) == "chosen-id"
+    convs.delete(first, "ada")
+    with pytest.raises(NotFoundError):
+        convs.delete(first, "ada")  # already gone
+    assert convs.find(first, "ada") is None
+    assert {c.id for c in convs.list("ada")} == {second, "chosen-id"}
 
 
 def test_one_owner_cannot_touch_anothers_conversations(backend: Backend) -> None:
-    store = backend.open()
-    conv_id = store.save_conversation(None, "ada", "Ada's", _turns(1))
-    assert store.list_conversations("bob") == []
-    assert store.get_conversation(conv_id, "bob") is None
-    assert not store.rename_conversation(conv_id, "bob", "mine now")
-    assert not store.delete_conversation(conv_id, "bob")
+    convs = backend.conversations()
+    conv_id = convs.save(None, "ada", "Ada's", _turns(1))
+    assert convs.list("bob") == []
+    assert convs.find(conv_id, "bob") is None
+    with pytest.raises(NotFoundError):
+        convs.rename(conv_id, "bob", "mine now")
+    with pytest.raises(NotFoundError):
+        convs.delete(conv_id, "bob")
     with pytest.raises(StateError) as e:
-        store.save_conversation(conv_id, "bob", "mine now", [])  # replace by id: refused
+        convs.save(conv_id, "bob", "mine now", [])  # replace by id: refused
     assert "\n" not in str(e.value)
-    kept = store.get_conversation(conv_id, "ada")
+    kept = convs.find(conv_id, "ada")
     assert kept is not None and kept.title == "Ada's" and kept.turns == _turns(1)
-    assert [c.id for c in store.list_conversations("ada")] == [conv_id]
+    assert [c.id for c in convs.list("ada")] == [conv_id]
 
 
 # -- errors --------------------------------------------------------------------------------------
@@ -440,7 +459,7 @@ def test_wrong_postgresql_password_is_a_one_line_error_without_it(
 ) -> None:
     wrong = "not-the-" + PG_PASSWORD
     with pytest.raises(StateError) as e:
-        SQLStateStore(postgres.url("postgres", password=wrong))
+        StateDB(postgres.url("postgres", password=wrong))
     message = _assert_one_line_without_password(e, postgres.port)
     assert wrong not in message and "password authentication failed" in message
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import VENV_BIN, free_port, running
+from servers import chroma_launch, free_port, running
 
 from rag.core.errors import EmbeddingMismatchError, StoreError
 from rag.core.settings import EmbeddingSettings, Settings, StoreSettings
@@ -38,9 +38,7 @@ def corpus_questions(corpus_dir: Path, n: int = 10, seed: int = 11) -> list[str]
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = free_port()
     data = tmp_path_factory.mktemp("chroma-server-data")
-    cmd = [str(VENV_BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--path", str(data)]
-    with running(cmd, f"http://127.0.0.1:{port}/api/v2/heartbeat", data / "server.log"):
+    with running(*chroma_launch(port, data), data / "server.log"):
         yield port
 
 

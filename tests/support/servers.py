@@ -1,17 +1,21 @@
 """Start real server processes on 127.0.0.1 for a test, wait until they answer, stop them after.
 
-Used by the scale-out tests (llama.cpp's OpenAI-compatible server, `chroma run`, `rag serve`).
+Used by the scale-out tests (llama.cpp's OpenAI-compatible server, `chroma run`, `rag serve`)
+and by the benchmarks (bench/concurrency.py, bench/replicas.py, bench/chroma_server_latency.py).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -45,22 +49,57 @@ def running(
     healthy: bool = False,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `cmd` until the block ends; ready once `ready_url` answers with any HTTP status
-    (`healthy`: with 200). The benchmarks start their servers here too (bench/concurrency.py)."""
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        list(cmd), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_DIR
-    )
-    try:
-        _wait_ready(proc, ready_url, log_path, timeout, healthy)
+    (`healthy`: with 200). The benchmarks start their servers here too (bench/concurrency.py,
+    bench/replicas.py)."""
+    with running_together([Launch(cmd, ready_url, log_path, env)], timeout, healthy) as (proc,):
         yield proc
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One server to start: its command, the URL that answers once it is ready, its log."""
+
+    cmd: Sequence[str]
+    ready_url: str
+    log_path: Path
+    env: dict[str, str] | None = None
+
+
+@contextmanager
+def running_together(
+    launches: Sequence[Launch], timeout: float = 120.0, healthy: bool = False
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Start every server at once (two replicas start in the time of one), wait until each is
+    ready (`timeout` each, as `running`), stop them all when the block ends."""
+    started: list[tuple[subprocess.Popen[bytes], IO[bytes]]] = []
+    try:
+        for launch in launches:
+            log = launch.log_path.open("wb")
+            try:
+                proc = subprocess.Popen(
+                    list(launch.cmd),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=launch.env,
+                    cwd=PROJECT_DIR,
+                )
+            except BaseException:
+                log.close()
+                raise
+            started.append((proc, log))
+        for (proc, _), launch in zip(started, launches, strict=True):
+            _wait_ready(proc, launch.ready_url, launch.log_path, timeout, healthy)
+        yield [proc for proc, _ in started]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
+        for proc, _ in started:
+            proc.terminate()
+        for proc, log in started:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+            log.close()
 
 
 def _wait_ready(
@@ -95,4 +134,42 @@ def isolated_env(rag_env: dict[str, str], index_dir: Path, where: Path) -> dict[
         "RAG_INDEX_DIR": str(where / "index"),
         "RAG_UPLOADS_DIR": str(where / "uploads"),
         "RAG_STATE_DB": str(where / "state.sqlite3"),
+    }
+
+
+def chroma_launch(port: int, path: Path) -> tuple[list[str], str]:
+    """`chroma run` on 127.0.0.1:`port` keeping its data in `path`, and the URL of its heartbeat
+    (answers once it is ready): `running(*chroma_launch(port, path), log)`."""
+    cmd = [str(VENV_BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port)]
+    return [*cmd, "--path", str(path)], f"http://127.0.0.1:{port}/api/v2/heartbeat"
+
+
+def serve_command() -> list[str]:
+    """`rag serve` from this environment (the console script, or the CLI module without one)."""
+    script = VENV_BIN / "rag"
+    if script.exists():
+        return [str(script), "serve"]
+    return [sys.executable, "-c", "from rag.cli import app; app()", "serve"]
+
+
+def replica_env(
+    port: int, chroma_port: int, corpus: Path, index_dir: Path, state_db: Path, **rag: str
+) -> dict[str, str]:
+    """This process's environment, without its own RAG_ settings, for one `rag serve` replica
+    on 127.0.0.1:`port` over the Chroma server on `chroma_port`, with an index folder and a state
+    file of its own (as on a host of its own); `rag`: more settings, `LLM__PARALLEL="1"` for
+    `RAG_LLM__PARALLEL=1`."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RAG_")},
+        "RAG_CORPUS_DIR": str(corpus),
+        "RAG_INDEX_DIR": str(index_dir),
+        "RAG_STATE_DB": str(state_db),
+        "RAG_STORE__MODE": "server",
+        "RAG_STORE__HOST": "127.0.0.1",
+        "RAG_STORE__PORT": str(chroma_port),
+        "RAG_API__HOST": "127.0.0.1",
+        "RAG_API__PORT": str(port),
+        **{f"RAG_{k}": v for k, v in rag.items()},
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
     }
