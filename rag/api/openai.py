@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -14,9 +15,19 @@ from fastapi.sse import format_sse_event
 
 from rag.api.errors import error_body, status_for
 from rag.api.responses import inert
-from rag.api.schemas import ChatCompletion, ChatMessage, Choice, ResponseMessage, Usage
+from rag.api.schemas import (
+    Annotation,
+    ChatCompletion,
+    ChatMessage,
+    Choice,
+    ResponseMessage,
+    URLCitation,
+    Usage,
+)
 from rag.core.errors import EmptyQuestionError, RagError
-from rag.core.types import Answer, AnswerEvent, SourcesEvent, StreamEvent, TokenEvent
+from rag.core.text import neutralise
+from rag.core.types import Answer, AnswerEvent, Citation, SourcesEvent, StreamEvent, TokenEvent
+from rag.service.export import SourceURL
 
 log = logging.getLogger("rag.api")
 
@@ -37,12 +48,66 @@ def split_messages(messages: Sequence[ChatMessage]) -> tuple[str, list[tuple[str
     return turns[-1].text(), history
 
 
-def completion(answer: Answer, model: str, conversation_id: str | None = None) -> ChatCompletion:
+# A sentence ends at . ! or ? (its citation markers and closing quotes kept with it) followed by
+# whitespace, or at a line break; the whitespace stays with the sentence it follows.
+_SENTENCE_END = re.compile(r"[.!?](?:\s?\[\d+\])*[\"'”’)\]]*\s+|\n+")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def shown(text: str) -> str:
+    """Answer text as the API sends it: links and HTML made inert (rag/api/responses.py),
+    repeated until nothing changes, so that the content's indices are final."""
+    for _ in range(5):
+        once = neutralise(text)
+        if once == text:
+            break
+        text = once
+    return text
+
+
+def sentences(text: str) -> list[str]:
+    """`text` cut after each sentence or line; their concatenation is `text`."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.end() > start:
+            out.append(text[start : m.end()])
+            start = m.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
+
+
+def url_citations(content: str, citations: Sequence[Citation], url: SourceURL) -> list[Annotation]:
+    """OpenAI's `url_citation` annotation for each [n] of `content` that cites one of
+    `citations`: `content[start_index:end_index]` is the marker (end exclusive, indices in
+    characters), `url` opens the cited document, `title` names it."""
+    by_number = {c.number: c for c in citations}
+    out = []
+    for m in _MARKER.finditer(content):
+        c = by_number.get(int(m.group(1)))
+        if c is not None:
+            cite = URLCitation(
+                start_index=m.start(),
+                end_index=m.end(),
+                title=" ".join(neutralise(c.title).split()),
+                url=url(c),
+            )
+            out.append(Annotation(url_citation=cite))
+    return out
+
+
+def completion(
+    answer: Answer, model: str, url: SourceURL, conversation_id: str | None = None
+) -> ChatCompletion:
+    content = shown(answer.text)
+    message = ResponseMessage(
+        content=content, annotations=url_citations(content, answer.citations, url)
+    )
     return ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
         model=model,
-        choices=[Choice(message=ResponseMessage(content=answer.text))],
+        choices=[Choice(message=message)],
         usage=usage(answer),
         citations=answer.citations,
         abstained=answer.abstained,
@@ -62,40 +127,80 @@ def usage(answer: Answer) -> Usage:
 def sse_chunks(
     events: Iterator[StreamEvent],
     model: str,
+    url: SourceURL,
     on_answer: Callable[[Answer], dict[str, Any]] | None = None,
 ) -> Iterator[bytes]:
-    """OpenAI's `chat.completion.chunk` events, the checked answer on the last one, then [DONE].
+    """OpenAI's `chat.completion.chunk` events: the sources, the checked answer one sentence
+    (or line) per content delta, each delta with the `url_citation` annotations of its [n]
+    markers (indices into the whole content), the citations on the last chunk, then [DONE].
     `on_answer` (saving the turn) gives extra fields for the last chunk.
+
+    The core sends checked text only (TokenEvent); the numbers its [n] markers will have are
+    final only with the answer, so a piece of text is held until the next event: when that is
+    the answer (as the core streams today: the checked text, then the answer at once), its
+    sentences go out with their annotations; when more text comes first, it goes out without
+    them, and their annotations come on the answer's first delta.
 
     A failure after the stream has started can no longer change the status code; it is sent as
     an `{"error": ...}` event, which the `openai` client raises as an APIError.
     """
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    sent = ""  # the content sent so far
+    received = ""  # the checked text the core sent so far
+    pending = ""  # the part of it not sent yet
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
-        body = {
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-            **extra,
-        }
-        return format_sse_event(data_str=json.dumps(inert(body)))
+        content = delta.pop("content", None)  # already as shown(): its indices are final
+        body = inert(
+            {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [
+                    {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+                ],
+                **extra,
+            }
+        )
+        if content is not None:
+            body["choices"][0]["delta"]["content"] = content
+        return format_sse_event(data_str=json.dumps(body))
+
+    def deltas(text: str, citations: Sequence[Citation], late: list[Annotation]) -> Iterator[bytes]:
+        """`text` one sentence per delta, with the annotations of its markers (`late`: of
+        markers sent earlier, on the first delta)."""
+        nonlocal sent
+        for piece in sentences(shown(text)):
+            before, sent = len(sent), sent + piece
+            own = [
+                a
+                for a in url_citations(sent, citations, url)
+                if a.url_citation.start_index >= before
+            ]
+            delta: dict[str, Any] = {"content": piece}
+            if late or own:
+                delta["annotations"] = [a.model_dump() for a in (*late, *own)]
+            late = []
+            yield chunk(delta)
+        if late:
+            yield chunk({"annotations": [a.model_dump() for a in late]})
 
     yield chunk({"role": "assistant", "content": ""})
-    sent = ""
     try:
         for ev in events:
             if isinstance(ev, SourcesEvent):
                 yield chunk({}, sources=[p.model_dump(mode="json") for p in ev.passages])
             elif isinstance(ev, TokenEvent) and ev.text:
-                sent += ev.text
-                yield chunk({"content": ev.text})
+                yield from deltas(pending, (), [])
+                received, pending = received + ev.text, ev.text
             elif isinstance(ev, AnswerEvent):
                 a = ev.answer
-                if a.text.startswith(sent) and a.text != sent:
-                    yield chunk({"content": a.text[len(sent) :]})
+                if a.text.startswith(received):
+                    pending += a.text[len(received) :]
+                late = url_citations(sent, a.citations, url)
+                yield from deltas(pending, a.citations, late)
+                pending = ""
                 extra = on_answer(a) if on_answer is not None else {}
                 yield chunk(
                     {},

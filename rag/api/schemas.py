@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rag.core.types import (
     Answer,
@@ -55,9 +55,36 @@ class ChatCompletionRequest(BaseModel):
     )
 
 
+class URLCitation(BaseModel):
+    """OpenAI's `url_citation`: where a citation marker lies in the content and what it opens."""
+
+    start_index: int = Field(description="The marker's first character in `content`.")
+    end_index: int = Field(
+        description="Just past the marker's last character: `content[start_index:end_index]` "
+        'is the marker, e.g. "[1]" (indices count characters, i.e. Unicode code points).'
+    )
+    title: str = Field(description="The cited document's title.")
+    url: str = Field(
+        description="Opens the cited document (`GET /v1/sources/{doc_id}`, the same bearer "
+        "token), at its page (`#page=N`) for a PDF."
+    )
+
+
+class Annotation(BaseModel):
+    """OpenAI's message annotation: one per [n] marker of the answer."""
+
+    type: Literal["url_citation"] = "url_citation"
+    url_citation: URLCitation
+
+
 class ResponseMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
+    annotations: list[Annotation] = Field(
+        default_factory=list,
+        description="A `url_citation` for each [n] in `content` (OpenAI's format); the "
+        "extension field `citations` carries the same citations with their snippets.",
+    )
 
 
 class Choice(BaseModel):
@@ -91,10 +118,22 @@ class ChatCompletion(BaseModel):
 
 
 class RetrieveRequest(BaseModel):
-    question: str
+    query: str | None = Field(None, description="The query (or `question`; one is required).")
+    question: str | None = Field(None, description="The same as `query`.")
     collection: str | None = Field(None, description="The collection; default: the default.")
     k: int = Field(5, ge=1, le=100)
     mode: Literal["hybrid", "vector", "bm25"] | None = None
+
+    @model_validator(mode="after")
+    def _one_query(self) -> RetrieveRequest:
+        if self.query is None and self.question is None:
+            raise ValueError("send the text to search for as `query` (or `question`)")
+        return self
+
+    @property
+    def text(self) -> str:
+        """What to search for: `query`, else `question`."""
+        return self.query if self.query is not None else (self.question or "")
 
 
 class RetrieveResponse(BaseModel):

@@ -19,6 +19,8 @@ upload route asks for (rag/ui/login.py: UploadGuard); nobody else sees the list 
 from __future__ import annotations
 
 import logging
+import re
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +44,7 @@ from rag.ingest.paths import SUPPORTED
 from rag.service import observe
 from rag.service.access import Access, Principal, check_admin, owner_key
 from rag.service.collections import make_assistant, pool_of
+from rag.service.export import UI_SOURCE_ROUTE, conversation_markdown, source_url
 from rag.state.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
 from rag.state.feedback import FeedbackStore
 from rag.ui import render
@@ -376,6 +379,26 @@ class ChatController:
         cleared = self.new_chat()
         return (*cleared[:5], self.conversation_list(request), *cleared[6:])
 
+    def export_path(self, conv_id: str, request: gr.Request | None = None) -> Path:
+        """The user's conversation written as Markdown to a new temporary file (each answer with
+        its numbered sources, linked to this page's document route: rag/service/export.py);
+        NotFoundError as for opening it."""
+        conv = self.conversations.get(conv_id, owner_of(request), self.collections_for(request))
+        base = str(getattr(request, "base_url", "") or "") if request is not None else ""
+        name = re.sub(r"[^A-Za-z0-9_-]", "", conv.id)[:40]
+        path = Path(tempfile.mkdtemp(prefix="rag-export-")) / f"conversation-{name}.md"
+        path.write_text(conversation_markdown(conv, source_url(base, UI_SOURCE_ROUTE)), "utf-8")
+        return path
+
+    def export_conversation(self, conv_id: str | None, request: gr.Request) -> tuple[Any, str]:
+        """The open conversation as a Markdown file to download, or why not."""
+        if not conv_id:
+            return gr.update(visible=False), render.feedback_note("Open a saved conversation.")
+        try:
+            return gr.update(value=str(self.export_path(conv_id, request)), visible=True), ""
+        except RagError as e:
+            return gr.update(visible=False), render.feedback_note(str(e))
+
     # -- documents ------------------------------------------------------------------------------
     def _admin(self, token: str) -> None:
         admin = self.settings.security.admin_token
@@ -526,6 +549,8 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                     drop = gr.Button(
                         "Delete", size="sm", variant="stop", elem_id="conv-delete", min_width=60
                     )
+                export = gr.Button("Export as Markdown", size="sm", elem_id="conv-export")
+                exported = gr.File(label="Markdown", visible=False, elem_id="conv-exported")
         gr.HTML(
             "<h1>Paper assistant</h1><p>Answers about the papers in the collection and your own "
             "documents, every claim linked to the passage it comes from.</p>",
@@ -671,6 +696,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
             api_visibility="private",
         )
         drop.click(ctl.delete_conversation, conv_id, fresh, api_visibility="private")
+        export.click(ctl.export_conversation, conv_id, [exported, note], api_visibility="private")
         files.upload(
             ctl.upload,
             [files, admin_token, picker],

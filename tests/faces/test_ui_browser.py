@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -562,6 +563,17 @@ def test_reload_reopens_a_conversation_with_working_citations(run: PageRun, brow
     page.fill("#conv-title input", "Layer-condensed KV cache")
     page.click("#conv-rename")
     page.locator("#conversations label", has_text="Layer-condensed KV cache").wait_for()
+
+    # Export as Markdown: each answer with its numbered sources, linked to the document route.
+    page.click("#conv-export")
+    link = page.locator("#conv-exported a[href]").first
+    link.wait_for()
+    exported = again.ctx.request.get(urljoin(again.url + "/", link.get_attribute("href") or ""))
+    assert exported.status == 200
+    md = exported.text()
+    assert md.startswith("# Layer-condensed KV cache\n") and f"## {question}" in md
+    assert re.search(r"^1\. \[.+\]\(\S*/document/\S+\)$", md, re.MULTILINE), md
+
     page.click("#conv-delete")
     page.locator("#conversations label", has_text="Layer-condensed KV cache").wait_for(
         state="detached"

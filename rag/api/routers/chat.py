@@ -6,7 +6,7 @@ from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse
 
 from rag.api.auth import caller
@@ -16,6 +16,7 @@ from rag.api.schemas import ChatCompletion, ChatCompletionRequest
 from rag.core.errors import RagError
 from rag.core.types import Answer, AnswerEvent, StreamEvent, TokenEvent
 from rag.service.access import Principal
+from rag.service.export import source_url
 from rag.state.conversations import Conversations, history_of
 
 router = APIRouter(prefix="/v1")
@@ -29,18 +30,23 @@ router = APIRouter(prefix="/v1")
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
             "description": "JSON, or with `stream: true` SSE `chat.completion.chunk` events; "
-            "the last chunk carries `citations`, `abstained` and `answer`, then `[DONE]`.",
+            "the answer one sentence per content delta, each with the `url_citation` "
+            "`annotations` of its [n] markers; the last chunk carries `citations`, "
+            "`abstained` and `answer`, then `[DONE]`.",
         }
     },
 )
 def chat_completions(
     req: ChatCompletionRequest,
+    request: Request,
     who: Principal = Depends(caller),
     scope: Scope = Depends(get_scope),
     conversations: Callable[[], Conversations] = Depends(conversations_opener),
 ) -> Any:
     """Answer the last user message with verified citations (OpenAI-compatible); `model`
-    names the collection."""
+    names the collection. Each [n] of the answer is also a `url_citation` in
+    `message.annotations` (OpenAI's format), whose `url` opens the cited document
+    (`GET /v1/sources/{doc_id}`)."""
     question, history = split_messages(req.messages)
     name = scope.collection(who, req.model)  # 404 before any work
     owner, allowed = who.owner, scope.allowed(who)
@@ -55,12 +61,14 @@ def chat_completions(
         conv = conversations().record(conv_id, owner, question, answer, collection=name)
         return {"conversation_id": conv}
 
+    url = source_url(str(request.base_url))  # what each citation's annotation opens
     events = scope.pool.get(name).stream(question, history=history, k=req.k)
     if not req.stream:
         answers = [e.answer for e in events if isinstance(e, AnswerEvent)]
         if not answers:
             raise RagError("The assistant ended without an answer.")
-        return completion(answers[-1], req.model, save(answers[-1]).get("conversation_id"))
+        kept = save(answers[-1]).get("conversation_id")
+        return completion(answers[-1], req.model, url, kept)
     # Pull events up to the first answer text here, so a failure before it (LLM stopped or
     # unreachable, store down) still gets its proper status code instead of a broken stream.
     head: list[StreamEvent] = []
@@ -70,4 +78,4 @@ def chat_completions(
             break
     if not head:
         raise RagError("The assistant ended without an answer.")
-    return EventSourceResponse(sse_chunks(chain(head, events), req.model, save))
+    return EventSourceResponse(sse_chunks(chain(head, events), req.model, url, save))

@@ -1,15 +1,21 @@
 """Saved conversations, each the caller's own: `GET /v1/conversations`,
-`GET|PATCH|DELETE /v1/conversations/{id}`."""
+`GET|PATCH|DELETE /v1/conversations/{id}`, `GET /v1/conversations/{id}/export`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import re
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
 
 from rag.api.auth import caller
 from rag.api.deps import Scope, get_conversations, get_scope
+from rag.api.responses import InertJSONResponse
 from rag.api.schemas import ConversationList, Deleted, RenameRequest
 from rag.core.types import Conversation
 from rag.service.access import Principal
+from rag.service.export import conversation_json, conversation_markdown, source_url
 from rag.state.conversations import Conversations
 
 router = APIRouter(prefix="/v1")
@@ -56,3 +62,42 @@ def delete_conversation(
 ) -> Deleted:
     store.delete(conv_id, who.owner)
     return Deleted(deleted=conv_id)
+
+
+@router.get(
+    "/conversations/{conv_id}/export",
+    tags=["conversations"],
+    responses={
+        200: {
+            "content": {
+                "text/markdown": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+            "description": "The conversation as a Markdown or JSON file.",
+        }
+    },
+)
+def export_conversation(
+    conv_id: str,
+    request: Request,
+    format: Literal["md", "json"] = Query("md", description="`md` (Markdown) or `json`."),
+    who: Principal = Depends(caller),
+    scope: Scope = Depends(get_scope),
+    store: Conversations = Depends(get_conversations),
+) -> Any:
+    """One saved conversation as a file to keep: each question with its checked answer and the
+    answer's numbered sources, each with the URL that opens it (`GET /v1/sources/{doc_id}`).
+    The same turns as `GET /v1/conversations/{id}` (404 for another owner's)."""
+    conv = store.get(conv_id, who.owner, scope.allowed(who))
+    url = source_url(str(request.base_url))
+    safe_id = re.sub(r"[^A-Za-z0-9_-]", "", conv.id)[:40]
+    name = f'attachment; filename="conversation-{safe_id}.{format}"'
+    if format == "json":
+        return InertJSONResponse(
+            conversation_json(conv, url), headers={"Content-Disposition": name}
+        )
+    return PlainTextResponse(
+        conversation_markdown(conv, url),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": name},
+    )

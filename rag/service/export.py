@@ -1,0 +1,95 @@
+"""A saved conversation as Markdown or JSON, each answer with its numbered sources and the URL
+that opens each one, and the source URL itself, so that every face builds them the same way:
+the API's `GET /v1/conversations/{id}/export` and its `url_citation` annotations
+(rag/api/openai.py), and the UI (its document route) alike."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from rag.core.text import neutralise
+from rag.core.types import Answer, Citation, Conversation
+from rag.state.conversations import answers_of
+
+SourceURL = Callable[[Citation], str]
+
+API_SOURCE_ROUTE = "/v1/sources/"  # rag serve: the file a cited document comes from
+UI_SOURCE_ROUTE = "/document/"  # rag ui: the same, behind the UI's login
+
+
+def source_url(base: str, route: str = API_SOURCE_ROUTE) -> SourceURL:
+    """The URL that opens a citation's document (`base` + `route` + its id), at its page
+    (`#page=N`, which PDF viewers follow); a citation without a document id keeps its source."""
+
+    def url(c: Citation) -> str:
+        if not c.doc_id:
+            return c.source
+        where = f"#page={c.page}" if c.page else ""
+        return f"{base.rstrip('/')}{route}{quote(c.doc_id, safe='')}{where}"
+
+    return url
+
+
+def source_name(c: Citation) -> str:
+    """A citation as a reader names it: the document's title, then its readable source (a
+    listing's name, an uploaded file's name) and its page or section, when there are."""
+    title = " ".join((c.title or c.label or c.source).split())
+    where = [c.label] if c.label and c.label != title else []
+    if c.page:
+        where.append(f"p. {c.page}")
+    elif c.section:
+        where.append(c.section)
+    return f"{title} ({', '.join(where)})" if where else title
+
+
+def _when(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t))
+
+
+def answer_markdown(question: str, answer: Answer, url: SourceURL) -> str:
+    """One turn: the question as a heading, the checked answer (its [n] markers kept; links
+    and HTML from documents made inert), then its sources numbered as the answer cites them,
+    each a link."""
+    lines = [f"## {' '.join(question.split())}", "", neutralise(answer.text).strip() or "(none)"]
+    if answer.citations:
+        lines += ["", "**Sources**", ""]
+        for c in sorted(answer.citations, key=lambda c: c.number):
+            # text from documents: links and HTML inert, brackets kept out of the link's text
+            name = neutralise(source_name(c)).replace("[", "(").replace("]", ")")
+            target = url(c)
+            target = f"<{target}>" if any(ch in target for ch in " ()<>") else target
+            lines.append(f"{c.number}. [{name}]({target})")
+    return "\n".join(lines)
+
+
+def conversation_markdown(conv: Conversation, url: SourceURL) -> str:
+    """The conversation as one Markdown document: its title, when it was saved, then every
+    readable turn (answer_markdown)."""
+    head = [f"# {conv.title}", "", f"_Saved {_when(conv.created)}, updated {_when(conv.updated)}._"]
+    turns = [answer_markdown(q, a, url) for _, q, a in answers_of(conv)]
+    return "\n\n".join(["\n".join(head), *turns]) + "\n"
+
+
+def conversation_json(conv: Conversation, url: SourceURL) -> dict[str, Any]:
+    """The conversation as JSON: id, title, times, and each turn's question, answer text,
+    abstention and citations (every field of a Citation, plus its `url`)."""
+    turns = [
+        {
+            "id": turn_id,
+            "question": q,
+            "answer": a.text,
+            "abstained": a.abstained,
+            "citations": [{**c.model_dump(mode="json"), "url": url(c)} for c in a.citations],
+        }
+        for turn_id, q, a in answers_of(conv)
+    ]
+    return {
+        "id": conv.id,
+        "title": conv.title,
+        "created": conv.created,
+        "updated": conv.updated,
+        "turns": turns,
+    }
