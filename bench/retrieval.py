@@ -1,11 +1,14 @@
 """Retrieval latency on the shipped collection: `Assistant.retrieve` p50/p95 per mode.
 
-    python -m bench.retrieval [--index-dir DIR] [--n 60] [--k 5]
+    python -m bench.retrieval [--index-dir DIR] [--n 60] [--k 5] [--name NAME]
 
-Modes (vector, bm25, hybrid) are interleaved question by question so that load on the shared
-machine spreads evenly over them. The first call of each mode (which may build the BM25 index or
-load the embedding model) is reported apart as `cold_ms`. A cProfile of the hybrid queries is
-written beside the JSON, to show what bounds the latency.
+Modes (vector, bm25, hybrid, and `hybrid_llama`: hybrid through llama-index's retrievers, the
+path the question took before the lean one, rag/search/retrieval.py) are interleaved question by
+question so that load on the shared machine spreads evenly over them, with the question's
+embedding alone (`embed_only`). `ratio_to_embed`: each mode's p50 over the embedding's p50 of the
+same run, the figure that does not depend on the machine's load. The first call of each mode
+(which may build the BM25 index or load the embedding model) is reported apart as `cold_ms`. A
+cProfile of the hybrid queries is written beside the JSON, to show what bounds the latency.
 """
 
 from __future__ import annotations
@@ -32,7 +35,19 @@ from bench.common import (
     write_result,
 )
 
-MODES = ("vector", "bm25", "hybrid")
+MODES = ("vector", "bm25", "hybrid", "hybrid_llama")
+REFERENCE = "_llama"  # a mode so suffixed runs through llama-index's retrievers
+
+
+def retrieve(assistant: Any, question: str, k: int, mode: str) -> Any:
+    """`Assistant.retrieve` in `mode`; a `…_llama` mode through the llama-index path."""
+    retriever = assistant.retriever
+    reference = mode.endswith(REFERENCE)
+    retriever.lean = not reference
+    try:
+        return assistant.retrieve(question, k=k, mode=mode.removesuffix(REFERENCE))
+    finally:
+        retriever.lean = True
 
 
 def time_modes(
@@ -44,28 +59,55 @@ def time_modes(
     out: dict[str, Any] = {}
     for mode in modes:
         t0 = time.perf_counter()
-        assistant.retrieve(qs[0], k=k, mode=mode)
+        retrieve(assistant, qs[0], k, mode)
         out[mode] = {"cold_ms": round((time.perf_counter() - t0) * 1000, 2)}
     for q in qs[1:4]:
         for mode in modes:
-            assistant.retrieve(q, k=k, mode=mode)
-    embed = assistant.retriever.embed_model.get_query_embedding
+            retrieve(assistant, q, k, mode)
 
     def one_round() -> dict[str, list[float]]:
-        samples: dict[str, list[float]] = {m: [] for m in (*modes, "embed_only")}
-        for q in qs[4:]:
-            for mode in modes:
-                t0 = time.perf_counter()
-                assistant.retrieve(q, k=k, mode=mode)
-                samples[mode].append(time.perf_counter() - t0)
-            # The question's embedding alone, which every mode computes (the rest is the search).
-            t0 = time.perf_counter()
-            embed(q)
-            samples["embed_only"].append(time.perf_counter() - t0)
-        return samples
+        return sample_round(assistant, qs[4:], k, modes)
 
     for mode, stats in stable_rounds(one_round, list(modes), extra=("embed_only",)).items():
         out.setdefault(mode, {}).update(stats)
+    return out
+
+
+def sample_round(
+    assistant: Any, qs: list[str], k: int, modes: tuple[str, ...]
+) -> dict[str, list[float]]:
+    """Seconds per question of each mode and of the question's embedding alone (`embed_only`,
+    which every mode computes; the rest is the search). The order turns by one each question,
+    so that every mode, and the bare embedding, is timed as often first as last: the first of a
+    question's calls runs slower (seen here: up to 1.5x), and a fixed order put that on one
+    mode and spared the embedding."""
+    embed = assistant.retriever.embed_model.get_query_embedding
+    names = [*modes, "embed_only"]
+    samples: dict[str, list[float]] = {m: [] for m in names}
+    for i, q in enumerate(qs):
+        turn = i % len(names)
+        for name in names[turn:] + names[:turn]:
+            t0 = time.perf_counter()
+            if name == "embed_only":
+                embed(q)
+            else:
+                retrieve(assistant, q, k, name)
+            samples[name].append(time.perf_counter() - t0)
+    return samples
+
+
+def ratios_to_embed(modes: dict[str, Any]) -> dict[str, Any]:
+    """Each mode's p50 over the bare embedding's p50, overall and per round (same run)."""
+    embed = modes["embed_only"]
+    rounds = embed.get("conditions", {}).get("round_medians_ms", [])
+    out: dict[str, Any] = {}
+    for mode, stats in modes.items():
+        if mode == "embed_only" or "p50_ms" not in stats:
+            continue
+        out[mode] = {
+            "p50": round(stats["p50_ms"] / embed["p50_ms"], 3),
+            "per_round": [round(r[mode] / r["embed_only"], 3) for r in rounds],
+        }
     return out
 
 
@@ -74,7 +116,7 @@ def profile_mode(assistant: Any, qs: list[str], k: int, mode: str, path: Path) -
     prof = cProfile.Profile()
     prof.enable()
     for q in qs:
-        assistant.retrieve(q, k=k, mode=mode)
+        retrieve(assistant, q, k, mode)
     prof.disable()
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf).sort_stats("cumulative")
@@ -106,14 +148,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="N threads for the embedding, torch and onnxruntime alike (saved as "
         "retrieval-threadsN.json)",
     )
+    ap.add_argument("--name", default="retrieval", help="results file name (default retrieval)")
     args = ap.parse_args(argv)
-    name = "retrieval"
+    name = args.name
     if args.torch_threads:
         import torch
 
         torch.set_num_threads(args.torch_threads)
         os.environ["RAG_EMBEDDING__THREADS"] = str(args.torch_threads)  # read by the settings
-        name = f"retrieval-threads{args.torch_threads}"
+        name = f"{name}-threads{args.torch_threads}"
 
     from rag.service.assistant import Assistant
 
@@ -130,9 +173,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         record["chunks"] = assistant.status().chunks
         qs = questions(args.n + 4, seed=3)
         record["modes"] = time_modes(assistant, qs, args.k)
+        record["ratio_to_embed"] = ratios_to_embed(record["modes"])
         record["rss_mb"] = rss_mb()
         record["profile_hybrid_top"] = profile_mode(
             assistant, qs[4:24], args.k, "hybrid", RESULTS_DIR / f"{name}-hybrid.prof.txt"
+        )
+        record["profile_hybrid_llama_top"] = profile_mode(
+            assistant,
+            qs[4:24],
+            args.k,
+            "hybrid_llama",
+            RESULTS_DIR / f"{name}-hybrid_llama.prof.txt",
         )
     record["index_size_mb"] = dir_size_mb(index_dir)
     record["peak_rss_mb"] = peak_rss_mb()

@@ -278,8 +278,10 @@ def start_once(index_dir: Path) -> dict[str, Any]:
 
 
 def query(index_dir: Path, n: int, k: int, quiet_wait: float) -> dict[str, Any]:
-    """Open the collection as a user would and time `retrieve` per mode on one thread."""
-    from bench.retrieval import profile_mode
+    """Open the collection as a user would and time `retrieve` per mode on one thread (and
+    hybrid through llama-index's retrievers, `hybrid_llama`: bench/retrieval.py)."""
+    from bench.retrieval import MODES as QUERY_MODES
+    from bench.retrieval import profile_mode, ratios_to_embed, retrieve, sample_round
     from rag.service.assistant import Assistant
 
     settings = _settings(index_dir)
@@ -291,24 +293,14 @@ def query(index_dir: Path, n: int, k: int, quiet_wait: float) -> dict[str, Any]:
     rss_loaded = rss_mb()
     qs = questions(n + 4, seed=5)
     for q in qs[:4]:  # warm-up
-        for mode in MODES:
-            assistant.retrieve(q, k=k, mode=mode)
-    embed = assistant.retriever.embed_model.get_query_embedding
+        for mode in QUERY_MODES:
+            retrieve(assistant, q, k, mode)
 
     def one_round() -> dict[str, list[float]]:
-        samples: dict[str, list[float]] = {m: [] for m in (*MODES, "embed_only")}
-        for q in qs[4:]:
-            for mode in MODES:
-                t = time.perf_counter()
-                assistant.retrieve(q, k=k, mode=mode)
-                samples[mode].append(time.perf_counter() - t)
-            t = time.perf_counter()
-            embed(q)  # the question's embedding alone, which every mode computes first
-            samples["embed_only"].append(time.perf_counter() - t)
-        return samples
+        return sample_round(assistant, qs[4:], k, QUERY_MODES)
 
     quiet = wait_for_quiet(quiet_wait)
-    modes = stable_rounds(one_round, list(MODES), extra=("embed_only",))
+    modes = stable_rounds(one_round, list(QUERY_MODES), extra=("embed_only",))
     rss = rss_mb()
     profile = profile_mode(
         assistant, qs[4:14], k, "hybrid", RESULTS_DIR / f"{index_dir.name}-hybrid.prof.txt"
@@ -319,6 +311,7 @@ def query(index_dir: Path, n: int, k: int, quiet_wait: float) -> dict[str, Any]:
         "threads": {"embedding_runtime": assistant.settings.embedding.runtime, **ONE_THREAD},
         "quiet": quiet,
         "modes": modes,
+        "ratio_to_embed": ratios_to_embed(modes),
         "profile_hybrid_top": profile,
         "rss_mb_before_open": rss0,
         "rss_mb_loaded": rss_loaded,

@@ -92,8 +92,11 @@ class RetrievalSettings(BaseModel):
     # others are refused later, when no paper is relevant enough).
     list_abstain_threshold: float = 0.40
     # How often a retriever reads the collection's lexical version stamp (rag/storage/lexical.py) to
-    # notice an update made by another process: 0 = on every request (one metadata read).
-    version_check_s: Annotated[float, Field(ge=0)] = 0.0
+    # notice an update made by another process: 0 = on every request (one metadata read, ~0.4 ms).
+    # A writer on the same host is noticed at once whatever this is (it pushes its stamp to a file
+    # the retriever reads on every request instead, ~10 µs); this bounds the delay for a writer on
+    # another host sharing a Chroma server.
+    version_check_s: Annotated[float, Field(ge=0)] = 0.5
 
 
 class LLMSettings(BaseModel):
@@ -215,6 +218,20 @@ class TelemetrySettings(BaseModel):
     service_name: str = "rag-assistant"
 
 
+class QuotaSettings(BaseModel):
+    """Limits per caller (rag/service/quotas.py), counted per owner (rag/service/access.py
+    `owner_key`: each API token, UI user, Slack user); 0 = off. Over a limit the API answers 429
+    with `Retry-After`, MCP a tool error, the UI and Slack a one-line notice. A token or a user
+    of `[access]` may set its own."""
+
+    # Chat, retrieve and source requests, MCP search/ask, UI and Slack questions, in the last 60 s;
+    # counted in memory by each process (with N replicas a caller may get up to N times this).
+    requests_per_minute: Annotated[int, Field(ge=0)] = 0
+    # LLM tokens (prompt + completion) per UTC day, in the shared state database (every replica
+    # counts the same). The answer that crosses the limit is served; the next request is refused.
+    llm_tokens_per_day: Annotated[int, Field(ge=0)] = 0
+
+
 class CollectionSettings(BaseModel):
     """One named collection's own settings (`[collections.NAME]`); None inherits the top level.
 
@@ -236,6 +253,9 @@ class AccessToken(BaseModel):
     token: SecretStr
     collections: list[str] = Field(default_factory=list)  # "*": every collection
     groups: list[str] = Field(default_factory=list)
+    # Its own limits (`quotas`' fields); None: the `[quotas]` ones.
+    requests_per_minute: Annotated[int, Field(ge=0)] | None = None
+    llm_tokens_per_day: Annotated[int, Field(ge=0)] | None = None
 
 
 class AccessUser(BaseModel):
@@ -245,6 +265,9 @@ class AccessUser(BaseModel):
     password: SecretStr
     collections: list[str] = Field(default_factory=list)  # "*": every collection
     groups: list[str] = Field(default_factory=list)
+    # Its own limits (`quotas`' fields); None: the `[quotas]` ones.
+    requests_per_minute: Annotated[int, Field(ge=0)] | None = None
+    llm_tokens_per_day: Annotated[int, Field(ge=0)] | None = None
 
 
 class AccessSettings(BaseModel):
@@ -315,6 +338,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
+    quotas: QuotaSettings = Field(default_factory=QuotaSettings)
 
     # Named collections' own settings (see CollectionSettings); a collection exists if it is
     # configured here or indexed. The default collection is `store.collection`.

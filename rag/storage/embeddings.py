@@ -15,12 +15,14 @@ import importlib.util
 import logging
 from functools import lru_cache
 from pathlib import Path
-
-from llama_index.core.base.embeddings.base import BaseEmbedding
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rag import _offline  # noqa: F401
 from rag.core.errors import StoreError
 from rag.core.settings import EmbeddingSettings
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,18 @@ def resolve_local_model(name: str) -> str:
     return name  # a sentence-transformers name; works offline only if already cached
 
 
+class QueryEmbedder(Protocol):
+    """The calls of llama-index's `BaseEmbedding` that answering a question makes."""
+
+    def get_query_embedding(self, query: str) -> list[float]: ...
+
+    def get_text_embedding(self, text: str) -> list[float]: ...
+
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[list[float]]: ...
+
+
 def embedding_id(cfg: EmbeddingSettings) -> str:
     """What identifies the vector space: provider and model."""
     return f"{cfg.provider}:{cfg.model}"
@@ -53,10 +67,10 @@ def embedding_id(cfg: EmbeddingSettings) -> str:
 @lru_cache(maxsize=4)
 def _local(model: str, batch_size: int, runtime: str = "onnx", threads: int = 0) -> BaseEmbedding:
     if runtime == "onnx":
-        from rag.storage.onnx_embedding import OnnxUnavailable, load_onnx_embedding
+        from rag.storage.onnx_embedding import OnnxUnavailable, shared_onnx_embedding
 
         try:
-            return load_onnx_embedding(Path(resolve_local_model(model)), batch_size, threads)
+            return shared_onnx_embedding(Path(resolve_local_model(model)), batch_size, threads)
         except OnnxUnavailable as exc:
             log.warning("Embedding with torch instead of onnxruntime: %s", exc)
     return _torch(model, batch_size)
@@ -91,6 +105,20 @@ def make_embedding(cfg: EmbeddingSettings) -> BaseEmbedding:
         embed_batch_size=cfg.batch_size,
         max_retries=2,
     )
+
+
+def query_embedding(cfg: EmbeddingSettings) -> QueryEmbedder:
+    """What a question is embedded with: for a local model in onnxruntime, the encoder itself
+    (rag/storage/onnx_encoder.py: the same vectors and session as `make_embedding`'s, without
+    importing llama-index or going through its wrappers); otherwise `make_embedding`'s model."""
+    if cfg.provider == "local" and cfg.runtime == "onnx":
+        from rag.storage.onnx_encoder import OnnxUnavailable, encoder
+
+        try:
+            return encoder(Path(resolve_local_model(cfg.model)), cfg.batch_size, cfg.threads)
+        except OnnxUnavailable:
+            pass  # make_embedding says why, and falls back to torch
+    return make_embedding(cfg)
 
 
 if (
