@@ -94,6 +94,22 @@ _ANAPHORIC_PURPOSE = re.compile(
     r"limitations?|bottlenecks?|gaps?|drawbacks?|shortcomings?)\b",
     re.IGNORECASE,
 )
+# A sentence whose subject points back at the paper's proposal, named in the sentence before
+_REFERS_BACK = re.compile(
+    r"^(?:it|this (?:new |novel |proposed )?(?:method|approach|framework|system|technique|"
+    r"design|strategy|algorithm|model|architecture|scheme|mechanism))\b",
+    re.IGNORECASE,
+)
+# "It is worth noting that …", "It has been shown to …": "it" points at nothing
+_EXTRAPOSED = re.compile(
+    r"^it\s+(?:is|was|remains|becomes|seems|has been)\s+(?:[\w-]+\s+){0,2}"
+    r"(?:to|that|for|whether)\b",
+    re.IGNORECASE,
+)
+_PROPOSAL = re.compile(
+    r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+)?(?:propose|introduce|present|develop|design)",
+    re.IGNORECASE,
+)
 MAX_LEAD_CHARS = 400  # one or two sentences a reader takes in at a glance
 MAX_PART_CHARS = 260
 MIN_OTHER_SHARE = 0.8  # a further paper joins a plural lead if it holds this share of the best
@@ -797,9 +813,8 @@ class Composer:
         # "… report as its main result?": the frame says what kind of sentence answers (the
         # cue below); its words ("result") must not pick a sentence that merely says "results"
         asked_words = _RESULT_FRAME.sub(" ", q.text) if result else q.text
-        for s in split_sentences(p.text):
-            if instruction_like(s) or len(s) < 20:
-                continue
+        every = [s for s in split_sentences(p.text) if not instruction_like(s) and len(s) >= 20]
+        for s in every:
             score = self.coverage(asked_words, s)
             if ask != q.text:
                 # The context sentence describes the paper; the answer matches what is asked.
@@ -1115,8 +1130,8 @@ class Composer:
         return None
 
     def render(self, q: Question, p: Passage, sentences: list[str], limit: int) -> str:
-        name = short_name(p)
-        body = " ".join(trim(readable(s, name), q, limit) for s in sentences)
+        name = clean_display(short_name(p))
+        body = " ".join(trim(readable_in(p, s), q, limit) for s in sentences)
         body = body.rstrip(" .;:,")
         if name and name.lower() not in body.lower():
             body = f"{name}: {body}"
@@ -1186,13 +1201,30 @@ def analyse_facet(q: Question, facet: str) -> Question:
     return fq
 
 
-def readable(sentence: str, name: str = "") -> str:
+def readable_in(p: Passage, sentence: str) -> str:
+    """`readable` with the paper's short name and the sentence before this one in the passage
+    (what an opening "It" points back at)."""
+    every = split_sentences(p.text)
+    at = every.index(sentence) if sentence in every else 0
+    return readable(sentence, clean_display(short_name(p)), every[at - 1] if at > 0 else "")
+
+
+def readable(sentence: str, name: str = "", before: str = "") -> str:
     """A passage sentence as a reader should see it: markup cleaned, no lead-in adverb, and
-    "we"/"our method" turned into the paper's name when it has one."""
+    "we"/"our method" turned into the paper's name when it has one; so is an opening "It" or
+    "This method" when the sentence before it (`before`) named the paper or its proposal."""
     s = clean_display(sentence)
     s = re.sub(r"^\(?(?:\d|i{1,3}|iv)\)\s+", "", s)  # "(2) SANA-Sprint is …": a list marker
     s = _ANAPHORIC_LEAD.sub("", _LEAD_IN.sub("", s))
     s = _ANAPHORIC_PURPOSE.sub("", s)
+    if (
+        name
+        and before
+        and not _EXTRAPOSED.match(s)
+        and (name.lower() in clean_display(before).lower() or _PROPOSAL.search(before))
+    ):
+        # "It disaggregates prefill and decode …" shown without the sentence introducing it
+        s = _REFERS_BACK.sub(name, s, count=1)
     if name:
         s = re.sub(
             r"^(our|the proposed) (method|approach|framework|model|system|technique|algorithm)\b",

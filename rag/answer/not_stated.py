@@ -13,6 +13,7 @@ import re
 
 from rag.answer.compose import short_name, uses_name
 from rag.answer.question import PERFORM_SETTING, Question, strong_names
+from rag.core.text import clean_display
 from rag.core.types import Passage
 
 # The fact a reader was after, by the kind of question, when its own words do not say it well.
@@ -76,4 +77,4 @@ def paper_called(p: Passage, q: Question) -> str:
     used = [n for n in strong_names(q.names) if uses_name(p, n) and not _FIGURE.fullmatch(n)]
     if used and not re.match(r"^[\d.,]+\w{0,4}$", used[0]):
         return used[0]
-    return short_name(p) or f"“{p.title}”"
+    return clean_display(short_name(p)) or f"“{clean_display(p.title)}”"

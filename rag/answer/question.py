@@ -457,6 +457,10 @@ def attribute_phrases(question: str) -> list[str]:
         # Four words, but a clause with an object is kept whole (up to eight): "which method
         # keeps the KV cache" would read "which method keeps the".
         cut = 8 if any(w.lower() in _DETERMINERS for w in words[1:4]) else 4
+        conjunction = next((i for i, w in enumerate(words[1:cut], 1) if w in ("and", "or")), 0)
+        if conjunction:
+            # "prompt length and generation length": the second noun as long as the first
+            cut = max(cut, min(len(words), 2 * conjunction + 1))
         phrase = " ".join(words[:cut])
         if marker == "how many":
             phrase = f"the number of {phrase}" if phrase else ""

@@ -21,21 +21,23 @@ from rag.answer.compose import (
     _FINDING_CUE,
     _MECHANISM_CUE,
     _OWN_VOICE,
+    HARDWARE,
     MAX_LEAD_CHARS,
     Composer,
     Lead,
     analyse_facet,
     facets_of,
+    in_text,
     introduces,
     opening_background,
     own_paper,
-    readable,
+    readable_in,
     short_name,
     titled,
     trim,
 )
 from rag.answer.question import Question
-from rag.core.text import NAME, content_tokens, split_sentences, squash
+from rag.core.text import NAME, clean_display, content_tokens, split_sentences, squash
 from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
 from rag.ingest.sources import by_paper
@@ -88,10 +90,10 @@ def topic_of(question: str) -> str:
 
 def label(p: Passage) -> str:
     """What a reader calls the paper in a list: its short name, else the head of its title."""
-    name = short_name(p)
+    name = clean_display(short_name(p))  # "H_2O" is shown "H2O", as its sentences are
     if name:
         return name
-    words = p.title.split()
+    words = clean_display(p.title).split()
     head = " ".join(words[:LABEL_WORDS]).rstrip(" .:;,")
     return f"“{head}{' …' if len(words) > LABEL_WORDS else ''}”"
 
@@ -251,7 +253,7 @@ def _closest_name(name: str, text: str) -> str:
 
 
 def _shown(q: Question, p: Passage, sentence: str) -> str:
-    return trim(readable(sentence, short_name(p)), q, PART_CHARS).rstrip(" .;:,")
+    return trim(readable_in(p, sentence), q, PART_CHARS).rstrip(" .;:,")
 
 
 def _line(composer: Composer, q: Question, p: Passage) -> tuple[str, str] | None:
@@ -287,10 +289,8 @@ def how_lead(
     if not picked:
         return None
     limit = MAX_LEAD_CHARS if len(picked) == 1 else PART_CHARS
-    body = " ".join(
-        _stop(trim(readable(s, short_name(p)), q, limit).rstrip(" .;:,")) for s in picked
-    )
-    name = short_name(p)
+    body = " ".join(_stop(trim(readable_in(p, s), q, limit).rstrip(" .;:,")) for s in picked)
+    name = clean_display(short_name(p))
     if name and name.lower() not in body.lower():
         body = f"{name}: {body}"
     return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
@@ -362,6 +362,7 @@ def comparison_lead(
     """One line per named paper, each from that paper's own abstract: for each ask of the
     question (its mechanism, its figure) the sentence of that side that answers it."""
     sides: list[Passage] = []
+    absent: list[str] = []
     for name in compared_names(q):
         # a side is the paper the name names (its title, short name or own coinage), not a
         # paper that mentions it in passing, nor a device ("on an A100")
@@ -377,32 +378,57 @@ def comparison_lead(
         )
         if about:
             sides.append(about[0])
+        elif not HARDWARE.search(name) and not any(
+            in_text(name, p.title + " " + p.text) for p in passages
+        ):
+            absent.append(name)
+    named = [n for n in compared_names(q) if n not in absent]
+    if len(sides) == 1 and absent and any(titled(n, sides[0].title) for n in named):
+        # "How do X and Y differ …" where X is a paper here and Y is named nowhere in what was
+        # found: X's side, and plainly that Y's is not stated (not X's answer alone, as if that
+        # were the comparison). A Y the passages mention (a baseline: "compared with AdamW") is
+        # a single-fact question about X, answered as one.
+        alone = _side(composer, q, sides[0], embed)
+        if alone is None:
+            return None
+        missing = " or ".join(absent)
+        note = f"No paper in the collection is about {missing}: its side is not stated here."
+        return Lead(f"{alone[0]} {note}", alone[1])
     if len(sides) < 2:
         # fewer than two compared names are papers here: the single-fact decision answers,
         # with its checks of what is and is not stated
         return None
     parts: list[tuple[Passage, str]] = []
     clauses: list[str] = []
-    facets = facets_of(q.text)
     for p in sides[:MAX_SIDES]:
-        picked: list[str] = []
-        for facet in facets:
-            for sentence in _facet_sentences(composer, analyse_facet(q, facet), p, embed, q.names):
-                if sentence not in picked and len(picked) < SIDE_SENTENCES:
-                    picked.append(sentence)
-        if not picked:
-            continue
-        order = {s: i for i, s in enumerate(split_sentences(p.text))}
-        picked.sort(key=lambda s: order.get(s, 0))
-        shown = " ".join(_stop(_shown(q, p, s)) for s in picked).rstrip(" .")
-        name = label(p)
-        if name.strip("“”").lower() not in shown.lower():
-            shown = f"{name}: {shown}"
-        parts += [(p, s) for s in picked]
-        clauses.append(f"{shown} [{p.number}].")
+        side = _side(composer, q, p, embed)
+        if side is not None:
+            clauses.append(side[0])
+            parts += side[1]
     if len(clauses) < 2:
         return None
     return Lead(" ".join(clauses), parts)
+
+
+def _side(
+    composer: Composer, q: Question, p: Passage, embed: Embed | None
+) -> tuple[str, list[tuple[Passage, str]]] | None:
+    """One side of a comparison: for each ask of the question (its mechanism, its figure) the
+    sentence of that paper that answers it, in the abstract's order, cited."""
+    picked: list[str] = []
+    for facet in facets_of(q.text):
+        for sentence in _facet_sentences(composer, analyse_facet(q, facet), p, embed, q.names):
+            if sentence not in picked and len(picked) < SIDE_SENTENCES:
+                picked.append(sentence)
+    if not picked:
+        return None
+    order = {s: i for i, s in enumerate(split_sentences(p.text))}
+    picked.sort(key=lambda s: order.get(s, 0))
+    shown = " ".join(_stop(_shown(q, p, s)) for s in picked).rstrip(" .")
+    name = label(p)
+    if name.strip("“”").lower() not in shown.lower():
+        shown = f"{name}: {shown}"
+    return f"{shown} [{p.number}].", [(p, s) for s in picked]
 
 
 def _facet_sentences(

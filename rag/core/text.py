@@ -141,7 +141,8 @@ def clean_display(text: str) -> str:
 
     - LaTeX leftovers: "4.98times" -> "4.98×", "50\\%" -> "50%", "\\textbf{x}" -> "x", "$N^2$"
       -> "N^2", stray macros ("\\prjname") dropped to their name, a non-breaking "~" a space
-      ("Models~(LLMs)" -> "Models (LLMs)"; "~3x", "~ 20%" keep theirs: "about");
+      ("Models~(LLMs)" -> "Models (LLMs)"; "~3x", "~ 20%" keep theirs: "about"), a subscript
+      figure inline ("H_2O" -> "H2O", "T_{1}" -> "T1");
     - links and HTML neutralised: "[text](javascript:…)" -> "text", tags removed, so nothing in
       a document becomes a link or markup in any face;
     - bracketed numbers ("[7]") become "(7)": only the assistant writes citations.
@@ -155,6 +156,7 @@ def clean_display(text: str) -> str:
     s = re.sub(r"(?<=\d)\s?\\?sim\s?(?=\d)", "–", s)  # "3.72sim4.11" (a stripped "$\sim$"): a range
     s = re.sub(_LATEX_WRAPPER, r"\1", s)
     s = re.sub(r"\\([A-Za-z]+)", r"\1", s)  # an unknown macro keeps its name
+    s = re.sub(r"(?<=[A-Za-z])_\{?(\d{1,3})\}?", r"\1", s)  # a subscript figure: "H_2O" -> "H2O"
     s = s.replace("$", "").replace("{", "").replace("}", "")
     # LaTeX's non-breaking space ("Models~(LLMs)", "Section~4"); "~3x", "~ 20%" mean "about"
     s = re.sub(r"(?<=[^\W\d_])~|~(?!\s*[\d.])", " ", s)

@@ -390,6 +390,21 @@ def test_follow_up_is_answered_in_context(assistant: Assistant) -> None:
     assert answer.passages[0].title.startswith("ZipCache")
 
 
+@pytest.mark.slow
+def test_an_off_topic_turn_is_searched_within_the_conversation_and_still_refused(
+    assistant: Assistant,
+) -> None:
+    """Before an off-topic turn is refused it is searched again after the previous question;
+    the conversation's passages answer only if they hold the turn itself, so a turn about
+    something else is still refused, and a turn that finds its own passages keeps them."""
+    history = [("What is ZipCache?", "")]
+    turn = "What is the capital of New Zealand?"
+    refused = assistant.ask(turn, history=history, restate=False)
+    assert refused.abstained and refused.standalone_question == turn, refused.text
+    moved = assistant.ask("Which GPU was TeaCache evaluated on?", history=history, restate=False)
+    assert moved.standalone_question == "Which GPU was TeaCache evaluated on?"
+
+
 def test_a_name_the_collection_lacks_is_not_in_the_collection(assistant: Assistant) -> None:
     """A question that names the very paper is not off-topic even when its words embed poorly;
     a name the collection lacks ("AlphaFold") is no evidence at all."""

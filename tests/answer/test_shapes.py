@@ -11,7 +11,7 @@ import json
 import pytest
 
 from rag.answer.answering import refers_back
-from rag.answer.compose import Composer, states_attribute
+from rag.answer.compose import Composer, Lead, states_attribute
 from rag.answer.not_stated import paper_called, plain_phrase, what_is_missing
 from rag.answer.question import analyse
 from rag.answer.synthesis import (
@@ -311,6 +311,28 @@ def test_a_comparison_of_two_papers_not_here_is_not_answered_from_others() -> No
     assert missing_sides(q2, ps) == ["RondoZ"]
 
 
+def test_a_comparison_with_one_side_here_answers_it_and_says_the_other_is_not() -> None:
+    ps = [
+        passage(
+            "OrcaX: Iteration-Level Scheduling",
+            "Serving systems batch requests badly. We present OrcaX, which schedules requests "
+            "at the granularity of iterations. OrcaX is 36x faster than the baseline.",
+            1,
+            0.6,
+        )
+    ]
+    q = analyse("How do OrcaX and RondoZ differ in how they schedule requests?")
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None
+    assert "iterations" in lead.text and "[1]" in lead.text, lead.text
+    assert lead.text.endswith(
+        "No paper in the collection is about RondoZ: its side is not stated here."
+    )
+    # a device is not a side that is missing
+    q = analyse("How do OrcaX and RondoZ differ on an A100?")
+    assert "A100" not in (comparison_lead(_composer(), q, ps) or Lead("")).text
+
+
 def test_a_factor_far_from_the_asked_change_still_states_it() -> None:
     q = analyse("By how much does FooServe improve throughput over vLLM and TGI?")
     far = (
@@ -544,3 +566,33 @@ def test_a_main_result_is_what_the_paper_proves_not_a_sentence_saying_results() 
     )
     lead = _composer().decide(q, [p]).lead
     assert lead is not None and "prove" in lead.text, lead
+
+
+def test_an_opening_it_is_the_paper_when_the_sentence_before_introduced_it() -> None:
+    from rag.answer.compose import readable, readable_in
+
+    p = passage(
+        "ZorbServe: Serving Without Interference",
+        "Mixed requests interfere. We present ZorbServe, a serving system. It splits prefill "
+        "and decode onto separate instances. KV caches grow fast. It wastes memory.",
+        1,
+        0.5,
+    )
+    every = p.text.split(". ")
+    shown = readable_in(p, every[2] + ".")
+    assert shown == "ZorbServe splits prefill and decode onto separate instances.", shown
+    # an "It" after another subject is left as it is
+    assert readable_in(p, every[4]).startswith("It wastes memory")
+    # "It is worth noting that …" points at nothing, whatever came before
+    proposal = "We present ZorbServe, a serving system."
+    assert readable("It is worth noting that it is cheap.", "ZorbServe", proposal).startswith(
+        "It is worth noting"
+    )
+    assert readable("This method halves latency.", "ZorbServe", proposal).startswith("ZorbServe")
+
+
+def test_a_missing_pair_of_attributes_is_named_whole() -> None:
+    q = analyse("When ZorbNet was benchmarked, what prompt length and generation length were used?")
+    assert what_is_missing(q) == "the prompt length and generation length"
+    q = analyse("What learning rate and warmup schedule does ZorbNet use?")
+    assert what_is_missing(q) == "the learning rate and warmup schedule"

@@ -18,6 +18,12 @@ from rag.core.text import clean_display
         ("it saves ~ 20% memory", "it saves ~ 20% memory"),
         ("about $\\sim$1.5 times", "about ~1.5×"),
         ("roughly ~.5 of it", "roughly ~.5 of it"),
+        (
+            "Heavy Hitter Oracle (H_2O) keeps H_2 tokens",
+            "Heavy Hitter Oracle (H2O) keeps H2 tokens",
+        ),
+        ("3T T_{1}-weighted data", "3T T1-weighted data"),
+        ("a model_name stays", "a model_name stays"),
     ],
 )
 def test_latex_tilde(raw: str, shown: str) -> None:
