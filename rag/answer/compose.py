@@ -424,6 +424,13 @@ _WHO_INTRODUCED = re.compile(
     re.IGNORECASE,
 )
 
+
+def _introduced_name(rest: str) -> str:
+    """The name after "which paper introduced": "the LUT Tensor Core?" -> "LUT Tensor Core"."""
+    rest = re.split(r"[?,;]|\s(?:in|for|to|that|which|and|as|with)\s", rest.strip())[0]
+    return re.sub(r"^(?:the|a|an)\s+", "", rest.strip(), flags=re.IGNORECASE).strip(" .")
+
+
 _INTRODUCED = r"\b(?:proposed|introduced|presented|developed|coined)\s+(?:\w+\s+){0,3}?"
 
 
@@ -922,7 +929,12 @@ class Composer:
             # "How does RazorAttention perform on video generation?" of an abstract that reports
             # results on language models only: not stated, not its other results.
             return Decision(None, "attribute", self._closest(q, candidates[:1]))
-        if _WHO_INTRODUCED.search(q.text) and not any(
+        who = _WHO_INTRODUCED.search(q.text)
+        if who and not strong:
+            # "Which paper introduced the LUT Tensor Core?": what follows the verb is the name,
+            # however common its words ("Tensor", "Core") or short its acronym ("LUT")
+            strong = [_introduced_name(q.text[who.end() :])]
+        if who and not any(
             titled(n, p.title) or introduces(p, n) for n in strong for p in candidates
         ):
             # "Which paper introduced PagedAttention?" of papers that only discuss it (one

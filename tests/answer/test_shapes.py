@@ -596,3 +596,24 @@ def test_a_missing_pair_of_attributes_is_named_whole() -> None:
     assert what_is_missing(q) == "the prompt length and generation length"
     q = analyse("What learning rate and warmup schedule does ZorbNet use?")
     assert what_is_missing(q) == "the learning rate and warmup schedule"
+
+
+def test_which_paper_introduced_a_name_of_common_words_is_its_titled_paper() -> None:
+    """ "the QRT Matrix Engine": an acronym too short and words too common to be taken for a
+    name by themselves; what follows "introduced" is the name all the same."""
+    own = passage(
+        "QRT Matrix Engine: Lookup Tables for Low-Bit Inference",
+        "Low-bit models need mixed-precision products. We introduce QRT Matrix Engine, a "
+        "hardware design for lookup-based products.",
+        1,
+        0.7,
+    )
+    other = passage(
+        "Fast Convolutions on Matrix Engines",
+        "We make long convolutions fast on matrix engines of modern accelerators.",
+        2,
+        0.6,
+    )
+    q = analyse("Which paper introduced the QRT Matrix Engine?")
+    decided = _composer().decide(q, [own, other])
+    assert decided.lead is not None and decided.lead.parts[0][0] is own, decided
