@@ -25,6 +25,9 @@ Endpoints (all under an optional bearer token, except `/health`):
 - Documents (admin token): `POST /v1/documents` (multipart, field `files`, one or more .pdf .md
   .txt .html files; stored under the uploads folder and indexed), `GET /v1/documents`,
   `DELETE /v1/documents/{id}` (rag/ingest/library.py).
+- Quotas (`[quotas]`, rag/service/quotas.py): requests per minute and LLM tokens per day per
+  token, on chat, retrieve and sources (and MCP's tools); over one, 429 with `Retry-After` and an
+  OpenAI-style `rate_limit_exceeded` body.
 - Limits, applied while a request arrives: a body over `security.max_body_bytes` (an upload's:
   over `max_request_bytes`) is answered 413 as soon as its Content-Length or its bytes so far
   pass it; a request head over `security.max_header_bytes` gets a 400 (`rag serve` runs uvicorn
@@ -42,7 +45,7 @@ from functools import partial
 from fastapi import APIRouter, Depends, FastAPI
 
 from rag import _offline  # noqa: F401
-from rag.api.auth import caller, require_admin
+from rag.api.auth import caller, require_admin, within_quota
 from rag.api.deps import default_status, init_state
 from rag.api.errors import install_error_handlers
 from rag.api.responses import InertJSONResponse
@@ -81,7 +84,9 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
     app.include_router(ops.public)  # /health: no token
     # any caller the grants know (rag/service/access.py)
     v1 = APIRouter(dependencies=[Depends(caller)])
-    for router in (chat.router, retrieve.router, index.router, ops.router, conversations.router):
+    for router in (chat.router, retrieve.router):  # the caller's quota (rag/service/quotas.py)
+        v1.include_router(router, dependencies=[Depends(within_quota)])
+    for router in (index.router, ops.router, conversations.router):
         v1.include_router(router)
     # the admin token only
     admin = APIRouter(dependencies=[Depends(require_admin)])
@@ -89,5 +94,6 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
     admin.include_router(documents.router(settings.security))
     app.include_router(v1)
     app.include_router(admin)
-    mcp_http.mount(app, pool, settings)  # /mcp: MCP's streamable HTTP, the same tokens
+    # /mcp: MCP's streamable HTTP, the same tokens and quotas
+    mcp_http.mount(app, pool, settings, app.state.quotas)
     return app

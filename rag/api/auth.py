@@ -1,6 +1,6 @@
-"""Bearer tokens as FastAPI dependencies: `caller` (chat, retrieval, status, conversations) and
-`require_admin` (indexing and documents). Who may use what is decided in
-rag/service/access.py."""
+"""Bearer tokens as FastAPI dependencies: `caller` (chat, retrieval, status, conversations),
+`require_admin` (indexing and documents) and `within_quota` (chat, retrieval). Who may use what
+is decided in rag/service/access.py, how much in rag/service/quotas.py."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
-from rag.api.deps import get_access, get_settings
+from rag.api.deps import get_access, get_quotas, get_settings
 from rag.core.settings import Settings
 from rag.service.access import Access, Principal, check_admin
+from rag.service.quotas import Quotas
 
 user_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <RAG_API__TOKEN>`")
 admin_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <admin token>`")
@@ -30,6 +31,12 @@ def caller(
             401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
     return found
+
+
+def within_quota(who: Principal = Depends(caller), quotas: Quotas = Depends(get_quotas)) -> None:
+    """Chat, retrieval and sources: one request of the caller's quota (rag/service/quotas.py);
+    over it, 429 with `Retry-After` (rag/api/errors.py)."""
+    quotas.check(who.owner, "api")
 
 
 def require_admin(

@@ -18,6 +18,7 @@ from rag.core.types import IndexStatus
 from rag.ingest.library import Library
 from rag.service.access import ALL, Access, Principal, owner_key
 from rag.service.collections import Collections, RemoteCollections
+from rag.service.quotas import Quotas
 from rag.state.conversations import Conversations
 
 Pool = Collections | RemoteCollections
@@ -31,6 +32,7 @@ def init_state(app: FastAPI, settings: Settings, pool: Pool) -> None:
     app.state.settings = settings
     app.state.pool = pool
     app.state.access = Access(settings)
+    app.state.quotas = Quotas(settings)
     app.state.conversations = None
     app.state.conversations_lock = threading.Lock()
 
@@ -50,6 +52,10 @@ def get_pool(request: Request) -> Pool:
 
 def get_access(request: Request) -> Access:
     return request.app.state.access  # type: ignore[no-any-return]
+
+
+def get_quotas(request: Request) -> Quotas:
+    return request.app.state.quotas  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Errors as JSON in OpenAI's shape, `{"error": {"message", "type", "code"}}`, with the status
-code of the failure (400 bad input, 401 token, 503 LLM or store unreachable, ...)."""
+code of the failure (400 bad input, 401 token, 429 over a quota with `Retry-After`, 503 LLM or
+store unreachable, ...)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from rag.core.errors import (
     NotAuthorisedError,
     NotFoundError,
     PathNotAllowedError,
+    QuotaExceededError,
     RagError,
     RequestTooLargeError,
     StoreError,
@@ -37,6 +39,8 @@ def status_for(error: RagError) -> int:
         return 404
     if isinstance(error, RequestTooLargeError):
         return 413
+    if isinstance(error, QuotaExceededError):
+        return 429
     if isinstance(error, LLMUnavailableError | StoreError | IndexBusyError):
         return 503
     return 400
@@ -48,6 +52,10 @@ def error_body(message: str, type_: str, code: int) -> dict[str, Any]:
 
 async def rag_error(_: Request, e: RagError) -> JSONResponse:
     code = status_for(e)
+    if isinstance(e, QuotaExceededError):  # OpenAI's rate-limit shape: 429 with Retry-After
+        body = error_body(str(e), "rate_limit_exceeded", code)
+        body["error"]["param"] = e.reason
+        return JSONResponse(body, status_code=code, headers={"Retry-After": str(e.retry_after_s)})
     return JSONResponse(error_body(str(e), type(e).__name__, code), status_code=code)
 
 

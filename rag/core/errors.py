@@ -72,3 +72,13 @@ class NotFoundError(RagError, LookupError):
 class CollectionNotFoundError(NotFoundError):
     """A collection that does not exist or that the caller may not use: the same message for
     both, so a caller never learns that a forbidden collection exists (rag/service/access.py)."""
+
+
+class QuotaExceededError(RagError):
+    """The caller is over one of its quotas (`[quotas]`, rag/service/quotas.py); it may try
+    again after `retry_after_s` seconds. `reason`: "requests_per_minute" or "llm_tokens_per_day"."""
+
+    def __init__(self, message: str, reason: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.retry_after_s = retry_after_s

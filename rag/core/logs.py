@@ -85,19 +85,28 @@ def bound(req: Request) -> Iterator[Request]:
         _current.reset(token)
 
 
+def bars_wanted(progress: bool = True) -> bool:
+    """Whether to draw progress bars: asked for, and stderr is a terminal (in a log file or a
+    pipe a bar's redraws are noise between the log lines)."""
+    return progress and sys.stderr.isatty()
+
+
 class RequestFilter(logging.Filter):
-    """Stamps every record with the current request's id and face (None outside a request)."""
+    """Stamps every record with the current request's id and face (None outside a request), and
+    `request` for text lines: "[face id] " within a request, nothing outside one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         req = _current.get()
         record.request_id = req.id if req else None
         record.face = req.face if req else None
+        record.request = f"[{req.face} {req.id}] " if req else ""
         return True
 
 
 # The attributes every LogRecord has; anything else on a record came from `extra=` and is a field.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _STANDARD.add("color_message")  # uvicorn's message with terminal colours, for its own formatter
+_STANDARD.add("request")  # the text format's "[face id] ", already in request_id and face
 
 
 class JsonFormatter(logging.Formatter):
@@ -120,7 +129,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(face)s %(request_id)s] %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(request)s%(message)s"
+
+# Libraries whose INFO lines are noise on the console: httpx logs every request, the model
+# process's /health polling at start-up included ("503 Service Unavailable" until it has loaded).
+# The MCP SDK says "session manager started" at every start. They log at WARNING and above unless
+# the level is DEBUG.
+QUIET_LOGGERS = ("httpx", "httpcore", "mcp.server.streamable_http_manager")
 
 
 def configure(fmt: str = "text", level: str = "INFO") -> None:
@@ -135,6 +150,9 @@ def configure(fmt: str = "text", level: str = "INFO") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    debug = root.getEffectiveLevel() <= logging.DEBUG
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         # uvicorn's own handlers (when it configured them earlier) would print plain text
         logging.getLogger(name).handlers.clear()

@@ -72,6 +72,12 @@ STAGE_SECONDS = Histogram(
 )
 TOKENS = Counter("rag_llm_tokens", "LLM tokens", [*FACE_COLLECTION, "direction"])
 FEEDBACK = Counter("rag_feedback", "Ratings recorded by this process", ["channel", "rating"])
+QUOTA_REFUSALS = Counter(
+    "rag_quota_refusals",
+    "Requests refused for a quota (rag/service/quotas.py): face (api, mcp, ui, slack) and reason "
+    "(requests_per_minute, llm_tokens_per_day)",
+    ["face", "reason"],
+)
 HTTP_REQUESTS = Counter(
     "rag_http_requests", "HTTP requests served", ["face", "route", "method", "status"]
 )
@@ -175,6 +181,10 @@ def retrieval(collection: str) -> Iterator[None]:
     with logs.bound(w.req), w.errors(), tracing.stage("retrieve", timings):
         yield
     STAGE_SECONDS.labels(**w.labels, stage="retrieve").observe(timings["retrieve"])
+
+
+def quota_refused(face: str, reason: str) -> None:
+    QUOTA_REFUSALS.labels(face=face, reason=reason).inc()
 
 
 def feedback(channel: str, rating: int) -> None:

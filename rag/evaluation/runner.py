@@ -13,6 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rag.core import logs
 from rag.core.types import Answer, AnswerEvent, Passage, TokenEvent
 from rag.evaluation.dataset import EvalItem
 from rag.evaluation.metrics import (
@@ -77,7 +78,7 @@ class Evaluator:
 
     def run(self, items: Sequence[EvalItem], progress: bool = True) -> list[dict[str, Any]]:
         rows = []
-        for item in tqdm(items, desc="eval", unit="q", disable=not progress):
+        for item in tqdm(items, desc="eval", unit="q", disable=not logs.bars_wanted(progress)):
             rows.append(self.evaluate(item))
         return rows
 

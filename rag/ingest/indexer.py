@@ -29,6 +29,7 @@ from llama_index.core.schema import BaseNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from tqdm import tqdm
 
+from rag.core import logs
 from rag.core.errors import PathNotFoundError
 from rag.core.locking import index_lock
 from rag.core.settings import Settings
@@ -282,7 +283,8 @@ class Indexer:
             return 0
         pipeline = IngestionPipeline(transformations=[make_embedding(self.settings.embedding)])
         written = 0
-        with tqdm(total=len(docs), desc="Embedding", unit="doc", disable=not progress) as bar:
+        shown = logs.bars_wanted(progress)  # on a terminal only, not in a server's log
+        with tqdm(total=len(docs), desc="Embedding", unit="doc", disable=not shown) as bar:
             for i in range(0, len(docs), DOCS_PER_BATCH):
                 batch = docs[i : i + DOCS_PER_BATCH]
                 chunks = self._split(batch, stored, report)

@@ -29,6 +29,7 @@ from rag.core.errors import NotAuthorisedError
 from rag.core.settings import Settings
 from rag.mcp.server import Pool, build_server
 from rag.service.access import Access, Principal
+from rag.service.quotas import Quotas
 
 PATH = "/mcp"
 
@@ -102,10 +103,13 @@ class TokenGate:
                 self.ready = False
 
 
-def mount(app: Starlette, pool: Pool, settings: Settings) -> TokenGate:
-    """Serve MCP at `/mcp` on `app`, over the same pool and grants as the API's routes."""
+def mount(
+    app: Starlette, pool: Pool, settings: Settings, quotas: Quotas | None = None
+) -> TokenGate:
+    """Serve MCP at `/mcp` on `app`, over the same pool, grants and quotas as the API's routes
+    (a tool call over a quota is a tool error naming it; the HTTP request itself succeeds)."""
     access = Access(settings)
-    server = build_server(pool, access, partial(caller, access))
+    server = build_server(pool, access, partial(caller, access), quotas or Quotas(settings))
     gate = TokenGate(server, access, settings)
     app.router.routes.append(Route(PATH, endpoint=gate, include_in_schema=False))  # ASGI app
     inner = app.router.lifespan_context

@@ -36,6 +36,7 @@ from rag.ingest.sources import location, source_name
 from rag.service.access import Access, Principal
 from rag.service.collections import Collections, RemoteCollections
 from rag.service.documents import DocumentEntry, DocumentText, list_documents, read_document
+from rag.service.quotas import Quotas
 
 Pool = Collections | RemoteCollections
 T = TypeVar("T")
@@ -154,10 +155,20 @@ def answer_result(collection: str, answer: Answer) -> AskResult:
 class Face:
     """What the tools do, for one caller at a time: the pool, reached through the grants."""
 
-    def __init__(self, pool: Pool, access: Access, principal_of: PrincipalOf) -> None:
+    def __init__(
+        self, pool: Pool, access: Access, principal_of: PrincipalOf, quotas: Quotas | None = None
+    ) -> None:
         self.pool = pool
         self.access = access
         self.principal_of = principal_of
+        self.quotas = quotas
+
+    def _admit(self, ctx: Context | None) -> str:
+        """The caller's owner key, one request of its quota spent (QuotaExceededError over it)."""
+        owner = self.principal_of(ctx.headers if ctx is not None else None).owner
+        if self.quotas is not None:
+            self.quotas.check(owner, "mcp")
+        return owner
 
     def _collection(self, ctx: Context | None, requested: str | None) -> str:
         """The collection the caller may use (the same error for a missing and a forbidden
@@ -169,6 +180,7 @@ class Face:
         self, ctx: Context | None, query: str, collection: str | None, k: int
     ) -> SearchResult:
         name = self._collection(ctx, collection)
+        self._admit(ctx)
         passages = self.pool.get(name).retrieve(query, k=k)
         hits = [_hit(name, i, p) for i, p in enumerate(passages, 1)]
         return SearchResult(collection=name, query=query, passages=hits)
@@ -177,7 +189,11 @@ class Face:
         self, ctx: Context | None, question: str, collection: str | None, k: int | None
     ) -> AskResult:
         name = self._collection(ctx, collection)
-        return answer_result(name, self.pool.get(name).ask(question, k=k))
+        owner = self._admit(ctx)
+        answer = self.pool.get(name).ask(question, k=k)
+        if self.quotas is not None:
+            self.quotas.record(owner, answer)
+        return answer_result(name, answer)
 
     def collections(self, ctx: Context | None) -> list[CollectionEntry]:
         who = self.principal_of(ctx.headers if ctx is not None else None)
@@ -215,9 +231,12 @@ def _resource_errors(call: Callable[[], T]) -> T:
         raise ResourceError(str(e)) from e
 
 
-def build_server(pool: Pool, access: Access, principal_of: PrincipalOf) -> MCPServer:
-    """The MCP server over `pool`, the caller's grants checked on every call."""
-    face = Face(pool, access, principal_of)
+def build_server(
+    pool: Pool, access: Access, principal_of: PrincipalOf, quotas: Quotas | None = None
+) -> MCPServer:
+    """The MCP server over `pool`, the caller's grants (and `quotas`, on search and ask) checked
+    on every call."""
+    face = Face(pool, access, principal_of, quotas)
     server: MCPServer = MCPServer(
         "rag-assistant", instructions=INSTRUCTIONS, version="1", log_level="WARNING"
     )

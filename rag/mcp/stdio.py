@@ -11,6 +11,7 @@ from rag.core.settings import Settings
 from rag.mcp.server import build_server
 from rag.service.access import ALL, Access, Principal
 from rag.service.collections import make_collections
+from rag.service.quotas import Quotas
 
 # Whoever starts `rag mcp` can read the index's files: without a token, every collection.
 LOCAL = Principal("mcp:local", frozenset({ALL}))
@@ -32,5 +33,6 @@ def run(settings: Settings, token: str | None = None) -> None:
     logs.set_default_face("mcp")  # its logs and metrics lines name this face
     access = Access(settings)
     who = principal_for(access, token)
-    server = build_server(make_collections(settings), access, lambda _headers: who)
+    pool, quotas = make_collections(settings), Quotas(settings)
+    server = build_server(pool, access, lambda _headers: who, quotas)
     server.run("stdio")

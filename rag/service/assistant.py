@@ -6,6 +6,7 @@ below it.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,13 @@ import httpx
 from rag.answer.answering import Answerer
 from rag.answer.llm import ChatModel
 from rag.core import metrics
-from rag.core.errors import EmptyQuestionError, PathNotFoundError, QuestionTooLongError, StoreError
+from rag.core.errors import (
+    EmptyQuestionError,
+    PathNotFoundError,
+    QuestionTooLongError,
+    RagError,
+    StoreError,
+)
 from rag.core.locking import index_lock
 from rag.core.settings import Settings
 from rag.core.types import Answer, AnswerEvent, IndexReport, IndexStatus, Passage, StreamEvent
@@ -28,6 +35,8 @@ from rag.storage.manifest import manifest_path, read_manifest, recorded_build
 
 if TYPE_CHECKING:  # imported when first used: indexing imports llama-index (1.6 s), a question not
     from rag.ingest.indexer import Indexer, RebuildPlan
+
+log = logging.getLogger("rag")
 
 History = Sequence[tuple[str, str]]
 HISTORY_TURNS = 10
@@ -140,8 +149,13 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Start loading the LLM now (its process loads in the background) instead of on the
-        first question, and load the lexical index (from disk: rag/storage/lexical.py)."""
-        _ = self.answerer
+        first question, and load the lexical index (from disk: rag/storage/lexical.py). One
+        console line, "model ready", says when the model answers."""
+        llm = self.answerer.llm
+        with _announce_lock:  # one line per model, however many collections share it
+            if id(llm) not in _announced:
+                _announced.add(id(llm))
+                threading.Thread(target=announce_ready, args=(llm,), daemon=True).start()
         if self.settings.retrieval.mode != "vector":
             with store_errors(self.store.describe()):
                 self.retriever.fresh_lexical()
@@ -233,6 +247,23 @@ class Assistant:
             removed = self.indexer.forget(paths)
         self.retriever.invalidate()
         return removed
+
+
+_announced: set[int] = set()  # the models whose readiness is being, or was, announced
+_announce_lock = threading.Lock()
+
+
+def announce_ready(llm: ChatModel) -> None:
+    """Log "model ready" once `llm` answers (a local model's process has loaded it; a remote one
+    is taken as ready), or a warning saying why it did not start."""
+    process = getattr(llm, "process", None)
+    try:
+        if process is not None:
+            process.wait_ready()
+    except RagError as e:
+        log.warning("model not ready: %s", e)
+        return
+    log.info("model ready (%s)", getattr(llm, "name", "llm"))
 
 
 @contextmanager

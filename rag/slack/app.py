@@ -32,9 +32,11 @@ from rag.core import logs, tracing
 from rag.core.errors import RagError
 from rag.core.settings import Settings, SlackSettings
 from rag.service.collections import pool_of
+from rag.service.quotas import Quotas
 from rag.slack.handlers import SlackBot
 from rag.state.engine import StateDB, open_state
 from rag.state.feedback import FeedbackStore
+from rag.state.quotas import TokenUse
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +142,9 @@ def build_app(
     except BoltError as e:  # auth.test failed: the message names Slack's error, not the token
         raise RagError(f"Slack did not accept the bot token: {e}") from None
     pool = pool_of(settings, assistant)  # each channel asks its own collection
-    SlackBot(pool, s, FeedbackStore.from_settings(settings, state), state).register(app)
+    feedback = FeedbackStore.from_settings(settings, state)
+    quotas = Quotas(settings, TokenUse(state))  # per Slack user (rag/service/quotas.py)
+    SlackBot(pool, s, feedback, state, quotas).register(app)
     return app
 
 

@@ -22,6 +22,8 @@ from rag.core import logs
 from rag.core.errors import NotAuthorisedError, RagError
 from rag.core.settings import SlackSettings
 from rag.core.types import Answer, AssistantLike
+from rag.service.access import owner_key
+from rag.service.quotas import Quotas
 from rag.slack import blocks
 from rag.slack.conversation import (
     History,
@@ -51,12 +53,15 @@ class SlackBot:
         settings: SlackSettings,
         feedback: FeedbackStore,
         state: StateDB | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         """`assistant`: one assistant, or a pool of collections (rag/service/collections.py) from
         which each channel gets the one `slack.channel_collections` maps it to. `state` (default:
         the store in the feedback store's file) keeps handled events and answers across restarts and
-        between bot processes."""
+        between bot processes. `quotas`: each Slack user's limits (rag/service/quotas.py); none:
+        no limits."""
         self.assistant = assistant
+        self.quotas = quotas
         self.channel_collections = dict(settings.channel_collections)
         self.unmapped_channels = settings.unmapped_channels
         self.channels = set(settings.channels)
@@ -107,7 +112,8 @@ class SlackBot:
         if parent:
             history = self._history(thread_messages(client, channel, parent), event, context)
         question = clean_question(event.get("text", ""), context.bot_user_id)
-        self._answer_in(client, channel, parent or event["ts"], question, history)
+        user = event.get("user")
+        self._answer_in(client, channel, parent or event["ts"], question, history, user)
 
     def on_message(self, event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         """DMs, follow-ups in threads the bot answered in, and (mention_only off) any message."""
@@ -148,7 +154,7 @@ class SlackBot:
             return
         question = clean_question(event.get("text", ""), context.bot_user_id)
         history = self._history(messages, event, context)
-        self._answer_in(client, channel, thread_ts, question, history)
+        self._answer_in(client, channel, thread_ts, question, history, event.get("user"))
 
     @staticmethod
     def _history(
@@ -168,6 +174,7 @@ class SlackBot:
         thread_ts: str | None,
         question: str,
         history: History,
+        user: str | None = None,
     ) -> None:
         """Post the placeholder at once, then replace it with the answer (`chat.update`)."""
         if not question:
@@ -178,7 +185,7 @@ class SlackBot:
         placeholder = client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, **blocks.placeholder_message(question)
         )
-        message, _ = self._compose(question, history, channel=channel)
+        message, _ = self._compose(question, history, channel=channel, user=user)
         client.chat_update(channel=channel, ts=placeholder["ts"], **message)
 
     def _compose(
@@ -188,13 +195,19 @@ class SlackBot:
         *,
         shareable: bool = False,
         channel: str | None = None,
+        user: str | None = None,
     ) -> tuple[dict[str, Any], Answer | None]:
-        """The answer from `channel`'s collection as a message; an expected failure becomes a
-        message, never a trace."""
+        """The answer from `channel`'s collection as a message; an expected failure (a quota
+        of `user` reached included) becomes a message, never a trace."""
+        owner = owner_key("slack", user or "unknown")
         try:
             assistant = self._assistant_for(channel)
+            if self.quotas is not None:
+                self.quotas.check(owner, "slack")
             with logs.request("slack"):  # its log lines and metrics carry the face and an id
                 answer: Answer = assistant.ask(question, history=history or None)
+            if self.quotas is not None:
+                self.quotas.record(owner, answer)
         except RagError as e:
             return blocks.notice_message(str(e), emoji=":warning:"), None
         except Exception:
@@ -228,7 +241,8 @@ class SlackBot:
             ack(**blocks.notice_message(USAGE))
             return
         ack(response_type="ephemeral", **blocks.placeholder_message(question))
-        message, _ = self._compose(question, [], shareable=True, channel=command.get("channel_id"))
+        channel, user = command.get("channel_id"), command.get("user_id")
+        message, _ = self._compose(question, [], shareable=True, channel=channel, user=user)
         respond(response_type="ephemeral", replace_original=True, **message)
 
     # -- buttons --------------------------------------------------------------------------

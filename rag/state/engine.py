@@ -1,8 +1,9 @@
 """The one database behind the shared state (rag/state/): the engine, the schema with its
 one-off migrations, and the transaction helper every repository uses. The repositories, one per
 concern, hold their own SQL over a `StateDB`: claims.py (Slack events handled), answers.py (answers
-the Slack buttons point at), logins.py (failed UI logins), feedback.py (ratings) and
-conversations.py (saved conversations).
+the Slack buttons point at), logins.py (failed UI logins), feedback.py (ratings),
+conversations.py (saved conversations) and quotas.py (LLM tokens used per caller and day). A table
+added later is created on an existing database when it is first opened (`create_all`).
 
 Two backends, over SQLAlchemy Core:
 
@@ -123,6 +124,15 @@ conversations = Table(
     Column("updated", Double, nullable=False),
     Column("turns", Text, nullable=False),  # JSON list of dicts
     Index("conversations_owner", "owner", "updated"),
+)
+
+# LLM tokens used per owner and UTC day (rag/state/quotas.py, `quotas.llm_tokens_per_day`)
+llm_token_use = Table(
+    "llm_token_use",
+    metadata,
+    Column("owner", Text, primary_key=True),
+    Column("day", Text, primary_key=True),  # YYYY-MM-DD, UTC
+    Column("tokens", BigInteger, nullable=False),
 )
 
 # One-off data migrations already run on this database, by name

@@ -245,7 +245,7 @@ def test_login_over_http_is_refused_while_blocked(
     settings = _login_settings(tmp_path, max_failures=3, window_s=2.0)
     with gr.Blocks(analytics_enabled=False) as demo:
         gr.Markdown("behind the login")
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
+    demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))  # quiet among them
     url = f"http://127.0.0.1:{settings.ui.port}"
     try:
         with httpx.Client(base_url=url, timeout=30) as http:

@@ -40,6 +40,7 @@ from rag.state.conversations import Conversations
 from rag.state.engine import SQLiteStateDB, StateDB, open_state
 from rag.state.feedback import FeedbackStore
 from rag.state.logins import GLOBAL_LOGIN_FACTOR, LoginFailures
+from rag.state.quotas import TokenUse
 
 PG_PASSWORD = "pg-s3cret-Zq9"  # must never appear in a message
 
@@ -289,6 +290,30 @@ def test_answers_are_read_by_a_new_database_object_and_bounded(backend: Backend)
     kept = [small.get(k) for k in keys]
     assert [a is not None for a in kept] == [False, False, True, True, True]
     assert kept[-1] is not None and kept[-1].text == "answer 4 [1]."
+
+
+# -- LLM tokens per day (quotas) -----------------------------------------------------------------
+
+
+def test_token_use_adds_atomically_per_owner_and_day(backend: Backend) -> None:
+    """Threads on two database objects (two replicas) add at once: no addition is lost."""
+    first, second = TokenUse(backend.open()), TokenUse(backend.open())
+
+    def add(use: TokenUse) -> None:
+        for _ in range(20):
+            use.add("api:token:ci", 5)
+
+    threads = [threading.Thread(target=add, args=(u,)) for u in (first, second, first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert second.used("api:token:ci") == 400
+    assert first.used("ui:ann") == 0
+    assert first.add("api:token:ci", 7, day="2001-01-01") == 7  # another day, its own count
+    first.add("ui:ann", 1)  # today's write trims days older than keep_days
+    assert first.used("api:token:ci", day="2001-01-01") == 0
+    assert first.used("api:token:ci") == 400
 
 
 # -- logins --------------------------------------------------------------------------------------
