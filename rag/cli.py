@@ -229,6 +229,13 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
     stream: Annotated[bool, typer.Option(help="Show a status line while it works.")] = True,
     collection: CollectionOpt = None,
+    open_source: Annotated[
+        int | None,
+        typer.Option(
+            "--open",
+            help="Open source N in the browser: its text with the cited sentence marked.",
+        ),
+    ] = None,
 ) -> None:
     """Answer one question, then list the numbered sources."""
     with _friendly_errors():
@@ -244,6 +251,40 @@ def ask(
             console.print_json(answer.model_dump_json())
         else:
             print_answer(answer)
+        if open_source is not None:
+            _open_source(a, answer, open_source)
+
+
+def _open_source(assistant: Any, answer: Answer, number: int) -> None:
+    """Write the source view of citation [number] (rag/service/source_view.py: the document's
+    text as stored, the cited sentence marked; its original file linked as a file:// URL) to a
+    temporary HTML file, print its file:// URL (no server needed), and open it where there is a
+    graphical browser (or $BROWSER)."""
+    import tempfile
+    import webbrowser
+
+    from rag.ingest.library import Library
+    from rag.service.documents import read_document
+    from rag.service.source_view import source_view_html
+
+    c = next((c for c in answer.citations if c.number == number), None)
+    if c is None or not c.doc_id:
+        numbers = ", ".join(str(c.number) for c in answer.citations) or "none"
+        raise typer.BadParameter(f"No source [{number}] in this answer (its sources: {numbers}).")
+    doc = read_document(assistant.store, c.doc_id)
+    try:
+        original = Library(assistant.settings, assistant).open(c.doc_id).resolve().as_uri()
+        original += f"#page={doc.page}" if doc.page else ""
+    except RagError:
+        original = ""
+    folder = Path(tempfile.mkdtemp(prefix="rag-source-"))
+    page = folder / f"source-{number}.html"
+    page.write_text(source_view_html(doc, c.snippet, original), "utf-8")
+    url = page.as_uri() + "#cited"
+    console.print(f"\nSource [{number}]: {url}", soft_wrap=True)
+    graphical = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if graphical or os.environ.get("BROWSER") or sys.platform in ("darwin", "win32"):
+        webbrowser.open(url)  # never a terminal browser taking over the terminal
 
 
 @app.command()

@@ -11,10 +11,13 @@ Pure functions over the stored metadata and the `Passage`/`Citation` types, shar
 - `relevance`: the evidence score of one passage for the question (the same measure the
   off-topic check uses: the mean of its cosine similarity and the share of the question's words it
   holds, here unweighted), and `relevance_level` its reading as high / medium / low (thresholds
-  from eval/dev.jsonl, see HIGH and MEDIUM). Fused retrieval scores (0.03, 1.06…) rank passages
-  but mean nothing to a reader: they are shown on hover only.
-- `document_url`: the UI's link that opens the document at that place (`#page=N` for a PDF, a
-  text fragment for a section or a listed paper).
+  from eval/dev.jsonl, see HIGH and MEDIUM); `relative_level` reads a passage's ranking score
+  against the best retrieved passage's (the passage that answers reads high), and the UI shows
+  the higher of the two for an answer's sources. Raw retrieval scores (0.03, 1.06…) rank
+  passages but mean nothing to a reader: they are shown on hover only.
+- `document_url`: the UI's link to the source view of a document (rag/service/source_view.py:
+  its text as stored, the cited sentence marked, `?hl=…#cited`); `original_url` the original file
+  (`#page=N` for a PDF).
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ DOCUMENT_ROUTE = "/document"
 # scores 0.43–0.75 (median 0.66) and the 2nd–5th 0.13–0.53 (median 0.35).
 HIGH = 0.60  # at or above: "high"
 MEDIUM = 0.45  # below: "low"
+# Relative to the best passage of the same retrieval: on the dev questions the answering paper
+# ranks first (share 1.0) and the next ones score 0.5–0.8 of it.
+REL_HIGH = 0.8
+REL_MEDIUM = 0.5
 SECTION_SEP = " › "
 
 
@@ -122,25 +129,53 @@ def relevance_level(score: float) -> str:
     return "low"
 
 
-def _fragment_text(text: str, words: int = 6) -> str:
-    """A text fragment directive (`#:~:text=`) for the first words of `text`."""
-    start = " ".join(text.split()[:words])
-    return ":~:text=" + quote(start, safe="") if start else ""
+def relative_level(score: float, best: float) -> str:
+    """high / medium / low from a passage's ranking score (fused, or reranked) as a share of
+    the best retrieved passage's: the passage that answers reads high, one ranked well below it
+    medium or low (REL_HIGH, REL_MEDIUM)."""
+    if best <= 0:
+        return "low"
+    share = score / best
+    return "high" if share >= REL_HIGH else "medium" if share >= REL_MEDIUM else "low"
 
 
-def document_url(source: Citation | Passage, title_for_listing: bool = True) -> str:
-    """The link that opens a source's document at its place; "" without a document id."""
+_LEVELS = ("low", "medium", "high")
+
+
+def higher_level(a: str, b: str) -> str:
+    return max(a, b, key=_LEVELS.index)
+
+
+HL_CHARS = 400  # the most of a cited sentence a link to the source view carries
+
+
+def cited_text(src: Citation | Passage) -> str:
+    """What a link to the source view highlights: a citation's snippet, else the passage's start."""
+    return src.snippet if isinstance(src, Citation) else src.text[:HL_CHARS]
+
+
+def view_query(sentence: str) -> str:
+    """`?hl=<the sentence>#cited`: what a link to the source view (rag/service/source_view.py)
+    adds so that it opens with that sentence marked and scrolled into view."""
+    hl = " ".join(sentence.split())
+    if len(hl) > HL_CHARS:
+        hl = hl[: HL_CHARS - 1].rstrip() + "…"  # cut: the view marks the sentence to its end
+    return f"?hl={quote(hl, safe='')}#cited" if hl.strip("… ") else ""
+
+
+def document_url(source: Citation | Passage) -> str:
+    """The UI's link that opens a source's document in the source view, at the cited sentence;
+    "" without a document id."""
     if not source.doc_id:
         return ""
-    url = f"{DOCUMENT_ROUTE}/{quote(source.doc_id, safe='')}"
-    if source.page:
-        return f"{url}#page={source.page}"
-    if source.section:
-        frag = _fragment_text(source.section.split(SECTION_SEP)[-1])
-        return f"{url}#{frag}" if frag else url
-    if title_for_listing and source.doc_id.startswith("paper-") and source.title:
-        return f"{url}#{_fragment_text(source.title)}"
-    return url
+    return f"{DOCUMENT_ROUTE}/{quote(source.doc_id, safe='')}{view_query(cited_text(source))}"
+
+
+def original_url(doc_id: str, page: int | None = None, route: str = DOCUMENT_ROUTE) -> str:
+    """The link to the original file of a document (`/file` of the UI's document route), at its
+    page for a PDF."""
+    where = f"#page={page}" if page else ""
+    return f"{route}/{quote(doc_id, safe='')}/file{where}"
 
 
 def by_paper(passages: list[Passage]) -> list[Passage]:

@@ -1,7 +1,8 @@
 """A saved conversation as Markdown or JSON, each answer with its numbered sources and the URL
 that opens each one, and the source URL itself, so that every face builds them the same way:
-the API's `GET /v1/conversations/{id}/export` and its `url_citation` annotations
-(rag/api/openai.py), and the UI (its document route) alike."""
+the API's `GET /v1/conversations/{id}/export` (the cited file) and its `url_citation` annotations
+(`view_url`: the source view at the cited sentence, rag/api/openai.py), and the UI (its document
+route) alike."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from urllib.parse import quote
 
 from rag.core.text import neutralise
 from rag.core.types import Answer, Citation, Conversation
+from rag.ingest.sources import view_query
 from rag.state.conversations import answers_of
 
 SourceURL = Callable[[Citation], str]
 
 API_SOURCE_ROUTE = "/v1/sources/"  # rag serve: the file a cited document comes from
+API_VIEW_SUFFIX = "/view"  # rag serve: …/{doc_id}/view, the source view at the cited sentence
 UI_SOURCE_ROUTE = "/document/"  # rag ui: the same, behind the UI's login
 
 
@@ -29,6 +32,20 @@ def source_url(base: str, route: str = API_SOURCE_ROUTE) -> SourceURL:
             return c.source
         where = f"#page={c.page}" if c.page else ""
         return f"{base.rstrip('/')}{route}{quote(c.doc_id, safe='')}{where}"
+
+    return url
+
+
+def view_url(base: str, route: str = API_SOURCE_ROUTE, suffix: str = API_VIEW_SUFFIX) -> SourceURL:
+    """The URL of a citation's source view (rag/service/source_view.py: the document's text, the
+    cited sentence marked and scrolled into view, `?hl=…#cited`), what the API's `url_citation`
+    annotations open; the UI's is its document route itself (`UI_SOURCE_ROUTE`, suffix "")."""
+
+    def url(c: Citation) -> str:
+        if not c.doc_id:
+            return c.source
+        where = f"{quote(c.doc_id, safe='')}{suffix}"
+        return f"{base.rstrip('/')}{route}{where}{view_query(c.snippet)}"
 
     return url
 

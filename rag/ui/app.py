@@ -2,9 +2,10 @@
 
 `build_app(assistant, settings)` makes the Blocks (testable, mountable); `launch(settings)` serves
 it on `settings.ui` host/port/login, offline (no analytics, no share link, no web fonts), with
-one route of its own: `/document/{doc_id}`, which serves the file an indexed document comes from
-(confined to the indexing roots, behind the same login) so that a citation opens its source at
-the cited page (`#page=N`) or section.
+routes of its own: `/document/{doc_id}`, the source view a citation opens (the document's stored
+text with the cited sentence marked and scrolled into view: rag/service/source_view.py), and
+`/document/{doc_id}/file`, the file it comes from (confined to the indexing roots, at the cited
+page `#page=N` of a PDF), both behind the same login.
 
 The page: saved conversations in a sidebar (rag/state/conversations.py: every answered turn is saved
 for the logged-in user, or "local" without a login; reopen, rename, delete), the chat, the
@@ -31,7 +32,7 @@ from typing import Any
 import gradio as gr
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.middleware import Middleware
 
 from rag.core import logs, metrics, tracing
@@ -41,10 +42,14 @@ from rag.core.settings import Settings
 from rag.core.types import Answer, AnswerEvent, AssistantLike, SourcesEvent, StatusEvent
 from rag.ingest.library import is_html, media_type
 from rag.ingest.paths import SUPPORTED
+from rag.ingest.sources import original_url
 from rag.service import observe
 from rag.service.access import Access, Principal, check_admin, owner_key
 from rag.service.collections import make_assistant, pool_of
-from rag.service.export import UI_SOURCE_ROUTE, conversation_markdown, source_url
+from rag.service.documents import DocumentText
+from rag.service.export import UI_SOURCE_ROUTE, conversation_markdown, view_url
+from rag.service.quotas import Quotas
+from rag.service.source_view import VIEW_HEADERS, find_document, source_view_html
 from rag.state.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
 from rag.state.feedback import FeedbackStore
 from rag.ui import render
@@ -106,6 +111,18 @@ PAGE_LOAD_JS = (
     + ")(); }"
 )
 
+# The upload report sits under the upload box, often below the fold: bring it into view.
+SHOW_UPLOAD_REPORT_JS = (
+    "() => { const r = document.querySelector('#upload-report .upload-report');"
+    " if (r) r.scrollIntoView({block: 'nearest', behavior: 'instant'}); }"
+)
+# What the Index panel says where no admin token is set (uploads and re-indexing are off).
+INDEX_OFF_HINT = (
+    "Uploading and re-indexing are off here: they need an admin token. To turn them on, set "
+    "`RAG_SECURITY__ADMIN_TOKEN` (or `admin_token` under `[security]` in `rag.toml`) and restart "
+    "`rag ui`, then type the token in this panel."
+)
+
 # The admin token, as typed, in a cookie the browser sends with its uploads (UploadGuard).
 ADMIN_COOKIE_JS = (
     "(t) => { document.cookie = '"
@@ -138,6 +155,7 @@ class ChatController:
         self.access = Access(settings)
         self.feedback = FeedbackStore.from_settings(settings)
         self.conversations = Conversations(self.feedback.store)
+        self.quotas = Quotas(settings)  # per user (rag/service/quotas.py)
 
     # -- collections ---------------------------------------------------------------------------
     def _principal(self, request: gr.Request | None) -> Principal:
@@ -173,6 +191,13 @@ class ChatController:
                 continue
         raise NotFoundError(f"No indexed document {doc_id[:200]!r}.")
 
+    def read_document(self, doc_id: str, username: str | None) -> DocumentText:
+        """An indexed document's stored text, from one of the user's collections (the source
+        view); NotFoundError for any other, or where no store is at hand (over `api_url`)."""
+        principal = self.access.by_user(username)
+        names = self.access.allowed(principal, self.pool.names())
+        return find_document((getattr(self.pool.get(n), "store", None) for n in names), doc_id)
+
     def collection_picker(self, request: gr.Request) -> Any:
         """The user's collections, the default first when it is one of them; hidden when
         there is only one to pick."""
@@ -205,10 +230,13 @@ class ChatController:
         answer: Answer | None = None
         try:
             name = self._resolve(collection, request)
+            owner = self._principal(request).owner
+            self.quotas.check(owner, "ui")  # over a quota: its one-line notice, no answer
             with logs.request("ui"):  # the stream keeps it: its steps log this request's id
                 events = self.pool.get(name).stream(
                     question, history=history, k=int(k), **self._mode_kwargs(hybrid)
                 )
+            events = self.quotas.counting(owner, events)
             for event in events:
                 # Only status lines, the retrieved sources and checked text are shown.
                 if isinstance(event, StatusEvent):
@@ -291,7 +319,8 @@ class ChatController:
 
     # -- saved conversations ------------------------------------------------------------------
     def _choices(self, owner: str) -> list[tuple[str, str]]:
-        return [(render.conversation_label(c), c.id) for c in self.conversations.list(owner)]
+        convs = self.conversations.list(owner)
+        return list(zip(render.conversation_labels(convs), [c.id for c in convs], strict=True))
 
     def conversation_list(self, request: gr.Request) -> Any:
         try:
@@ -381,13 +410,14 @@ class ChatController:
 
     def export_path(self, conv_id: str, request: gr.Request | None = None) -> Path:
         """The user's conversation written as Markdown to a new temporary file (each answer with
-        its numbered sources, linked to this page's document route: rag/service/export.py);
+        its numbered sources, linked to this page's source view: rag/service/export.py);
         NotFoundError as for opening it."""
         conv = self.conversations.get(conv_id, owner_of(request), self.collections_for(request))
         base = str(getattr(request, "base_url", "") or "") if request is not None else ""
         name = re.sub(r"[^A-Za-z0-9_-]", "", conv.id)[:40]
         path = Path(tempfile.mkdtemp(prefix="rag-export-")) / f"conversation-{name}.md"
-        path.write_text(conversation_markdown(conv, source_url(base, UI_SOURCE_ROUTE)), "utf-8")
+        url = view_url(base, UI_SOURCE_ROUTE, suffix="")  # the source view at the sentence
+        path.write_text(conversation_markdown(conv, url), "utf-8")
         return path
 
     def export_conversation(self, conv_id: str | None, request: gr.Request) -> tuple[Any, str]:
@@ -655,6 +685,11 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
                         elem_id="reindex",
                         interactive=can_index,
                     )
+                    gr.Markdown(
+                        INDEX_OFF_HINT,
+                        elem_id="index-off",
+                        visible=not can_index,
+                    )
 
         chat_io: dict[str, Any] = {
             "fn": ctl.respond,
@@ -704,7 +739,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
             concurrency_id="assistant",
             concurrency_limit=1,
             api_visibility="private",
-        )
+        ).then(None, js=SHOW_UPLOAD_REPORT_JS)
         delete_docs.click(
             ctl.delete_documents,
             [documents, admin_token, picker],
@@ -712,7 +747,7 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
             concurrency_id="assistant",
             concurrency_limit=1,
             api_visibility="private",
-        )
+        ).then(None, js=SHOW_UPLOAD_REPORT_JS)
         reindex.click(
             ctl.reindex,
             [admin_token, picker],
@@ -742,10 +777,13 @@ def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
 
 
 def add_document_route(app: gr.Blocks, library: Any) -> None:
-    """`GET /document/{doc_id}`: the file an indexed document comes from, if it lies under the
-    indexing roots (`Library.open`, which checks `rag.ingest.paths.confine`), behind the UI's login.
-    HTML is served sandboxed (no scripts, its own origin); nothing is sniffed. With the app's
-    controller, only documents of the logged-in user's collections are served."""
+    """`GET /document/{doc_id}?hl=<sentence>`: the source view (rag/service/source_view.py: the
+    document's stored text with the cited sentence marked, a link to the original file), and
+    `GET /document/{doc_id}/file`: the file an indexed document comes from, if it lies under the
+    indexing roots (`Library.open`, which checks `rag.ingest.paths.confine`). Both behind the UI's
+    login. HTML files are served sandboxed (no scripts, their own origin); nothing is sniffed.
+    With the app's controller, only documents of the logged-in user's collections are served;
+    where no store can be read (a UI over `api_url`) the view is the file itself."""
     server: Any = app.server_app
     controller = getattr(app, "rag_controller", None)
 
@@ -764,7 +802,7 @@ def add_document_route(app: gr.Blocks, library: Any) -> None:
             return controller.open_document(doc_id, username)  # type: ignore[no-any-return]
         return library.open(doc_id)  # type: ignore[no-any-return]
 
-    async def document(doc_id: str, request: Request) -> Response:
+    async def document_file(doc_id: str, request: Request) -> Response:
         logged_in, username = user(request)
         if not logged_in:
             return JSONResponse({"detail": "Not authenticated"}, status_code=401)
@@ -783,8 +821,30 @@ def add_document_route(app: gr.Blocks, library: Any) -> None:
             content_disposition_type="inline",
         )
 
-    server.add_api_route("/document/{doc_id}", document, methods=["GET"])
-    server.router.routes.insert(0, server.router.routes.pop())  # before any route of Gradio's
+    async def document(doc_id: str, request: Request, hl: str = "") -> Response:
+        logged_in, username = user(request)
+        if not logged_in:
+            return JSONResponse({"detail": "Not authenticated"}, status_code=401)
+        if controller is None:
+            return await document_file(doc_id, request)
+        try:
+            doc = await run_in_threadpool(controller.read_document, doc_id, username)
+        except RagError:
+            return await document_file(doc_id, request)  # no store here, or 404 as the file's
+        try:
+            await run_in_threadpool(open_file, doc_id, username)
+            file_url = original_url(doc_id, doc.page)
+        except RagError:
+            file_url = ""  # indexed, but its file is gone or lies outside the roots
+        page = source_view_html(doc, hl[:2000], file_url)
+        return HTMLResponse(page, headers=VIEW_HEADERS)
+
+    for path, endpoint in (
+        ("/document/{doc_id}/file", document_file),
+        ("/document/{doc_id}", document),
+    ):
+        server.add_api_route(path, endpoint, methods=["GET"])
+        server.router.routes.insert(0, server.router.routes.pop())  # before any route of Gradio's
 
 
 def add_metrics_route(app: gr.Blocks, settings: Settings, assistant: Any) -> None:
@@ -813,6 +873,7 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         "auth": guard.gradio_auth if guard else None,
         "auth_message": guard.message() if guard else None,
         "share": False,
+        "quiet": True,  # no banner, no "set `share=True`" hint: `launch` logs one line itself
         "show_error": False,
         "theme": make_theme(),
         "css": CSS,
@@ -874,4 +935,5 @@ def launch(settings: Settings, insecure: bool = False) -> None:
         app.launch(prevent_thread_lock=True, **kwargs)
     add_document_route(app, app.rag_controller.library)  # type: ignore[attr-defined]
     add_metrics_route(app, settings, assistant)
+    log.info("UI on http://%s:%d", ui.host, ui.port)
     app.block_thread()

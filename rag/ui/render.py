@@ -17,7 +17,9 @@ from rag.ingest.sources import (
     by_paper,
     document_url,
     file_name,
+    higher_level,
     location,
+    relative_level,
     relevance,
     relevance_level,
     source_name,
@@ -121,14 +123,22 @@ def _where_suffix(c: Citation) -> str:
 def abstention_message(answer: Answer, key: str | int = 0) -> str:
     """A notice, styled apart from answers, with the closest passages as related reading: "Not
     stated" when the paper is there but does not give what was asked, else "Not in the
-    collection"."""
+    collection". The heading is said once (the text's own "Not stated: " lead is dropped), and
+    a cited paper is not listed again as related reading."""
+    cited = {c.doc_id or c.title for c in answer.citations}
     related = "".join(
         f"<li>{escape(p.title)} <span class='muted'>({escape(source_name(p))})</span></li>"
-        for p in by_paper(answer.passages)[:3]
+        for p in [p for p in by_paper(answer.passages) if (p.doc_id or p.title) not in cited][:3]
     )
     reading = f'<div class="related">Related reading:<ul>{related}</ul></div>' if related else ""
     title = "Not stated" if answer.not_stated == "attribute" else "Not in the collection"
-    body = link_markers(answer.text, answer.citations, key, display_numbers(answer))
+    text = answer.text
+    for said in ("Not stated", "Not in the collection"):
+        if text.lower().startswith(said.lower() + ":"):
+            text = text[len(said) + 1 :].lstrip()
+            text = text[:1].upper() + text[1:]
+            break
+    body = link_markers(text, answer.citations, key, display_numbers(answer))
     return (
         f'<div class="abstain"><div class="abstain-title">{title}</div>'
         f"<div>{body}</div>{reading}</div>"
@@ -140,17 +150,26 @@ def error_message(message: str) -> str:
     return f'<div class="error-msg"><strong>Could not answer.</strong> {escape(message)}</div>'
 
 
-def _relevance_html(question: str, passage: Passage | None, score: float) -> str:
-    """high / medium / low with a bar, from the passage's evidence score; raw scores on hover."""
+def _relevance_html(
+    question: str, passage: Passage | None, score: float, best: float | None = None
+) -> str:
+    """high / medium / low with a bar, from the passage's evidence score and, with `best` (the
+    best retrieved passage's ranking score), the higher of that and its score relative to the
+    best (the passage that answers reads high); raw scores on hover."""
     if passage is None:
         return f'<span class="src-score" title="retrieval score {score:.3f}"></span>'
     value = relevance(question, passage)
     level = relevance_level(value)
+    share = value
     detail = f"evidence {value:.2f}"
     if passage.vector_score is not None:
         detail += f" (similarity {passage.vector_score:.2f})"
     detail += f"; retrieval score {score:.3f}"
-    width = max(8, round(100 * value))
+    if best and best > 0:
+        level = higher_level(level, relative_level(score, best))
+        share = max(value, score / best)
+        detail += f", {min(1.0, score / best):.0%} of the best passage's"
+    width = max(8, round(100 * min(1.0, share)))
     return (
         f'<span class="src-score rel-{level}" title="{escape(detail, quote=True)}">'
         f'<span class="rel-bar"><span style="width:{width}%"></span></span>{level}</span>'
@@ -165,6 +184,7 @@ def _card(
     passage: Passage | None,
     snippet: str,
     full: str,
+    best: float | None = None,
 ) -> str:
     more = ""
     if full and _short(full, 10_000) != snippet:
@@ -186,7 +206,7 @@ def _card(
         f'<div class="src-head"><span class="src-num">{badge}</span>'
         f'<span class="src-title">{escape(src.title)}</span></div>'
         f'<div class="src-meta"><span class="src-file" title="{hover}">{name}</span>'
-        f"{where_html}{_relevance_html(question, passage, src.score)}</div>"
+        f"{where_html}{_relevance_html(question, passage, src.score, best)}</div>"
         f'<blockquote class="src-snippet">{escape(snippet)}</blockquote>'
         f'<div class="src-actions">{opener}</div>{more}</div>'
     )
@@ -205,9 +225,12 @@ def sources_panel(answer: Answer | None, key: str | int = 0, ordinal: int = 0) -
         )
     question = answer.standalone_question or answer.question
     passages = {p.number: p for p in answer.passages if p.number}
+    # An answer's sources read against the best retrieved passage; an abstention's do not (its
+    # best passage does not answer).
+    best = None if answer.abstained else max((p.score for p in answer.passages), default=None)
     if not answer.citations:
         cards = "".join(
-            _card(source_anchor(key, i), i, p, question, p, _short(p.text), p.text)
+            _card(source_anchor(key, i), i, p, question, p, _short(p.text), p.text, best)
             for i, p in enumerate(by_paper(answer.passages), 1)
         )
         head = "Related passages (not cited)" if answer.abstained else "Retrieved passages"
@@ -222,6 +245,7 @@ def sources_panel(answer: Answer | None, key: str | int = 0, ordinal: int = 0) -
             passages.get(c.number),
             _short(c.snippet),
             passages[c.number].text if c.number in passages else "",
+            best,
         )
         for c in sorted(answer.citations, key=lambda c: numbers[c.number])
     )
@@ -237,6 +261,18 @@ def conversation_label(c: ConversationSummary, now: float | None = None) -> str:
     if when.year != today.year:
         stamp = when.strftime("%b %d %Y")
     return f"{c.title} · {stamp}"
+
+
+def conversation_labels(convs: list[ConversationSummary], now: float | None = None) -> list[str]:
+    """The sidebar's labels (conversation_label), told apart: two conversations that would read
+    the same (the same first question, the same minute) get " (2)", " (3)" … from the oldest."""
+    labels = [conversation_label(c, now) for c in convs]
+    seen: dict[str, int] = {}
+    out = [""] * len(labels)
+    for i in reversed(range(len(labels))):  # the list is newest first; count from the oldest
+        n = seen[labels[i]] = seen.get(labels[i], 0) + 1
+        out[i] = labels[i] if n == 1 else f"{labels[i]} ({n})"
+    return out
 
 
 def feedback_note(message: str) -> str:

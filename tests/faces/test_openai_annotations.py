@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from html import unescape
 from urllib.parse import urldefrag
 
 import httpx
@@ -153,13 +154,23 @@ def test_completion_annotations_are_typed_and_point_at_the_markers(
     check_annotations(content, message.annotations, citations)
     assert len({a.url_citation.url for a in message.annotations}) == len(citations) > 1
     for url in {a.url_citation.url for a in message.annotations}:
-        assert url.startswith(f"{api_url}/v1/sources/")
+        # The source view at the cited sentence; the original file one link away.
+        assert url.startswith(f"{api_url}/v1/sources/") and "/view?hl=" in url, url
+        assert url.endswith("#cited")
         r = opens(url)
         assert r.status_code == 200, (url, r.text[:200])
         assert r.content and r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["content-type"].startswith("text/html")
+        assert '<mark id="cited">' in r.text and "Get trending papers" not in r.text
+        original = re.search(r'<a href="([^"]+)"[^>]*>original file', r.text)
+        assert original, r.text[-1500:]
+        file = opens(unescape(original.group(1)))
+        assert file.status_code == 200 and file.headers["content-type"].startswith("text/plain")
     some = message.annotations[0].url_citation.url
     assert opens(some, token=None).status_code == 401, "the source needs the same token"
     assert opens(f"{api_url}/v1/sources/paper-0000000000000000").status_code == 404
+    assert opens(f"{api_url}/v1/sources/paper-0000000000000000/view?hl=x").status_code == 404
+    assert opens(some.split("/view")[0], token=None).status_code == 401, "the file too"
 
 
 @pytest.mark.slow

@@ -15,7 +15,13 @@ from rag.core.types import Answer, Citation, Passage
 from rag.ingest.documents import load_documents
 from rag.ingest.library import Library, safe_name
 from rag.ingest.listing import listing_label
-from rag.ingest.sources import document_url, location, relevance_level, stored_label
+from rag.ingest.sources import (
+    document_url,
+    location,
+    original_url,
+    relevance_level,
+    stored_label,
+)
 from rag.ui import render
 
 
@@ -82,8 +88,12 @@ def test_locations_links_and_relevance_levels() -> None:
     assert location(4, "") == "p. 4"
     assert location(None, "Methods › Results") == "§ Results"
     assert location(None, "") == ""
-    assert document_url(_citation(1, page=4)).endswith("/d1#page=4")
-    assert document_url(_citation(1, section="Methods › Results")).endswith("#:~:text=Results")
+    # The source view at the cited sentence (its snippet); the original file at its page.
+    assert document_url(_citation(1, page=4, snippet="It is 42x faster.")) == (
+        "/document/d1?hl=It%20is%2042x%20faster.#cited"
+    )
+    assert document_url(_citation(1, doc_id="")) == ""
+    assert original_url("d/1", 4) == "/document/d%2F1/file#page=4"
     assert [relevance_level(x) for x in (0.8, 0.5, 0.2)] == ["high", "medium", "low"]
 
 

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse
 
 from rag.api.auth import caller
-from rag.api.deps import Scope, conversations_opener, get_scope
+from rag.api.deps import Scope, conversations_opener, get_quotas, get_scope
 from rag.api.openai import completion, split_messages, sse_chunks
 from rag.api.schemas import ChatCompletion, ChatCompletionRequest
 from rag.core.errors import RagError
 from rag.core.types import Answer, AnswerEvent, StreamEvent, TokenEvent
 from rag.service.access import Principal
-from rag.service.export import source_url
+from rag.service.export import view_url
+from rag.service.quotas import Quotas
 from rag.state.conversations import Conversations, history_of
 
 router = APIRouter(prefix="/v1")
@@ -42,11 +43,12 @@ def chat_completions(
     who: Principal = Depends(caller),
     scope: Scope = Depends(get_scope),
     conversations: Callable[[], Conversations] = Depends(conversations_opener),
+    quotas: Quotas = Depends(get_quotas),
 ) -> Any:
     """Answer the last user message with verified citations (OpenAI-compatible); `model`
     names the collection. Each [n] of the answer is also a `url_citation` in
-    `message.annotations` (OpenAI's format), whose `url` opens the cited document
-    (`GET /v1/sources/{doc_id}`)."""
+    `message.annotations` (OpenAI's format), whose `url` opens the cited document at the cited
+    sentence (`GET /v1/sources/{doc_id}/view?hl=…`; the file itself is `/v1/sources/{doc_id}`)."""
     question, history = split_messages(req.messages)
     name = scope.collection(who, req.model)  # 404 before any work
     owner, allowed = who.owner, scope.allowed(who)
@@ -61,8 +63,9 @@ def chat_completions(
         conv = conversations().record(conv_id, owner, question, answer, collection=name)
         return {"conversation_id": conv}
 
-    url = source_url(str(request.base_url))  # what each citation's annotation opens
+    url = view_url(str(request.base_url))  # what each citation's annotation opens
     events = scope.pool.get(name).stream(question, history=history, k=req.k)
+    events = quotas.counting(owner, events)  # its LLM tokens count for the caller's quota
     if not req.stream:
         answers = [e.answer for e in events if isinstance(e, AnswerEvent)]
         if not answers:

@@ -1,13 +1,16 @@
 """`POST /v1/retrieve`: the passages for a query, without an answer; `GET /v1/sources/{doc_id}`:
-the file a passage or a citation comes from (what a `url_citation` annotation opens)."""
+the file a passage or a citation comes from; `GET /v1/sources/{doc_id}/view?hl=<sentence>`: its
+source view (rag/service/source_view.py: the stored text, the sentence marked), what a
+`url_citation` annotation opens."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from rag.api.auth import caller
 from rag.api.deps import Scope, get_scope
@@ -15,6 +18,9 @@ from rag.api.schemas import RetrieveRequest, RetrieveResponse
 from rag.core.errors import NotFoundError, RagError
 from rag.ingest.library import is_html, media_type
 from rag.service.access import Principal
+from rag.service.documents import DocumentText
+from rag.service.export import API_SOURCE_ROUTE
+from rag.service.source_view import VIEW_HEADERS, find_document, source_view_html
 
 router = APIRouter(prefix="/v1")
 
@@ -66,3 +72,37 @@ async def source(
         filename=path.name,
         content_disposition_type="inline",
     )
+
+
+def source_document(scope: Scope, who: Principal, doc_id: str) -> DocumentText:
+    """An indexed document's stored text from one of the caller's collections; the same
+    NotFoundError for any other (and over `api_url`, where no store is at hand)."""
+    names = sorted(scope.allowed(who))
+    return find_document((getattr(scope.pool.get(n), "store", None) for n in names), doc_id)
+
+
+@router.get(
+    "/sources/{doc_id}/view",
+    tags=["retrieval"],
+    response_class=HTMLResponse,
+    responses={200: {"description": "The source view: the document's text, `hl` marked."}},
+)
+async def source_view(
+    doc_id: str,
+    request: Request,
+    hl: str = "",
+    who: Principal = Depends(caller),
+    scope: Scope = Depends(get_scope),
+) -> HTMLResponse:
+    """The cited document as a reader opens it (same token and grants as `/v1/sources`): its
+    title, readable source, page or section, its text as stored with the sentence `hl` in
+    `<mark id="cited">` (the link's `#cited` scrolls to it), and a link to the original file."""
+    doc = await run_in_threadpool(source_document, scope, who, doc_id)
+    try:
+        await run_in_threadpool(source_file, scope, who, doc_id)
+        where = f"#page={doc.page}" if doc.page else ""
+        base = str(request.base_url).rstrip("/")
+        file_url = f"{base}{API_SOURCE_ROUTE}{quote(doc_id, safe='')}{where}"
+    except RagError:
+        file_url = ""
+    return HTMLResponse(source_view_html(doc, hl[:2000], file_url), headers=VIEW_HEADERS)

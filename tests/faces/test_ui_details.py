@@ -1,0 +1,100 @@
+"""Details of the chat page that the browser tests also see (test_ui_browser.py), checked here on
+the HTML the page is given (rag/ui/render.py): the "Not stated" notice says so once and does not
+list the cited paper again; the passage that answers reads "high"; two saved conversations that
+would read the same are told apart."""
+
+from __future__ import annotations
+
+import re
+
+from rag.core.types import Answer, Citation, ConversationSummary, Passage
+
+
+def _passage(n: int, title: str, score: float, vector: float, text: str) -> Passage:
+    return Passage(
+        text=text,
+        score=score,
+        title=title,
+        source=f"{n}.txt",
+        doc_id=f"paper-{n}",
+        number=n,
+        vector_score=vector,
+        label="Daily Papers · Aug 8",
+    )
+
+
+def test_not_stated_says_it_once_and_does_not_relist_the_cited_paper() -> None:
+    from rag.ui.render import abstention_message
+
+    cited = _passage(1, "ZipCache", 1.0, 0.6, "ZipCache compresses the KV cache by 4.98x.")
+    other = _passage(2, "RazorAttention", 0.6, 0.5, "RazorAttention keeps retrieval heads.")
+    answer = Answer(
+        question="What GPU did ZipCache use?",
+        text="Not stated: the abstract of ZipCache [1] does not give the GPU. What it does say: "
+        "ZipCache compresses the KV cache by 4.98x [1].",
+        citations=[
+            Citation(
+                number=1,
+                title="ZipCache",
+                source="1.txt",
+                snippet="ZipCache compresses the KV cache by 4.98x.",
+                score=1.0,
+                doc_id="paper-1",
+            )
+        ],
+        passages=[cited, other],
+        abstained=True,
+        not_stated="attribute",
+    )
+    html = abstention_message(answer, "k")
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert text.count("Not stated") == 1, text
+    assert "The abstract of ZipCache" in text
+    related = re.search(r'<div class="related">(.*)</div>', html)
+    assert related and "RazorAttention" in related.group(1)
+    assert "ZipCache" not in related.group(1), related.group(1)
+
+
+def test_the_passage_that_answers_reads_high() -> None:
+    from rag.ui.render import sources_panel
+
+    question = "Which paper quantizes the KV cache by identifying salient tokens?"
+    # The real scores of this question's passages (hybrid, shipped corpus): the answering paper
+    # has a modest evidence score (0.5·0.60 similarity + 0.5·its share of the question's words).
+    best = _passage(1, "ZipCache", 1.0928, 0.60, "ZipCache quantizes the KV cache.")
+    next_ = _passage(2, "EMS", 0.6297, 0.50, "An evict-then-merge strategy.")
+    answer = Answer(
+        question=question,
+        text="ZipCache [1] quantizes the KV cache; EMS [2] evicts.",
+        citations=[
+            Citation(
+                number=p.number,
+                title=p.title,
+                source=p.source,
+                snippet=p.text,
+                score=p.score,
+                doc_id=p.doc_id,
+            )
+            for p in (best, next_)
+        ],
+        passages=[best, next_],
+    )
+    html = sources_panel(answer, "k")
+    levels = re.findall(r'class="src-score rel-(\w+)"', html)
+    assert levels == ["high", "medium"], levels  # 58% of the best: not "high"
+    assert "100% of the best passage" in html
+
+
+def test_conversations_with_the_same_first_question_are_told_apart() -> None:
+    from rag.ui.render import conversation_labels
+
+    now = 1_780_000_000.0
+    same = [
+        ConversationSummary(id=f"c{i}", title="What is ZipCache?", created=now - i, updated=now - i)
+        for i in range(3)
+    ]
+    other = ConversationSummary(id="d", title="Other", created=now, updated=now)
+    labels = conversation_labels([same[0], other, same[1], same[2]], now)
+    assert len(set(labels)) == 4, labels
+    assert labels[3] == labels[0].removesuffix(" (3)") and labels[0].endswith(" (3)")
+    assert not labels[1].endswith(")")
