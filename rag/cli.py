@@ -218,7 +218,15 @@ def _watch(a: Any, paths: list[Path]) -> None:
     stop = threading.Event()
     stopping = "stopping once the current run is done (Ctrl-C again to abandon it)…"
     with stop_on_signals(stop, lambda: err.print(stopping)):
-        watch(a, paths, on_change=tell, on_ready=ready, on_wait=err.print, stop=stop)
+        watch(
+            a,
+            paths,
+            on_change=tell,
+            on_ready=ready,
+            on_wait=err.print,
+            stop=stop,
+            on_run=lambda report: console.print(f"= {report.summary()}"),
+        )
     console.print("stopped")
 
 

@@ -314,10 +314,12 @@ def watch(
     on_ready: Callable[[IndexReport | None], None] | None = None,
     on_wait: Callable[[str], None] | None = None,
     stop: threading.Event | None = None,
+    on_run: Callable[[IndexReport], None] | None = None,
 ) -> None:
     """Keep the collection of `assistant` in step with `paths` (folders or files) until `stop`
-    is set: the initial full sync (`on_ready` hears its report), then every change as it comes.
-    Errors of a run are reported as a Change of kind "error" and its paths tried again."""
+    is set: the initial full sync (`on_ready` hears its report), then every change as it comes
+    (`on_run` hears each later run's report: a burst of changes is one run). Errors of a run are
+    reported as a Change of kind "error" and its paths tried again."""
     settings = assistant.settings.watch
     roots = [_real(Path(p).expanduser()) for p in paths]
     for r in roots:
@@ -365,8 +367,11 @@ def watch(
         while not events.empty():  # everything that came during the last run: one run
             pending |= events.get_nowait()
         batch, pending = pending, set()
-        if _attempt(partial(sync.apply, batch), on_change) is False:
+        done = _attempt(partial(sync.apply, batch), on_change)
+        if done is False:
             pending |= batch
+        elif done is not None and on_run is not None:
+            on_run(done)
     listener.join(timeout=2)
 
 
