@@ -746,7 +746,7 @@ class LexicalVersions:
         read may be half old, half new), when it is returned without a version."""
         index = self.load(version)
         if index is not None:
-            log.info("lexical index %s loaded from %s", version, self.path(version))
+            log.debug("lexical index %s loaded from %s", version, self.path(version))
             return index
         index = LexicalIndex.from_store(self.store, version, base or self.newest())
         if self.current() != version:
