@@ -20,7 +20,7 @@ from html import escape
 from typing import Any
 
 from rag.core.errors import NotFoundError, RagError
-from rag.core.text import content_tokens
+from rag.core.text import clean_display, content_tokens
 from rag.ingest.sources import HL_CHARS, location
 from rag.service.documents import DocumentText, read_document
 
@@ -107,14 +107,26 @@ def highlight_span(text: str, hl: str) -> tuple[int, int] | None:
     return start, end
 
 
+def _shown(piece: str) -> str:
+    """A piece of the stored text as a reader sees it everywhere else (LaTeX leftovers cleaned:
+    "4.98times" -> "4.98×"), escaped, its paragraph breaks and outer spaces kept."""
+    paras = [clean_display(p) for p in re.split(r"\n\s*\n", piece)]
+    shown = "\n\n".join(paras)
+    if piece[:1].isspace():
+        shown = " " + shown
+    if piece[-1:].isspace():
+        shown += " "
+    return escape(shown)
+
+
 def _paragraphs(text: str, span: tuple[int, int] | None) -> str:
     """The text as escaped paragraphs, the span inside <mark id="cited">."""
     if span is None:
-        marked = escape(text)
+        marked = _shown(text)
     else:
         a, b = span
         marked = (
-            escape(text[:a]) + f'<mark id="cited">{escape(text[a:b])}</mark>' + escape(text[b:])
+            _shown(text[:a]) + f'<mark id="cited">{_shown(text[a:b])}</mark>' + _shown(text[b:])
         )
     # Paragraph breaks (blank lines) never fall inside the mark: a span is one passage sentence.
     paras = [p.strip() for p in re.split(r"\n\s*\n", marked) if p.strip()]
