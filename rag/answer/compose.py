@@ -924,7 +924,7 @@ class Composer:
         setting = PERFORM_SETTING.search(q.text)
         if setting and not any(
             content_tokens(setting.group("setting")) <= content_tokens(p.title + " " + p.text)
-            for p in candidates
+            for p in (candidates if q.plural else candidates[:1])  # the paper asked about
         ):
             # "How does RazorAttention perform on video generation?" of an abstract that reports
             # results on language models only: not stated, not its other results.

@@ -548,6 +548,14 @@ _COMPOUND = re.compile(
 )
 
 
+# "how much faster / more / better": a comparison, not a quantity noun
+_COMPARATIVES = {
+    "faster", "slower", "more", "less", "fewer", "better", "worse", "higher", "lower", "larger",
+    "smaller", "cheaper", "quicker", "longer", "shorter", "does", "do", "did", "can", "could",
+    "of", "is", "are", "was", "were", "has", "have",
+}  # fmt: skip
+
+
 def asked_quantities(question: str) -> set[str]:
     """The attribute a number question asks for, from the words right after its wh-markers:
     "what speedup over …" -> speedup; "how many GPUs were used" -> gpus; "how much does it cut
@@ -558,6 +566,7 @@ def asked_quantities(question: str) -> set[str]:
         rest = _COPULA.sub("", re.split(r"[?,;]", question[m.end() :])[0])
         stop = _STOP_AFTER_WH.search(rest)
         window = (rest[: stop.start()] if stop else rest).split()[:5]
+        direct = bool(window)  # a noun right after the marker ("how much energy")
         if not window:  # "how much does ZipCache cut prefill latency": the clause after the verb
             window = rest.split()[1:8]
         words = [w.strip(".").lower() for w in window]
@@ -565,6 +574,11 @@ def asked_quantities(question: str) -> set[str]:
         if marker == "how many" and words:
             noun = next((w for w in words[:3] if w.endswith("s")), words[0])
             attribute |= content_tokens(noun)
+        if marker == "how much" and direct and words[0] not in _COMPARATIVES:
+            # "how much energy does X save": the noun after "how much" (the head of its phrase:
+            # "extra speedup", "GPU memory") is the asked quantity, whether or not it is a
+            # usual one (a latency figure does not answer it)
+            attribute |= content_tokens(words[-1])
         if marker in ("how much", "how fast", "how quickly"):
             clause = [w.lower() for w in rest.split()[:8]]
             for stem, attr in _VERB_ATTRIBUTES:
@@ -630,6 +644,8 @@ def _given_context(question: str) -> set[str]:
     words = question.split()
     out: set[str] = set()
     for i, w in enumerate(words):
+        if re.fullmatch(r"[A-Za-z]+\d+[A-Za-z]+\W*", w):
+            continue  # "H2O", "S4D": a name with a digit inside, not a given figure
         if re.search(r"\d", w) and not re.search(r"[A-Za-z]{3,}", w):
             out |= content_tokens(" ".join(words[max(0, i - 3) : i + 2]))
     return out

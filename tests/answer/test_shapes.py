@@ -617,3 +617,37 @@ def test_which_paper_introduced_a_name_of_common_words_is_its_titled_paper() -> 
     q = analyse("Which paper introduced the QRT Matrix Engine?")
     decided = _composer().decide(q, [own, other])
     assert decided.lead is not None and decided.lead.parts[0][0] is own, decided
+
+
+def test_how_a_paper_performs_on_a_setting_is_asked_of_that_paper() -> None:
+    """ "How does ZorbNet perform on QuuxSet?" when ZorbNet's paper reports no QuuxSet results
+    and another retrieved paper reports its own: not stated (ZorbNet's COCO figure does not
+    answer, and another paper's QuuxSet figure is not ZorbNet's)."""
+    other = passage(
+        "FemtoZ: A Detector Baseline",
+        "We present FemtoZ. FemtoZ reaches 46.3 AP50 on QuuxSet with 68k parameters.",
+        1,
+        0.7,
+    )
+    own = passage(
+        "ZorbNet, a Scalable Detector",
+        "We introduce ZorbNet. ZorbNet-Small reaches 38.2% mAP on COCO with 4.5 GFLOPs.",
+        2,
+        0.6,
+    )
+    q = analyse("How does ZorbNet perform on QuuxSet?")
+    decided = _composer().decide(q, [own, other])
+    assert decided.lead is None and decided.reason == "attribute", decided
+    assert decided.closest and decided.closest[0][0] is own
+
+
+def test_how_much_of_an_unusual_quantity_asks_for_that_quantity() -> None:
+    from rag.answer.question import asked_quantities
+
+    # the noun after "how much" is the asked quantity, even when it is not a usual one; a name
+    # with a digit inside ("Z2Q") is not a figure the question gives
+    assert {"energi", "reduct"} <= asked_quantities("How much energy does Z2Q save per token?")
+    assert "zorbkv" not in asked_quantities("How much does ZorbKV cut prefill latency?")
+    q = analyse("How much energy does ZorbKV save per generated token?")
+    latency = passage("ZorbKV: Fast Caches", "ZorbKV reduces the latency by up to 1.9x.", 1, 0.7)
+    assert _composer().decide(q, [latency]).lead is None
