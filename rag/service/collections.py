@@ -15,7 +15,7 @@ collection, and knows only the collections the API's token may use.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel, Field
 
@@ -167,7 +167,9 @@ class RemoteCollections:
             return self._open[name]
 
 
-def make_collections(settings: Settings, assistant: Any = None) -> Collections | RemoteCollections:
+def make_collections(
+    settings: Settings, assistant: AssistantLike | None = None
+) -> Collections | RemoteCollections:
     """The pool a face uses: over the API when `api_url` is set (or `assistant` is a remote
     one), else in-process; `assistant`, when given, serves its own collection."""
     if isinstance(assistant, RemoteAssistant) or (assistant is None and settings.api_url):
@@ -177,7 +179,13 @@ def make_collections(settings: Settings, assistant: Any = None) -> Collections |
     return Collections(settings, first=assistant)
 
 
-def pool_of(settings: Settings, assistant_or_pool: Any) -> Collections | RemoteCollections:
+# What a face is given: one assistant, or a pool of collections' assistants.
+AssistantOrPool: TypeAlias = AssistantLike | Collections | RemoteCollections
+
+
+def pool_of(
+    settings: Settings, assistant_or_pool: AssistantOrPool
+) -> Collections | RemoteCollections:
     """What `create_app`/`build_app` were given: a pool as it is, an assistant wrapped in one."""
     if isinstance(assistant_or_pool, Collections | RemoteCollections):
         return assistant_or_pool

@@ -13,7 +13,6 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 from urllib.error import URLError
 
 from pydantic import SecretStr
@@ -31,7 +30,7 @@ from starlette.routing import Route
 from rag.core import logs, tracing
 from rag.core.errors import RagError
 from rag.core.settings import Settings, SlackSettings
-from rag.service.collections import pool_of
+from rag.service.collections import AssistantOrPool, pool_of
 from rag.service.quotas import Quotas
 from rag.slack.handlers import SlackBot
 from rag.state.engine import StateDB, open_state
@@ -118,7 +117,7 @@ def check_slack(s: SlackSettings, bot_token: str, timeout_s: int = 10) -> None:
 
 def build_app(
     settings: Settings,
-    assistant: Any,
+    assistant: AssistantOrPool,
     *,
     client: WebClient | None = None,
     state: StateDB | None = None,

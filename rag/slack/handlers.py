@@ -23,6 +23,7 @@ from rag.core.errors import NotAuthorisedError, RagError
 from rag.core.settings import SlackSettings
 from rag.core.types import Answer, AssistantLike
 from rag.service.access import owner_key
+from rag.service.collections import AssistantOrPool
 from rag.service.quotas import Quotas
 from rag.slack import blocks
 from rag.slack.conversation import (
@@ -49,7 +50,7 @@ class SlackBot:
 
     def __init__(
         self,
-        assistant: Any,
+        assistant: AssistantOrPool,
         settings: SlackSettings,
         feedback: FeedbackStore,
         state: StateDB | None = None,

@@ -45,7 +45,13 @@ from rag.ingest.paths import SUPPORTED
 from rag.ingest.sources import original_url
 from rag.service import observe
 from rag.service.access import Access, Principal, check_admin, owner_key
-from rag.service.collections import make_assistant, pool_of
+from rag.service.collections import (
+    AssistantOrPool,
+    Collections,
+    RemoteCollections,
+    make_assistant,
+    pool_of,
+)
 from rag.service.documents import DocumentText
 from rag.service.export import UI_SOURCE_ROUTE, conversation_markdown, view_url
 from rag.service.quotas import Quotas
@@ -148,7 +154,7 @@ class ChatController:
     default one), one state store and one library per collection. Every handler asks for the
     collection picked on the page, and gets it only if the logged-in user was granted it."""
 
-    def __init__(self, assistant: Any, settings: Settings) -> None:
+    def __init__(self, assistant: AssistantOrPool, settings: Settings) -> None:
         self.assistant = assistant
         self.settings = settings
         self.pool = pool_of(settings, assistant)
@@ -521,8 +527,8 @@ class ChatController:
             return f"Index unavailable: {e}"
 
     def llm_name(self) -> str:
-        try:
-            return f"LLM: `{self.assistant.llm_name}`"
+        try:  # every collection's assistant shares the one model (rag/service/collections.py)
+            return f"LLM: `{self.pool.get().llm_name}`"
         except RagError as e:
             return f"LLM unavailable: {e}"
 
@@ -553,7 +559,7 @@ def _example_text(evt: gr.SelectData) -> str:
     return str(evt.value["text"])
 
 
-def build_app(assistant: Any, settings: Settings) -> gr.Blocks:
+def build_app(assistant: AssistantOrPool, settings: Settings) -> gr.Blocks:
     """The chat page over `assistant` (an `Assistant` or a `RemoteAssistant`)."""
     ctl = ChatController(assistant, settings)
     with gr.Blocks(title="Paper assistant", analytics_enabled=False) as app:
@@ -847,12 +853,13 @@ def add_document_route(app: gr.Blocks, library: Any) -> None:
         server.router.routes.insert(0, server.router.routes.pop())  # before any route of Gradio's
 
 
-def add_metrics_route(app: gr.Blocks, settings: Settings, assistant: Any) -> None:
+def add_metrics_route(app: gr.Blocks, settings: Settings, assistant: AssistantOrPool) -> None:
     """`GET /metrics` (rag/core/metrics.py) on the UI's server, before Gradio's own routes. With a
     login, scraping needs `telemetry.metrics_token` or the admin token (`scrape_allowed`)."""
     if not settings.telemetry.metrics:
         return
-    status = assistant.status if hasattr(assistant, "store") else None
+    local = assistant.get() if isinstance(assistant, Collections | RemoteCollections) else assistant
+    status = local.status if hasattr(local, "store") else None  # in-process: its index's figures
     observe.watch(settings, status)
     server: Any = app.server_app
     protected = bool(settings.ui.username and settings.ui.password) or bool(settings.access.users)
@@ -907,7 +914,7 @@ def bounded_headers(settings: Settings) -> Iterator[None]:
         uvicorn.Config = original  # type: ignore[misc]
 
 
-def _warm_up(assistant: Any) -> None:
+def _warm_up(assistant: AssistantLike) -> None:
     """Load the LLM while the server starts, so the first question does not wait for it."""
     try:
         _ = assistant.llm_name
