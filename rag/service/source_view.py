@@ -17,10 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from html import escape
+from pathlib import Path
 from typing import Any
+
+from starlette.responses import FileResponse
 
 from rag.core.errors import NotFoundError, RagError
 from rag.core.text import clean_display, content_tokens
+from rag.ingest.library import is_html, media_type
 from rag.ingest.sources import HL_CHARS, location
 from rag.service.documents import DocumentText, read_document
 
@@ -171,3 +175,18 @@ def find_document(stores: Iterable[Any], doc_id: str) -> DocumentText:
         except RagError:
             continue
     raise NotFoundError(f"No indexed document {doc_id[:200]!r}.")
+
+
+def original_file_response(path: Path) -> FileResponse:
+    """A cited document's original file, as the API and the UI serve it: inline, never sniffed
+    or cached, and HTML sandboxed (a document's script must not run as the site)."""
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+    if is_html(path):
+        headers["Content-Security-Policy"] = "sandbox"
+    return FileResponse(
+        path,
+        media_type=media_type(path),
+        headers=headers,
+        filename=path.name,
+        content_disposition_type="inline",
+    )

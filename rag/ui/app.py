@@ -32,7 +32,7 @@ from typing import Any
 import gradio as gr
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.middleware import Middleware
 
 from rag.core import logs, metrics, tracing
@@ -40,7 +40,6 @@ from rag.core.errors import NotAuthorisedError, NotFoundError, RagError
 from rag.core.network import check_exposure, server_options
 from rag.core.settings import Settings
 from rag.core.types import Answer, AnswerEvent, AssistantLike, SourcesEvent, StatusEvent
-from rag.ingest.library import is_html, media_type
 from rag.ingest.paths import SUPPORTED
 from rag.ingest.sources import original_url
 from rag.service import observe
@@ -55,7 +54,12 @@ from rag.service.collections import (
 from rag.service.documents import DocumentText
 from rag.service.export import UI_SOURCE_ROUTE, conversation_markdown, view_url
 from rag.service.quotas import Quotas
-from rag.service.source_view import VIEW_HEADERS, find_document, source_view_html
+from rag.service.source_view import (
+    VIEW_HEADERS,
+    find_document,
+    original_file_response,
+    source_view_html,
+)
 from rag.state.conversations import LOCAL_OWNER, Conversations, answers_of, new_turn_id
 from rag.state.feedback import FeedbackStore
 from rag.ui import render
@@ -816,16 +820,7 @@ def add_document_route(app: gr.Blocks, library: Any) -> None:
             path = await run_in_threadpool(open_file, doc_id, username)
         except RagError:
             return JSONResponse({"detail": "No such document."}, status_code=404)
-        headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
-        if is_html(path):
-            headers["Content-Security-Policy"] = "sandbox"
-        return FileResponse(
-            path,
-            media_type=media_type(path),
-            headers=headers,
-            filename=path.name,
-            content_disposition_type="inline",
-        )
+        return original_file_response(path)
 
     async def document(doc_id: str, request: Request, hl: str = "") -> Response:
         logged_in, username = user(request)

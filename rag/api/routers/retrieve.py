@@ -16,11 +16,15 @@ from rag.api.auth import caller
 from rag.api.deps import Scope, get_scope
 from rag.api.schemas import RetrieveRequest, RetrieveResponse
 from rag.core.errors import NotFoundError, RagError
-from rag.ingest.library import is_html, media_type
 from rag.service.access import Principal
 from rag.service.documents import DocumentText
 from rag.service.export import API_SOURCE_ROUTE
-from rag.service.source_view import VIEW_HEADERS, find_document, source_view_html
+from rag.service.source_view import (
+    VIEW_HEADERS,
+    find_document,
+    original_file_response,
+    source_view_html,
+)
 
 router = APIRouter(prefix="/v1")
 
@@ -62,16 +66,7 @@ async def source(
     """The file a cited document comes from, for any token that may use one of its
     collections (404 otherwise). HTML is served sandboxed; nothing is sniffed."""
     path = await run_in_threadpool(source_file, scope, who, doc_id)
-    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
-    if is_html(path):
-        headers["Content-Security-Policy"] = "sandbox"
-    return FileResponse(
-        path,
-        media_type=media_type(path),
-        headers=headers,
-        filename=path.name,
-        content_disposition_type="inline",
-    )
+    return original_file_response(path)
 
 
 def source_document(scope: Scope, who: Principal, doc_id: str) -> DocumentText:
