@@ -196,7 +196,7 @@ def names_the_asked_kind(q: Question, sentence: str, exclude: str = "") -> bool:
             NAME.fullmatch(w) or SOFTWARE_NAME.fullmatch(w) or w[:1].isupper()
         ) and not content_tokens(w) <= asked
         if is_name and i > 0 and w.lower() not in GENERIC_NAMES:
-            window = {x.lower().strip(",;:") for x in words[max(0, i - 5) : i + 6]}
+            window = {x.lower().strip(",;:.") for x in words[max(0, i - 5) : i + 6]}
             if window & group:
                 return True
     return False
@@ -1007,7 +1007,7 @@ class Composer:
             asks = [a for a in asks if a.typed] or asks
         # "Which baseline does DeepSpeed-Ulysses beat?" asked of the DeepSpeed-Ulysses paper
         # asks for a name other than the paper's own.
-        other_name = q.kind == "name" and any(titled(n, p.title) for n in strong_names(q.names))
+        other_name = q.kind == "name" and any(titled(n, p.title) for n in q.names)
         sentences = split_sentences(p.text)
         if q.kind == "number" and len(facets_of(q.text)) == 1:
             sentences = situated(q, sentences)

@@ -651,3 +651,22 @@ def test_how_much_of_an_unusual_quantity_asks_for_that_quantity() -> None:
     q = analyse("How much energy does ZorbKV save per generated token?")
     latency = passage("ZorbKV: Fast Caches", "ZorbKV reduces the latency by up to 1.9x.", 1, 0.7)
     assert _composer().decide(q, [latency]).lead is None
+
+
+def test_which_kind_does_a_one_word_paper_use_needs_that_kind_named() -> None:
+    """ "Which optimizer does Zorbin use?" of Zorbin's own paper (a one-word name, no capital
+    inside): a sentence naming other models does not answer; one naming an optimizer does."""
+    # with the collection's statistics, a capitalised word few chunks use is a name
+    q = analyse("Which optimizer does Zorbin use for pre-training?", {"zorbin": 1})
+    assert q.names == ["Zorbin"]
+    plain = passage(
+        "Zorbin: Mixing Gated Recurrences",
+        "We propose Zorbin, a recurrent model. Zorbin matches Llama-2 and beats Hawk on "
+        "downstream tasks.",
+        1,
+        0.7,
+    )
+    assert _composer().decide(q, [plain]).lead is None
+    told = passage(plain.title, plain.text + " We train Zorbin with the AdamZ optimizer.", 1, 0.7)
+    decided = _composer().decide(q, [told])
+    assert decided.lead is not None and "AdamZ" in decided.lead.text, decided
