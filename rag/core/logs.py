@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import uuid
@@ -87,7 +88,11 @@ def bound(req: Request) -> Iterator[Request]:
 
 def bars_wanted(progress: bool = True) -> bool:
     """Whether to draw progress bars: asked for, and stderr is a terminal (in a log file or a
-    pipe a bar's redraws are noise between the log lines)."""
+    pipe a bar's redraws are noise between the log lines). `RAG_PROGRESS=always` draws them
+    anyway (a CI log that should show how far a long index run got), `never` never."""
+    mode = os.environ.get("RAG_PROGRESS", "auto").lower()
+    if mode in ("always", "never"):
+        return progress and mode == "always"
     return progress and sys.stderr.isatty()
 
 

@@ -88,6 +88,7 @@ def test_interrupted_build_resumes_and_ends_consistent(tmp_path: Path) -> None:
     corpus.mkdir()
     _small_listing(corpus / "a.txt", 0, 100)
     env = dict(os.environ, RAG_CORPUS_DIR=str(corpus), RAG_INDEX_DIR=str(tmp_path / "index"))
+    env["RAG_PROGRESS"] = "always"  # the bar tells how far it got (stderr is a pipe here)
     cmd = [sys.executable, "-m", "rag.cli", "index"]
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, bufsize=1)
     assert proc.stderr is not None
