@@ -8,6 +8,7 @@ Chroma server), a tiny corpus, and the embedded LLM with one slot (it is not use
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -125,7 +126,12 @@ def test_update_through_one_replica_is_answered_by_the_other(cluster: dict[str, 
     report = r.json()
     assert (report["added"], report["removed"], report["chunks"]) == (1, 1, 4)
 
-    # Replica b answers with the new collection on its very next request, BM25 and hybrid.
+    # Replica b (another host: its own lexical folder, the shared Chroma server) reads the
+    # collection's stamp at most every `retrieval.version_check_s` (0.5 s): it answers with
+    # the new collection within that period, BM25 and hybrid.
+    deadline = time.monotonic() + 5 * Settings().retrieval.version_check_s + 1
+    while _retrieve(b, titles[5])[0]["title"] != titles[5] and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert _retrieve(b, titles[5])[0]["title"] == titles[5]
     assert titles[0] not in {p["title"] for p in _retrieve(b, titles[0], k=4)}
     assert _retrieve(b, titles[5], mode="hybrid")[0]["title"] == titles[5]
