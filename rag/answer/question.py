@@ -699,6 +699,14 @@ _HOW_ASK = re.compile(
 
 # a quotation opens after a non-letter and closes before one (not the "s'" of "models' ability")
 _QUOTED_TITLE = re.compile(r"(?<![A-Za-z])['\"‘“]([A-Z][^'\"‘’“”]{8,150}?)['\"’”](?![A-Za-z])")
+
+
+def quoted_titles(question: str) -> list[str]:
+    """Paper titles the question quotes ("… as 'Neural Speech Synthesis with Transformer
+    Network'"): capitalised, three words or more."""
+    return [t.rstrip(" .…?!,") for t in _QUOTED_TITLE.findall(question) if len(t.split()) >= 3]
+
+
 _QUOTE_PAIRED = re.compile(
     r"['’”\"]\s+(?:and|vs\.?|versus)\s+|\s(?:and|vs\.?|versus)\s+['‘“\"]", re.IGNORECASE
 )

@@ -36,7 +36,7 @@ from rag.answer.compose import (
     titled,
     trim,
 )
-from rag.answer.question import Question
+from rag.answer.question import Question, quoted_titles, strong_names
 from rag.core.text import NAME, clean_display, content_tokens, split_sentences, squash
 from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
@@ -176,15 +176,32 @@ def relevant_papers(
 ) -> list[Scored]:
     """The papers that answer a list question: close enough to the best one, and relevant in
     their own right (a list never pads itself with the next search results)."""
-    topic = topic_of(q.text) or q.text
-    if not content_tokens(topic):
-        topic = q.text
-    scored = [Scored(composer, topic, p, embed) for p in by_paper(passages)]
+    papers = by_paper(passages)
+    named = [p for p in papers if _names_paper_asked(q, p)]
+    if named:
+        # "Which papers work on the same problem as 'X'?": X is the reference, not an answer;
+        # the others are measured against what X is about (its title), not against the
+        # question's frame ("work on the same problem as")
+        topic = " ".join(p.title for p in named)
+        papers = [p for p in papers if p not in named]
+    else:
+        topic = topic_of(q.text) or q.text
+        if not content_tokens(topic):
+            topic = q.text
+    scored = [Scored(composer, topic, p, embed) for p in papers]
     if not scored:
         return []
     best = max(s.relevance for s in scored)
     kept = [s for s in scored if s.relevance >= max(LIST_RATIO * best, LIST_FLOOR)]
     return kept[:LIST_MAX]
+
+
+def _names_paper_asked(q: Question, p: Passage) -> bool:
+    """Does the list question name `p` itself: its title quoted, or its own name given?"""
+    title = squash(p.title)
+    if any(squash(t) and squash(t) in title for t in quoted_titles(q.text)):
+        return True
+    return any(names_paper(p, n, own_voice=True) for n in strong_names(q.names))
 
 
 def extends(name: str, other: str) -> bool:

@@ -670,3 +670,34 @@ def test_which_kind_does_a_one_word_paper_use_needs_that_kind_named() -> None:
     told = passage(plain.title, plain.text + " We train Zorbin with the AdamZ optimizer.", 1, 0.7)
     decided = _composer().decide(q, [told])
     assert decided.lead is not None and "AdamZ" in decided.lead.text, decided
+
+
+def test_a_list_of_papers_like_a_named_one_leaves_it_out_and_measures_against_it() -> None:
+    """ "Which papers work on the same problem as 'X'?": X is the reference, not an answer,
+    and the others are measured against what X is about, not the question's frame."""
+    reference = passage(
+        "Zorbic Speech Synthesis with Transformer Network",
+        "We adapt the Transformer to text-to-speech synthesis with a neural vocoder.",
+        1,
+        0.8,
+    )
+    tts = passage(
+        "QuillTTS: Fast Speech Synthesis",
+        "We present QuillTTS, a speech synthesis model that generates audio in one step.",
+        2,
+        0.9,
+    )
+    other = passage(
+        "Problem-Aware Caching for Transformer Serving",
+        "We work on the same serving problem with a cache for the network.",
+        3,
+        0.6,
+    )
+    q = analyse(
+        'Which papers work on the same problem as "Zorbic Speech Synthesis with Transformer '
+        'Network"?'
+    )
+    lead = list_lead(_composer(), q, [reference, tts, other])
+    assert lead is not None
+    cited = [p.title for p, _ in lead.parts]
+    assert cited == [tts.title], lead.text
