@@ -229,7 +229,9 @@ def as_baseline(name: str, sentence: str) -> bool:
     if at < 0:
         return False
     before = " ".join(sentence[:at].split()[-6:])  # the cue stands within a few words
-    return bool(_BASELINE_CUE.search(before)) and not re.search(r"[.;]", before)
+    # a full stop or semicolon between cue and name ends the clause; a decimal point does not
+    # ("by 12.5% compared to A, B and C")
+    return bool(_BASELINE_CUE.search(before)) and not re.search(r";|\.(?!\d)", before)
 
 
 _DEFINITION_Q = re.compile(
@@ -542,6 +544,10 @@ def states_attribute(q: Question, sentence: str) -> bool:
         return names_something_new(q, sentence) and (
             _asked_head(q.text) is None or names_the_asked_kind(q, sentence)
         )
+    if q.kind == "describe" and (heads := asked_kind_nouns(q)):
+        # "Which two benchmarks was X tested on?": a sentence naming one, not one that
+        # only says "two standard benchmarks"
+        return names_an_instance(q, heads, sentence)
     if q.kind == "describe" and (noun := _identity_noun(q.text)):
         # "Under which license …?": a sentence that does not say "license" does not answer
         return bool(content_tokens(noun) & content_tokens(sentence))
@@ -560,6 +566,63 @@ _IDENTITY = re.compile(
 def _identity_noun(question: str) -> str:
     m = _IDENTITY.search(question)
     return m.group(1).split()[-1] if m else ""
+
+
+# "Which GPU and batch size was X trained with?": the nouns ending each phrase
+# between "which" and the verb are the kind of thing asked for
+_WHICH_KIND = re.compile(
+    r"^\s*which\s+((?:[\w\-]+\s+){0,4}?[\w\-]+(?:\s+(?:and|or)\s+(?:[\w\-]+\s+){0,2}?[\w\-]+)?)"
+    r"\s+(?:does|do|did|is|are|was|were|has|have|had|can)\s+(?:the\s+)?(?P<subject>[\w\-.+]+)",
+    re.IGNORECASE,
+)
+# what may stand between a kind's noun and the name it introduces: "datasets (CIFAR-10, …)",
+# "benchmarks such as MMLU", "the ImageNet and COCO datasets"
+_LINK_WORDS = {"(", ",", ":", "such", "as", "including", "namely", "like", "e.g.", "i.e.", "and",
+               "or", "the", "a", "an", "called", "named", "dubbed"}  # fmt: skip
+
+
+def asked_kind_nouns(q: Question) -> set[str]:
+    """The kind of thing a "which <kind> does <Paper> …?" question asks of a named paper (the
+    head noun of each phrase: {"gpu", "size"}); empty for other questions."""
+    m = _WHICH_KIND.match(q.text)
+    if q.kind != "describe" or not m or m.group("subject") not in q.names:
+        return set()  # the paper asked about is the verb's subject ("… was X trained with")
+    heads = set()
+    for part in re.split(r"\s+(?:and|or)\s+", m.group(1)):
+        heads |= content_tokens(part.split()[-1])
+    return heads - content_tokens(" ".join(q.names))
+
+
+def names_an_instance(q: Question, heads: set[str], sentence: str) -> bool:
+    """Does the sentence name an instance of the asked kind: a name (or a figure) the question
+    does not give, next to the kind's noun with only list words between ("two benchmarks on an
+    Orin board" names a device, not a benchmark)?"""
+    words = re.findall(r"\(|,|:|[\w\-.]+", sentence)
+    asked = content_tokens(q.text)
+
+    def instance(w: str) -> bool:
+        if re.fullmatch(r"\d[\d.,]*\s*\w{0,4}", w):
+            return True
+        return bool(w[:1].isupper() or NAME.fullmatch(w)) and not content_tokens(w) <= asked
+
+    for i, w in enumerate(words):
+        if not content_tokens(w) & heads:
+            continue
+        for step in (1, -1):
+            # before the noun, up to two modifiers ("the ImageNet image dataset")
+            j, budget = i + step, 2
+            while 0 <= j < len(words):
+                x = words[j]
+                if instance(x) and x.lower() not in GENERIC_NAMES:
+                    return True
+                if x.lower() in _LINK_WORDS or x.lower().strip(".") in _LINK_WORDS:
+                    j += step
+                elif step < 0 and budget and x[:1].islower():
+                    budget -= 1
+                    j += step
+                else:
+                    break
+    return False
 
 
 def uses_name(p: Passage, name: str) -> bool:
@@ -953,7 +1016,7 @@ class Composer:
             # One paper answers: the best one about the subject. When it does not state the
             # asked attribute, that is the answer ("not stated"), not another paper's figure.
             candidates = candidates[:1]
-        if q.typed or q.kind == "name" or _identity_noun(q.text):
+        if q.typed or q.kind == "name" or _identity_noun(q.text) or asked_kind_nouns(q):
             stating = [p for p in candidates if self.names_present(q, p) and self.states(q, p)]
             if not stating:
                 return Decision(None, "attribute", self._closest(q, candidates[:1]))
@@ -1102,6 +1165,10 @@ class Composer:
                     # One ask of several is not stated: say so instead of quoting filler.
                     missing.append(fq.attribute_phrase or "the rest of what was asked")
                     continue
+                if fq.typed and any(states_attribute(fq, x.sentence) for x in ranked):
+                    # a typed ask (a figure, a device, a year) is answered by a sentence that
+                    # holds that kind of fact, however well another sentence matches its words
+                    ranked = [x for x in ranked if states_attribute(fq, x.sentence)]
                 best = self._facet_pick(fq, ranked, picked, len(facets) > 1)
                 if best is not None:
                     picked.append(best)

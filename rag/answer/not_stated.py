@@ -66,6 +66,9 @@ def what_is_missing(q: Question) -> str:
     if performed:  # "How does X perform on video generation?"
         return f"results on {performed.group('setting').strip(' ?.,')}"
     phrase = (q.attribute_phrase or "").strip(" ?.,")
+    if phrase.lower().startswith("which "):
+        # "which GPU and batch size" is asked for as "the GPU and batch size"
+        phrase = "the " + phrase[len("which ") :]
     if plain_phrase(phrase):
         return phrase
     return KIND_PHRASES.get(q.kind, "what was asked")

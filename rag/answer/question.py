@@ -220,9 +220,10 @@ _WH = (
     r"how wide|how deep|how high|how tall)"
 )
 _DETERMINERS = {"the", "a", "an", "its", "their", "this", "these", "that", "each", "every", "our"}
+# A word of its own, not a part of a hyphenated one ("end-to-end speedup" is one attribute)
 _STOP_AFTER_WH = re.compile(
-    r"\b(does|do|did|is|are|was|were|can|could|would|will|has|have|had|of|on|in|for|over|by|to|"
-    r"when|that|than|with|at|from|against|under|after|before|per|if|while)\b",
+    r"(?<![\w-])(does|do|did|is|are|was|were|can|could|would|will|has|have|had|of|on|in|for|"
+    r"over|by|to|when|that|than|with|at|from|against|under|after|before|per|if|while)(?![\w-])",
     re.IGNORECASE,
 )
 _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [

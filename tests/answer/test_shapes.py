@@ -701,3 +701,43 @@ def test_a_list_of_papers_like_a_named_one_leaves_it_out_and_measures_against_it
     assert lead is not None
     cited = [p.title for p, _ in lead.parts]
     assert cited == [tts.title], lead.text
+
+
+def test_a_hyphenated_attribute_is_asked_whole() -> None:
+    """ "end-to-end speedup": the "to" inside the word is not where the ask ends."""
+    q = analyse("What end-to-end speedup does Zorblax reach on long videos?")
+    assert q.attribute_phrase == "the end-to-end speedup"
+    assert "speedup" in q.attribute
+    assert not states_attribute(q, "Zorblax spends 600 PFLOPs on an 8-second 720p video.")
+    assert states_attribute(q, "Zorblax gives a 1.8x end-to-end speedup on long videos.")
+
+
+def test_a_name_after_a_decimal_figure_is_still_a_baseline() -> None:
+    from rag.answer.compose import as_baseline
+
+    s = "It improves FID by 24.5%, 39.0%, and 10.5% compared to PVX, Gaussora, and Deformo."
+    assert as_baseline("Gaussora", s)
+    assert as_baseline("Fluxar", "It runs 6.7x faster than the prior accelerator Fluxar.")
+    # a full stop between the cue and the name ends the clause
+    assert not as_baseline("Fluxar", "It beats the baselines. Fluxar then fuses operators.")
+
+
+def test_which_kind_of_a_named_paper_needs_a_sentence_naming_one() -> None:
+    """ "Which <kind> was <Paper> …?" is answered by a sentence that names an instance of the
+    kind next to its noun, not by one that only mentions the kind."""
+    q = analyse("Which three image classification datasets was QuillNet evaluated on?")
+    vague = "Results on three popular image-classification datasets on a Raspberry Pi 4 show gains."
+    named = "QuillNet is evaluated on the CIFAR-10, SVHN and Tiny-ImageNet datasets."
+    assert not states_attribute(q, vague)
+    assert states_attribute(q, named)
+    board = analyse("Which FPGA board and clock frequency was QuillNet implemented on?")
+    assert not states_attribute(board, "QuillNet is the first end-to-end FPGA accelerator for ViT.")
+    assert states_attribute(board, "QuillNet runs on a Xilinx ZCU102 board at a 300 MHz frequency.")
+    assert what_is_missing(board) == "the FPGA board and clock frequency"
+    # an identify question (the paper is what is asked for) is not this shape
+    ident = analyse("Which family of detectors was found by search and runs on EdgeTPUs?")
+    from rag.answer.compose import asked_kind_nouns
+    from rag.core.text import content_tokens
+
+    assert asked_kind_nouns(ident) == set()
+    assert asked_kind_nouns(board) == content_tokens("board frequency")
