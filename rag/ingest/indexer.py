@@ -11,11 +11,21 @@ store stamps the collection `pending-…` before its first write, and at its end
 lexical index up to date with the store (only new chunks are tokenized), saves it under a new
 version and stamps the collection with that version. A run killed midway leaves the stamp pending,
 which no saved index matches; the next run ends with both matching again.
+
+What the store holds is looked up in the document table (rag/storage/doctable.py: per document
+its hash, chunk ids and files), not by reading every chunk's metadata: a run reads the rows of the
+documents it loaded and of those listed under the folders it walked, and, when it changes the
+store, brings the lexical index up to date from the saved one with only its own chunks read
+(`LexicalVersions.build_changes`). The table is trusted only while it names the collection's
+current final stamp; otherwise (an index made before the table, a run killed midway, a store
+written from another host) the run reads the store's metadata as before and rebuilds the table.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -41,6 +51,7 @@ from rag.ingest.manifest import record_build, union_roots
 from rag.ingest.paths import Limits, confine, walk
 from rag.ingest.pdf import PdfLimits
 from rag.storage.chroma import Store, describe
+from rag.storage.doctable import DocEntry, DocTable, table_path
 from rag.storage.embeddings import make_embedding
 from rag.storage.lexical import LexicalIndex, LexicalVersions, Scan, is_final, pending_version, scan
 from rag.storage.manifest import manifest_path, read_manifest, recorded_roots
@@ -48,19 +59,25 @@ from rag.storage.manifest import manifest_path, read_manifest, recorded_roots
 DOCS_PER_BATCH = 32
 
 
+log = logging.getLogger(__name__)
+
+_Stored = DocEntry  # what the store holds of one document
+
+
 @dataclass
-class _Stored:
-    """What the store holds of one document."""
+class _Changes:
+    """What one run changed: documents removed and written (the table's rows), chunks removed
+    and added (the lexical index's rows)."""
 
-    hashes: set[str] = field(default_factory=set)
-    chunk_ids: list[str] = field(default_factory=list)
-    n_chunks: int = 0
-    sources: str = ""
-    paths: list[str] = field(default_factory=list)
+    removed_docs: list[str] = field(default_factory=list)
+    upserts: dict[str, DocEntry] = field(default_factory=dict)
+    removed_chunks: list[str] = field(default_factory=list)
+    added_chunks: list[str] = field(default_factory=list)
 
-    @property
-    def complete(self) -> bool:
-        return len(self.hashes) == 1 and len(self.chunk_ids) == self.n_chunks > 0
+    def remove(self, doc_id: str, old: DocEntry) -> None:
+        self.removed_docs.append(doc_id)
+        self.upserts.pop(doc_id, None)
+        self.removed_chunks.extend(old.chunk_ids)
 
 
 def _chunk_id(index: int, doc: BaseNode) -> str:
@@ -73,6 +90,8 @@ class Indexer:
         self.store = store
         self.lexical = LexicalVersions(settings, store)
         self.last_lexical: LexicalIndex | None = None  # the index the last run saved
+        self.docs = DocTable(table_path(settings.index_dir, store.name))
+        self.last_path = ""  # "table" or "scan": how the last run learnt what is stored (tests)
 
     @property
     def vector_store(self) -> ChromaVectorStore:
@@ -93,6 +112,7 @@ class Indexer:
         )
 
     def _stored(self) -> dict[str, _Stored]:
+        """Every document the store holds, from every chunk's metadata (one full read)."""
         stored: dict[str, _Stored] = defaultdict(_Stored)
         for row in self.store.iter_rows(include=["metadatas"]):
             meta = row["metadatas"] or {}
@@ -102,7 +122,56 @@ class Indexer:
             s.n_chunks = int(meta.get("n_chunks", 0) or 0)
             s.sources = str(meta.get("sources", ""))
             s.paths = json.loads(str(meta.get("paths", "[]")))
-        return stored
+        return dict(stored)
+
+    def _table_base(self) -> LexicalIndex | None:
+        """The saved lexical index of the collection's current stamp, when that stamp is final
+        and the document table describes the same content: then a run reads the table, not the
+        store's metadata, and syncs the lexical index from this one. None: the full read."""
+        current = self.lexical.current()
+        if not is_final(current):
+            return None
+        if self.docs.version() != current:
+            return None
+        base = self.lexical.load(str(current))
+        if base is None:
+            log.info("lexical index %s not saved here: reading the store's metadata", current)
+        return base
+
+    def _finish_table(
+        self,
+        base: LexicalIndex | None,
+        stored: dict[str, _Stored] | None,
+        changes: _Changes,
+        version: str | None,
+    ) -> None:
+        """Write the run's changes into the document table, marked with the stamp `version` the
+        collection now carries (`stored`: the whole store as read at the start of a full-read
+        run, then the table is rebuilt from it). Best effort: a table not written is rebuilt by
+        the next run, never trusted."""
+        if not is_final(version):
+            return
+        try:
+            if base is not None:
+                self.docs.apply(changes.upserts, changes.removed_docs, str(version))
+                return
+            if stored is None:
+                return
+            had = self.docs.version() is not None
+            removed = set(changes.removed_docs)
+            entries = {d: e for d, e in stored.items() if d not in removed}
+            entries.update(changes.upserts)
+            self.docs.replace_all(entries, str(version))
+            if not had:
+                log.info(
+                    "document table %s built from the store (%d documents): later updates read "
+                    "only the documents they touch",
+                    self.docs.path,
+                    len(entries),
+                )
+        except (OSError, sqlite3.Error) as e:
+            log.warning("document table %s not written (%s): rebuilt next run", self.docs.path, e)
+            self.docs.invalidate()
 
     def index(
         self,
@@ -192,9 +261,18 @@ class Indexer:
         start: float,
     ) -> IndexReport:
         report = IndexReport(failed=loaded.failed, ignored=loaded.ignored)
-        stored = self._stored()
         if roots is not None:  # a target that led outside (the walk named it) forgets nothing
             targets = [t for t in targets if any(t == r or r in t.parents for r in roots)]
+        base = self._table_base()
+        full: dict[str, _Stored] | None = None
+        if base is not None:  # the documents read, and those listed under the targets only
+            self.last_path = "table"
+            wanted = [d.doc_id for d in loaded.documents]
+            stored = self.docs.get([*wanted, *self.docs.under(targets)])
+        else:
+            self.last_path = "scan"
+            stored = full = self._stored()
+        changes = _Changes()
 
         to_embed: list[Document] = []
         meta_only: list[Document] = []
@@ -230,16 +308,27 @@ class Indexer:
         if changing:
             self._begin_change()
         self.store.delete_ids([cid for d in gone for cid in stored[d].chunk_ids])
+        for d in gone:
+            changes.remove(d, stored[d])
         report.removed = len(gone)
 
-        self._update_metadata(meta_only, stored)
-        report.chunks_embedded = self._embed(to_embed, stored, progress, report)
-        scanned = scan(self.store)  # one pass: the keys the lexical sync needs, the documents
-        if changing:
-            self._end_change(scanned)
-
-        report.chunks = self.store.count()
-        report.documents = scanned.documents if report.chunks else 0
+        self._update_metadata(meta_only, stored, changes)
+        report.chunks_embedded = self._embed(to_embed, stored, progress, report, changes)
+        if base is not None:
+            if changing:
+                self.last_lexical = self.lexical.build_changes(
+                    base, changes.removed_chunks, changes.added_chunks
+                )
+                self._finish_table(base, None, changes, self.last_lexical.version)
+            report.chunks = self.store.count()
+            report.documents = self.docs.count() if report.chunks else 0
+        else:
+            scanned = scan(self.store)  # one pass: the keys the lexical sync needs, the documents
+            if changing:
+                self._end_change(scanned)
+            self._finish_table(None, full, changes, self.lexical.current())
+            report.chunks = self.store.count()
+            report.documents = scanned.documents if report.chunks else 0
         report.seconds = time.perf_counter() - start
         self._write_manifest(report, roots=targets)
         return report
@@ -277,8 +366,11 @@ class Indexer:
         stored: dict[str, _Stored],
         progress: bool,
         report: IndexReport,
+        changes: _Changes | None = None,
     ) -> int:
-        """Split, embed and write `docs`, a batch at a time; returns the chunks written."""
+        """Split, embed and write `docs`, a batch at a time; returns the chunks written (and
+        records them in `changes`)."""
+        changes = changes if changes is not None else _Changes()
         if not docs:
             return 0
         pipeline = IngestionPipeline(transformations=[make_embedding(self.settings.embedding)])
@@ -298,9 +390,30 @@ class Indexer:
                 )
                 for j in range(0, len(nodes), self.store.batch_size()):
                     self.vector_store.add(nodes[j : j + self.store.batch_size()])
+                self._record_written(nodes, split_ids, stored, changes)
                 written += len(nodes)
                 bar.update(len(batch))
         return written
+
+    @staticmethod
+    def _record_written(
+        nodes: list[BaseNode], doc_ids: set[str], stored: dict[str, _Stored], changes: _Changes
+    ) -> None:
+        """The documents `doc_ids` now hold the chunks `nodes` (their old chunks are gone)."""
+        for d in doc_ids:
+            changes.removed_chunks.extend(stored.get(d, _Stored()).chunk_ids)
+        for n in nodes:
+            meta = n.metadata
+            e = changes.upserts.get(meta["doc_id"])
+            if e is None:
+                e = changes.upserts[meta["doc_id"]] = DocEntry(
+                    hashes={str(meta.get("doc_hash", ""))},
+                    n_chunks=int(meta.get("n_chunks", 0) or 0),
+                    sources=str(meta.get("sources", "")),
+                    paths=json.loads(str(meta.get("paths", "[]"))),
+                )
+            e.chunk_ids.append(n.node_id)
+            changes.added_chunks.append(n.node_id)
 
     @staticmethod
     def _set_chunk_counts(nodes: list[BaseNode]) -> None:
@@ -310,9 +423,20 @@ class Indexer:
         for n in nodes:
             n.metadata["n_chunks"] = counts[n.metadata["doc_id"]]
 
-    def _update_metadata(self, docs: list[Document], stored: dict[str, _Stored]) -> None:
+    def _update_metadata(
+        self, docs: list[Document], stored: dict[str, _Stored], changes: _Changes | None = None
+    ) -> None:
         for doc in docs:
             ids = stored[doc.doc_id].chunk_ids
+            if changes is not None:  # same chunks, same text: listed in other files
+                old = stored[doc.doc_id]
+                changes.upserts[doc.doc_id] = DocEntry(
+                    hashes=set(old.hashes),
+                    chunk_ids=list(old.chunk_ids),
+                    n_chunks=old.n_chunks,
+                    sources=str(doc.metadata["sources"]),
+                    paths=json.loads(str(doc.metadata.get("paths", "[]"))),
+                )
             got = self.store.collection.get(ids=ids, include=["metadatas"])  # type: ignore[list-item]
             metas: list[Any] = []
             for m in got["metadatas"] or []:
@@ -332,6 +456,10 @@ class Indexer:
         self.store.verify()  # emptied under a running session: damaged, not "0 documents"
         chunks = self.store.count()
         docs = manifest.get("documents", 0) if manifest.get("chunks") == chunks else None
+        if docs is None and chunks:
+            current = self.lexical.current()  # the table, when it describes this content
+            if is_final(current) and self.docs.version() == current:
+                docs = self.docs.count()
         if docs is None:
             docs = len(self._stored()) if chunks else 0
         return IndexStatus(
@@ -350,17 +478,35 @@ class Indexer:
         files = {_real(str(p)) for p in paths}
         lock = Path(self.settings.index_dir) / f"{self.store.name}.lock"
         with index_lock(lock, self.settings.index_lock_timeout_s):
-            stored = self._stored()
+            base = self._table_base()
+            full: dict[str, _Stored] | None = None
+            if base is not None:
+                self.last_path = "table"
+                given = {str(p) for p in paths} | files
+                stored = self.docs.get(self.docs.listed_in(given))
+            else:
+                self.last_path = "scan"
+                stored = full = self._stored()
             gone = [
                 d for d, s in stored.items() if s.paths and {_real(p) for p in s.paths} <= files
             ]
+            changes = _Changes()
+            for d in gone:
+                changes.remove(d, stored[d])
             if gone:
                 self._begin_change()
             self.store.delete_ids([cid for d in gone for cid in stored[d].chunk_ids])
-            if gone:
+            if gone and base is not None:
+                self.last_lexical = self.lexical.build_changes(base, changes.removed_chunks, [])
+            elif gone:
                 self._end_change()
+            if base is None or gone:
+                self._finish_table(base, full, changes, self.lexical.current())
             chunks = self.store.count()
-            documents = len(stored) - len(gone) if chunks else 0
+            if base is not None:
+                documents = self.docs.count() if chunks else 0
+            else:
+                documents = len(stored) - len(gone) if chunks else 0
             self._write_manifest(IndexReport(removed=len(gone), documents=documents, chunks=chunks))
         return len(gone)
 

@@ -75,6 +75,7 @@ K1, B = 1.5, 0.75
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 STOPWORDS = "english"
 READ_PAGE = 5000
+SCORE_SLICE = 1 << 22  # matrix entries scored at a time (bm25_scores)
 
 _stemmers = threading.local()
 
@@ -267,16 +268,22 @@ def bm25_scores(counts: sparse.csr_matrix) -> dict[str, Any]:
     for d in np.unique(df):
         if d:
             idf[df == d] = math.log(1 + (n - int(d) + 0.5) / (int(d) + 0.5))
-    rows = csc.indices.astype(np.int64)
-    cols = np.repeat(np.arange(len(df), dtype=np.int64), df)
-    tf = csc.data.astype(np.float32).astype(np.float64)
-    l_d = lengths[rows].astype(np.float64)
-    tfc = tf / (K1 * ((1 - B) + B * l_d / avg) + tf)
-    data = (idf[cols].astype(np.float64) * tfc).astype(np.float32)
+    # Element by element, a slice of the matrix at a time: the float64 temporaries stay a few
+    # hundred MB at any size (over the whole matrix they were ~5 GB at 1M chunks).
+    indptr = csc.indptr.astype(np.int64)
+    data = np.empty(len(csc.data), dtype=np.float32)
+    for a in range(0, len(data), SCORE_SLICE):
+        b = min(a + SCORE_SLICE, len(data))
+        rows = csc.indices[a:b].astype(np.int64)
+        cols = np.searchsorted(indptr, np.arange(a, b, dtype=np.int64), side="right") - 1
+        tf = csc.data[a:b].astype(np.float32).astype(np.float64)
+        l_d = lengths[rows].astype(np.float64)
+        tfc = tf / (K1 * ((1 - B) + B * l_d / avg) + tf)
+        data[a:b] = (idf[cols].astype(np.float64) * tfc).astype(np.float32)
     return {
         "data": data,
         "indices": csc.indices.astype(np.int32),
-        "indptr": csc.indptr.astype(np.int64),
+        "indptr": indptr,
         "num_docs": n,
     }
 
@@ -451,6 +458,64 @@ class LexicalIndex:
         return index
 
     @classmethod
+    def from_changes(
+        cls,
+        store: Store,
+        version: str | None,
+        base: LexicalIndex,
+        removed: Sequence[str],
+        added: Sequence[str],
+    ) -> LexicalIndex:
+        """The index of the store after one run's changes, without reading the other chunks:
+        `base` (the index of the store before the run) less the chunks `removed` (and any of
+        `added`, which replace chunks of the same id), with `added` read, tokenized and appended
+        last, where the store puts rows it writes (the order a rebuild reads them in:
+        tests/ingest/test_doc_table.py). Only the chunks `added` are read from the store."""
+        t0 = time.perf_counter()
+        vocab = {t: i for i, t in enumerate(base.counts.vocab)}
+        cvocab = {t: i for i, t in enumerate(base.content.vocab)}
+        added = list(dict.fromkeys(added))
+        base_ids = np.asarray(base.ids.array)
+        drop = list(dict.fromkeys([*removed, *added]))
+        if drop and len(base_ids):
+            gone = np.array([d.encode("utf-8") for d in drop], dtype=bytes)
+            kept = np.flatnonzero(~np.isin(base_ids, gone))
+        else:
+            kept = np.arange(len(base_ids), dtype=np.int64)
+        keys: list[str] = []
+        new_counts, new_content = cls._read_and_count(store, added, vocab, cvocab, keys)
+        t_read = time.perf_counter()
+        counts = _stack(
+            [sparse.csr_matrix(base.counts.matrix)[kept], new_counts], len(vocab), np.int32
+        )
+        content = _stack(
+            [sparse.csr_matrix(base.content.matrix)[kept], new_content], len(cvocab), np.int8
+        )
+        c, v = _compact(counts, _vocab_list(vocab))
+        cc, cv = _compact(content, _vocab_list(cvocab))
+        ids = _Strings(_concat_bytes(base_ids[kept], added))
+        all_keys = _Strings(_concat_bytes(np.asarray(base.keys.array)[kept], keys))
+        index = cls(version, ids, all_keys, _Counts(c, v), _Counts(cc, cv), origin="synced")
+        t_end = time.perf_counter()
+        index.timings = {
+            "scan_s": 0.0,  # no scan of the store: the run says what it changed
+            "read_tokenize_s": round(t_read - t0, 3),
+            "matrix_s": round(t_end - t_read, 3),
+            "total_s": round(t_end - t0, 3),
+            "tokenized": len(added),
+            "reused": len(kept),
+        }
+        log.info(
+            "lexical index of %d chunks (%d tokenized, %d reused, %d removed) in %.2f s",
+            index.n,
+            len(added),
+            len(kept),
+            len(base_ids) - len(kept),
+            t_end - t0,
+        )
+        return index
+
+    @classmethod
     def _scan_all(
         cls,
         store: Store,
@@ -480,9 +545,14 @@ class LexicalIndex:
 
     @staticmethod
     def _read_and_count(
-        store: Store, ids: list[str], vocab: dict[str, int], cvocab: dict[str, int]
+        store: Store,
+        ids: list[str],
+        vocab: dict[str, int],
+        cvocab: dict[str, int],
+        keys: list[str] | None = None,
     ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-        """Term counts and content-word presence of the chunks `ids`, read from the store."""
+        """Term counts and content-word presence of the chunks `ids`, read from the store (and
+        their keys appended to `keys`, when given)."""
         counts: list[sparse.csr_matrix] = []
         content: list[sparse.csr_matrix] = []
         for i in range(0, len(ids), READ_PAGE):
@@ -493,6 +563,8 @@ class LexicalIndex:
                 c: (d, dict(m or {})) for c, d, m in zip(got["ids"], docs, metas, strict=False)
             }
             texts = [indexed_text(by_id[c][1], by_id[c][0]) if c in by_id else "" for c in page]
+            if keys is not None:
+                keys.extend(chunk_key(by_id[c][1] if c in by_id else None) for c in page)
             token_ids, batch_vocab = tokenize(texts)
             counts.append(_counts_of(token_ids, batch_vocab, vocab))
             content.append(_presence_of([content_tokens(t) for t in texts], cvocab))
@@ -521,7 +593,9 @@ class LexicalIndex:
         if old is not None and len(kept):
             parts = [sparse.csr_matrix(old)[kept], new]
         stacked = _stack(parts, width, dtype)
-        return sparse.csr_matrix(stacked[order]) if len(order) else stacked
+        if not len(order) or np.array_equal(order, np.arange(len(order))):
+            return stacked  # already in order (a build from scratch): no copy
+        return sparse.csr_matrix(stacked[order])
 
     # -- on disk ---------------------------------------------------------------------------------
 
@@ -618,6 +692,16 @@ class LexicalIndex:
             scores,
             origin="loaded",
         )
+
+
+def _concat_bytes(kept: np.ndarray, more: Sequence[str]) -> np.ndarray:
+    """`kept` (a bytes array) followed by `more`, encoded: one bytes array as wide as needed."""
+    extra = np.array([m.encode("utf-8") for m in more], dtype=bytes) if more else None
+    if extra is None:
+        return np.array(kept) if len(kept) else np.array([], dtype="S1")
+    if not len(kept):
+        return extra
+    return np.concatenate([kept, extra])
 
 
 def _vocab_list(vocab: dict[str, int]) -> list[str]:
@@ -757,6 +841,20 @@ class LexicalVersions:
             log.info("lexical index %s rebuilt from the store and saved", version)
         except OSError as e:
             log.warning("lexical index %s rebuilt but not saved (%s)", version, e)
+        return index
+
+    def build_changes(
+        self, base: LexicalIndex, removed: Sequence[str], added: Sequence[str]
+    ) -> LexicalIndex:
+        """`build` for a run that knows what it changed (rag/ingest/indexer.py, with the document
+        table): `base` is the saved index of the stamp the run started from; only the chunks
+        `added` are read from the store (`LexicalIndex.from_changes`). Saved, then stamped."""
+        version = new_version()
+        index = LexicalIndex.from_changes(self.store, version, base, removed, added)
+        t0 = time.perf_counter()
+        self.save(index)
+        self.stamp(version)
+        index.timings["save_s"] = round(time.perf_counter() - t0, 3)
         return index
 
     def build(self, base: LexicalIndex | None = None, scanned: Scan | None = None) -> LexicalIndex:
