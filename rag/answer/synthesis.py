@@ -37,7 +37,7 @@ from rag.answer.compose import (
     trim,
 )
 from rag.answer.question import Question, quoted_titles, strong_names
-from rag.core.text import NAME, clean_display, content_tokens, split_sentences, squash
+from rag.core.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
 from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
 from rag.ingest.sources import by_paper
@@ -439,6 +439,12 @@ def _side(
                 picked.append(sentence)
     if not picked:
         return None
+    if len(picked) < SIDE_SENTENCES and not any(_figures(s) for s in picked):
+        # a side is what the paper does and what it reports: its headline figure, when the
+        # asks did not already bring one (a reader compares the two sides' results)
+        result = headline_result(composer, _topic(q.text, q.names), p)
+        if result is not None and result not in picked:
+            picked.append(result)
     order = {s: i for i, s in enumerate(split_sentences(p.text))}
     picked.sort(key=lambda s: order.get(s, 0))
     shown = " ".join(_stop(_shown(q, p, s)) for s in picked).rstrip(" .")
@@ -458,10 +464,53 @@ def _facet_sentences(
     if fq.typed:
         ranked = composer.sentences(fq, p)
         return [ranked[0].sentence] if ranked else []
-    topic = fq.text
-    for n in names:
-        topic = re.sub(re.escape(n), " ", topic, flags=re.IGNORECASE)
+    topic = _topic(fq.text, names)
+    if _RESULT_FACET.search(fq.text):
+        # "what does each report", "what efficiency claims do they make", "how do they compare":
+        # the result each side reports, not a second account of how it works
+        result = headline_result(composer, topic, p)
+        return [result] if result is not None else []
     return Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES)
+
+
+# An ask for results rather than a mechanism: "what does each report", "what gains/claims/
+# quality …", "how do they compare"
+_RESULT_FACET = re.compile(
+    r"\bwhat\s+(?:[\w/-]+\s+){0,3}?(?:results?|gains?|claims?|quality|savings?|improvements?|"
+    r"speedups?|numbers?|figures?)\b|"
+    r"\bwhat\s+(?:does|do|did)\s+(?:each|they|both)\s+(?:\w+\s+)?(?:report|claim|achieve|show)\b|"
+    r"\bhow\s+(?:do|does)\s+(?:they|the two|both)\s+compare\b",
+    re.IGNORECASE,
+)
+_RESULT_WORDS = re.compile(
+    r"\b(?:achiev\w*|outperform\w*|surpass\w*|speed\w*|faster|reduc\w*|improv\w*|"
+    r"results?|experiments?|evaluations?|demonstrat\w*|shows?|up to|higher|lower)\b",
+    re.IGNORECASE,
+)
+
+
+def _topic(text: str, names: list[str]) -> str:
+    for n in names:
+        text = re.sub(re.escape(n), " ", text, flags=re.IGNORECASE)
+    return text
+
+
+def _figures(sentence: str) -> set[str]:
+    """Measured figures ("7.9x", "95%", "2.31", "108"), not list markers ("1)", "2)")."""
+    return {n for n in numbers(sentence) if re.search(r"[%x×]|\d[.,]\d|\d{2,}", n)}
+
+
+def headline_result(composer: Composer, topic: str, p: Passage) -> str | None:
+    """The sentence in which the paper reports its result: a figure in a sentence of results
+    ("achieves up to 2.3x higher throughput"), the closest to the question's words first."""
+    best, best_score = None, 0.0
+    for s in split_sentences(p.text):
+        if instruction_like(s) or not _figures(s) or not _RESULT_WORDS.search(s):
+            continue
+        score = 1.0 + composer.coverage(topic, s) + 0.1 * min(len(_figures(s)), 3)
+        if score > best_score:
+            best, best_score = s, score
+    return best
 
 
 def _number_word(n: int) -> str:

@@ -62,7 +62,7 @@ from rag.storage.chroma import Store
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: TeX subscripts joined to their word before tokenizing ("H_2O" is "h2o")
 VERSION_KEY = "lexical_version"
 PENDING = "pending-"
 PENDING_RECHECK_S = 10.0
@@ -90,12 +90,28 @@ def _stemmer() -> Any:
     return s
 
 
+# A subscript written as TeX in a title ("H_2O", "T_{2}") is the word a reader types ("H2O").
+_SUBSCRIPT = re.compile(r"(?<=[A-Za-z0-9])_\{?([A-Za-z0-9]+)\}?")
+
+
+def unmark(text: str) -> str:
+    """The text with TeX subscripts joined to their word ("H_2O" -> "H2O")."""
+    return _SUBSCRIPT.sub(r"\1", text) if "_" in text else text
+
+
+def _saved_format(folder: Path) -> int | None:
+    try:
+        return int(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["format"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def tokenize(texts: Sequence[str]) -> tuple[list[list[int]], dict[str, int]]:
     """bm25s's tokenization (as llama-index called it): ids per text, and the vocabulary."""
     import bm25s
 
     out = bm25s.tokenize(
-        list(texts),
+        [unmark(t) for t in texts],
         stopwords=STOPWORDS,
         stemmer=_stemmer(),
         token_pattern=TOKEN_PATTERN,
@@ -123,7 +139,7 @@ def query_terms(question: str) -> list[str]:
         from bm25s.stopwords import STOPWORDS_EN
 
         _stopwords = frozenset(STOPWORDS_EN)
-    words = [w for w in _split_words(question.lower()) if w not in _stopwords]
+    words = [w for w in _split_words(unmark(question).lower()) if w not in _stopwords]
     return list(_stemmer().stemWords(words)) if words else []
 
 
@@ -631,8 +647,10 @@ class LexicalIndex:
             }
             _write_json(tmp / "meta.json", meta)  # last: a folder without it is incomplete
             _fsync_dir(tmp)
-            if folder.exists() and not (folder / "meta.json").exists():
-                _remove(folder)  # damaged (a file lost by hand?): never loaded, replaced
+            if folder.exists() and _saved_format(folder) != FORMAT:
+                # damaged (a file lost by hand?) or written by an older release (another
+                # tokenization): never loaded, replaced
+                _remove(folder)
             try:
                 tmp.rename(folder)
             except OSError:

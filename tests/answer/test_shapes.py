@@ -741,3 +741,30 @@ def test_which_kind_of_a_named_paper_needs_a_sentence_naming_one() -> None:
 
     assert asked_kind_nouns(ident) == set()
     assert asked_kind_nouns(board) == content_tokens("board frequency")
+
+
+def test_a_comparison_side_says_what_it_does_and_what_it_reports() -> None:
+    """Each side: its mechanism, and its headline figure when the asks brought none; an ask for
+    results ("what does each report") is answered by the result sentence, not the mechanism."""
+    orca = passage(
+        "OrcaX: Iteration-Level Scheduling",
+        "OrcaX schedules requests at the granularity of iterations instead of whole batches. "
+        "The scheduler is written in two parts: 1) a selector and 2) a batcher. "
+        "In experiments OrcaX achieves up to 36.9x higher throughput than FastServe.",
+        1,
+        0.6,
+    )
+    sarathi = passage(
+        "SarathiX: Chunked Prefills",
+        "SarathiX splits prefills into chunks and piggybacks decodes on them. "
+        "Our evaluation shows SarathiX improves decode throughput by up to 10x.",
+        2,
+        0.55,
+    )
+    composer = _composer()
+    how = analyse("OrcaX vs SarathiX: how does each schedule requests?")
+    lead = comparison_lead(composer, how, [orca, sarathi])
+    assert lead is not None and "36.9" in lead.text and "10x" in lead.text
+    report = analyse("OrcaX vs SarathiX: how does each batch, and what does each report?")
+    lead = comparison_lead(composer, report, [orca, sarathi])
+    assert lead is not None and "36.9" in lead.text and "10x" in lead.text

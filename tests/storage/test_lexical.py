@@ -24,6 +24,7 @@ from rag.storage.lexical import (
     bm25_scores,
     is_final,
     tokenize,
+    unmark,
 )
 
 CORPUS = PROJECT_DIR / "corpus"
@@ -63,7 +64,7 @@ def test_scores_are_bm25s_own() -> None:
     ref = bm25s.BM25()
     ref.index(
         bm25s.tokenize(
-            texts,
+            [unmark(t) for t in texts],  # the one step before bm25s's own tokenizer
             stopwords="english",
             stemmer=Stemmer.Stemmer("english"),
             token_pattern=TOKEN_PATTERN,
@@ -214,3 +215,29 @@ def test_tiny_collections(tmp_path: Path, n: int) -> None:
     assert len(a.retrieve(titles[0] if titles else "anything", k=5, mode="vector")) == n
     assert a.retrieve("zzzqqq", k=5, mode="bm25") == []
     assert np.isfinite(a.retriever.idf()("model"))
+
+
+def test_a_tex_subscript_is_the_word_a_reader_types(tmp_path: Path) -> None:
+    """A title written "Q_2X: …" is found by "Q2X" (BM25 sees one word either way), and an index
+    saved by an older release (another tokenization) is replaced, not loaded."""
+    from rag.storage.lexical import query_terms
+
+    assert unmark("Q_2X and T_{12} in z_i") == "Q2X and T12 in zi"
+    assert query_terms("Q2X") == query_terms("Q_2X")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Q_2X keeps the heavy tokens of the cache.\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("Forests of trees grow on tabular data.\n", encoding="utf-8")
+    a = Assistant(_settings(tmp_path, corpus), build_index=False, progress=False)
+    a.index()
+    hits = a.retrieve("What does Q2X do?", k=1, mode="bm25")
+    assert hits and hits[0].source == "a.txt" and (hits[0].bm25_score or 0) > 0
+    versions = LexicalVersions(a.settings, a.store)
+    version = a.store.fresh_metadata()[VERSION_KEY]
+    meta_path = versions.path(version) / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({**meta, "format": 1}), encoding="utf-8")
+    assert versions.load(version) is None
+    b = Assistant(_settings(tmp_path, corpus), build_index=False, progress=False)
+    b.retrieve("Q2X", k=1, mode="bm25")  # rebuilt from the store, saved over the old one
+    assert versions.load(version) is not None
