@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rag import _offline  # noqa: F401
 from rag.core.errors import RagError
 from rag.core.settings import Settings
 from rag.core.types import Answer, AnswerEvent, StatusEvent
+
+if TYPE_CHECKING:
+    from rag.service.export import SourceURL
 
 
 def _help_type(param: Any, ctx: Any) -> str | None:
@@ -101,9 +104,10 @@ CollectionOpt = Annotated[
 ]
 
 
-def print_answer(answer: Answer, out: Console = console) -> None:
-    """The answer (its first line answers), then its numbered sources; for "not stated" or
-    "not in the collection", the closest passages as related reading."""
+def print_answer(answer: Answer, out: Console = console, url: SourceURL | None = None) -> None:
+    """The answer (its first line answers), then its numbered sources, each with the URL of its
+    source view when `url` is given (settings.public_url); for "not stated" or "not in the
+    collection", the closest passages as related reading."""
     from rag.ingest.sources import source_place
 
     out.print(f"[bold yellow]{escape(answer.text)}[/]" if answer.abstained else escape(answer.text))
@@ -113,6 +117,9 @@ def print_answer(answer: Answer, out: Console = console) -> None:
             # the readable label (listing and date, page or section), not the stored file name
             where = source_place(c)
             out.print(f"  [{c.number}] [bold]{escape(c.title)}[/] [dim]({escape(where)})[/]")
+            link = url(c) if url is not None and c.doc_id else ""
+            if link:
+                out.print(f"      {escape(link)}", soft_wrap=True)  # one line: it stays clickable
             if not answer.quotes(c):
                 out.print(f"      [dim]“{escape(c.snippet)}”[/]")
     if answer.abstained and answer.passages:
@@ -258,9 +265,18 @@ def ask(
         if as_json:
             console.print_json(answer.model_dump_json())
         else:
-            print_answer(answer)
+            print_answer(answer, url=_source_url(a))
         if open_source is not None:
             _open_source(a, answer, open_source)
+
+
+def _source_url(assistant: Any) -> SourceURL | None:
+    """Where a printed source links (the API's source view on settings.public_url, as Slack's
+    links); None when public_url is not set."""
+    from rag.service.export import public_view_url
+
+    settings = getattr(assistant, "settings", None) or Settings()
+    return public_view_url(settings.public_url)
 
 
 def _open_source(assistant: Any, answer: Answer, number: int) -> None:
@@ -338,7 +354,7 @@ def chat(collection: CollectionOpt = None) -> None:
             except RagError as e:
                 err.print(f"[bold red]error:[/] {escape(str(e))}")
                 continue
-            print_answer(answer)
+            print_answer(answer, url=_source_url(a))
             history.append((q, answer.text))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,7 +244,7 @@ class Answerer:
             yield StatusEvent(text="writing…")
             written = self.written(base, q, timings)
             if written.text or written.abstained:
-                yield TokenEvent(text=written.text)
+                yield TokenEvent(text=written.text, citations=written.citations)
                 timings["total"] = time.perf_counter() - t0
                 written.timings = timings
                 yield AnswerEvent(answer=written)
@@ -266,10 +266,13 @@ class Answerer:
             return
 
         answer = self.compose(base, q, decision.lead)
+        sent = False  # the checked text went out already (as soon as it was final)
         if restate if restate is not None else self.settings.llm.restate:
             yield StatusEvent(text="writing…")
-            answer = self.restate(answer, q, decision.lead, timings)  # generate, then check
-        yield TokenEvent(text=answer.text)
+            restating = self.restating(answer, q, decision.lead, timings)  # generate, then check
+            answer, sent = yield from restating
+        if not sent:
+            yield TokenEvent(text=answer.text, citations=answer.citations)
         timings["total"] = time.perf_counter() - t0
         answer.timings = timings
         yield AnswerEvent(answer=answer)
@@ -430,37 +433,62 @@ class Answerer:
         """Ask the LLM to restate the lead as one direct sentence; keep it only if it passes the
         checks (supported by the cited passage, and it answers: the asked figure, device or
         name of the asked subject). A multi-paper lead is left as composed."""
+        restating = self.restating(answer, q, lead, timings)
+        while True:
+            try:
+                next(restating)
+            except StopIteration as done:
+                final: Answer = done.value[0]
+                return final
+
+    def restating(
+        self, answer: Answer, q: Question, lead: Lead, timings: dict[str, float]
+    ) -> Generator[StreamEvent, None, tuple[Answer, bool]]:
+        """`restate`, as a stream: only the restatement's first sentence is checked (and kept or
+        not), so the answer is final as soon as that sentence is complete (the model has begun a
+        second one, or stopped). Its text then goes out at once, as a TokenEvent with its final
+        citations, while the rest of the generation is read (for its tokens and `raw_text`).
+        Returns (the answer, whether its text was sent)."""
         cited = {p.number for p, _ in lead.parts}
         if len(cited) != 1:
-            return answer
+            return answer, False
         passage = lead.parts[0][0]
-        with stage("generate", timings) as info:
+        raw_parts: list[str] = []
+        # No event is sent inside a stage (a span must not stay open across a yield): the
+        # generation up to the first complete sentence, the check, the event, then the rest.
+        with stage("generate", timings):
             t = time.perf_counter()
             generation = self.llm.stream(self.messages(q.text, answer.text), max_tokens=100)
-            raw_parts: list[str] = []
-            for piece in generation:
+            pieces = iter(generation)
+            for piece in pieces:
                 if not raw_parts:
                     timings["first_token"] = time.perf_counter() - t
                 raw_parts.append(piece)
-            raw = "".join(raw_parts).strip()
+                if first_sentence_complete("".join(raw_parts)):
+                    break
+        head = timings["generate"]
+        first = "".join(raw_parts).strip()  # the first sentence is all the check reads
+        with stage("check", timings) as info:
+            sentence = self.checked_restatement(first, q, passage, answer.text)
+            info["kept"] = sentence is not None
+        text = answer.text if sentence is None else f"{sentence} [{passage.number}]."
+        yield TokenEvent(text=text, citations=answer.citations)  # final: text and numbers
+        with stage("generate", timings) as info:
+            raw_parts.extend(pieces)  # the rest of the generation, never shown
             info["tokens_in"] = generation.usage.tokens_in
             info["tokens_out"] = generation.usage.tokens_out
+        timings["generate"] += head
         answer = answer.model_copy(
             update={
-                "raw_text": raw,
+                "raw_text": "".join(raw_parts).strip(),
                 "llm": self.llm.name,
                 "tokens_in": generation.usage.tokens_in,
                 "tokens_out": generation.usage.tokens_out,
             }
         )
-        with stage("check", timings) as info:
-            sentence = self.checked_restatement(raw, q, passage, answer.text)
-            info["kept"] = sentence is not None
         if sentence is None:
-            return answer
-        return answer.model_copy(
-            update={"text": f"{sentence} [{passage.number}].", "fallback": False}
-        )
+            return answer, True
+        return answer.model_copy(update={"text": text, "fallback": False}), True
 
     def checked_restatement(
         self, raw: str, q: Question, passage: Passage, lead_text: str
@@ -634,6 +662,15 @@ _FACT = re.compile(r"\d+(?:[.,]\d+)*\s?(?:%|x|×)?|\b[A-Z][\w\-]*[A-Z0-9][\w\-]*
 
 
 REPEAT_WORDS = 5
+
+
+def first_sentence_complete(raw: str) -> bool:
+    """Has a generation begun its second sentence, so that its first (what `split_sentences`
+    gives first for the whole text, and all `checked_restatement` reads) can no longer change?
+    Not when the next begins with a citation: `split_sentences` moves a citation after a full
+    stop into the sentence before it."""
+    sentences = split_sentences(raw.strip())
+    return len(sentences) > 1 and not sentences[1].startswith("[")
 
 
 def repeats(text: str) -> bool:

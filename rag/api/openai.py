@@ -135,17 +135,19 @@ def sse_chunks(
     markers (indices into the whole content), the citations on the last chunk, then [DONE].
     `on_answer` (saving the turn) gives extra fields for the last chunk.
 
-    The core sends checked text only (TokenEvent); the numbers its [n] markers will have are
-    final only with the answer, so a piece of text is held until the next event: when that is
-    the answer (as the core streams today: the checked text, then the answer at once), its
-    sentences go out with their annotations; when more text comes first, it goes out without
-    them, and their annotations come on the answer's first delta.
+    The core sends checked text only (TokenEvent). Text that comes with its citations (its
+    words and [n] numbers final: the lead as soon as its check passed, rag/answer/answering.py)
+    goes out at once, each sentence with the annotations of its markers. Text without them is
+    held until the next event: when that is the answer, its sentences go out with their
+    annotations; when more text comes first, it goes out without them, and their annotations
+    come on the next delta that has citations.
 
     A failure after the stream has started can no longer change the status code; it is sent as
     an `{"error": ...}` event, which the `openai` client raises as an APIError.
     """
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     sent = ""  # the content sent so far
+    annotated = 0  # the markers of sent[:annotated] have had their annotations
     received = ""  # the checked text the core sent so far
     pending = ""  # the part of it not sent yet
 
@@ -167,24 +169,30 @@ def sse_chunks(
             body["choices"][0]["delta"]["content"] = content
         return format_sse_event(data_str=json.dumps(body))
 
-    def deltas(text: str, citations: Sequence[Citation], late: list[Annotation]) -> Iterator[bytes]:
-        """`text` one sentence per delta, with the annotations of its markers (`late`: of
-        markers sent earlier, on the first delta)."""
+    def unannotated(citations: Sequence[Citation]) -> list[dict[str, Any]]:
+        """The annotations of the markers sent since the last ones (all of `sent` is then
+        annotated)."""
+        nonlocal annotated
+        new = [
+            a.model_dump()
+            for a in url_citations(sent, citations, url)
+            if a.url_citation.start_index >= annotated
+        ]
+        annotated = len(sent)
+        return new
+
+    def deltas(text: str, citations: Sequence[Citation] | None) -> Iterator[bytes]:
+        """`text` one sentence per delta; with `citations` (final), each delta with the
+        annotations of its markers and (on the first) of earlier ones sent without."""
         nonlocal sent
         for piece in sentences(shown(text)):
-            before, sent = len(sent), sent + piece
-            own = [
-                a
-                for a in url_citations(sent, citations, url)
-                if a.url_citation.start_index >= before
-            ]
+            sent += piece
             delta: dict[str, Any] = {"content": piece}
-            if late or own:
-                delta["annotations"] = [a.model_dump() for a in (*late, *own)]
-            late = []
+            if citations is not None and (own := unannotated(citations)):
+                delta["annotations"] = own
             yield chunk(delta)
-        if late:
-            yield chunk({"annotations": [a.model_dump() for a in late]})
+        if citations is not None and annotated < len(sent) and (late := unannotated(citations)):
+            yield chunk({"annotations": late})
 
     yield chunk({"role": "assistant", "content": ""})
     try:
@@ -192,14 +200,18 @@ def sse_chunks(
             if isinstance(ev, SourcesEvent):
                 yield chunk({}, sources=[p.model_dump(mode="json") for p in ev.passages])
             elif isinstance(ev, TokenEvent) and ev.text:
-                yield from deltas(pending, (), [])
-                received, pending = received + ev.text, ev.text
+                received += ev.text
+                if ev.citations is not None:  # final: out now, with its annotations
+                    yield from deltas(pending + ev.text, ev.citations)
+                    pending = ""
+                else:
+                    yield from deltas(pending, None)
+                    pending = ev.text
             elif isinstance(ev, AnswerEvent):
                 a = ev.answer
                 if a.text.startswith(received):
                     pending += a.text[len(received) :]
-                late = url_citations(sent, a.citations, url)
-                yield from deltas(pending, a.citations, late)
+                yield from deltas(pending, a.citations)
                 pending = ""
                 extra = on_answer(a) if on_answer is not None else {}
                 yield chunk(

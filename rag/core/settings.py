@@ -323,6 +323,17 @@ class Settings(BaseSettings):
     # When set, the UI and the Slack bot call this HTTP API instead of an in-process assistant.
     api_url: str | None = None
     api_token: SecretStr | None = None
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The externally reachable base URL of `rag serve` (`RAG_PUBLIC_URL`, e.g. "
+            "`https://rag.example.org`), as people reading Slack or a terminal open it. When set, "
+            "each cited source in a Slack answer links to its source view at the cited sentence "
+            "(`<public_url>/v1/sources/{doc_id}/view?hl=…#cited`, the URL of the API's "
+            "`url_citation` annotations, rag/service/export.py), and `rag ask`/`rag chat` print "
+            "that URL under each source; none: no links (nothing tells where the API is reached)."
+        ),
+    )
     # Longer questions are refused with a clear error by every face (API: 400).
     max_question_chars: Annotated[int, Field(ge=10)] = 2000
 

@@ -95,6 +95,9 @@ class TokenEvent(BaseModel):
 
     type: Literal["token"] = "token"
     text: str
+    # The answer's citations when this text and its [n] numbers are final (the rest of the
+    # answer may follow): a face may show its sources and links at once. None: not known yet.
+    citations: list[Citation] | None = None
 
 
 class AnswerEvent(BaseModel):

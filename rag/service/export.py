@@ -50,6 +50,14 @@ def view_url(base: str, route: str = API_SOURCE_ROUTE, suffix: str = API_VIEW_SU
     return url
 
 
+def public_view_url(public_url: str | None) -> SourceURL | None:
+    """The source view URL of a citation as the API's annotations give it (`view_url`), on the
+    externally reachable base of `rag serve` (settings.public_url), for the faces that have no
+    request to take a base from (Slack, the CLI); None when it is not set: no links."""
+    base = (public_url or "").strip()
+    return view_url(base) if base else None
+
+
 def source_name(c: Citation) -> str:
     """A citation as a reader names it: the document's title, then its readable source (a
     listing's name, an uploaded file's name) and its page or section, when there are."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from rag.core.types import Answer, Citation, Passage
 from rag.ingest.sources import source_place
+from rag.service.export import SourceURL
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
@@ -22,6 +23,7 @@ BUTTON_VALUE_LIMIT = 2000
 CONTEXT_TEXT_LIMIT = 2000
 MAX_SOURCES = 10
 SNIPPET_CHARS = 300
+TITLE_CHARS = 300  # a cited title, so that a linked one never gets cut inside its link
 
 PLACEHOLDER_TEXT = "searching…"
 ACTION_SHARE = "rag_share"
@@ -106,10 +108,21 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def _citation_text(c: Citation, quoted: bool = False) -> str:
+def _link(url: str, text: str) -> str:
+    """Slack's mrkdwn link `<url|text>` (`text` escaped already; the URL's & < > escaped too, as
+    Slack asks; the link ends at its first raw `>`)."""
+    return f"<{escape(url)}|{text}>"
+
+
+def _citation_text(c: Citation, quoted: bool = False, url: SourceURL | None = None) -> str:
     """A source (its readable name, page or section); its snippet only when the answer does not
-    already quote it."""
-    head = f"*[{c.number}] {escape(c.title)}*\n_{escape(source_place(c, ' · '))}_"
+    already quote it. With `url` (settings.public_url set), its title links to where the
+    citation opens: the source view at the cited sentence (rag/service/export.py)."""
+    title = escape(c.title)
+    target = url(c) if url is not None and c.doc_id else ""
+    if target.startswith(("https://", "http://")):  # never a stored path as a link
+        title = _link(target, escape(truncate(" ".join(c.title.split()), TITLE_CHARS)))
+    head = f"*[{c.number}] {title}*\n_{escape(source_place(c, ' · '))}_"
     if quoted:
         return head
     return f"{head}\n> {escape(truncate(' '.join(c.snippet.split()), SNIPPET_CHARS))}"
@@ -120,8 +133,9 @@ def _passage_text(p: Passage) -> str:
     return f"*{escape(p.title)}*\n_{escape(source_place(p, ' · '))}_\n> {snippet}"
 
 
-def _evidence_blocks(answer: Answer) -> list[Block]:
-    """The Sources block (one section per cited paper), or related reading for an abstention."""
+def _evidence_blocks(answer: Answer, url: SourceURL | None = None) -> list[Block]:
+    """The Sources block (one section per cited paper, its title a link with `url`), or
+    related reading for an abstention."""
     if answer.abstained:
         if not answer.passages:
             return []
@@ -130,7 +144,7 @@ def _evidence_blocks(answer: Answer) -> list[Block]:
     else:
         if not answer.citations:
             return []
-        items = [_citation_text(c, answer.quotes(c)) for c in answer.citations[:MAX_SOURCES]]
+        items = [_citation_text(c, answer.quotes(c), url) for c in answer.citations[:MAX_SOURCES]]
         heading = "*Sources*"
     return [{"type": "divider"}, _section(heading)] + [_section(i) for i in items]
 
@@ -164,11 +178,13 @@ def answer_blocks(
     answer_id: str | None = None,
     shareable: bool = False,
     asked_by: str | None = None,
+    url: SourceURL | None = None,
 ) -> list[Block]:
     """The answer (with its [n] markers), its sources, a footer and the buttons; <= 50 blocks.
 
     `answer_id` keys the feedback/share buttons (no buttons without it); `asked_by` (a user id)
-    adds a "<@user> asked: …" line, for answers shown outside the asker's own thread.
+    adds a "<@user> asked: …" line, for answers shown outside the asker's own thread; `url`
+    (rag/service/export.py `public_view_url`) links each cited source; none: no links.
     """
     head = [_context(f"<@{asked_by}> asked: *{escape(answer.question)}*")] if asked_by else []
     tail: list[Block] = []
@@ -177,7 +193,7 @@ def answer_blocks(
         tail.append(footer)
     if answer_id:
         tail.append(_actions(answer_id, shareable))
-    evidence = _evidence_blocks(answer)
+    evidence = _evidence_blocks(answer, url)
     body_text = escape(answer.text)
     if answer.abstained:
         body_text = f":grey_question: {body_text}"
@@ -195,9 +211,12 @@ def answer_message(
     answer_id: str | None = None,
     shareable: bool = False,
     asked_by: str | None = None,
+    url: SourceURL | None = None,
 ) -> Message:
     """`text` (notifications, and what a thread's history reads back) plus `blocks`."""
-    blocks = answer_blocks(answer, answer_id=answer_id, shareable=shareable, asked_by=asked_by)
+    blocks = answer_blocks(
+        answer, answer_id=answer_id, shareable=shareable, asked_by=asked_by, url=url
+    )
     return {"text": truncate(escape(answer.text), TEXT_LIMIT), "blocks": blocks}
 
 

@@ -24,6 +24,7 @@ from rag.core.settings import SlackSettings
 from rag.core.types import Answer, AssistantLike
 from rag.service.access import owner_key
 from rag.service.collections import AssistantOrPool
+from rag.service.export import SourceURL
 from rag.service.quotas import Quotas
 from rag.slack import blocks
 from rag.slack.conversation import (
@@ -55,13 +56,16 @@ class SlackBot:
         feedback: FeedbackStore,
         state: StateDB | None = None,
         quotas: Quotas | None = None,
+        source_url: SourceURL | None = None,
     ) -> None:
         """`assistant`: one assistant, or a pool of collections (rag/service/collections.py) from
         which each channel gets the one `slack.channel_collections` maps it to. `state` (default:
         the store in the feedback store's file) keeps handled events and answers across restarts and
         between bot processes. `quotas`: each Slack user's limits (rag/service/quotas.py); none:
-        no limits."""
+        no limits. `source_url`: where each cited source links (rag/service/export.py
+        `public_view_url`, from settings.public_url); none: no links."""
         self.assistant = assistant
+        self.source_url = source_url
         self.quotas = quotas
         self.channel_collections = dict(settings.channel_collections)
         self.unmapped_channels = settings.unmapped_channels
@@ -217,7 +221,10 @@ class SlackBot:
                 "Something went wrong while answering; please try again.", emoji=":warning:"
             ), None
         answer_id = self.answers.put(answer)
-        return blocks.answer_message(answer, answer_id=answer_id, shareable=shareable), answer
+        message = blocks.answer_message(
+            answer, answer_id=answer_id, shareable=shareable, url=self.source_url
+        )
+        return message, answer
 
     def _assistant_for(self, channel: str | None) -> AssistantLike:
         """The assistant of the collection `channel` is mapped to: only that collection's
@@ -269,7 +276,9 @@ class SlackBot:
         if answer is None:
             return
         user = body["user"]["id"]
-        message = blocks.answer_message(answer, answer_id=action["value"], asked_by=user)
+        message = blocks.answer_message(
+            answer, answer_id=action["value"], asked_by=user, url=self.source_url
+        )
         try:
             client.chat_postMessage(channel=body["channel"]["id"], **message)
         except SlackApiError as e:
