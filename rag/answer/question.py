@@ -377,9 +377,19 @@ RESULT_ASK = re.compile(
 )
 
 
+# "What mechanism lets X …", "the key idea of X": how it works, not a name to give
+_MECHANISM_ASK = re.compile(
+    r"\bwhat\s+(?:(?:key|main|core|central)\s+)?(?:mechanisms?|ideas?|insights?|tricks?|"
+    r"principles?)\b|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|trick)\b",
+    re.IGNORECASE,
+)
+
+
 def kind_of(question: str) -> str:
     if _CALLED.search(question):
         return "name"  # "what are the approximations of Softmax and GELU called?"
+    if _MECHANISM_ASK.search(question) and not _asks_amount(question):
+        return "describe"
     if RESULT_ASK.search(question) and not _asks_amount(question):
         return "describe"
     rules = dict(_KIND_RULES)

@@ -67,6 +67,13 @@ MECHANISM_BONUS = 0.1  # "uses", "via", "by …ing": how it works; "experiments 
 # "previous methods …", "however, X suffers …": the problem, not the paper. More than any score:
 # such a sentence is chosen only when the passage has nothing else.
 BACKGROUND_FLOOR = 10.0
+# A part of the method named and defined ("a Token Mixing Block (TMB)", "a module, called
+# DualPath"): how it works is told through its parts.
+COMPONENT_BONUS = 0.1
+_COMPONENT = re.compile(
+    r"\b[A-Z][\w-]*(?:\s+[A-Za-z][\w-]*){0,4}\s+\([A-Z][\w-]*[A-Z][\w-]*\)|"
+    r"\b(?:called|named|termed|dubbed)\s+[A-Z][\w-]*[A-Z]"
+)
 HOW_SENTENCES = 2  # a mechanism is rarely one sentence: the proposal and how it does it
 MIN_FUZZY_CHARS = 5  # shorter names ("H2O", "ViT") are matched exactly only
 NAME_SIMILARITY = 0.85  # "Teacach" names TeaCache: a small misspelling still names its paper
@@ -134,6 +141,7 @@ class Scored:
                 MECHANISM_BONUS * bool(_MECHANISM_CUE.search(s))
                 - MECHANISM_BONUS * bool(_FINDING_CUE.search(s))
                 + OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s))
+                + COMPONENT_BONUS * bool(_COMPONENT.search(s))
                 for s in self.sentences
             ]
         )

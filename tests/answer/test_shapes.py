@@ -768,3 +768,30 @@ def test_a_comparison_side_says_what_it_does_and_what_it_reports() -> None:
     report = analyse("OrcaX vs SarathiX: how does each batch, and what does each report?")
     lead = comparison_lead(composer, report, [orca, sarathi])
     assert lead is not None and "36.9" in lead.text and "10x" in lead.text
+
+
+def test_an_ask_for_the_mechanism_is_a_how_question() -> None:
+    for text in (
+        "What mechanism lets ZorbNet shrink its cache by 90%?",
+        "What is the key idea of Quilt Sampling for faster diffusion?",
+    ):
+        q = analyse(text)
+        assert (q.kind, q.shape) == ("describe", "how"), q
+
+
+def test_how_it_works_is_told_through_its_named_parts() -> None:
+    """Of two sentences equally close to the question, the one that names and defines a part of
+    the method ("a Token Folding Unit (TFU)") says how it works."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "FoldViT: Folding Tokens",
+        "FoldViT reduces tokens in vision transformers with little loss. "
+        "FoldViT reduces tokens with a Token Folding Unit (TFU) that merges neighbours.",
+        1,
+        0.6,
+    )
+    picked = Scored(_composer(), "How does FoldViT reduce tokens?", p, None).mechanism(1)
+    assert picked == [
+        "FoldViT reduces tokens with a Token Folding Unit (TFU) that merges neighbours."
+    ]
