@@ -477,14 +477,21 @@ def titled(name: str, title: str) -> bool:
 
 
 def in_text(name: str, text: str) -> bool:
-    """The name, or its sized form's base when the text gives the size (`sized_base`)."""
-    return squash(name) in squash(text) or bool(sized_base(name, text))
+    """The name, or its sized form's base when the text gives the size (`sized_base`); a version
+    written without its dot counts ("GPT-35-turbo", as some abstracts print "GPT-3.5-turbo")."""
+    key, hay = squash(name), squash(text)
+    return (
+        key in hay
+        or ("." in key and key.replace(".", "") in hay.replace(".", ""))
+        or bool(sized_base(name, text))
+    )
 
 
 def mentions(p: Passage, name: str) -> bool:
     hay = f"{p.title} {p.text}".lower()
     return (
         name.lower() in hay
+        or titled(name, p.title)  # "E2GAN" of a title written "E$^{2}$GAN: …"
         or content_tokens(name) <= content_tokens(hay)
         or bool(sized_base(name, f"{p.title} {p.text}"))
     )
@@ -1042,7 +1049,11 @@ class Composer:
         """Every specific name the question gives ("on H100", "EfficientFormer-L3") is in the
         passage: a figure measured on something else does not answer."""
         hay = squash(p.title + " " + p.text)
-        given = {re.sub(r"[^\d.]", "", n).strip(".") for n in numbers(q.text)}
+        given = {
+            re.sub(r"[^\d.]", "", n).strip(".")
+            for n in numbers(q.text)
+            if not any(n in name for name in q.names)  # "3.5" of "GPT-3.5" is part of a name
+        }
         if not all(g in hay for g in given if g):
             return False  # "with 4 steps", "on 512 GPUs": a figure the question gives is not there
         if q.kind != "hardware":

@@ -62,7 +62,8 @@ from rag.storage.chroma import Store
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: TeX subscripts joined to their word before tokenizing ("H_2O" is "h2o")
+# 2: TeX subscripts joined to their word before tokenizing ("H_2O" is "h2o"); 3: superscripts too
+FORMAT = 3
 VERSION_KEY = "lexical_version"
 PENDING = "pending-"
 PENDING_RECHECK_S = 10.0
@@ -90,13 +91,14 @@ def _stemmer() -> Any:
     return s
 
 
-# A subscript written as TeX in a title ("H_2O", "T_{2}") is the word a reader types ("H2O").
-_SUBSCRIPT = re.compile(r"(?<=[A-Za-z0-9])_\{?([A-Za-z0-9]+)\}?")
+# A sub- or superscript written as TeX in a title ("H_2O", "T_{2}", "E$^{2}$GAN") is the word
+# a reader types ("H2O", "E2GAN").
+_SUBSCRIPT = re.compile(r"(?<=[A-Za-z0-9])\$?[_^]\{?([A-Za-z0-9]+)\}?\$?")
 
 
 def unmark(text: str) -> str:
-    """The text with TeX subscripts joined to their word ("H_2O" -> "H2O")."""
-    return _SUBSCRIPT.sub(r"\1", text) if "_" in text else text
+    """The text with TeX sub- and superscripts joined to their word ("H_2O" -> "H2O")."""
+    return _SUBSCRIPT.sub(r"\1", text) if ("_" in text or "^" in text) else text
 
 
 def _saved_format(folder: Path) -> int | None:

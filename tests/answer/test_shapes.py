@@ -795,3 +795,20 @@ def test_how_it_works_is_told_through_its_named_parts() -> None:
     assert picked == [
         "FoldViT reduces tokens with a Token Folding Unit (TFU) that merges neighbours."
     ]
+
+
+def test_a_name_written_with_tex_or_without_its_version_dot_is_found() -> None:
+    """ "R2Net" names the paper titled "R$^{2}$Net: …"; "GPT-3.5-turbo" is the "GPT-35-turbo"
+    an abstract printed (its "3.5" is part of a name, not a figure the passage must hold)."""
+    from rag.answer.compose import mentions
+
+    p = passage("R$^{2}$Net: Fast Residual Nets", "We train residual nets quickly.", 1, 0.5)
+    assert mentions(p, "R2Net")
+    agents = passage(
+        "Agent Teams: Dynamic Collaboration",
+        "AgentTeam improves accuracy by 13.0% over a single execution on GPT-35-turbo.",
+        1,
+        0.6,
+    )
+    q = analyse("What gains does AgentTeam show over a single GPT-3.5-turbo?")
+    assert _composer().names_present(q, agents)

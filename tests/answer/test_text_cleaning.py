@@ -24,6 +24,8 @@ from rag.core.text import clean_display
         ),
         ("3T T_{1}-weighted data", "3T T1-weighted data"),
         ("a model_name stays", "a model_name stays"),
+        ("R$^{2}$Net trains fast", "R2Net trains fast"),
+        ("a cost of $N^2$ steps", "a cost of N^2 steps"),
     ],
 )
 def test_latex_tilde(raw: str, shown: str) -> None:

@@ -223,6 +223,7 @@ def test_a_tex_subscript_is_the_word_a_reader_types(tmp_path: Path) -> None:
     from rag.storage.lexical import query_terms
 
     assert unmark("Q_2X and T_{12} in z_i") == "Q2X and T12 in zi"
+    assert unmark("the R$^{2}$Net model") == "the R2Net model"
     assert query_terms("Q2X") == query_terms("Q_2X")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
