@@ -1,7 +1,7 @@
 """CI regression guard on the held-out `test` split: the composed answers (no LLM call), with
 floors a little under the figures measured when they were set (`rag eval --split test --quick`
-with llm.restate=false: lead 0.394, keyword recall 0.620, answerable refused 0.060, unanswerable
-refused 0.788, cited-paper precision 0.923; lists keyword recall 0.535, comparisons 0.500, how
+with llm.restate=false: lead 0.412, keyword recall 0.648, answerable refused 0.046, unanswerable
+refused 0.909, cited-paper precision 0.923; lists keyword recall 0.526, comparisons 0.619, how
 lead 0.371). Raise them when answering improves; never tune answering on these questions.
 """
 
@@ -16,15 +16,15 @@ import pytest
 from rag.evaluation import main
 
 FLOORS = {
-    "lead_accuracy": 0.37,
-    "keyword_recall": 0.59,
-    "correct_abstention": 0.75,
+    "lead_accuracy": 0.39,
+    "keyword_recall": 0.62,
+    "correct_abstention": 0.85,
     "citation_precision": 0.90,
 }
 CEILINGS = {"wrong_abstention": 0.08}
 BY_TYPE_FLOORS = {
     ("list", "keyword_recall"): 0.50,
-    ("comparison", "keyword_recall"): 0.46,
+    ("comparison", "keyword_recall"): 0.58,
     ("how", "lead_accuracy"): 0.33,
 }
 
