@@ -93,6 +93,8 @@ def create_app(assistant: AssistantLike | Collections, settings: Settings) -> Fa
     admin.include_router(index.admin)
     admin.include_router(documents.router(settings.security))
     app.include_router(v1)
+    # a token or a signed link, each checked by the route (rag/api/routers/retrieve.py: Reader)
+    app.include_router(retrieve.sources)
     app.include_router(admin)
     # /mcp: MCP's streamable HTTP, the same tokens and quotas
     mcp_http.mount(app, pool, settings, app.state.quotas)

@@ -18,6 +18,7 @@ from rag.core.types import IndexStatus
 from rag.ingest.library import Library
 from rag.service.access import ALL, Access, Principal, owner_key
 from rag.service.collections import Collections, RemoteCollections
+from rag.service.links import LinkSigner, link_signer
 from rag.service.quotas import Quotas
 from rag.state.conversations import Conversations
 
@@ -33,6 +34,7 @@ def init_state(app: FastAPI, settings: Settings, pool: Pool) -> None:
     app.state.pool = pool
     app.state.access = Access(settings)
     app.state.quotas = Quotas(settings)
+    app.state.links = link_signer(settings)  # signs source links when tokens are on
     app.state.conversations = None
     app.state.conversations_lock = threading.Lock()
 
@@ -56,6 +58,11 @@ def get_access(request: Request) -> Access:
 
 def get_quotas(request: Request) -> Quotas:
     return request.app.state.quotas  # type: ignore[no-any-return]
+
+
+def get_links(request: Request) -> LinkSigner | None:
+    """The link signer (rag/service/links.py); None when tokens are off."""
+    return request.app.state.links  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

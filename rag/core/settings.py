@@ -154,6 +154,12 @@ class APISettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     token: SecretStr | None = None  # bearer token required when set
+    # With tokens on, links to the source view and to cited files (annotations, exports, Slack,
+    # the CLI) are signed so that a browser opens them without a token (rag/service/links.py):
+    # HMAC-SHA256 under this secret, valid for link_ttl_s. None: a secret made on first use and
+    # kept in <index_dir>/link-secret; set it when processes on several hosts build links.
+    link_secret: SecretStr | None = None
+    link_ttl_s: Annotated[int, Field(ge=60)] = 7 * 24 * 3600
 
 
 class SecuritySettings(BaseModel):

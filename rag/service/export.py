@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
+from rag.core.settings import Settings
 from rag.core.text import neutralise
 from rag.core.types import Answer, Citation, Conversation
 from rag.ingest.sources import view_query
+from rag.service.links import FILE, VIEW, LinkSigner, link_signer
 from rag.state.conversations import answers_of
 
 SourceURL = Callable[[Citation], str]
@@ -23,39 +25,68 @@ API_VIEW_SUFFIX = "/view"  # rag serve: …/{doc_id}/view, the source view at th
 UI_SOURCE_ROUTE = "/document/"  # rag ui: the same, behind the UI's login
 
 
-def source_url(base: str, route: str = API_SOURCE_ROUTE) -> SourceURL:
+def source_url(
+    base: str,
+    route: str = API_SOURCE_ROUTE,
+    signer: LinkSigner | None = None,
+    collection: str = "",
+) -> SourceURL:
     """The URL that opens a citation's document (`base` + `route` + its id), at its page
-    (`#page=N`, which PDF viewers follow); a citation without a document id keeps its source."""
+    (`#page=N`, which PDF viewers follow); a citation without a document id keeps its source.
+    With `signer` (tokens on) it is signed for `collection` (rag/service/links.py), so that a
+    browser opens it without a token."""
 
     def url(c: Citation) -> str:
         if not c.doc_id:
             return c.source
         where = f"#page={c.page}" if c.page else ""
-        return f"{base.rstrip('/')}{route}{quote(c.doc_id, safe='')}{where}"
+        signed = f"?{signer.query(FILE, collection, c.doc_id)}" if signer else ""
+        return f"{base.rstrip('/')}{route}{quote(c.doc_id, safe='')}{signed}{where}"
 
     return url
 
 
-def view_url(base: str, route: str = API_SOURCE_ROUTE, suffix: str = API_VIEW_SUFFIX) -> SourceURL:
+def view_url(
+    base: str,
+    route: str = API_SOURCE_ROUTE,
+    suffix: str = API_VIEW_SUFFIX,
+    signer: LinkSigner | None = None,
+    collection: str = "",
+) -> SourceURL:
     """The URL of a citation's source view (rag/service/source_view.py: the document's text, the
     cited sentence marked and scrolled into view, `?hl=…#cited`), what the API's `url_citation`
-    annotations open; the UI's is its document route itself (`UI_SOURCE_ROUTE`, suffix "")."""
+    annotations open; the UI's is its document route itself (`UI_SOURCE_ROUTE`, suffix "").
+    With `signer` (tokens on) it also carries `c`, `exp` and `sig` (rag/service/links.py): it
+    opens without a token, for that document, sentence and `collection` ("" the default one)."""
 
     def url(c: Citation) -> str:
         if not c.doc_id:
             return c.source
         where = f"{quote(c.doc_id, safe='')}{suffix}"
-        return f"{base.rstrip('/')}{route}{where}{view_query(c.snippet)}"
+        query = view_query(c.snippet)  # "?hl=…#cited", or "" for no sentence
+        if signer is not None:
+            parts = urlsplit(query)
+            hl = parse_qs(parts.query).get("hl", [""])[0]
+            signed = signer.query(VIEW, collection, c.doc_id, hl)
+            fragment = f"#{parts.fragment}" if parts.fragment else ""
+            query = f"?{parts.query}&{signed}{fragment}" if parts.query else f"?{signed}"
+        return f"{base.rstrip('/')}{route}{where}{query}"
 
     return url
 
 
-def public_view_url(public_url: str | None) -> SourceURL | None:
+def public_view_url(
+    public_url: str | None, settings: Settings | None = None, collection: str | None = None
+) -> SourceURL | None:
     """The source view URL of a citation as the API's annotations give it (`view_url`), on the
     externally reachable base of `rag serve` (settings.public_url), for the faces that have no
-    request to take a base from (Slack, the CLI); None when it is not set: no links."""
+    request to take a base from (Slack, the CLI); None when it is not set: no links. With
+    `settings` whose tokens are on, the links are signed for `collection` (None: the default)."""
     base = (public_url or "").strip()
-    return view_url(base) if base else None
+    if not base:
+        return None
+    signer = link_signer(settings) if settings is not None else None
+    return view_url(base, signer=signer, collection=collection or "")
 
 
 def source_name(c: Citation) -> str:
@@ -90,24 +121,52 @@ def answer_markdown(question: str, answer: Answer, url: SourceURL) -> str:
     return "\n".join(lines)
 
 
-def conversation_markdown(conv: Conversation, url: SourceURL) -> str:
+PerCollection = Callable[[str], SourceURL]  # a collection ("" the default) -> its source URLs
+
+
+def _turn_urls(
+    conv: Conversation, url: SourceURL, per_collection: PerCollection | None
+) -> Callable[[str], SourceURL]:
+    """The source URLs of each turn by its id: `url`, or with `per_collection` (links signed for
+    the collection the turn was asked of, rag/service/links.py) that collection's."""
+    if per_collection is None:
+        return lambda _: url
+    # a turn's id as answers_of gives it; a turn saved without a collection asked the default
+    asked = {
+        str(t.get("id") or f"t{i}"): str(t.get("collection") or "")
+        for i, t in enumerate(conv.turns)
+    }
+    return lambda turn_id: per_collection(asked.get(turn_id, ""))
+
+
+def conversation_markdown(
+    conv: Conversation, url: SourceURL, per_collection: PerCollection | None = None
+) -> str:
     """The conversation as one Markdown document: its title, when it was saved, then every
-    readable turn (answer_markdown)."""
+    readable turn (answer_markdown); with `per_collection`, each turn's links are its
+    collection's (`_turn_urls`)."""
     head = [f"# {conv.title}", "", f"_Saved {_when(conv.created)}, updated {_when(conv.updated)}._"]
-    turns = [answer_markdown(q, a, url) for _, q, a in answers_of(conv)]
+    urls = _turn_urls(conv, url, per_collection)
+    turns = [answer_markdown(q, a, urls(t)) for t, q, a in answers_of(conv)]
     return "\n\n".join(["\n".join(head), *turns]) + "\n"
 
 
-def conversation_json(conv: Conversation, url: SourceURL) -> dict[str, Any]:
+def conversation_json(
+    conv: Conversation, url: SourceURL, per_collection: PerCollection | None = None
+) -> dict[str, Any]:
     """The conversation as JSON: id, title, times, and each turn's question, answer text,
-    abstention and citations (every field of a Citation, plus its `url`)."""
+    abstention and citations (every field of a Citation, plus its `url`; with `per_collection`,
+    its turn's collection's, `_turn_urls`)."""
+    urls = _turn_urls(conv, url, per_collection)
     turns = [
         {
             "id": turn_id,
             "question": q,
             "answer": a.text,
             "abstained": a.abstained,
-            "citations": [{**c.model_dump(mode="json"), "url": url(c)} for c in a.citations],
+            "citations": [
+                {**c.model_dump(mode="json"), "url": urls(turn_id)(c)} for c in a.citations
+            ],
         }
         for turn_id, q, a in answers_of(conv)
     ]

@@ -31,7 +31,7 @@ from rag.core import logs, tracing
 from rag.core.errors import RagError
 from rag.core.settings import Settings, SlackSettings
 from rag.service.collections import AssistantOrPool, pool_of
-from rag.service.export import public_view_url
+from rag.service.export import SourceURL, public_view_url
 from rag.service.quotas import Quotas
 from rag.slack.handlers import SlackBot
 from rag.state.engine import StateDB, open_state
@@ -144,8 +144,13 @@ def build_app(
     pool = pool_of(settings, assistant)  # each channel asks its own collection
     feedback = FeedbackStore.from_settings(settings, state)
     quotas = Quotas(settings, TokenUse(state))  # per Slack user (rag/service/quotas.py)
-    links = public_view_url(settings.public_url)  # each cited source's link; none when unset
-    SlackBot(pool, s, feedback, state, quotas, links).register(app)
+
+    # each cited source's link, per channel's collection (signed when tokens are on); none
+    # when public_url is unset
+    def links(collection: str | None) -> SourceURL | None:
+        return public_view_url(settings.public_url, settings, collection)
+
+    SlackBot(pool, s, feedback, state, quotas, links=links).register(app)
     return app
 
 

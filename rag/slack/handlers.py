@@ -57,15 +57,19 @@ class SlackBot:
         state: StateDB | None = None,
         quotas: Quotas | None = None,
         source_url: SourceURL | None = None,
+        links: Callable[[str | None], SourceURL | None] | None = None,
     ) -> None:
         """`assistant`: one assistant, or a pool of collections (rag/service/collections.py) from
         which each channel gets the one `slack.channel_collections` maps it to. `state` (default:
         the store in the feedback store's file) keeps handled events and answers across restarts and
         between bot processes. `quotas`: each Slack user's limits (rag/service/quotas.py); none:
         no limits. `source_url`: where each cited source links (rag/service/export.py
-        `public_view_url`, from settings.public_url); none: no links."""
+        `public_view_url`, from settings.public_url); none: no links. `links`, when given,
+        instead makes it per collection (the channel's; None: the default), so that a link
+        signed when tokens are on opens that collection only (rag/service/links.py)."""
         self.assistant = assistant
         self.source_url = source_url
+        self.links = links
         self.quotas = quotas
         self.channel_collections = dict(settings.channel_collections)
         self.unmapped_channels = settings.unmapped_channels
@@ -222,9 +226,15 @@ class SlackBot:
             ), None
         answer_id = self.answers.put(answer)
         message = blocks.answer_message(
-            answer, answer_id=answer_id, shareable=shareable, url=self.source_url
+            answer, answer_id=answer_id, shareable=shareable, url=self._url(channel)
         )
         return message, answer
+
+    def _url(self, channel: str | None) -> SourceURL | None:
+        """Where each cited source of an answer in `channel` links (its collection's links)."""
+        if self.links is not None:
+            return self.links(self.channel_collections.get(channel or ""))
+        return self.source_url
 
     def _assistant_for(self, channel: str | None) -> AssistantLike:
         """The assistant of the collection `channel` is mapped to: only that collection's
@@ -275,12 +285,12 @@ class SlackBot:
         answer = self._answer_for(action, respond)
         if answer is None:
             return
-        user = body["user"]["id"]
+        user, channel = body["user"]["id"], body["channel"]["id"]
         message = blocks.answer_message(
-            answer, answer_id=action["value"], asked_by=user, url=self.source_url
+            answer, answer_id=action["value"], asked_by=user, url=self._url(channel)
         )
         try:
-            client.chat_postMessage(channel=body["channel"]["id"], **message)
+            client.chat_postMessage(channel=channel, **message)
         except SlackApiError as e:
             reason = e.response.get("error", "unknown error")
             text = f"Could not share ({reason}). Invite me to this channel with /invite first."

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from html import unescape
 from urllib.parse import urldefrag
 
@@ -49,7 +49,7 @@ def check_annotations(
 # -- the stream's translation, over real events (no server) ---------------------------------------
 
 
-def stream_of(events: list[object]) -> list[dict[str, object]]:
+def stream_of(events: Sequence[object]) -> list[dict[str, object]]:
     from rag.api.openai import sse_chunks
     from rag.service.export import source_url  # imported here: each test fails on its own
 
@@ -167,7 +167,9 @@ def test_completion_annotations_are_typed_and_point_at_the_markers(
         file = opens(unescape(original.group(1)))
         assert file.status_code == 200 and file.headers["content-type"].startswith("text/plain")
     some = message.annotations[0].url_citation.url
-    assert opens(some, token=None).status_code == 401, "the source needs the same token"
+    # signed (tests/faces/test_signed_links.py): it opens without the token; unsigned, it needs it
+    assert opens(some, token=None).status_code == 200
+    assert opens(some.split("&c=")[0], token=None).status_code == 401, "unsigned: the token"
     assert opens(f"{api_url}/v1/sources/paper-0000000000000000").status_code == 404
     assert opens(f"{api_url}/v1/sources/paper-0000000000000000/view?hl=x").status_code == 404
     assert opens(some.split("/view")[0], token=None).status_code == 401, "the file too"

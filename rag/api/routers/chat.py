@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse
 
 from rag.api.auth import caller
-from rag.api.deps import Scope, conversations_opener, get_quotas, get_scope
+from rag.api.deps import Scope, conversations_opener, get_links, get_quotas, get_scope
 from rag.api.openai import completion, split_messages, sse_chunks
 from rag.api.schemas import ChatCompletion, ChatCompletionRequest
 from rag.core.errors import RagError
 from rag.core.types import Answer, AnswerEvent, StreamEvent, TokenEvent
 from rag.service.access import Principal
 from rag.service.export import view_url
+from rag.service.links import LinkSigner
 from rag.service.quotas import Quotas
 from rag.state.conversations import Conversations, history_of
 
@@ -44,11 +45,13 @@ def chat_completions(
     scope: Scope = Depends(get_scope),
     conversations: Callable[[], Conversations] = Depends(conversations_opener),
     quotas: Quotas = Depends(get_quotas),
+    links: LinkSigner | None = Depends(get_links),
 ) -> Any:
     """Answer the last user message with verified citations (OpenAI-compatible); `model`
     names the collection. Each [n] of the answer is also a `url_citation` in
     `message.annotations` (OpenAI's format), whose `url` opens the cited document at the cited
-    sentence (`GET /v1/sources/{doc_id}/view?hl=…`; the file itself is `/v1/sources/{doc_id}`)."""
+    sentence (`GET /v1/sources/{doc_id}/view?hl=…`; the file itself is `/v1/sources/{doc_id}`),
+    signed (`c`, `exp`, `sig`) when tokens are on, so that it opens in a browser."""
     question, history = split_messages(req.messages)
     name = scope.collection(who, req.model)  # 404 before any work
     owner, allowed = who.owner, scope.allowed(who)
@@ -63,7 +66,9 @@ def chat_completions(
         conv = conversations().record(conv_id, owner, question, answer, collection=name)
         return {"conversation_id": conv}
 
-    url = view_url(str(request.base_url))  # what each citation's annotation opens
+    # what each citation's annotation opens; signed for this collection when tokens are on, so
+    # that a browser opens it without the bearer token (rag/service/links.py)
+    url = view_url(str(request.base_url), signer=links, collection=name)
     events = scope.pool.get(name).stream(question, history=history, k=req.k)
     events = quotas.counting(owner, events)  # its LLM tokens count for the caller's quota
     if not req.stream:

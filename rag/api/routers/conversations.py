@@ -15,7 +15,13 @@ from rag.api.responses import InertJSONResponse
 from rag.api.schemas import ConversationList, Deleted, RenameRequest
 from rag.core.types import Conversation
 from rag.service.access import Principal
-from rag.service.export import conversation_json, conversation_markdown, source_url
+from rag.service.export import (
+    PerCollection,
+    SourceURL,
+    conversation_json,
+    conversation_markdown,
+    source_url,
+)
 from rag.state.conversations import Conversations
 
 router = APIRouter(prefix="/v1")
@@ -86,18 +92,27 @@ def export_conversation(
     store: Conversations = Depends(get_conversations),
 ) -> Any:
     """One saved conversation as a file to keep: each question with its checked answer and the
-    answer's numbered sources, each with the URL that opens it (`GET /v1/sources/{doc_id}`).
+    answer's numbered sources, each with the URL that opens it (`GET /v1/sources/{doc_id}`;
+    signed for the turn's collection when tokens are on, so that a browser opens it).
     The same turns as `GET /v1/conversations/{id}` (404 for another owner's)."""
     conv = store.get(conv_id, who.owner, scope.allowed(who))
-    url = source_url(str(request.base_url))
+    base = str(request.base_url)
+    url = source_url(base)
+    signer = request.app.state.links  # tokens on: each turn's links signed for its collection
+    per_collection: PerCollection | None = None
+    if signer is not None:
+
+        def per_collection(collection: str) -> SourceURL:
+            return source_url(base, signer=signer, collection=collection)
+
     safe_id = re.sub(r"[^A-Za-z0-9_-]", "", conv.id)[:40]
     name = f'attachment; filename="conversation-{safe_id}.{format}"'
     if format == "json":
         return InertJSONResponse(
-            conversation_json(conv, url), headers={"Content-Disposition": name}
+            conversation_json(conv, url, per_collection), headers={"Content-Disposition": name}
         )
     return PlainTextResponse(
-        conversation_markdown(conv, url),
+        conversation_markdown(conv, url, per_collection),
         media_type="text/markdown; charset=utf-8",
         headers={"Content-Disposition": name},
     )
