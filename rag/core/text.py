@@ -155,6 +155,8 @@ def clean_display(text: str) -> str:
     for command, replacement in _LATEX_COMMANDS.items():
         s = s.replace(command, replacement)
     s = re.sub(r"(?<=\d)\s?times\b", "×", s)
+    # "in leq 0.1 second" (a stripped "\leq"): the sign, before a figure only
+    s = re.sub(r"\b(leq|geq)\s?(?=[\d.])", lambda m: "≤ " if m.group(1) == "leq" else "≥ ", s)
     s = re.sub(r"(?<=\d)\{(\d+)\}", r"/\1", s)  # "2{3}" (a stripped "\frac{2}{3}"): 2/3
     s = re.sub(r"(?<=\d)\s?\\?sim\s?(?=\d)", "–", s)  # "3.72sim4.11" (a stripped "$\sim$"): a range
     s = re.sub(_LATEX_WRAPPER, r"\1", s)

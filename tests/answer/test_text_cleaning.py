@@ -25,6 +25,8 @@ from rag.core.text import clean_display
         ("3T T_{1}-weighted data", "3T T1-weighted data"),
         ("a model_name stays", "a model_name stays"),
         ("R$^{2}$Net trains fast", "R2Net trains fast"),
+        ("the best in leq 0.1 second regime", "the best in ≤ 0.1 second regime"),
+        ("a geq 2x speedup; the leq sign", "a ≥ 2x speedup; the leq sign"),
         ("a cost of $N^2$ steps", "a cost of N^2 steps"),
     ],
 )
