@@ -268,15 +268,37 @@ def ask(
             print_answer(answer, url=_source_url(a))
         if open_source is not None:
             _open_source(a, answer, open_source)
+    _exit_now()
+
+
+def _exit_now() -> None:
+    """End the `rag` command as soon as its output is written (issue 26, cold start): the exit
+    handlers run (the model process is stopped, the logs flushed), then the process ends without
+    the interpreter's tear-down of ~2,600 modules, the store's and the ONNX session's objects,
+    which took 0.5–1 s after the last line. Only in the `rag` command itself: called in process
+    (tests, CliRunner), it returns."""
+    if Path(sys.argv[0]).name != "rag":
+        return
+    import atexit
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a closed pipe (`rag ask … | head -1`)
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(0)
 
 
 def _source_url(assistant: Any) -> SourceURL | None:
     """Where a printed source links (the API's source view on settings.public_url, as Slack's
     links); None when public_url is not set."""
+    settings = getattr(assistant, "settings", None) or Settings()
+    if not (settings.public_url or "").strip():
+        return None  # no links: rag.service.export, which imports SQLAlchemy (0.3 s), not needed
     from rag.service.export import public_view_url
 
-    settings = getattr(assistant, "settings", None) or Settings()
-    return public_view_url(settings.public_url)
+    # signed for this collection when tokens are on, so a browser opens it (rag/service/links.py)
+    return public_view_url(settings.public_url, settings, settings.collection)
 
 
 def _open_source(assistant: Any, answer: Answer, number: int) -> None:

@@ -180,6 +180,7 @@ class LocalModel(OpenAIChat):
     def _pieces(
         self, messages: list[Message], max_tokens: int | None, usage: Usage
     ) -> Iterator[str]:
+        self.client()  # imports openai (~0.7 s) while the model may still be loading
         self.process.wait_ready()
         child = self.process.spawns
         try:
