@@ -11,9 +11,6 @@ from functools import lru_cache
 
 import Stemmer  # PyStemmer, already used by the BM25 retriever
 
-from rag.core.errors import EmptyQuestionError, QuestionTooLongError
-from rag.core.settings import Settings
-
 STOPWORDS = frozenset(
     """
     a about above after again against all also am an and any are as at be because been before
@@ -168,19 +165,3 @@ def clean_display(text: str) -> str:
     # LaTeX's non-breaking space ("Models~(LLMs)", "Section~4"); "~3x", "~ 20%" mean "about"
     s = re.sub(r"(?<=[^\W\d_])~|~(?!\s*[\d.])", " ", s)
     return " ".join(s.split())
-
-
-def clean_question(question: str, limit: int | None = None) -> str:
-    """The question with its whitespace collapsed; empty or over-long ones are refused. Here, not
-    in rag/service/assistant.py, so that `rag ask` checks it before importing the answering code
-    (issue 26, cold start)."""
-    q = " ".join((question or "").split())
-    if not q:
-        raise EmptyQuestionError("The question is empty: ask something about the collection.")
-    limit = limit or Settings.model_fields["max_question_chars"].default
-    if len(q) > limit:
-        raise QuestionTooLongError(
-            f"The question is {len(q)} characters long; the limit is {limit} "
-            "(max_question_chars). Ask a shorter question."
-        )
-    return q
