@@ -751,9 +751,12 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
         return "comparison"
     # "Which GPU models did Splitwise use?" asks about one named paper, not for a list; "Which
     # papers improve on ZeRO-Infinity?" asks for papers, whatever they name
-    if _LIST_ASK.search(question) and (not strong_names(names) or _PAPERS_ASK.search(question)):
+    # a quoted title is a name, not the question's wording: "How does the method of 'Large-Scale
+    # …' work?" asks how it works, whatever words ("scale", "methods") the title holds
+    asked = _QUOTED_TITLE.sub('"…"', question)
+    if _LIST_ASK.search(asked) and (not strong_names(names) or _PAPERS_ASK.search(asked)):
         return "list"
-    if _HOW_ASK.search(question) and kind == "describe":
+    if _HOW_ASK.search(asked) and kind == "describe":
         return "how"
     return "single"
 

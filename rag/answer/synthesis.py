@@ -74,6 +74,12 @@ _COMPONENT = re.compile(
     r"\b[A-Z][\w-]*(?:\s+[A-Za-z][\w-]*){0,4}\s+\([A-Z][\w-]*[A-Z][\w-]*\)|"
     r"\b(?:called|named|termed|dubbed)\s+[A-Z][\w-]*[A-Z]"
 )
+# A concessive opening, then the paper's own main clause ("While …, we provide …")
+_OWN_MAIN = re.compile(
+    r"^(?:while|although|though|whereas|unlike)\b[^,]{0,200},\s*(?:we|the authors)\s+"
+    r"(?:\w+\s+)?(?:propose|present|introduce|develop|provide|design|build|show)\w*",
+    re.IGNORECASE,
+)
 HOW_SENTENCES = 2  # a mechanism is rarely one sentence: the proposal and how it does it
 MIN_FUZZY_CHARS = 5  # shorter names ("H2O", "ViT") are matched exactly only
 NAME_SIMILARITY = 0.85  # "Teacach" names TeaCache: a small misspelling still names its paper
@@ -160,7 +166,10 @@ class Scored:
         """A sentence about the problem or prior work ("In recent years, X has driven …",
         "previous methods …") comes after every sentence about what the paper does, whatever
         its closeness to the topic; it is shown only when the passage says nothing else."""
-        background = np.array([bool(_BACKGROUND_CUE.search(s)) for s in self.sentences]) | np.array(
+        # "While existing methods sacrifice accuracy, we provide …": the main clause is the
+        # paper's own, the concession before it is not what the sentence is about
+        cue = [bool(_BACKGROUND_CUE.search(s)) and not _OWN_MAIN.search(s) for s in self.sentences]
+        background = np.array(cue) | np.array(
             opening_background(self.passage, self.sentences), dtype=bool
         )
         if background.all():

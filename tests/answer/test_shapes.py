@@ -812,3 +812,29 @@ def test_a_name_written_with_tex_or_without_its_version_dot_is_found() -> None:
     )
     q = analyse("What gains does AgentTeam show over a single GPT-3.5-turbo?")
     assert _composer().names_present(q, agents)
+
+
+def test_a_quoted_title_does_not_decide_the_shape() -> None:
+    """Words inside a quoted title ("Large-Scale", "Methods") are a name, not how the question
+    asks: "How does the method of '…Large-Scale…' work?" is a how question."""
+    q = analyse('How does the method of "Zeta-MH: Fast Sampling for Large-Scale Inference" work?')
+    assert q.shape == "how"
+    assert analyse('How does "Quick Methods for Sparse Nets" prune?').shape == "how"
+
+
+def test_a_concession_before_the_papers_own_clause_is_not_background() -> None:
+    """ "While most existing samplers sacrifice accuracy, we provide …" says what the paper does;
+    it is not the field's background."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "Zeta-MH: Fast Sampling",
+        "In this paper, we study sampling for inference under privacy. "
+        "While most existing private samplers sacrifice accuracy, we provide the first exact "
+        "sampler using only a minibatch of data in most iterations.",
+        1,
+        0.6,
+    )
+    scored = Scored(_composer(), "How does Zeta-MH sample?", p, None)
+    assert scored.sentences[1].startswith("While most existing private samplers")
+    assert list(scored._background_floor()) == [0.0, 0.0]
