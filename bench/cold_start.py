@@ -8,6 +8,14 @@ spawned and answering `/health`, the store opened, the embedding model loaded, t
 ready, the lexical index loaded (`warm_up_done`), the first retrieval, the answer printed and
 the exit; and the whole `rag ask` command line as a user runs it (wall clock to its exit), with
 the time to its first output.
+
+    python -m bench.cold_start --server [--runs 5] [--name cold_start-server]
+
+With `--server`: a `rag serve` of a copy of the index runs on 127.0.0.1 (a free port) for the
+measurement, and each round times the command in process (`rag ask --local`) and through the
+running server (`rag ask`, which finds it: rag/service/local_server.py), interleaved, plus one
+stage run through the server (imports, the server found, its answer, printed, exit); each round
+asks another question (`QUESTIONS`; the stage run repeats its round's, as a user asking twice).
 """
 
 from __future__ import annotations
@@ -25,6 +33,16 @@ from typing import Any
 from bench.common import CORPUS_DIR, PROJECT_DIR, load_window, write_result
 
 QUESTION = "How much does ZipCache cut prefill latency?"
+# `--server`: one question per round (both paths the same), so that the running server's model
+# never answers a prompt it has just seen (llama-server reuses the cached prefix of a prompt).
+QUESTIONS = (
+    QUESTION,
+    "Which method uses neural ODEs to speed up inference of parameter-shared language models?",
+    "What throughput improvement does Splitwise report over current designs?",
+    "What is KV cache quantization and which papers study it?",
+    "How much KV cache is saved by sharing attention scores across layers?",
+    "What per-token latency was reached when serving PaLM 540B on TPU v4?",
+)
 
 # `rag ask` itself (rag.cli's app, as the `rag` script runs it), its stages marked from outside the
 # code: a module's import is marked when it has run (an import hook), a stage when its function
@@ -58,8 +76,12 @@ def patch(module):
               lambda r, args: args[0]._ready.is_set())
     elif n == "rag.cli":
         after(module, "print_answer", "answer_printed")
+    elif n == "rag.service.local_server":
+        after(module, "find", "server_found", lambda r, args: r is not None)
+        after(module.LocalServer, "ask", "server_answered", lambda r, args: r is not None)
 WATCH = {"rag.cli", "rag.service.assistant", "rag.storage.chroma", "rag.search.retrieval",
-         "rag.answer.model_process", "chromadb", "openai", "onnxruntime"}
+         "rag.answer.model_process", "chromadb", "openai", "onnxruntime",
+         "rag.service.local_server"}
 class Hook(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if name not in WATCH:
@@ -89,9 +111,11 @@ print("STAGES " + json.dumps(dict(sorted(marks.items(), key=lambda kv: kv[1]))),
 """
 
 
-def stages(env: dict[str, str], cwd: Path = PROJECT_DIR) -> dict[str, float]:
+def stages(
+    env: dict[str, str], cwd: Path = PROJECT_DIR, question: str = QUESTION
+) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, "-c", _STAGES, QUESTION],
+        [sys.executable, "-c", _STAGES, question],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -103,12 +127,14 @@ def stages(env: dict[str, str], cwd: Path = PROJECT_DIR) -> dict[str, float]:
     return json.loads(line.removeprefix("STAGES "))  # type: ignore[no-any-return]
 
 
-def cli(env: dict[str, str], cwd: Path = PROJECT_DIR) -> dict[str, float]:
+def cli(
+    env: dict[str, str], cwd: Path = PROJECT_DIR, *flags: str, question: str = QUESTION
+) -> dict[str, float]:
     """The command as a user runs it: seconds to its first byte of output, and to its exit."""
     rag = Path(sys.executable).parent / "rag"
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [str(rag), "ask", QUESTION],
+        [str(rag), "ask", *flags, question],
         env=env,
         cwd=cwd,
         stdout=subprocess.PIPE,
@@ -133,7 +159,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="the checkout whose `rag ask` runs (e.g. a git worktree of an earlier commit, for a "
         "before and an after in the same conditions); the index stays --index-dir",
     )
+    ap.add_argument(
+        "--server",
+        action="store_true",
+        help="time `rag ask` through a running `rag serve` of (a copy of) the index, interleaved "
+        "with `rag ask --local`",
+    )
     args = ap.parse_args(argv)
+    if args.server:
+        return _with_server(args.index_dir, args.runs, args.name)
     env = {
         **os.environ,
         "RAG_CORPUS_DIR": str(CORPUS_DIR),
@@ -159,6 +193,66 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     print(f"[bench] cold_start stages {record['median_stages_s']} cli {record['median_cli_s']}")
     write_result(args.name, record)
+    return record
+
+
+def _with_server(index_dir: Path, runs: int, name: str) -> dict[str, Any]:
+    """`rag ask` in process and through a running `rag serve`, interleaved (see the module's
+    description). The server and both paths use a copy of `index_dir` in a temporary folder, so
+    that no other `rag ask` on this machine finds the benchmark's server."""
+    import shutil
+    import tempfile
+
+    sys.path.insert(0, str(PROJECT_DIR / "tests" / "support"))
+    from servers import free_port, running, serve_command
+
+    name = name if name != "cold_start" else "cold_start-server"
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
+        index = Path(tmp) / "index"
+        shutil.copytree(index_dir, index, ignore=shutil.ignore_patterns("serve-*.json"))
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("RAG_")},
+            "RAG_CORPUS_DIR": str(CORPUS_DIR),
+            "RAG_INDEX_DIR": str(index),
+            "RAG_STATE_DB": str(Path(tmp) / "state.sqlite3"),
+            "HF_HUB_OFFLINE": "1",
+        }
+        port = free_port()
+        serve_env = {**env, "RAG_API__HOST": "127.0.0.1", "RAG_API__PORT": str(port)}
+        ready = f"http://127.0.0.1:{port}/health"
+        record: dict[str, Any] = {"mode": "server", "runs": []}
+        log = Path(tmp) / "serve.log"
+        with running(serve_command(), ready, log, serve_env, timeout=300, healthy=True):
+            # the server's first answer (its first request), not measured
+            cli(env, PROJECT_DIR, question=QUESTIONS[-1])
+            with load_window(record):
+                for i in range(runs):
+                    q = QUESTIONS[i % (len(QUESTIONS) - 1)]
+                    record["runs"].append(
+                        {
+                            "question": q,
+                            "local": cli(env, PROJECT_DIR, "--local", question=q),
+                            "server": cli(env, PROJECT_DIR, question=q),
+                            "server_stages": stages(env, question=q),
+                        }
+                    )
+            record["server_answers"] = log.read_text().count("POST /v1/chat/completions")
+    for path in ("local", "server"):
+        record[f"median_{path}_s"] = {
+            k: round(statistics.median(r[path][k] for r in record["runs"]), 3)
+            for k in ("first_output_s", "exit_s")
+        }
+    keys = dict.fromkeys(k for r in record["runs"] for k in r["server_stages"])
+    record["median_server_stages_s"] = {
+        k: round(statistics.median(r["server_stages"][k] for r in record["runs"]), 3)
+        for k in keys
+        if all(k in r["server_stages"] for r in record["runs"])
+    }
+    print(
+        f"[bench] cold_start local {record['median_local_s']} server {record['median_server_s']} "
+        f"server stages {record['median_server_stages_s']}"
+    )
+    write_result(name, record)
     return record
 
 

@@ -104,6 +104,26 @@ CollectionOpt = Annotated[
 ]
 
 
+LocalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--local",
+        help="Answer in this process even when a `rag serve` of the same index runs here.",
+    ),
+]
+
+
+def _running_server(collection: str | None, local: bool) -> Any:
+    """The `rag serve` of this index and these settings running on this machine, to ask
+    instead of loading the models here (rag/service/local_server.py); None with `--local` or
+    when there is none that may be asked. Imports nothing heavy: it is decided first."""
+    if local:
+        return None
+    from rag.service.local_server import find
+
+    return find(Settings(), collection)
+
+
 def print_answer(answer: Answer, out: Console = console, url: SourceURL | None = None) -> None:
     """The answer (its first line answers), then its numbered sources, each with the URL of its
     source view when `url` is given (settings.public_url); for "not stated" or "not in the
@@ -147,6 +167,10 @@ def _stream_to_console(events: Iterator[Any], show_status: bool) -> Answer:
 
 def _loading(show: bool) -> Any:
     return err.status("loading models…", spinner="dots") if show else nullcontext()
+
+
+def _asking(show: bool) -> Any:
+    return err.status("asking the running server…", spinner="dots") if show else nullcontext()
 
 
 @app.command()
@@ -251,23 +275,35 @@ def ask(
             help="Open source N in the browser: its text with the cited sentence marked.",
         ),
     ] = None,
+    local: LocalOpt = False,
 ) -> None:
-    """Answer one question, then list the numbered sources."""
-    with _friendly_errors():
-        from rag.service.assistant import clean_question
+    """Answer one question, then list the numbered sources.
 
-        clean_question(question, Settings().max_question_chars)  # fail fast, before any model
+    When a `rag serve` of the same index (same settings) is running on this machine, the
+    question is sent to it: no models to load here, the answer comes seconds sooner, the output
+    is the same. Otherwise, or with --local or --open, it is answered in this process.
+    """
+    with _friendly_errors():
         show = stream and not as_json and err.is_terminal
-        with _loading(show):
-            a = _assistant(collection)
-            a.warm_up()  # the model process loads while the question is searched
-        answer = _stream_to_console(a.stream(question, k=k), show_status=show)
+        server = None if open_source is not None else _running_server(collection, local)
+        answer = None
+        if server is not None:
+            with _asking(show):
+                answer = server.ask(question, k=k)  # None: it could not; answered here instead
+        if answer is None:
+            from rag.service.assistant import clean_question
+
+            clean_question(question, Settings().max_question_chars)  # fail fast, before any model
+            with _loading(show):
+                a = server = _assistant(collection)
+                a.warm_up()  # the model process loads while the question is searched
+            answer = _stream_to_console(a.stream(question, k=k), show_status=show)
         if as_json:
             console.print_json(answer.model_dump_json())
         else:
-            print_answer(answer, url=_source_url(a))
+            print_answer(answer, url=_source_url(server))
         if open_source is not None:
-            _open_source(a, answer, open_source)
+            _open_source(server, answer, open_source)
     _exit_now()
 
 
@@ -291,7 +327,8 @@ def _exit_now() -> None:
 
 def _source_url(assistant: Any) -> SourceURL | None:
     """Where a printed source links (the API's source view on settings.public_url, as Slack's
-    links); None when public_url is not set."""
+    links); None when public_url is not set. `assistant`: the in-process one or the running
+    server asked (each has the CLI's settings for the collection)."""
     settings = getattr(assistant, "settings", None) or Settings()
     if not (settings.public_url or "").strip():
         return None  # no links: rag.service.export, which imports SQLAlchemy (0.3 s), not needed
@@ -356,12 +393,26 @@ def retrieve(
 
 
 @app.command()
-def chat(collection: CollectionOpt = None) -> None:
-    """A conversation in the terminal; follow-up questions are understood in context."""
+def chat(collection: CollectionOpt = None, local: LocalOpt = False) -> None:
+    """A conversation in the terminal; follow-up questions are understood in context.
+
+    As `rag ask`: a `rag serve` of the same index running on this machine answers when there is
+    one (--local: this process does).
+    """
     with _friendly_errors():
-        with _loading(err.is_terminal):
-            a = _assistant(collection)
-            a.warm_up()
+        server = _running_server(collection, local)
+        a: Any = None
+
+        def in_process() -> Any:
+            nonlocal a
+            if a is None:
+                with _loading(err.is_terminal):
+                    a = _assistant(collection)
+                    a.warm_up()
+            return a
+
+        if server is None:
+            in_process()
         history: list[tuple[str, str]] = []
         console.print("[dim]Ask about the collection. Empty line or Ctrl-D to quit.[/]")
         while True:
@@ -372,11 +423,19 @@ def chat(collection: CollectionOpt = None) -> None:
             if not q:
                 break
             try:
-                answer = _stream_to_console(a.stream(q, history=history), show_status=True)
+                answer = None
+                if server is not None:
+                    with _asking(True):
+                        answer = server.ask(q, history=history)
+                    if answer is None:  # it could not: this process answers from now on
+                        server = None
+                if answer is None:
+                    stream = in_process().stream(q, history=history)
+                    answer = _stream_to_console(stream, show_status=True)
             except RagError as e:
                 err.print(f"[bold red]error:[/] {escape(str(e))}")
                 continue
-            print_answer(answer, url=_source_url(a))
+            print_answer(answer, url=_source_url(server or a))
             history.append((q, answer.text))
 
 
