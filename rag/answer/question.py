@@ -298,8 +298,9 @@ _SYNONYMS: dict[str, set[str]] = {
     "frame": {"frame", "fps"},
     "learn": {"learn", "lr"},
     "speedup": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "latenc", "x"},
-    "faster": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput"},
-    "speed": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput"},
+    # "how fast is X": a frame rate or a latency is its speed as much as a speedup is
+    "faster": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "fps", "latenc"},
+    "speed": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "fps", "latenc"},
     "latenc": {"latenc", "faster", "speedup", "time", "ms", "speed"},
     "throughput": {
         "throughput",
@@ -728,6 +729,30 @@ _PAIR = re.compile(
     rf"(?:the\s+)?['‘“\"]?({_CAP}(?:\s+{_CAP}){{0,4}})"
 )
 _NOT_SUBJECTS = {"how", "what", "which", "why", "compare", "the", "both", "each", "is", "are", "do"}
+# "LLM in a flash vs TPI-LLM: …": "vs" marks two sides whatever their words; a side written in
+# lower-case words is a title's head that _PAIR (capitalised words) cannot see. The left side opens
+# the question (after "Compare"), the right one ends at the clause's punctuation.
+_VS_SIDES = re.compile(
+    r"^\s*(?:compare\s+)?(?P<a>[^:?;,]{2,80}?)\s+(?:vs\.?|versus)\s+(?P<b>[^:?;,]{2,80}?)\s*"
+    r"(?=[:?;,]|$)",
+    re.IGNORECASE,
+)
+MAX_SIDE_WORDS = 6  # a side longer than this is a clause, not a name
+
+
+def vs_sides(question: str) -> list[str]:
+    """The sides of "A vs B" that open with a capital or digit, brackets and quotes taken off:
+    each is a name, as the comparison marker says, whatever its words ("LLM in a flash")."""
+    m = _VS_SIDES.match(question)
+    if not m:
+        return []
+    out = []
+    for group in m.group("a", "b"):
+        side = re.sub(r"\([^)]*\)", " ", group).strip(" '\"‘’“”")
+        words = side.split()
+        if 0 < len(words) <= MAX_SIDE_WORDS and re.match(r"[A-Z0-9]", side):
+            out.append(" ".join(words))
+    return out
 
 
 def shape_of(question: str, names: list[str], kind: str) -> str:
@@ -799,6 +824,13 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
                 name = " ".join(words)
                 if name and name not in names:
                     names.append(name)
+        for side in vs_sides(question):
+            if side.lower() in {n.lower() for n in names} or (
+                len(side.split()) == 1 and any(side in n for n in names)
+            ):
+                continue
+            # "LLM in a flash" holds "LLM": the side is the name, not its word
+            names = [n for n in names if n not in side.split()] + [side]
         # "What do 'Scaling LLM Test-Time Compute Optimally...' and 'Can 1B LLM Surpass 405B
         # LLM?' each conclude": a quoted title (three words or more, capitalised) is a side
         for m in _QUOTED_TITLE.finditer(question):

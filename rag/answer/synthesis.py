@@ -33,9 +33,11 @@ from rag.answer.compose import (
     own_paper,
     readable_in,
     short_name,
+    states_attribute,
     titled,
     trim,
 )
+from rag.answer.not_stated import what_is_missing
 from rag.answer.question import Question, quoted_titles, strong_names
 from rag.core.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
 from rag.core.types import Passage
@@ -73,6 +75,15 @@ COMPONENT_BONUS = 0.1
 _COMPONENT = re.compile(
     r"\b[A-Z][\w-]*(?:\s+[A-Za-z][\w-]*){0,4}\s+\([A-Z][\w-]*[A-Z][\w-]*\)|"
     r"\b(?:called|named|termed|dubbed)\s+[A-Z][\w-]*[A-Z]"
+)
+# A step of the method, told as one ("First, it partitions prompts into fixed-size chunks",
+# "two techniques: (1) expert-wise bitwidth adaptation …"): the detail of how it works, which a
+# reader needs beside the sentence that names the method. Same weight as the mechanism cue.
+DETAIL_BONUS = 0.1
+_DETAIL_CUE = re.compile(
+    r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|specifically|in particular|"
+    r"concretely)\b|\((?:1|i|a)\)|(?:^|\s)(?:1|i)\)\s",
+    re.IGNORECASE,
 )
 # A concessive opening, then the paper's own main clause ("While …, we provide …")
 _OWN_MAIN = re.compile(
@@ -148,6 +159,7 @@ class Scored:
                 - MECHANISM_BONUS * bool(_FINDING_CUE.search(s))
                 + OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s))
                 + COMPONENT_BONUS * bool(_COMPONENT.search(s))
+                + DETAIL_BONUS * bool(_DETAIL_CUE.search(s))
                 for s in self.sentences
             ]
         )
@@ -351,20 +363,58 @@ def list_lead(
     sentence that says what it does about the question's topic."""
     parts: list[tuple[Passage, str]] = []
     lines: list[str] = []
-    tq = replace(q, text=topic_of(q.text) or q.text)
-    for scored in relevant_papers(composer, q, passages, embed):
+    # "Which papers produce one-step generators, and what FID does each report?": the first ask
+    # chooses the papers; each later one is asked of every paper, on its line
+    selection, *asks = facets_of(q.text)
+    sq = replace(q, text=selection)
+    topic = topic_of(selection) or selection
+    tq = replace(q, text=topic_of(q.text) or q.text)  # what a shown sentence is trimmed around
+    listed: list[Passage] = []
+    for scored in relevant_papers(composer, sq, passages, embed):
         p, sentence = scored.passage, scored.best_sentence()
         if sentence is None:
             continue
-        shown = _shown(tq, p, sentence)
-        parts.append((p, sentence))
-        lines.append(f"- {label(p)} [{p.number}]: {shown}.")
+        picked, unstated = [sentence], []
+        for ask in asks:
+            found = _item_answer(composer, q, analyse_facet(q, ask), topic, p, embed)
+            if found is None:
+                unstated.append(ask)
+            elif found not in picked:
+                picked.append(found)
+        order = {s: i for i, s in enumerate(split_sentences(p.text))}
+        picked.sort(key=lambda s: order.get(s, 0))
+        shown = " ".join(_stop(_shown(tq, p, s)) for s in picked).rstrip(" .")
+        missing = [what_is_missing(analyse_facet(q, a)) for a in unstated]
+        note = f" Its abstract does not give {_joined(missing)}." if missing else ""
+        parts += [(p, s) for s in picked]
+        listed.append(p)
+        lines.append(f"- {label(p)} [{p.number}]: {shown}.{note}")
     if not parts:
         return None
-    names = [f"{label(p)} [{p.number}]" for p, _ in parts]
-    count = "One paper" if len(parts) == 1 else f"{_number_word(len(parts))} papers"
+    names = [f"{label(p)} [{p.number}]" for p in listed]
+    count = "One paper" if len(listed) == 1 else f"{_number_word(len(listed))} papers"
     head = f"{count} in the collection: {_joined(names)}."
     return Lead("\n".join([head, *lines]), parts)
+
+
+def _item_answer(
+    composer: Composer, q: Question, fq: Question, topic: str, p: Passage, embed: Embed | None
+) -> str | None:
+    """The sentence of one listed paper that answers a later ask of a list question: for a typed
+    ask ("what FID does each report", "how fast is each") a sentence holding that kind of fact,
+    else None (not stated); for a result ask its headline result; else the sentence that best
+    says how it does what the ask names (the list's topic when the ask names nothing: "how?")."""
+    if fq.typed:
+        ranked = composer.sentences(fq, p)
+        hit = next((x.sentence for x in ranked if states_attribute(fq, x.sentence)), None)
+        return hit
+    words = _topic(fq.text, q.names)
+    if _RESULT_FACET.search(fq.text):
+        return headline_result(composer, f"{topic} {words}", p)
+    if not content_tokens(_FRAME.sub(" ", words)):
+        words = f"{words} {topic}"
+    picked = Scored(composer, words, p, embed).mechanism(1)
+    return picked[0] if picked else None
 
 
 def compared_names(q: Question) -> list[str]:

@@ -838,3 +838,73 @@ def test_a_concession_before_the_papers_own_clause_is_not_background() -> None:
     scored = Scored(_composer(), "How does Zeta-MH sample?", p, None)
     assert scored.sentences[1].startswith("While most existing private samplers")
     assert list(scored._background_floor()) == [0.0, 0.0]
+
+
+def test_the_sides_of_vs_are_names_whatever_their_words() -> None:
+    """ "A vs B": the marker says both are sides, a title head in lower-case words too."""
+    q = analyse("Quick brown cache vs ZorbNet: how do they fit models larger than memory?")
+    assert q.shape == "comparison"
+    assert compared_names(q) == ["Quick brown cache", "ZorbNet"]
+    q = analyse("Halfway there versus Big Slow Decoder: what does each save?")
+    assert compared_names(q) == ["Halfway there", "Big Slow Decoder"]
+    # a side already named is not added twice, nor a lower-case topic
+    assert compared_names(analyse("ZorbNet vs ZorbNet-2: what changed?")) == [
+        "ZorbNet",
+        "ZorbNet-2",
+    ]
+    assert analyse("Compare pruning vs distillation: which saves more?").names == []
+
+
+def test_a_list_answers_its_later_ask_for_every_paper() -> None:
+    """ "Which papers …, and what FID does each report?": the first ask chooses the papers, the
+    second is answered on each paper's line, or said to be not stated there."""
+    a = passage(
+        "QuickGen: One-Step Image Generation",
+        "We present QuickGen, a one-step text-to-image diffusion generator. "
+        "The model is distilled from a teacher with a rectified flow. "
+        "QuickGen reaches an FID of 9.4 on COCO in one step.",
+        1,
+        0.6,
+    )
+    b = passage(
+        "SwiftDraw: Single-Step Diffusion",
+        "SwiftDraw is a one-step text-to-image diffusion generator trained with consistency "
+        "distillation. It runs on phones.",
+        2,
+        0.58,
+    )
+    q = analyse(
+        "Which papers build one-step text-to-image diffusion generators, and what FID does "
+        "each report?"
+    )
+    lead = list_lead(_composer(), q, [a, b])
+    assert lead is not None
+    first, *lines = lead.text.splitlines()
+    assert first.startswith("Two papers") and "QuickGen [1]" in first and "SwiftDraw [2]" in first
+    assert "9.4" in lines[0] and "not give" not in lines[0]
+    assert "does not give the FID" in lines[1]
+    assert all(s in p.text for p, s in lead.parts)
+
+
+def test_how_fast_is_answered_by_a_frame_rate_or_a_latency() -> None:
+    q = analyse("How fast is ZorbDet?")
+    assert states_attribute(q, "ZorbDet runs at 108 FPS on a T4 GPU.")
+    assert states_attribute(q, "ZorbDet cuts latency to 4.2 ms per image.")
+
+
+def test_how_it_works_includes_its_steps() -> None:
+    """Of two sentences equally close to the question, the one told as a step of the method
+    ("Specifically, it partitions …") says how it works."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "ChunkServe: Serving with Chunks",
+        "ChunkServe serves prompts to language models with less interference. "
+        "Specifically, ChunkServe serves prompts in fixed-size chunks with less interference.",
+        1,
+        0.6,
+    )
+    picked = Scored(_composer(), "How does ChunkServe serve prompts?", p, None).mechanism(1)
+    assert picked == [
+        "Specifically, ChunkServe serves prompts in fixed-size chunks with less interference."
+    ]
