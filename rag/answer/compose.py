@@ -516,6 +516,11 @@ def quoted(sentence: str) -> list[str]:
 SOFTWARE_NAME = re.compile(r"\b[a-z][\w\-]*\.(?:cpp|c|js|py|rs|jl|go)\b")
 
 
+def _subject_of_ask(name: str) -> re.Pattern[str]:
+    """ "Which draft model does TriForce use?": the name is the subject the ask is about."""
+    return re.compile(rf"\b(does|did|do|is|was|are|were)\s+(the\s+)?{re.escape(name)}\b")
+
+
 def states_attribute(q: Question, sentence: str) -> bool:
     """Does the sentence hold the kind of fact asked for (a figure of the asked attribute, a
     device, a year…)? Figures the question itself gives do not count."""
@@ -540,10 +545,7 @@ def states_attribute(q: Question, sentence: str) -> bool:
         return bool(VENUE.search(sentence))
     if q.kind == "authors":
         return False  # abstracts do not list their authors
-    if q.kind == "name" and any(
-        re.search(rf"\b(does|did|do|is|was|are|were)\s+(the\s+)?{re.escape(n)}\b", q.text)
-        for n in q.names
-    ):
+    if q.kind == "name" and any(_subject_of_ask(n).search(q.text) for n in q.names):
         # "Which draft model does TriForce use?" asks for a name other than the subject's.
         return names_something_new(q, sentence)
     if q.kind == "dataset":
@@ -1071,7 +1073,12 @@ class Composer:
         """Does the passage state the asked attribute of the asked subject? When the question
         names its subject and the passage is not that paper (the name is not in its title), the
         stating sentence must name it: a model mentioned in passing is not described."""
-        about = not q.names or any(titled(n, p.title) for n in q.names) or descriptive(q)
+        # the paper is about a name it titles or introduces ("we introduce Egida, a dataset")
+        about = (
+            not q.names
+            or any(titled(n, p.title) or introduces(p, n) for n in q.names)
+            or descriptive(q)
+        )
         asks = [analyse_facet(q, f) for f in facets_of(q.text)]
         if len(asks) > 1 and any(a.kind == "name" for a in asks) and not (q.names or q.plural):
             # "Which method prunes whole layers, and how much faster is it?": the paper itself
@@ -1081,7 +1088,14 @@ class Composer:
             asks = [a for a in asks if a.typed] or asks
         # "Which baseline does DeepSpeed-Ulysses beat?" asked of the DeepSpeed-Ulysses paper
         # asks for a name other than the paper's own.
-        other_name = q.kind == "name" and any(titled(n, p.title) for n in q.names)
+        # Of the paper the name is (its own name), another name is asked; a name its title only
+        # mentions ("FuseMax: Leveraging Extended Einsums …" asked "which design uses the
+        # cascade of Einsums") is part of the description, and the paper itself answers.
+        other_name = q.kind == "name" and any(
+            titled(n, p.title)
+            and (squash(n) == squash(short_name(p)) or squash(p.title).startswith(squash(n)))
+            for n in q.names
+        )
         sentences = split_sentences(p.text)
         if q.kind == "number" and len(facets_of(q.text)) == 1:
             sentences = situated(q, sentences)
@@ -1316,8 +1330,10 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
         # "It disaggregates prefill and decode …" shown without the sentence introducing it
         s = _REFERS_BACK.sub(name, s, count=1)
     if name:
+        # "Our method, FineRecon, produces …": the apposition already names it
         s = re.sub(
-            r"^(our|the proposed) (method|approach|framework|model|system|technique|algorithm)\b",
+            r"^(our|the proposed) (method|approach|framework|model|system|technique|algorithm)"
+            rf"(?:,\s*{re.escape(name)},)?(?=\W)",
             name,
             s,
             flags=re.IGNORECASE,

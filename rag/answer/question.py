@@ -247,8 +247,10 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "hardware",
         re.compile(
+            # "Which accelerator design …" asks for a design (a name), not a device
             r"\b(which|what) (\w+ ){0,2}(?<![\w-])(gpus?|hardware|devices?|accelerators?|tpus?|"
-            r"cpus?|chips?|processors?|machines?|cluster)\b|"
+            r"cpus?|chips?|processors?|machines?|cluster)\b(?!\s+(?:designs?|frameworks?|"
+            r"methods?|dataflows?|schedulers?|compilers?|kernels?)\b)|"
             r"\bon (which|what) (gpu|hardware|device)",
             re.I,
         ),
@@ -321,6 +323,8 @@ _SYNONYMS: dict[str, set[str]] = {
     "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length"},
     "cost": {"cost", "cheaper", "price", "dollar", "$"},
     "accuraci": {"accuraci", "top-1", "score", "perform"},
+    # "what score does it reach on LRA" -> "averaging 85% on LRA": a score is reported as one
+    "score": {"score", "accuraci", "averag", "perform", "top-1", "f1"},
     "gain": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
     "improv": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
     "reduct": {"reduc", "cut", "save", "lower", "decreas", "less", "fewer", "compress", "smaller"},

@@ -152,6 +152,8 @@ def clean_display(text: str) -> str:
     for command, replacement in _LATEX_COMMANDS.items():
         s = s.replace(command, replacement)
     s = re.sub(r"(?<=\d)\s?times\b", "×", s)
+    # a dash whose HTML entity lost its "&#" and ";" ("0.108s/tokenx2014only"): the dash
+    s = re.sub(r"(?<=[a-z\d])x201[34](?=[a-z])", " – ", s)
     # "in leq 0.1 second" (a stripped "\leq"): the sign, before a figure only
     s = re.sub(r"\b(leq|geq)\s?(?=[\d.])", lambda m: "≤ " if m.group(1) == "leq" else "≥ ", s)
     s = re.sub(r"(?<=\d)\{(\d+)\}", r"/\1", s)  # "2{3}" (a stripped "\frac{2}{3}"): 2/3
@@ -160,6 +162,7 @@ def clean_display(text: str) -> str:
     s = re.sub(r"\\([A-Za-z]+)", r"\1", s)  # an unknown macro keeps its name
     s = re.sub(r"(?<=[A-Za-z])_\{?(\d{1,3})\}?", r"\1", s)  # a subscript figure: "H_2O" -> "H2O"
     s = s.replace("$", "").replace("{", "").replace("}", "")
+    s = re.sub(r"(?<=\d)\\(?=\s)", "$", s)  # "(3\$ for 8B models)" lost its "$" to a stripper
     # a superscript figure inside a name ("E^2GAN" -> "E2GAN"); a power stays ("N^2")
     s = re.sub(r"(?<=[A-Za-z])\^(\d{1,3})(?=[A-Za-z])", r"\1", s)
     # LaTeX's non-breaking space ("Models~(LLMs)", "Section~4"); "~3x", "~ 20%" mean "about"

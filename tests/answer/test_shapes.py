@@ -908,3 +908,45 @@ def test_how_it_works_includes_its_steps() -> None:
     assert picked == [
         "Specifically, ChunkServe serves prompts in fixed-size chunks with less interference."
     ]
+
+
+def test_a_name_the_paper_introduces_is_its_subject() -> None:
+    """ "How many samples were used … in the Quokka study?" of the paper that introduces Quokka
+    (its title does not say it): the sentence with the figure answers though it does not repeat
+    the name."""
+    p = passage(
+        "Cheap Safety Retrofitting for Chat Models",
+        "We introduce Quokka, a dataset of unsafe prompts. "
+        "Trained models refuse 20% more attacks using small training efforts (2,000 samples).",
+        1,
+        0.6,
+    )
+    q = analyse("How many training samples were used for alignment in the Quokka study?")
+    q.names = ["Quokka"]  # a rare word of the collection (analysed with its statistics)
+    assert _composer().states(q, p)
+
+
+def test_a_design_of_hardware_is_asked_by_its_name() -> None:
+    """ "Which accelerator design …" asks for a design (the paper's name), not a device; a name
+    inside the description ("the cascade of Zinsums") is not the subject of the ask."""
+    q = analyse(
+        "Which accelerator design uses the 'cascade of Zinsums' abstraction to map attention "
+        "onto a spatial array?"
+    )
+    assert q.kind == "name"
+    assert analyse("Which accelerator does ZorbNet run on?").kind == "hardware"
+    p = passage(
+        "ZorbMax: Leveraging Extended Zinsums for Attention",
+        "The main idea is to use the cascade of Zinsums to describe attention. "
+        "We propose ZorbMax, a mapping of attention onto a spatial array.",
+        1,
+        0.6,
+    )
+    q.names = ["Zinsums"]
+    assert _composer().states(q, p)
+
+
+def test_a_score_is_reported_as_an_average_or_an_accuracy() -> None:
+    q = analyse("What score does it reach on Long Range Arena?")
+    assert states_attribute(q, "The diagonal model is simple, averaging 85% on Long Range Arena.")
+    assert not states_attribute(q, "It is trained with 512 GPUs, on Long Range Arena.")

@@ -32,3 +32,16 @@ from rag.core.text import clean_display
 )
 def test_latex_tilde(raw: str, shown: str) -> None:
     assert clean_display(raw) == shown
+
+
+def test_html_dash_and_dollar_leftovers_read_as_written() -> None:
+    assert clean_display("0.108s/tokenx2014only half as slow") == "0.108s/token – only half as slow"
+    assert clean_display("at low cost (3\\ for 8B models)") == "at low cost (3$ for 8B models)"
+
+
+def test_an_apposition_after_our_method_is_not_said_twice() -> None:
+    from rag.answer.compose import readable
+
+    assert readable("Our method, ZorbRecon, builds meshes.", "ZorbRecon") == (
+        "ZorbRecon builds meshes."
+    )
