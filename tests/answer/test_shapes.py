@@ -950,3 +950,21 @@ def test_a_score_is_reported_as_an_average_or_an_accuracy() -> None:
     q = analyse("What score does it reach on Long Range Arena?")
     assert states_attribute(q, "The diagonal model is simple, averaging 85% on Long Range Arena.")
     assert not states_attribute(q, "It is trained with 512 GPUs, on Long Range Arena.")
+
+
+def test_how_it_works_is_not_what_it_won() -> None:
+    """ "How does X speed up …?": the sentence saying how (it caches features) before the one
+    reporting the speedup it measured, though the latter shares the question's words."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "QuickCache: Faster Diffusion",
+        "QuickCache speeds up diffusion models with a speedup of 2.3x on Stable Diffusion. "
+        "QuickCache speeds up diffusion models, keeping high-level features across steps.",
+        1,
+        0.6,
+    )
+    picked = Scored(_composer(), "How does QuickCache speed up diffusion models?", p, None)
+    assert picked.mechanism(1) == [
+        "QuickCache speeds up diffusion models, keeping high-level features across steps."
+    ]
