@@ -48,6 +48,7 @@ from rag.answer.synthesis import (
     topic_of,
 )
 from rag.answer.writer import write
+from rag.answer.yes_no import yes_no_lead
 from rag.core.settings import Settings
 from rag.core.text import clean_display, content_tokens, split_sentences, squash
 from rag.core.tracing import stage
@@ -299,6 +300,9 @@ class Answerer:
             lead = how_lead(composer, q, decision.lead.parts[0][0], embed)
             if lead is not None:
                 return Decision(lead)
+        if decision.lead is not None:
+            # "Does X need fine-tuning?": "No." first when its paper plainly says so
+            return Decision(yes_no_lead(q.text, decision.lead))
         return decision
 
     def writes(self) -> bool:

@@ -1,0 +1,124 @@
+"""A yes/no question answered "Yes" or "No" on its first line, when the paper says so plainly.
+
+"Does SnapKV need fine-tuning?" of an abstract that calls SnapKV "fine-tuning-free" is answered
+"No: …" with that sentence, not with whichever sentence shares the most words. Only two plain
+forms are read: the asked property negated in the sentence ("X-free", "without X", "requires no
+X", "does not require X") and, for "Is … X-free?" / "Does … require X?", the property itself in
+the paper's own sentence. Anything else keeps the composed lead: a wrong "Yes" is worse than
+none. Hand-written because the models that run offline here (MiniLM, a 135M LLM) cannot judge
+entailment and no maintained library reads polarity from a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer.compose import Lead, readable_in, short_name
+from rag.core.text import clean_display, split_sentences
+from rag.core.types import Passage
+from rag.ingest.guard import instruction_like
+
+# "Does X need fine-tuning?", "Is X training-free?", "Can X run without retraining?"
+_ASK = re.compile(
+    r"^\s*(?P<aux>is|are|does|do|did|can|could|was|were)\s+(?P<rest>.+?)\??\s*$", re.IGNORECASE
+)
+# the verb that asks whether a property is needed: a "no"/"-free" answers it with "No"
+_NEED = r"(?:need|needs|require|requires|rely on|relies on|depend on|depends on)"
+# "fine-tuning", "any retraining", "additional training": the property after the verb
+_PROPERTY = r"(?:any\s+|additional\s+|extra\s+|further\s+)?(?P<prop>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)"
+_NEEDS_ASK = re.compile(rf"\b{_NEED}\s+{_PROPERTY}\s*$", re.IGNORECASE)
+_FREE_ASK = re.compile(
+    r"\b(?P<prop>[a-z]\w*(?:-[a-z]\w*)?)-free\s*$|\bwithout\s+"
+    r"(?:any\s+|additional\s+|extra\s+|further\s+)?(?P<prop2>[a-z][\w-]*)\s*$",
+    re.IGNORECASE,
+)
+
+
+_OTHERS = re.compile(
+    r"\b(?:unlike|previous|prior|existing|traditional|conventional|current|most|other|"
+    r"typically|usually|often)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Verdict:
+    word: str  # "Yes" | "No"
+    passage: Passage
+    sentence: str
+
+
+def _stem(word: str) -> str:
+    """ "fine-tuning" -> "fine-tun", "retraining" -> "retrain": the property's word without its
+    ending, so "fine-tuned" and "fine-tuning-free" are the same property."""
+    return re.sub(r"(?:ing|ed|e|s)$", "", word.lower())
+
+
+def _without(prop: str, sentence: str) -> bool:
+    """The sentence says the property is absent: "fine-tuning-free", "without any retraining",
+    "requires no fine-tuning", "does not require fine-tuning", "no need for retraining"."""
+    stem = re.escape(_stem(prop))
+    word = rf"{stem}\w*"
+    return bool(
+        re.search(
+            rf"\b{word}[- ]free\b|\bwithout\s+(?:any\s+|additional\s+|extra\s+|further\s+)?{word}|"
+            rf"\b(?:requires?|needs?)\s+no\s+(?:additional\s+|extra\s+|further\s+)?{word}|"
+            rf"\b(?:does|do)\s+not\s+(?:require|need)\s+(?:any\s+)?{word}|"
+            rf"\bno\s+(?:need\s+for\s+|additional\s+|extra\s+|further\s+)?{word}",
+            sentence,
+            re.IGNORECASE,
+        )
+    )
+
+
+def _needs(prop: str, sentence: str) -> bool:
+    """The sentence says the property is needed ("requires fine-tuning", "needs retraining")
+    and does not say it is absent."""
+    word = rf"{re.escape(_stem(prop))}\w*"
+    return bool(
+        re.search(rf"\b{_NEED}\s+(?:\w+\s+)?{word}", sentence, re.IGNORECASE)
+    ) and not _without(prop, sentence)
+
+
+def verdict(question: str, passage: Passage) -> Verdict | None:
+    """Yes or No, and the sentence of `passage` that says it, when one plainly does."""
+    m = _ASK.match(question)
+    if not m:
+        return None
+    rest = m.group("rest")
+    asks_free = _FREE_ASK.search(rest)
+    asks_need = None if asks_free else _NEEDS_ASK.search(rest)
+    if not (asks_free or asks_need):
+        return None
+    found = asks_free or asks_need
+    assert found is not None
+    prop = found.group("prop") or found.groupdict().get("prop2") or ""
+    if not prop or prop.lower() in {"a", "an", "the", "it", "to"}:
+        return None
+    own = [s for s in split_sentences(passage.text) if not instruction_like(s)]
+    for s in own:
+        if _without(prop, s) and not _OTHERS.search(s):
+            return Verdict("Yes" if asks_free else "No", passage, s)
+    for s in own:
+        # "Unlike prior methods that require retraining, …" is about the others (so is "prior
+        # methods cannot work without retraining", above)
+        if _needs(prop, s) and not _OTHERS.search(s):
+            return Verdict("No" if asks_free else "Yes", passage, s)
+    return None
+
+
+def yes_no_lead(question: str, lead: Lead) -> Lead:
+    """The composed lead with "Yes."/"No." first, from the sentence of the lead's paper that
+    says so; the lead as it was when no sentence plainly does."""
+    if not lead.parts:
+        return lead
+    p = lead.parts[0][0]
+    v = verdict(question, p)
+    if v is None:
+        return lead
+    shown = readable_in(p, v.sentence).rstrip(" .")
+    name = clean_display(short_name(p))
+    if name and name.lower() not in shown.lower():
+        shown = f"{name}: {shown}"
+    return Lead(f"{v.word}. {shown} [{p.number}].", [(p, v.sentence)])

@@ -1,0 +1,64 @@
+"""Yes/no questions answered "Yes."/"No." first when the paper plainly says so
+(rag/answer/yes_no.py).
+
+Made-up passages and questions: the rule is checked on its mechanism, not on an eval question.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.compose import Lead
+from rag.answer.yes_no import verdict, yes_no_lead
+from rag.core.types import Passage
+
+
+def _paper(text: str) -> Passage:
+    return Passage(
+        text=text, score=1.0, title="ZorbKV: Small Caches", source="x.txt", doc_id="z", number=1
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "word"),
+    [
+        ("Does ZorbKV need fine-tuning?", "We present ZorbKV, a fine-tuning-free cache.", "No"),
+        ("Does ZorbKV require retraining?", "ZorbKV works without any retraining.", "No"),
+        ("Is ZorbKV training-free?", "ZorbKV is a training-free method.", "Yes"),
+        ("Can ZorbKV run without retraining?", "ZorbKV requires no retraining at all.", "Yes"),
+        ("Does ZorbKV require calibration data?", "ZorbKV requires calibration data.", "Yes"),
+        ("Is ZorbKV training-free?", "ZorbKV requires training on 8 GPUs.", "No"),
+    ],
+)
+def test_a_plain_statement_answers_yes_or_no(question: str, text: str, word: str) -> None:
+    v = verdict(question, _paper(f"ZorbKV shrinks caches. {text}"))
+    assert v is not None and v.word == word and v.sentence == text
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        # the others need it, not the paper
+        (
+            "Does ZorbKV require retraining?",
+            "Unlike prior methods that require retraining, it is fast.",
+        ),
+        ("Does ZorbKV need fine-tuning?", "Existing caches cannot work without fine-tuning."),
+        # not a need or a "-free" question: no verdict read
+        ("Is ZorbKV faster than H2O?", "ZorbKV is 2x faster than H2O."),
+        ("Does ZorbKV need fine-tuning?", "ZorbKV shrinks the cache by 4x."),
+    ],
+)
+def test_no_verdict_unless_the_paper_says_it_of_itself(question: str, text: str) -> None:
+    assert verdict(question, _paper(text)) is None
+
+
+def test_the_lead_opens_with_the_verdict_and_cites_its_sentence() -> None:
+    p = _paper("ZorbKV shrinks caches by 4x. We present ZorbKV, a fine-tuning-free cache.")
+    lead = yes_no_lead(
+        "Does ZorbKV need fine-tuning?", Lead("x [1].", [(p, "ZorbKV shrinks caches by 4x.")])
+    )
+    assert lead.text.startswith("No. ") and lead.text.endswith("[1].")
+    assert lead.parts == [(p, "We present ZorbKV, a fine-tuning-free cache.")]
+    kept = Lead("ZorbKV shrinks caches by 4x [1].", [(p, "ZorbKV shrinks caches by 4x.")])
+    assert yes_no_lead("What does ZorbKV shrink?", kept) is kept
