@@ -6,11 +6,13 @@ route) alike."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from rag.core.inert import inert
 from rag.core.settings import Settings
 from rag.core.text import neutralise
 from rag.core.types import Answer, Citation, Conversation
@@ -177,3 +179,12 @@ def conversation_json(
         "updated": conv.updated,
         "turns": turns,
     }
+
+
+def conversation_json_text(
+    conv: Conversation, url: SourceURL, per_collection: PerCollection | None = None
+) -> str:
+    """conversation_json as the API's `format=json` sends it (text from documents made inert,
+    rag/core/inert.py), indented: the UI's JSON export."""
+    body = inert(conversation_json(conv, url, per_collection))
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=2) + "\n"

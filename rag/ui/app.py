@@ -8,9 +8,10 @@ text with the cited sentence marked and scrolled into view: rag/service/source_v
 page `#page=N` of a PDF), both behind the same login.
 
 The page: saved conversations in a sidebar (rag/state/conversations.py: every answered turn is saved
-for the logged-in user, or "local" without a login; reopen, rename, delete), the chat, the
-Sources panel (a card per citation: readable source name, page or section, relevance, a link
-that opens the document there), and the Index panel: upload documents (drag and drop, several at
+for the logged-in user, or "local" without a login; reopen, rename, delete, export as Markdown or
+JSON), the chat, the Sources panel (a card per citation: readable source name, page or section,
+relevance, "Show source", which shows the source view in the source panel below the chat, and a
+link that opens it in a new tab), and the Index panel: upload documents (drag and drop, several at
 once; needs the admin token), the upload and index report, the list of uploaded documents with
 delete (rag/ingest/library.py), and the re-index button. Typing the admin token shows the
 document list and lets the browser upload: the page keeps the token in a cookie that Gradio's
@@ -52,7 +53,12 @@ from rag.service.collections import (
     pool_of,
 )
 from rag.service.documents import DocumentText
-from rag.service.export import UI_SOURCE_ROUTE, conversation_markdown, view_url
+from rag.service.export import (
+    UI_SOURCE_ROUTE,
+    conversation_json_text,
+    conversation_markdown,
+    view_url,
+)
 from rag.service.quotas import Quotas
 from rag.service.source_view import (
     VIEW_HEADERS,
@@ -85,7 +91,8 @@ CLOSE_SIDEBAR_ON_PHONE_JS = """
 """
 # Clicking an [n] highlights its card (class "hl") and scrolls it into view, also when the card
 # only appears once the panel shows that answer's sources (an earlier answer's [n]: the chat's
-# select event switches the panel); a card of another answer never keeps the highlight.
+# select event switches the panel); a card of another answer never keeps the highlight. It also
+# shows that card's source in the source panel (SOURCE_PANEL_JS).
 HIGHLIGHT_CITES_JS = """
 () => {
   if (window.__ragCites) return;
@@ -100,14 +107,86 @@ HIGHLIGHT_CITES_JS = """
       card.classList.add('hl');
       card.scrollIntoView({block: 'nearest'});
     }
+    if (card && window.__ragShowFor === id && window.__ragShowSource) {
+      window.__ragShowFor = null;  // the [n] clicked also shows its source (SOURCE_PANEL_JS)
+      window.__ragShowSource(card.querySelector('button.src-show'), window.__ragShowFrom);
+    }
   };
   document.addEventListener('click', (e) => {
     const a = e.target.closest && e.target.closest('a.cite, ul.src-foot a');
     const href = a ? a.getAttribute('href') || '' : '';
-    if (href.startsWith('#src-')) { window.__ragTarget = href.slice(1); mark(); }
+    if (href.startsWith('#src-')) {
+      window.__ragTarget = window.__ragShowFor = href.slice(1);
+      window.__ragShowFrom = a;
+      mark();
+    }
   }, true);
   const panel = document.querySelector('#sources-panel') || document.body;
   new MutationObserver(mark).observe(panel, {subtree: true, childList: true});
+}
+"""
+# The source panel, below the chat: a card's "Show source" (and clicking an answer's [n]) shows
+# the source view (rag/service/source_view.py, the same `/document/{doc_id}?hl=…#cited` URL as
+# the card's new-tab link, so the same login and links apply) in a frame there, the cited
+# sentence marked and scrolled into view. Focus moves to the panel; its Close button, or Escape,
+# closes it and gives focus back to what opened it. A new chat closes it.
+SOURCE_PANEL_HTML = (
+    '<section id="source-panel" class="source-panel" aria-labelledby="source-panel-h" hidden>'
+    '<div class="sp-bar"><h2 id="source-panel-h" tabindex="-1">Source</h2>'
+    '<a id="source-panel-tab" class="sp-tab" href="#" target="_blank" rel="noopener">'
+    "Open in new tab ↗</a>"
+    '<button type="button" id="source-panel-close" class="sp-close" '
+    'aria-label="Close the source panel">Close ✕</button></div>'
+    '<iframe id="source-panel-frame" title="Source view" src="about:blank"></iframe></section>'
+)
+SOURCE_PANEL_JS = """
+() => {
+  if (window.__ragPanel) return;
+  window.__ragPanel = true;
+  const el = (id) => document.getElementById(id);
+  let opener = null;
+  const close = () => {
+    const panel = el('source-panel');
+    if (!panel || panel.hidden) return;
+    panel.hidden = true;
+    el('source-panel-frame').src = 'about:blank';
+    if (opener && opener.isConnected) opener.focus({preventScroll: true});
+    opener = null;
+  };
+  const open = (button, from) => {
+    const panel = el('source-panel');
+    const url = button && button.dataset.view;
+    if (!panel || !url) return;
+    const card = button.closest('.src-card');
+    const num = card?.querySelector('.src-num')?.textContent || '';
+    const title = card?.querySelector('.src-title')?.textContent || 'Source';
+    opener = from || button;
+    el('source-panel-h').textContent = (num ? '[' + num + '] ' : '') + title;
+    el('source-panel-tab').setAttribute('href', url);
+    const frame = el('source-panel-frame');
+    frame.setAttribute('title', 'Source view: ' + title);
+    frame.src = url;
+    panel.hidden = false;
+    const heading = el('source-panel-h');
+    heading.focus({preventScroll: true});
+    // again after the click's own default (an [n] link's #src-… anchor scrolls and blurs)
+    setTimeout(() => {
+      panel.scrollIntoView({block: 'nearest'});
+      if (!panel.hidden) heading.focus({preventScroll: true});
+    }, 0);
+  };
+  window.__ragShowSource = open;
+  document.addEventListener('click', (e) => {
+    const t = e.target.closest ? e.target : null;
+    if (!t) return;
+    const show = t.closest('button.src-show');
+    if (show) { open(show); return; }
+    if (t.closest('#source-panel-close, #new-chat, #side-new-chat, #conv-delete')) close();
+  });
+  document.addEventListener('keydown', (e) => {
+    const panel = el('source-panel');
+    if (e.key === 'Escape' && panel && !panel.hidden) { e.preventDefault(); close(); }
+  });
 }
 """
 # Gradio's sidebar measures how far to push the page aside when it mounts, sometimes before it
@@ -116,6 +195,8 @@ PAGE_LOAD_JS = (
     "() => { for (const ms of [50, 400, 1500]) setTimeout(() => "
     "window.dispatchEvent(new Event('resize')), ms); ("
     + CLOSE_SIDEBAR_ON_PHONE_JS
+    + ")(); ("
+    + SOURCE_PANEL_JS
     + ")(); ("
     + HIGHLIGHT_CITES_JS
     + ")(); }"
@@ -418,26 +499,39 @@ class ChatController:
         cleared = self.new_chat()
         return (*cleared[:5], self.conversation_list(request), *cleared[6:])
 
-    def export_path(self, conv_id: str, request: gr.Request | None = None) -> Path:
-        """The user's conversation written as Markdown to a new temporary file (each answer with
-        its numbered sources, linked to this page's source view: rag/service/export.py);
-        NotFoundError as for opening it."""
+    def export_path(self, conv_id: str, request: gr.Request | None = None, fmt: str = "md") -> Path:
+        """The user's conversation written to a new temporary file, as Markdown (`fmt` "md") or
+        as the same JSON as the API's `format=json` ("json"): each answer with its numbered
+        sources, linked to this page's source view (rag/service/export.py); NotFoundError as for
+        opening it."""
         conv = self.conversations.get(conv_id, owner_of(request), self.collections_for(request))
         base = str(getattr(request, "base_url", "") or "") if request is not None else ""
         name = re.sub(r"[^A-Za-z0-9_-]", "", conv.id)[:40]
-        path = Path(tempfile.mkdtemp(prefix="rag-export-")) / f"conversation-{name}.md"
+        fmt = "json" if fmt == "json" else "md"
+        path = Path(tempfile.mkdtemp(prefix="rag-export-")) / f"conversation-{name}.{fmt}"
         url = view_url(base, UI_SOURCE_ROUTE, suffix="")  # the source view at the sentence
-        path.write_text(conversation_markdown(conv, url), "utf-8")
+        text = (
+            conversation_json_text(conv, url) if fmt == "json" else conversation_markdown(conv, url)
+        )
+        path.write_text(text, "utf-8")
         return path
 
-    def export_conversation(self, conv_id: str | None, request: gr.Request) -> tuple[Any, str]:
-        """The open conversation as a Markdown file to download, or why not."""
+    def export_conversation(
+        self, conv_id: str | None, request: gr.Request, fmt: str = "md"
+    ) -> tuple[Any, str]:
+        """The open conversation as a Markdown (or, `fmt` "json", JSON) file to download, or
+        why not."""
         if not conv_id:
             return gr.update(visible=False), render.feedback_note("Open a saved conversation.")
         try:
-            return gr.update(value=str(self.export_path(conv_id, request)), visible=True), ""
+            path = self.export_path(conv_id, request, fmt)
+            return gr.update(value=str(path), visible=True), ""
         except RagError as e:
             return gr.update(visible=False), render.feedback_note(str(e))
+
+    def export_json(self, conv_id: str | None, request: gr.Request) -> tuple[Any, str]:
+        """The open conversation as a JSON file to download (export_conversation)."""
+        return self.export_conversation(conv_id, request, "json")
 
     # -- documents ------------------------------------------------------------------------------
     def _admin(self, token: str) -> None:
@@ -589,8 +683,14 @@ def build_app(assistant: AssistantOrPool, settings: Settings) -> gr.Blocks:
                     drop = gr.Button(
                         "Delete", size="sm", variant="stop", elem_id="conv-delete", min_width=60
                     )
-                export = gr.Button("Export as Markdown", size="sm", elem_id="conv-export")
-                exported = gr.File(label="Markdown", visible=False, elem_id="conv-exported")
+                with gr.Row():
+                    export = gr.Button(
+                        "Export as Markdown", size="sm", elem_id="conv-export", min_width=60
+                    )
+                    export_json = gr.Button(
+                        "Export as JSON", size="sm", elem_id="conv-export-json", min_width=60
+                    )
+                exported = gr.File(label="Export", visible=False, elem_id="conv-exported")
         gr.HTML(
             "<h1>Paper assistant</h1><p>Answers about the papers in the collection and your own "
             "documents, every claim linked to the passage it comes from.</p>",
@@ -700,6 +800,8 @@ def build_app(assistant: AssistantOrPool, settings: Settings) -> gr.Blocks:
                         elem_id="index-off",
                         visible=not can_index,
                     )
+        # The source panel (SOURCE_PANEL_JS): hidden until a source is shown.
+        gr.HTML(SOURCE_PANEL_HTML, elem_id="source-panel-box", padding=False)
 
         chat_io: dict[str, Any] = {
             "fn": ctl.respond,
@@ -742,6 +844,7 @@ def build_app(assistant: AssistantOrPool, settings: Settings) -> gr.Blocks:
         )
         drop.click(ctl.delete_conversation, conv_id, fresh, api_visibility="private")
         export.click(ctl.export_conversation, conv_id, [exported, note], api_visibility="private")
+        export_json.click(ctl.export_json, conv_id, [exported, note], api_visibility="private")
         files.upload(
             ctl.upload,
             [files, admin_token, picker],

@@ -195,10 +195,14 @@ def _card(
     hover = escape(f"{file_name(src.source)}" + (f", {src.section}" if src.section else ""), True)
     opener = ""
     if url:
+        # "Show source" opens the source view in the page's source panel (rag/ui/app.py
+        # SOURCE_PANEL_JS); the link opens the same URL in a new tab.
         label = f"Open {where}" if where else "Open"
         opener = (
+            f'<button type="button" class="src-show" data-view="{escape(url, quote=True)}" '
+            'aria-controls="source-panel">Show source</button>'
             f'<a class="src-open" href="{escape(url, quote=True)}" target="_blank" '
-            f'rel="noopener">{escape(label)} ↗</a>'
+            f'rel="noopener" title="Opens in a new tab">{escape(label)} in new tab ↗</a>'
         )
     where_html = f'<span class="src-where">{escape(where)}</span>' if where else ""
     return (
@@ -220,8 +224,8 @@ def sources_panel(answer: Answer | None, key: str | int = 0, ordinal: int = 0) -
         return (
             '<div class="sources empty">Sources appear here: every <span class="cite">[n]</span> '
             "in an answer points to a card with the paper's title, where it comes from (page "
-            "or section), the supporting snippet, how relevant it is, and a link that opens "
-            "the document there.</div>"
+            "or section), the supporting snippet, how relevant it is, and the document itself, "
+            "shown below the chat at the cited sentence (or in a new tab).</div>"
         )
     question = answer.standalone_question or answer.question
     passages = {p.number: p for p in answer.passages if p.number}

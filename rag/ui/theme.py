@@ -84,6 +84,27 @@ ul.src-foot a { text-decoration: none; font-weight: 600; color: var(--color-acce
 .src-actions { margin: 6px 0 0 30px; font-size: 0.85rem; }
 .src-open { color: var(--color-accent) !important; font-weight: 600; text-decoration: none; }
 .src-open:hover { text-decoration: underline; }
+.src-show { margin-right: 12px; padding: 1px 10px; border-radius: 6px; font-weight: 600;
+  font-size: inherit; line-height: 1.5;
+  border: 1px solid var(--color-accent); color: var(--color-accent);
+  background: var(--color-accent-soft); cursor: pointer; }
+.src-show:hover { background: var(--color-accent); color: white; }
+.src-show:focus-visible, .sp-close:focus-visible, .sp-tab:focus-visible,
+#source-panel-h:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 2px; }
+.source-panel { border: 1px solid var(--color-accent); border-radius: 10px; overflow: hidden;
+  background: var(--background-fill-primary); margin-top: 4px; }
+.source-panel[hidden] { display: none !important; }
+.sp-bar { display: flex; align-items: center; gap: 12px; padding: 6px 12px;
+  background: var(--background-fill-secondary);
+  border-bottom: 1px solid var(--border-color-primary); }
+#source-panel-h { flex: 1; margin: 0 !important; font-size: 0.95rem !important; font-weight: 600;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.sp-tab { color: var(--color-accent) !important; font-weight: 600; font-size: 0.85rem;
+  text-decoration: none; white-space: nowrap; }
+.sp-close { padding: 2px 10px; border-radius: 6px; font-size: 0.85rem; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
+#source-panel-frame { display: block; width: 100%; height: min(60vh, 600px); border: 0;
+  background: white; }
 .muted { opacity: 0.75; }
 .src-snippet { margin: 0 0 0 30px !important; padding: 4px 10px !important; font-size: 0.88rem;
   border-left: 3px solid var(--color-accent-soft) !important; color: var(--body-text-color); }
@@ -97,7 +118,7 @@ footer { opacity: 0.6; }
 .fb-note { font-size: 0.85rem; color: var(--body-text-color-subdued);
   animation: fb-fade 4s forwards; }
 @keyframes fb-fade { 0%, 70% { opacity: 1; } 100% { opacity: 0; visibility: hidden; } }
-.upload-report { font-size: 0.88rem; line-height: 1.5; }
+.upload-report { font-size: 0.88rem; line-height: 1.5; scroll-margin: 8px 0; }
 .upload-report .up-mark { font-weight: 700; }
 .up-added .up-mark, .up-updated .up-mark, .up-deleted { color: #15803d; }
 .up-failed { color: #b91c1c; }

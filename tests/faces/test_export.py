@@ -64,6 +64,43 @@ def test_markdown_numbers_each_answers_sources_with_links() -> None:
     assert len(links) == 4
 
 
+def test_ui_json_export_is_the_apis_json() -> None:
+    """The UI's "Export as JSON" (rag/service/export.py `conversation_json_text`) gives the JSON
+    the API's `format=json` sends (InertJSONResponse over `conversation_json`): text from
+    documents made inert, identifiers and URLs kept."""
+    import json
+
+    from rag.api.responses import InertJSONResponse
+    from rag.service.export import conversation_json, conversation_json_text, view_url
+
+    cite = Citation(
+        number=1,
+        title="A <b>paper</b> [7]",
+        source="p1.pdf",
+        snippet="See [here](http://evil.example) for <script>x</script> more.",
+        score=1.0,
+        doc_id="paper-0000000000000001",
+        page=3,
+        label="p1.pdf",
+    )
+    answer = Answer(question="q", text="It does [1].", citations=[cite])
+    conv = Conversation(
+        id="c1",
+        title="Q",
+        created=0.0,
+        updated=60.0,
+        owner="ui:local",
+        turns=[turn_of("What?", answer)],
+    )
+    url = view_url("http://h:1/", "/document/", suffix="")
+    text = conversation_json_text(conv, url)
+    api = json.loads(InertJSONResponse(conversation_json(conv, url)).body)
+    assert json.loads(text) == api
+    c = api["turns"][0]["citations"][0]
+    assert c["url"].startswith("http://h:1/document/paper-0000000000000001?hl=")
+    assert "<" not in c["title"] and "http://evil.example" not in c["snippet"]
+
+
 @pytest.fixture(scope="module")
 def api_url(rag_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()

@@ -359,6 +359,118 @@ def test_open_link_shows_the_cited_sentence_of_the_abstract(run: PageRun, ui: UI
     assert run.external == [], f"the page called out: {run.external}"
 
 
+def _sentences(text: str) -> list[str]:
+    """The sentences of a passage, whitespace made single."""
+    return [" ".join(x.split()) for x in re.split(r"(?<=[.!?])\s+", text) if x.strip()]
+
+
+MARK_IN_FRAME_VIEW_JS = """
+(m) => { const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }
+"""
+
+
+def test_citation_shows_its_source_in_the_panel_and_closes(run: PageRun) -> None:
+    """Clicking an answer's [n] shows its source in the page's source panel (the source view:
+    title, listing label, the abstract with the cited sentence marked and in view, the original
+    file a click away), with a new-tab link to the same view; Close (or Escape) hides it and
+    gives focus back. The card's "Show source" button does the same from the keyboard."""
+    page = run.page
+    run.ask(QUESTION)
+    run.wait_final()
+    cite = run.last_bot().locator("a.cite").first
+    cite.wait_for()
+    card = page.locator(f"#sources-panel {cite.get_attribute('href')}")
+    card.wait_for()
+    title = card.locator(".src-title").inner_text()
+    snippet = " ".join(card.locator(".src-snippet").inner_text().split()).rstrip("…")
+    full = card.locator("details p")
+    passage = full.first.text_content() if full.count() else snippet
+    view = card.locator("a.src-open").get_attribute("href") or ""
+    panel = page.locator("#source-panel")
+    assert panel.is_hidden()
+
+    cite.click()
+    panel.wait_for(state="visible")
+    frame = page.frame_locator("#source-panel-frame")
+    mark = frame.locator("mark#cited")
+    mark.wait_for()
+    marked = " ".join(mark.inner_text().split())
+    assert marked in _sentences(passage or ""), (marked, passage)
+    assert marked.startswith(snippet[:60]), (marked, snippet)
+    assert "ZipCache" in frame.locator("h1").inner_text()
+    meta = frame.locator(".meta").inner_text()
+    assert meta.startswith(("Daily Papers · ", "Trending papers")), meta
+    assert "Get trending papers" not in frame.locator("body").inner_text()
+    original = frame.get_by_text("original file").get_attribute("href") or ""
+    assert original.startswith("/document/") and "/file" in original, original
+    assert title in page.locator("#source-panel-h").inner_text()
+    # The same source view as the new-tab link, which is kept (and also in the panel's bar).
+    src = page.locator("#source-panel-frame").get_attribute("src") or ""
+    assert src == view and view.startswith("/document/") and view.endswith("#cited"), src
+    tab = page.locator("#source-panel a#source-panel-tab")
+    assert tab.get_attribute("href") == view and tab.get_attribute("target") == "_blank"
+    # The cited sentence is scrolled into view in the panel, the panel into the window, and
+    # focus moved to it; the page did not leave the chat.
+    deadline = time.monotonic() + 5
+    while not mark.evaluate(MARK_IN_FRAME_VIEW_JS) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert mark.evaluate(MARK_IN_FRAME_VIEW_JS)
+    box = panel.bounding_box()
+    assert box and box["y"] < 1000 and box["y"] + box["height"] > 0, box
+    assert page.evaluate("document.activeElement.id") == "source-panel-h"
+    assert len(run.ctx.pages) == 1
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "ui_source_panel.png"))
+
+    page.click("#source-panel-close")
+    panel.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.classList.contains('cite')")
+
+    # From the keyboard: the card's "Show source" button, then Escape.
+    show = card.locator("button.src-show")
+    show.focus()
+    page.keyboard.press("Enter")
+    panel.wait_for(state="visible")
+    frame.locator("mark#cited").wait_for()
+    page.keyboard.press("Escape")
+    panel.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.classList.contains('src-show')")
+    assert run.external == [], f"the page called out: {run.external}"
+
+
+def test_ui_exports_the_conversation_as_json(run: PageRun, ui: UI) -> None:
+    """ "Export as JSON": the conversation's id, turns and citations, each with the URL of its
+    source view, as the API's `format=json` gives them."""
+    page = run.page
+    run.ask(QUESTION)
+    final = run.wait_final()
+    page.locator("#conversations label", has_text=QUESTION).first.wait_for()
+    page.get_by_text("Rename or delete", exact=True).click()
+    page.click("#conv-export-json")
+    link = page.locator('#conv-exported a[href$=".json"]').first
+    link.wait_for()
+    got = run.ctx.request.get(urljoin(run.url + "/", link.get_attribute("href") or ""))
+    assert got.status == 200
+    data = json.loads(got.text())
+    with sqlite3.connect(ui.state_db) as con:
+        ids = {
+            r[0] for r in con.execute("SELECT id FROM conversations WHERE title = ?", (QUESTION,))
+        }
+    assert data["id"] in ids and data["title"] == QUESTION
+    assert (link.get_attribute("href") or "").endswith(f"conversation-{data['id']}.json")
+    turn = data["turns"][-1]
+    assert turn["question"] == QUESTION and not turn["abstained"]
+    assert turn["answer"].split("[")[0].strip()[:40] in final.inner_text()
+    assert turn["citations"], turn
+    for c in turn["citations"]:
+        assert c["doc_id"] and c["title"] and c["snippet"]
+        assert c["url"].startswith(f"{run.url}/document/{c['doc_id']}?hl="), c["url"]
+        assert c["url"].endswith("#cited"), c["url"]
+    # Each URL opens the source view at the cited sentence.
+    view = run.ctx.request.get(turn["citations"][0]["url"].split("#")[0])
+    assert view.status == 200 and '<mark id="cited">' in view.text()
+
+
 def test_off_collection_question_abstains_with_related_passages(run: PageRun) -> None:
     run.ask(OFF_COLLECTION)
     final = run.wait_final()

@@ -98,3 +98,36 @@ def test_conversations_with_the_same_first_question_are_told_apart() -> None:
     assert len(set(labels)) == 4, labels
     assert labels[3] == labels[0].removesuffix(" (3)") and labels[0].endswith(" (3)")
     assert not labels[1].endswith(")")
+
+
+def test_each_card_shows_its_source_in_the_panel_and_keeps_the_new_tab_link() -> None:
+    """A card's "Show source" button (a real button, for the keyboard) opens the source panel
+    on the same source view URL as its "in new tab" link; a snippet cannot break out of it."""
+    from html import unescape
+
+    from rag.ui.render import sources_panel
+
+    cited = _passage(1, "ZipCache", 1.0, 0.6, 'It cuts "latency" <b>by</b> half.')
+    answer = Answer(
+        question="q",
+        text="ZipCache cuts latency [1].",
+        citations=[
+            Citation(
+                number=1,
+                title=cited.title,
+                source=cited.source,
+                snippet=cited.text,
+                score=cited.score,
+                doc_id=cited.doc_id,
+            )
+        ],
+        passages=[cited],
+    )
+    html = sources_panel(answer, "k")
+    show = re.findall(r'<button type="button" class="src-show" data-view="([^"]+)"', html)
+    opened = re.findall(r'<a class="src-open" href="([^"]+)" target="_blank"', html)
+    assert len(show) == 1 and show == opened, html
+    view = unescape(show[0])
+    assert view.startswith("/document/paper-1?hl=") and view.endswith("#cited"), view
+    assert "<b>" not in view and '"' not in view
+    assert 'aria-controls="source-panel"' in html and "in new tab ↗</a>" in html
