@@ -85,6 +85,8 @@ _DETAIL_CUE = re.compile(
     r"concretely)\b|\((?:1|i|a)\)|(?:^|\s)(?:1|i)\)\s",
     re.IGNORECASE,
 )
+# "we show that X improves with scale": a finding, however much it sounds like the paper's voice
+_SHOWN = re.compile(r"\b(?:show|shows|showed|find|finds|found|observe|observes)\s+that\b", re.I)
 # A concessive opening, then the paper's own main clause ("While …, we provide …")
 _OWN_MAIN = re.compile(
     r"^(?:while|although|though|whereas|unlike)\b[^,]{0,200},\s*(?:we|the authors)\s+"
@@ -153,14 +155,18 @@ class Scored:
         the passage's order."""
         if not self.sentences:
             return []
+        finding = [
+            bool(_FINDING_CUE.search(s) or _reports_result(s) or _SHOWN.search(s))
+            for s in self.sentences
+        ]
         cue = np.array(
             [
                 MECHANISM_BONUS * bool(_MECHANISM_CUE.search(s))
-                - MECHANISM_BONUS * bool(_FINDING_CUE.search(s) or _reports_result(s))
-                + OWN_VOICE_BONUS * bool(_OWN_VOICE.search(s))
+                - MECHANISM_BONUS * found
+                + OWN_VOICE_BONUS * self._own(s)
                 + COMPONENT_BONUS * bool(_COMPONENT.search(s))
                 + DETAIL_BONUS * bool(_DETAIL_CUE.search(s))
-                for s in self.sentences
+                for s, found in zip(self.sentences, finding, strict=True)
             ]
         )
         score = (
@@ -173,6 +179,15 @@ class Scored:
         usable = [i for i in among if not background[i]] or among
         usable.sort(key=lambda i: -score[i])
         return [self.sentences[i] for i in sorted(usable[:n])]
+
+    def _own(self, sentence: str) -> bool:
+        """The paper speaks: "we …", "our …", or its method is the subject ("ComPEFT employs
+        sparsification …" says what it does as plainly as "we use …")."""
+        if _OWN_VOICE.search(sentence):
+            return True
+        name = short_name(self.passage)
+        main = re.sub(r"^\w+(?:\s+\w+)?,\s+", "", sentence)  # after "Specifically, ", "First, "
+        return bool(name) and main.lower().startswith(name.lower())
 
     def _background_floor(self) -> np.ndarray:
         """A sentence about the problem or prior work ("In recent years, X has driven …",

@@ -968,3 +968,19 @@ def test_how_it_works_is_not_what_it_won() -> None:
     assert picked.mechanism(1) == [
         "QuickCache speeds up diffusion models, keeping high-level features across steps."
     ]
+
+
+def test_a_method_as_the_subject_speaks_for_the_paper_and_a_finding_is_not_how() -> None:
+    """ "ZorbPress employs sparsification …" is the paper saying what it does, as "we use …"
+    is; "we show that ZorbPress improves with scale" is a finding, not how it works."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "ZorbPress: Compressing Adapters",
+        "Moreover, we show that ZorbPress compresses adapters well as models grow. "
+        "ZorbPress compresses adapters with sparsification and ternary quantization.",
+        1,
+        0.6,
+    )
+    picked = Scored(_composer(), "How does ZorbPress compress adapters?", p, None).mechanism(1)
+    assert picked == ["ZorbPress compresses adapters with sparsification and ternary quantization."]
