@@ -4,12 +4,16 @@
 default, or a `RemoteAssistant` when `settings.api_url` is set.
 
 Chat goes through the `openai` client (the API is OpenAI-compatible, and that client already
-parses its SSE stream and error bodies); the other endpoints are plain JSON over httpx.
+parses its SSE stream and error bodies); the other endpoints are plain JSON over httpx. The
+server's errors come back as the same `rag.core.errors` classes; a 429 (this token's quota on the
+server spent) is not retried but raised at once as `QuotaExceededError`, its `retry_after_s` from
+`Retry-After`, so a face shows the same "Quota reached: …; try again in N s." line as in process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -56,7 +60,7 @@ class RemoteAssistant:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         timeout = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
-        self._openai = openai.OpenAI(
+        self._openai = _NoQuotaRetry(
             base_url=f"{self.base_url}/v1",
             api_key=token or "no-token",
             timeout=timeout,
@@ -156,7 +160,18 @@ class RemoteAssistant:
             err = r.json().get("error", {})
         except ValueError:
             err = {}
-        _raise_remote(r.status_code, err, self.base_url)
+        _raise_remote(r.status_code, err, self.base_url, r.headers)
+
+
+class _NoQuotaRetry(openai.OpenAI):
+    """The `openai` client, except that a 429 (the caller's quota on the server is spent) is not
+    retried: the face tells its user when to try again (`QuotaExceededError`) at once, rather
+    than waiting up to a minute for `Retry-After` and spending the next request of the quota.
+    `_should_retry` is the SDK's own (private) hook: `max_retries=0` would also drop the retries
+    of a 5xx or a dropped connection; tests/faces/test_slack_remote.py fails if it is renamed."""
+
+    def _should_retry(self, response: httpx.Response) -> bool:
+        return response.status_code != 429 and super()._should_retry(response)
 
 
 def _messages(question: str, history: History | None) -> list[ChatCompletionMessageParam]:
@@ -172,15 +187,20 @@ def _raise_openai(e: openai.OpenAIError, base_url: str) -> NoReturn:
         raise RagError(f"The assistant API at {base_url} cannot be reached: {e}") from None
     if isinstance(e, openai.APIStatusError):
         body = e.body if isinstance(e.body, dict) else {}
-        _raise_remote(e.status_code, body, base_url)
+        _raise_remote(e.status_code, body, base_url, e.response.headers)
     if isinstance(e, openai.APIError) and isinstance(e.body, dict):
         _raise_remote(int(e.body.get("code") or 500), e.body, base_url)  # error inside a stream
     raise RagError(f"The assistant API at {base_url} failed: {e}") from None
 
 
-def _raise_remote(status: int, err: dict[str, Any], base_url: str) -> NoReturn:
+def _raise_remote(
+    status: int, err: dict[str, Any], base_url: str, headers: Mapping[str, str] | None = None
+) -> NoReturn:
     """Re-raise the server's error as the same `rag.core.errors` class, with the server's
-    message."""
+    message; a 429 (a quota of this token spent) as the `QuotaExceededError` the in-process
+    faces raise, its `retry_after_s` from the server's `Retry-After`."""
+    if status == 429:
+        raise _quota_error(err, headers or {})
     message = str(err.get("message") or f"HTTP {status}")
     if status == 401:
         message = f"The API at {base_url} refused the token ({message}); set RAG_API_TOKEN."
@@ -188,6 +208,22 @@ def _raise_remote(status: int, err: dict[str, Any], base_url: str) -> NoReturn:
     if not (isinstance(cls, type) and issubclass(cls, RagError)):
         cls = RagError
     raise cls(message)
+
+
+def _quota_error(err: dict[str, Any], headers: Mapping[str, str]) -> errors.QuotaExceededError:
+    """The server's quota refusal (rag/api/errors.py: 429, `Retry-After`, the reason in `param`,
+    the line of rag/service/quotas.py in `message`) as the error the in-process path raises."""
+    from rag.service.quotas import WINDOW_S, quota_line
+
+    try:
+        wait = max(1, math.ceil(float(headers.get("retry-after") or "")))
+    except ValueError:
+        wait = int(WINDOW_S)
+    reason = str(err.get("param") or "requests_per_minute")
+    message = str(err.get("message") or "")
+    if not message.startswith("Quota reached"):
+        message = quota_line(wait)
+    return errors.QuotaExceededError(message, reason, wait)
 
 
 class RemoteLibrary:

@@ -171,6 +171,12 @@ class Quotas:
                 close()
 
 
+def quota_line(retry_after_s: int) -> str:
+    """The notice for a refusal known only by when to try again (a server's 429 without its
+    line: rag/service/client.py)."""
+    return f"Quota reached; try again in {_duration(retry_after_s)}."
+
+
 def _duration(seconds: int) -> str:
     if seconds < 120:
         return f"{seconds} s"
