@@ -48,7 +48,7 @@ from rag.answer.synthesis import (
     topic_of,
 )
 from rag.answer.writer import write
-from rag.answer.yes_no import yes_no_lead
+from rag.answer.yes_no import VERDICTS, yes_no_lead
 from rag.core.settings import Settings
 from rag.core.text import clean_display, content_tokens, split_sentences, squash
 from rag.core.tracing import stage
@@ -454,7 +454,9 @@ class Answerer:
         citations, while the rest of the generation is read (for its tokens and `raw_text`).
         Returns (the answer, whether its text was sent)."""
         cited = {p.number for p, _ in lead.parts}
-        if len(cited) != 1:
+        if len(cited) != 1 or answer.text.startswith(VERDICTS):
+            # a yes/no answer ("No. … fine-tuning-free …") is already the direct sentence, and
+            # a restatement would drop its verdict (rag/answer/yes_no.py)
             return answer, False
         passage = lead.parts[0][0]
         raw_parts: list[str] = []
@@ -651,7 +653,7 @@ class Answerer:
 
 
 _PREAMBLE = re.compile(
-    r"^(?:[\"“'\s]|(?:the )?answer(?: to (?:the|your) question)? is\s*:?|answer\s*:|according "
+    r"^(?:[\"“'\s]|(?:the )?answer(?: to (?:the|your|this) question)? is\s*:?|answer\s*:|according "
     r"to the (?:evidence|passage|abstract),?|based on the (?:evidence|passage),?|the evidence "
     r"(?:is|says|shows|states)(?: quoted| that)?\s*:?)+",
     re.IGNORECASE,

@@ -42,6 +42,9 @@ _OTHERS = re.compile(
 )
 
 
+VERDICTS = ("Yes. ", "No. ")  # how a lead with a verdict opens
+
+
 @dataclass
 class Verdict:
     word: str  # "Yes" | "No"

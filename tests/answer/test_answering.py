@@ -566,3 +566,27 @@ def test_a_restatement_keeps_each_figure_where_its_passage_puts_it(assistant: As
         "in generation speed [1]."
     )
     assert check(moved, q, p, lead) is None
+
+
+def test_a_restatement_loses_its_preamble_and_a_verdict_is_not_restated(
+    assistant: Assistant,
+) -> None:
+    """ "The answer to this question is: …" is the model's frame, not the answer; a yes/no
+    answer ("No. …") is already direct and is not sent to the model, which would drop "No"."""
+    from rag.answer.compose import Lead
+    from rag.answer.question import analyse
+    from rag.core.types import Answer, Citation, Passage
+
+    text = "ZorbKV keeps a full cache for retrieval heads and drops remote tokens elsewhere."
+    p = Passage(text=text, score=1.0, title="ZorbKV", source="z.txt", doc_id="z", number=1)
+    q = analyse("How does ZorbKV compress the KV cache?")
+    claim = assistant.answerer.checked_restatement(
+        f"The answer to this question is: {text}", q, p, f"{text} [1]."
+    )
+    assert claim == text.rstrip(".")
+    c = Citation(number=1, title="ZorbKV", source="z.txt", snippet=text, score=1.0)
+    said = Answer(question="Does ZorbKV need fine-tuning?", text=f"No. {text} [1].", citations=[c])
+    restating = assistant.answerer.restating(said, q, Lead(said.text, [(p, text)]), {})
+    with pytest.raises(StopIteration) as done:
+        next(restating)
+    assert done.value.value == (said, False)
