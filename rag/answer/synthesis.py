@@ -377,7 +377,7 @@ def list_lead(
     """First line: every paper that answers, each cited; then one line per paper with the
     sentence that says what it does about the question's topic."""
     parts: list[tuple[Passage, str]] = []
-    lines: list[str] = []
+    lines: list[tuple[str, list[str]]] = []  # a paper's line, and what its abstract does not give
     # "Which papers produce one-step generators, and what FID does each report?": the first ask
     # chooses the papers; each later one is asked of every paper, on its line
     selection, *asks = facets_of(q.text)
@@ -400,16 +400,24 @@ def list_lead(
         picked.sort(key=lambda s: order.get(s, 0))
         shown = " ".join(_stop(_shown(tq, p, s)) for s in picked).rstrip(" .")
         missing = [what_is_missing(analyse_facet(q, a)) for a in unstated]
-        note = f" Its abstract does not give {_joined(missing)}." if missing else ""
         parts += [(p, s) for s in picked]
         listed.append(p)
-        lines.append(f"- {label(p)} [{p.number}]: {shown}.{note}")
+        lines.append((f"- {label(p)} [{p.number}]: {shown}.", missing))
     if not parts:
         return None
     names = [f"{label(p)} [{p.number}]" for p in listed]
     count = "One paper" if len(listed) == 1 else f"{_number_word(len(listed))} papers"
     head = f"{count} in the collection: {_joined(names)}."
-    return Lead("\n".join([head, *lines]), parts)
+    unsaid = lines[0][1] if all(m == lines[0][1] for _, m in lines) else []
+    if unsaid and len(lines) > 1:
+        # not one of them gives it: said once, not on every line
+        head += f" None of their abstracts gives {_joined(unsaid)}."
+        shown_lines = [line for line, _ in lines]
+    else:
+        shown_lines = [
+            f"{line} Its abstract does not give {_joined(m)}." if m else line for line, m in lines
+        ]
+    return Lead("\n".join([head, *shown_lines]), parts)
 
 
 def _item_answer(

@@ -984,3 +984,26 @@ def test_a_method_as_the_subject_speaks_for_the_paper_and_a_finding_is_not_how()
     )
     picked = Scored(_composer(), "How does ZorbPress compress adapters?", p, None).mechanism(1)
     assert picked == ["ZorbPress compresses adapters with sparsification and ternary quantization."]
+
+
+def test_what_no_listed_paper_gives_is_said_once() -> None:
+    """ "…, and which CPU does each use?" when no listed abstract names one: the head line says
+    so once, not every line."""
+    a = passage(
+        "CpuFast: LLM Inference on CPUs",
+        "We make large language model inference fast on CPUs with a custom runtime.",
+        1,
+        0.6,
+    )
+    b = passage(
+        "CpuQuick: Quantized LLMs on CPUs",
+        "We make large language model inference fast on CPUs with quantization.",
+        2,
+        0.58,
+    )
+    q = analyse("Which papers make LLM inference fast on CPUs, and which CPU does each use?")
+    lead = list_lead(_composer(), q, [a, b])
+    assert lead is not None
+    first, *lines = lead.text.splitlines()
+    assert "None of their abstracts gives" in first
+    assert not any("does not give" in line for line in lines)
