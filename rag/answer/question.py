@@ -729,7 +729,8 @@ _QUOTE_PAIRED = re.compile(
 _CAP = r"[A-Z][\w\-./]*\w"
 # "ReLU Strikes Back vs ProSparse": a compared name may be a few capitalised words (a title)
 _PAIR = re.compile(
-    rf"\b({_CAP}(?:\s+{_CAP}){{0,4}})['’”]?\s*(?:\([^)]*\)\s*)?(?:vs\.?|versus|and|or|with)\s+"
+    # the connector is a word of its own: "Tensor Cores" is not "Tens" or "Cores"
+    rf"\b({_CAP}(?:\s+{_CAP}){{0,4}})['’”]?\s*(?:\([^)]*\)\s*)?\b(?:vs\.?|versus|and|or|with)\s+"
     rf"(?:the\s+)?['‘“\"]?({_CAP}(?:\s+{_CAP}){{0,4}})"
 )
 _NOT_SUBJECTS = {"how", "what", "which", "why", "compare", "the", "both", "each", "is", "are", "do"}

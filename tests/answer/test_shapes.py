@@ -1007,3 +1007,17 @@ def test_what_no_listed_paper_gives_is_said_once() -> None:
     first, *lines = lead.text.splitlines()
     assert "None of their abstracts gives" in first
     assert not any("does not give" in line for line in lines)
+
+
+def test_a_pair_connector_is_a_word_not_the_end_of_one() -> None:
+    """ "… on GPU Tensor Cores" and "…": the "or" inside "Tensor" is not a connector, so no
+    fragment ("GPU Tens") becomes a compared side beside the two quoted titles."""
+    q = analyse(
+        'Compare "Fast Arbitrary Precision Kernels on GPU Tensor Cores" and "Multiplane '
+        'Radiance Fields for Image Synthesis": what does each propose and report?'
+    )
+    assert q.shape == "comparison"
+    assert compared_names(q) == [
+        "Fast Arbitrary Precision Kernels on GPU Tensor Cores",
+        "Multiplane Radiance Fields for Image Synthesis",
+    ]
