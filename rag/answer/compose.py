@@ -1366,7 +1366,9 @@ def trim(sentence: str, q: Question, limit: int) -> str:
         return sentence
     parts = re.split(r"(?<=[,;])\s+(?![^()]*\))", sentence)
     asked = content_tokens(q.text) | q.attribute_words()
-    best: tuple[float, int, int] | None = None
+    # more asked words first; on a tie the run that starts the sentence (its subject and verb:
+    # "We propose X, with …", not "… and (3) within each thread block …"), then the longer
+    best: tuple[tuple[float, bool, int], int, int] | None = None
     for i in range(len(parts)):
         for j in range(i, len(parts)):
             window = " ".join(parts[i : j + 1])
@@ -1375,7 +1377,7 @@ def trim(sentence: str, q: Question, limit: int) -> str:
             gain = len(asked & content_tokens(window)) + (
                 1.0 if q.kind == "number" and numbers(window) else 0.0
             )
-            score = gain - len(window) / 1000
+            score = (gain, i == 0, len(window))
             if best is None or score > best[0]:
                 best = (score, i, j)
     if best is None:

@@ -500,6 +500,15 @@ def test_display_text_is_cleaned_but_never_cut_unmarked() -> None:
     cut = trim(long, q, 120)
     assert "37.3%" in cut and len(cut) <= 124
     assert cut.startswith("… ") or cut.endswith(" …") or cut == long
+    # no asked word anywhere: the sentence's own start (its subject and verb), not the shortest
+    # clause from its middle
+    steps = (
+        "In short, the authors (1) fold the weights into a lattice table, (2) share the table "
+        "across all decoder layers so that memory stays flat, and (3) within each block, reorder "
+        "the rows by frequency to keep reads local and sequential on slow hardware."
+    )
+    cut = trim(steps, analyse("What does Quorbit contribute?"), 120)
+    assert cut.startswith("In short, the authors (1) fold") and cut.endswith(" …")
 
 
 @pytest.mark.slow
