@@ -26,6 +26,7 @@ from rag.answer.compose import (
     accept_claim,
     acronyms,
     answers,
+    introduces,
     readable_in,
     setting_of,
     short_name,
@@ -153,6 +154,13 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
             or (n in strong_names(q.names) and names_paper(p, n))
             or misspells_own_name(p, n)  # "Teacach" for the paper that introduces TeaCache
             for n in q.names
+            for p in passages
+        )
+        # an upper-case name too short to count as rare ("ISO", "COSMA") that a paper takes as
+        # its own: its title's short name, or "we propose … named COSMA"
+        or any(
+            short_name(p).lower() == a.lower() or introduces(p, a)
+            for a in acronyms(q)
             for p in passages
         )
     )

@@ -296,6 +296,8 @@ _PLURAL = re.compile(
 )
 
 # Words an answer's sentence may use for an asked attribute (stems, as content_tokens gives).
+_TIME_UNITS = {"sec", "secs", "min", "mins", "ms", "hr", "hrs", "durat"}
+_SCORE_UNITS = {"ap", "map", "bleu", "rouge", "pp"}
 _SYNONYMS: dict[str, set[str]] = {
     "frame": {"frame", "fps"},
     "learn": {"learn", "lr"},
@@ -320,18 +322,24 @@ _SYNONYMS: dict[str, set[str]] = {
     "often": {"month", "year", "week", "day", "hour", "everi", "time", "faster", "speedup"},
     "memori": {"memori", "gb", "footprint", "storag", "cach"},
     "paramet": {"paramet", "b", "m", "size", "weight"},
-    "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length"},
+    # a duration is also written in its units' short forms ("95 sec", "12 ms", "3 hrs")
+    "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length", *_TIME_UNITS},
     "cost": {"cost", "cheaper", "price", "dollar", "$"},
-    "accuraci": {"accuraci", "top-1", "score", "perform"},
+    # detection and translation report accuracy as AP / mAP / BLEU
+    "accuraci": {"accuraci", "top-1", "score", "perform", *_SCORE_UNITS},
     # "what score does it reach on LRA" -> "averaging 85% on LRA": a score is reported as one
-    "score": {"score", "accuraci", "averag", "perform", "top-1", "f1"},
+    "score": {"score", "accuraci", "averag", "perform", "top-1", "f1", *_SCORE_UNITS},
+    # "how many mAP points": a point is a unit of a score
+    "point": {"point", "score", "accuraci", "f1", *_SCORE_UNITS},
     "gain": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
     "improv": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
     "reduct": {"reduc", "cut", "save", "lower", "decreas", "less", "fewer", "compress", "smaller"},
+    # "what time savings": a reduction of the time is its saving
+    "save": {"save", "reduc", "cut", "lower", "decreas", "less", "fewer"},
     "size": {"size", "smaller", "larger", "compress", "reduc", "gb", "mb", "paramet", "b", "m"},
     "compress": {"compress", "reduc", "ratio", "smaller"},
     "rate": {"rate", "fps"},
-    "time": {"time", "hour", "day", "minut", "second", "faster", "speedup", "latenc"},
+    "time": {"time", "hour", "day", "minut", "second", "faster", "speedup", "latenc", *_TIME_UNITS},
     "budget": {"budget", "cach", "token", "memori"},
 }
 
@@ -390,9 +398,20 @@ _MECHANISM_ASK = re.compile(
 )
 
 
+# "What explains learning rate transfer under muP?", "what makes X fast": a why question, whatever
+# quantity its subject names
+_CAUSE_ASK = re.compile(
+    r"(?:^|[,;:]\s*)what\s+(?:explains|causes|drives|underlies|accounts\s+for|makes|enables|"
+    r"allows|lets)\b",
+    re.IGNORECASE,
+)
+
+
 def kind_of(question: str) -> str:
     if _CALLED.search(question):
         return "name"  # "what are the approximations of Softmax and GELU called?"
+    if _CAUSE_ASK.search(question):
+        return "describe"
     if _MECHANISM_ASK.search(question) and not _asks_amount(question):
         return "describe"
     if RESULT_ASK.search(question) and not _asks_amount(question):
@@ -708,7 +727,7 @@ _HOW_ASK = re.compile(
     # "How does X perform / scale on Y?" asks for its results, not how it works
     r"(?![^?]*\b(?:perform|fare|scale|generali[sz]e)s?\b)"
     r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"
-    r"|\bhow\s+(?:it|they|this)\s+works?\b|\bwhat\s+mechanism\b",
+    r"|\bhow\s+(?:it|they|this)\s+works?\b|\bwhat\s+mechanism\b|" + _CAUSE_ASK.pattern,
     re.IGNORECASE,
 )
 

@@ -599,3 +599,52 @@ def test_a_restatement_loses_its_preamble_and_a_verdict_is_not_restated(
     with pytest.raises(StopIteration) as done:
         next(restating)
     assert done.value.value == (said, False)
+
+
+def test_an_attribute_is_stated_in_the_units_it_is_measured_in() -> None:
+    """Accuracy is reported as AP or mAP, a speed as FPS, a duration in "sec" or "ms", a saving
+    as a reduction: each answers its question. A sentence with none of these does not."""
+    from rag.answer.compose import states_attribute
+    from rag.answer.question import analyse
+
+    q = analyse("What accuracy and speed does Zorbdet-L achieve on COCO?")
+    assert states_attribute(q, "Zorbdet-L achieves 54.0% AP on COCO at 124 FPS on a T4 GPU.")
+    assert not states_attribute(q, "Zorbdet-L refines boxes in 4 stages.")
+    q = analyse("How many mAP points does Zorbdet gain over MobileNetV3 on COCO?")
+    assert states_attribute(q, "On COCO, Zorbdet outperforms MobileNetV3 by 1.7 mAP.")
+    q = analyse("How long a clip can Zorbaudio render, and how long does it take?")
+    assert states_attribute(q, "Zorbaudio renders clips of up to 95 sec in 8 sec on one GPU.")
+    q = analyse("What time savings does Zorbfuse report for the prefill stage?")
+    assert states_attribute(q, "Zorbfuse reduces time by about 35% during the prefill stage.")
+
+
+def test_the_sentence_that_spells_out_a_setting_is_in_that_setting() -> None:
+    """ "… for 30b/70b models": the sentence holding those figures says "significant gains", and
+    the next, "Specifically, …", gives them; that sentence answers too."""
+    from rag.answer.compose import situated
+    from rag.answer.question import analyse
+
+    q = analyse("What time savings does Zorbfuse report for 30b/70b models?")
+    sentences = [
+        "Zorbfuse overlaps computation and communication.",
+        "Evaluations with 30b/70b models show significant improvements.",
+        "Specifically, Zorbfuse reduces time by about 35% on one GPU.",
+        "It also reduces memory by 20% on 7b models.",
+    ]
+    assert situated(q, sentences) == sentences[1:3]
+
+
+def test_what_explains_is_a_why_question() -> None:
+    """ "What explains learning rate transfer?" asks why, not for a learning rate."""
+    from rag.answer.question import analyse
+
+    q = analyse("According to the Zorb paper, what explains learning rate transfer under muP?")
+    assert q.kind == "describe" and q.shape == "how"
+    assert analyse("What learning rate does Zorb use?").kind == "number"
+
+
+def test_a_phone_or_a_bare_gpu_model_number_is_a_device() -> None:
+    from rag.answer.compose import HARDWARE
+
+    found = [m.group(0) for m in HARDWARE.finditer("on a Galaxy S20 and a 4090 GPU in 2023 GPUs")]
+    assert found == ["Galaxy S20", "4090"]

@@ -517,6 +517,35 @@ def test_a_question_writing_a_papers_title_head_names_that_paper() -> None:
     assert not names_a_paper(analyse("How is zorb attention used in vision?"), [p])
 
 
+def test_a_short_upper_case_name_a_paper_takes_as_its_own_names_that_paper() -> None:
+    """ "ZORBA" is too short to count as a rare name, but the paper titled "ZORBA: …" or that
+    proposes "a framework, named ZORBA" is the paper the question names."""
+    from rag.answer.answering import names_a_paper
+
+    titled = passage("ZORB: Overlap of Compute and Transfer", "We propose a strategy.", 1, 0.3)
+    named = passage(
+        "Combined Scheduling for Accelerators", "We propose a framework, named ZORBA.", 1, 0.3
+    )
+    assert names_a_paper(analyse("How much time does ZORB save?"), [titled])
+    assert names_a_paper(analyse("How much traffic does ZORBA remove?"), [named])
+    assert not names_a_paper(analyse("How much traffic does ZORBA remove?"), [titled])
+
+
+def test_a_name_the_question_compares_against_need_not_be_a_paper() -> None:
+    """ "How does ZORBNet compare with MobileBERT …": the ZORBNet paper answers, with the
+    figures it reports against MobileBERT; no paper about MobileBERT is needed."""
+    p = passage(
+        "ZORBNet: A Lightweight On-device Intent Detector",
+        "We present ZORBNet, a tiny intent detector. ZORBNet is 41x lighter and 30x faster than "
+        "MobileBERT on a Galaxy S20 device.",
+        1,
+        0.6,
+    )
+    q = analyse("How does ZORBNet compare with MobileBERT in size and speed?")
+    decision = _composer().decide(q, [p])
+    assert decision.lead is not None and "41x" in decision.lead.text
+
+
 def test_quoted_titles_are_the_sides_of_a_comparison() -> None:
     q = analyse(
         "What do 'Scaling Zorb Compute Wisely...' and 'Can Tiny Zorbs Beat Giants?' each "
@@ -1021,3 +1050,48 @@ def test_a_pair_connector_is_a_word_not_the_end_of_one() -> None:
         "Fast Arbitrary Precision Kernels on GPU Tensor Cores",
         "Multiplane Radiance Fields for Image Synthesis",
     ]
+
+
+def test_a_sentence_that_restates_the_question_loses_to_one_that_answers_it() -> None:
+    """Of two sentences that share the question's words alike, the one that adds to them (the
+    scheduler and what it swaps) answers; "Quorbit runs large models on small devices." only
+    says the question back."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "Quorbit: Serving Large Models on Small Devices",
+        "Quorbit runs large models on small devices. "
+        "Quorbit runs large models; its sliding window scheduler swaps layer weights from disk "
+        "during decoding.",
+        1,
+        0.6,
+    )
+    rare = Composer(lambda _t: 4.0)
+    picked = Scored(rare, "How does Quorbit run large models on small devices?", p, None)
+    assert picked.mechanism(1)[0].startswith("Quorbit runs large models; its sliding window")
+
+
+def test_the_method_as_subject_after_a_lead_phrase_is_the_papers_voice() -> None:
+    """ "Based on this insight, Zelkor proposes …" is the paper saying what it does, as
+    "Zelkor proposes …" is; a sentence about prior methods is not."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "Zelkor: Online Sparse Attention",
+        "Prior sparse attention methods search patterns offline for every video. "
+        "Based on this insight, Zelkor proposes an online profiling strategy for sparse patterns.",
+        1,
+        0.6,
+    )
+    scored = Scored(_composer(), "How does Zelkor find sparse attention patterns?", p, None)
+    assert scored._own(scored.sentences[1]) and not scored._own(scored.sentences[0])
+
+
+def test_a_result_is_reported_with_any_result_verb() -> None:
+    """ "matches … on 6 times fewer tokens", "compressing the cache by 4.98×": measured results,
+    as "achieves 2x" is; a figure in a design sentence is not."""
+    from rag.answer.synthesis import _reports_result
+
+    assert _reports_result("Varnet matches the quality of Llama-2 with over 6 times fewer tokens.")
+    assert _reports_result("Varnet is capable of compressing the KV cache by 4.98x on GSM8k.")
+    assert not _reports_result("Varnet splits each layer into 16 groups of heads.")
