@@ -270,7 +270,8 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"improvements?|gains?|memory|cost|length|parameters?|bits?|bit-widths?|compression|"
             r"percent|flops|utilization|error|budget|savings?|top-1|top-5|map|ap|auc|speeds?|"
             r"factor|hours?|days?|frame rate|fps|win rate|rank|dimensions?|vocabulary|values?|"
-            r"coefficients?|thresholds?|width|depth|learning rates?)\b",
+            # "parameter-efficient", "memory-bound": an adjective, not the asked quantity
+            r"coefficients?|thresholds?|width|depth|learning rates?)\b(?!-)",
             re.I,
         ),
     ),
@@ -407,10 +408,14 @@ _CAUSE_ASK = re.compile(
 )
 
 
+# "Which parameters does X tune?": which ones (the bias terms, the sensitive ones), not how many
+_WHICH_ONES = re.compile(r"\bwhich\s+(?:[\w-]+\s+)?(?:parameters|weights|layers)\b", re.I)
+
+
 def kind_of(question: str) -> str:
     if _CALLED.search(question):
         return "name"  # "what are the approximations of Softmax and GELU called?"
-    if _CAUSE_ASK.search(question):
+    if _CAUSE_ASK.search(question) or (_WHICH_ONES.search(question) and not _asks_amount(question)):
         return "describe"
     if _MECHANISM_ASK.search(question) and not _asks_amount(question):
         return "describe"

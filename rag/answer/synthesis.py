@@ -26,6 +26,7 @@ from rag.answer.compose import (
     Composer,
     Lead,
     analyse_facet,
+    as_baseline,
     facets_of,
     in_text,
     introduces,
@@ -88,7 +89,24 @@ NOVELTY_WEIGHT = 0.25  # chosen on tune: 0.1 changed no answer, 0.4 no better th
 NOVELTY_IDF = 30.0  # about ten uncommon words
 _DETAIL_CUE = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|specifically|in particular|"
-    r"concretely)\b|\((?:1|i|a)\)|(?:^|\s)(?:1|i)\)\s",
+    r"concretely)\b|\((?:1|i|a)\)|(?:^|\s)(?:1|i)\)\s|"
+    # "The key idea is to add SSD-CPU communication …": the mechanism, said as such
+    r"\b(?:key|main|core|central)\s+(?:idea|insight|technique)\s+(?:\w+\s+)?(?:is|lies)\b",
+    re.IGNORECASE,
+)
+# "In this paper, we focus on / study whether / investigate …": the paper frames the problem it
+# takes on, in its own voice but not yet how its method works: background, as the problem is
+_FRAMING = re.compile(
+    r"^(?:[\w'-]+,?\s+){0,4}?(?:we|the authors|this (?:paper|work|study))\s+(?:first\s+)?"
+    r"(?:focus(?:es)? on|stud(?:y|ies)|investigate|explore|consider|ask|try to|aim to|revisit|"
+    r"examine)\b",
+    re.IGNORECASE,
+)
+# "Code is available at https://…": no part of how the method works
+_ASIDE = re.compile(
+    r"\b(?:code|codes|source code|models?|implementation|data(?:set)?s?)\s+(?:\w+\s+){0,3}?"
+    r"(?:is|are|will be|has been|have been)\s+(?:publicly\s+|made\s+)?(?:available|released)|"
+    r"https?://|github\.com",
     re.IGNORECASE,
 )
 # "we show that X improves with scale": a finding, however much it sounds like the paper's voice
@@ -99,7 +117,10 @@ _OWN_MAIN = re.compile(
     r"(?:\w+\s+)?(?:propose|present|introduce|develop|provide|design|build|show)\w*",
     re.IGNORECASE,
 )
-HOW_SENTENCES = 2  # a mechanism is rarely one sentence: the proposal and how it does it
+# a how answer: the proposal and how it does it, often in two steps; a comparison side has two
+# of these and leaves room for the side's result (SIDE_SENTENCES)
+HOW_SENTENCES = 3
+SIDE_MECHANISM_SENTENCES = 2
 MIN_FUZZY_CHARS = 5  # shorter names ("H2O", "ViT") are matched exactly only
 NAME_SIMILARITY = 0.85  # "Teacach" names TeaCache: a small misspelling still names its paper
 
@@ -188,7 +209,11 @@ class Scored:
             + NOVELTY_WEIGHT * self.novelty
             + cue
         )
-        among = [i for i, s in enumerate(self.sentences) if about is None or about(s)]
+        among = [
+            i
+            for i, s in enumerate(self.sentences)
+            if (about is None or about(s)) and not _ASIDE.search(s)
+        ]
         among = among or list(range(len(self.sentences)))
         background = self._background_floor() > 0
         # background only when the passage has nothing else, never to fill up to n
@@ -212,7 +237,11 @@ class Scored:
         its closeness to the topic; it is shown only when the passage says nothing else."""
         # "While existing methods sacrifice accuracy, we provide …": the main clause is the
         # paper's own, the concession before it is not what the sentence is about
-        cue = [bool(_BACKGROUND_CUE.search(s)) and not _OWN_MAIN.search(s) for s in self.sentences]
+        cue = [
+            (bool(_BACKGROUND_CUE.search(s)) and not _OWN_MAIN.search(s))
+            or bool(_FRAMING.search(s))
+            for s in self.sentences
+        ]
         background = np.array(cue) | np.array(
             opening_background(self.passage, self.sentences), dtype=bool
         )
@@ -303,9 +332,23 @@ def names_paper(p: Passage, name: str, own_voice: bool = False) -> bool:
         return False
     if key in squash(p.title) or introduces(p, name, own_voice):
         return True
+    if own_voice and _keeps_as_subject(p, name):
+        return True
     if _similar(name, re.sub(r"\s*\(.*\)$", "", short_name(p))):
         return True
     return misspells_own_name(p, name)
+
+
+def _keeps_as_subject(p: Passage, name: str) -> bool:
+    """The abstract speaks of the name as its subject ("S2-Attention enforces each head to …")
+    and keeps using it: the paper's own method, though it introduced it in another spelling
+    ("we propose Sparsely-Sharded (S2) Attention")."""
+    word = rf"(?<![\w-]){re.escape(name)}"
+    sentences = split_sentences(p.text)
+    uses = [s for s in sentences if re.search(word, s) and not as_baseline(name, s)]
+    return len(uses) >= 2 and any(
+        re.match(rf"(?:[\w'-]+\s+){{0,5}}?[\w'-]+,\s+{word}|{word}", s) for s in uses
+    )
 
 
 def misspells_own_name(p: Passage, name: str) -> bool:
@@ -577,7 +620,7 @@ def _facet_sentences(
         # the result each side reports, not a second account of how it works
         result = headline_result(composer, topic, p)
         return [result] if result is not None else []
-    return Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES)
+    return Scored(composer, topic, p, embed).mechanism(SIDE_MECHANISM_SENTENCES)
 
 
 # An ask for results rather than a mechanism: "what does each report", "what gains/claims/

@@ -1095,3 +1095,59 @@ def test_a_result_is_reported_with_any_result_verb() -> None:
     assert _reports_result("Varnet matches the quality of Llama-2 with over 6 times fewer tokens.")
     assert _reports_result("Varnet is capable of compressing the KV cache by 4.98x on GSM8k.")
     assert not _reports_result("Varnet splits each layer into 16 groups of heads.")
+
+
+def test_a_side_the_abstract_keeps_as_its_subject_is_that_paper() -> None:
+    """ "we propose Sparsely-Zorbed (Z2) Attention … Z2-Attention enforces each head …": the
+    paper is Z2-Attention's, though it introduced the name in another spelling; a paper that
+    only beats Z2-Attention is not."""
+    from rag.answer.synthesis import names_paper
+
+    own = passage(
+        "Heterogeneous Context Sharding among Heads",
+        "We propose Sparsely-Zorbed (Z2) Attention, an attention algorithm. Z2-Attention "
+        "enforces each head to attend to one partition of the context. LLMs trained with "
+        "Z2-Attention keep their quality.",
+        1,
+        0.6,
+    )
+    other = passage(
+        "Quorb: Faster Sharded Attention",
+        "We present Quorb. Quorb is 2x faster than Z2-Attention. It also beats Z2-Attention.",
+        2,
+        0.6,
+    )
+    assert names_paper(own, "Z2-Attention", own_voice=True)
+    assert not names_paper(other, "Z2-Attention", own_voice=True)
+
+
+def test_which_parameters_asks_which_ones_and_an_adjective_is_no_quantity() -> None:
+    assert analyse("Which parameters does ZorbFit tune?").kind == "describe"
+    assert analyse("How many parameters does ZorbFit tune?").kind == "number"
+    q = analyse(
+        "ZorbFit vs Quorb: what does each change to make parameter-efficient tuning cheaper?"
+    )
+    assert q.kind == "describe"
+
+
+def test_a_how_answer_skips_the_framing_and_the_code_link_and_takes_the_key_idea() -> None:
+    """ "In this paper, we focus on …" frames the problem and "Code is available at …" is an
+    aside: neither says how; "The key idea is …" does, in so many words."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "Zorbyou: Fine-tuning Huge Models on One Cheap GPU",
+        "In this paper, we focus on fine-tuning huge models on one cheap GPU in a server. "
+        "We present Zorbyou, a framework for fine-tuning huge models on one cheap GPU. "
+        "The key idea is to schedule SSD-CPU transfers together with computation. "
+        "Code is available at https://example.org/zorbyou for fine-tuning huge models.",
+        1,
+        0.6,
+    )
+    picked = Scored(
+        _composer(), "How does Zorbyou fine-tune huge models on one cheap GPU?", p, None
+    ).mechanism(2)
+    assert picked == [
+        "We present Zorbyou, a framework for fine-tuning huge models on one cheap GPU.",
+        "The key idea is to schedule SSD-CPU transfers together with computation.",
+    ]

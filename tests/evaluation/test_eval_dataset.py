@@ -1,7 +1,8 @@
 """The eval question sets in eval/*.jsonl are well-formed and grounded in the shipped corpus.
 
 Fast, no models: parses the corpus listings and checks every question set against them, so a typo
-in a gold title or a keyword that no gold title or abstract contains fails here rather than skewing metrics.
+in a gold title or a keyword that no gold title or abstract contains fails here rather than
+skewing metrics.
 """
 
 from __future__ import annotations
