@@ -866,7 +866,8 @@ def test_a_concession_before_the_papers_own_clause_is_not_background() -> None:
     )
     scored = Scored(_composer(), "How does Zeta-MH sample?", p, None)
     assert scored.sentences[1].startswith("While most existing private samplers")
-    assert list(scored._background_floor()) == [0.0, 0.0]
+    # the concession's sentence is the paper's own; the one framing the study is background
+    assert list(scored._background_floor()) == [10.0, 0.0]
 
 
 def test_the_sides_of_vs_are_names_whatever_their_words() -> None:
