@@ -10,12 +10,13 @@ page `#page=N` of a PDF), both behind the same login.
 The page: saved conversations in a sidebar (rag/state/conversations.py: every answered turn is saved
 for the logged-in user, or "local" without a login; reopen, rename, delete, export as Markdown or
 JSON), the chat, the Sources panel (a card per citation: readable source name, page or section,
-relevance, "Show source", which shows the source view in the source panel below the chat, and a
-link that opens it in a new tab), and the Index panel: upload documents (drag and drop, several at
-once; needs the admin token), the upload and index report, the list of uploaded documents with
-delete (rag/ingest/library.py), and the re-index button. Typing the admin token shows the
-document list and lets the browser upload: the page keeps the token in a cookie that Gradio's
-upload route asks for (rag/ui/login.py: UploadGuard); nobody else sees the list or may upload.
+relevance, "Show source", which shows the source view in the source panel, beside the chat on a
+wide window and below it on a narrow one, and a link that opens it in a new tab), and the Index
+panel: upload documents (drag and drop, several at once; needs the admin token), the upload and
+index report, the list of uploaded documents with delete (rag/ingest/library.py), and the
+re-index button. Typing the admin token shows the document list and lets the browser upload: the
+page keeps the token in a cookie that Gradio's upload route asks for (rag/ui/login.py:
+UploadGuard); nobody else sees the list or may upload.
 """
 
 from __future__ import annotations
@@ -105,7 +106,11 @@ HIGHLIGHT_CITES_JS = """
     const card = id && document.getElementById(id);
     if (card && !card.classList.contains('hl')) {
       card.classList.add('hl');
-      card.scrollIntoView({block: 'nearest'});
+      // not while the source panel is open: that is what the reader looks at, over the card
+      // or above it (SOURCE_PANEL_JS)
+      if (document.getElementById('source-panel')?.hidden !== false) {
+        card.scrollIntoView({block: 'nearest'});
+      }
     }
     if (card && window.__ragShowFor === id && window.__ragShowSource) {
       window.__ragShowFor = null;  // the [n] clicked also shows its source (SOURCE_PANEL_JS)
@@ -125,11 +130,16 @@ HIGHLIGHT_CITES_JS = """
   new MutationObserver(mark).observe(panel, {subtree: true, childList: true});
 }
 """
-# The source panel, below the chat: a card's "Show source" (and clicking an answer's [n]) shows
-# the source view (rag/service/source_view.py, the same `/document/{doc_id}?hl=…#cited` URL as
-# the card's new-tab link, so the same login and links apply) in a frame there, the cited
-# sentence marked and scrolled into view. Focus moves to the panel; its Close button, or Escape,
-# closes it and gives focus back to what opened it. A new chat closes it.
+# The source panel: a card's "Show source" (and clicking an answer's [n]) shows the source view
+# (rag/service/source_view.py, the same `/document/{doc_id}?hl=…#cited` URL as the card's new-tab
+# link, so the same login and links apply) in a frame there, the cited sentence marked and
+# scrolled into view. It is the Sources column's: on a wide window (SOURCE_PANEL_WIDE) it lies
+# over that column, beside the chat, so the answer being read stays in view (what it covers is
+# inert meanwhile); where the columns stack it opens at the column's top, below the chat. Focus
+# moves to the panel; its Close button, or Escape (also pressed inside the frame: the view runs
+# no script, so the page listens to the framed document, which is of its own origin), closes it
+# and gives focus back to what opened it. A new chat closes it.
+SOURCE_PANEL_WIDE = "(min-width: 1024px)"  # theme.py's media query for it says the same
 SOURCE_PANEL_HTML = (
     '<section id="source-panel" class="source-panel" aria-labelledby="source-panel-h" hidden>'
     '<div class="sp-bar"><h2 id="source-panel-h" tabindex="-1">Source</h2>'
@@ -144,15 +154,44 @@ SOURCE_PANEL_JS = """
   if (window.__ragPanel) return;
   window.__ragPanel = true;
   const el = (id) => document.getElementById(id);
+  const wide = window.matchMedia('WIDE');
   let opener = null;
+  // Over the Sources column (wide), what the panel covers takes no focus nor clicks.
+  const cover = () => {
+    const panel = el('source-panel');
+    const box = el('source-panel-box');
+    const col = box && box.parentElement;
+    if (!panel || !col) return;
+    const on = !panel.hidden && wide.matches;
+    for (const c of col.children) if (c !== box) c.inert = on;
+  };
+  wide.addEventListener('change', cover);
   const close = () => {
     const panel = el('source-panel');
     if (!panel || panel.hidden) return;
     panel.hidden = true;
+    cover();
     el('source-panel-frame').src = 'about:blank';
     if (opener && opener.isConnected) opener.focus({preventScroll: true});
     opener = null;
   };
+  const onKey = (e) => {
+    const panel = el('source-panel');
+    if (e.key === 'Escape' && panel && !panel.hidden) { e.preventDefault(); close(); }
+  };
+  // Escape with focus in the frame: its keys go to the framed document, listened to here.
+  // Its scroll to the cited sentence also scrolls the page where it can (the panel below the
+  // chat): the panel's top, its title and Close, are brought back into view.
+  const frame = el('source-panel-frame');
+  if (frame) frame.addEventListener('load', () => {
+    try { frame.contentDocument?.addEventListener('keydown', onKey); } catch (err) {}
+    const panel = el('source-panel');
+    requestAnimationFrame(() => {
+      if (panel && !panel.hidden && panel.getBoundingClientRect().top < 0) {
+        panel.scrollIntoView({block: 'start'});
+      }
+    });
+  });
   const open = (button, from) => {
     const panel = el('source-panel');
     const url = button && button.dataset.view;
@@ -167,6 +206,7 @@ SOURCE_PANEL_JS = """
     frame.setAttribute('title', 'Source view: ' + title);
     frame.src = url;
     panel.hidden = false;
+    cover();
     const heading = el('source-panel-h');
     heading.focus({preventScroll: true});
     // again after the click's own default (an [n] link's #src-… anchor scrolls and blurs)
@@ -183,12 +223,9 @@ SOURCE_PANEL_JS = """
     if (show) { open(show); return; }
     if (t.closest('#source-panel-close, #new-chat, #side-new-chat, #conv-delete')) close();
   });
-  document.addEventListener('keydown', (e) => {
-    const panel = el('source-panel');
-    if (e.key === 'Escape' && panel && !panel.hidden) { e.preventDefault(); close(); }
-  });
+  document.addEventListener('keydown', onKey);
 }
-"""
+""".replace("WIDE", SOURCE_PANEL_WIDE)
 # Gradio's sidebar measures how far to push the page aside when it mounts, sometimes before it
 # is laid out (then it overlaps the chat); a resize event makes it measure again.
 PAGE_LOAD_JS = (
@@ -741,6 +778,8 @@ def build_app(assistant: AssistantOrPool, settings: Settings) -> gr.Blocks:
                     interactive=True,
                     allow_custom_value=True,
                 )
+                # The source panel (SOURCE_PANEL_JS): hidden until a source is shown.
+                gr.HTML(SOURCE_PANEL_HTML, elem_id="source-panel-box", padding=False)
                 gr.HTML('<div class="side-h">Sources</div>', elem_id="sources-h")
                 sources = gr.HTML(
                     render.sources_panel(None), elem_id="sources-panel", max_height=640
@@ -800,8 +839,6 @@ def build_app(assistant: AssistantOrPool, settings: Settings) -> gr.Blocks:
                         elem_id="index-off",
                         visible=not can_index,
                     )
-        # The source panel (SOURCE_PANEL_JS): hidden until a source is shown.
-        gr.HTML(SOURCE_PANEL_HTML, elem_id="source-panel-box", padding=False)
 
         chat_io: dict[str, Any] = {
             "fn": ctl.respond,

@@ -105,6 +105,24 @@ ul.src-foot a { text-decoration: none; font-weight: 600; color: var(--color-acce
   border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
 #source-panel-frame { display: block; width: 100%; height: min(60vh, 600px); border: 0;
   background: white; }
+/* The source panel is the Sources column's (rag/ui/app.py SOURCE_PANEL_JS): where the columns
+   stack it opens at its top, below the chat; on a wide window it lies over the column, beside
+   the chat and as tall as it, so the answer being read stays in view. */
+#source-panel-box:not(:has(#source-panel:not([hidden]))) { display: none !important; }
+#source-panel-box .html-container { padding: 0 !important; }
+@media (min-width: 1024px) {
+  #main-row { flex-wrap: nowrap !important; }
+  #source-panel-box { position: absolute !important; top: 0; left: 0; right: 0; z-index: 20;
+    margin: 0 !important; }
+  .source-panel { display: flex; flex-direction: column; margin-top: 0;
+    height: max(360px, calc(100dvh - 230px)); box-shadow: 0 4px 16px rgb(0 0 0 / 0.12); }
+  #source-panel-frame { flex: 1; height: auto; min-height: 0; }
+  /* the column is narrow: the title gets a line (two at most) of its own above the links */
+  .sp-bar { flex-wrap: wrap; row-gap: 4px; }
+  #source-panel-h { flex: 1 1 100%; white-space: normal; display: -webkit-box;
+    -webkit-box-orient: vertical; -webkit-line-clamp: 2; line-height: 1.3; }
+  .sp-close { margin-left: auto; }
+}
 .muted { opacity: 0.75; }
 .src-snippet { margin: 0 0 0 30px !important; padding: 4px 10px !important; font-size: 0.88rem;
   border-left: 3px solid var(--color-accent-soft) !important; color: var(--body-text-color); }

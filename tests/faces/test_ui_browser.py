@@ -259,6 +259,11 @@ def test_answer_streams_cites_sources_and_takes_feedback(run: PageRun, ui: UI) -
     cite.click()
     assert page.url.endswith(f"#{anchor}")
     run.shot("ui_answer")
+    # The [n] also shows its source, over the Sources column (test_ui_source_panel.py); closed,
+    # the lit card is there.
+    page.locator("#source-panel").wait_for()
+    page.click("#source-panel-close")
+    page.locator("#source-panel").wait_for(state="hidden")
     # The README's picture: the question, its correct cited answer and the lit card, in view.
     for panel in ("Settings", "Index"):
         page.get_by_text(panel, exact=True).first.click()
