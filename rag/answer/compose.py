@@ -135,15 +135,38 @@ def short_name(p: Passage) -> str:
         if head.lower() not in p.text.lower() and defined:
             return defined.group(1)
         return head
-    # Only a name the paper introduces in its own voice: "a state matrix called the HiPPO
-    # matrix" in the background sentence is the name of an earlier work, not this paper's.
+    return _coined_name(p)
+
+
+def _coined_name(p: Passage) -> str:
+    """The name the abstract coins in its own voice ("we propose BAM (Branch-Attend-Mix)", "we
+    design an efficient 3D SNN backbone (E-3DSNN)"), the one it then uses most when it coins
+    several ("we first introduce the Spike Voxel Coding (SVC) scheme … E-3DSNN achieves …");
+    "" when it coins none. Only the paper's own voice: "a state matrix called the HiPPO matrix"
+    in a background sentence is the name of an earlier work."""
+    found: list[str] = []
     for sentence in split_sentences(p.text):
         if not _OWN_VOICE.search(sentence):
             continue
         for m in (*_OWN_MODEL.finditer(sentence), *_INTRO.finditer(sentence)):
-            if m.group(1).lower() not in GENERIC_NAMES and len(m.group(1)) > 2:
-                return m.group(1).strip()
-    return ""
+            found.append(m.group(1).strip())
+        found += [m.group(1) for m in _COINED_IN_BRACKETS.finditer(sentence)]
+    found = [n for n in found if n.lower() not in GENERIC_NAMES and len(n) > 2]
+    if not found:
+        return ""
+
+    def uses(name: str) -> int:
+        return len(re.findall(rf"(?<![\w-]){re.escape(name)}s?(?![\w-])", p.text))
+
+    return max(dict.fromkeys(found), key=uses)  # the first coined on a tie
+
+
+# "we propose an Iterative Initialization and Retraining method for SNNs (IIR-SNN)": a name
+# defined in brackets within a few words of the paper's own verb
+_COINED_IN_BRACKETS = re.compile(
+    r"\b(?:propose|introduce|present|develop|design|build)\w*\s+(?:[\w-]+\s+){0,9}?"
+    r"\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)"
+)
 
 
 DESCRIPTIVE_WORDS = 8  # a question this long describes its paper; its names are qualifiers

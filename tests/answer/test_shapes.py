@@ -1152,3 +1152,28 @@ def test_a_how_answer_skips_the_framing_and_the_code_link_and_takes_the_key_idea
         "We present Zorbyou, a framework for fine-tuning huge models on one cheap GPU.",
         "The key idea is to schedule SSD-CPU transfers together with computation.",
     ]
+
+
+def test_a_paper_is_called_by_the_name_its_abstract_coins_and_uses() -> None:
+    """No name in the title: the paper is called by what its abstract coins in its own voice,
+    the acronym defined after a long description ("… method for SNNs (ZIR-SNN)") or, of several
+    coinages, the one it keeps using ("E-3DZNN achieves …"), not a component's."""
+    from rag.answer.compose import short_name
+
+    long_definition = passage(
+        "One Timestep is All You Need for Spiking Networks",
+        "We propose an Iterative Initialization and Retraining method for SNNs (ZIR-SNN) to infer "
+        "in one step. ZIR-SNNs reach 93% accuracy.",
+        1,
+        0.6,
+    )
+    assert short_name(long_definition) == "ZIR-SNN"
+    several = passage(
+        "Efficient 3D Recognition with Event-driven Spike Convolution",
+        "We first introduce the Spike Voxel Coding (SVZ) scheme. Combining it, we design an "
+        "efficient 3D SNN backbone (E-3DZNN). E-3DZNN achieves state-of-the-art results and "
+        "E-3DZNN is fast.",
+        1,
+        0.6,
+    )
+    assert short_name(several) == "E-3DZNN"
