@@ -550,11 +550,13 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
             continue
         # "SVD", "GELU", "COCO": acronyms many papers share; a hyphen-joined one ("Q-SPR") is a
         # coinage, a name unless the collection says it is common
+        # ("KIVI", which no passage of the collection uses, is a name: of something not here)
         if (
             word.isupper()
             and not any(c.isdigit() for c in word)
             and len(word) <= 5
             and "-" not in word
+            and (doc_freq is None or any(doc_freq.get(t, 0) for t in content_tokens(word)))
         ):
             continue
         if re.fullmatch(r"[A-Z]+(-[a-z]+)+", word):

@@ -648,3 +648,13 @@ def test_a_phone_or_a_bare_gpu_model_number_is_a_device() -> None:
 
     found = [m.group(0) for m in HARDWARE.finditer("on a Galaxy S20 and a 4090 GPU in 2023 GPUs")]
     assert found == ["Galaxy S20", "4090"]
+
+
+def test_an_upper_case_word_the_collection_never_uses_is_a_name() -> None:
+    """ "How does ZipCache compare with KIVI?": KIVI is in no passage, so it is a name (of a
+    side not in the collection), not a common acronym like "SVD", which many papers use."""
+    from rag.answer.question import names_in
+
+    doc_freq = {"svd": 40, "zipcache": 3}
+    assert names_in("How does ZipCache compare with KIVI?", doc_freq) == ["ZipCache", "KIVI"]
+    assert names_in("How does ZipCache compare with SVD?", doc_freq) == ["ZipCache"]
