@@ -87,7 +87,7 @@ _LEAD_IN = re.compile(
 _ANAPHORIC_LEAD = re.compile(
     r"^(?:to \w+|based on|in light of|motivated by|inspired by|building on|given|guided by|"
     r"following|with|from|by)\s+(?:\w+\s+){0,2}(?:this|these|that|those|such|the above)"
-    r"(?:\s+[\w-]+){0,2},\s+(?=we\b)",
+    r"(?:\s+[\w-]+){0,2},\s+(?=we\b|this (?:work|paper|study)\b|the authors\b)",
     re.IGNORECASE,
 )
 # "… propose X to overcome these limitations, …": a purpose that points back at sentences the

@@ -215,6 +215,7 @@ def test_a_paper_is_called_by_its_name_never_by_a_figure() -> None:
         ("To overcome this, we propose Foo, a cache policy.", "The authors propose Foo, a cache"),
         ("In light of these considerations, we introduce Bar.", "The authors introduce Bar."),
         ("Based on this insight, we design Baz.", "The authors design Baz."),
+        ("Inspired by this, this work proposes Qux.", "This work proposes Qux."),
         ("With this design, the model runs fast.", "With this design, the model runs fast."),
     ],
 )
