@@ -1423,9 +1423,13 @@ def trim(sentence: str, q: Question, limit: int) -> str:
             score = (gain, i == 0, len(window))
             if best is None or score > best[0]:
                 best = (score, i, j)
-    if best is None:
-        cut = sentence[:limit].rsplit(" ", 1)[0]
-        return cut.rstrip(" ,;:") + " …"
-    _, i, j = best
+    _, i, j = best if best is not None else ((0.0, True, 0), 0, 0)
     window = " ".join(parts[i : j + 1]).rstrip(" ,;:")
+    if best is None or (i == 0 and len(window) < limit // 2 and j < len(parts) - 1):
+        # no clause fits, or only a stub ("We introduce HiDiffusion,"): the sentence's start
+        # up to the limit, cut between words and before a bracket it would leave open
+        cut = sentence[:limit].rsplit(" ", 1)[0]
+        if cut.count("(") > cut.count(")"):
+            cut = cut[: cut.rfind("(")]
+        return cut.rstrip(" ,;:(") + " …"
     return ("… " if i > 0 else "") + window + (" …" if j < len(parts) - 1 else "")

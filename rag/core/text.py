@@ -39,7 +39,12 @@ def squash(text: str) -> str:
     return re.sub(r"[^a-z0-9.]", "", text.lower())
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[])")
+# A full stop ends a sentence, not an abbreviation's ("images (e.g. 1024×1024) that …" is one
+# sentence: cut after "e.g." a lead ended "(e.g." and ran into the next sentence)
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bet al\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bFig\.)"
+    r"(?<!\bEq\.)(?<!\bNo\.)\s+(?=[A-Z0-9“\"(\[])"
+)
 
 
 def split_sentences(text: str) -> list[str]:

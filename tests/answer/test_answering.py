@@ -509,6 +509,14 @@ def test_display_text_is_cleaned_but_never_cut_unmarked() -> None:
     )
     cut = trim(steps, analyse("What does Quorbit contribute?"), 120)
     assert cut.startswith("In short, the authors (1) fold") and cut.endswith(" …")
+    # only a stub would fit as a whole clause: the start, cut between words, no open bracket
+    stub = (
+        "We introduce Zorbfuse, a tuning-free framework of a Resolution-Aware U-Net (RAU-Net) "
+        "and a shifted window attention that lets pretrained models generate large images fast."
+    )
+    cut = trim(stub, analyse("How does it work?"), 100)
+    assert cut.startswith("We introduce Zorbfuse, a tuning-free framework") and cut.endswith(" …")
+    assert cut.count("(") == cut.count(")")
 
 
 @pytest.mark.slow

@@ -45,3 +45,15 @@ def test_an_apposition_after_our_method_is_not_said_twice() -> None:
     assert readable("Our method, ZorbRecon, builds meshes.", "ZorbRecon") == (
         "ZorbRecon builds meshes."
     )
+
+
+def test_an_abbreviation_does_not_end_a_sentence() -> None:
+    """ "(e.g. 1024x1024)" is inside its sentence: split after "e.g.", a lead ended "(e.g." and
+    ran into the next sentence."""
+    from rag.core.text import split_sentences
+
+    text = "We make images (e.g. 1024x1024) fast, as Smith et al. Showed. Next, we test it."
+    assert split_sentences(text) == [
+        "We make images (e.g. 1024x1024) fast, as Smith et al. Showed.",
+        "Next, we test it.",
+    ]
