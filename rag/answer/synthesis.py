@@ -227,9 +227,7 @@ class Scored:
         if _OWN_VOICE.search(sentence):
             return True
         name = short_name(self.passage)
-        # after "Specifically, ", "First, ", "Based on this insight, "
-        main = re.sub(r"^(?:[\w'-]+\s+){0,5}[\w'-]+,\s+", "", sentence)
-        return bool(name) and any(x.lower().startswith(name.lower()) for x in (sentence, main))
+        return bool(name) and _opens_with(sentence, name)
 
     def _background_floor(self) -> np.ndarray:
         """A sentence about the problem or prior work ("In recent years, X has driven …",
@@ -346,9 +344,14 @@ def _keeps_as_subject(p: Passage, name: str) -> bool:
     word = rf"(?<![\w-]){re.escape(name)}"
     sentences = split_sentences(p.text)
     uses = [s for s in sentences if re.search(word, s) and not as_baseline(name, s)]
-    return len(uses) >= 2 and any(
-        re.match(rf"(?:[\w'-]+\s+){{0,5}}?[\w'-]+,\s+{word}|{word}", s) for s in uses
-    )
+    return len(uses) >= 2 and any(_opens_with(s, name) for s in uses)
+
+
+def _opens_with(sentence: str, name: str) -> bool:
+    """The sentence's subject is `name`: it opens the sentence, or the main clause after a
+    short lead phrase ("Specifically, ", "Based on this insight, ")."""
+    main = re.sub(r"^(?:[\w'-]+\s+){0,5}[\w'-]+,\s+", "", sentence)
+    return any(x.lower().startswith(name.lower()) for x in (sentence, main))
 
 
 def misspells_own_name(p: Passage, name: str) -> bool:
