@@ -771,10 +771,19 @@ _VS_SIDES = re.compile(
 MAX_SIDE_WORDS = 6  # a side longer than this is a clause, not a name
 
 
+def unquoted(question: str) -> str:
+    """The question with each quoted title (three words or more) reduced to '"…"': a "versus" or
+    "and" inside "'FP8 versus INT8 for efficient deep learning inference'" is the title's word,
+    not a comparison the question makes."""
+    return _QUOTED_TITLE.sub(
+        lambda m: '"…"' if len(m.group(1).split()) >= 3 else m.group(0), question
+    )
+
+
 def vs_sides(question: str) -> list[str]:
     """The sides of "A vs B" that open with a capital or digit, brackets and quotes taken off:
     each is a name, as the comparison marker says, whatever its words ("LLM in a flash")."""
-    m = _VS_SIDES.match(question)
+    m = _VS_SIDES.match(unquoted(question))
     if not m:
         return []
     out = []
@@ -795,12 +804,12 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     quoted = [t for t in _QUOTED_TITLE.findall(question) if len(t.split()) >= 3]
     # "'LLM in a flash' and HeteGen", "BASED vs 'Repeat After Me'": a quoted title paired too
     paired = (
-        bool(_PAIR.search(question))
+        bool(_PAIR.search(unquoted(question)))
         or len(quoted) >= 2
         or bool(quoted and _QUOTE_PAIRED.search(question))
     )
     if subjects >= 2 and (
-        _COMPARE_ASK.search(question)
+        _COMPARE_ASK.search(unquoted(question))
         or (paired and _EACH_ASK.search(question))
         or (_YES_NO.match(question) and _WEIGH_ASK.search(question))
     ):
@@ -844,10 +853,11 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     if compared:
         # "Is FlashAttention faster than Mamba?" compares two named papers
         names = list(dict.fromkeys([*names, compared.group(1).rstrip(".?")]))
-    if _COMPARE_ASK.search(question) or _EACH_ASK.search(question):
+    outside = unquoted(question)
+    if _COMPARE_ASK.search(outside) or _EACH_ASK.search(outside):
         # "ENAMEL vs COFFE", "Splitwise and TetriInfer": the compared names are subjects even
         # when one alone would be too common or too short to count as a name
-        for pair in _PAIR.finditer(question):
+        for pair in _PAIR.finditer(outside):
             for group in pair.group(1, 2):
                 words = group.rstrip(".,:;?").split()
                 while words and words[0].lower() in _NOT_SUBJECTS:

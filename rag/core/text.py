@@ -156,7 +156,7 @@ def clean_display(text: str) -> str:
     s = re.sub(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]", r"(\1)", s)
     for command, replacement in _LATEX_COMMANDS.items():
         s = s.replace(command, replacement)
-    s = re.sub(r"(?<=\d)\s?times\b", "×", s)
+    s = re.sub(r"(?<=\d)\s?times(?:\b|(?=\d))", "×", s)  # "4.98times", "1024times1024"
     # a dash whose HTML entity lost its "&#" and ";" ("0.108s/tokenx2014only"): the dash
     s = re.sub(r"(?<=[a-z\d])x201[34](?=[a-z])", " – ", s)
     # "in leq 0.1 second" (a stripped "\leq"): the sign, before a figure only

@@ -852,6 +852,19 @@ def test_a_quoted_title_does_not_decide_the_shape() -> None:
     assert analyse('How does "Quick Methods for Sparse Nets" prune?').shape == "how"
 
 
+def test_a_versus_inside_a_quoted_title_compares_nothing() -> None:
+    """ "What does 'Zorb versus Quill for sparse decoding' conclude?" asks about one paper, whose
+    title holds "versus"; the words before the quote are not a side."""
+    q = analyse("What does 'Zorb versus Quill for sparse decoding' conclude?")
+    assert q.shape == "single"
+    assert q.names == []
+    q = analyse('Which devices does "Zorb and Quill: Sparse Decoding Kernels" use?')
+    assert q.shape == "single"
+    # quoted titles on both sides of the question's own "versus" still compare
+    q = analyse("'Zorb Kernels for Sparse Decoding' versus 'Quill Kernels for Dense Decoding'")
+    assert q.shape == "comparison"
+
+
 def test_a_concession_before_the_papers_own_clause_is_not_background() -> None:
     """ "While most existing samplers sacrifice accuracy, we provide …" says what the paper does;
     it is not the field's background."""

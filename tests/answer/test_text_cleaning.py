@@ -28,6 +28,8 @@ from rag.core.text import clean_display
         ("the best in leq 0.1 second regime", "the best in ≤ 0.1 second regime"),
         ("a geq 2x speedup; the leq sign", "a ≥ 2x speedup; the leq sign"),
         ("a cost of $N^2$ steps", "a cost of N^2 steps"),
+        ("images at 1024times1024, 4.98times faster", "images at 1024×1024, 4.98× faster"),
+        ("with timestamps and 2 timesteps", "with timestamps and 2 timesteps"),
     ],
 )
 def test_latex_tilde(raw: str, shown: str) -> None:
