@@ -27,6 +27,7 @@ from rag.answer.compose import (
     acronyms,
     answers,
     introduces,
+    names_own,
     readable_in,
     setting_of,
     short_name,
@@ -156,6 +157,9 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
             for n in q.names
             for p in passages
         )
+        # a paper's short name, however common its word ("Zorb's selective scans" of "Zorb:
+        # Linear-Time …"): the question is about that paper
+        or any(names_own(q.text, p) for p in passages)
         # an upper-case name too short to count as rare ("ISO", "COSMA") that a paper takes as
         # its own: its title's short name, or "we propose … named COSMA"
         or any(

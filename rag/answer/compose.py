@@ -33,16 +33,19 @@ from rag.ingest.guard import instruction_like
 IDF = Callable[[str], float]
 
 HARDWARE = re.compile(
-    r"\b(A100|H100|H800|H200|H20|B200|V100|P100|K80|T4|L4|L40S?|A10G?|A800|A6000|RTX[ -]?\w*\d{3,4}"
+    # a count glued on ("8xH200", "48×GH200") is not part of the device's name
+    r"(?:\b|(?<=\d[x×]))"
+    r"(A100|H100|H800|H200|H20|B200|V100|P100|K80|T4|L4|L40S?|A10G?|A800|A6000|RTX[ -]?\w*\d{3,4}"
     r"\w*|GTX[ -]?\d{3,4}\w*|TITAN\w*|Quadro\w*|Tesla|TPU[ -]?v?\d*\w*|TPUs|Jetson[ -]?\w*|"
     r"Ascend[ -]?\w*|NPUs?|FPGAs?|Xeon\w*|EPYC|Raspberry Pi\w*|Snapdragon[ -]?\w*|Apple M\d\w*|"
     r"M[1-4] (Pro|Max|Ultra)|MI\d{3}X?|Gaudi\d?|iPhone[ -]?\w*|Pixel[ -]?\d*|Cerebras|Graphcore|"
     r"IPUs?|Hexagon|Orin|Volta|Ampere|Hopper|Blackwell|Sapphire Rapids|Ice Lake|Cascade Lake|"
     r"Skylake|Cortex[ -]?\w+|microcontrollers?|"
-    # phones, their chips, consumer and workstation parts; a bare model number before "GPU"
+    # phones, their chips, consumer and workstation parts; a bare consumer model number before
+    # "GPU" ("4090 GPU", "1080 Ti GPUs"), not a count ("2048 GPUs", "512 GPUs")
     r"Galaxy[ -]?[A-Z]\d+\w*|Dimensity[ -]?\d*|Exynos[ -]?\d*|Kirin[ -]?\d*|Mali[ -]?\w*|"
     r"Adreno[ -]?\d*|MacBook[ -]?\w*|Ryzen[ -]?\w*|Core i\d\w*|Radeon[ -]?\w*|GeForce|DGX[ -]?\w*|"
-    r"GH200|ESP32|STM32\w*|Arduino\w*|(?!(?:19[5-9]|20[0-3])\d\b)\d{3,4}(?:\s?Ti)?(?= GPUs?\b))\b"
+    r"GH200|ESP32|STM32\w*|Arduino\w*|[1-5]0[5-9]0(?:\s?Ti)?(?= GPUs?\b))\b"
 )
 CPU_CLASS = re.compile(
     r"\b(?:(?:x86|ARM|Intel|AMD|mobile|desktop|server|commodity|consumer|edge)[ -])?CPUs?\b|"
@@ -543,6 +546,17 @@ def quoted(sentence: str) -> list[str]:
 SOFTWARE_NAME = re.compile(r"\b[a-z][\w\-]*\.(?:cpp|c|js|py|rs|jl|go)\b")
 
 
+def fills_the_role(q: Question, sentence: str) -> bool:
+    """ "Which draft model …?" answered by what the sentence takes "as a draft model": the
+    asked phrase (two words or more, so "which model" is not met by "as a model") after "as"."""
+    phrase = re.sub(r"(?i)^\s*(?:which|what)\s+", "", q.attribute_phrase).strip()
+    if len(phrase.split()) < 2 or not re.fullmatch(r"[\w\s-]+", phrase):
+        return False
+    words = r"\s+".join(re.escape(w) for w in phrase.split())
+    role = rf"\bas\s+(?:an?\s+|the\s+|its\s+|their\s+)?{words}s?\b"
+    return bool(re.search(role, sentence, re.IGNORECASE))
+
+
 def _subject_of_ask(name: str) -> re.Pattern[str]:
     """ "Which draft model does TriForce use?": the name is the subject the ask is about."""
     return re.compile(rf"\b(does|did|do|is|was|are|were)\s+(the\s+)?{re.escape(name)}\b")
@@ -573,8 +587,9 @@ def states_attribute(q: Question, sentence: str) -> bool:
     if q.kind == "authors":
         return False  # abstracts do not list their authors
     if q.kind == "name" and any(_subject_of_ask(n).search(q.text) for n in q.names):
-        # "Which draft model does TriForce use?" asks for a name other than the subject's.
-        return names_something_new(q, sentence)
+        # "Which draft model does ZorbNet use?" asks for a name other than the subject's, or
+        # for what fills that role ("it uses its own sparse weights as a draft model")
+        return names_something_new(q, sentence) or fills_the_role(q, sentence)
     if q.kind == "dataset":
         # "What dataset was X trained on?": a name given as a dataset, not any new name
         return names_something_new(q, sentence) and (
@@ -708,7 +723,7 @@ def paper_name(p: Passage, q: Question) -> str:
     return used[0] if used else short_name(p)
 
 
-def _names_own(question: str, p: Passage) -> bool:
+def names_own(question: str, p: Passage) -> bool:
     """The question names the paper by its short name, however common the word."""
     own = re.sub(r"\s*\(.*\)$", "", short_name(p))
     named = re.search(rf"(?<![\w-]){re.escape(own)}(?![\w-])", question)
@@ -770,9 +785,21 @@ def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float
         return 1.0
     best = 0.0
     for i in figure_at:
-        window = content_tokens(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
+        window = _parts(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
         best = max(best, sum(1 for group in words if group & window) / len(words))
     return best
+
+
+def _parts(text: str) -> set[str]:
+    """The content tokens of `text`, with the parts of a hyphenated word ("frame-rate") and the
+    unit glued to a figure ("180fps" -> "fps") as words of their own."""
+    out = set()
+    for t in content_tokens(text):
+        out |= {t, *content_tokens(t.replace("-", " "))}
+        unit = re.fullmatch(r"[\d.,]+([a-z]{2,})", t)
+        if unit:
+            out |= content_tokens(unit.group(1))
+    return out
 
 
 def _multiplier_of_the_asked_change(sentence: str, given: set[str], words: list[set[str]]) -> bool:
@@ -907,8 +934,9 @@ class Composer:
 
     # -- scoring ---------------------------------------------------------------------------
 
-    def coverage(self, question: str, text: str) -> float:
-        q = content_tokens(question)
+    def coverage(self, question: str, text: str, known: frozenset[str] = frozenset()) -> float:
+        """IDF-weighted share of the question's words in `text`; `known` words are left out."""
+        q = content_tokens(question) - known
         total = sum(self.idf(t) for t in q) or 1.0
         return sum(self.idf(t) for t in q & content_tokens(text)) / total
 
@@ -932,11 +960,15 @@ class Composer:
         # cue below); its words ("result") must not pick a sentence that merely says "results"
         asked_words = _RESULT_FRAME.sub(" ", q.text) if result else q.text
         every = [s for s in split_sentences(p.text) if not instruction_like(s) and len(s) >= 20]
+        # "What does TriForce use as its draft model?" asked of TriForce's own abstract: its name
+        # chose the passage; within it, the sentence holding "draft model" answers, not every
+        # sentence that repeats "TriForce"
+        known = frozenset(content_tokens(" ".join(n for n in q.names if own_paper(p, [n]))))
         for s in every:
-            score = self.coverage(asked_words, s)
+            score = self.coverage(asked_words, s, known)
             if ask != q.text:
                 # The context sentence describes the paper; the answer matches what is asked.
-                score = (score + self.coverage(ask, s)) / 2
+                score = (score + self.coverage(ask, s, known)) / 2
             figures = numbers(s) - numbers(q.text)
             if q.typed and states_attribute(q, s):
                 score += 0.5
@@ -1145,12 +1177,17 @@ class Composer:
         for s in sentences:
             if instruction_like(s) or not any(states_attribute(a, s) for a in asks):
                 continue
-            if other_name and not (
-                names_something_new(q, s, exclude=p.title)
-                and (_asked_head(q.text) is None or names_the_asked_kind(q, s, p.title))
+            if (
+                other_name
+                and not (
+                    names_something_new(q, s, exclude=p.title)
+                    and (_asked_head(q.text) is None or names_the_asked_kind(q, s, p.title))
+                )
+                and not fills_the_role(q, s)
             ):
-                # "Which draft model does TriForce use?": a name other than the paper's own,
-                # introduced as the asked kind of thing ("…, a small draft model").
+                # "Which draft model does ZorbNet use?": a name other than the paper's own,
+                # introduced as the asked kind of thing ("…, a small draft model"), or what it
+                # takes in that role ("its own sparse weights as a draft model")
                 continue
             if about or any(n.lower() in s.lower() for n in q.names):
                 return True
@@ -1161,7 +1198,7 @@ class Composer:
         if not q.names:
             # "How much faster is Mamba than …?": "Mamba" is too common to be a rare name, but
             # it is the short name of a paper here, which answers before ones that cite it
-            own = [p for p in passages if _names_own(q.text, p)]
+            own = [p for p in passages if names_own(q.text, p)]
             if own and not descriptive(q) and not q.plural:
                 return own + [p for p in passages if p not in own]
             return passages

@@ -397,6 +397,12 @@ _MECHANISM_ASK = re.compile(
     r"principles?)\b|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|trick)\b",
     re.IGNORECASE,
 )
+# "What techniques does X use to …?": how X works, told in its own words (not a name to give)
+TECHNIQUE_ASK = re.compile(
+    r"\bwhat\s+(?:[\w-]+\s+)?(?:techniques?|methods?|strateg(?:y|ies)|mechanisms?|tricks?|"
+    r"ideas?)\s+(?:does|do|did)\b",
+    re.IGNORECASE,
+)
 
 
 # "What explains learning rate transfer under muP?", "what makes X fast": a why question, whatever
@@ -408,6 +414,11 @@ _CAUSE_ASK = re.compile(
 )
 
 
+def asks_why(question: str) -> bool:
+    """ "Why can X skip …?", "what explains …": the reason is asked, not the mechanism alone."""
+    return bool(re.match(r"\s*why\b", question, re.IGNORECASE) or _CAUSE_ASK.search(question))
+
+
 # "Which parameters does X tune?": which ones (the bias terms, the sensitive ones), not how many
 _WHICH_ONES = re.compile(r"\bwhich\s+(?:[\w-]+\s+)?(?:parameters|weights|layers)\b", re.I)
 
@@ -417,7 +428,9 @@ def kind_of(question: str) -> str:
         return "name"  # "what are the approximations of Softmax and GELU called?"
     if _CAUSE_ASK.search(question) or (_WHICH_ONES.search(question) and not _asks_amount(question)):
         return "describe"
-    if _MECHANISM_ASK.search(question) and not _asks_amount(question):
+    if (_MECHANISM_ASK.search(question) or TECHNIQUE_ASK.search(question)) and not _asks_amount(
+        question
+    ):
         return "describe"
     if RESULT_ASK.search(question) and not _asks_amount(question):
         return "describe"
@@ -543,6 +556,7 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
     digits ("ZipCache", "GPT-2", "YOLOv10"), not a generic acronym ("KV-cache", "LLM-training",
     "17B-parameter" are not), and with the collection's statistics, rare in it."""
     out = []
+    acronyms = []
     for word in NAME.findall(question):
         if not any(c.isupper() for c in word) or all(
             _generic_part(x) for x in re.split(r"[-_/]", word)
@@ -558,6 +572,7 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
             and "-" not in word
             and (doc_freq is None or any(doc_freq.get(t, 0) for t in content_tokens(word)))
         ):
+            acronyms.append(word)
             continue
         if re.fullmatch(r"[A-Z]+(-[a-z]+)+", word):
             continue  # "REINFORCE-based": a word, not a name
@@ -572,6 +587,9 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
             tokens = content_tokens(m.group(1))
             if tokens and all(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in tokens):
                 out.append(m.group(1))
+    # "ZORB-2 vs the original ZORB": an acronym that a name of the question versions is the
+    # earlier version's name, however common the acronym
+    out += [a for a in acronyms if any(re.match(rf"{a}[-\s]?v?\d", n) for n in out)]
     return list(dict.fromkeys(out))
 
 
@@ -703,6 +721,12 @@ _LIST_ASK = re.compile(
     r"|\bhow\s+(?:do|have)\s+(?:different\s+|various\s+)?(?:papers|methods|works|approaches)\b",
     re.IGNORECASE,
 )
+# "Which paper studies …", "which method works …": a singular head, then its verb (not a plural)
+_SINGULAR_HEAD = re.compile(
+    r"\b(?:paper|method|work|study|system|model|approach|framework|technique)\s+"
+    r"(?:studies|works|models|benchmarks)$",
+    re.IGNORECASE,
+)
 _PAPERS_ASK = re.compile(
     r"\b(?:which|what)\s+(?:[\w\-]+\s+){0,3}?(?:papers|works|studies|articles|publications)\b",
     re.IGNORECASE,
@@ -715,7 +739,8 @@ PERFORM_SETTING = re.compile(
 )
 _COMPARE_ASK = re.compile(
     r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ence|ences)?\b|"
-    r"\bcontrast\b|\bwhereas\b",
+    r"\bcontrast\b|\bwhereas\b|\bdistinguish(?:es|ed)?\b|\bchang(?:e|ed|es)\s+from\b|"
+    r"\bextend(?:s|ed)?\s+the\s+original\b",  # a newer version set against the original
     re.IGNORECASE,
 )
 # "both" / "each" compare only papers the question pairs ("X and Y both …"), not "each token"
@@ -734,7 +759,10 @@ _HOW_ASK = re.compile(
     # "How does X perform / scale on Y?" asks for its results, not how it works
     r"(?![^?]*\b(?:perform|fare|scale|generali[sz]e)s?\b)"
     r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"
-    r"|\bhow\s+(?:it|they|this)\s+works?\b|\bwhat\s+mechanism\b|" + _CAUSE_ASK.pattern,
+    r"|\bhow\s+(?:it|they|this)\s+works?\b|\bwhat\s+mechanism\b|"
+    + _CAUSE_ASK.pattern
+    + "|"
+    + TECHNIQUE_ASK.pattern,
     re.IGNORECASE,
 )
 
@@ -759,7 +787,10 @@ _PAIR = re.compile(
     rf"\b({_CAP}(?:\s+{_CAP}){{0,4}})['’”]?\s*(?:\([^)]*\)\s*)?\b(?:vs\.?|versus|and|or|with)\s+"
     rf"(?:the\s+)?['‘“\"]?({_CAP}(?:\s+{_CAP}){{0,4}})"
 )
-_NOT_SUBJECTS = {"how", "what", "which", "why", "compare", "the", "both", "each", "is", "are", "do"}
+_NOT_SUBJECTS = {
+    "how", "what", "which", "why", "compare", "compared", "comparing", "contrasted", "the",
+    "both", "each", "is", "are", "do",
+}  # fmt: skip
 # "LLM in a flash vs TPI-LLM: …": "vs" marks two sides whatever their words; a side written in
 # lower-case words is a title's head that _PAIR (capitalised words) cannot see. The left side opens
 # the question (after "Compare"), the right one ends at the clause's punctuation.
@@ -819,7 +850,8 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     # a quoted title is a name, not the question's wording: "How does the method of 'Large-Scale
     # …' work?" asks how it works, whatever words ("scale", "methods") the title holds
     asked = _QUOTED_TITLE.sub('"…"', question)
-    if _LIST_ASK.search(asked) and (not strong_names(names) or _PAPERS_ASK.search(asked)):
+    listing = [m for m in _LIST_ASK.finditer(asked) if not _SINGULAR_HEAD.search(m.group(0))]
+    if listing and (not strong_names(names) or _PAPERS_ASK.search(asked)):
         return "list"
     if _HOW_ASK.search(asked) and kind == "describe":
         return "how"

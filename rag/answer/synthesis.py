@@ -19,7 +19,10 @@ import numpy as np
 from rag.answer.compose import (
     _BACKGROUND_CUE,
     _FINDING_CUE,
+    _LIMITATION_ASK,
+    _LIMITATION_CUE,
     _MECHANISM_CUE,
+    _MOTIVATION_ASK,
     _OWN_VOICE,
     HARDWARE,
     MAX_LEAD_CHARS,
@@ -39,7 +42,7 @@ from rag.answer.compose import (
     trim,
 )
 from rag.answer.not_stated import what_is_missing
-from rag.answer.question import Question, quoted_titles, strong_names
+from rag.answer.question import Question, asks_why, quoted_titles, strong_names
 from rag.core.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
 from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
@@ -110,6 +113,12 @@ _ASIDE = re.compile(
     re.IGNORECASE,
 )
 # "we show that X improves with scale": a finding, however much it sounds like the paper's voice
+# what explains a design: an observation, a finding, a cause
+_REASON_CUE = re.compile(
+    r"\b(?:find|finds|found|observe[sd]?|observation|discover\w*|reveal\w*|because|since|"
+    r"due to|owing to|insight|motivated by)\b",
+    re.IGNORECASE,
+)
 _SHOWN = re.compile(r"\b(?:show|shows|showed|find|finds|found|observe|observes)\s+that\b", re.I)
 # A concessive opening, then the paper's own main clause ("While …, we provide …")
 _OWN_MAIN = re.compile(
@@ -183,16 +192,21 @@ class Scored:
     def relevance(self) -> float:
         return sum(self.features.values()) / len(self.features)
 
-    def mechanism(self, n: int, about: Callable[[str], bool] | None = None) -> list[str]:
+    def mechanism(
+        self, n: int, about: Callable[[str], bool] | None = None, reason: bool = False
+    ) -> list[str]:
         """The n sentences that best say how the paper works: close to the question, in the
         paper's own voice, describing what it does rather than what its experiments found; in
-        the passage's order."""
+        the passage's order. `reason` (a why question): what the paper found or observed that
+        explains it ("we find that encoder features change gently") counts for, not against."""
         if not self.sentences:
             return []
         finding = [
-            bool(_FINDING_CUE.search(s) or _reports_result(s) or _SHOWN.search(s))
+            float(bool(_FINDING_CUE.search(s) or _reports_result(s) or _SHOWN.search(s)))
             for s in self.sentences
         ]
+        if reason:
+            finding = [-float(bool(_REASON_CUE.search(s))) for s in self.sentences]
         cue = np.array(
             [
                 MECHANISM_BONUS * bool(_MECHANISM_CUE.search(s))
@@ -220,6 +234,21 @@ class Scored:
         usable = [i for i in among if not background[i]] or among
         usable.sort(key=lambda i: -score[i])
         return [self.sentences[i] for i in sorted(usable[:n])]
+
+    def problem(self) -> str | None:
+        """The sentence that states the problem the paper takes on ("… suffer from …", "the
+        premature decay of step sizes"): the background or a limitation, closest to the topic;
+        None when the abstract states none."""
+        background = self._background_floor() > 0
+        among = [
+            i
+            for i, s in enumerate(self.sentences)
+            if (background[i] or _LIMITATION_CUE.search(s)) and not _ASIDE.search(s)
+        ]
+        if not among:
+            return None
+        score = SENTENCE_VECTOR_WEIGHT * self.cosine + (1 - SENTENCE_VECTOR_WEIGHT) * self.lexical
+        return self.sentences[max(among, key=lambda i: score[i])]
 
     def _own(self, sentence: str) -> bool:
         """The paper speaks: "we …", "our …", or its method is the subject ("ComPEFT employs
@@ -409,7 +438,7 @@ def how_lead(
         def about(s: str) -> bool:
             return any(_word_in(n, s) for n in q.names)
 
-    picked = Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES, about)
+    picked = Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES, about, asks_why(q.text))
     if not picked:
         return None
     limit = MAX_LEAD_CHARS if len(picked) == 1 else PART_CHARS
@@ -602,7 +631,8 @@ def _side(
     picked.sort(key=lambda s: order.get(s, 0))
     shown = " ".join(_stop(_shown(q, p, s)) for s in picked).rstrip(" .")
     name = label(p)
-    if name.strip("“”").lower() not in shown.lower():
+    if not shown.lower().startswith(name.strip("“”").lower()):
+        # a reader scans a comparison side by side: each side opens with its paper's name
         shown = f"{name}: {shown}"
     return f"{shown} [{p.number}].", [(p, s) for s in picked]
 
@@ -623,7 +653,14 @@ def _facet_sentences(
         # the result each side reports, not a second account of how it works
         result = headline_result(composer, topic, p)
         return [result] if result is not None else []
-    return Scored(composer, topic, p, embed).mechanism(SIDE_MECHANISM_SENTENCES)
+    scored = Scored(composer, topic, p, embed)
+    if _LIMITATION_ASK.search(fq.text) or _MOTIVATION_ASK.search(fq.text):
+        # "what problem does each target?": the problem each side states, then what it does
+        # about it (the mechanism alone skips the problem, which it ranks as background)
+        problem = scored.problem()
+        if problem is not None:
+            return [problem, *[s for s in scored.mechanism(1) if s != problem]]
+    return scored.mechanism(SIDE_MECHANISM_SENTENCES)
 
 
 # An ask for results rather than a mechanism: "what does each report", "what gains/claims/

@@ -656,6 +656,10 @@ def test_a_phone_or_a_bare_gpu_model_number_is_a_device() -> None:
 
     found = [m.group(0) for m in HARDWARE.finditer("on a Galaxy S20 and a 4090 GPU in 2023 GPUs")]
     assert found == ["Galaxy S20", "4090"]
+    # a count of GPUs is not a model number; a count glued to a device does not hide it
+    assert not HARDWARE.search("trained on 2048 GPUs, then on 512 GPUs")
+    found = [m.group(0) for m in HARDWARE.finditer("a cluster (48xGH200, 8×H200 GPUs)")]
+    assert found == ["GH200", "H200"]
 
 
 def test_an_upper_case_word_the_collection_never_uses_is_a_name() -> None:
@@ -666,3 +670,15 @@ def test_an_upper_case_word_the_collection_never_uses_is_a_name() -> None:
     doc_freq = {"svd": 40, "zipcache": 3}
     assert names_in("How does ZipCache compare with KIVI?", doc_freq) == ["ZipCache", "KIVI"]
     assert names_in("How does ZipCache compare with SVD?", doc_freq) == ["ZipCache"]
+
+
+def test_a_unit_glued_to_its_figure_or_a_hyphenated_attribute_is_the_asked_one() -> None:
+    """ "What frame rate does it hit?" of "a high frame-rate of up to 180fps": the unit glued to
+    the figure and the parts of the hyphenated word count as the asked attribute's words."""
+    from rag.answer.compose import states_attribute
+    from rag.answer.question import analyse
+
+    q = analyse("What frame rate does ZorbDet hit on the microcontroller?")
+    assert states_attribute(q, "ZorbDet reaches up to 180fps on the QX9 microcontroller.")
+    assert states_attribute(q, "It achieves a high frame-rate of up to 180 on the QX9.")
+    assert not states_attribute(q, "ZorbDet uses 196muJ per inference on the QX9.")

@@ -1191,3 +1191,118 @@ def test_a_paper_is_called_by_the_name_its_abstract_coins_and_uses() -> None:
         0.6,
     )
     assert short_name(several) == "E-3DZNN"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How does ZORB-2 differ from the original ZORB for music generation?",
+        "What changed from ZorbFormer to ZorbFormer-2?",
+        "How does ZeBRA-Infinity extend the original ZeBRA?",
+        "Zorbnet or Quillnet — what design ideas distinguish these models?",
+    ],
+)
+def test_a_newer_version_set_against_its_original_is_a_comparison(question: str) -> None:
+    """ "differ from the original X", "changed from X to Y", "extend the original X",
+    "what distinguishes …": two sides, however the question words it; an acronym that a name of
+    the question versions ("ZORB" of "ZORB-2") is the earlier version's name, common or not."""
+    q = analyse(question, {"zorb": 100, "quillnet": 2, "zorbnet": 2})
+    assert q.shape == "comparison"
+    assert len(compared_names(q)) == 2
+
+
+def test_compared_with_is_not_a_name() -> None:
+    q = analyse("Compared with QUILL-E, how many fewer parameters does ZorbLM use?")
+    assert "Compared" not in q.names
+    assert {"QUILL-E", "ZorbLM"} <= set(q.names)
+
+
+def test_a_comparison_asking_for_the_problem_gives_each_sides_problem() -> None:
+    """ "What problem does each target?": each side states the problem its paper takes on (a
+    sentence the mechanism ranks as background), then what it does; each side opens with its
+    paper's name."""
+    ps = [
+        passage(
+            "Zorbopt: Adaptive Momentum",
+            "Different networks need different optimizers, which makes training inefficient. "
+            "Zorbopt reformulates Nesterov momentum to avoid an extra gradient computation.",
+            1,
+            0.6,
+        ),
+        passage(
+            "Quillopt: Slowing Down the Slowdown",
+            "Momentum optimizers shrink the effective step sizes of scale-invariant weights. "
+            "We propose Quillopt, which removes the radial component at each optimizer step.",
+            2,
+            0.55,
+        ),
+    ]
+    q = analyse("Zorbopt vs Quillopt: what problem does each optimizer target?")
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None
+    first, second = lead.text.split(" [1]. ")
+    assert first.startswith("Zorbopt: Different networks need different optimizers")
+    assert second.startswith("Quillopt: Momentum optimizers shrink the effective step sizes")
+    assert "removes the radial component" in second
+
+
+def test_the_papers_name_does_not_choose_among_its_own_sentences() -> None:
+    """Asked of ZorbNet's own abstract, "What does ZorbNet use as its draft model?" is answered
+    by the sentence about the draft model, not by each sentence that repeats "ZorbNet"."""
+    p = passage(
+        "ZorbNet: Lossless Long-Sequence Decoding",
+        "We introduce ZorbNet, a hierarchical decoding system. "
+        "This approach uses its own weights with a sparse cache as a draft model. "
+        "ZorbNet reaches a 2.3x speedup on one GPU. "
+        "ZorbNet is robust across temperatures.",
+        1,
+        0.6,
+    )
+    composer = _composer()
+    q = analyse("What does ZorbNet use as its draft model?")
+    assert "as a draft model" in composer.sentences(q, p)[0].sentence
+    # "which draft model": what the sentence takes "as a draft model" answers, named or not
+    q = analyse("Which draft model does ZorbNet use?")
+    assert composer.states(q, p)
+    assert not composer.states(analyse("Which tokenizer model does ZorbNet use?"), p)
+
+
+def test_a_papers_short_name_in_a_question_names_that_paper() -> None:
+    """ "Zorba's selective scans": a common word, but the short name of a retrieved paper."""
+    from rag.answer.answering import names_a_paper
+
+    ps = [passage("Zorba: Linear-Time Sequence Modeling", "We propose Zorba, a model.", 1, 0.4)]
+    assert names_a_paper(analyse("What is the key idea behind Zorba's selective scans?"), ps)
+    assert not names_a_paper(analyse("What is the key idea behind selective scans?"), ps)
+
+
+def test_what_techniques_a_paper_uses_is_a_how_question() -> None:
+    q = analyse("What techniques does ZorbNet use to run models larger than memory?")
+    assert (q.shape, q.kind) == ("how", "describe")
+    # a singular head with its verb ("which paper studies …") asks for one paper, not a list
+    assert analyse("Which paper studies sparse finetuning with a distillation loss?").shape != (
+        "list"
+    )
+    assert analyse("Which papers study sparse finetuning with a distillation loss?").shape == (
+        "list"
+    )
+
+
+def test_a_why_question_leads_with_what_the_paper_found() -> None:
+    """ "Why can ZorbDiff skip the encoder at some steps?": the observation that explains it
+    comes before a result; a how question keeps preferring the mechanism over findings."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "ZorbDiff: Faster Sampling",
+        "We find that encoder features change gently across steps. "
+        "We therefore reuse encoder features and skip the encoder at some steps. "
+        "Experiments show a 41% faster sampling of the model with the encoder skipped.",
+        1,
+        0.6,
+    )
+    topic = "encoder features"
+    why = Scored(_composer(), topic, p, None).mechanism(1, reason=True)
+    how = Scored(_composer(), topic, p, None).mechanism(1)
+    assert why[0].startswith("We find that encoder features change gently")
+    assert how[0].startswith("We therefore reuse encoder features")
