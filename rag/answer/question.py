@@ -551,6 +551,12 @@ def _generic_part(part: str) -> bool:
     )
 
 
+# "LoRA-style fine-tuning", "GPT-like models", "NMS-free detection": the kind of thing, not a name
+_QUALIFIER = re.compile(
+    r"-(?:style|like|based|inspired|type|aware|friendly|free|guided|driven|only|compatible)$"
+)
+
+
 def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int = 25) -> list[str]:
     """Names the question mentions that identify a subject: a word with capitals inside or with
     digits ("ZipCache", "GPT-2", "YOLOv10"), not a generic acronym ("KV-cache", "LLM-training",
@@ -574,8 +580,8 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
         ):
             acronyms.append(word)
             continue
-        if re.fullmatch(r"[A-Z]+(-[a-z]+)+", word):
-            continue  # "REINFORCE-based": a word, not a name
+        if re.fullmatch(r"[A-Z]+(-[a-z]+)+", word) or _QUALIFIER.search(word):
+            continue  # "REINFORCE-based", "LoRA-style": a qualifier, not a name
         tokens = content_tokens(word)
         if not tokens or tokens <= GENERIC_NAMES:
             continue

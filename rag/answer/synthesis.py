@@ -359,6 +359,8 @@ def names_paper(p: Passage, name: str, own_voice: bool = False) -> bool:
         return False
     if key in squash(p.title) or introduces(p, name, own_voice):
         return True
+    if spelled_by_title(name, p.title) and re.search(rf"\b{re.escape(name)}\b", p.text):
+        return True  # "GLA", which "Gated Linear Attention Transformers …" spells and uses
     if own_voice and _keeps_as_subject(p, name):
         return True
     if _similar(name, re.sub(r"\s*\(.*\)$", "", short_name(p))):
@@ -572,6 +574,7 @@ def comparison_lead(
             key=lambda p: (
                 not own_paper(p, [name]),
                 not squash(p.title).startswith(squash(name)),
+                not spelled_by_title(name, p.title),
                 squash(name) not in squash(p.title),
             )
         )
@@ -607,6 +610,15 @@ def comparison_lead(
     if len(clauses) < 2:
         return None
     return Lead(" ".join(clauses), parts)
+
+
+def spelled_by_title(name: str, title: str) -> bool:
+    """An acronym the title's first words spell ("GLA" of "Gated Linear Attention Transformers
+    …"): that paper is the one the acronym names, not one that defines it in passing."""
+    if not re.fullmatch(r"[A-Z]{2,6}", name):
+        return False
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'-]*", title)).upper()
+    return initials.startswith(name)
 
 
 def _side(

@@ -1306,3 +1306,55 @@ def test_a_why_question_leads_with_what_the_paper_found() -> None:
     how = Scored(_composer(), topic, p, None).mechanism(1)
     assert why[0].startswith("We find that encoder features change gently")
     assert how[0].startswith("We therefore reuse encoder features")
+
+
+def test_a_turn_that_says_it_changes_subject_stands_alone() -> None:
+    history = [("What speedup does ZorbNet reach on CPUs?", "ZorbNet reaches 3x [1].")]
+    assert not refers_back(
+        "On a different note, which paper studies distillation, and what is it called?", history
+    )
+    assert not refers_back("Switching topics: what does it eliminate?", history)
+    assert not refers_back("Unrelated question: is there a benchmark for them?", history)
+    # "that loss" points at "a distillation loss" in the same turn, not into the conversation
+    turn = "Which work fine-tunes sparse models with a distillation loss and what is that loss?"
+    assert not refers_back(turn, history)
+    assert refers_back("What is that loss called?", history)
+
+
+def test_a_qualifier_built_on_a_name_is_not_a_name() -> None:
+    """ "LoRA-style fine-tuning", "GPT-like models": the kind of thing, not a subject to find."""
+    from rag.answer.question import names_in
+
+    question = "Which benchmark covers ZorbNet with LoRA-style tuning of GPT-like, NMS-free models?"
+    assert names_in(question) == ["ZorbNet"]
+
+
+def test_an_acronym_names_the_paper_whose_title_spells_it() -> None:
+    """ "QLR vs ZorbNet": the QLR side is "Quick Linear Recurrences …", whose title spells QLR,
+    not a paper that only says it was "inspired by Quick Linear Recurrences (QLR)"."""
+    ps = [
+        passage(
+            "Gated Slot Memory for Fast Models",
+            "We introduce Gated Slot Memory (GSM), inspired by Quick Linear Recurrences (QLR). "
+            "We use a QLR layer inside each GSM block.",
+            1,
+            0.6,
+        ),
+        passage(
+            "ZorbNet: Mixing Recurrences with Attention",
+            "We propose ZorbNet, which mixes gated recurrences with local attention.",
+            2,
+            0.55,
+        ),
+        passage(
+            "Quick Linear Recurrences with Hardware-Efficient Training",
+            "Linear attention trains in parallel. Quick linear recurrences (QLR) add a "
+            "data-dependent gate and train with tensor cores.",
+            3,
+            0.5,
+        ),
+    ]
+    q = analyse("QLR versus ZorbNet: how do they mix recurrence and attention?")
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None
+    assert {p.number for p, _ in lead.parts} == {2, 3}
