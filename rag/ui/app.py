@@ -106,9 +106,10 @@ HIGHLIGHT_CITES_JS = """
     const card = id && document.getElementById(id);
     if (card && !card.classList.contains('hl')) {
       card.classList.add('hl');
-      // not while the source panel is open: that is what the reader looks at, over the card
-      // or above it (SOURCE_PANEL_JS)
-      if (document.getElementById('source-panel')?.hidden !== false) {
+      // not while the source panel is open or about to open: that is what the reader looks
+      // at, over the card or above it (SOURCE_PANEL_JS)
+      const showing = window.__ragShowFor === id && card.querySelector('button.src-show');
+      if (!showing && document.getElementById('source-panel')?.hidden !== false) {
         card.scrollIntoView({block: 'nearest'});
       }
     }
@@ -121,6 +122,10 @@ HIGHLIGHT_CITES_JS = """
     const a = e.target.closest && e.target.closest('a.cite, ul.src-foot a');
     const href = a ? a.getAttribute('href') || '' : '';
     if (href.startsWith('#src-')) {
+      // Not the link's own jump to its card: that scrolls the page, moving the answer being
+      // read (the panel shows the source instead). The address still names the card.
+      e.preventDefault();
+      history.replaceState(history.state, '', href);
       window.__ragTarget = window.__ragShowFor = href.slice(1);
       window.__ragShowFrom = a;
       mark();
@@ -180,11 +185,27 @@ SOURCE_PANEL_JS = """
     if (e.key === 'Escape' && panel && !panel.hidden) { e.preventDefault(); close(); }
   };
   // Escape with focus in the frame: its keys go to the framed document, listened to here.
-  // Its scroll to the cited sentence also scrolls the page where it can (the panel below the
-  // chat): the panel's top, its title and Close, are brought back into view.
+  // The frame loads the view without its #cited (the jump to a fragment scrolls the frame's
+  // ancestors too: the page, moving the answer being read); once loaded, only the framed
+  // document is scrolled to the cited sentence, as its #cited would (its scroll-margin).
+  // Should the page be scrolled anyway, the panel's top, its title and Close, are brought back
+  // into view.
+  const toCited = (doc) => {
+    const mark = doc.getElementById('cited');
+    const win = doc.defaultView;
+    if (!mark || !win) return;
+    const margin = parseFloat(win.getComputedStyle(mark).scrollMarginTop) || 0;
+    win.scrollTo(0, win.scrollY + mark.getBoundingClientRect().top - margin);
+  };
   const frame = el('source-panel-frame');
   if (frame) frame.addEventListener('load', () => {
-    try { frame.contentDocument?.addEventListener('keydown', onKey); } catch (err) {}
+    try {
+      const doc = frame.contentDocument;
+      if (doc) {
+        doc.addEventListener('keydown', onKey);
+        if (frame.dataset.cited) toCited(doc);
+      }
+    } catch (err) {}
     const panel = el('source-panel');
     requestAnimationFrame(() => {
       if (panel && !panel.hidden && panel.getBoundingClientRect().top < 0) {
@@ -204,14 +225,21 @@ SOURCE_PANEL_JS = """
     el('source-panel-tab').setAttribute('href', url);
     const frame = el('source-panel-frame');
     frame.setAttribute('title', 'Source view: ' + title);
-    frame.src = url;
+    const bare = url.endsWith('#cited') ? url.slice(0, -'#cited'.length) : url;
+    frame.dataset.cited = bare !== url ? 'yes' : '';
+    frame.src = bare;  // scrolled to its #cited once loaded, the page left as it is
     panel.hidden = false;
     cover();
     const heading = el('source-panel-h');
     heading.focus({preventScroll: true});
-    // again after the click's own default (an [n] link's #src-… anchor scrolls and blurs)
+    // again after the click's own default. Where the columns stack the panel is brought into
+    // view; beside the chat (wide) the page stays where it is (the answer being read does not
+    // move) unless the panel's title bar is out of the window.
     setTimeout(() => {
-      panel.scrollIntoView({block: 'nearest'});
+      const top = panel.getBoundingClientRect().top;
+      if (!wide.matches || top < 0 || top > window.innerHeight - 48) {
+        panel.scrollIntoView({block: 'nearest'});
+      }
       if (!panel.hidden) heading.focus({preventScroll: true});
     }, 0);
   };

@@ -409,9 +409,11 @@ def test_citation_shows_its_source_in_the_panel_and_closes(run: PageRun) -> None
     original = frame.get_by_text("original file").get_attribute("href") or ""
     assert original.startswith("/document/") and "/file" in original, original
     assert title in page.locator("#source-panel-h").inner_text()
-    # The same source view as the new-tab link, which is kept (and also in the panel's bar).
+    # The same source view as the new-tab link, which is kept (and also in the panel's bar);
+    # the frame loads it without its #cited, whose jump would also scroll the page, and is
+    # scrolled to the cited sentence by the page (test_ui_source_panel.py).
     src = page.locator("#source-panel-frame").get_attribute("src") or ""
-    assert src == view and view.startswith("/document/") and view.endswith("#cited"), src
+    assert src + "#cited" == view and view.startswith("/document/"), (src, view)
     tab = page.locator("#source-panel a#source-panel-tab")
     assert tab.get_attribute("href") == view and tab.get_attribute("target") == "_blank"
     # The cited sentence is scrolled into view in the panel, the panel into the window, and
@@ -715,11 +717,32 @@ def test_upload_limits_are_clear(run: PageRun, tmp_path: Path) -> None:
         no_token.ctx.close()
 
 
-def test_reload_reopens_a_conversation_with_working_citations(run: PageRun, browser: Any) -> None:
+def _saved_turns(db: Path, title: str) -> list[int]:
+    """How many turns each stored conversation titled `title` holds."""
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT turns FROM conversations WHERE title = ?", (title,)).fetchall()
+    return [len(json.loads(r[0])) for r in rows]
+
+
+def _until(check: Any, what: str, timeout: float = ANSWER_TIMEOUT_MS / 1000) -> None:
+    """Wait until `check()` is true (polled), or fail saying `what` never happened."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_reload_reopens_a_conversation_with_working_citations(
+    run: PageRun, browser: Any, ui: UI
+) -> None:
     question = "What is a layer-condensed KV cache?"
     run.ask(question)
     first = run.wait_final()
     answer_text = first.inner_text()
+    # Saved once the answer is (the save follows the answer, queued behind it under load).
+    _until(lambda: _saved_turns(ui.state_db, question) == [1], "the answer to be saved")
     run.page.locator("#conversations label", has_text=question).first.wait_for()
     run.ctx.close()
 
@@ -750,7 +773,10 @@ def test_reload_reopens_a_conversation_with_working_citations(run: PageRun, brow
     # Follow-ups go on in the reopened conversation, which keeps one entry.
     again.ask("Which model does it evaluate?")
     again.bot(1)
-    page.wait_for_timeout(500)
+    # Once the follow-up is saved: into the same conversation (its second turn, no new one),
+    # which the sidebar, listed again by that save, shows once.
+    _until(lambda: _saved_turns(ui.state_db, question) == [2], "the follow-up to be saved")
+    page.locator("#conversations label", has_text=question).first.wait_for()
     assert page.locator("#conversations label", has_text=question).count() == 1
 
     # Rename, then delete.

@@ -135,3 +135,63 @@ def test_escape_inside_the_source_frame_closes_the_panel(wide: PageRun) -> None:
         assert page.evaluate(f"document.activeElement.classList.contains('{mark}')"), mark
         src = page.locator("#source-panel-frame").get_attribute("src")
         assert src == "about:blank", src
+
+
+# Records every scroll of the page, and of any element in it, from now on: [scrollY, target].
+WATCH_SCROLL_JS = """
+() => {
+  window.__scrolls = [];
+  document.addEventListener('scroll', (e) => {
+    const t = e.target === document ? 'page' : (e.target.id || e.target.className || '?');
+    window.__scrolls.push([window.scrollY, String(t)]);
+  }, true);
+}
+"""
+
+
+def test_clicking_a_citation_opens_the_panel_without_moving_the_page(wide: PageRun) -> None:
+    """On a wide window an answer's [n] opens its source beside the chat and nothing else moves:
+    not the page (the [n] is also a link to its card, whose jump used to scroll it), not the
+    answer being read. The same by keyboard (Enter on the focused [n]); focus goes to the panel,
+    and back to the [n] on Escape."""
+    page = wide.page
+    wide.ask(QUESTION)
+    wide.wait_final()
+    answer = wide.last_bot()
+    cite = answer.locator("a.cite").first
+    cite.wait_for()
+    # Room below, whatever the answer's length: the page can scroll (the card's jump would).
+    page.evaluate("document.body.style.paddingBottom = '600px'")
+    page.wait_for_timeout(500)  # the Sources panel and the chat done laying out
+
+    for how in ("click", "keyboard"):
+        y0 = page.evaluate("window.scrollY")
+        top0 = _box(answer)["y"]
+        page.evaluate(WATCH_SCROLL_JS)
+        if how == "click":
+            _open_and_settle(wide, cite)
+        else:
+            cite.focus()
+            _open_and_settle(wide, _Enter(page))
+        moved = page.evaluate("window.__scrolls")
+        assert page.evaluate("window.scrollY") == y0, (how, moved)
+        assert [m for m in moved if m[0] != y0] == [], (how, moved)
+        assert _box(answer)["y"] == top0, (how, _box(answer), top0, moved)
+        assert page.evaluate("document.activeElement.id") == "source-panel-h", how
+        if how == "click":
+            page.screenshot(path=str(ARTIFACTS / "ui_source_panel_cite_1280.png"))
+        page.keyboard.press("Escape")
+        page.locator("#source-panel").wait_for(state="hidden")
+        assert page.evaluate("document.activeElement.classList.contains('cite')"), how
+        assert page.evaluate("window.scrollY") == y0, how
+        assert _box(answer)["y"] == top0, how
+
+
+class _Enter:
+    """An opener for _open_and_settle that presses Enter (on whatever has focus)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def click(self) -> None:
+        self.page.keyboard.press("Enter")
