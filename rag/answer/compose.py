@@ -960,9 +960,9 @@ class Composer:
         # cue below); its words ("result") must not pick a sentence that merely says "results"
         asked_words = _RESULT_FRAME.sub(" ", q.text) if result else q.text
         every = [s for s in split_sentences(p.text) if not instruction_like(s) and len(s) >= 20]
-        # "What does TriForce use as its draft model?" asked of TriForce's own abstract: its name
+        # "What does ZorbNet use as its draft model?" asked of ZorbNet's own abstract: its name
         # chose the passage; within it, the sentence holding "draft model" answers, not every
-        # sentence that repeats "TriForce"
+        # sentence that repeats "ZorbNet"
         known = frozenset(content_tokens(" ".join(n for n in q.names if own_paper(p, [n]))))
         for s in every:
             score = self.coverage(asked_words, s, known)
