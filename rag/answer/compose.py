@@ -1111,7 +1111,13 @@ class Composer:
             # "What is the maximum input length of the original BERT models?": a common model's
             # name is not a rare name, but an answer must still come from a passage about it.
             return Decision(None, "subject", self._closest(q, candidates[:1]))
-        return Decision(self.lead(q, chosen))
+        lead = self.lead(q, chosen)
+        if not lead.parts:
+            # every ask of the question went unstated in the chosen paper ("How many steps does
+            # it need, and how fast does it run?" of a paper giving neither): that is the
+            # answer, not an empty line
+            return Decision(None, "attribute", self._closest(q, chosen[:1]))
+        return Decision(lead)
 
     @staticmethod
     def only_a_baseline(name: str, passages: list[Passage]) -> bool:

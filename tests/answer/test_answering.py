@@ -391,6 +391,15 @@ def test_follow_up_is_answered_in_context(assistant: Assistant) -> None:
 
 
 @pytest.mark.slow
+def test_a_follow_up_asked_alone_is_never_an_empty_answer(assistant: Assistant) -> None:
+    """A follow-up sent without its conversation (as an API client may) got HTTP 200 with an
+    empty answer: each of its asks went unstated in the paper chosen. It says so instead."""
+    answer = assistant.ask("How many denoising steps does it need, and how fast does it run?")
+    assert answer.text.strip(), answer
+    assert answer.abstained or answer.citations
+
+
+@pytest.mark.slow
 def test_an_off_topic_turn_is_searched_within_the_conversation_and_still_refused(
     assistant: Assistant,
 ) -> None:

@@ -1358,3 +1358,18 @@ def test_an_acronym_names_the_paper_whose_title_spells_it() -> None:
     lead = comparison_lead(_composer(), q, ps)
     assert lead is not None
     assert {p.number for p, _ in lead.parts} == {2, 3}
+
+
+def test_a_lead_with_nothing_stated_is_a_not_stated_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When every ask of the question goes unstated in the chosen paper, the composed lead is
+    empty; the decision is then "not stated", never an empty answer."""
+    p = passage(
+        "FlashZorb: Fast Convolutions",
+        "We present FlashZorb, which runs long convolutions on tensor cores.",
+        1,
+        0.6,
+    )
+    composer = _composer()
+    monkeypatch.setattr(Composer, "lead", lambda self, q, chosen: Lead("", []))
+    decision = composer.decide(analyse("What does FlashZorb run long convolutions on?"), [p])
+    assert decision.lead is None and decision.reason == "attribute"
