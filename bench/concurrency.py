@@ -1,12 +1,14 @@
 """Concurrency through the HTTP API (`rag serve`): 1, 4 and 16 simultaneous questions.
 
     python -m bench.concurrency [--index-dir DIR] [--levels 1 4 16] [--parallel 1 4]
+                                [--threads 1 2] [--name concurrency-grid]
 
 For each number of model slots (`llm.parallel`: 1 is one generation at a time, as before the
 model had its own process; 4 lets llama-server batch four generations), starts `rag serve` on
 127.0.0.1 (a free port) over the given index, then fires bursts of simultaneous
 `POST /v1/chat/completions` (non-streaming) and reports throughput, p50/p95 latency and errors
-per level: before and after, same machine, same run.
+per level: before and after, same machine, same run. `--threads` adds llama.cpp threads
+(`RAG_LLM__N_THREADS`) as a second axis: every threads x slots pair, one server each, same run.
 """
 
 from __future__ import annotations
@@ -34,9 +36,15 @@ from tests.support.servers import free_port, running, serve_command
 
 @contextlib.contextmanager
 def running_server(
-    index_dir: Path, port: int, log: Path, timeout: float = 300.0, parallel: int = 4
+    index_dir: Path,
+    port: int,
+    log: Path,
+    timeout: float = 300.0,
+    parallel: int = 4,
+    threads: int | None = None,
 ) -> Any:
-    """`rag serve` on 127.0.0.1:port until the block ends; waits for GET /health."""
+    """`rag serve` on 127.0.0.1:port until the block ends; waits for GET /health.
+    `threads`: llama.cpp threads (`RAG_LLM__N_THREADS`); None leaves the environment's."""
     env = dict(os.environ)
     env.update(
         {
@@ -50,6 +58,8 @@ def running_server(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    if threads is not None:
+        env["RAG_LLM__N_THREADS"] = str(threads)
     env.pop("RAG_API__TOKEN", None)
     base = f"http://127.0.0.1:{port}"
     # the tests' own launcher (tests/support/servers.py): one way to start and stop a server
@@ -96,12 +106,19 @@ def burst(base: str, qs: list[str], concurrency: int, timeout: float) -> dict[st
     }
 
 
-def run_levels(index_dir: Path, slots: int, pool: list[str], args: Any) -> dict[str, Any]:
-    """One `rag serve` with `slots` model slots, through every concurrency level."""
+def run_levels(
+    index_dir: Path, slots: int, pool: list[str], args: Any, threads: int | None = None
+) -> dict[str, Any]:
+    """One `rag serve` with `slots` model slots (and `threads` llama.cpp threads when given),
+    through every concurrency level."""
     run: dict[str, Any] = {"parallel": slots, "levels": []}
-    log = RESULTS_DIR / f"concurrency-server-p{slots}.log"
+    tag = f"p{slots}"
+    if threads is not None:
+        run["n_threads"] = threads
+        tag += f"-t{threads}"
+    log = RESULTS_DIR / f"concurrency-server-{tag}.log"
     try:
-        with running_server(index_dir, free_port(), log, parallel=slots) as base:
+        with running_server(index_dir, free_port(), log, parallel=slots, threads=threads) as base:
             t0 = time.perf_counter()
             warm = ask_http(base, pool[0], args.timeout)  # the first answer of the server
             run["warmup_s"] = round(time.perf_counter() - t0, 3)
@@ -116,11 +133,11 @@ def run_levels(index_dir: Path, slots: int, pool: list[str], args: Any) -> dict[
                 if estimate > left:
                     note = f"skipped: ~{estimate:.0f}s estimated (> {left:.0f}s of budget left)"
                     run["levels"].append({"concurrency": c, "requests": n, "skipped": note})
-                    print(f"[bench] concurrency p{slots} c{c}: {note}")
+                    print(f"[bench] concurrency {tag} c{c}: {note}")
                     continue
                 qs = [pool[1 + (i % (len(pool) - 1))] for i in range(n)]
                 level = burst(base, qs, c, args.timeout)
-                print(f"[bench] concurrency p{slots} c{c}: {level}")
+                print(f"[bench] concurrency {tag} c{c}: {level}")
                 run["levels"].append(level)
     except RuntimeError as e:
         run["skipped"] = f"failed: {e}"
@@ -135,6 +152,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--parallel", type=int, nargs="+", default=[1, 4], help="model slots to compare"
     )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=None,
+        help="llama.cpp threads to compare (RAG_LLM__N_THREADS); default: the configured ones",
+    )
+    ap.add_argument("--name", default="concurrency", help="result file: bench/results/<name>.json")
     ap.add_argument("--rounds", type=int, default=2, help="requests per client at each level")
     ap.add_argument("--min-requests", type=int, default=4, help="per level, at least this many")
     ap.add_argument("--timeout", type=float, default=300.0, help="per request, seconds")
@@ -149,7 +174,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if importlib.util.find_spec("rag.api") is None:
         msg = "skipped: rag/api/ (the HTTP API, issue 6) does not exist yet"
         print(f"[bench] concurrency {msg}")
-        write_result("concurrency", {"skipped": msg})
+        write_result(args.name, {"skipped": msg})
         return {"skipped": msg}
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-http-")
@@ -165,11 +190,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     pool = questions(max(args.levels) * 2 + 1, seed=23)
     with load_window(record):
-        for slots in args.parallel:
-            run = run_levels(index_dir, slots, pool, args)
-            record["runs"].append(run)
+        for threads in args.threads or [None]:
+            for slots in args.parallel:
+                run = run_levels(index_dir, slots, pool, args, threads=threads)
+                record["runs"].append(run)
     record["levels"] = record["runs"][-1].get("levels", [])  # the configured default, last
-    write_result("concurrency", record)
+    write_result(args.name, record)
     tmp.cleanup()
     return record
 
