@@ -569,6 +569,8 @@ def states_attribute(q: Question, sentence: str) -> bool:
         given = numbers(q.text)
         if q.attribute & _SHARE_WORDS and any(n.endswith("%") for n in numbers(sentence) - given):
             return True  # "what share of the weights": a percentage is the share
+        if _only_relative(q, sentence, given):
+            return False
         return _figure_near(sentence, given, q.attribute_groups())
     if q.kind == "hardware":
         lowered = q.text.lower()
@@ -755,6 +757,39 @@ def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
         present = content_tokens(sentence)
         return any(g & present for g in measures)
     return True
+
+
+_COMPARATIVE = re.compile(
+    r"\b(?:longer|larger|bigger|more|fewer|less|higher|lower|smaller|shorter|faster|slower|"
+    r"times|fold)\b|\d\s?[x×]\b",
+    re.IGNORECASE,
+)
+_MULTIPLIER = re.compile(r"[\d.]+\s?[x×]", re.IGNORECASE)
+
+
+def _only_relative(q: Question, sentence: str, given: set[str]) -> bool:
+    """ "What maximum sequence length …?" of "4X longer sequence length than the baseline": the
+    only figures near the asked quantity are factors of a comparison, not the quantity itself
+    (unless the question asks for a change or a comparison itself: "how much longer …")."""
+    groups = q.attribute_groups()
+    if not groups or any(g & (_CHANGE_WORDS | _SPEED_WORDS) for g in groups):
+        return False
+    if _COMPARATIVE.search(q.text):
+        return False
+    tokens = re.findall(r"\S+", sentence)
+    near = []
+    for i, t in enumerate(tokens):
+        if not numbers(t) - given or _IN_NAME.fullmatch(t.strip(".,;:()")):
+            continue
+        window = _parts(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
+        if not any(g & window for g in groups):
+            continue
+        after = tokens[i + 1].lower().strip(".,;:()") if i + 1 < len(tokens) else ""
+        relative = bool(_MULTIPLIER.fullmatch(t.strip(".,;:()"))) and bool(
+            _COMPARATIVE.fullmatch(after)
+        )
+        near.append(relative)
+    return bool(near) and all(near)
 
 
 _CHANGE_WORDS = {"reduct", "improv", "gain", "increas", "speedup", "save"}

@@ -1373,3 +1373,14 @@ def test_a_lead_with_nothing_stated_is_a_not_stated_answer(monkeypatch: pytest.M
     monkeypatch.setattr(Composer, "lead", lambda self, q, chosen: Lead("", []))
     decision = composer.decide(analyse("What does FlashZorb run long convolutions on?"), [p])
     assert decision.lead is None and decision.reason == "attribute"
+
+
+def test_a_factor_of_a_comparison_is_not_the_asked_quantity() -> None:
+    """ "What maximum sequence length …?" is not answered by "4X longer sequence length than the
+    baseline": a factor, not a length; "how much longer …" is."""
+    q = analyse("What maximum sequence length did ZorbSpeed train with?")
+    relative = "ZorbSpeed trains 2.5X faster with 4X longer sequence length than the baseline."
+    assert not states_attribute(q, relative)
+    assert states_attribute(q, "ZorbSpeed trains with a sequence length of 512K tokens.")
+    longer = analyse("How much longer sequences does ZorbSpeed train with?")
+    assert states_attribute(longer, relative)
