@@ -778,14 +778,11 @@ def _only_relative(q: Question, sentence: str, given: set[str]) -> bool:
         return False
     tokens = re.findall(r"\S+", sentence)
     near = []
-    for i, t in enumerate(tokens):
-        if not numbers(t) - given or _IN_NAME.fullmatch(t.strip(".,;:()")):
-            continue
-        window = _parts(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
-        if not any(g & window for g in groups):
+    for i in _figures_at(sentence, tokens, given):
+        if not any(g & _near(tokens, i) for g in groups):
             continue
         after = tokens[i + 1].lower().strip(".,;:()") if i + 1 < len(tokens) else ""
-        relative = bool(_MULTIPLIER.fullmatch(t.strip(".,;:()"))) and bool(
+        relative = bool(_MULTIPLIER.fullmatch(tokens[i].strip(".,;:()"))) and bool(
             _COMPARATIVE.fullmatch(after)
         )
         near.append(relative)
@@ -799,9 +796,26 @@ def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float
     """The largest share of the asked attribute's word groups found within a few words of one
     figure the question does not give (1.0 for any figure when no attribute is named; 0.0 when
     the sentence has no such figure)."""
-    spelled = {m.group(1).lower() for m in _SPELLED.finditer(sentence)}
     tokens = re.findall(r"\S+", sentence)
-    figure_at = [
+    figure_at = _figures_at(sentence, tokens, given)
+    if not figure_at:
+        return 0.0
+    if not words:
+        return 1.0
+    if _multiplier_of_the_asked_change(sentence, given, words):
+        return 1.0
+    best = 0.0
+    for i in figure_at:
+        window = _near(tokens, i)
+        best = max(best, sum(1 for group in words if group & window) / len(words))
+    return best
+
+
+def _figures_at(sentence: str, tokens: list[str], given: set[str]) -> list[int]:
+    """Where in `tokens` (the sentence's words) a figure stands that the question does not give:
+    a number ("4.98x", "37%"), "twice", "three months"; not a list marker or a name's digits."""
+    spelled = {m.group(1).lower() for m in _SPELLED.finditer(sentence)}
+    return [
         i
         for i, t in enumerate(tokens)
         if not _ENUMERATOR.fullmatch(t)
@@ -812,17 +826,11 @@ def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float
             or t.strip(".,;:()").lower() in spelled
         )
     ]
-    if not figure_at:
-        return 0.0
-    if not words:
-        return 1.0
-    if _multiplier_of_the_asked_change(sentence, given, words):
-        return 1.0
-    best = 0.0
-    for i in figure_at:
-        window = _parts(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
-        best = max(best, sum(1 for group in words if group & window) / len(words))
-    return best
+
+
+def _near(tokens: list[str], i: int) -> set[str]:
+    """The words within NEAR_WORDS of token i."""
+    return _parts(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
 
 
 def _parts(text: str) -> set[str]:

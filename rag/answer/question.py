@@ -839,14 +839,15 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     # "Is X faster than Y?" weighs two papers; "How much faster is X than Y?" is X's one figure.
     # Whether each name is a paper here is checked when answering (rag/answer/synthesis.py).
     quoted = [t for t in _QUOTED_TITLE.findall(question) if len(t.split()) >= 3]
+    outside = unquoted(question)
     # "'LLM in a flash' and HeteGen", "BASED vs 'Repeat After Me'": a quoted title paired too
     paired = (
-        bool(_PAIR.search(unquoted(question)))
+        bool(_PAIR.search(outside))
         or len(quoted) >= 2
         or bool(quoted and _QUOTE_PAIRED.search(question))
     )
     if subjects >= 2 and (
-        _COMPARE_ASK.search(unquoted(question))
+        _COMPARE_ASK.search(outside)
         or (paired and _EACH_ASK.search(question))
         or (_YES_NO.match(question) and _WEIGH_ASK.search(question))
     ):
