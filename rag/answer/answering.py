@@ -36,7 +36,15 @@ from rag.answer.compose import (
 from rag.answer.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
 from rag.answer.not_stated import paper_called, what_is_missing
 from rag.answer.prompts import Prompts
-from rag.answer.question import Question, analyse, names_in, strong_names
+from rag.answer.question import (
+    Question,
+    analyse,
+    names_in,
+    strong_names,
+    title_words,
+    titles_by,
+    with_title_names,
+)
 from rag.answer.synthesis import (
     compared_names,
     comparison_lead,
@@ -95,6 +103,25 @@ def _refers_within(question: str, m: re.Match[str]) -> bool:
     return bool(noun) and noun <= content_tokens(question[: m.start()])
 
 
+def _names_its_own(question: str, m: re.Match[str], new: list[str]) -> bool:
+    """ "What about Free Video-LLM - how does it cut visual tokens?": the turn names a subject
+    the conversation did not, before its pronoun, and asks its own question about it; "it"
+    is that subject, and "what about" changes to it. ("What about SnapKV?" alone still leans
+    on the conversation for what is asked.)"""
+    if not new:
+        return False
+    before, after = question[: m.start()], question[m.end() :]
+    if m.group(1) is not None:  # a pronoun: a new name said earlier in the turn is its referent
+        return any(n in before for n in new)
+    opened = re.match(
+        r"\s*(\S+(?:\s+\S+){0,3}?)\s*(?:[-–—,:;]|\s)\s*(?:how|what|which|why|where|"
+        r"does|do|is|are|can)\b",
+        after,
+        re.IGNORECASE,
+    )
+    return opened is not None and any(n in opened.group(1) for n in new)
+
+
 # A local GGUF this large can write answers itself (the embedded SmolLM2-135M file is ~100 MB;
 # Qwen2.5-Coder-1.5B Q4_K_M, the model this was measured with, ~1.1 GB).
 CAPABLE_GGUF_BYTES = 500_000_000
@@ -110,10 +137,13 @@ def refers_back(
     alone."""
     if _NEW_SUBJECT.search(question):
         return False  # "On a different note, …": the user says the subject changes
-    if any(not _refers_within(question, m) for m in _FOLLOW_UP.finditer(question)):
-        return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation
     said = " ".join(q + " " + a for q, a in history[-2:]).lower()
     own = [n for n in names_in(question, doc_freq) if n.lower() not in said]
+    if any(
+        not _refers_within(question, m) and not _names_its_own(question, m, own)
+        for m in _FOLLOW_UP.finditer(question)
+    ):
+        return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation
     if doc_freq is not None:
         # a word the collection never uses ("What is the capital of New Zealand?") is a
         # subject of the turn's own, not something the conversation left out
@@ -183,6 +213,9 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
         # a paper's short name, however common its word ("Zorb's selective scans" of "Zorb:
         # Linear-Time …"): the question is about that paper
         or any(names_own(q.text, p) for p in passages)
+        # the method a paper introduces, by its words ("the Dynamic-Length Float paper" of "we
+        # introduce Dynamic-Length Float (DFloat11)")
+        or any(introduces(p, phrase) for phrase in _capitalised_phrases(q.text) for p in passages)
         # an upper-case name too short to count as rare ("ISO", "COSMA") that a paper takes as
         # its own: its title's short name, or "we propose … named COSMA"
         or any(
@@ -191,6 +224,16 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
             for p in passages
         )
     )
+
+
+def _capitalised_phrases(question: str) -> list[str]:
+    """Runs of two to five capitalised words after the question's first word ("Dynamic-Length
+    Float", "Big Little Decoder"): the way a question names a method by its full name."""
+    return [
+        m.group()
+        for m in re.finditer(r"(?<!^)\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*){1,4}\b", question)
+        if m.start() > 0
+    ]
 
 
 def _titled_head(question: str, title: str) -> bool:
@@ -267,6 +310,7 @@ class Answerer:
         with stage("retrieve", timings) as info:  # timed, logged with the request id, traced
             q = self.analyse(standalone)
             passages = self.passages(standalone, self.depth(q, k), mode, q)
+            q = with_title_names(q, [p.title for p in passages])
             if history and standalone == question:
                 standalone, q, passages = self.within_conversation(
                     question, history, (q, passages), k, mode
@@ -420,11 +464,16 @@ class Answerer:
         passages = self.retriever.retrieve(question, k=k, mode=mode)
         hay = " ".join(p.title + " " + p.text for p in passages).lower()
         seen = {p.chunk_id for p in passages}
-        heads = [squash(p.title) for p in passages]
+        heads = [p.title for p in passages]
         several = asked.plural or asked.shape == "comparison"
         for name in asked.names if several else strong_names(asked.names):
-            # a comparison wants each named paper itself, not a paper that mentions it
-            if any(h.startswith(squash(name)) for h in heads) if several else name.lower() in hay:
+            # a comparison wants each named paper itself ("Mamba: …"), not a paper that mentions
+            # it or extends its name ("Mamba4Rec: …")
+            if (
+                any(re.match(rf"{re.escape(name)}(?![\w-])", t, re.IGNORECASE) for t in heads)
+                if several
+                else name.lower() in hay
+            ):
                 continue
             found = [
                 p
@@ -441,6 +490,19 @@ class Answerer:
             if found:
                 passages.append(found[0])
                 seen.add(found[0].chunk_id)
+        for word in title_words(asked):
+            # a common word the question capitalises may be a paper's own title ("How does Mamba
+            # …?", while dozens of papers build on Mamba): that paper, if there is one
+            if any(titles_by(p.title, word) for p in passages):
+                continue
+            titled = [
+                p
+                for p in self.retriever.retrieve(word, k=10, mode=mode)
+                if p.chunk_id not in seen and titles_by(p.title, word)
+            ]
+            if titled:
+                passages.append(titled[0])
+                seen.add(titled[0].chunk_id)
         for i, p in enumerate(passages, 1):
             p.number = i
         return passages
@@ -672,6 +734,7 @@ class Answerer:
         within = f"{history[-1][0]} {question}"
         wq = self.analyse(within)
         found = self.passages(within, self.depth(wq, k), mode, wq)
+        wq = with_title_names(wq, [p.title for p in found])
         if self.off_topic(question, found, q):
             return question, q, passages
         return within, wq, found

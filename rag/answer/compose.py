@@ -683,7 +683,18 @@ def uses_name(p: Passage, name: str) -> bool:
     in "70% Size, 100% Accuracy: …") or introduces it ("we present TetriInfer", "… dubbed
     YOLOv10"), not one mentioned in passing ("faster than vLLM")."""
     word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
-    return len(re.findall(word, p.text)) >= 3 or introduces(p, name)
+    return (
+        len(re.findall(word, p.text)) >= 3
+        or introduces(p, name)
+        # "We realize this idea in TetriInfer", "Results show that TetriInfer improves …": the
+        # system the paper builds, the subject of its results
+        or re.search(rf"\b(?:realiz|implement)\w*\s+(?:\w+\s+){{0,3}}?in\s+{word}", p.text, re.I)
+        is not None
+        or re.search(rf"{word}\s+{_ACHIEVES}", p.text) is not None
+    )
+
+
+_ACHIEVES = r"(?:improves|achieves|outperforms|reduces|reaches|attains|delivers|accelerates)\b"
 
 
 def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
@@ -894,12 +905,30 @@ _SPELLS_OUT = re.compile(
 )
 
 
+# The setting a figure is asked in, closing the question with capitalised words: "… on Stable
+# Diffusion XL?", "… for Llama-2-70B?", "… on an A100?"
+_NAMED_SETTING = re.compile(
+    r"\b(?:on|for|with|using|in)\s+(?:an?\s+|the\s+)?([A-Z][\w.-]*(?:\s+[A-Z0-9][\w.-]*){0,4})"
+    r"\s*\??\s*$"
+)
+
+
+def _mentions_all(setting: str, p: Passage) -> bool:
+    """Every word of the setting starts a word of the passage ("Open-Sora" in "Open-Sora-Plan",
+    not "XL" in an abstract about Stable Diffusion v1.5)."""
+    text = p.title + " " + p.text
+    return all(
+        re.search(rf"(?<![\w-]){re.escape(w)}", text, re.IGNORECASE) for w in setting.split()
+    )
+
+
 def setting_of(q: Question) -> str:
     """The part of the question that places its ask by figures ("when it samples with 4 steps
     instead of 1"), for a "not stated" that says which setting is not given; "" if none."""
     given = situational_figures(q)
     if not given:
-        return ""
+        named = _NAMED_SETTING.search(q.text) if q.typed else None
+        return named.group(0).rstrip(" ?") if named else ""
     digits = "|".join(re.escape(re.sub(r"[^\d.]", "", g)) for g in given)
     m = re.search(
         rf"\b(?:when|while|with|at|on|for|using|under|in)\b[^,;?]*?\b(?:{digits})\b[^,;?]*",
@@ -1118,6 +1147,11 @@ class Composer:
         ):
             # "How does RazorAttention perform on video generation?" of an abstract that reports
             # results on language models only: not stated, not its other results.
+            return Decision(None, "attribute", self._closest(q, candidates[:1]))
+        named_setting = _NAMED_SETTING.search(q.text) if q.typed and not q.plural else None
+        if named_setting and not _mentions_all(named_setting.group(1), candidates[0]):
+            # "What speedup does X report on Stable Diffusion XL?" of an abstract that reports it
+            # on Stable Diffusion v1.5 only: not stated, not the figure of another setting
             return Decision(None, "attribute", self._closest(q, candidates[:1]))
         who = _WHO_INTRODUCED.search(q.text)
         if who and not strong:

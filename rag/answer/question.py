@@ -16,11 +16,12 @@ Kinds:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from rag.core.text import NAME, content_tokens
+from rag.core.text import NAME, content_tokens, squash
 
 # Names that say nothing about which paper is meant.
 GENERIC_NAMES = frozenset(
@@ -722,7 +723,13 @@ _LIST_ASK = re.compile(
     r"\b(?:which|what)\s+(?:[\w\-]+\s+(?:or\s+)?){0,5}?(?:papers|methods|frameworks|techniques|systems|"
     r"approaches|works|studies|models|algorithms|strategies|benchmarks|optimizers|solutions|"
     r"architectures|ideas|ways)\b(?!\s+(?:is|was|does|has)\b)"
-    r"|^\s*(?:list|name|enumerate|summari[sz]e)\b"
+    r"|^\s*(?:list|name|enumerate|summari[sz]e(?!\s+(?:how|why|what|which)\b))\b"
+    # "Give me papers on …", "Show me lightweight vision backbones.", "Papers that …?"
+    r"|^\s*(?:please\s+)?(?:give|show|find|recommend|suggest)\s+(?:me\s+)?"
+    r"(?:some\s+|all\s+|the\s+|any\s+|a\s+few\s+)?(?:[\w/-]+\s+){0,5}?[a-z][\w-]*[^s\W]s\b"
+    r"(?=\s+(?:on|about|for|that|which|in|from|with|using)\b|\s*[.?!]?\s*$)"
+    r"|^\s*(?:papers|works|methods|approaches|studies|articles|techniques|systems)\s+"
+    r"(?:that|which|on|about|for|using|with)\b"
     r"|\b(?:what|which)\s+(?:are\s+)?(?:some|several|all|the various|the different)\b"
     r"|\bhow\s+(?:do|have)\s+(?:different\s+|various\s+)?(?:papers|methods|works|approaches)\b",
     re.IGNORECASE,
@@ -760,7 +767,9 @@ _WEIGH_ASK = re.compile(
 )
 _HOW_ASK = re.compile(
     # "In Recycled Attention, how are the tokens chosen …": a setting, then the how
-    r"^\s*(?:in\s+[^,?]{1,80},\s*)?(?:how\s+(?:does|do|did|can|could|is|are|was|were)\b"
+    # "Summarise / Explain how X …" asks the same as "How does X …?"
+    r"^\s*(?:in\s+[^,?]{1,80},\s*)?"
+    r"(?:(?:(?:summari[sz]e|explain|describe)\s+how|how\s+(?:does|do|did|can|could|is|are|was|were))\b"
     r"(?![^?]*\bhow\s+much\b)"
     # "How does X perform / scale on Y?" asks for its results, not how it works
     r"(?![^?]*\b(?:perform|fare|scale|generali[sz]e)s?\b)"
@@ -793,6 +802,9 @@ _PAIR = re.compile(
     rf"\b({_CAP}(?:\s+{_CAP}){{0,4}})['’”]?\s*(?:\([^)]*\)\s*)?\b(?:vs\.?|versus|and|or|with)\s+"
     rf"(?:the\s+)?['‘“\"]?({_CAP}(?:\s+{_CAP}){{0,4}})"
 )
+# "How do DyCoke and Free Video-LLM reduce …?": the pair is the subject of a plural verb, so
+# the question asks each of them
+_PLURAL_VERB = re.compile(r"\b(?:do|did|are|were|have|can|would)\s+(?:the\s+)?$", re.IGNORECASE)
 _NOT_SUBJECTS = {
     "how", "what", "which", "why", "compare", "compared", "comparing", "contrasted", "the",
     "both", "each", "is", "are", "do",
@@ -806,6 +818,10 @@ _VS_SIDES = re.compile(
     re.IGNORECASE,
 )
 MAX_SIDE_WORDS = 6  # a side longer than this is a clause, not a name
+_CLAUSE_OPENERS = {
+    "which", "what", "how", "why", "where", "when", "who", "whose", "does", "do", "did", "is",
+    "are", "was", "were", "can", "in", "on", "for",
+}  # fmt: skip
 
 
 def unquoted(question: str) -> str:
@@ -827,6 +843,12 @@ def vs_sides(question: str) -> list[str]:
     for group in m.group("a", "b"):
         side = re.sub(r"\([^)]*\)", " ", group).strip(" '\"‘’“”")
         words = side.split()
+        if words and words[0].lower() in _CLAUSE_OPENERS:
+            # "Which features get reused in DeepCache versus …": a clause, whose side is the
+            # capitalised words next to "versus"
+            tail = list(itertools.takewhile(lambda w: re.match(r"[A-Z0-9]", w), words[::-1]))
+            words = tail[::-1]
+            side = " ".join(words)
         if 0 < len(words) <= MAX_SIDE_WORDS and re.match(r"[A-Z0-9]", side):
             out.append(" ".join(words))
     return out
@@ -849,6 +871,7 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     if subjects >= 2 and (
         _COMPARE_ASK.search(outside)
         or (paired and _EACH_ASK.search(question))
+        or any(_PLURAL_VERB.search(outside[: m.start()]) for m in _PAIR.finditer(outside))
         or (_YES_NO.match(question) and _WEIGH_ASK.search(question))
     ):
         return "comparison"
@@ -865,12 +888,85 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     return "single"
 
 
+def title_head(title: str) -> str:
+    """The name a paper is titled by: the words before its title's colon ("Mamba" of "Mamba:
+    Linear-Time Sequence Modeling …"), squashed; "" for a title without one."""
+    head, sep, _ = title.partition(":")
+    return squash(head) if sep else ""
+
+
+def titles_by(title: str, name: str) -> bool:
+    """Is the paper titled by `name` ("Mamba: …", not "Mamba4Rec: …" nor "Mamba-Shedder: …")?"""
+    return bool(squash(name)) and title_head(title) == squash(name)
+
+
+def title_words(q: Question) -> list[str]:
+    """Capitalised words of a question that names no subject: each may be a paper's title name
+    however common the word ("How does Mamba …?", where dozens of papers build on Mamba and the
+    word alone is too common to count as a name)."""
+    if q.names or q.shape in ("list", "comparison"):
+        # a question that names its subject, or asks across papers ("backbones built on
+        # Mamba"), takes a common word as what it is about, not as a paper's title
+        return []
+    words = [
+        m.group()
+        for m in re.finditer(r"(?<![\w'’-])[A-Z][\w-]*[A-Za-z0-9](?![\w'’-])", q.text)
+        # the question's first word is capitalised as any first word is; a word after a
+        # preposition ("built on Mamba", "faster than Griffin") is what the asked thing relates
+        # to, not its subject
+        if m.start() > 0 and not _RELATING.search(q.text[: m.start()])
+    ]
+    return list(dict.fromkeys(w for w in words if content_tokens(w)))
+
+
+_RELATING = re.compile(
+    r"\b(?:on|in|with|over|than|from|to|by|for|like|upon|into|onto|against|versus|vs\.?)\s+"
+    r"(?:the\s+|a\s+|an\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def with_title_names(q: Question, titles: list[str]) -> Question:
+    """The question with the words it titles a found paper by added to its names: "How does
+    Mamba avoid …?" is about the paper "Mamba: …", once that paper is among the passages."""
+    named = [w for w in title_words(q) if any(titles_by(t, w) for t in titles)]
+    if not named:
+        return q
+    names = [*q.names, *named]
+    return replace(q, names=names, shape=shape_of(q.text, names, q.kind))
+
+
 def strong_names(names: list[str]) -> list[str]:
     """Names with a capital inside or a digit: a specific model, method or device."""
     return [n for n in names if re.search(r"[a-z][A-Z]|\d|[A-Za-z]-[A-Z]", n)]
 
 
+# A question written as a bare noun phrase ("ZipCache compression ratio?") asks what a
+# "What is the …?" would: it opens with none of these and is short
+_OPENER = re.compile(
+    r"^\W*(?:what|which|how|why|who|whom|whose|where|when|is|are|was|were|does|do|did|can|could|"
+    r"should|would|will|has|have|had|list|name|give|show|find|compare|contrast|summari[sz]e|"
+    r"explain|describe|tell|enumerate|and|or|but|also|so|then|any|papers?|works?|methods?|"
+    r"in|on|for|with|by|from|about|according|between)\b",
+    re.IGNORECASE,
+)
+TERSE_WORDS = 6
+
+
+def terse(question: str) -> bool:
+    """ "ZipCache compression ratio?": a noun phrase asked as a question."""
+    return (
+        question.rstrip().endswith("?")
+        and len(question.split()) <= TERSE_WORDS
+        and not _OPENER.match(question)
+        and not _COMPARE_ASK.search(question)
+    )
+
+
 def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Question:
+    if terse(question):
+        asked = analyse(f"What is the {question.strip()}", doc_freq)
+        return replace(asked, text=question)
     kind = kind_of(question)
     phrases = [_KIND_PHRASES[kind]] if kind in _KIND_PHRASES else attribute_phrases(question)
     names = names_in(question, doc_freq)

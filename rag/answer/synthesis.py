@@ -580,16 +580,19 @@ def comparison_lead(
         )
         if about:
             sides.append(about[0])
-        elif not HARDWARE.search(name) and not any(
-            in_text(name, p.title + " " + p.text) for p in passages
+        elif not HARDWARE.search(name) and (
+            _BOTH_SIDES.search(q.text)
+            or not any(in_text(name, p.title + " " + p.text) for p in passages)
         ):
+            # "Compare X and Y", "how does each …": Y is asked as a side, and a paper that
+            # mentions it in passing does not state Y's side
             absent.append(name)
     named = [n for n in compared_names(q) if n not in absent]
     if len(sides) == 1 and absent and any(titled(n, sides[0].title) for n in named):
-        # "How do X and Y differ …" where X is a paper here and Y is named nowhere in what was
-        # found: X's side, and plainly that Y's is not stated (not X's answer alone, as if that
-        # were the comparison). A Y the passages mention (a baseline: "compared with AdamW") is
-        # a single-fact question about X, answered as one.
+        # "How do X and Y differ …" where X is a paper here and Y is not: X's side, and plainly
+        # that Y's is not stated (not X's answer alone, as if that were the comparison). A Y
+        # the passages mention where the question does not ask both sides (a baseline:
+        # "how much less memory than AdamW") is a single-fact question about X, answered as one.
         alone = _side(composer, q, sides[0], embed)
         if alone is None:
             return None
@@ -675,6 +678,12 @@ def _facet_sentences(
     return scored.mechanism(SIDE_MECHANISM_SENTENCES)
 
 
+# The question asks both sides ("Compare X and Y", "X vs Y", "how does each", "how do they
+# differ"), not X's figure against a baseline ("compared with AdamW", "faster than FP16")
+_BOTH_SIDES = re.compile(
+    r"\b(?:both|each)\b|\bvs\.?(?=\s)|\bversus\b|\bdiffer\w*|\bcontrast\b|^\s*compare\b",
+    re.IGNORECASE,
+)
 # An ask for results rather than a mechanism: "what does each report", "what gains/claims/
 # quality …", "how do they compare"
 _RESULT_FACET = re.compile(

@@ -7,6 +7,7 @@ llama-index's evaluators judge support with an LLM, which a 135M local model can
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import Stemmer  # PyStemmer, already used by the BM25 retriever
@@ -56,8 +57,23 @@ def split_sentences(text: str) -> list[str]:
     )
     parts: list[str] = []
     for block in re.split(r"\n\s*\n|\n(?=\s*[-*•]\s)", text):
-        parts.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())
+        parts.extend(_within_brackets(s.strip() for s in _SENTENCE_END.split(block) if s.strip()))
     return parts
+
+
+BRACKET_REACH = 40  # an abbreviation in brackets ("(CS. Drafting)") closes within a few words
+
+
+def _within_brackets(pieces: Iterable[str]) -> list[str]:
+    """A full stop inside an open bracket that closes a few words on ("Cascade Speculative
+    Drafting (CS. Drafting), a novel approach …") does not end the sentence."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and out[-1].count("(") > out[-1].count(")") and ")" in piece[:BRACKET_REACH]:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 _STEMMER = Stemmer.Stemmer("english")

@@ -1384,3 +1384,134 @@ def test_a_factor_of_a_comparison_is_not_the_asked_quantity() -> None:
     assert states_attribute(q, "ZorbSpeed trains with a sequence length of 512K tokens.")
     longer = analyse("How much longer sequences does ZorbSpeed train with?")
     assert states_attribute(longer, relative)
+
+
+def test_a_side_only_mentioned_in_passing_is_not_stated_when_both_sides_are_asked() -> None:
+    ps = [
+        passage(
+            "OrcaX: Iteration-Level Scheduling",
+            "Serving systems batch requests badly. We present OrcaX, which schedules requests "
+            "at the granularity of iterations. OrcaX is 36x faster than the baseline.",
+            1,
+            0.6,
+        ),
+        passage(
+            "DenseOrca: Dense Hidden Connections",
+            "Dense hidden connections apply to schedulers like OrcaX and RondoZ. DenseRondoZ "
+            "beats the original RondoZ by 5% in accuracy.",
+            2,
+            0.5,
+        ),
+    ]
+    q = analyse("Compare OrcaX and RondoZ: how does each schedule requests?")
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None
+    assert "[1]" in lead.text and "[2]" not in lead.text, lead.text
+    assert lead.text.endswith(
+        "No paper in the collection is about RondoZ: its side is not stated here."
+    )
+    # a baseline the question does not ask as a side stays a single-fact question
+    q = analyse("How much faster is OrcaX compared with RondoZ?")
+    assert comparison_lead(_composer(), q, ps) is None
+
+
+def test_a_common_word_that_titles_a_paper_names_it() -> None:
+    from rag.answer.question import title_words, titles_by, with_title_names
+
+    q = analyse("How does Zorb avoid quadratic attention cost on a GPU?")
+    assert "Zorb" in title_words(q) and "How" not in title_words(q)
+    assert titles_by("Zorb: Linear-Time Sequence Modeling", "Zorb")
+    assert not titles_by("Zorb4Rec: Zorb for Recommendation", "Zorb")
+    assert not titles_by("Zorb-Shedder: Compressing Zorb", "Zorb")
+    named = with_title_names(q, ["Zorb4Rec: Zorb for Recommendation", "Zorb: Linear-Time …"])
+    assert "Zorb" in named.names
+    assert with_title_names(q, ["Zorb4Rec: Zorb for Recommendation"]).names == q.names
+    # a question that names its subject, or a list across papers, keeps its own subjects
+    assert title_words(analyse("How does DeltaQ change Zorb training?")) == []
+    assert title_words(analyse("Which papers build vision backbones on Zorb?")) == []
+    assert title_words(analyse("Which lightweight backbones are built on Zorb?")) == []
+    assert title_words(analyse("What is the key idea of Zorb?")) == ["Zorb"]
+
+
+@pytest.mark.parametrize(
+    ("question", "shape", "names"),
+    [
+        # two names as the subject of a plural verb: each is asked
+        ("How do OrcaX and RondoZ reduce video tokens?", "comparison", ["OrcaX", "RondoZ"]),
+        # a clause before "versus" is not a side; its name next to "versus" is
+        ("Which features get reused in OrcaX versus Rondo Zed?", "comparison", None),
+        # "summarise how" asks how, not for a list
+        ("Summarise how ZQM compresses the KV cache.", "how", None),
+        # list requests without "which papers"
+        ("Give me papers on checkpointing for large model training.", "list", None),
+        ("Give me lightweight vision backbones.", "list", None),
+        ("Papers that quantize diffusion models?", "list", None),
+        ("Give me the key idea of OrcaX.", "how", None),
+    ],
+)
+def test_the_shape_follows_how_the_question_asks(
+    question: str, shape: str, names: list[str] | None
+) -> None:
+    q = analyse(question)
+    assert q.shape == shape, q
+    if names is not None:
+        assert q.names == names
+    if "versus" in question:
+        assert q.names == ["OrcaX", "Rondo Zed"], q
+
+
+def test_a_noun_phrase_question_asks_what_a_what_is_question_would() -> None:
+    q = analyse("OrcaX compression ratio?")
+    assert q.kind == "number" and q.text == "OrcaX compression ratio?"
+    assert analyse("And the memory?").kind == "describe"  # a follow-up's ellipsis stays one
+
+
+def test_a_turn_that_names_a_new_subject_before_its_pronoun_stands_alone() -> None:
+    history = [("What does OrcaX do?", "OrcaX merges tokens.")]
+    assert not refers_back("What about RondoZ - how does it cut visual tokens?", history)
+    assert refers_back("What about RondoZ?", history)  # what is asked comes from before
+    assert refers_back("How does it compare with RondoZ?", history)
+
+
+def test_a_figure_asked_in_a_named_setting_is_not_another_settings_figure() -> None:
+    p = passage(
+        "OrcaCache: Accelerating Diffusion Models for Free",
+        "We propose OrcaCache. It enables a speedup factor of 2.3x for Stable Diffusion v1.5 "
+        "and 4.1x for LDM-4-G.",
+        1,
+        0.6,
+    )
+    composer = _composer()
+    q = analyse("What speedup does OrcaCache report on Stable Diffusion XL?")
+    decision = composer.decide(q, [p])
+    assert decision.lead is None and decision.reason == "attribute"
+    q = analyse("What speedup does OrcaCache report on Stable Diffusion?")
+    assert composer.decide(q, [p]).lead is not None
+
+
+def test_a_system_the_abstract_makes_the_subject_of_its_results_is_its_own() -> None:
+    from rag.answer.compose import uses_name
+
+    p = passage(
+        "Serving without Interference",
+        "We realize this idea in RondoServe through three pillars. Results show that RondoServe "
+        "improves time-to-first-token by 97%. It runs on vLLM.",
+        1,
+        0.6,
+    )
+    assert uses_name(p, "RondoServe")
+    assert not uses_name(p, "vLLM")
+
+
+def test_a_method_named_by_its_full_name_names_its_paper() -> None:
+    from rag.answer.answering import names_a_paper
+
+    p = passage(
+        "70% Size, 100% Accuracy: Lossless Compression",
+        "We introduce Dynamic-Length Zorb (DZorb11), a lossless compression framework.",
+        1,
+        0.4,
+    )
+    q = analyse("What does the Dynamic-Length Zorb paper propose? By how much does it shrink it?")
+    assert names_a_paper(q, [p])
+    assert not names_a_paper(analyse("What does the Static Zorb paper propose?"), [p])

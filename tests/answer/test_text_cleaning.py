@@ -59,3 +59,18 @@ def test_an_abbreviation_does_not_end_a_sentence() -> None:
         "We make images (e.g. 1024x1024) fast, as Smith et al. Showed.",
         "Next, we test it.",
     ]
+
+
+def test_a_full_stop_inside_a_short_bracket_does_not_end_the_sentence() -> None:
+    from rag.core.text import split_sentences
+
+    text = (
+        "We introduce Zorb Drafting (ZD. Drafting), a new approach. It drafts fast. "
+        "We test (a) one thing. (b) Another thing is tested too."
+    )
+    assert split_sentences(text) == [
+        "We introduce Zorb Drafting (ZD. Drafting), a new approach.",
+        "It drafts fast.",
+        "We test (a) one thing.",
+        "(b) Another thing is tested too.",
+    ]
