@@ -913,10 +913,14 @@ _NAMED_SETTING = re.compile(
 )
 
 
-def _mentions_all(setting: str, p: Passage) -> bool:
+def _mentions_all(setting: str, p: Passage, sized: bool = False) -> bool:
     """Every word of the setting starts a word of the passage ("Open-Sora" in "Open-Sora-Plan",
-    not "XL" in an abstract about Stable Diffusion v1.5)."""
+    not "XL" in an abstract about Stable Diffusion v1.5). `sized`: a sized model of the paper
+    itself ("for Megalodon-7B" of "Megalodon: …") is its subject, not a setting."""
     text = p.title + " " + p.text
+    base = squash(re.sub(r"[-\s]?\d+(?:\.\d+)?[BMKbmk]\b", "", setting))
+    if sized and base and base in squash(p.title):
+        return True
     return all(
         re.search(rf"(?<![\w-]){re.escape(w)}", text, re.IGNORECASE) for w in setting.split()
     )
@@ -1149,7 +1153,7 @@ class Composer:
             # results on language models only: not stated, not its other results.
             return Decision(None, "attribute", self._closest(q, candidates[:1]))
         named_setting = _NAMED_SETTING.search(q.text) if q.typed and not q.plural else None
-        if named_setting and not _mentions_all(named_setting.group(1), candidates[0]):
+        if named_setting and not _mentions_all(named_setting.group(1), candidates[0], True):
             # "What speedup does X report on Stable Diffusion XL?" of an abstract that reports it
             # on Stable Diffusion v1.5 only: not stated, not the figure of another setting
             return Decision(None, "attribute", self._closest(q, candidates[:1]))

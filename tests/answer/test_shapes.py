@@ -1487,6 +1487,11 @@ def test_a_figure_asked_in_a_named_setting_is_not_another_settings_figure() -> N
     assert decision.lead is None and decision.reason == "attribute"
     q = analyse("What speedup does OrcaCache report on Stable Diffusion?")
     assert composer.decide(q, [p]).lead is not None
+    # a sized model of the paper itself ("for OrcaCache-7B") is its subject, not a setting
+    from rag.answer.compose import _mentions_all
+
+    assert _mentions_all("OrcaCache-7B", p, sized=True)
+    assert not _mentions_all("OrcaCache-7B", p)
 
 
 def test_a_system_the_abstract_makes_the_subject_of_its_results_is_its_own() -> None:
