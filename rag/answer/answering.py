@@ -48,6 +48,7 @@ from rag.answer.question import (
 from rag.answer.synthesis import (
     compared_names,
     comparison_lead,
+    described_comparison_lead,
     how_lead,
     list_lead,
     missing_sides,
@@ -101,6 +102,31 @@ def _refers_within(question: str, m: re.Match[str]) -> bool:
         return False
     noun = content_tokens(after.group(1))
     return bool(noun) and noun <= content_tokens(question[: m.start()])
+
+
+# "it", "its", "the method": one paper, which the previous question named
+_SINGULAR_REFERENCE = re.compile(
+    r"\b(?:(?P<own>its)|it|the (?:paper|method|model|approach|system|framework))\b", re.IGNORECASE
+)
+
+
+def resolved(question: str, previous_names: list[str]) -> str | None:
+    """The turn with its one pronoun for the previous question's one named paper put back ("And
+    how does it make the architecture more efficient?" after "How does YOLOv10 remove NMS?"
+    reads "And how does YOLOv10 make …"): the turn keeps its own ask, which the previous
+    question's words would otherwise outweigh. None when that is not clear-cut (no name or
+    several before; no singular pronoun, or a plural one)."""
+    refs = list(_SINGULAR_REFERENCE.finditer(question))
+    if (
+        len(previous_names) != 1
+        or not refs
+        or re.search(r"\b(?:they|them|their|these|those)\b", question, re.IGNORECASE)
+    ):
+        return None
+    name = previous_names[0]
+    first = refs[0]
+    put = f"{name}'s" if first.group("own") else name
+    return question[: first.start()] + put + question[first.end() :]
 
 
 def _names_its_own(question: str, m: re.Match[str], new: list[str]) -> bool:
@@ -366,6 +392,15 @@ class Answerer:
             lead = list_lead(composer, q, passages, embed)
             if lead is not None:
                 return Decision(lead)
+        elif q.described:
+            threshold = self.settings.retrieval.abstain_threshold
+
+            def answers(description: str, p: Passage) -> bool:
+                return evidence_for(description, [p], self.retriever).score() >= threshold
+
+            lead = described_comparison_lead(composer, q, passages, embed, answers)
+            if lead is not None:
+                return Decision(lead)
         elif q.shape == "comparison":
             lead = comparison_lead(composer, q, passages, embed)
             if lead is not None:
@@ -490,6 +525,13 @@ class Answerer:
             if found:
                 passages.append(found[0])
                 seen.add(found[0].chunk_id)
+        for description in asked.described:
+            # "Compare a retriever that … with a datastore that …": each described paper is
+            # searched for on its own, as a named one is by its name
+            for p in self.retriever.retrieve(description, k=2, mode=mode):
+                if p.chunk_id not in seen:
+                    passages.append(p)
+                    seen.add(p.chunk_id)
         for word in title_words(asked):
             # a common word the question capitalises may be a paper's own title ("How does Mamba
             # …?", while dozens of papers build on Mamba): that paper, if there is one
@@ -516,6 +558,12 @@ class Answerer:
         q = q or self.analyse(question)
         if names_a_paper(q, passages):
             return False
+        if q.described:
+            # a described comparison is about the collection when one of its papers is here
+            threshold = self.settings.retrieval.abstain_threshold
+            return all(
+                evidence_for(d, passages, self.retriever).score() < threshold for d in q.described
+            )
         # a list question's frame ("which papers in the collection …") is not its topic
         cfg = self.settings.retrieval
         if q.shape == "list":
@@ -710,7 +758,8 @@ class Answerer:
             # (Joining only the previous question's names, "Which datasets did they test it on
             # (ZorbSpec)?", was tried: on 35 follow-ups one more answered and two were refused,
             # having lost the previous question's other words.)
-            return f"{last_q} {question}"
+            named = resolved(question, strong_names(names_in(last_q, self.retriever.doc_freq)))
+            return named or f"{last_q} {question}"
         return question
 
     def within_conversation(

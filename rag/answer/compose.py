@@ -546,9 +546,27 @@ def quoted(sentence: str) -> list[str]:
 SOFTWARE_NAME = re.compile(r"\b[a-z][\w\-]*\.(?:cpp|c|js|py|rs|jl|go)\b")
 
 
+# "Which framework is X built on?", "What library is it implemented in?": the relation the
+# asked name stands in to the paper's system
+_RELATION = re.compile(
+    r"\b(built|based|implemented|written|developed|deployed|running|runs|run|trained)\s+"
+    r"(?:on|upon|in|with|atop)\b",
+    re.IGNORECASE,
+)
+
+
 def fills_the_role(q: Question, sentence: str) -> bool:
     """ "Which draft model …?" answered by what the sentence takes "as a draft model": the
-    asked phrase (two words or more, so "which model" is not met by "as a model") after "as"."""
+    asked phrase (two words or more, so "which model" is not met by "as a model") after "as";
+    "Which framework is X built on?" by the name the sentence says it is built on ("Built upon
+    Megatron-LM, X …")."""
+    relation = _RELATION.search(q.text)
+    stem = relation.group(1)[:4] if relation else ""
+    # the verb in any case ("Built upon …" opens a sentence), then a name (a capital)
+    if stem and re.search(
+        rf"(?i:\b{stem}\w*\s+(?:on|upon|in|with|atop)\s+(?:the\s+|a\s+)?)[A-Z]", sentence
+    ):
+        return True
     phrase = re.sub(r"(?i)^\s*(?:which|what)\s+", "", q.attribute_phrase).strip()
     if len(phrase.split()) < 2 or not re.fullmatch(r"[\w\s-]+", phrase):
         return False
@@ -909,7 +927,8 @@ _SPELLS_OUT = re.compile(
 # Diffusion XL?", "… for Llama-2-70B?", "… on an A100?"
 _NAMED_SETTING = re.compile(
     r"\b(?:on|for|with|using|in)\s+(?:an?\s+|the\s+)?([A-Z][\w.-]*(?:\s+[A-Z0-9][\w.-]*){0,4})"
-    r"\s*\??\s*$"
+    # the kind of thing it is may follow ("with a ResNet-50 backbone?")
+    r"(?:\s+(?:backbones?|models?|GPUs?|datasets?|benchmarks?|encoders?|networks?))?\s*\??\s*$"
 )
 
 
@@ -922,7 +941,21 @@ def _mentions_all(setting: str, p: Passage, sized: bool = False) -> bool:
     if sized and base and base in squash(p.title):
         return True
     return all(
-        re.search(rf"(?<![\w-]){re.escape(w)}", text, re.IGNORECASE) for w in setting.split()
+        re.search(rf"(?<![\w-]){re.escape(w)}", text, re.IGNORECASE) or _abbreviated(w, text)
+        for w in setting.split()
+    )
+
+
+def _abbreviated(word: str, text: str) -> bool:
+    """ "ResNet-50" written as "R50" ("RT-DETR-R50"): a word of the text starting with the same
+    letter and holding the same number."""
+    number = re.search(r"\d+", word)
+    if number is None:
+        return False
+    digits = number.group()
+    return (
+        re.search(rf"\b{re.escape(word[0])}[\w-]*?(?<!\d){digits}(?!\d)", text, re.IGNORECASE)
+        is not None
     )
 
 
@@ -1352,9 +1385,11 @@ class Composer:
                 if (
                     len(facets) > 1
                     and fq.typed
-                    and not (ranked and states_attribute(fq, ranked[0].sentence))
+                    and not any(states_attribute(fq, x.sentence) for x in ranked)
                 ):
-                    # One ask of several is not stated: say so instead of quoting filler.
+                    # One ask of several is not stated by any sentence: say so instead of
+                    # quoting filler. (Not only the best-matching sentence: "how much faster
+                    # does it render?" is stated in a sentence led by the memory it saves.)
                     missing.append(fq.attribute_phrase or "the rest of what was asked")
                     continue
                 if fq.typed and any(states_attribute(fq, x.sentence) for x in ranked):

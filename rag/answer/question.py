@@ -357,6 +357,10 @@ class Question:
     # single (one fact of one paper) | list (every paper that answers) | comparison (two or
     # more named papers side by side) | how (the mechanism: how it works, why it helps)
     shape: str = "single"
+    # a comparison of two papers described rather than named ("Compare a retriever that … with a
+    # datastore that …"): each side's description, and the ask put to both
+    described: list[str] = field(default_factory=list)
+    ask: str = ""
 
     @property
     def typed(self) -> bool:
@@ -623,6 +627,12 @@ _COMPARATIVES = {
 }  # fmt: skip
 
 
+# "how much computation went to padding": the noun phrase ends at its verb
+_PAST_VERB = re.compile(
+    r"\w{2,}[^e]ed|went|got|came|took|made|spent|ran|grew|fell|rose|gave|saw|left|lost|kept|won|cut"
+)
+
+
 def asked_quantities(question: str) -> set[str]:
     """The attribute a number question asks for, from the words right after its wh-markers:
     "what speedup over …" -> speedup; "how many GPUs were used" -> gpus; "how much does it cut
@@ -645,7 +655,8 @@ def asked_quantities(question: str) -> set[str]:
             # "how much energy does X save": the noun after "how much" (the head of its phrase:
             # "extra speedup", "GPU memory") is the asked quantity, whether or not it is a
             # usual one (a latency figure does not answer it)
-            attribute |= content_tokens(words[-1])
+            phrase = list(itertools.takewhile(lambda w: not _PAST_VERB.fullmatch(w), words))
+            attribute |= content_tokens((phrase or words)[-1])
         if marker in ("how much", "how fast", "how quickly"):
             clause = [w.lower() for w in rest.split()[:8]]
             for stem, attr in _VERB_ATTRIBUTES:
@@ -941,6 +952,59 @@ def strong_names(names: list[str]) -> list[str]:
     return [n for n in names if re.search(r"[a-z][A-Z]|\d|[A-Za-z]-[A-Z]", n)]
 
 
+# "What speedup does each report?", "How much faster is each?": the sentence that asks both
+_BOTH_ASK = re.compile(r"\b(?:each|both|the two|they|them)\b", re.IGNORECASE)
+# "one distills …, the other uses …", "one for MoE LLMs, one for web data", "one …; another …"
+_ONE_OTHER = re.compile(
+    r"\bone\s+(?P<a>.{12,}?)\s*[,;]\s*(?:and\s+|while\s+|whereas\s+)?"
+    r"(?:the\s+other|another(?:\s+(?:paper|work|method|one|whitepaper|study|system))?|one)\s+"
+    r"(?P<b>.{12,})",
+    re.IGNORECASE,
+)
+# "Compare a retriever for … with a datastore …", "How do these two compare: a method that …,
+# and a method that …": after "compare", the last joint between two described things
+_COMPARE_LEAD = re.compile(
+    r"^\s*(?:compare\b(?:\s+the\s+[\w\s-]{1,40}?\s+of\b)?(?:\s+two\s+[^:]{1,60}:)?|"
+    r"how\s+do\s+(?:these|the)\s+two\s+(?:\w+\s+)?compare\s*:)\s*",
+    re.IGNORECASE,
+)
+_JOINT = re.compile(
+    r",?\s+(?:with|and|to|against|versus|vs\.?)\s+(?=(?:one|an?|the\s+other)\b)", re.IGNORECASE
+)
+
+
+def described_sides(question: str, names: list[str]) -> tuple[list[str], str]:
+    """The two papers a comparison describes without naming them, and the ask put to both
+    ("What savings does each report?"); ([], "") for any other question."""
+    if len(names) >= 2:
+        return [], ""
+    sentences = [x.strip() for x in re.split(r"(?<=[.?!])\s+(?=[A-Z])", question) if x.strip()]
+    asks = [x for x in sentences if _BOTH_ASK.search(x)]
+    ask = asks[-1] if asks else sentences[-1]
+    described = " ".join(x for x in sentences if x is not ask) or question
+    sides: list[str] = []
+    one_other = _ONE_OTHER.search(described)
+    lead = _COMPARE_LEAD.match(described)
+    context = ""  # what both are ("Two scaling-law papers add …: one for …, one for …")
+    if one_other:
+        sides = [one_other.group("a"), one_other.group("b")]
+        context = described[: one_other.start()]
+    elif lead:
+        rest = described[lead.end() :]
+        joints = list(_JOINT.finditer(rest))
+        if joints:
+            j = joints[-1]
+            sides = [rest[: j.start()], rest[j.end() :]]
+            context = re.sub(r"(?i)^\s*compare\b|\bhow do these two compare\b", "", lead.group())
+    context = context.strip(" ,.;:?")
+    sides = [f"{context}: {x.strip(' ,.;:?')}" if context else x.strip(" ,.;:?") for x in sides]
+    if len(sides) != 2 or any(len(x.split()) < 3 for x in sides) or sides[0] == sides[1]:
+        return [], ""
+    if ask is described or not (_BOTH_ASK.search(ask) or lead):
+        return [], ""
+    return sides, ask
+
+
 # A question written as a bare noun phrase ("ZipCache compression ratio?") asks what a
 # "What is the …?" would: it opens with none of these and is short
 _OPENER = re.compile(
@@ -1016,6 +1080,7 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
         # a word of a longer compared name ("Back" of "ReLU Strikes Back") is not a subject
         names = [n for n in names if not any(n != m and n in m.split() for m in names)]
     plural = bool(_PLURAL.search(question)) or (len(names) >= 2 and compared is not None)
+    described, ask = described_sides(question, names)
     measured = _measured(question) if kind == "number" else None
     if measured:
         phrases = [measured[1] if p.startswith("the number of") else p for p in phrases]
@@ -1025,6 +1090,8 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
         attribute=attribute,
         attribute_phrase=" and ".join(phrases),
         names=names,
-        plural=plural,
-        shape=shape_of(question, names, kind),
+        plural=plural or bool(described),
+        shape="comparison" if described else shape_of(question, names, kind),
+        described=described,
+        ask=ask,
     )

@@ -615,6 +615,40 @@ def comparison_lead(
     return Lead(" ".join(clauses), parts)
 
 
+def described_comparison_lead(
+    composer: Composer,
+    q: Question,
+    passages: list[Passage],
+    embed: Embed | None = None,
+    answers: Callable[[str, Passage], bool] | None = None,
+) -> Lead | None:
+    """ "Compare a retriever that … with a datastore that …: what speed does each claim?": each
+    description's paper is the passage closest to it (each paper one side), and each side is
+    told as a named comparison's is, from its own abstract, for the ask put to both. A
+    description no passage answers (`answers`: the evidence threshold) is said to be missing."""
+    asked = replace(q, text=q.ask or q.text, names=[])
+    papers = by_paper(passages)
+    clauses: list[str] = []
+    parts: list[tuple[Passage, str]] = []
+    taken: list[Passage] = []
+    for description in q.described:
+        free = [p for p in papers if p not in taken]
+        if not free:
+            break
+        best = max(free, key=lambda p: Scored(composer, description, p, embed).relevance)
+        if answers is not None and not answers(description, best):
+            clauses.append(f"No paper in the collection matches “{description}”: not stated here.")
+            continue
+        taken.append(best)
+        side = _side(composer, asked, best, embed)
+        if side is not None:
+            clauses.append(side[0])
+            parts += side[1]
+    if len(taken) < 1 or not parts:
+        return None
+    return Lead(" ".join(clauses), parts)
+
+
 def spelled_by_title(name: str, title: str) -> bool:
     """An acronym the title's first words spell ("GLA" of "Gated Linear Attention Transformers
     …"): that paper is the one the acronym names, not one that defines it in passing."""

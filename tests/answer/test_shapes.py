@@ -1487,8 +1487,14 @@ def test_a_figure_asked_in_a_named_setting_is_not_another_settings_figure() -> N
     assert decision.lead is None and decision.reason == "attribute"
     q = analyse("What speedup does OrcaCache report on Stable Diffusion?")
     assert composer.decide(q, [p]).lead is not None
+    q = analyse("What speedup does OrcaCache report with a Swin backbone?")
+    assert composer.decide(q, [p]).reason == "attribute"
     # a sized model of the paper itself ("for OrcaCache-7B") is its subject, not a setting
     from rag.answer.compose import _mentions_all
+
+    # a setting written short in the abstract ("R50" for ResNet-50) is mentioned
+    short = passage("OrcaDet: Real-Time Detection", "OrcaDet-R50 reaches 53.1% AP.", 1, 0.6)
+    assert _mentions_all("ResNet-50", short) and not _mentions_all("ResNet-101", short)
 
     assert _mentions_all("OrcaCache-7B", p, sized=True)
     assert not _mentions_all("OrcaCache-7B", p)
@@ -1520,3 +1526,102 @@ def test_a_method_named_by_its_full_name_names_its_paper() -> None:
     q = analyse("What does the Dynamic-Length Zorb paper propose? By how much does it shrink it?")
     assert names_a_paper(q, [p])
     assert not names_a_paper(analyse("What does the Static Zorb paper propose?"), [p])
+
+
+def test_a_follow_up_pronoun_becomes_the_previous_questions_one_name() -> None:
+    from rag.answer.answering import resolved
+
+    assert (
+        resolved("And how does it make the architecture more efficient?", ["ZorbNet-2"])
+        == "And how does ZorbNet-2 make the architecture more efficient?"
+    )
+    assert resolved("What speedup does its kernel get?", ["ZorbNet"]) == (
+        "What speedup does ZorbNet's kernel get?"
+    )
+    # not clear-cut: several names before, none, or a plural reference
+    assert resolved("How fast is it?", ["ZorbNet", "OrcaX"]) is None
+    assert resolved("How fast is it?", []) is None
+    assert resolved("How much memory do those models use?", ["ZorbNet"]) is None
+
+
+def test_a_name_asked_by_its_relation_is_answered_by_that_relation() -> None:
+    from rag.answer.compose import fills_the_role
+
+    q = analyse("Which framework is ZorbLLM built on?")
+    assert fills_the_role(q, "Built upon Megatron-LM, ZorbLLM implements early exits.")
+    assert not fills_the_role(q, "ZorbLLM implements early exits with pipeline parallelism.")
+
+
+def test_the_noun_a_how_much_question_asks_ends_at_its_verb() -> None:
+    assert analyse("How much computation went to padding?").attribute == {"comput"}
+    assert "memori" in analyse("How much GPU memory saved by ZorbNet?").attribute
+    assert "speed" in analyse("How much speed gain does ZorbNet get?").attribute
+
+
+def test_an_ask_is_missing_only_when_no_sentence_states_it() -> None:
+    p = passage(
+        "ZorbSplat: Generalized Splatting for Efficient Rendering",
+        "This paper introduces ZorbSplat, a novel representation that employs a generalized "
+        "exponential function to model 3D scenes, requiring far fewer particles to represent a "
+        "scene and thus significantly outperforming Gaussian Splatting methods in efficiency. "
+        "With the aid of a frequency-modulated loss, ZorbSplat achieves competitive performance "
+        "in novel-view synthesis benchmarks while requiring less than half the memory storage of "
+        "Gaussian Splatting and increasing the rendering speed by up to 39%.",
+        1,
+        0.6,
+    )
+    q = analyse(
+        "A 3D scene representation swaps the Gaussians in splatting for a generalized "
+        "exponential function so it needs fewer particles. How does its memory compare with "
+        "Gaussian splatting and how much faster does it render?"
+    )
+    lead = _composer().lead(q, [p])
+    assert "39%" in lead.text and "does not give" not in lead.text, lead.text
+
+
+def test_a_comparison_of_two_described_papers_answers_both_sides() -> None:
+    from rag.answer.question import described_sides
+    from rag.answer.synthesis import described_comparison_lead
+
+    question = (
+        "Compare a multi-hop dense retriever for open-domain question answering with a compact "
+        "web-scale datastore built for reasoning benchmarks. What speed claim does each make?"
+    )
+    q = analyse(question)
+    assert q.shape == "comparison"
+    assert q.described == [
+        "a multi-hop dense retriever for open-domain question answering",
+        "a compact web-scale datastore built for reasoning benchmarks",
+    ]
+    assert q.ask == "What speed claim does each make?"
+    sides, _ = described_sides(
+        "Two scaling-law papers add a factor: one for mixture-of-experts LLMs, the other for "
+        "filtering web data. What factor does each bring in?",
+        [],
+    )
+    assert sides == [
+        "Two scaling-law papers add a factor: for mixture-of-experts LLMs",
+        "Two scaling-law papers add a factor: for filtering web data",
+    ]
+    # a question that describes one paper is not a comparison
+    assert analyse("A method that retrieves with a dense index: how fast is it?").described == []
+    ps = [
+        passage(
+            "ZorbHop: Multi-Hop Dense Retrieval for Open-Domain Question Answering",
+            "We propose ZorbHop, a multi-hop dense retriever for open-domain question answering. "
+            "ZorbHop is 10x faster at inference than the best published system.",
+            1,
+            0.6,
+        ),
+        passage(
+            "OrcaStore: A Compact Web-Scale Datastore",
+            "We build OrcaStore, a compact web-scale datastore for reasoning benchmarks. "
+            "OrcaStore answers queries 3x faster than a web search engine.",
+            2,
+            0.6,
+        ),
+    ]
+    lead = described_comparison_lead(_composer(), q, ps)
+    assert lead is not None
+    assert "10x" in lead.text and "3x" in lead.text, lead.text
+    assert lead.text.index("[1]") < lead.text.index("[2]")
