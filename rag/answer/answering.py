@@ -151,6 +151,7 @@ def _names_its_own(question: str, m: re.Match[str], new: list[str]) -> bool:
 # A local GGUF this large can write answers itself (the embedded SmolLM2-135M file is ~100 MB;
 # Qwen2.5-Coder-1.5B Q4_K_M, the model this was measured with, ~1.1 GB).
 CAPABLE_GGUF_BYTES = 500_000_000
+DESCRIBED_K = 2  # passages searched per described side of a comparison (the first answers)
 ELLIPTICAL_WORDS = 3  # "And the memory?", "How much faster?": too few words to stand alone
 
 
@@ -398,7 +399,10 @@ class Answerer:
             def answers(description: str, p: Passage) -> bool:
                 return evidence_for(description, [p], self.retriever).score() >= threshold
 
-            lead = described_comparison_lead(composer, q, passages, embed, answers)
+            def search(description: str) -> list[Passage]:
+                return self.retriever.retrieve(description, k=DESCRIBED_K)
+
+            lead = described_comparison_lead(composer, q, passages, embed, answers, search)
             if lead is not None:
                 return Decision(lead)
         elif q.shape == "comparison":
@@ -528,7 +532,7 @@ class Answerer:
         for description in asked.described:
             # "Compare a retriever that … with a datastore that …": each described paper is
             # searched for on its own, as a named one is by its name
-            for p in self.retriever.retrieve(description, k=2, mode=mode):
+            for p in self.retriever.retrieve(description, k=DESCRIBED_K, mode=mode):
                 if p.chunk_id not in seen:
                     passages.append(p)
                     seen.add(p.chunk_id)

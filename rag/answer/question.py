@@ -978,7 +978,11 @@ def described_sides(question: str, names: list[str]) -> tuple[list[str], str]:
     ("What savings does each report?"); ([], "") for any other question."""
     if len(names) >= 2:
         return [], ""
-    sentences = [x.strip() for x in re.split(r"(?<=[.?!])\s+(?=[A-Z])", question) if x.strip()]
+    # sentences, and an ask after a colon ("… into one step: what speedup does each report?")
+    pieces = re.split(
+        r"(?<=[.?!])\s+(?=[A-Z])|:\s+(?=(?:what|how|which|why)\b)", question, flags=re.I
+    )
+    sentences = [x.strip() for x in pieces if x and x.strip()]
     asks = [x for x in sentences if _BOTH_ASK.search(x)]
     ask = asks[-1] if asks else sentences[-1]
     described = " ".join(x for x in sentences if x is not ask) or question

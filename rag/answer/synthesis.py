@@ -621,11 +621,13 @@ def described_comparison_lead(
     passages: list[Passage],
     embed: Embed | None = None,
     answers: Callable[[str, Passage], bool] | None = None,
+    search: Callable[[str], list[Passage]] | None = None,
 ) -> Lead | None:
     """ "Compare a retriever that … with a datastore that …: what speed does each claim?": each
-    description's paper is the passage closest to it (each paper one side), and each side is
-    told as a named comparison's is, from its own abstract, for the ask put to both. A
-    description no passage answers (`answers`: the evidence threshold) is said to be missing."""
+    description's paper is the first one a search for that description finds (`search`; else
+    the passage closest to it), each paper one side, and each side is told as a named
+    comparison's is, from its own abstract, for the ask put to both. A description no passage
+    answers (`answers`: the evidence threshold) is said to be missing."""
     asked = replace(q, text=q.ask or q.text, names=[])
     papers = by_paper(passages)
     clauses: list[str] = []
@@ -635,7 +637,18 @@ def described_comparison_lead(
         free = [p for p in papers if p not in taken]
         if not free:
             break
-        best = max(free, key=lambda p: Scored(composer, description, p, embed).relevance)
+        shown = {p.chunk_id: p for p in free}
+        hits = search(description) if search else []
+        found = [shown[h.chunk_id] for h in hits if h.chunk_id in shown]
+        # what the search for it finds first (else the passage closest to its words). Choosing
+        # the closest among the search's first two or three was tried: on the 12 described
+        # comparisons of eval/probe4.jsonl no better (two: one worse; three: one better, one
+        # worse)
+        best = (
+            found[0]
+            if found
+            else max(free, key=lambda p: _closeness(composer, description, p, embed))
+        )
         if answers is not None and not answers(description, best):
             clauses.append(f"No paper in the collection matches “{description}”: not stated here.")
             continue
@@ -647,6 +660,13 @@ def described_comparison_lead(
     if len(taken) < 1 or not parts:
         return None
     return Lead(" ".join(clauses), parts)
+
+
+def _closeness(composer: Composer, description: str, p: Passage, embed: Embed | None) -> float:
+    """How well a passage fits one side's description: its words and its closest sentence (the
+    passage's retrieval score measures the whole question, both sides at once)."""
+    features = Scored(composer, description, p, embed).features
+    return features["topic_words"] + features["best_sentence_cosine"]
 
 
 def spelled_by_title(name: str, title: str) -> bool:
@@ -664,23 +684,35 @@ def _side(
     """One side of a comparison: for each ask of the question (its mechanism, its figure) the
     sentence of that paper that answers it, in the abstract's order, cited."""
     picked: list[str] = []
+    unstated: list[str] = []  # typed asks no sentence of this side states
     for facet in facets_of(q.text):
-        for sentence in _facet_sentences(composer, analyse_facet(q, facet), p, embed, q.names):
+        fq = analyse_facet(q, facet)
+        found = _facet_sentences(composer, fq, p, embed, q.names)
+        if fq.typed and not found:
+            unstated.append(what_is_missing(fq))
+        for sentence in found:
             if sentence not in picked and len(picked) < SIDE_SENTENCES:
                 picked.append(sentence)
-    if not picked:
-        return None
     if len(picked) < SIDE_SENTENCES and not any(_figures(s) for s in picked):
         # a side is what the paper does and what it reports: its headline figure, when the
         # asks did not already bring one (a reader compares the two sides' results)
         result = headline_result(composer, _topic(q.text, q.names), p)
         if result is not None and result not in picked:
             picked.append(result)
+    if not picked and unstated:
+        # nothing asked is stated: what the paper does, under the note that it is not that
+        picked = Scored(composer, _topic(q.text, q.names), p, embed).mechanism(1)
+    if not picked:
+        return None
     order = {s: i for i, s in enumerate(split_sentences(p.text))}
     picked.sort(key=lambda s: order.get(s, 0))
     shown = " ".join(_stop(_shown(q, p, s)) for s in picked).rstrip(" .")
     name = label(p)
-    if not shown.lower().startswith(name.strip("“”").lower()):
+    if unstated:
+        # "what speedup does each report?" of a side that reports none: said, then what it
+        # does report, not another figure passed off as the asked one
+        shown = f"{name}: its abstract does not give {_joined(unstated)}; it says: {shown}"
+    elif not shown.lower().startswith(name.strip("“”").lower()):
         # a reader scans a comparison side by side: each side opens with its paper's name
         shown = f"{name}: {shown}"
     return f"{shown} [{p.number}].", [(p, s) for s in picked]
@@ -695,7 +727,10 @@ def _facet_sentences(
     compared (the names taken out)."""
     if fq.typed:
         ranked = composer.sentences(fq, p)
-        return [ranked[0].sentence] if ranked else []
+        # the best sentence that holds the asked kind of fact, not the best match of its words;
+        # none when no sentence does (the side says so)
+        stating = [x for x in ranked if states_attribute(fq, x.sentence)]
+        return [stating[0].sentence] if stating else []
     topic = _topic(fq.text, names)
     if _RESULT_FACET.search(fq.text):
         # "what does each report", "what efficiency claims do they make", "how do they compare":

@@ -1625,3 +1625,33 @@ def test_a_comparison_of_two_described_papers_answers_both_sides() -> None:
     assert lead is not None
     assert "10x" in lead.text and "3x" in lead.text, lead.text
     assert lead.text.index("[1]") < lead.text.index("[2]")
+
+
+def test_a_comparison_side_that_does_not_state_the_asked_figure_says_so() -> None:
+    ps = [
+        passage(
+            "OrcaX: Iteration-Level Scheduling",
+            "We present OrcaX, which schedules requests at the granularity of iterations. "
+            "OrcaX is 36x faster than the baseline.",
+            1,
+            0.6,
+        ),
+        passage(
+            "RondoZ: Fair Request Scheduling",
+            "We present RondoZ, which schedules requests by their predicted length. RondoZ "
+            "reaches 97% accuracy on length prediction.",
+            2,
+            0.6,
+        ),
+    ]
+    q = analyse("OrcaX vs RondoZ: what speedup does each report?")
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None
+    assert "36x" in lead.text, lead.text
+    assert "RondoZ: its abstract does not give the speedup" in lead.text, lead.text
+    # an ask after a colon is the ask put to both described papers
+    described = analyse(
+        "Compare a scheduler that batches per iteration with a scheduler that predicts "
+        "lengths: what speedup does each report?"
+    )
+    assert described.ask == "what speedup does each report?" and len(described.described) == 2
