@@ -105,6 +105,17 @@ def test_names_tolerate_spelling_and_markup() -> None:
     assert label(untitled).startswith("“A study of caching")
 
 
+def orca_x() -> Passage:
+    """An invented scheduling paper, the OrcaX side of the comparison tests."""
+    return passage(
+        "OrcaX: Iteration-Level Scheduling",
+        "Serving systems batch requests badly. We present OrcaX, which schedules requests "
+        "at the granularity of iterations. OrcaX is 36x faster than the baseline.",
+        1,
+        0.6,
+    )
+
+
 def _composer() -> Composer:
     return Composer(lambda _t: 1.0)
 
@@ -313,15 +324,7 @@ def test_a_comparison_of_two_papers_not_here_is_not_answered_from_others() -> No
 
 
 def test_a_comparison_with_one_side_here_answers_it_and_says_the_other_is_not() -> None:
-    ps = [
-        passage(
-            "OrcaX: Iteration-Level Scheduling",
-            "Serving systems batch requests badly. We present OrcaX, which schedules requests "
-            "at the granularity of iterations. OrcaX is 36x faster than the baseline.",
-            1,
-            0.6,
-        )
-    ]
+    ps = [orca_x()]
     q = analyse("How do OrcaX and RondoZ differ in how they schedule requests?")
     lead = comparison_lead(_composer(), q, ps)
     assert lead is not None
@@ -1388,13 +1391,7 @@ def test_a_factor_of_a_comparison_is_not_the_asked_quantity() -> None:
 
 def test_a_side_only_mentioned_in_passing_is_not_stated_when_both_sides_are_asked() -> None:
     ps = [
-        passage(
-            "OrcaX: Iteration-Level Scheduling",
-            "Serving systems batch requests badly. We present OrcaX, which schedules requests "
-            "at the granularity of iterations. OrcaX is 36x faster than the baseline.",
-            1,
-            0.6,
-        ),
+        orca_x(),
         passage(
             "DenseOrca: Dense Hidden Connections",
             "Dense hidden connections apply to schedulers like OrcaX and RondoZ. DenseRondoZ "
