@@ -592,7 +592,9 @@ def states_attribute(q: Question, sentence: str) -> bool:
         return _figure_near(sentence, given, q.attribute_groups())
     if q.kind == "hardware":
         lowered = q.text.lower()
-        if any(m.group(0).lower() not in lowered for m in HARDWARE.finditer(sentence)):
+        # a device the question already names ("which microcontroller model …" of a sentence
+        # saying "deployed on microcontrollers") is its words, not the asked device
+        if any(m.group(0).lower().rstrip("s") not in lowered for m in HARDWARE.finditer(sentence)):
             return True
         # "What hardware does bitnet.cpp run on?" -> "on x86 CPUs": a CPU class answers a
         # question about hardware in general, not one asking for a GPU or a processor model.
@@ -904,12 +906,27 @@ def situated(q: Question, sentences: list[str]) -> list[str]:
     in that sentence (or not stated): "What size of model was trained when X sustained 25
     petaflops on 512 GPUs?" is not answered by another sentence's model size."""
     given = situational_figures(q)
-    if not given:
+    named = _NAMED_SETTING.search(q.text)
+    if not given and named:
+        # "How many FLOPs does it save on GPT-2?" of an abstract that names GPT-2 in one
+        # sentence and gives the saving for BERT in another: the figure must be GPT-2's
+        setting = named.group(1)
+        holding = [
+            i
+            for i, s in enumerate(sentences)
+            if re.search(rf"(?<![\w-]){re.escape(setting)}(?![\w-])", s, re.IGNORECASE)
+        ]
+        if not holding:
+            return sentences
+    elif not given:
         return sentences
-    bare = {re.sub(r"[^\d.]", "", g) for g in given}
-    holding = [
-        i for i, s in enumerate(sentences) if bare <= {re.sub(r"[^\d.]", "", n) for n in numbers(s)}
-    ]
+    else:
+        bare = {re.sub(r"[^\d.]", "", g) for g in given}
+        holding = [
+            i
+            for i, s in enumerate(sentences)
+            if bare <= {re.sub(r"[^\d.]", "", n) for n in numbers(s)}
+        ]
     # "Evaluations with 30b/70b models show significant gains. Specifically, it cuts time by
     # 35% …": the sentence that spells out the one holding the figures is in the same setting
     after = [
