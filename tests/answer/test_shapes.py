@@ -1654,21 +1654,6 @@ def test_a_comparison_side_that_does_not_state_the_asked_figure_says_so() -> Non
     assert described.ask == "what speedup does each report?" and len(described.described) == 2
 
 
-def test_a_figure_asked_for_a_named_model_is_that_models() -> None:
-    p = passage(
-        "ZorbFT: Sparse Fine-Tuning",
-        "We propose ZorbFT, which fine-tunes BERT, RoBERTa and GPT-2 with sparse updates. "
-        "ZorbFT saves about 25% inference FLOPs on BERT.",
-        1,
-        0.6,
-    )
-    composer = _composer()
-    q = analyse("How many inference FLOPs does ZorbFT save on GPT-2?")
-    assert composer.decide(q, [p]).lead is None
-    q = analyse("How many inference FLOPs does ZorbFT save on BERT?")
-    assert composer.decide(q, [p]).lead is not None
-
-
 def test_a_device_the_question_names_is_not_the_asked_device() -> None:
     q = analyse("Which microcontroller hardware runs the Zorb quadrotor policy?")
     assert q.kind == "hardware"
