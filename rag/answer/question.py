@@ -985,7 +985,7 @@ def described_sides(question: str, names: list[str]) -> tuple[list[str], str]:
     sentences = [x.strip() for x in pieces if x and x.strip()]
     asks = [x for x in sentences if _BOTH_ASK.search(x)]
     ask = asks[-1] if asks else sentences[-1]
-    described = " ".join(x for x in sentences if x is not ask) or question
+    described = " ".join(x for x in sentences if x != ask) or question
     sides: list[str] = []
     one_other = _ONE_OTHER.search(described)
     lead = _COMPARE_LEAD.match(described)
@@ -1004,7 +1004,7 @@ def described_sides(question: str, names: list[str]) -> tuple[list[str], str]:
     sides = [f"{context}: {x.strip(' ,.;:?')}" if context else x.strip(" ,.;:?") for x in sides]
     if len(sides) != 2 or any(len(x.split()) < 3 for x in sides) or sides[0] == sides[1]:
         return [], ""
-    if ask is described or not (_BOTH_ASK.search(ask) or lead):
+    if ask == described or not (_BOTH_ASK.search(ask) or lead):
         return [], ""
     return sides, ask
 
