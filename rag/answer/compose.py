@@ -24,6 +24,7 @@ from rag.answer.question import (
     Question,
     analyse,
     kind_of,
+    quoted_titles,
     strong_names,
 )
 from rag.core.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
@@ -1077,7 +1078,14 @@ class Composer:
         # "What does ZorbNet use as its draft model?" asked of ZorbNet's own abstract: its name
         # chose the passage; within it, the sentence holding "draft model" answers, not every
         # sentence that repeats "ZorbNet"
-        known = frozenset(content_tokens(" ".join(n for n in q.names if own_paper(p, [n]))))
+        # The same for a quoted title ("What does the paper 'Rethinking … Recommendations'
+        # report?"): it chose the passage, and its words do not choose among its sentences
+        own_titles = [
+            t for t in quoted_titles(q.text) if squash(t) and squash(t) in squash(p.title)
+        ]
+        known = frozenset(
+            content_tokens(" ".join([*(n for n in q.names if own_paper(p, [n])), *own_titles]))
+        )
         for s in every:
             score = self.coverage(asked_words, s, known)
             if ask != q.text:

@@ -1659,3 +1659,22 @@ def test_a_device_the_question_names_is_not_the_asked_device() -> None:
     assert q.kind == "hardware"
     assert not states_attribute(q, "It is deployed on microcontrollers to control a multirotor.")
     assert states_attribute(q, "It runs on an STM32F4 microcontroller at 100 Hz.")
+
+
+def test_a_quoted_titles_words_do_not_choose_among_its_own_sentences() -> None:
+    title = "Rethinking Zorb Architectures for Sequential Recommendations"
+    p = passage(
+        title,
+        "Recently, sequential recommendation has been adapted to the LLM paradigm. We propose "
+        "ZorbRec, a lite model. The primary goal of ZorbRec is to achieve efficient inference "
+        "for the sequential recommendation task. Experiments on "
+        "three datasets corroborate the effectiveness of ZorbRec (notably 46.8% performance "
+        "improvement and 97.28% efficiency improvement).",
+        1,
+        0.6,
+    )
+    q = analyse(f'What does the paper "{title}" report as its main result?')
+    # the title's words are rare in a collection (high IDF), as they are here
+    rare = {"sequenti", "recommend", "zorb", "rethink"}
+    ranked = Composer(lambda t: 8.0 if t in rare else 1.0).sentences(q, p)
+    assert ranked[0].sentence.startswith("Experiments on three datasets"), ranked[0].sentence
