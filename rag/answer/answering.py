@@ -258,8 +258,8 @@ def _capitalised_phrases(question: str) -> list[str]:
     Float", "Big Little Decoder"): the way a question names a method by its full name."""
     return [
         m.group()
-        for m in re.finditer(r"(?<!^)\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*){1,4}\b", question)
-        if m.start() > 0
+        for m in re.finditer(r"\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*){1,4}\b", question)
+        if m.start() > 0  # the question's first word is capitalised as any first word is
     ]
 
 

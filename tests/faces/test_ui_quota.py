@@ -122,19 +122,14 @@ def _assert_quota_line(line: str) -> None:
     assert len(line.splitlines()) == 1, line
 
 
-def test_second_question_over_the_ui_quota_is_a_plain_line(
+@pytest.mark.parametrize("ui", ["local_ui", "remote_ui"])
+def test_second_question_over_the_quota_is_a_plain_line(
     browser: Any,  # noqa: F811
-    local_ui: str,
+    ui: str,
+    request: pytest.FixtureRequest,
 ) -> None:
-    first, line = _ask_twice(browser, local_ui)
-    assert "31%" in first, first
-    _assert_quota_line(line)
-
-
-def test_second_question_over_the_api_quota_is_the_same_line(
-    browser: Any,  # noqa: F811
-    remote_ui: str,
-) -> None:
-    first, line = _ask_twice(browser, remote_ui)
+    """The UI's own quota (local_ui) and the API's, met through a remote UI (remote_ui), end
+    the second question with the same plain line."""
+    first, line = _ask_twice(browser, request.getfixturevalue(ui))
     assert "31%" in first, first
     _assert_quota_line(line)

@@ -44,6 +44,16 @@ def _in_view(box: dict[str, float], height: float) -> bool:
     return box["y"] >= -1 and box["y"] + box["height"] <= height + 1  # a pixel for rounding
 
 
+def _answered(run: PageRun) -> tuple[Any, Any]:
+    """Ask QUESTION and wait for the final answer: that answer and its first [n]."""
+    run.ask(QUESTION)
+    run.wait_final()
+    answer = run.last_bot()
+    cite = answer.locator("a.cite").first
+    cite.wait_for()
+    return answer, cite
+
+
 def _open_and_settle(run: PageRun, opener: Any) -> Any:
     """Click `opener`, then wait until the panel shows the source with its cited sentence in
     the frame's view (the frame's own scroll to it is the last thing that moves)."""
@@ -67,11 +77,7 @@ def test_source_panel_opens_beside_the_answer_wide_and_below_it_narrow(
     ui_url: str,  # noqa: F811
 ) -> None:
     page = wide.page
-    wide.ask(QUESTION)
-    wide.wait_final()
-    answer = wide.last_bot()
-    cite = answer.locator("a.cite").first
-    cite.wait_for()
+    answer, cite = _answered(wide)
     assert _in_view(_box(answer), 900)
 
     # An answer's [n]: its source beside the chat, the answer where it was, still in view.
@@ -99,9 +105,7 @@ def test_source_panel_opens_beside_the_answer_wide_and_below_it_narrow(
     narrow = PageRun(browser, ui_url, viewport=(700, 900))
     try:
         npage = narrow.page
-        narrow.ask(QUESTION)
-        narrow.wait_final()
-        npanel = _open_and_settle(narrow, narrow.last_bot().locator("a.cite").first)
+        npanel = _open_and_settle(narrow, _answered(narrow)[1])
         nchat = _box(npage.locator("#chat"))
         nbox = _box(npanel)
         assert nbox["y"] >= nchat["y"] + nchat["height"], (nbox, nchat)
@@ -117,10 +121,7 @@ def test_escape_inside_the_source_frame_closes_the_panel(wide: PageRun) -> None:
     focus back to what opened it: an answer's [n], then (a second page in the frame) a card's
     "Show source"."""
     page = wide.page
-    wide.ask(QUESTION)
-    wide.wait_final()
-    cite = wide.last_bot().locator("a.cite").first
-    cite.wait_for()
+    _, cite = _answered(wide)
     frame = page.frame_locator("#source-panel-frame")
     panel = page.locator("#source-panel")
 
@@ -155,11 +156,7 @@ def test_clicking_a_citation_opens_the_panel_without_moving_the_page(wide: PageR
     answer being read. The same by keyboard (Enter on the focused [n]); focus goes to the panel,
     and back to the [n] on Escape."""
     page = wide.page
-    wide.ask(QUESTION)
-    wide.wait_final()
-    answer = wide.last_bot()
-    cite = answer.locator("a.cite").first
-    cite.wait_for()
+    answer, cite = _answered(wide)
     # Room below, whatever the answer's length: the page can scroll (the card's jump would).
     page.evaluate("document.body.style.paddingBottom = '600px'")
     page.wait_for_timeout(500)  # the Sources panel and the chat done laying out
