@@ -127,7 +127,7 @@ class Quotas:
         if used >= limit:
             wait = seconds_to_next_utc_day()
             raise QuotaExceededError(
-                f"Quota reached: {used:,} of {limit:,} LLM tokens used today (UTC); "
+                f"Quota reached: {used:,} of {counted(limit, 'LLM token')} used today (UTC); "
                 f"try again in {_duration(wait)}.",
                 "llm_tokens_per_day",
                 wait,
@@ -142,7 +142,7 @@ class Quotas:
             if len(recent) >= limit:
                 wait = max(1, math.ceil(recent[0] + WINDOW_S - now))
                 raise QuotaExceededError(
-                    f"Quota reached: at most {limit} requests per minute; "
+                    f"Quota reached: at most {counted(limit, 'request')} per minute; "
                     f"try again in {_duration(wait)}.",
                     "requests_per_minute",
                     wait,
@@ -177,9 +177,17 @@ def quota_line(retry_after_s: int) -> str:
     return f"Quota reached; try again in {_duration(retry_after_s)}."
 
 
+def counted(n: int, noun: str) -> str:
+    """`n` `noun`s as a reader says it, for every face's quota line: "1 request", "5 requests",
+    "2,000 LLM tokens" (a regular plural: the noun plus "s")."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def _duration(seconds: int) -> str:
     if seconds < 120:
         return f"{seconds} s"
-    if seconds < 7200:
-        return f"{math.ceil(seconds / 60)} min"
-    return f"{seconds // 3600} h {math.ceil(seconds % 3600 / 60)} min"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)  # never "2 h 60 min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -25,10 +25,13 @@ pytestmark = pytest.mark.slow
 
 ADMIN = "quota-admin-token-0123"
 TOK_A, TOK_B, TOK_MCP = "quota-token-a-0123", "quota-token-b-0123", "quota-token-mcp-0123"
+TOK_ONE, TOK_TWO = "quota-token-one-0123", "quota-token-two-0123"  # the wording's two forms
 TOKENS = [
     {"name": "a", "token": TOK_A, "collections": ["*"]},
     {"name": "b", "token": TOK_B, "collections": ["*"]},
     {"name": "m", "token": TOK_MCP, "collections": ["*"]},
+    {"name": "one", "token": TOK_ONE, "collections": ["*"], "requests_per_minute": 1},
+    {"name": "two", "token": TOK_TWO, "collections": ["*"]},
 ]
 LOGS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -84,6 +87,21 @@ def test_third_request_of_a_minute_is_429_with_retry_after(api: str) -> None:
     assert _post(api, TOK_B, "/v1/retrieve", retrieve).status_code == 200
     for _ in range(3):
         assert _post(api, ADMIN, "/v1/retrieve", retrieve).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("token", "limit", "wording"),
+    [(TOK_ONE, 1, "at most 1 request per minute"), (TOK_TWO, 2, "at most 2 requests per minute")],
+    ids=["singular", "plural"],
+)
+def test_the_429_message_reads_as_english(api: str, token: str, limit: int, wording: str) -> None:
+    retrieve = {"query": HERON_Q, "k": 1}
+    for _ in range(limit):
+        assert _post(api, token, "/v1/retrieve", retrieve).status_code == 200
+    refused = _post(api, token, "/v1/retrieve", retrieve)
+    assert refused.status_code == 429
+    message = refused.json()["error"]["message"]
+    assert re.fullmatch(rf"Quota reached: {wording}; try again in \d+ s\.", message), message
 
 
 def test_mcp_third_tool_call_is_refused_by_the_quota(api: str) -> None:

@@ -202,7 +202,7 @@ def test_quota_over_api_url_is_the_quota_line_not_a_retry(
     text = _notice(message)
     # the in-process wording (rag/service/quotas.py), with the server's Retry-After
     assert re.fullmatch(
-        r"Quota reached: at most 1 requests per minute; try again in \d+ s\.", text
+        r"Quota reached: at most 1 request per minute; try again in \d+ s\.", text
     ), text
     assert took < 20, f"the reply took {took:.1f} s: was the 429 retried?"
     assert _refusals(api) == before + 1, "one refusal: the bot did not retry"
@@ -228,7 +228,7 @@ def test_client_raises_the_quota_error_with_retry_after_and_does_not_retry(
             assert time.monotonic() - started < 10, f"{what} waited: it retried the 429"
             assert 1 <= e.value.retry_after_s <= 60, what
             assert e.value.reason == "requests_per_minute", what
-            assert str(e.value).startswith("Quota reached: at most 1 requests per minute; "), what
+            assert str(e.value).startswith("Quota reached: at most 1 request per minute; "), what
             assert str(e.value).endswith(f"try again in {e.value.retry_after_s} s."), what
         assert _refusals(api) == before + len(calls), "each call refused once: no retry"
     finally:

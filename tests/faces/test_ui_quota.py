@@ -35,7 +35,7 @@ LOGS = Path(__file__).resolve().parents[1] / "artifacts"
 ADMIN = "ui-quota-admin-token-0123456789"
 TINY = "ui-quota-tiny-token-0123456789"  # one request a minute on `rag serve`
 QUOTA_LINE = re.compile(
-    r"^Could not answer\. Quota reached: at most 1 requests? per minute; try again in (\d+) s\.$"
+    r"^Could not answer\. Quota reached: at most 1 request per minute; try again in (\d+) s\.$"
 )
 NOT_FOR_READERS = ("Traceback", 'File "', "QuotaExceededError", "RagError", "429", TINY)
 

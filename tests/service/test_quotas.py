@@ -5,6 +5,7 @@ Prometheus counter, and the UI's refusal as a one-line chat notice instead of an
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from pydantic import SecretStr
 from rag.core.errors import QuotaExceededError
 from rag.core.settings import AccessToken, AccessUser, QuotaSettings, Settings
 from rag.core.types import Answer, AnswerEvent
-from rag.service.quotas import Quotas
+from rag.service.quotas import Quotas, quota_line
 from rag.state.engine import SQLiteStateDB
 from rag.state.quotas import TokenUse, utc_day
 
@@ -95,6 +96,56 @@ def test_requests_per_minute_slide_and_refusals_are_not_counted(tmp_path: Path) 
     quotas.check(ALICE, "slack")
     with pytest.raises(QuotaExceededError):
         quotas.check(ALICE, "slack")
+
+
+@pytest.mark.parametrize(
+    ("limit", "wording"),
+    [(1, "at most 1 request per minute"), (5, "at most 5 requests per minute")],
+    ids=["singular", "plural"],
+)
+def test_the_requests_per_minute_line_reads_as_english(
+    tmp_path: Path, limit: int, wording: str
+) -> None:
+    """The one line every face shows (API 429 `message`, UI, Slack, MCP tool error)."""
+    quotas = Quotas(_settings(tmp_path, requests_per_minute=limit), clock=lambda: 1000.0)
+    for _ in range(limit):
+        quotas.check(ALICE, "api")
+    with pytest.raises(QuotaExceededError) as refused:
+        quotas.check(ALICE, "api")
+    assert str(refused.value) == f"Quota reached: {wording}; try again in 60 s."
+
+
+@pytest.mark.parametrize(
+    ("limit", "used", "wording"),
+    [(1, 1, "1 of 1 LLM token used today"), (2000, 2100, "2,100 of 2,000 LLM tokens used today")],
+    ids=["singular", "plural"],
+)
+def test_the_tokens_per_day_line_reads_as_english(
+    tmp_path: Path, limit: int, used: int, wording: str
+) -> None:
+    quotas = Quotas(_settings(tmp_path, llm_tokens_per_day=limit))
+    quotas.record(ALICE, _answer(used, 0))
+    with pytest.raises(QuotaExceededError) as refused:
+        quotas.check(ALICE, "api")
+    assert re.fullmatch(
+        rf"Quota reached: {wording} \(UTC\); try again in (\d+ s|\d+ min|\d+ h( \d+ min)?)\.",
+        str(refused.value),
+    ), str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (1, "1 s"),
+        (119, "119 s"),
+        (120, "2 min"),
+        (7141, "2 h"),
+        (7260, "2 h 1 min"),
+        (10_790, "3 h"),
+    ],
+)
+def test_a_wait_reads_as_a_duration(seconds: int, said: str) -> None:
+    assert quota_line(seconds) == f"Quota reached; try again in {said}."
 
 
 def test_no_quota_opens_no_database(tmp_path: Path) -> None:
