@@ -50,6 +50,7 @@ from rag.answer.synthesis import (
     comparison_lead,
     described_comparison_lead,
     how_lead,
+    identify_lead,
     list_lead,
     missing_sides,
     misspells_own_name,
@@ -418,6 +419,9 @@ class Answerer:
             lead = how_lead(composer, q, decision.lead.parts[0][0], embed)
             if lead is not None:
                 return Decision(lead)
+        if decision.lead is not None and q.kind == "name" and not strong_names(q.names):
+            # a paper asked for by its description: its name, and the sentence matching it
+            return Decision(identify_lead(composer, q, decision.lead, embed))
         if decision.lead is not None:
             # "Does X need fine-tuning?": "No." first when its paper plainly says so
             return Decision(yes_no_lead(q.text, decision.lead))

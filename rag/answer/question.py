@@ -249,8 +249,10 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         "hardware",
         re.compile(
             # "Which accelerator design …" asks for a design (a name), not a device
-            r"\b(which|what) (\w+ ){0,2}(?<![\w-])(gpus?|hardware|devices?|accelerators?|tpus?|"
-            r"cpus?|chips?|processors?|machines?|cluster)\b(?!\s+(?:designs?|frameworks?|"
+            r"\b(which|what) (?!(?:papers?|methods?|works?|approach\w*|frameworks?|systems?|"
+            r"stud\w+|techniques?)\b)(\w+ ){0,2}(?<![\w-])(gpus?|hardware|devices?|accelerators?|"
+            r"tpus?|cpus?|chips?|processors?|machines?|cluster|(?:smart)?phones?|"
+            r"microcontrollers?|laptops?)\b(?!\s+(?:designs?|frameworks?|"
             r"methods?|dataflows?|schedulers?|compilers?|kernels?)\b)|"
             r"\bon (which|what) (gpu|hardware|device)",
             re.I,
@@ -272,7 +274,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"percent|flops|utilization|error|budget|savings?|top-1|top-5|map|ap|auc|speeds?|"
             r"factor|hours?|days?|frame rate|fps|win rate|rank|dimensions?|vocabulary|values?|"
             # "parameter-efficient", "memory-bound": an adjective, not the asked quantity
-            r"coefficients?|thresholds?|width|depth|learning rates?)\b(?!-)",
+            r"coefficients?|thresholds?|width|depth|learning rates?|energy|power)\b(?!-)",
             re.I,
         ),
     ),
@@ -736,11 +738,24 @@ _LIST_ASK = re.compile(
     r"architectures|ideas|ways)\b(?!\s+(?:is|was|does|has)\b)"
     r"|^\s*(?:list|name|enumerate|summari[sz]e(?!\s+(?:how|why|what|which)\b))\b"
     # "Give me papers on …", "Show me lightweight vision backbones.", "Papers that …?"
-    r"|^\s*(?:please\s+)?(?:give|show|find|recommend|suggest)\s+(?:me\s+)?"
+    r"|^\s*(?:please\s+)?(?:give|show|find|recommend|suggest|tell)\s+(?:me\s+)?(?:about\s+)?"
     r"(?:some\s+|all\s+|the\s+|any\s+|a\s+few\s+)?(?:[\w/-]+\s+){0,5}?[a-z][\w-]*[^s\W]s\b"
-    r"(?=\s+(?:on|about|for|that|which|in|from|with|using)\b|\s*[.?!]?\s*$)"
+    r"(?=\s+(?:on|about|for|that|which|in|from|with|using|based)\b|\s*[.?!]?\s*$)"
     r"|^\s*(?:papers|works|methods|approaches|studies|articles|techniques|systems)\s+"
     r"(?:that|which|on|about|for|using|with)\b"
+    # "Any papers on …?", "Is there work on …?", "Are there methods that …?", "Is there anything
+    # on …?": a body of work asked for ("Is there a paper that …" asks for one)
+    r"|^\s*(?:(?:is|are)\s+there\s+(?:any\s+)?|any\s+)(?:papers|works?|research|studies|articles|"
+    r"methods|approaches|techniques|systems|anything)\b"
+    # "Which object detectors are designed for …?", "What work is there on …?": things of a kind
+    # that the collection holds, whatever the kind's noun
+    r"|\b(?:which|what)\s+(?:[\w/-]+\s+){0,3}?[a-z][\w-]*[^s\W]s\s+(?:are|were|have\s+been)\s+"
+    r"(?:built|designed|proposed|developed|introduced|presented|there|available|based|tailored)\b"
+    r"|\bwhat\s+(?:work|research)\s+(?:is\s+there|exists)\b"
+    # "I'm looking for work on …", "… for benchmarks or methods about …" (not "for the work that")
+    r"|^\s*(?:i'?m|i\s+am)\s+(?:looking|searching)\s+for\s+(?!(?:the|a|an|one)\b)"
+    r"(?:(?:some|any)\s+)?(?:[\w/-]+\s+(?:or\s+)?){0,3}?(?:papers|works?|research|studies|articles|"
+    r"methods|approaches|techniques|systems|benchmarks)\b"
     r"|\b(?:what|which)\s+(?:are\s+)?(?:some|several|all|the various|the different)\b"
     r"|\bhow\s+(?:do|have)\s+(?:different\s+|various\s+)?(?:papers|methods|works|approaches)\b",
     re.IGNORECASE,
@@ -780,7 +795,8 @@ _HOW_ASK = re.compile(
     # "In Recycled Attention, how are the tokens chosen …": a setting, then the how
     # "Summarise / Explain how X …" asks the same as "How does X …?"
     r"^\s*(?:in\s+[^,?]{1,80},\s*)?"
-    r"(?:(?:(?:summari[sz]e|explain|describe)\s+how|how\s+(?:does|do|did|can|could|is|are|was|were))\b"
+    r"(?:(?:(?:(?:can|could|would)\s+you\s+|please\s+)?(?:summari[sz]e|explain|describe|tell\s+me)"
+    r"\s+how|how\s+(?:does|do|did|can|could|is|are|was|were))\b"
     r"(?![^?]*\bhow\s+much\b)"
     # "How does X perform / scale on Y?" asks for its results, not how it works
     r"(?![^?]*\b(?:perform|fare|scale|generali[sz]e)s?\b)"
@@ -813,6 +829,18 @@ _PAIR = re.compile(
     rf"\b({_CAP}(?:\s+{_CAP}){{0,4}})['’”]?\s*(?:\([^)]*\)\s*)?\b(?:vs\.?|versus|and|or|with)\s+"
     rf"(?:the\s+)?['‘“\"]?({_CAP}(?:\s+{_CAP}){{0,4}})"
 )
+# a closing "…, compared with Y" of a figure asked of one subject names its baseline
+_BASELINE_TAIL = re.compile(
+    r",\s*(?:as\s+)?(?:compared\s+(?:with|to)|relative\s+to|versus|vs\.?)\s+[^,?;:]{1,60}\?\s*$",
+    re.IGNORECASE,
+)
+# "X or Y, which reports the larger speedup?", "Which is faster, X or Y?": one of two is asked
+# for, so each side is answered
+_EITHER = re.compile(
+    r"^\s*[^?,:;]{2,80}?\s+or\s+[^?,:;]{2,80}?\s*[,:]\s*(?:which|who)\b|"
+    r"^\s*(?:which|who)\b[^?]*[,:]\s*[^?,:;]{2,80}?\s+or\s+[^?,:;]{2,80}?\s*\?\s*$",
+    re.IGNORECASE,
+)
 # "How do DyCoke and Free Video-LLM reduce …?": the pair is the subject of a plural verb, so
 # the question asks each of them
 _PLURAL_VERB = re.compile(r"\b(?:do|did|are|were|have|can|would)\s+(?:the\s+)?$", re.IGNORECASE)
@@ -824,8 +852,8 @@ _NOT_SUBJECTS = {
 # lower-case words is a title's head that _PAIR (capitalised words) cannot see. The left side opens
 # the question (after "Compare"), the right one ends at the clause's punctuation.
 _VS_SIDES = re.compile(
-    r"^\s*(?:compare\s+)?(?P<a>[^:?;,]{2,80}?)\s+(?:vs\.?|versus)\s+(?P<b>[^:?;,]{2,80}?)\s*"
-    r"(?=[:?;,]|$)",
+    r"^\s*(?:compare\s+)?(?P<a>[^:?;,—–]{2,80}?)\s+(?:vs\.?|versus)\s+(?P<b>[^:?;,—–]{2,80}?)\s*"
+    r"(?=[:?;,—–]|-\s|$)",  # a dash ends the side too ("X vs Y - both drop whole blocks; …")
     re.IGNORECASE,
 )
 MAX_SIDE_WORDS = 6  # a side longer than this is a clause, not a name
@@ -879,11 +907,15 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
         or len(quoted) >= 2
         or bool(quoted and _QUOTE_PAIRED.search(question))
     )
+    if kind == "number":
+        # "What TFLOPS does X reach …, compared with Y?": X's figure, Y its baseline
+        outside = _BASELINE_TAIL.sub("", outside)
     if subjects >= 2 and (
         _COMPARE_ASK.search(outside)
         or (paired and _EACH_ASK.search(question))
         or any(_PLURAL_VERB.search(outside[: m.start()]) for m in _PAIR.finditer(outside))
         or (_YES_NO.match(question) and _WEIGH_ASK.search(question))
+        or _EITHER.search(outside)
     ):
         return "comparison"
     # "Which GPU models did Splitwise use?" asks about one named paper, not for a list; "Which
@@ -1031,7 +1063,16 @@ def terse(question: str) -> bool:
     )
 
 
+# "what's the paper that …" reads as "what is the paper that …" (not a possessive "what's")
+_WH_CONTRACTION = re.compile(r"\b(what|which|how|where|who|when|why)['’](s|re)\b", re.IGNORECASE)
+
+
 def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Question:
+    expanded = _WH_CONTRACTION.sub(
+        lambda m: f"{m.group(1)} {'is' if m.group(2).lower() == 's' else 'are'}", question
+    )
+    if expanded != question:
+        return analyse(expanded, doc_freq)
     if terse(question):
         asked = analyse(f"What is the {question.strip()}", doc_freq)
         return replace(asked, text=question)
@@ -1082,7 +1123,14 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
             if len(title.split()) >= 3 and title not in names:
                 names.append(title)
         # a word of a longer compared name ("Back" of "ReLU Strikes Back") is not a subject
-        names = [n for n in names if not any(n != m and n in m.split() for m in names)]
+        # (nor are words of one: "Efficient LLM Inference" of "Efficient LLM Inference on CPUs")
+        names = [
+            n
+            for n in names
+            if not any(
+                n != m and re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", m) for m in names
+            )
+        ]
     plural = bool(_PLURAL.search(question)) or (len(names) >= 2 and compared is not None)
     described, ask = described_sides(question, names)
     measured = _measured(question) if kind == "number" else None

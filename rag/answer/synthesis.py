@@ -144,10 +144,23 @@ _FRAME = re.compile(
 )
 
 
+# A request's opening words ("Any papers on", "Is there work on", "I'm looking for", "Tell me
+# about"): how it asks, not what about
+_REQUEST = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:can|could)\s+you\s+)?"
+    r"(?:(?:give|show|find|recommend|suggest|tell)\s+(?:me\s+)?(?:about\s+)?|"
+    r"(?:i'?m|i\s+am)\s+(?:looking|searching)\s+for\s+|(?:is|are)\s+there\s+|any\s+)"
+    r"(?:(?:some|any|all|a\s+few)\s+)?"
+    r"(?:(?:papers?|works?|research|studies|articles|anything)\s+"
+    r"(?:on|about|that|which|for|in|regarding)?\s*)?",
+    re.IGNORECASE,
+)
+
+
 def topic_of(question: str) -> str:
     """The question without its list frame: "Which papers propose splitting prefill and decode
     onto separate machines?" -> "splitting prefill and decode onto separate machines"."""
-    return re.sub(r"\s+", " ", _FRAME.sub(" ", question)).strip(" ?.,")
+    return re.sub(r"\s+", " ", _FRAME.sub(" ", _REQUEST.sub("", question))).strip(" ?.,")
 
 
 def label(p: Passage) -> str:
@@ -451,6 +464,25 @@ def how_lead(
     return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
 
 
+def identify_lead(composer: Composer, q: Question, lead: Lead, embed: Embed | None = None) -> Lead:
+    """ "Which method clusters the keys offline with K-means …?": the chosen paper's sentence
+    that gives its name, and beside it the sentence that matches the description, so a reader
+    sees why this paper is the one (the naming sentence alone often says only what it is for)."""
+    if len(lead.parts) != 1:
+        return lead
+    p, named = lead.parts[0]
+    topic = _FRAME.sub(" ", q.text)
+    matching = Scored(composer, topic, p, embed).best_sentence()
+    if matching is None or squash(matching) == squash(named):
+        return lead
+    picked = [named, matching]  # the answer (its name) first, then why it is the one
+    body = " ".join(_stop(trim(readable_in(p, s), q, PART_CHARS).rstrip(" .;:,")) for s in picked)
+    name = clean_display(short_name(p))
+    if name and name.lower() not in body.lower():
+        body = f"{name}: {body}"
+    return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
+
+
 def _stop(sentence: str) -> str:
     """The sentence with its full stop (a question or exclamation keeps its own mark)."""
     return sentence if sentence.endswith(("?", "!")) else sentence + "."
@@ -551,7 +583,13 @@ def compared_names(q: Question) -> list[str]:
 def missing_sides(q: Question, passages: list[Passage]) -> list[str]:
     """The compared names no retrieved paper is (by title, own coinage or short name)."""
     papers = by_paper(passages)
-    return [n for n in compared_names(q) if not any(names_paper(p, n, True) for p in papers)]
+    return [n for n in compared_names(q) if not any(_names_side(p, n) for p in papers)]
+
+
+def _names_side(p: Passage, name: str) -> bool:
+    """Is `p` the paper a compared name names? "Eagle/Finch" names the paper of either."""
+    parts = [name, *(part for part in name.split("/") if "/" in name and len(part) > 2)]
+    return any(names_paper(p, part, own_voice=True) for part in parts)
 
 
 def comparison_lead(
@@ -567,9 +605,7 @@ def comparison_lead(
     for name in compared_names(q):
         # a side is the paper the name names (its title, short name or own coinage), not a
         # paper that mentions it in passing, nor a device ("on an A100")
-        about = [
-            p for p in by_paper(passages) if names_paper(p, name, own_voice=True) and p not in sides
-        ]
+        about = [p for p in by_paper(passages) if _names_side(p, name) and p not in sides]
         about.sort(
             key=lambda p: (
                 not own_paper(p, [name]),
@@ -699,8 +735,9 @@ def _side(
         result = headline_result(composer, _topic(q.text, q.names), p)
         if result is not None and result not in picked:
             picked.append(result)
-    if not picked and unstated:
-        # nothing asked is stated: what the paper does, under the note that it is not that
+    if not picked:
+        # nothing asked is stated (or no sentence matched the ask): what the paper does, under
+        # the note when a typed ask is not stated; a side found here always has its line
         picked = Scored(composer, _topic(q.text, q.names), p, embed).mechanism(1)
     if not picked:
         return None
