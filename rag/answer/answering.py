@@ -607,9 +607,11 @@ class Answerer:
         citations, while the rest of the generation is read (for its tokens and `raw_text`).
         Returns (the answer, whether its text was sent)."""
         cited = {p.number for p, _ in lead.parts}
-        if len(cited) != 1 or answer.text.startswith(VERDICTS):
+        if len(cited) != 1 or len(lead.parts) > 1 or answer.text.startswith(VERDICTS):
             # a yes/no answer ("No. … fine-tuning-free …") is already the direct sentence, and
-            # a restatement would drop its verdict (rag/answer/yes_no.py)
+            # a restatement would drop its verdict (rag/answer/yes_no.py); a lead of several
+            # sentences (how it works, the name and why) says more than one sentence can keep:
+            # the checks hold its figures and names, not its mechanism words
             return answer, False
         passage = lead.parts[0][0]
         raw_parts: list[str] = []

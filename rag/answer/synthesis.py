@@ -471,14 +471,17 @@ def identify_lead(composer: Composer, q: Question, lead: Lead, embed: Embed | No
     if len(lead.parts) != 1:
         return lead
     p, named = lead.parts[0]
+    # the answer is a paper: its name, or its whole title when it has none, opens the line
+    name = clean_display(short_name(p)) or f"“{clean_display(p.title)}”"
     topic = _FRAME.sub(" ", q.text)
     matching = Scored(composer, topic, p, embed).best_sentence()
     if matching is None or squash(matching) == squash(named):
-        return lead
+        if name.strip("“”").lower() in lead.text.lower():
+            return lead
+        return Lead(f"{name}: {lead.text}", lead.parts)
     picked = [named, matching]  # the answer (its name) first, then why it is the one
     body = " ".join(_stop(trim(readable_in(p, s), q, PART_CHARS).rstrip(" .;:,")) for s in picked)
-    name = clean_display(short_name(p))
-    if name and name.lower() not in body.lower():
+    if name.strip("“”").lower() not in body.lower():
         body = f"{name}: {body}"
     return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
 

@@ -616,6 +616,16 @@ def test_a_restatement_loses_its_preamble_and_a_verdict_is_not_restated(
     with pytest.raises(StopIteration) as done:
         next(restating)
     assert done.value.value == (said, False)
+    # a lead of several sentences (how it works) is not squeezed into one: it is kept whole
+    second = "ZorbKV then merges the dropped tokens into one compensation token."
+    p2 = Passage(
+        text=f"{text} {second}", score=1.0, title="ZorbKV", source="z.txt", doc_id="z", number=1
+    )
+    how = Answer(question=q.text, text=f"{text} {second} [1].", citations=[c])
+    restating = assistant.answerer.restating(how, q, Lead(how.text, [(p2, text), (p2, second)]), {})
+    with pytest.raises(StopIteration) as done:
+        next(restating)
+    assert done.value.value == (how, False)
 
 
 def test_an_attribute_is_stated_in_the_units_it_is_measured_in() -> None:

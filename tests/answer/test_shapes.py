@@ -1790,6 +1790,14 @@ def test_a_paper_asked_for_by_its_description_shows_the_sentence_that_matches_it
     # the naming sentence that already matches the description stands alone
     q2 = analyse("Which method accelerates applications where a large part of the prompt is fixed?")
     assert identify_lead(_composer(), q2, Lead(f"{named} [1].", [(p, named)])).parts == [(p, named)]
+    # a paper without a short name is named by its whole title, first
+    said = "We organize the parameters of each scene into a 2D grid with local homogeneity."
+    untitled = passage(
+        "Compact Scenes via Self-Organizing Grids", f"Scenes are large. {said}", 1, 0.6
+    )
+    q3 = analyse("Which paper organizes the parameters into a 2D grid?")
+    lead = identify_lead(_composer(), q3, Lead(f"{said} [1].", [(untitled, said)]))
+    assert lead.text.startswith("“Compact Scenes via Self-Organizing Grids”: "), lead.text
 
 
 def test_a_side_written_with_a_slash_names_the_paper_of_either() -> None:
