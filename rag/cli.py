@@ -347,6 +347,7 @@ def _open_source(assistant: Any, answer: Answer, number: int) -> None:
     import webbrowser
 
     from rag.ingest.library import Library
+    from rag.ingest.sources import cited_text
     from rag.service.documents import read_document
     from rag.service.source_view import source_view_html
 
@@ -362,7 +363,7 @@ def _open_source(assistant: Any, answer: Answer, number: int) -> None:
         original = ""
     folder = Path(tempfile.mkdtemp(prefix="rag-source-"))
     page = folder / f"source-{number}.html"
-    page.write_text(source_view_html(doc, c.snippet, original), "utf-8")
+    page.write_text(source_view_html(doc, cited_text(c), original), "utf-8")
     url = page.as_uri() + "#cited"
     console.print(f"\nSource [{number}]: {url}", soft_wrap=True)
     graphical = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")

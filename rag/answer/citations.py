@@ -214,3 +214,73 @@ def figures_bound(claim: str, passage_text: str) -> bool:
         if not ok:
             return False
     return True
+
+
+NUMBER_WEIGHT = 3  # a figure the claim and a passage sentence share counts as this many words
+MIN_CLAIM_MATCH = 2  # a claim matching less of any passage sentence tells nothing about where
+
+
+def claims_citing(text: str, number: int) -> list[str]:
+    """The sentences (or lines) of an answer's `text` that carry the marker [number], in order,
+    their markers removed: the claims that cite it."""
+    return [
+        strip_citations(s)
+        for line in text.splitlines()
+        for s in split_sentences(line)
+        if number in cited_numbers(s)
+    ]
+
+
+def _match(claim: str, sentence: str) -> int:
+    """How much of `claim` a passage sentence says: the content words they share, each figure
+    they share counting NUMBER_WEIGHT words ("3.6x", "8.2x" pin the sentence they come from)."""
+    shared_words = len(content_tokens(claim) & content_tokens(sentence))
+    shared_figures = len(numbers(claim) & numbers(sentence))
+    return shared_words + (NUMBER_WEIGHT - 1) * shared_figures
+
+
+def supporting_sentence(claim: str, passage_text: str) -> tuple[int, str]:
+    """The passage's sentence that best matches `claim` (the first of equals), with its match;
+    a sentence that instructs the model is never one (rag/ingest/guard.py)."""
+    best: tuple[int, str] = (0, "")
+    for s in split_sentences(passage_text):
+        if instruction_like(s):
+            continue
+        score = _match(claim, s)
+        if score > best[0]:
+            best = (score, s)
+    return best
+
+
+def _passage_text(c: Citation, passages: list[Passage]) -> str:
+    """The text of the passage a citation cites: the passage numbered as it is, of its document
+    and place; else every passage of that document and place; else its snippet."""
+    same = [
+        p
+        for p in passages
+        if p.doc_id == c.doc_id and p.page == c.page and p.section == c.section and p.text
+    ]
+    numbered = [p for p in same if p.number == c.number]
+    chosen = numbered[:1] or same
+    return "\n".join(p.text for p in chosen) if chosen else c.snippet
+
+
+def with_cited_sentences(
+    text: str, citations: list[Citation], passages: list[Passage]
+) -> list[Citation]:
+    """`citations`, each with `sentence` set: the sentence of its passage that best matches the
+    claim that cites it (the first answer sentence carrying its [n] that any passage sentence
+    matches; the figures they share count most). Every face highlights this sentence in the
+    source view (rag/ingest/sources.py `cited_text`). A citation already carrying one, or whose
+    claims match no sentence, is kept as it is (the view then marks its snippet)."""
+    out = []
+    for c in citations:
+        if not c.sentence:
+            hay = _passage_text(c, passages)
+            for claim in claims_citing(text, c.number):
+                score, sentence = supporting_sentence(claim, hay)
+                if score >= MIN_CLAIM_MATCH:
+                    c = c.model_copy(update={"sentence": " ".join(sentence.split())})
+                    break
+        out.append(c)
+    return out

@@ -21,6 +21,7 @@ from rag.api.schemas import (
     ChatMessage,
     Choice,
     ResponseMessage,
+    SourceCitation,
     URLCitation,
     Usage,
 )
@@ -96,6 +97,11 @@ def url_citations(content: str, citations: Sequence[Citation], url: SourceURL) -
     return out
 
 
+def with_urls(citations: Sequence[Citation], url: SourceURL) -> list[SourceCitation]:
+    """The citations with the URL of each one's source view (what its annotation opens)."""
+    return [SourceCitation(**c.model_dump(), url=url(c)) for c in citations]
+
+
 def completion(
     answer: Answer, model: str, url: SourceURL, conversation_id: str | None = None
 ) -> ChatCompletion:
@@ -109,7 +115,7 @@ def completion(
         model=model,
         choices=[Choice(message=message)],
         usage=usage(answer),
-        citations=answer.citations,
+        citations=with_urls(answer.citations, url),
         abstained=answer.abstained,
         answer=answer,
         conversation_id=conversation_id,
@@ -218,7 +224,7 @@ def sse_chunks(
                     {},
                     "stop",
                     usage=usage(a).model_dump(),
-                    citations=[c.model_dump() for c in a.citations],
+                    citations=[c.model_dump() for c in with_urls(a.citations, url)],
                     abstained=a.abstained,
                     answer=a.model_dump(mode="json"),
                     **extra,

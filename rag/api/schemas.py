@@ -55,6 +55,27 @@ class ChatCompletionRequest(BaseModel):
     )
 
 
+VIEW_URL_HELP = (
+    "Opens the document in the source view (`GET /v1/sources/{doc_id}/view?hl=…#cited`: its "
+    "text with the cited sentence marked and scrolled into view; the same URL as the "
+    "`url_citation` annotation of its [n]), signed (`c`, `exp`, `sig`) when tokens are on, so "
+    "that a browser opens it; a citation without a document id gives its source."
+)
+
+
+class SourceCitation(Citation):
+    """A checked citation as the API gives it: with the URL of its source view."""
+
+    url: str = Field("", description=VIEW_URL_HELP)
+
+
+class SourcePassage(Passage):
+    """A retrieved passage as the API gives it: with the URL of its source view (at the
+    passage's start)."""
+
+    url: str = Field("", description=VIEW_URL_HELP.replace("cited sentence", "passage"))
+
+
 class URLCitation(BaseModel):
     """OpenAI's `url_citation`: where a citation marker lies in the content and what it opens."""
 
@@ -109,7 +130,9 @@ class ChatCompletion(BaseModel):
     model: str
     choices: list[Choice]
     usage: Usage
-    citations: list[Citation] = Field(description="Extension: the checked citations.")
+    citations: list[SourceCitation] = Field(
+        description="Extension: the checked citations, each with the `url` of its source view."
+    )
     abstained: bool = Field(description="Extension: true when the collection lacks the answer.")
     answer: Answer = Field(description="Extension: the full checked answer.")
     conversation_id: str | None = Field(
@@ -137,7 +160,7 @@ class RetrieveRequest(BaseModel):
 
 
 class RetrieveResponse(BaseModel):
-    passages: list[Passage]
+    passages: list[SourcePassage]
 
 
 class IndexRequest(BaseModel):

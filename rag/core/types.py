@@ -45,6 +45,10 @@ class Citation(BaseModel):
     page: int | None = None  # see Passage
     section: str = ""
     label: str = ""
+    # The passage's sentence that the claim carrying [number] rests on (the first such claim):
+    # what the source view highlights (rag/answer/citations.py `with_cited_sentences`); "" for
+    # none known, the view then marks the snippet.
+    sentence: str = ""
 
 
 class Answer(BaseModel):

@@ -150,8 +150,11 @@ HL_CHARS = 400  # the most of a cited sentence a link to the source view carries
 
 
 def cited_text(src: Citation | Passage) -> str:
-    """What a link to the source view highlights: a citation's snippet, else the passage's start."""
-    return src.snippet if isinstance(src, Citation) else src.text[:HL_CHARS]
+    """What a link to the source view highlights: a citation's supporting sentence (the passage
+    sentence its claim rests on, rag/answer/citations.py), else its snippet; a passage's start."""
+    if isinstance(src, Citation):
+        return src.sentence or src.snippet
+    return src.text[:HL_CHARS]
 
 
 def view_query(sentence: str) -> str:

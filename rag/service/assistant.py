@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from rag.answer.answering import Answerer
+from rag.answer.citations import with_cited_sentences
 from rag.answer.llm import ChatModel
 from rag.core import metrics
 from rag.core.errors import (
@@ -27,7 +28,16 @@ from rag.core.errors import (
 )
 from rag.core.locking import index_lock
 from rag.core.settings import Settings
-from rag.core.types import Answer, AnswerEvent, IndexReport, IndexStatus, Passage, StreamEvent
+from rag.core.types import (
+    Answer,
+    AnswerEvent,
+    IndexReport,
+    IndexStatus,
+    Passage,
+    SourcesEvent,
+    StreamEvent,
+    TokenEvent,
+)
 from rag.ingest.manifest import write_manifest
 from rag.search.retrieval import HybridRetriever
 from rag.storage.chroma import Store, discard, store_failure
@@ -234,7 +244,7 @@ class Assistant:
             # Only the last turns matter for a follow-up, and none may be longer than a question.
             turns = [(q[:limit], a[:limit]) for q, a in list(history or [])[-HISTORY_TURNS:]]
             events = self.answerer.stream(question, turns, k=k, mode=mode, restate=restate)
-        return watch.stream(_guarded(events, self.store.describe()))
+        return watch.stream(_guarded(_cited_sentences(events), self.store.describe()))
 
     @property
     def llm_name(self) -> str:
@@ -279,6 +289,27 @@ def store_errors(where: str) -> Iterator[None]:
         if failure is None:
             raise
         raise failure from e
+
+
+def _cited_sentences(events: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
+    """The stream with each citation's `sentence` set (rag/answer/citations.py): the passage
+    sentence its first claim rests on, computed once here so that every face's source view (UI
+    panel, API annotation, Slack, CLI) highlights the same sentence."""
+    passages: list[Passage] = []
+    received = ""
+    for ev in events:
+        if isinstance(ev, SourcesEvent):
+            passages = ev.passages
+        elif isinstance(ev, TokenEvent):
+            received += ev.text
+            if ev.citations:
+                cites = with_cited_sentences(received, ev.citations, passages)
+                ev = ev.model_copy(update={"citations": cites})
+        elif isinstance(ev, AnswerEvent) and ev.answer.citations:
+            a = ev.answer
+            cites = with_cited_sentences(a.text, a.citations, a.passages or passages)
+            ev = AnswerEvent(answer=a.model_copy(update={"citations": cites}))
+        yield ev
 
 
 def _guarded(events: Iterator[StreamEvent], where: str) -> Iterator[StreamEvent]:

@@ -15,12 +15,12 @@ from urllib.parse import parse_qs, quote, urlsplit
 from rag.core.inert import inert
 from rag.core.settings import Settings
 from rag.core.text import neutralise
-from rag.core.types import Answer, Citation, Conversation
-from rag.ingest.sources import view_query
+from rag.core.types import Answer, Citation, Conversation, Passage
+from rag.ingest.sources import cited_text, view_query
 from rag.service.links import FILE, VIEW, LinkSigner, link_signer
 from rag.state.conversations import answers_of
 
-SourceURL = Callable[[Citation], str]
+SourceURL = Callable[[Citation | Passage], str]
 
 API_SOURCE_ROUTE = "/v1/sources/"  # rag serve: the file a cited document comes from
 API_VIEW_SUFFIX = "/view"  # rag serve: …/{doc_id}/view, the source view at the cited sentence
@@ -38,7 +38,7 @@ def source_url(
     With `signer` (tokens on) it is signed for `collection` (rag/service/links.py), so that a
     browser opens it without a token."""
 
-    def url(c: Citation) -> str:
+    def url(c: Citation | Passage) -> str:
         if not c.doc_id:
             return c.source
         where = f"#page={c.page}" if c.page else ""
@@ -61,11 +61,11 @@ def view_url(
     With `signer` (tokens on) it also carries `c`, `exp` and `sig` (rag/service/links.py): it
     opens without a token, for that document, sentence and `collection` ("" the default one)."""
 
-    def url(c: Citation) -> str:
+    def url(c: Citation | Passage) -> str:  # a passage: the view at its start
         if not c.doc_id:
             return c.source
         where = f"{quote(c.doc_id, safe='')}{suffix}"
-        query = view_query(c.snippet)  # "?hl=…#cited", or "" for no sentence
+        query = view_query(cited_text(c))  # "?hl=…#cited", or "" for no sentence
         if signer is not None:
             parts = urlsplit(query)
             hl = parse_qs(parts.query).get("hl", [""])[0]

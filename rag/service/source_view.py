@@ -5,8 +5,10 @@ document's title, its readable source (a listing's name and date, an uploaded fi
 place (page or section), then the document's own text as stored (a listed paper's abstract, not
 the listing file with its page chrome; a PDF page's text; a Markdown section), read back through
 rag/service/documents.py (so redacted like every face's), with the cited sentence (`?hl=`, the
-citation's snippet) wrapped in `<mark id="cited">`: the link carries `#cited`, so the browser
-scrolls it into view without any script. A link opens the original file.
+citation's supporting sentence) wrapped in `<mark id="cited">`: the link carries `#cited`, so the
+browser scrolls it into view without any script. A link opens the original file. The line with
+the source and that link stays at the top of the view as it scrolls (sticky, opaque), and the
+cited sentence lands well below it (its scroll-margin), so no line shows half hidden there.
 
 Everything from the document and the URL is HTML-escaped; the page runs no script and loads
 nothing (its Content-Security-Policy says so).
@@ -44,10 +46,12 @@ STYLE = """
 body{font:16px/1.6 system-ui,-apple-system,Segoe UI,sans-serif;max-width:46rem;margin:2rem auto;
 padding:0 1rem;color:#1f2328;background:#fff}
 h1{font-size:1.35rem;line-height:1.3;margin:0 0 .4rem}
-.meta{color:#57606a;font-size:.9rem;margin-bottom:1.2rem}
+.meta{color:#57606a;font-size:.9rem;margin-bottom:.8rem;padding:.35rem 0;position:sticky;top:0;
+z-index:1;background:#fff;border-bottom:1px solid #eaeef2}
 .meta a{color:#0969da}
 .doc p{margin:0 0 1rem;white-space:pre-wrap}
-mark{background:#fff3a3;padding:.05em .15em;border-radius:3px;scroll-margin:40vh}
+mark{background:#fff3a3;padding:.05em .15em;border-radius:3px;scroll-margin:40vh;
+scroll-margin-top:max(40vh,5rem)}
 .none{color:#57606a;font-size:.9rem}
 """
 

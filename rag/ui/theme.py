@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import gradio as gr
 
+# The weights of the fonts Gradio ships (served by the app itself; GoogleFont would call the
+# network): its SemiBold files (600) are subsets of a few letters (~5 KB), so bold text set in
+# them showed some capitals in a fallback font. Regular and Bold are complete: bold text (600 as
+# well, the nearest heavier face) is set in Bold.
+FONT_WEIGHTS = (400, 700)
+
 
 def make_theme() -> gr.themes.Base:
-    # Default() uses LocalFont faces served by the app itself; GoogleFont would call the network.
+    local = gr.themes.LocalFont
     return gr.themes.Default(
-        primary_hue="indigo", secondary_hue="sky", neutral_hue="slate", radius_size="md"
+        primary_hue="indigo",
+        secondary_hue="sky",
+        neutral_hue="slate",
+        radius_size="md",
+        font=(
+            local("Source Sans Pro", weights=FONT_WEIGHTS),
+            "ui-sans-serif",
+            "system-ui",
+            "sans-serif",
+        ),
+        font_mono=(
+            local("IBM Plex Mono", weights=FONT_WEIGHTS),
+            "ui-monospace",
+            "Consolas",
+            "monospace",
+        ),
     )
 
 

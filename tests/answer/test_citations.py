@@ -155,3 +155,35 @@ def test_a_terse_name_answers_a_which_question() -> None:
     q = analyse("Which software stack was released to run ternary BitNet b1.58 LLMs on CPUs?")
     assert answers(q, "bitnet.cpp.", p)
     assert not answers(q, "the software.", p)
+
+
+def test_each_citation_gets_the_passage_sentence_its_first_claim_rests_on() -> None:
+    from rag.answer.citations import with_cited_sentences
+    from rag.core.types import Citation, Passage
+
+    text = (
+        "SnapKV keeps clustered KV positions per head [1]. It is 3.6x faster and uses 8.2x less "
+        "memory [1]. ZipCache quantizes the cache [2]."
+    )
+    first = "SnapKV compresses caches by keeping clustered important KV positions for each head."
+    figures = "SnapKV achieves a 3.6x increase in speed and an 8.2x gain in memory efficiency."
+    passages = [
+        Passage(
+            text=f"Long contexts strain memory. {first} {figures}",
+            score=1.0,
+            title="SnapKV",
+            source="a.txt",
+            doc_id="snap",
+            number=1,
+        ),
+        Passage(text="Nothing here.", score=0.5, title="Z", source="b.txt", doc_id="z", number=2),
+    ]
+    cites = [
+        Citation(number=1, title="SnapKV", source="a.txt", snippet="x", score=1.0, doc_id="snap"),
+        Citation(number=2, title="Z", source="b.txt", snippet="y", score=0.5, doc_id="z"),
+    ]
+    got = with_cited_sentences(text, cites, passages)
+    assert got[0].sentence == first  # the first claim carrying [1], not the one with figures
+    assert got[1].sentence == ""  # no passage sentence matches its claim: the snippet stands
+    alone = with_cited_sentences("It is 3.6x faster with 8.2x less memory [1].", cites, passages)
+    assert alone[0].sentence == figures  # the figures pin it, though the words differ

@@ -110,6 +110,38 @@ def test_text_that_comes_before_the_answer_gets_its_annotations_with_the_answer(
     assert "annotations" not in deltas[1], "the first piece went out before the answer"
 
 
+def test_citations_carry_the_url_their_annotations_open() -> None:
+    """`citations[]` (the extension field, non-streamed and on the stream's last chunk) give
+    each citation the `url` of its source view: the URL its [n]'s annotation opens."""
+    from rag.api.openai import completion
+    from rag.service.export import view_url
+
+    cite = Citation(
+        number=1,
+        title="Paper 1",
+        source="p1.md",
+        snippet="The claim.",
+        score=1.0,
+        doc_id="paper-0000000000000001",
+        sentence="The claim, as the passage says it.",
+    )
+    answer = Answer(question="q", text="A claim [1].", citations=[cite])
+    url = view_url("http://127.0.0.1:9/")
+    done = completion(answer, "rag", url).model_dump()
+    annotation = done["choices"][0]["message"]["annotations"][0]["url_citation"]["url"]
+    assert annotation.startswith("http://127.0.0.1:9/v1/sources/paper-0000000000000001/view?hl=")
+    assert [c["url"] for c in done["citations"]] == [annotation]
+
+    from rag.api.openai import sse_chunks
+
+    chunks = [
+        json.loads(raw.decode().removeprefix("data: "))
+        for raw in sse_chunks(iter([AnswerEvent(answer=answer)]), "rag", url)
+        if b"[DONE]" not in raw
+    ]
+    assert [c["url"] for c in chunks[-1]["citations"]] == [annotation]
+
+
 # -- against `rag serve` ---------------------------------------------------------------------------
 
 
@@ -152,6 +184,10 @@ def test_completion_annotations_are_typed_and_point_at_the_markers(
     assert all(isinstance(a, Annotation) for a in message.annotations)
     citations = [Citation.model_validate(c) for c in (resp.model_extra or {})["citations"]]
     check_annotations(content, message.annotations, citations)
+    # each citation in `citations` carries the URL its annotations open
+    urls = {a.url_citation.url for a in message.annotations}
+    by_number = {c["number"]: c["url"] for c in (resp.model_extra or {})["citations"]}
+    assert set(by_number.values()) == urls
     assert len({a.url_citation.url for a in message.annotations}) == len(citations) > 1
     for url in {a.url_citation.url for a in message.annotations}:
         # The source view at the cited sentence; the original file one link away.
@@ -226,6 +262,11 @@ def test_retrieve_by_query_numbered_with_fused_scores(api_url: str) -> None:
     assert passages[0]["bm25_score"] is not None and passages[0]["bm25_score"] > 0
     scores = [p["score"] for p in passages]
     assert scores == sorted(scores, reverse=True)
+    # each passage's `url` opens its source view (the passage's start marked)
+    for p in passages:
+        assert p["url"].startswith(f"{api_url}/v1/sources/{p['doc_id']}/view?hl="), p["url"]
+    view = opens(passages[0]["url"])
+    assert view.status_code == 200 and '<mark id="cited">' in view.text, view.text[-800:]
     # `question` still works and finds the same passages
     old = httpx.post(
         f"{api_url}/v1/retrieve", json={"question": ONE_PAPER, "k": 5, "mode": "hybrid"}, headers=h

@@ -142,3 +142,61 @@ def test_cli_ask_open_writes_the_source_view(
     assert original and "Get trending papers" in Path(unquote(original.group(1))).read_text()
     bad = CliRunner().invoke(app, ["ask", question, "--no-stream", "--open", "9"], env=env)
     assert bad.exit_code != 0 and "No source [9]" in " ".join(bad.output.split())
+
+
+SNAPKV = (
+    "Large Language Models (LLMs) have made remarkable progress in processing extensive "
+    "contexts. To address this problem, this paper introduces SnapKV, an innovative and "
+    "fine-tuning-free approach that efficiently minimizes KV cache size. Drawing on this "
+    "insight, SnapKV automatically compresses KV caches by selecting clustered important KV "
+    "positions for each attention head. Specifically, SnapKV achieves a consistent decoding "
+    "speed with a 3.6x increase in generation speed and an 8.2x enhancement in memory "
+    "efficiency compared to baseline when processing inputs of 16K tokens."
+)
+SNAPKV_FIGURES = SNAPKV[SNAPKV.index("Specifically") :]
+
+
+def test_every_face_highlights_the_sentence_the_claim_rests_on(tmp_path: Path) -> None:
+    """The view marks the passage sentence that the claim carrying [1] rests on (its figures,
+    its words), not the first sentence of the passage's snippet; the core sets it once on the
+    citation, and every face's link (UI, API annotation, Slack, CLI) carries it."""
+    from rag.core.settings import Settings
+    from rag.core.types import Answer, AnswerEvent, Passage, SourcesEvent, TokenEvent
+    from rag.ingest.sources import cited_text, document_url
+    from rag.service.assistant import Assistant
+    from rag.service.export import view_url
+    from rag.service.source_view import source_view_html
+
+    passage = Passage(
+        text=SNAPKV, score=1.0, title="SnapKV", source="001.txt", doc_id="paper-snap", number=1
+    )
+    text = (
+        "SnapKV compresses KV caches by selecting clustered important KV positions. It reaches "
+        "a 3.6x increase in generation speed and an 8.2x enhancement in memory efficiency [1]."
+    )
+    # the snippet a composed lead carries: the passage from its naming sentence on
+    snippet = SNAPKV[SNAPKV.index("To address") :]
+    cite = Citation(
+        number=1, title="SnapKV", source="001.txt", snippet=snippet, score=1.0, doc_id="paper-snap"
+    )
+
+    class Answerer:  # stands in for rag/answer/answering.py
+        def stream(self, question: str, history: Any, **_: Any) -> Any:
+            yield SourcesEvent(passages=[passage])
+            yield TokenEvent(text=text, citations=[cite])
+            yield AnswerEvent(
+                answer=Answer(question=question, text=text, citations=[cite], passages=[passage])
+            )
+
+    settings = Settings(index_dir=tmp_path / "index", state_db=tmp_path / "state.sqlite3")
+    a = Assistant(settings, build_index=False, progress=False)
+    a._answerer = Answerer()  # type: ignore[assignment]
+    events = list(a.stream("How fast is SnapKV?"))
+    streamed = next(e for e in events if isinstance(e, TokenEvent)).citations
+    answer = next(e for e in events if isinstance(e, AnswerEvent)).answer
+    doc = DocumentText(doc_id="paper-snap", title="SnapKV", text=SNAPKV)
+    for c in (answer.citations[0], (streamed or [])[0]):
+        assert cited_text(c) == SNAPKV_FIGURES
+        for url in (document_url(c), view_url("http://127.0.0.1:8000")(c)):
+            hl = parse_qs(urlsplit(url).query)["hl"][0]
+            assert _marked(source_view_html(doc, hl, "")) == SNAPKV_FIGURES, url

@@ -131,3 +131,24 @@ def test_each_card_shows_its_source_in_the_panel_and_keeps_the_new_tab_link() ->
     assert view.startswith("/document/paper-1?hl=") and view.endswith("#cited"), view
     assert "<b>" not in view and '"' not in view
     assert 'aria-controls="source-panel"' in html and "in new tab ↗</a>" in html
+
+
+def test_the_theme_sets_text_in_complete_fonts_only() -> None:
+    """Every font face the UI's theme declares is a complete font Gradio serves itself (Gradio's
+    SemiBold files are subsets of a few letters, ~5 KB: bold capitals fell back to another font),
+    and nothing is fetched from the network."""
+    from pathlib import Path
+
+    import gradio
+
+    from rag.ui.theme import make_theme
+
+    theme = make_theme()
+    css = "".join(theme._font_css) if isinstance(theme._font_css, list) else theme._font_css
+    files = re.findall(r"url\('static/fonts/([^']+)'\)", css)
+    assert files and not re.search(r"url\('(?:https?:)?//", css), css
+    static = Path(gradio.__file__).parent / "templates" / "frontend" / "static" / "fonts"
+    for name in files:
+        assert (static / name).stat().st_size > 20_000, name  # a whole font, not a subset
+    weights = {int(w) for w in re.findall(r"font-weight:\s*(\d+)", css)}
+    assert max(weights) >= 600, weights  # bold text has a face of its own

@@ -192,3 +192,40 @@ class _Enter:
 
     def click(self) -> None:
         self.page.keyboard.press("Enter")
+
+
+def test_source_line_stays_whole_above_the_cited_sentence(browser: Any) -> None:  # noqa: F811
+    """The source view at the panel frame's size (1280x900: ~370x590), scrolled to the cited
+    sentence as the panel scrolls it: the "label · date — original file ↗" line is whole at the
+    top (sticky, opaque), never cut in half by the frame's edge, and the sentence lies below it."""
+    from rag.service.documents import DocumentText
+    from rag.service.source_view import source_view_html
+
+    filler = " ".join(f"Sentence {i} says what the paper studies in detail." for i in range(40))
+    cited = "Specifically, SnapKV achieves a 3.6x increase in generation speed."
+    doc = DocumentText(
+        doc_id="paper-snap",
+        title="SnapKV: LLM Knows What You are Looking for Before Generation",
+        label="Daily Papers · Aug 8",
+        text=f"{filler} {cited} The end.",
+    )
+    ctx = browser.new_context(viewport={"width": 370, "height": 590})
+    try:
+        page = ctx.new_page()
+        page.set_content(source_view_html(doc, cited, "/document/paper-snap/file"))
+        # what the panel does once the frame has loaded (rag/ui/app.py SOURCE_PANEL_JS toCited)
+        page.evaluate(
+            """() => { const m = document.getElementById('cited');
+            const margin = parseFloat(getComputedStyle(m).scrollMarginTop) || 0;
+            scrollTo(0, scrollY + m.getBoundingClientRect().top - margin); }"""
+        )
+        assert page.evaluate("scrollY") > 200  # it did scroll past the title
+        meta = page.locator(".meta").bounding_box()
+        mark = page.locator("mark#cited").bounding_box()
+        assert meta and mark
+        assert meta["y"] >= -0.5, meta  # the whole line, not half of it
+        assert mark["y"] >= meta["y"] + meta["height"], (mark, meta)
+        assert mark["y"] + mark["height"] <= 590, mark
+        assert page.get_by_text("original file").is_visible()
+    finally:
+        ctx.close()

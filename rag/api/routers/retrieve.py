@@ -18,12 +18,12 @@ from starlette.exceptions import HTTPException
 
 from rag.api.auth import caller, user_bearer
 from rag.api.deps import Scope, get_access, get_links, get_quotas, get_scope, get_settings
-from rag.api.schemas import RetrieveRequest, RetrieveResponse
+from rag.api.schemas import RetrieveRequest, RetrieveResponse, SourcePassage
 from rag.core.errors import NotFoundError, RagError
 from rag.core.settings import Settings
 from rag.service.access import Access, Principal, owner_key
 from rag.service.documents import DocumentText
-from rag.service.export import API_SOURCE_ROUTE
+from rag.service.export import API_SOURCE_ROUTE, view_url
 from rag.service.links import FILE, VIEW, LinkError, LinkSigner
 from rag.service.quotas import Quotas
 from rag.service.source_view import (
@@ -40,16 +40,24 @@ sources = APIRouter(prefix="/v1")
 
 @router.post("/retrieve", response_model=RetrieveResponse, tags=["retrieval"])
 def retrieve(
-    req: RetrieveRequest, who: Principal = Depends(caller), scope: Scope = Depends(get_scope)
+    req: RetrieveRequest,
+    request: Request,
+    who: Principal = Depends(caller),
+    scope: Scope = Depends(get_scope),
+    links: LinkSigner | None = Depends(get_links),
 ) -> RetrieveResponse:
     """The k best passages for `query` (or `question`), numbered 1..k in rank order, with the
     scores their ranking used: `score` (the fused one in hybrid mode), `bm25_score` (for a
-    passage BM25 ranked among its candidates) and `vector_score` (cosine similarity)."""
-    a = scope.assistant(who, req.collection)
-    passages = a.retrieve(req.text, k=req.k, mode=req.mode)
+    passage BM25 ranked among its candidates) and `vector_score` (cosine similarity), and the
+    `url` of each one's source view (at the passage's start)."""
+    name = scope.collection(who, req.collection)
+    passages = scope.pool.get(name).retrieve(req.text, k=req.k, mode=req.mode)
+    url = view_url(str(request.base_url), signer=links, collection=name)
+    out = []
     for number, p in enumerate(passages, 1):
         p.number = number
-    return RetrieveResponse(passages=passages)
+        out.append(SourcePassage(**p.model_dump(), url=url(p)))
+    return RetrieveResponse(passages=out)
 
 
 def source_file(scope: Scope, who: Principal, doc_id: str) -> Path:
