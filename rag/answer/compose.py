@@ -74,6 +74,12 @@ _OWN_MODEL = re.compile(
     r"\b(?i:our)\s+(?:final\s+|proposed\s+|new\s+)?(?:model|method|approach|framework|system|"
     r"architecture|algorithm)\s+((?:[A-Z][\w\-]*|[a-z]+[A-Z][\w\-]*)(?:\s+[A-Z][\w\-]*){0,2})"
 )
+_SEQUENCE_AFTER_WE = re.compile(
+    # "We further the state of the art": "further" as the verb keeps its object
+    r"^(we)\s+(?:then|next|further|also|finally|additionally|subsequently)\s+"
+    r"(?=[a-z])(?!(?:the|a|an|this|these|our|its|their)\b)",
+    re.IGNORECASE,
+)
 _LEAD_IN = re.compile(
     r"^(?:(?:moreover|furthermore|additionally|in addition|specifically|notably|finally|"
     r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
@@ -1536,6 +1542,9 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
     s = re.sub(r"^\(?(?:\d|i{1,3}|iv)\)\s+", "", s)  # "(2) SANA-Sprint is …": a list marker
     s = _ANAPHORIC_LEAD.sub("", _LEAD_IN.sub("", s))
     s = _ANAPHORIC_PURPOSE.sub("", s)
+    # "We then propose …", "We further show …": a step that follows one the reader is not
+    # shown, so its sequence adverb points at nothing (as an opening "Then," would)
+    s = _SEQUENCE_AFTER_WE.sub(r"\1 ", s)
     if (
         name
         and before

@@ -74,3 +74,22 @@ def test_a_full_stop_inside_a_short_bracket_does_not_end_the_sentence() -> None:
         "We test (a) one thing.",
         "(b) Another thing is tested too.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "shown"),
+    [
+        (
+            "We then propose two new ZorbPrune methods.",
+            "The authors propose two new ZorbPrune methods.",
+        ),
+        ("We further show that Zorb halves memory.", "The authors show that Zorb halves memory."),
+        ("We also find that pruning helps.", "The authors find that pruning helps."),
+        # "further" as an adjective is the sentence's word, not a step
+        ("We further the state of the art.", "The authors further the state of the art."),
+    ],
+)
+def test_a_step_shown_alone_loses_its_sequence_adverb(sentence: str, shown: str) -> None:
+    from rag.answer.compose import readable
+
+    assert readable(sentence) == shown
