@@ -457,9 +457,14 @@ def how_lead(
     if not picked:
         return None
     limit = MAX_LEAD_CHARS if len(picked) == 1 else PART_CHARS
+    return _paper_lead(q, p, picked, limit, clean_display(short_name(p)))
+
+
+def _paper_lead(q: Question, p: Passage, picked: list[str], limit: int, name: str) -> Lead:
+    """One paper's lead: its picked sentences made readable and trimmed, opened with its name
+    when they do not say it, cited once."""
     body = " ".join(_stop(trim(readable_in(p, s), q, limit).rstrip(" .;:,")) for s in picked)
-    name = clean_display(short_name(p))
-    if name and name.lower() not in body.lower():
+    if name and name.strip("“”").lower() not in body.lower():
         body = f"{name}: {body}"
     return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
 
@@ -479,11 +484,8 @@ def identify_lead(composer: Composer, q: Question, lead: Lead, embed: Embed | No
         if name.strip("“”").lower() in lead.text.lower():
             return lead
         return Lead(f"{name}: {lead.text}", lead.parts)
-    picked = [named, matching]  # the answer (its name) first, then why it is the one
-    body = " ".join(_stop(trim(readable_in(p, s), q, PART_CHARS).rstrip(" .;:,")) for s in picked)
-    if name.strip("“”").lower() not in body.lower():
-        body = f"{name}: {body}"
-    return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
+    # the answer (its name) first, then why it is the one
+    return _paper_lead(q, p, [named, matching], PART_CHARS, name)
 
 
 def _stop(sentence: str) -> str:
