@@ -220,15 +220,21 @@ NUMBER_WEIGHT = 3  # a figure the claim and a passage sentence share counts as t
 MIN_CLAIM_MATCH = 2  # a claim matching less of any passage sentence tells nothing about where
 
 
-def claims_citing(text: str, number: int) -> list[str]:
-    """The sentences (or lines) of an answer's `text` that carry the marker [number], in order,
-    their markers removed: the claims that cite it."""
-    return [
-        strip_citations(s)
-        for line in text.splitlines()
-        for s in split_sentences(line)
-        if number in cited_numbers(s)
-    ]
+def claims_citing(text: str, number: int) -> list[list[str]]:
+    """The claims of an answer's `text` that cite [number], in order, their markers removed. A
+    claim is the sentence carrying the marker with the unmarked sentences of its line just before
+    it: "X presents Y. It builds a baseline [1]." rests both sentences on [1]."""
+    claims = []
+    for line in text.splitlines():
+        run: list[str] = []
+        for s in split_sentences(line):
+            run.append(strip_citations(s))
+            marks = cited_numbers(s)
+            if marks:
+                if number in marks:
+                    claims.append(run)
+                run = []
+    return claims
 
 
 def _match(claim: str, sentence: str) -> int:
@@ -265,22 +271,39 @@ def _passage_text(c: Citation, passages: list[Passage]) -> str:
     return "\n".join(p.text for p in chosen) if chosen else c.snippet
 
 
+def _rests_on(claim: list[str], passage_text: str) -> str:
+    """The passage sentences one claim rests on: each of its sentences' best match, joined when
+    they stand in a row in the passage (the view marks the run); else the first one's; "" when
+    none matches MIN_CLAIM_MATCH."""
+    order = {s: i for i, s in enumerate(split_sentences(passage_text))}
+    found = []
+    for part in claim:
+        score, sentence = supporting_sentence(part, passage_text)
+        if score >= MIN_CLAIM_MATCH and sentence not in found:
+            found.append(sentence)
+    if not found:
+        return ""
+    at = [order[s] for s in found]
+    in_a_row = at == list(range(at[0], at[0] + len(at)))
+    return " ".join((" ".join(found) if in_a_row else found[0]).split())
+
+
 def with_cited_sentences(
     text: str, citations: list[Citation], passages: list[Passage]
 ) -> list[Citation]:
-    """`citations`, each with `sentence` set: the sentence of its passage that best matches the
-    claim that cites it (the first answer sentence carrying its [n] that any passage sentence
-    matches; the figures they share count most). Every face highlights this sentence in the
-    source view (rag/ingest/sources.py `cited_text`). A citation already carrying one, or whose
-    claims match no sentence, is kept as it is (the view then marks its snippet)."""
+    """`citations`, each with `sentence` set: the passage sentence (or run of sentences) that the
+    first claim citing it rests on, matched by shared words, figures counting most. Every face
+    highlights it in the source view (rag/ingest/sources.py `cited_text`). A citation already
+    carrying one, or whose claims match no sentence, is kept as it is (the view then marks its
+    snippet)."""
     out = []
     for c in citations:
         if not c.sentence:
             hay = _passage_text(c, passages)
             for claim in claims_citing(text, c.number):
-                score, sentence = supporting_sentence(claim, hay)
-                if score >= MIN_CLAIM_MATCH:
-                    c = c.model_copy(update={"sentence": " ".join(sentence.split())})
+                sentence = _rests_on(claim, hay)
+                if sentence:
+                    c = c.model_copy(update={"sentence": sentence})
                     break
         out.append(c)
     return out

@@ -187,3 +187,33 @@ def test_each_citation_gets_the_passage_sentence_its_first_claim_rests_on() -> N
     assert got[1].sentence == ""  # no passage sentence matches its claim: the snippet stands
     alone = with_cited_sentences("It is 3.6x faster with 8.2x less memory [1].", cites, passages)
     assert alone[0].sentence == figures  # the figures pin it, though the words differ
+
+
+def test_a_claim_of_several_sentences_rests_on_the_run_of_passage_sentences_it_quotes() -> None:
+    """A lead of two sentences with one marker at its end rests both on [1]: the view marks the
+    two passage sentences when they stand in a row, else the first one's (never the sentences
+    between them, which the answer did not use)."""
+    from rag.answer.citations import with_cited_sentences
+    from rag.core.types import Citation, Passage
+
+    named = "In this work we present Quillfold, a compact cache format for long prompts."
+    first = "First, we build a strong baseline that stores keys in low precision."
+    later = "We further propose a saliency score that ranks the cached tokens by attention."
+    passages = [
+        Passage(
+            text=f"Caches grow with context. {named} {first} Results are shown. {later}",
+            score=1.0,
+            title="Quillfold",
+            source="q.txt",
+            doc_id="q",
+            number=1,
+        )
+    ]
+    cites = [
+        Citation(number=1, title="Quillfold", source="q.txt", snippet="x", score=1.0, doc_id="q")
+    ]
+    lead = "Quillfold is a compact cache format for long prompts."
+    in_a_row = f"{lead} It builds a strong baseline storing keys in low precision [1]."
+    assert with_cited_sentences(in_a_row, cites, passages)[0].sentence == f"{named} {first}"
+    apart = f"{lead} It ranks cached tokens by an attention saliency score [1]."
+    assert with_cited_sentences(apart, cites, passages)[0].sentence == named
