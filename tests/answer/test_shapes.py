@@ -22,6 +22,7 @@ from rag.answer.synthesis import (
     list_lead,
     names,
     names_paper,
+    relevant_papers,
     topic_of,
 )
 from rag.core.settings import PROJECT_DIR
@@ -1822,3 +1823,58 @@ def test_a_side_written_with_a_slash_names_the_paper_of_either() -> None:
     assert lead is not None
     assert "[1]" in lead.text and "[2]" in lead.text, lead.text
     assert "not stated" not in lead.text, lead.text
+
+
+def test_a_list_weighs_the_search_score_beside_the_sentences_and_orders_by_standing() -> None:
+    """Two papers whose sentences match the topic equally well: the one the search ranked high
+    against the whole question joins the list, the one it ranked low does not; the list is in
+    order of standing, not of the passages."""
+
+    def paper(name: str, n: int, vector: float, search: float) -> Passage:
+        return Passage(
+            text=f"We propose {name}, which shards the KV cache across many GPUs.",
+            score=search,
+            title=f"{name}: Sharded Caches",
+            source=f"{n}.txt",
+            doc_id=name,
+            chunk_id=name,
+            number=n,
+            vector_score=vector,
+        )
+
+    low = paper("Zorblow", 1, 0.55, 0.20)
+    top = paper("Zorbtop", 2, 1.0, 0.90)
+    high = paper("Zorbhigh", 3, 0.55, 0.88)
+    q = analyse("Which papers shard the KV cache across many GPUs?")
+    found = [s.passage for s in relevant_papers(_composer(), q, [low, top, high])]
+    assert found == [top, high], [p.title for p in found]
+
+
+def test_an_ask_for_any_result_is_answered_by_the_result_each_side_reports() -> None:
+    """ "What gains do they report?" asks for whatever each paper reports (a saving in resources
+    answers it), not for a figure called a gain; a side that reports a result is not said to
+    lack one."""
+    ps = [
+        passage(
+            "OrcaX: Iteration-Level Scheduling",
+            "We present OrcaX, which schedules requests at the granularity of iterations. "
+            "OrcaX is 36x faster than the baseline.",
+            1,
+            0.6,
+        ),
+        passage(
+            "RondoZ: Fair Request Scheduling",
+            "We present RondoZ, which schedules requests by their predicted length. Results "
+            "show that RondoZ uses 38% less resources while lowering latency by 47%.",
+            2,
+            0.6,
+        ),
+    ]
+    for question in (
+        "OrcaX vs RondoZ: how does each schedule requests, and what gains do they report?",
+        "OrcaX vs RondoZ: what results does each report?",
+    ):
+        lead = comparison_lead(_composer(), analyse(question), ps)
+        assert lead is not None
+        assert "36x" in lead.text and "38%" in lead.text, lead.text
+        assert "does not give" not in lead.text, lead.text
