@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rag.answer.citations import best_snippet, citation, figures_bound, strip_citations
 from rag.answer.compose import (
+    YEAR,
     Composer,
     Decision,
     Lead,
@@ -56,13 +57,14 @@ from rag.answer.synthesis import (
     misspells_own_name,
     names,
     names_paper,
+    names_resolved,
     relevant_papers,
     topic_of,
 )
 from rag.answer.writer import write
 from rag.answer.yes_no import VERDICTS, yes_no_lead
 from rag.core.settings import Settings
-from rag.core.text import clean_display, content_tokens, split_sentences, squash
+from rag.core.text import clean_display, content_tokens, numbers, split_sentences, squash
 from rag.core.tracing import stage
 from rag.core.types import (
     Answer,
@@ -309,6 +311,22 @@ def cited(
     )
 
 
+FIGURE_PASSAGES = 3  # a question's own figure in one of the first passages: they are about it
+
+
+def states_its_figure(question: str, passages: list[Passage]) -> bool:
+    """A specific figure the question gives ("reaches 180fps", "4.98x") stands in a passage: the
+    passage speaks of what the question asks about, however the rest of it is paraphrased
+    ("Which microcontroller reaches 180fps with the tiny quantized YOLO detector?"). A figure is
+    specific with three characters or more, not a year or a model size ("2023", "70B")."""
+    figures = {
+        n
+        for n in numbers(question)
+        if len(re.sub(r"[^\d.]", "", n)) >= 3 and not YEAR.fullmatch(n) and n[-1:] not in "bmk"
+    }
+    return any(figures & numbers(p.text) for p in passages)
+
+
 class Answerer:
     def __init__(
         self, settings: Settings, retriever: HybridRetriever, llm: ChatModel | None = None
@@ -338,7 +356,7 @@ class Answerer:
         with stage("retrieve", timings) as info:  # timed, logged with the request id, traced
             q = self.analyse(standalone)
             passages = self.passages(standalone, self.depth(q, k), mode, q)
-            q = with_title_names(q, [p.title for p in passages])
+            q = names_resolved(with_title_names(q, [p.title for p in passages]), passages)
             if history and standalone == question:
                 standalone, q, passages = self.within_conversation(
                     question, history, (q, passages), k, mode
@@ -564,7 +582,7 @@ class Answerer:
         if not passages:
             return True
         q = q or self.analyse(question)
-        if names_a_paper(q, passages):
+        if names_a_paper(q, passages) or states_its_figure(question, passages[:FIGURE_PASSAGES]):
             return False
         if q.described:
             # a described comparison is about the collection when one of its papers is here

@@ -46,7 +46,10 @@ HARDWARE = re.compile(
     # "GPU" ("4090 GPU", "1080 Ti GPUs"), not a count ("2048 GPUs", "512 GPUs")
     r"Galaxy[ -]?[A-Z]\d+\w*|Dimensity[ -]?\d*|Exynos[ -]?\d*|Kirin[ -]?\d*|Mali[ -]?\w*|"
     r"Adreno[ -]?\d*|MacBook[ -]?\w*|Ryzen[ -]?\w*|Core i\d\w*|Radeon[ -]?\w*|GeForce|DGX[ -]?\w*|"
-    r"GH200|ESP32|STM32\w*|Arduino\w*|[1-5]0[5-9]0(?:\s?Ti)?(?= GPUs?\b))\b"
+    r"GH200|ESP32|STM32\w*|Arduino\w*|[1-5]0[5-9]0(?:\s?Ti)?(?= GPUs?\b)|"
+    # any model code named as a device ("the MAX78000 microcontroller", "an RK3588 board")
+    r"[A-Z]{2,}[A-Za-z]*\d{2,}\w*(?=\s+(?:microcontrollers?|MCUs?|GPUs?|CPUs?|FPGAs?|NPUs?|SoCs?|"
+    r"chips?|boards?|processors?|accelerators?|phones?|smartphones?)\b))\b"
 )
 CPU_CLASS = re.compile(
     r"\b(?:(?:x86|ARM|Intel|AMD|mobile|desktop|server|commodity|consumer|edge)[ -])?CPUs?\b|"
@@ -953,9 +956,21 @@ def _mentions_all(setting: str, p: Passage, sized: bool = False) -> bool:
     if sized and base and base in squash(p.title):
         return True
     return all(
-        re.search(rf"(?<![\w-]){re.escape(w)}", text, re.IGNORECASE) or _abbreviated(w, text)
+        re.search(rf"(?<![\w-]){re.escape(w)}", text, re.IGNORECASE)
+        or _abbreviated(w, text)
+        or any(full in text.lower() for full in _DEVICE_CLASSES.get(w.lower().rstrip("s"), ()))
         for w in setting.split()
     )
+
+
+# A device class's abbreviation and the words an abstract writes it in ("for MCUs" of a paper on
+# "microcontrollers")
+_DEVICE_CLASSES = {
+    "mcu": ("microcontroller",),
+    "npu": ("neural processing unit",),
+    "fpga": ("field-programmable gate array", "field programmable gate array"),
+    "soc": ("system-on-chip", "system on chip", "systems-on-chip"),
+}
 
 
 def _abbreviated(word: str, text: str) -> bool:

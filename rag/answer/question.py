@@ -34,6 +34,16 @@ GENERIC_NAMES = frozenset(
         "cpus",
         "tpu",
         "tpus",
+        "mcu",  # device classes, like GPU and CPU: "for MCUs" names no paper
+        "mcus",
+        "npu",
+        "npus",
+        "fpga",
+        "fpgas",
+        "asic",
+        "asics",
+        "soc",
+        "socs",
         "kv",
         "ai",
         "ml",
@@ -863,6 +873,11 @@ _CLAUSE_OPENERS = {
 }  # fmt: skip
 
 
+_ARTICLES = {"the", "a", "an"}
+_SIDE_NOUNS = {"paper", "method", "approach", "work", "system", "framework", "one"}
+_SIDE_ENDS = {"for", "on", "in", "at", "across", "with", "when", "over", "regarding", "about"}
+
+
 def unquoted(question: str) -> str:
     """The question with each quoted title (three words or more) reduced to '"…"': a "versus" or
     "and" inside "'FP8 versus INT8 for efficient deep learning inference'" is the title's word,
@@ -872,9 +887,9 @@ def unquoted(question: str) -> str:
     )
 
 
-def vs_sides(question: str) -> list[str]:
-    """The sides of "A vs B" that open with a capital or digit, brackets and quotes taken off:
-    each is a name, as the comparison marker says, whatever its words ("LLM in a flash")."""
+def vs_sides(question: str, doc_freq: Mapping[str, int] | None = None) -> list[str]:
+    """The sides of "A vs B", brackets, quotes, an article and a closing "paper" taken off: each
+    is a name, as the comparison marker says, whatever its words ("LLM in a flash")."""
     m = _VS_SIDES.match(unquoted(question))
     if not m:
         return []
@@ -888,9 +903,31 @@ def vs_sides(question: str) -> list[str]:
             tail = list(itertools.takewhile(lambda w: re.match(r"[A-Z0-9]", w), words[::-1]))
             words = tail[::-1]
             side = " ".join(words)
-        if 0 < len(words) <= MAX_SIDE_WORDS and re.match(r"[A-Z0-9]", side):
+        if len(words) > MAX_SIDE_WORDS:
+            # "ring attention for long sequences across devices": the name runs to the first
+            # word that starts what is compared
+            cut = next((i for i, w in enumerate(words) if w.lower() in _SIDE_ENDS), len(words))
+            words = words[:cut]
+        # "the Efficient LLM Inference on CPUs paper": the name, not its article and noun
+        while words and words[0].lower() in _ARTICLES:
+            words = words[1:]
+        while len(words) > 1 and words[-1].lower() in _SIDE_NOUNS:
+            words = words[:-1]
+        if 0 < len(words) <= MAX_SIDE_WORDS and (
+            re.match(r"[A-Z0-9]", words[0]) or _rare_words(words, doc_freq)
+        ):
             out.append(" ".join(words))
     return out
+
+
+def _rare_words(words: list[str], doc_freq: Mapping[str, int] | None) -> bool:
+    """People type names in lower case too ("star attention vs ring attention"): a side in
+    lower case is a name when one of its words is rare in the collection (at most
+    RARE_WORD_CHUNKS chunks), else a topic ("pruning vs distillation")."""
+    tokens = content_tokens(" ".join(words))
+    return doc_freq is not None and any(
+        0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in tokens
+    )
 
 
 def shape_of(question: str, names: list[str], kind: str) -> str:
@@ -1109,7 +1146,7 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
                 name = " ".join(words)
                 if name and name not in names:
                     names.append(name)
-        for side in vs_sides(question):
+        for side in vs_sides(question, doc_freq):
             if side.lower() in {n.lower() for n in names} or (
                 len(side.split()) == 1 and any(side in n for n in names)
             ):

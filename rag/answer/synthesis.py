@@ -507,8 +507,17 @@ def identify_lead(composer: Composer, q: Question, lead: Lead, embed: Embed | No
         if name.strip("“”").lower() in lead.text.lower():
             return lead
         return Lead(f"{name}: {lead.text}", lead.parts)
-    # the answer (its name) first, then why it is the one
+    # the answer (its name) first, then why it is the one: the sentence that introduces the
+    # name opens the line, whichever of the two the decision chose
+    plain = name.strip("“”")
+    if _introduces_in(matching, p, plain) and not _introduces_in(named, p, plain):
+        named, matching = matching, named
     return _paper_lead(q, p, [named, matching], PART_CHARS, name)
+
+
+def _introduces_in(sentence: str, p: Passage, name: str) -> bool:
+    """Does this sentence of `p` introduce `name` ("we present Fuyou, …")?"""
+    return introduces(p.model_copy(update={"text": sentence}), name)
 
 
 def _stop(sentence: str) -> str:
@@ -634,6 +643,7 @@ def comparison_lead(
     question (its mechanism, its figure) the sentence of that side that answers it."""
     sides: list[Passage] = []
     absent: list[str] = []
+    q = names_resolved(q, passages)
     for name in compared_names(q):
         # a side is the paper the name names (its title, short name or own coinage), not a
         # paper that mentions it in passing, nor a device ("on an A100")
@@ -681,6 +691,28 @@ def comparison_lead(
     if len(clauses) < 2:
         return None
     return Lead(" ".join(clauses), parts)
+
+
+def names_resolved(q: Question, passages: list[Passage]) -> Question:
+    """ "YOLOv10 on getting rid of NMS", "OPT-Tree max speedup vs …": a name typed without
+    punctuation runs on into what is asked of it. When no retrieved paper is the whole name, the
+    name is its longest head (ending in a word of content, not "for" or "on") that names one; the
+    words after it stay in the question, as its ask. A name no head of which names a paper stays
+    as it is (a model, a dataset, or a paper not here)."""
+    papers = by_paper(passages)
+    names = list(q.names)
+    for i, name in enumerate(names):
+        if any(_names_side(p, name) for p in papers):
+            continue
+        words = name.split()
+        for k in range(len(words) - 1, 0, -1):
+            head = " ".join(words[:k])
+            if content_tokens(words[k - 1]) and any(
+                _names_side(p, head) for p in papers
+            ):
+                names[i] = head
+                break
+    return q if names == q.names else replace(q, names=names)
 
 
 def described_comparison_lead(

@@ -701,3 +701,52 @@ def test_a_unit_glued_to_its_figure_or_a_hyphenated_attribute_is_the_asked_one()
     assert states_attribute(q, "ZorbDet reaches up to 180fps on the QX9 microcontroller.")
     assert states_attribute(q, "It achieves a high frame-rate of up to 180 on the QX9.")
     assert not states_attribute(q, "ZorbDet uses 196muJ per inference on the QX9.")
+
+
+def test_a_model_code_named_as_a_device_is_the_asked_device() -> None:
+    """ "Which microcontroller reaches 180fps with the detector for MCUs?" of "deployed on the
+    ZX48000 microcontroller achieving up to 180fps": the model code before the device class is
+    the device; "for MCUs" is the setting the abstract writes as "microcontrollers"."""
+    from rag.answer.compose import HARDWARE, Composer
+    from rag.answer.question import analyse
+    from rag.core.types import Passage
+
+    found = [
+        m.group(0) for m in HARDWARE.finditer("on the ZX48000 microcontroller, an RK3588 board")
+    ]
+    assert found[:1] == ["ZX48000"] and "RK3588" in found
+    assert not HARDWARE.search("the LLaMA2 model with BERT24 layers")
+    p = Passage(
+        text="ZorbDet is a tiny detector for low-power microcontrollers. It has been deployed on "
+        "the ZX48000 microcontroller achieving up to 180fps at 196uJ per inference.",
+        score=0.9,
+        title="ZorbDet: Tiny Detection for Microcontrollers",
+        source="z.txt",
+        doc_id="z",
+        number=1,
+    )
+    q = analyse("Which microcontroller reaches 180fps with the tiny detector for MCUs?")
+    assert q.names == [], q.names  # a device class names no paper
+    lead = Composer(lambda _t: 1.0).decide(q, [p]).lead
+    assert lead is not None and "ZX48000" in lead.text
+
+
+def test_a_passage_holding_the_questions_own_figure_is_on_topic() -> None:
+    from rag.answer.answering import states_its_figure
+    from rag.core.types import Passage
+
+    p = Passage(
+        text="It reaches up to 180fps and a 4.98x ratio in 2023.",
+        score=0.5,
+        title="T",
+        source="t",
+        doc_id="t",
+    )
+    assert states_its_figure("Which chip reaches 180fps with the detector?", [p])
+    assert states_its_figure("What gives a 4.98x ratio?", [p])
+    # a year, a model size or a short count is not specific enough to say what a passage is about
+    assert not states_its_figure("What came out in 2023?", [p])
+    other = Passage(
+        text="We train a 70B model on 8 GPUs.", score=0.5, title="U", source="u", doc_id="u"
+    )
+    assert not states_its_figure("How fast is the 70B model on 8 GPUs?", [other])

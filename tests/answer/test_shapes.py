@@ -1878,3 +1878,57 @@ def test_an_ask_for_any_result_is_answered_by_the_result_each_side_reports() -> 
         assert lead is not None
         assert "36x" in lead.text and "38%" in lead.text, lead.text
         assert "does not give" not in lead.text, lead.text
+
+
+def test_a_side_typed_without_punctuation_is_the_paper_its_first_words_name() -> None:
+    """ "OrcaX vs RondoZ on scheduling requests": no paper is called "RondoZ on scheduling
+    requests"; the side is RondoZ, and both sides are answered."""
+    ps = [
+        orca_x(),
+        passage(
+            "RondoZ: Fair Request Scheduling",
+            "We present RondoZ, which schedules requests by their predicted length. RondoZ "
+            "cuts tail latency by 3x.",
+            2,
+            0.6,
+        ),
+    ]
+    for question in (
+        "OrcaX vs RondoZ on scheduling requests",
+        "OrcaX vs RondoZ for scheduling requests in serving systems at scale today",
+    ):
+        lead = comparison_lead(_composer(), analyse(question), ps)
+        assert lead is not None, question
+        assert "[1]" in lead.text and "[2]" in lead.text, lead.text
+        assert "not stated" not in lead.text, lead.text
+
+
+def test_sides_typed_in_lower_case_are_names_when_their_words_are_rare() -> None:
+    """ "star zorb vs ring zorb …": words few chunks use make a name, typed in any case; common
+    words ("pruning vs distillation") are topics, not sides; "the … paper" is its name."""
+    doc_freq = {"star": 1, "ring": 2, "zorb": 40, "prune": 60, "distil": 51, "long": 90}
+    q = analyse("star zorb vs ring zorb for long sequences across many devices", doc_freq)
+    assert q.shape == "comparison" and compared_names(q) == ["star zorb", "ring zorb"], q.names
+    assert analyse("pruning vs distillation: which saves more?", doc_freq).names == []
+    q = analyse("OrcaX vs the Fast Zorb Serving paper: what does each save?", doc_freq)
+    assert compared_names(q) == ["OrcaX", "Fast Zorb Serving"], q.names
+
+
+def test_the_sentence_that_introduces_the_described_paper_opens_its_lead() -> None:
+    """When the decision chose a result sentence and the description matches the sentence that
+    introduces the paper, the introduction comes first: the reader meets the paper, then its
+    result."""
+    proposal = (
+        "We propose Squeezed Zorb as a mechanism to accelerate applications where a large part "
+        "of the prompt is fixed."
+    )
+    result = "In our experiments Squeezed Zorb gives a 4x speedup on long documents."
+    p = passage(
+        "Squeezed Zorb: Accelerating Long Prompts",
+        f"Long prompts are slow to serve. {proposal} {result}",
+        1,
+        0.6,
+    )
+    q = analyse("Which method accelerates applications where a large part of the prompt is fixed?")
+    lead = identify_lead(_composer(), q, Lead(f"{result} [1].", [(p, result)]))
+    assert lead.text.index("propose") < lead.text.index("4x"), lead.text
