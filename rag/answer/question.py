@@ -925,9 +925,7 @@ def _rare_words(words: list[str], doc_freq: Mapping[str, int] | None) -> bool:
     lower case is a name when one of its words is rare in the collection (at most
     RARE_WORD_CHUNKS chunks), else a topic ("pruning vs distillation")."""
     tokens = content_tokens(" ".join(words))
-    return doc_freq is not None and any(
-        0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in tokens
-    )
+    return doc_freq is not None and any(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in tokens)
 
 
 def shape_of(question: str, names: list[str], kind: str) -> str:

@@ -707,9 +707,7 @@ def names_resolved(q: Question, passages: list[Passage]) -> Question:
         words = name.split()
         for k in range(len(words) - 1, 0, -1):
             head = " ".join(words[:k])
-            if content_tokens(words[k - 1]) and any(
-                _names_side(p, head) for p in papers
-            ):
+            if content_tokens(words[k - 1]) and any(_names_side(p, head) for p in papers):
                 names[i] = head
                 break
     return q if names == q.names else replace(q, names=names)
