@@ -18,7 +18,7 @@ from typer.core import TyperArgument, TyperOption
 from rag import _offline  # noqa: F401
 from rag.core.errors import RagError
 from rag.core.settings import Settings
-from rag.core.types import Answer, AnswerEvent, StatusEvent
+from rag.core.types import Answer, AnswerEvent, Passage, StatusEvent
 
 if TYPE_CHECKING:
     from rag.service.export import SourceURL
@@ -386,11 +386,18 @@ def retrieve(
         if as_json:
             console.print_json(json.dumps([p.model_dump() for p in passages]))
             return
-        for i, p in enumerate(passages, 1):
-            console.print(
-                f"[{i}] [bold]{escape(p.title)}[/] [dim]{p.source} score={p.score:.4f}[/]"
-            )
-            console.print(f"    {escape(p.text[:240])}…")
+        print_passages(passages)
+
+
+def print_passages(passages: list[Passage], out: Console = console) -> None:
+    """Each passage with its title, readable source (listing and date, page or section, as
+    `rag ask` prints it; never the stored file's hashed name when it has a label) and score."""
+    from rag.ingest.sources import source_place
+
+    for i, p in enumerate(passages, 1):
+        where = escape(source_place(p))
+        out.print(f"[{i}] [bold]{escape(p.title)}[/] [dim]({where}) score={p.score:.4f}[/]")
+        out.print(f"    {escape(p.text[:240])}…")
 
 
 @app.command()

@@ -186,6 +186,35 @@ def test_print_answer_prints_no_url_without_public_url() -> None:
     assert f"{PUBLIC}/v1/sources/d1/view?hl=A%20sentence.#cited" in out.getvalue()
 
 
+def test_rag_retrieve_prints_readable_sources_not_stored_file_names() -> None:
+    """`rag retrieve` names each passage's source as `rag ask` does: the listing's label and
+    date, or the page of a file, never the hashed name the listing is stored under."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from rag.cli import print_passages
+    from rag.core.types import Passage
+
+    listed = Passage(
+        text="We present Zorb.",
+        score=0.61,
+        title="Zorb: Fast Caches",
+        source="000_194d850b866ee11c.txt",
+        doc_id="paper-zorb",
+        label="Daily Papers · Aug 8",
+    )
+    paged = Passage(
+        text="Page text.", score=0.4, title="Report", source="report.pdf", doc_id="r", page=4
+    )
+    out = StringIO()
+    print_passages([listed, paged], Console(file=out, width=200))
+    printed = out.getvalue()
+    assert "Zorb: Fast Caches (Daily Papers · Aug 8) score=0.6100" in printed, printed
+    assert "194d850b" not in printed
+    assert "Report (report.pdf, p. 4)" in printed, printed
+
+
 @pytest.fixture(autouse=True)
 def _no_leftover_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("RAG_PUBLIC_URL", raising=False)
