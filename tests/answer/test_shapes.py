@@ -22,7 +22,6 @@ from rag.answer.synthesis import (
     list_lead,
     names,
     names_paper,
-    relevant_papers,
     topic_of,
 )
 from rag.core.settings import PROJECT_DIR
@@ -1823,31 +1822,6 @@ def test_a_side_written_with_a_slash_names_the_paper_of_either() -> None:
     assert lead is not None
     assert "[1]" in lead.text and "[2]" in lead.text, lead.text
     assert "not stated" not in lead.text, lead.text
-
-
-def test_a_list_weighs_the_search_score_beside_the_sentences_and_orders_by_standing() -> None:
-    """Two papers whose sentences match the topic equally well: the one the search ranked high
-    against the whole question joins the list, the one it ranked low does not; the list is in
-    order of standing, not of the passages."""
-
-    def paper(name: str, n: int, vector: float, search: float) -> Passage:
-        return Passage(
-            text=f"We propose {name}, which shards the KV cache across many GPUs.",
-            score=search,
-            title=f"{name}: Sharded Caches",
-            source=f"{n}.txt",
-            doc_id=name,
-            chunk_id=name,
-            number=n,
-            vector_score=vector,
-        )
-
-    low = paper("Zorblow", 1, 0.55, 0.20)
-    top = paper("Zorbtop", 2, 1.0, 0.90)
-    high = paper("Zorbhigh", 3, 0.55, 0.88)
-    q = analyse("Which papers shard the KV cache across many GPUs?")
-    found = [s.passage for s in relevant_papers(_composer(), q, [low, top, high])]
-    assert found == [top, high], [p.title for p in found]
 
 
 def test_an_ask_for_any_result_is_answered_by_the_result_each_side_reports() -> None:
