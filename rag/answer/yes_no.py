@@ -47,7 +47,7 @@ VERDICTS = ("Yes. ", "No. ")  # how a lead with a verdict opens
 
 @dataclass
 class Verdict:
-    word: str  # "Yes" | "No"
+    word: str  # "Yes" | "No" | "" (a kindred property stated: the sentence, no verdict word)
     passage: Passage
     sentence: str
 
@@ -108,7 +108,20 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
         # methods cannot work without retraining", above)
         if _needs(prop, s) and not _OTHERS.search(s):
             return Verdict("No" if asks_free else "Yes", passage, s)
+    for kin in _KIN.get(_stem(prop), ()):
+        # "Is X training-free?" of "an innovative and fine-tuning-free approach": the sentence
+        # that says so of a kindred property answers, shown without a verdict word (the reader
+        # weighs "fine-tuning-free" against "training-free", not us)
+        for s in own:
+            if (_without(kin, s) or _needs(kin, s)) and not _OTHERS.search(s):
+                return Verdict("", passage, s)
     return None
+
+
+# Properties a paper may state in kindred words: training and its kinds ("fine-tuning-free",
+# "without retraining" bear on "Is X training-free?" and "Does X need fine-tuning?")
+_TRAINING = ("training", "fine-tuning", "retraining", "tuning")
+_KIN = {_stem(w): tuple(k for k in _TRAINING if k != w) for w in _TRAINING}
 
 
 def yes_no_lead(question: str, lead: Lead) -> Lead:
@@ -124,4 +137,5 @@ def yes_no_lead(question: str, lead: Lead) -> Lead:
     name = clean_display(short_name(p))
     if name and name.lower() not in shown.lower():
         shown = f"{name}: {shown}"
-    return Lead(f"{v.word}. {shown} [{p.number}].", [(p, v.sentence)])
+    word = f"{v.word}. " if v.word else ""
+    return Lead(f"{word}{shown} [{p.number}].", [(p, v.sentence)])

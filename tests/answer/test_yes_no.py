@@ -62,3 +62,20 @@ def test_the_lead_opens_with_the_verdict_and_cites_its_sentence() -> None:
     assert lead.parts == [(p, "We present ZorbKV, a fine-tuning-free cache.")]
     kept = Lead("ZorbKV shrinks caches by 4x [1].", [(p, "ZorbKV shrinks caches by 4x.")])
     assert yes_no_lead("What does ZorbKV shrink?", kept) is kept
+
+
+def test_a_kindred_property_is_shown_without_a_verdict_word() -> None:
+    """ "Is ZorbKV training-free?" of an abstract that says "fine-tuning-free" (and nothing of
+    training): that sentence answers, not whichever sentence shares the most words, and no
+    "Yes." is claimed for a property the paper words differently."""
+    said = "We present ZorbKV, a fine-tuning-free cache."
+    p = _paper(f"ZorbKV shrinks caches by 4x. {said}")
+    v = verdict("Is ZorbKV training-free?", p)
+    assert v is not None and v.word == "" and v.sentence == said
+    lead = yes_no_lead(
+        "Is ZorbKV training-free?", Lead("x [1].", [(p, "ZorbKV shrinks caches by 4x.")])
+    )
+    assert lead.parts == [(p, said)]
+    assert not lead.text.startswith(("Yes", "No")) and "fine-tuning-free" in lead.text
+    # a property of another kind has no kin: no verdict, the composed lead stands
+    assert verdict("Is ZorbKV calibration-free?", p) is None
