@@ -8,12 +8,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
+from pydantic import ValidationError
 
 from rag.api.auth import caller
 from rag.api.deps import Scope, get_conversations, get_scope
 from rag.api.responses import InertJSONResponse
 from rag.api.schemas import ConversationList, Deleted, RenameRequest
-from rag.core.types import Conversation
+from rag.core.types import Citation, Conversation
 from rag.service.access import Principal
 from rag.service.export import (
     PerCollection,
@@ -21,6 +22,7 @@ from rag.service.export import (
     conversation_json,
     conversation_markdown,
     source_url,
+    view_url,
 )
 from rag.state.conversations import Conversations
 
@@ -38,26 +40,53 @@ def list_conversations(
 @router.get("/conversations/{conv_id}", response_model=Conversation, tags=["conversations"])
 def get_conversation(
     conv_id: str,
+    request: Request,
     who: Principal = Depends(caller),
     scope: Scope = Depends(get_scope),
     store: Conversations = Depends(get_conversations),
 ) -> Conversation:
     """One saved conversation with its turns (question, checked answer, citations, passages);
-    turns asked of a collection the caller may no longer use are left out."""
-    return store.get(conv_id, who.owner, scope.allowed(who))
+    turns asked of a collection the caller may no longer use are left out. Each citation carries
+    the `url` of its source view, as the chat response gave it."""
+    return _linked(store.get(conv_id, who.owner, scope.allowed(who)), request)
 
 
 @router.patch("/conversations/{conv_id}", response_model=Conversation, tags=["conversations"])
 def rename_conversation(
     conv_id: str,
     req: RenameRequest,
+    request: Request,
     who: Principal = Depends(caller),
     scope: Scope = Depends(get_scope),
     store: Conversations = Depends(get_conversations),
 ) -> Conversation:
     allowed = scope.allowed(who)
     store.rename(conv_id, who.owner, req.title, allowed)
-    return store.get(conv_id, who.owner, allowed)
+    return _linked(store.get(conv_id, who.owner, allowed), request)
+
+
+def _linked(conv: Conversation, request: Request) -> Conversation:
+    """The conversation with each saved citation's source-view `url` (signed for its turn's
+    collection when tokens are on): saved turns hold the answer, not URLs, which depend on the
+    server's address and signing key."""
+    base, signer = str(request.base_url), request.app.state.links
+    turns = []
+    for turn in conv.turns:
+        answer = turn.get("answer")
+        cites = answer.get("citations") if isinstance(answer, dict) else None
+        if isinstance(answer, dict) and isinstance(cites, list):
+            url = view_url(base, signer=signer, collection=str(turn.get("collection") or ""))
+            answer = {**answer, "citations": [_with_url(c, url) for c in cites]}
+            turn = {**turn, "answer": answer}
+        turns.append(turn)
+    return conv.model_copy(update={"turns": turns})
+
+
+def _with_url(cite: Any, url: SourceURL) -> Any:
+    try:
+        return {**cite, "url": url(Citation.model_validate(cite))}
+    except (ValidationError, TypeError):  # a turn saved by an older version: shown as saved
+        return cite
 
 
 @router.delete("/conversations/{conv_id}", response_model=Deleted, tags=["conversations"])
