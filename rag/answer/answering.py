@@ -108,8 +108,12 @@ def _refers_within(question: str, m: re.Match[str]) -> bool:
 
 
 # "it", "its", "the method": one paper, which the previous question named
+# ("How does that compare with X?": "that" or "this" as the subject after its verb is one too)
 _SINGULAR_REFERENCE = re.compile(
-    r"\b(?:(?P<own>its)|it|the (?:paper|method|model|approach|system|framework))\b", re.IGNORECASE
+    r"\b(?:(?P<own>its)|it|(?:the|this|that) (?:paper|method|model|approach|system|framework)|"
+    r"(?:(?<=\bdoes )|(?<=\bdid )|(?<=\bis )|(?<=\bwas )|(?<=\bcan )|(?<=\bwould ))"
+    r"(?:this|that)(?! \w+ (?:of|in|on)\b))\b",
+    re.IGNORECASE,
 )
 
 
@@ -786,7 +790,9 @@ class Answerer:
             # (Joining only the previous question's names, "Which datasets did they test it on
             # (ZorbSpec)?", was tried: on 35 follow-ups one more answered and two were refused,
             # having lost the previous question's other words.)
-            named = resolved(question, strong_names(names_in(last_q, self.retriever.doc_freq)))
+            # the previous question's names, specific ("YOLOv10") or rare in the collection
+            # ("Splitwise", "Star Attention")
+            named = resolved(question, names_in(last_q, self.retriever.doc_freq))
             return named or f"{last_q} {question}"
         return question
 

@@ -847,7 +847,9 @@ def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float
         return 1.0
     best = 0.0
     for i in figure_at:
-        window = _near(tokens, i)
+        # the unit written after the figure counts, however short ("1.11 W", "7 B")
+        unit = tokens[i + 1].lower().strip(".,;:()&") if i + 1 < len(tokens) else ""
+        window = _near(tokens, i) | {unit}
         best = max(best, sum(1 for group in words if group & window) / len(words))
     return best
 
@@ -1535,6 +1537,8 @@ def ask_of(question: str) -> str:
 def analyse_facet(q: Question, facet: str) -> Question:
     fq = analyse(facet)
     fq.names = q.names
+    # a clipped word ("params") as the whole question resolved it against the collection
+    fq.attribute = {next((a for a in q.attribute if a.startswith(t)), t) for t in fq.attribute}
     ask = re.search(r"(?i)\b(what|which|how|who)\b", facet)
     if ask and ask.start() > 0:  # the kind is the ask's, not the context sentence's
         fq.kind = kind_of(facet[ask.start() :])

@@ -312,6 +312,7 @@ _PLURAL = re.compile(
 # Words an answer's sentence may use for an asked attribute (stems, as content_tokens gives).
 _TIME_UNITS = {"sec", "secs", "min", "mins", "ms", "hr", "hrs", "durat"}
 _SCORE_UNITS = {"ap", "map", "bleu", "rouge", "pp"}
+MIN_CLIPPED_CHARS = 4  # "mem" or "acc" could begin too many words to say which is meant
 _SYNONYMS: dict[str, set[str]] = {
     "frame": {"frame", "fps"},
     "learn": {"learn", "lr"},
@@ -339,6 +340,8 @@ _SYNONYMS: dict[str, set[str]] = {
     # a duration is also written in its units' short forms ("95 sec", "12 ms", "3 hrs")
     "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length", *_TIME_UNITS},
     "cost": {"cost", "cheaper", "price", "dollar", "$"},
+    # power is reported in watts ("1.11 W", "350 mW")
+    "power": {"power", "watt", "w", "mw", "kw"},
     # detection and translation report accuracy as AP / mAP / BLEU
     "accuraci": {"accuraci", "top-1", "score", "perform", *_SCORE_UNITS},
     # "what score does it reach on LRA" -> "averaging 85% on LRA": a score is reported as one
@@ -588,6 +591,8 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
         # "SVD", "GELU", "COCO": acronyms many papers share; a hyphen-joined one ("Q-SPR") is a
         # coinage, a name unless the collection says it is common
         # ("KIVI", which no passage of the collection uses, is a name: of something not here)
+        # (Taking an acronym few passages use as a name, "APB", was tried: "SVD", written out
+        # elsewhere, then named a paper that mentions it; tune and test fell by one each.)
         if (
             word.isupper()
             and not any(c.isdigit() for c in word)
@@ -606,10 +611,11 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
             continue
         out.append(word)
     if doc_freq is not None:  # a capitalised word inside the question that few papers use
-        for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]{3,})\b", question):
+        # with the capitalised words right after it: one name ("Star Attention")
+        for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]{3,})((?:\s+[A-Z][a-z]+)*)\b", question):
             tokens = content_tokens(m.group(1))
             if tokens and all(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in tokens):
-                out.append(m.group(1))
+                out.append(m.group(1) + m.group(2))
     # "ZORB-2 vs the original ZORB": an acronym that a name of the question versions is the
     # earlier version's name, however common the acronym
     out += [a for a in acronyms if any(re.match(rf"{a}[-\s]?v?\d", n) for n in out)]
@@ -643,6 +649,16 @@ _COMPARATIVES = {
 _PAST_VERB = re.compile(
     r"\w{2,}[^e]ed|went|got|came|took|made|spent|ran|grew|fell|rose|gave|saw|left|lost|kept|won|cut"
 )
+
+
+def in_vocabulary(token: str, doc_freq: Mapping[str, int] | None) -> str:
+    """An asked word as the collection writes it: a clipped form the abstracts never use
+    ("params", "perf") is the commonest word of theirs it begins ("parameters", "performance"),
+    so that its synonyms and the passages' words meet it."""
+    if not doc_freq or doc_freq.get(token, 0) or len(token) < MIN_CLIPPED_CHARS:
+        return token
+    longer = [(n, w) for w, n in doc_freq.items() if w.startswith(token) and n]
+    return max(longer)[1] if longer else token
 
 
 def asked_quantities(question: str) -> set[str]:
@@ -1116,7 +1132,7 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     names = names_in(question, doc_freq)
     attribute: set[str] = set()
     if kind == "number":
-        attribute = asked_quantities(question)
+        attribute = {in_vocabulary(t, doc_freq) for t in asked_quantities(question)}
     compared = _COMPARED.search(question)
     if compared and not re.match(r"\s*(is|are|does|do|how does|how do)\b", question, re.I):
         compared = None  # "… latency on H100 versus FLUX-schnell": a baseline, not a comparison

@@ -97,7 +97,7 @@ _DETAIL_CUE = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|specifically|in particular|"
     r"concretely)\b|\((?:1|i|a)\)|(?:^|\s)(?:1|i)\)\s|"
     # "The key idea is to add SSD-CPU communication …": the mechanism, said as such
-    r"\b(?:key|main|core|central)\s+(?:idea|insight|technique)\s+(?:\w+\s+)?(?:is|lies)\b",
+    r"\b(?:key|main|core|central|our)\s+(?:idea|insight|technique)\s+(?:\w+\s+)?(?:is|lies)\b",
     re.IGNORECASE,
 )
 # "In this paper, we focus on / study whether / investigate …": the paper frames the problem it
@@ -127,6 +127,15 @@ _SHOWN = re.compile(r"\b(?:show|shows|showed|find|finds|found|observe|observes)\
 _OWN_MAIN = re.compile(
     r"^(?:while|although|though|whereas|unlike)\b[^,]{0,200},\s*(?:we|the authors)\s+"
     r"(?:\w+\s+)?(?:propose|present|introduce|develop|provide|design|build|show)\w*",
+    re.IGNORECASE,
+)
+# The paper as the subject of a main clause, at the start or after a comma ("We analyze the
+# communication bottleneck and find …", "Second, to conquer the I/O bottleneck, we design …"):
+# what the paper does, whatever problem words it names; framing verbs (_FRAMING) stay background
+_OWN_CLAUSE = re.compile(
+    r"(?:^(?:(?:first|second|third|finally|then|here|specifically|to\s[^,]{1,80}),?\s+)?|,\s+)"
+    r"(?:we|the authors)\s+(?:also\s+|further\s+)?"
+    r"(?!focus|stud|investigat|explor|consider|ask|aim|try|tried|revisit|examin)[a-z]{3,}",
     re.IGNORECASE,
 )
 # a how answer: the proposal and how it does it, often in two steps; a comparison side has two
@@ -281,7 +290,11 @@ class Scored:
         # "While existing methods sacrifice accuracy, we provide …": the main clause is the
         # paper's own, the concession before it is not what the sentence is about
         cue = [
-            (bool(_BACKGROUND_CUE.search(s)) and not _OWN_MAIN.search(s))
+            (
+                bool(_BACKGROUND_CUE.search(s))
+                and not _OWN_MAIN.search(s)
+                and not _OWN_CLAUSE.search(s)
+            )
             or bool(_FRAMING.search(s))
             for s in self.sentences
         ]
