@@ -1023,7 +1023,12 @@ _RELATING = re.compile(
 def with_title_names(q: Question, titles: list[str]) -> Question:
     """The question with the words it titles a found paper by added to its names: "How does
     Mamba avoid …?" is about the paper "Mamba: …", once that paper is among the passages."""
-    named = [w for w in title_words(q) if any(titles_by(t, w) for t in titles)]
+    # an acronym the question gives ("How does X compare with APB?") that is a found paper's
+    # own title name ("APB: …") names that paper, whatever else the question names; one that
+    # only appears in abstracts ("SVD") stays a common term
+    acronyms = re.findall(r"(?<=\s)[A-Z]{2,5}(?![\w'’-])", q.text)
+    candidates = [*title_words(q), *(a for a in acronyms if a not in q.names)]
+    named = [w for w in dict.fromkeys(candidates) if any(titles_by(t, w) for t in titles)]
     if not named:
         return q
     names = [*q.names, *named]

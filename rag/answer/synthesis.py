@@ -495,7 +495,11 @@ def identify_lead(composer: Composer, q: Question, lead: Lead, embed: Embed | No
     # the answer is a paper: its name, or its whole title when it has none, opens the line
     name = clean_display(short_name(p)) or f"“{clean_display(p.title)}”"
     topic = _FRAME.sub(" ", q.text)
-    matching = Scored(composer, topic, p, embed).best_sentence()
+    # beside the naming sentence, the one that says what of the description it leaves out
+    # ("… by identifying salient tokens" beside "ZipCache, a KV cache quantization method")
+    said = content_tokens(named)
+    rest = " ".join(w for w in topic.split() if content_tokens(w) and not content_tokens(w) <= said)
+    matching = Scored(composer, rest or topic, p, embed).best_sentence()
     if matching is None or squash(matching) == squash(named):
         if name.strip("“”").lower() in lead.text.lower():
             return lead

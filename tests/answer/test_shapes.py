@@ -1959,3 +1959,31 @@ def test_a_step_told_in_the_papers_voice_is_mechanism_whatever_problem_words_it_
     assert "pre-attention router" in lead.text, lead.text
     # the problem the paper starts from is still not its mechanism
     assert "existing methods suffer" not in lead.text, lead.text
+
+
+def test_beside_the_naming_sentence_stands_what_of_the_description_it_leaves_out() -> None:
+    named = "We present ZorbCache, an accurate KV cache quantization method."
+    p = passage(
+        "ZorbCache: Accurate KV Cache Quantization",
+        f"KV caches are large. {named} First, we construct a strong baseline for quantizing KV "
+        "cache. Then we propose a normalized score as a metric for identifying salient tokens.",
+        1,
+        0.6,
+    )
+    q = analyse("Which paper quantizes the KV cache by identifying salient tokens?")
+    lead = identify_lead(_composer(), q, Lead(f"{named} [1].", [(p, named)]))
+    assert "identifying salient tokens" in lead.text, lead.text
+    assert "strong baseline" not in lead.text, lead.text
+
+
+def test_an_acronym_that_titles_a_found_paper_names_it() -> None:
+    from rag.answer.question import with_title_names
+
+    doc_freq = {"zephyr": 1, "attent": 140, "qxv": 2}
+    q = analyse("How does Zephyr Attention compare with QXV?", doc_freq)
+    assert q.names == ["Zephyr Attention"]
+    titles = ["QXV: Passing Compressed Context Blocks", "Zephyr Attention: Long Sequences"]
+    both = with_title_names(q, titles)
+    assert both.names == ["Zephyr Attention", "QXV"] and both.shape == "comparison"
+    # an acronym that abstracts only use, no paper's own name, stays a common term
+    assert with_title_names(q, ["Zephyr Attention: Long Sequences", "Low-Rank QXV Adapters"]) == q
