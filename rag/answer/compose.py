@@ -1559,7 +1559,11 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
     "This method" when the sentence before it (`before`) named the paper or its proposal."""
     s = clean_display(sentence)
     s = re.sub(r"^\(?(?:\d|i{1,3}|iv)\)\s+", "", s)  # "(2) SANA-Sprint is …": a list marker
-    s = _ANAPHORIC_LEAD.sub("", _LEAD_IN.sub("", s))
+    # "First, A …, and second, B …": the sentence goes on with its sequence, so its "First"
+    # stays (without it, "and second" dangles)
+    counted = re.match(r"(?i)first(?:ly)?,?\s", s) and re.search(r"(?i)\bsecond(?:ly)?\b", s)
+    s = s if counted else _LEAD_IN.sub("", s)
+    s = _ANAPHORIC_LEAD.sub("", s)
     s = _ANAPHORIC_PURPOSE.sub("", s)
     # "We then propose …", "We further show …": a step that follows one the reader is not
     # shown, so its sequence adverb points at nothing (as an opening "Then," would)

@@ -131,11 +131,15 @@ _OWN_MAIN = re.compile(
 )
 # The paper as the subject of a main clause, at the start or after a comma ("We analyze the
 # communication bottleneck and find …", "Second, to conquer the I/O bottleneck, we design …"):
-# what the paper does, whatever problem words it names; framing verbs (_FRAMING) stay background
+# what the paper does, whatever problem words it names; framing verbs (_FRAMING) and what it
+# observes of the problem stay background
 _OWN_CLAUSE = re.compile(
     r"(?:^(?:(?:first|second|third|finally|then|here|specifically|to\s[^,]{1,80}),?\s+)?|,\s+)"
     r"(?:we|the authors)\s+(?:also\s+|further\s+)?"
-    r"(?!focus|stud|investigat|explor|consider|ask|aim|try|tried|revisit|examin)[a-z]{3,}",
+    r"(?!focus|stud|investigat|explor|consider|ask|aim|try|tried|revisit|examin|"
+    # "However, we observe that X is slowed by NMS": a finding about the problem, still background
+    r"observ|find|found|notic|note|show|identif|argu|believ|reveal|discover|realiz|recogni)"
+    r"[a-z]{3,}",
     re.IGNORECASE,
 )
 # a how answer: the proposal and how it does it, often in two steps; a comparison side has two
@@ -411,7 +415,10 @@ def _opens_with(sentence: str, name: str) -> bool:
     """The sentence's subject is `name`: it opens the sentence, or the main clause after a
     short lead phrase ("Specifically, ", "Based on this insight, ")."""
     main = re.sub(r"^(?:[\w'-]+\s+){0,5}[\w'-]+,\s+", "", sentence)
-    return any(x.lower().startswith(name.lower()) for x in (sentence, main))
+    # "Byte Latent Transformer (BLT)": the sentence may use either form ("BLT encodes …")
+    both = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", name)
+    forms = [name, *both.groups()] if both else [name]
+    return any(x.lower().startswith(f.lower()) for f in forms for x in (sentence, main))
 
 
 def misspells_own_name(p: Passage, name: str) -> bool:

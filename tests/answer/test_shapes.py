@@ -1946,7 +1946,8 @@ def test_a_step_told_in_the_papers_voice_is_mechanism_whatever_problem_words_it_
     p = passage(
         "ZorbThinker: Small Models for Local Devices",
         "Large models are slow on local devices. However, existing methods suffer from slow "
-        "storage. We present ZorbThinker, a family of small models for local devices. First, we "
+        "storage. However, we observe that slow storage latency stalls decoding on local devices. "
+        "We present ZorbThinker, a family of small models for local devices. First, we "
         "introduce a sparse feed-forward block. Second, to conquer the I/O bottleneck of slow "
         "storage, we design a pre-attention router that prefetches expert weights while "
         "attention runs, hiding storage latency. ZorbThinker reaches 20 tokens/s on a laptop.",
@@ -1957,8 +1958,9 @@ def test_a_step_told_in_the_papers_voice_is_mechanism_whatever_problem_words_it_
     lead = how_lead(_composer(), q, p)
     assert lead is not None
     assert "pre-attention router" in lead.text, lead.text
-    # the problem the paper starts from is still not its mechanism
+    # the problem the paper starts from, or what it observes of it, is still not its mechanism
     assert "existing methods suffer" not in lead.text, lead.text
+    assert "stalls decoding" not in lead.text, lead.text
 
 
 def test_beside_the_naming_sentence_stands_what_of_the_description_it_leaves_out() -> None:
@@ -1987,3 +1989,19 @@ def test_an_acronym_that_titles_a_found_paper_names_it() -> None:
     assert both.names == ["Zephyr Attention", "QXV"] and both.shape == "comparison"
     # an acronym that abstracts only use, no paper's own name, stays a common term
     assert with_title_names(q, ["Zephyr Attention: Long Sequences", "Low-Rank QXV Adapters"]) == q
+
+
+def test_a_paper_speaks_under_its_acronym_as_under_its_name() -> None:
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "Zorb Latent Transformer: Patches Beat Tokens",
+        "We introduce the Zorb Latent Transformer (ZLT), a byte-level model. ZLT encodes bytes "
+        "into patches of varying size. Tokenizers are brittle.",
+        1,
+        0.6,
+    )
+    scored = Scored(_composer(), "how does it group bytes", p, None)
+    assert scored._own("ZLT encodes bytes into patches of varying size.")
+    assert scored._own("Zorb Latent Transformer encodes bytes into patches.")
+    assert not scored._own("Tokenizers are brittle.")

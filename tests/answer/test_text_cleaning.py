@@ -93,3 +93,16 @@ def test_a_step_shown_alone_loses_its_sequence_adverb(sentence: str, shown: str)
     from rag.answer.compose import readable
 
     assert readable(sentence) == shown
+
+
+def test_a_sentence_that_counts_its_own_steps_keeps_its_first() -> None:
+    from rag.answer.compose import readable
+
+    counted = (
+        'First, "zorbing" reuses activated neurons, and second, "row bundling" reads larger chunks.'
+    )
+    assert readable(counted, "ZorbFlash").startswith('First, "zorbing"')
+    # a step alone still loses its sequence word
+    assert readable("First, we construct a strong baseline.", "ZorbFlash") == (
+        "The authors construct a strong baseline."
+    )
