@@ -78,8 +78,11 @@ _OWN_MODEL = re.compile(
     r"architecture|algorithm)\s+((?:[A-Z][\w\-]*|[a-z]+[A-Z][\w\-]*)(?:\s+[A-Z][\w\-]*){0,2})"
 )
 _SEQUENCE_AFTER_WE = re.compile(
+    # a step or a consequence ("We, therefore, propose …") of a sentence the reader may not be
+    # shown, as an opening "Then," or "Therefore," (_LEAD_IN) would be;
     # "We further the state of the art": "further" as the verb keeps its object
-    r"^(we)\s+(?:then|next|further|also|finally|additionally|subsequently)\s+"
+    r"^(we)(?:\s+|\s*,\s*)(?:then|next|further|also|finally|additionally|subsequently|"
+    r"therefore|thus|hence|consequently|accordingly)(?:\s*,\s*|\s+)"
     r"(?=[a-z])(?!(?:the|a|an|this|these|our|its|their)\b)",
     re.IGNORECASE,
 )
@@ -1565,8 +1568,8 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
     s = s if counted else _LEAD_IN.sub("", s)
     s = _ANAPHORIC_LEAD.sub("", s)
     s = _ANAPHORIC_PURPOSE.sub("", s)
-    # "We then propose …", "We further show …": a step that follows one the reader is not
-    # shown, so its sequence adverb points at nothing (as an opening "Then," would)
+    # "We then propose …", "We, therefore, propose …": a step or consequence of a sentence the
+    # reader is not shown, so its adverb points at nothing (as an opening "Then," would)
     s = _SEQUENCE_AFTER_WE.sub(r"\1 ", s)
     if (
         name

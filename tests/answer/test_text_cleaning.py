@@ -85,11 +85,14 @@ def test_a_full_stop_inside_a_short_bracket_does_not_end_the_sentence() -> None:
         ),
         ("We further show that Zorb halves memory.", "The authors show that Zorb halves memory."),
         ("We also find that pruning helps.", "The authors find that pruning helps."),
+        # a consequence of what came before, which the reader may not be shown
+        ("We, therefore, propose ZorbLoRA.", "The authors propose ZorbLoRA."),
+        ("We thus design a zorb cache.", "The authors design a zorb cache."),
         # "further" as an adjective is the sentence's word, not a step
         ("We further the state of the art.", "The authors further the state of the art."),
     ],
 )
-def test_a_step_shown_alone_loses_its_sequence_adverb(sentence: str, shown: str) -> None:
+def test_a_step_shown_alone_loses_its_sequence_or_causal_adverb(sentence: str, shown: str) -> None:
     from rag.answer.compose import readable
 
     assert readable(sentence) == shown
