@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from rag.api.auth import caller
 from rag.api.deps import Scope, get_conversations, get_scope
+from rag.api.openai import with_urls
 from rag.api.responses import InertJSONResponse
 from rag.api.schemas import ConversationList, Deleted, RenameRequest
 from rag.core.types import Citation, Conversation
@@ -67,26 +68,21 @@ def rename_conversation(
 
 def _linked(conv: Conversation, request: Request) -> Conversation:
     """The conversation with each saved citation's source-view `url` (signed for its turn's
-    collection when tokens are on): saved turns hold the answer, not URLs, which depend on the
-    server's address and signing key."""
+    collection when tokens are on), as the chat response gave them (`with_urls`): saved turns
+    hold the answer, not URLs, which depend on the server's address and signing key."""
     base, signer = str(request.base_url), request.app.state.links
     turns = []
     for turn in conv.turns:
         answer = turn.get("answer")
-        cites = answer.get("citations") if isinstance(answer, dict) else None
-        if isinstance(answer, dict) and isinstance(cites, list):
-            url = view_url(base, signer=signer, collection=str(turn.get("collection") or ""))
-            answer = {**answer, "citations": [_with_url(c, url) for c in cites]}
-            turn = {**turn, "answer": answer}
-        turns.append(turn)
+        try:
+            cites = [Citation.model_validate(c) for c in answer["citations"]]  # type: ignore[index]
+        except (ValidationError, TypeError, KeyError):  # saved by an older version: as saved
+            turns.append(turn)
+            continue
+        url = view_url(base, signer=signer, collection=str(turn.get("collection") or ""))
+        linked = [c.model_dump(mode="json") for c in with_urls(cites, url)]
+        turns.append({**turn, "answer": {**answer, "citations": linked}})  # type: ignore[dict-item]
     return conv.model_copy(update={"turns": turns})
-
-
-def _with_url(cite: Any, url: SourceURL) -> Any:
-    try:
-        return {**cite, "url": url(Citation.model_validate(cite))}
-    except (ValidationError, TypeError):  # a turn saved by an older version: shown as saved
-        return cite
 
 
 @router.delete("/conversations/{conv_id}", response_model=Deleted, tags=["conversations"])
