@@ -217,6 +217,7 @@ def build_lexical(index_dir: Path, quiet_wait: float) -> dict[str, Any]:
     versions = LexicalVersions(settings, store)
     out: dict[str, Any] = {"chunks": store.count()}
     out["quiet"] = wait_for_quiet(quiet_wait)
+    out["rss_before_build_mb"] = rss_mb()
     with LoadMonitor() as mon:
         t0 = time.perf_counter()
         # From scratch (every chunk read and tokenized), saved, stamped: what the first index
@@ -225,6 +226,8 @@ def build_lexical(index_dir: Path, quiet_wait: float) -> dict[str, Any]:
         versions.save(index)
         versions.stamp(str(index.version))
         out["lexical_build_s"] = round(time.perf_counter() - t0, 2)
+    # The process's peak so far: the store opened, then the build (nothing else ran in it).
+    out["lexical_build_peak_rss_mb"] = peak_rss_mb()
     out["lexical_build"] = {**index.timings, "load": mon.summary}
     out["lexical_disk_mb"] = dir_size_mb(versions.path(str(index.version)))
 

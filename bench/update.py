@@ -1,20 +1,20 @@
-"""A one-document update on a large synthetic collection, before and after the document table
-(issue 26, item 4: updates proportional to the change).
+"""A one-document update on a large synthetic collection, with the code before a change
+(`--base-tree`) and now (issue 26, item 4: updates proportional to the change).
 
     python -m bench.update [--size 100000] [--keep DIR] [--base-tree /tmp/wt-base]
 
 The collection is `bench.scale`'s (same synthetic chunks, written through the core's store path,
-lexical index built from the store, saved and stamped). Then, each in a new process (one thread,
-the embedding model warmed before the clock starts), `Indexer.index([one listing file])`:
-- before (`--base-tree`: a checkout of the code without the table, e.g. `git worktree add
-  /tmp/wt-base <commit>`, put first on PYTHONPATH): a new document added, then that document
-  changed;
-- after, first run: the index has no document table yet, so this run reads the store's metadata
-  as before and builds the table (the one-time upgrade);
-- after: a new document added, then that document changed (the table's path: only that
-  document's rows and chunks are read).
+lexical index built from the store, saved and stamped). Each code (`--base-tree`: a checkout of
+the code before, e.g. `git worktree add /tmp/wt-base <commit>`, put first on PYTHONPATH; then this
+checkout) gets its own copy of that collection without a document table or a saved lexical index,
+and runs, each in a new process (one thread, the embedding model warmed before the clock starts),
+`Indexer.index([one listing file])` three times:
+- first run: no table yet, so the run reads the store's metadata and builds the table and the
+  lexical index in that code's format (the one-time upgrade);
+- a new document added, then that document changed (the table's path: only that document's rows
+  and chunks are read; the lexical index is brought up to date and saved).
 Each row gives the wall time of the `index` call, how the run learnt what is stored ("table" or
-"scan"), the lexical sync's timings, and the load average while it ran.
+"scan"), the lexical update and its save, what the save wrote, and the load average.
 Results: bench/results/update-<size>.json and .md.
 """
 
@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sentence_vectors(sentence_pool()[0])  # cached for the children
     record: dict[str, Any] = {
         "size": args.size,
+        "base_commit": _commit(args.base_tree),
+        "commit": _commit(PROJECT_DIR),
         "method": "bench.scale's synthetic collection; each update a new process running "
         "Indexer.index([one listing file]) with one thread, embedding model warmed first",
     }
@@ -146,47 +148,53 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         record["build"]["wall_s"] = round(time.perf_counter() - t0, 1)
         marker.write_text(json.dumps(record["build"]))
     # bench.scale's build ends with an update of its own, which left a listing behind: the
-    # collection holds size + 1 chunks. Its table, if the new code wrote one, is dropped so that
-    # every run below starts from an index made without it.
-    (index_dir / "papers.docs.sqlite3").unlink(missing_ok=True)
+    # collection holds size + 1 chunks. Each code runs on its own copy of the collection, from an
+    # index without a table or a saved lexical index (the first run reads the store and writes
+    # both, in that code's format), then adds a document and changes it.
     updates = root / "updates-bench"
     runs: list[dict[str, Any]] = []
     seed = time.time_ns() % 10**9
-    if args.base_tree:
-        before = updates / f"before-{seed}.txt"
-        for what in ("add", "change"):
-            _listing(before, seed + len(runs))
-            runs.append(
-                {
-                    "code": "before",
-                    "what": what,
-                    **_update(args.base_tree, index_dir, before, args.timeout),
-                }
-            )
-            print(f"[bench] {runs[-1]['code']} {what}: {runs[-1]['seconds']} s", flush=True)
-    first = updates / f"upgrade-{seed}.txt"
-    _listing(first, seed + 100)
-    runs.append(
-        {
-            "code": "after",
-            "what": "add (first run: table built)",
-            **_update(PROJECT_DIR, index_dir, first, args.timeout),
-        }
-    )
-    print(f"[bench] after upgrade: {runs[-1]['seconds']} s", flush=True)
-    after = updates / f"after-{seed}.txt"
-    for what in ("add", "change"):
-        _listing(after, seed + 200 + len(runs))
-        runs.append(
-            {"code": "after", "what": what, **_update(PROJECT_DIR, index_dir, after, args.timeout)}
-        )
-        print(f"[bench] after {what}: {runs[-1]['seconds']} s", flush=True)
+    trees = [("before", args.base_tree)] if args.base_tree else []
+    for code, tree in [*trees, ("after", PROJECT_DIR)]:
+        work = root / f"synthetic-{args.size}-{code}"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(index_dir, work)
+        (work / "papers.docs.sqlite3").unlink(missing_ok=True)
+        shutil.rmtree(work / "papers.bm25", ignore_errors=True)
+        listing = updates / f"{code}-{seed}.txt"
+        listing.unlink(missing_ok=True)
+        for what in ("add (first run: table built)", "add", "change"):
+            _listing(listing, seed + len(runs))
+            runs.append({"code": code, "what": what, **_update(tree, work, listing, args.timeout)})
+            print(f"[bench] {code} {what}: {runs[-1]['seconds']} s", flush=True)
+        shutil.rmtree(work, ignore_errors=True)
     record["runs"] = runs
     name = f"update-{args.size // 1000}k"
     write_result(name, record)
     _report(name, record)
     tmp.cleanup()
     return record
+
+
+def _commit(tree: Path | None) -> str | None:
+    if tree is None:
+        return None
+    proc = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return proc.stdout.strip() or None
+
+
+def _layout(lexical: dict[str, Any]) -> str:
+    """What the lexical save wrote: the whole index, or a delta beside the kept base."""
+    if "delta_rows" not in lexical:
+        return "whole index"
+    if lexical.get("merged"):
+        return "merged into one base"
+    return (
+        f"base {lexical.get('base_files', '?')}, delta of {lexical['delta_rows']} rows, "
+        f"{lexical['removed_rows']} removed"
+    )
 
 
 def _report(name: str, record: dict[str, Any]) -> None:
@@ -198,23 +206,25 @@ def _report(name: str, record: dict[str, Any]) -> None:
         rows.append(
             f"| {r['code']} | {r['what']} | {r['path']} | {r['seconds']:.2f} s "
             f"| {lx.get('total_s', float('nan')):.2f} s ({lx.get('tokenized', '?')} tokenized) "
+            f"| {lx.get('save_s', float('nan')):.2f} s ({_layout(lx)}) "
             f"| {r['chunks']:,} | load {load['load1_during_mean']:.1f}"
             f"{', BUSY' if load.get('busy') else ''} |"
         )
     build = record["build"]
     lines = [
-        f"# One-document update at {record['size']:,} chunks, before and after the document table",
+        f"# One-document update at {record['size']:,} chunks",
         "",
         f"`python -m bench.update --size {record['size']} --base-tree /tmp/wt-base` "
-        "(/tmp/wt-base: `git worktree add /tmp/wt-base <commit before the table>`). "
+        f"(/tmp/wt-base: `git worktree add /tmp/wt-base {record.get('base_commit') or '<commit>'}`"
+        "; after: this checkout). "
         f"Machine: {mach['cpus']} CPUs, {mach['total_memory_gb']} GB, shared with other jobs "
         "(load: the 1-minute load average while the update ran; BUSY = more runnable work than "
         "CPUs). " + record["method"] + ". Wall time of the `index` call only (not the process "
         "start, the store's opening or the model's load).",
         "",
         "| code | update | what is stored, learnt from | `index` call | of which lexical sync "
-        "| chunks after | conditions |",
-        "|---|---|---|---|---|---|---|",
+        "| and its save (what was written) | chunks after | conditions |",
+        "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         "Collection: "
@@ -223,24 +233,23 @@ def _report(name: str, record: dict[str, Any]) -> None:
             if build.get("reused")
             else f"built in {build.get('wall_s')} s (vector write "
             f"{build.get('write-one', {}).get('write_s')} s, lexical build from scratch "
-            f"{build.get('lexical-one', {}).get('lexical_build_s')} s)."
+            f"{build.get('lexical-one', {}).get('lexical_build_s')} s, that process's peak RSS "
+            f"{build.get('lexical-one', {}).get('lexical_build_peak_rss_mb')} MB)."
         ),
         "",
     ]
     lines += [
         "What the rows mean:",
-        "- before: the code without the table. The indexer reads every chunk's metadata to learn "
-        "what is stored (`Indexer._stored`), then every chunk's id and key again for the lexical "
-        "sync (`lexical.scan`).",
-        "- after, first run: an index made without the table (and any run after one killed "
-        "midway, or after another host wrote the store) takes that same path once and writes "
-        'the table (`<index_dir>/<collection>.docs.sqlite3`), logging "document table … built '
-        'from the store".',
-        "- after, table: the run reads the table's rows of the documents it loaded and of those "
-        "listed under the paths it walked (here: one), replaces that document's chunks, and "
-        "brings the lexical index up to date from the saved one with only the new chunk read "
-        "from Chroma (`LexicalIndex.from_changes`); no `get` without ids is made "
-        "(tests/ingest/test_doc_table.py).",
+        "- first run: an index without the table (or a saved lexical index in this code's "
+        "format) reads every chunk's metadata once, writes the table "
+        "(`<index_dir>/<collection>.docs.sqlite3`) and builds the lexical index from the store.",
+        "- add, change: the run reads the table's rows of the documents it loaded, replaces that "
+        "document's chunks, and brings the lexical index up to date from the saved one with only "
+        "the new chunk read from Chroma (`LexicalIndex.from_changes`). Before the delta segments "
+        "(format 3) that meant the whole index recomputed and written again (the BM25 matrix "
+        "from all counts); with them (format 4) the saved base is kept (its files hard-linked "
+        "into the new version) and only a delta of the changed rows is written "
+        "(rag/storage/segments.py).",
         "",
     ]
     (RESULTS_DIR / f"{name}.md").write_text("\n".join(lines), encoding="utf-8")

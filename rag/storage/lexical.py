@@ -40,7 +40,6 @@ import hashlib
 import itertools
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -48,7 +47,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,11 +58,25 @@ from scipy import sparse
 from rag.core.settings import Settings
 from rag.core.text import content_tokens
 from rag.storage.chroma import Store
+from rag.storage.segments import (
+    K1,
+    B,
+    Segment,
+    Strings,
+    bm25_scores,
+    concat_bytes,
+    encode,
+    idf_of,
+    length_norms,
+    stack,
+    widen,
+)
 
 log = logging.getLogger(__name__)
 
-# 2: TeX subscripts joined to their word before tokenizing ("H_2O" is "h2o"); 3: superscripts too
-FORMAT = 3
+# 2: TeX subscripts joined to their word before tokenizing ("H_2O" is "h2o"); 3: superscripts too;
+# 4: term counts by term and row lengths instead of the score matrix, a base and a delta segment
+FORMAT = 4
 VERSION_KEY = "lexical_version"
 PENDING = "pending-"
 PENDING_RECHECK_S = 10.0
@@ -71,12 +84,14 @@ KEEP_VERSIONS = 1  # saved versions kept besides the current one (a replica may 
 STALE_TMP_S = 3600.0  # a temporary folder this old was left by a killed writer
 SIGNAL = ".stamp"  # the last stamp written on this host (`LexicalVersions.signal`)
 
-# bm25s's defaults, as llama-index's BM25Retriever used them (language="english").
-K1, B = 1.5, 0.75
+# bm25s's tokenization, as llama-index's BM25Retriever used it (language="english").
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 STOPWORDS = "english"
 READ_PAGE = 5000
-SCORE_SLICE = 1 << 22  # matrix entries scored at a time (bm25_scores)
+# An update keeps the saved base and writes a delta, until the rows it changed (added, removed)
+# pass this share of the collection and this many rows: then the rows are merged into one base.
+DELTA_FRACTION = 0.1
+DELTA_MIN_ROWS = 5000
 
 _stemmers = threading.local()
 
@@ -248,18 +263,6 @@ def _presence_of(tokens: list[set[str]], vocab: dict[str, int]) -> sparse.csr_ma
     )
 
 
-def _stack(parts: list[sparse.csr_matrix], width: int, dtype: Any) -> sparse.csr_matrix:
-    """The rows of `parts`, one after the other, `width` columns wide."""
-    shaped = [
-        sparse.csr_matrix((p.data, p.indices, p.indptr), shape=(p.shape[0], width)) for p in parts
-    ]
-    shaped = [p for p in shaped if p.shape[0]]
-    if not shaped:
-        return sparse.csr_matrix((0, width), dtype=dtype)
-    out = sparse.vstack(shaped, format="csr", dtype=dtype)
-    return sparse.csr_matrix(out)
-
-
 def _compact(counts: sparse.csr_matrix, vocab: list[str]) -> tuple[sparse.csr_matrix, list[str]]:
     """Drop the tokens no chunk holds any more (left by deleted chunks)."""
     used = np.bincount(counts.indices, minlength=len(vocab)) > 0
@@ -273,98 +276,112 @@ def _compact(counts: sparse.csr_matrix, vocab: list[str]) -> tuple[sparse.csr_ma
     return m, [t for t, u in zip(vocab, used, strict=True) if u]
 
 
-def bm25_scores(counts: sparse.csr_matrix) -> dict[str, Any]:
-    """bm25s's precomputed score matrix (Lucene BM25, k1 1.5, b 0.75) from term counts, computed
-    as bm25s computes it (same float32/float64 steps), without its per-document Python loop."""
-    n, _ = counts.shape
-    lengths = np.asarray(counts.sum(axis=1), dtype=np.int64).ravel()
-    avg = np.array(lengths).mean() if n else 0.0
-    csc = counts.tocsc()
-    csc.sort_indices()
-    df = np.diff(csc.indptr)
-    idf = np.zeros(len(df), dtype=np.float32)
-    for d in np.unique(df):
-        if d:
-            idf[df == d] = math.log(1 + (n - int(d) + 0.5) / (int(d) + 0.5))
-    # Element by element, a slice of the matrix at a time: the float64 temporaries stay a few
-    # hundred MB at any size (over the whole matrix they were ~5 GB at 1M chunks).
-    indptr = csc.indptr.astype(np.int64)
-    data = np.empty(len(csc.data), dtype=np.float32)
-    for a in range(0, len(data), SCORE_SLICE):
-        b = min(a + SCORE_SLICE, len(data))
-        rows = csc.indices[a:b].astype(np.int64)
-        cols = np.searchsorted(indptr, np.arange(a, b, dtype=np.int64), side="right") - 1
-        tf = csc.data[a:b].astype(np.float32).astype(np.float64)
-        l_d = lengths[rows].astype(np.float64)
-        tfc = tf / (K1 * ((1 - B) + B * l_d / avg) + tf)
-        data[a:b] = (idf[cols].astype(np.float64) * tfc).astype(np.float32)
-    return {
-        "data": data,
-        "indices": csc.indices.astype(np.int32),
-        "indptr": indptr,
-        "num_docs": n,
-    }
-
-
-class _Strings(Sequence[str]):
-    """A read-only list of strings kept as one bytes array (memory-mapped when loaded)."""
-
-    def __init__(self, values: Sequence[str] | np.ndarray) -> None:
-        if isinstance(values, np.ndarray):
-            self.array = values
-        else:
-            encoded = [v.encode("utf-8") for v in values]
-            self.array = np.array(encoded, dtype=bytes) if encoded else np.array([], dtype="S1")
-
-    def __len__(self) -> int:
-        return len(self.array)
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [v.decode("utf-8") for v in self.array[i]]
-        return bytes(self.array[i]).decode("utf-8")
-
-    def __iter__(self) -> Iterator[str]:
-        for v in self.array:
-            yield bytes(v).decode("utf-8")
-
-
 class LexicalIndex:
-    """BM25 over the chunks of one version of the collection, and its content-word statistics."""
+    """BM25 over the chunks of one version of the collection, and its content-word statistics.
+
+    Its rows are a base segment less the rows `removed` from it, then a delta segment of rows
+    added since (rag/storage/segments.py): an update writes a new delta and keeps the base's
+    files, until the changed rows outgrow `DELTA_FRACTION` of the collection (then one merged
+    base is written: `from_changes`). The rows a search sees are in that order, which is the
+    store's: kept rows where they were, new rows last."""
 
     def __init__(
         self,
         version: str | None,
-        ids: Sequence[str],
-        keys: Sequence[str],
-        counts: _Counts,
-        content: _Counts,
-        scores: dict[str, Any] | None = None,
+        base: Segment,
+        vocab: list[str],
+        cvocab: list[str],
         *,
+        removed: np.ndarray | None = None,
+        delta: Segment | None = None,
         origin: str = "built",
     ) -> None:
         self.version = version
-        self.ids = ids if isinstance(ids, _Strings) else _Strings(ids)
-        self.keys = keys if isinstance(keys, _Strings) else _Strings(keys)
-        self.counts = counts
-        self.content = content
+        self.base = base
+        self.delta = delta if delta is not None else Segment.empty(len(vocab), len(cvocab))
+        self.removed = np.unique(np.asarray(removed if removed is not None else [], np.int64))
+        self.vocab, self.cvocab = vocab, cvocab
         self.origin = origin  # "built", "synced", "loaded" (from disk): for logs and tests
-        self.scores = scores if scores is not None else bm25_scores(counts.matrix)
-        self._vocab = {t: i for i, t in enumerate(counts.vocab)}
-        df = np.bincount(content.matrix.indices, minlength=len(content.vocab))
-        self.doc_freq: Counter[str] = Counter(
-            {t: int(c) for t, c in zip(content.vocab, df, strict=True) if c}
-        )
-        self._bm25: Any = None
-        # Plain views of the (memory-mapped) arrays a search reads: a memmap's per-access
-        # wrapping costs more than the arithmetic on a small collection.
-        self._columns = tuple(np.asarray(self.scores[k]) for k in ("data", "indices", "indptr"))
-        self._id_bytes = np.asarray(self.ids.array)
         self.timings: dict[str, Any] = {}  # how long building it took (from_store)
+        self._vocab = {t: i for i, t in enumerate(vocab)}
+        v, cv = len(vocab), len(cvocab)
+        plain = not len(self.removed) and not self.delta.n
+        if plain:
+            self._live: np.ndarray | None = None  # every row of the base, in order
+            self.ids, self.keys = base.ids, base.keys
+            lengths = np.asarray(base.lengths)
+        else:
+            keep = np.ones(base.n, dtype=bool)
+            keep[self.removed] = False
+            kept = np.flatnonzero(keep)
+            self._live = np.concatenate([kept, base.n + np.arange(self.delta.n)])
+            self.ids = Strings(concat_bytes(np.asarray(base.ids.array)[kept], self.delta.ids.array))
+            self.keys = Strings(
+                concat_bytes(np.asarray(base.keys.array)[kept], self.delta.keys.array)
+            )
+            lengths = np.concatenate([np.asarray(base.lengths), np.asarray(self.delta.lengths)])
+        live_lengths = lengths if self._live is None else lengths[self._live]
+        self._avg = float(np.array(live_lengths).mean()) if len(live_lengths) else 0.0
+        self._norms = length_norms(lengths, self._avg) if self._avg else lengths * 0.0
+        self._df = base.df(v) - base.rows_df(self.removed, v) + self.delta.df(v)
+        cdf = (
+            base.content_df(cv) - base.rows_content_df(self.removed, cv) + self.delta.content_df(cv)
+        )
+        self.doc_freq: Counter[str] = Counter(
+            {t: int(c) for t, c in zip(cvocab, cdf, strict=True) if c}
+        )
+        self._id_bytes = np.asarray(self.ids.array)
+        self._scores: dict[str, Any] | None = None
+        self._bm25: Any = None
+
+    @classmethod
+    def of_rows(
+        cls,
+        version: str | None,
+        ids: Sequence[str] | np.ndarray,
+        keys: Sequence[str] | np.ndarray,
+        counts: _Counts,
+        content: _Counts,
+        *,
+        origin: str = "built",
+    ) -> LexicalIndex:
+        """An index of one base segment of these rows."""
+        base = Segment.of(ids, keys, counts.matrix, content.matrix)
+        return cls(version, base, counts.vocab, content.vocab, origin=origin)
 
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    @property
+    def changed_rows(self) -> int:
+        """Rows of the delta and rows removed from the base: what a merge would fold in."""
+        return int(self.delta.n + len(self.removed))
+
+    @property
+    def counts(self) -> _Counts:
+        """Term counts of the rows, in order (a merge of the segments: O(rows))."""
+        return _Counts(self._rows(self.base.counts, self.delta.counts, len(self.vocab)), self.vocab)
+
+    @property
+    def content(self) -> _Counts:
+        m = self._rows(self.base.content, self.delta.content, len(self.cvocab))
+        return _Counts(m, self.cvocab)
+
+    def _rows(
+        self, base: sparse.csr_matrix, delta: sparse.csr_matrix, width: int
+    ) -> sparse.csr_matrix:
+        if self._live is None:
+            return widen(sparse.csr_matrix(base), width)
+        kept = self._live[self._live < self.base.n]
+        return stack([sparse.csr_matrix(base)[kept], delta], width, base.dtype)
+
+    @property
+    def scores(self) -> dict[str, Any]:
+        """bm25s's precomputed score matrix of these rows (the reference path only)."""
+        if self._scores is None:
+            self._scores = bm25_scores(self.counts.matrix)
+        return self._scores
 
     def _retriever(self) -> Any:
         if self._bm25 is None:
@@ -382,21 +399,25 @@ class LexicalIndex:
         """The `k` best chunks for `question`: (chunk id, BM25 score), best first. A question
         with no indexed word finds nothing.
 
-        Straight on bm25s's score arrays, with bm25s's own arithmetic and selection (so the same
-        scores, order and ties as `search_bm25s`, tests/search/test_lean_retrieval.py): float32
-        sums of each query term's column in term order, then `argpartition` and `argsort` as
-        bm25s's numpy top-k does. bm25s's `retrieve` around that costs ~1-2 ms a question
-        (tokenizer objects, argument checks, progress bars); this costs the arithmetic only."""
-        term_ids = [self._vocab[t] for t in query_terms(question) if t in self._vocab]
+        Scored from the counts with bm25s's arithmetic (rag/storage/segments.py), then selected
+        as bm25s's numpy top-k selects (`argpartition`, `argsort`): the same scores, order and
+        ties as `search_bm25s` (tests/search/test_lean_retrieval.py) and as a rebuild of the
+        index (tests/ingest/test_doc_table.py). bm25s's `retrieve` around that costs ~1-2 ms a
+        question (tokenizer objects, argument checks, progress bars); this costs the arithmetic
+        only."""
+        df = self._df
+        terms = [self._vocab[t] for t in query_terms(question) if t in self._vocab]
+        terms = [t for t in terms if df[t] > 0]
         k = min(k, self.n)
-        if not term_ids or k <= 0:
+        if not terms or k <= 0:
             return []
-        data, indices, indptr = self._columns
-        scores = np.zeros(self.n, dtype=np.float32)
-        for t in term_ids:
-            start, end = int(indptr[t]), int(indptr[t + 1])
-            # A column holds each chunk once: `+=` on its rows is bm25s's `np.add.at`, faster.
-            scores[indices[start:end]] += data[start:end]
+        scores = np.zeros(self.base.n + self.delta.n, dtype=np.float32)
+        for t in terms:  # summed term by term, as bm25s sums a query's columns
+            idf = idf_of(self.n, int(df[t]))
+            self.base.add_scores(scores, 0, t, self._norms, idf)
+            self.delta.add_scores(scores, self.base.n, t, self._norms, idf)
+        if self._live is not None:
+            scores = scores[self._live]
         part = np.argpartition(scores, -k)[-k:]  # bm25s: `.take(range(-k, 0))`
         top = part[np.flip(np.argsort(np.take(scores, part)))]
         ids = [bytes(b).decode("utf-8") for b in self._id_bytes[top]]
@@ -426,8 +447,8 @@ class LexicalIndex:
         whose key is unchanged; the other chunks are read and tokenized. Without a base, one
         pass reads every chunk's text. `scanned`: the store's ids and keys, read just now."""
         t0 = time.perf_counter()
-        vocab = {t: i for i, t in enumerate(base.counts.vocab)} if base else {}
-        cvocab = {t: i for i, t in enumerate(base.content.vocab)} if base else {}
+        vocab = {t: i for i, t in enumerate(base.vocab)} if base else {}
+        cvocab = {t: i for i, t in enumerate(base.cvocab)} if base else {}
         ids: list[str] = []
         keys: list[str] = []
         if base is None:
@@ -454,7 +475,7 @@ class LexicalIndex:
         c, v = _compact(counts, _vocab_list(vocab))
         cc, cv = _compact(content, _vocab_list(cvocab))
         origin = "synced" if base else "built"
-        index = cls(version, ids, keys, _Counts(c, v), _Counts(cc, cv), origin=origin)
+        index = cls.of_rows(version, ids, keys, _Counts(c, v), _Counts(cc, cv), origin=origin)
         t_end = time.perf_counter()
         index.timings = {
             # A sync reads every row's metadata (scan), then the new chunks' texts; a build
@@ -488,32 +509,50 @@ class LexicalIndex:
         `base` (the index of the store before the run) less the chunks `removed` (and any of
         `added`, which replace chunks of the same id), with `added` read, tokenized and appended
         last, where the store puts rows it writes (the order a rebuild reads them in:
-        tests/ingest/test_doc_table.py). Only the chunks `added` are read from the store."""
+        tests/ingest/test_doc_table.py). Only the chunks `added` are read from the store.
+
+        The result keeps `base`'s base segment (its rows marked removed) and a new delta of the
+        old delta's kept rows and the added ones: work in proportion to the change. Once the
+        changed rows pass `DELTA_FRACTION` of the collection (and `DELTA_MIN_ROWS`), the rows
+        are merged into one new base instead (O(rows), as a rebuild without the reading)."""
         t0 = time.perf_counter()
-        vocab = {t: i for i, t in enumerate(base.counts.vocab)}
-        cvocab = {t: i for i, t in enumerate(base.content.vocab)}
+        vocab = dict(base._vocab)
+        cvocab = {t: i for i, t in enumerate(base.cvocab)}
         added = list(dict.fromkeys(added))
-        base_ids = np.asarray(base.ids.array)
         drop = list(dict.fromkeys([*removed, *added]))
-        if drop and len(base_ids):
-            gone = np.array([d.encode("utf-8") for d in drop], dtype=bytes)
-            kept = np.flatnonzero(~np.isin(base_ids, gone))
-        else:
-            kept = np.arange(len(base_ids), dtype=np.int64)
+        gone = np.array([d.encode("utf-8") for d in drop], dtype=bytes) if drop else None
+
+        def dropped(seg: Segment) -> np.ndarray:
+            if gone is None or not seg.n:
+                return np.zeros(seg.n, dtype=bool)
+            return np.isin(np.asarray(seg.ids.array), gone)
+
+        base_gone = np.flatnonzero(dropped(base.base))
+        delta_kept = np.flatnonzero(~dropped(base.delta))
         keys: list[str] = []
         new_counts, new_content = cls._read_and_count(store, added, vocab, cvocab, keys)
         t_read = time.perf_counter()
-        counts = _stack(
-            [sparse.csr_matrix(base.counts.matrix)[kept], new_counts], len(vocab), np.int32
+        v, cv = _vocab_list(vocab), _vocab_list(cvocab)
+        delta = Segment.of(
+            concat_bytes(np.asarray(base.delta.ids.array)[delta_kept], encode(added)),
+            concat_bytes(np.asarray(base.delta.keys.array)[delta_kept], encode(keys)),
+            stack([base.delta.counts[delta_kept], new_counts], len(v), np.int32),
+            stack([base.delta.content[delta_kept], new_content], len(cv), np.int8),
         )
-        content = _stack(
-            [sparse.csr_matrix(base.content.matrix)[kept], new_content], len(cvocab), np.int8
-        )
-        c, v = _compact(counts, _vocab_list(vocab))
-        cc, cv = _compact(content, _vocab_list(cvocab))
-        ids = _Strings(_concat_bytes(base_ids[kept], added))
-        all_keys = _Strings(_concat_bytes(np.asarray(base.keys.array)[kept], keys))
-        index = cls(version, ids, all_keys, _Counts(c, v), _Counts(cc, cv), origin="synced")
+        removed_rows = np.union1d(base.removed, base_gone)
+        index = cls(version, base.base, v, cv, removed=removed_rows, delta=delta, origin="synced")
+        merged = index.changed_rows > max(DELTA_MIN_ROWS, DELTA_FRACTION * index.n)
+        if merged:
+            c, mv = _compact(index.counts.matrix, v)
+            cc, mcv = _compact(index.content.matrix, cv)
+            index = cls.of_rows(
+                version,
+                np.asarray(index.ids.array),
+                np.asarray(index.keys.array),
+                _Counts(c, mv),
+                _Counts(cc, mcv),
+                origin="synced",
+            )
         t_end = time.perf_counter()
         index.timings = {
             "scan_s": 0.0,  # no scan of the store: the run says what it changed
@@ -521,14 +560,17 @@ class LexicalIndex:
             "matrix_s": round(t_end - t_read, 3),
             "total_s": round(t_end - t0, 3),
             "tokenized": len(added),
-            "reused": len(kept),
+            "reused": index.n - len(added),
+            "merged": merged,
+            "delta_rows": index.delta.n,
+            "removed_rows": len(index.removed),
         }
         log.info(
-            "lexical index of %d chunks (%d tokenized, %d reused, %d removed) in %.2f s",
+            "lexical index of %d chunks (%d tokenized, %d removed; %s) in %.2f s",
             index.n,
             len(added),
-            len(kept),
-            len(base_ids) - len(kept),
+            base.n + len(added) - index.n,
+            "merged into one base" if merged else f"a delta of {index.delta.n} rows",
             t_end - t0,
         )
         return index
@@ -559,7 +601,7 @@ class LexicalIndex:
                 counts.append(_counts_of(token_ids, batch_vocab, vocab))
                 content.append(_presence_of([content_tokens(t) for t in texts], cvocab))
                 page = []
-        return _stack(counts, len(vocab), np.int32), _stack(content, len(cvocab), np.int8)
+        return stack(counts, len(vocab), np.int32), stack(content, len(cvocab), np.int8)
 
     @staticmethod
     def _read_and_count(
@@ -586,7 +628,7 @@ class LexicalIndex:
             token_ids, batch_vocab = tokenize(texts)
             counts.append(_counts_of(token_ids, batch_vocab, vocab))
             content.append(_presence_of([content_tokens(t) for t in texts], cvocab))
-        return _stack(counts, len(vocab), np.int32), _stack(content, len(cvocab), np.int8)
+        return stack(counts, len(vocab), np.int32), stack(content, len(cvocab), np.int8)
 
     @staticmethod
     def _order(keep_rows: list[int], fresh: list[int]) -> np.ndarray:
@@ -610,7 +652,7 @@ class LexicalIndex:
         parts = [new]
         if old is not None and len(kept):
             parts = [sparse.csr_matrix(old)[kept], new]
-        stacked = _stack(parts, width, dtype)
+        stacked = stack(parts, width, dtype)
         if not len(order) or np.array_equal(order, np.arange(len(order))):
             return stacked  # already in order (a build from scratch): no copy
         return sparse.csr_matrix(stacked[order])
@@ -619,31 +661,27 @@ class LexicalIndex:
 
     def save(self, folder: Path) -> None:
         """Write this index as `folder`, atomically: a temporary folder beside it, renamed. When
-        `folder` exists already (another process saved the same version), this one is dropped."""
+        `folder` exists already (another process saved the same version), this one is dropped.
+        A base segment saved before (the one an update kept) is hard-linked, not written."""
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = folder.parent / f".tmp-{folder.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
-            arrays: dict[str, np.ndarray] = {
-                "ids": self.ids.array,
-                "keys": self.keys.array,
-                "bm25_data": self.scores["data"],
-                "bm25_indices": self.scores["indices"],
-                "bm25_indptr": self.scores["indptr"],
-                "counts_data": _small_counts(self.counts.matrix.data),
-                "counts_indices": self.counts.matrix.indices,
-                "counts_indptr": self.counts.matrix.indptr,
-                "content_indices": self.content.matrix.indices,
-                "content_indptr": self.content.matrix.indptr,
-            }
-            for name, arr in arrays.items():
-                np.save(tmp / f"{name}.npy", arr)
-            _write_json(tmp / "vocab.json", self.counts.vocab)
-            _write_json(tmp / "content_vocab.json", self.content.vocab)
+            bw, bcw = self.base.width, self.base.cwidth
+            how = self.base.save(tmp, "base", self.vocab[:bw], self.cvocab[:bcw])
+            self.delta.save(tmp, "delta", None, None)
+            np.save(tmp / "removed.npy", self.removed)
+            _write_json(tmp / "vocab_extra.json", self.vocab[bw:])
+            _write_json(tmp / "content_vocab_extra.json", self.cvocab[bcw:])
             meta = {
                 "format": FORMAT,
                 "version": self.version,
                 "chunks": self.n,
+                "segments": {
+                    "base": self.base.n,
+                    "delta": self.delta.n,
+                    "removed": len(self.removed),
+                },
                 "bm25": {"method": "lucene", "k1": K1, "b": B, "stopwords": STOPWORDS},
                 "saved": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
@@ -661,6 +699,8 @@ class LexicalIndex:
                 shutil.rmtree(tmp, ignore_errors=True)  # saved meanwhile by another process
                 return
             _fsync_dir(folder.parent)
+            self.base.folder, self.base.prefix = folder, "base"  # what the next save links
+            self.timings["base_files"] = how
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -675,53 +715,27 @@ class LexicalIndex:
                 version is not None and meta.get("version") != version
             ):
                 return None
-
-            def arr(name: str) -> np.ndarray:
-                return np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-
-            ids, keys = _Strings(arr("ids")), _Strings(arr("keys"))
-            vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-            cvocab = json.loads((folder / "content_vocab.json").read_text(encoding="utf-8"))
-            n = len(ids)
-            counts = sparse.csr_matrix(
-                (arr("counts_data"), arr("counts_indices"), arr("counts_indptr")),
-                shape=(n, len(vocab)),
+            base = Segment.load(folder, "base")
+            delta = Segment.load(folder, "delta")
+            vocab = base.vocab_file(folder, "vocab") + _read_json(folder / "vocab_extra.json")
+            cvocab = base.vocab_file(folder, "content_vocab") + _read_json(
+                folder / "content_vocab_extra.json"
             )
-            cindices = arr("content_indices")
-            content = sparse.csr_matrix(
-                (np.ones(len(cindices), dtype=np.int8), cindices, arr("content_indptr")),
-                shape=(n, len(cvocab)),
-            )
-            indptr = arr("bm25_indptr")
-            scores = {
-                "data": arr("bm25_data"),
-                "indices": arr("bm25_indices"),
-                "indptr": indptr,
-                "num_docs": n,
-            }
-            if len(keys) != n or len(indptr) != len(vocab) + 1:
+            removed = np.load(folder / "removed.npy", allow_pickle=False)
+            if delta.width > len(vocab) or delta.cwidth > len(cvocab):
                 return None
-        except (OSError, ValueError, KeyError, TypeError):
+            index = cls(
+                meta.get("version"),
+                base,
+                vocab,
+                cvocab,
+                removed=removed,
+                delta=delta,
+                origin="loaded",
+            )
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
             return None
-        return cls(
-            meta.get("version"),
-            ids,
-            keys,
-            _Counts(counts, vocab),
-            _Counts(content, cvocab),
-            scores,
-            origin="loaded",
-        )
-
-
-def _concat_bytes(kept: np.ndarray, more: Sequence[str]) -> np.ndarray:
-    """`kept` (a bytes array) followed by `more`, encoded: one bytes array as wide as needed."""
-    extra = np.array([m.encode("utf-8") for m in more], dtype=bytes) if more else None
-    if extra is None:
-        return np.array(kept) if len(kept) else np.array([], dtype="S1")
-    if not len(kept):
-        return extra
-    return np.concatenate([kept, extra])
+        return index if index.n == meta.get("chunks") else None
 
 
 def _vocab_list(vocab: dict[str, int]) -> list[str]:
@@ -729,6 +743,13 @@ def _vocab_list(vocab: dict[str, int]) -> list[str]:
     for t, i in vocab.items():
         out[i] = t
     return out
+
+
+def _read_json(path: Path) -> list[str]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, list):
+        raise ValueError(f"{path} is not a list")
+    return [str(t) for t in data]
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -904,10 +925,3 @@ def _remove(folder: Path) -> None:
     except OSError:
         return
     shutil.rmtree(aside, ignore_errors=True)
-
-
-def _small_counts(data: np.ndarray) -> np.ndarray:
-    """Term counts as 16-bit integers when they fit (they always do for real text)."""
-    if len(data) == 0 or int(data.max()) <= np.iinfo(np.uint16).max:
-        return np.asarray(data, dtype=np.uint16)
-    return np.asarray(data)

@@ -211,3 +211,77 @@ def test_index_without_table_is_upgraded_once_and_a_killed_run_reads_the_store(
     _same_as_rebuild(store, indexer.last_lexical)
     report = indexer.index(progress=False)
     assert indexer.last_path == "table" and report.skipped == 12 and report.chunks_embedded == 0
+
+
+def _base_inode(settings: Settings, store: Store, version: str) -> int:
+    return (LexicalVersions(settings, store).path(version) / "base_counts_data.npy").stat().st_ino
+
+
+def test_updates_keep_the_saved_base_and_write_a_delta(tmp_path: Path) -> None:
+    """A one-document update writes the changed rows only (a delta, and the base rows it
+    removes); the base's files are the same files as before (linked), through several updates
+    and the pruning of older versions, and every version searches as a rebuild does, loaded
+    from disk too."""
+    settings, corpus, papers = _setup(tmp_path)
+    store = Store(settings)
+    Indexer(settings, store).index(progress=False)
+    first = str(store.fresh_metadata()[VERSION_KEY])
+    inode = _base_inode(settings, store, first)
+    marker = "Zygomorphic quokkas outperform baselines on twelve benchmarks."
+
+    def change(i: int, text: str) -> LexicalIndex:
+        rows = [papers[j] for j in range(4)]
+        rows[i] = (papers[i][0], papers[i][1].split(". ")[0] + ". " + text)
+        _listing(corpus / "a.txt", rows)
+        indexer = Indexer(settings, store)
+        indexer.index(progress=False)
+        assert indexer.last_path == "table" and indexer.last_lexical is not None
+        return indexer.last_lexical
+
+    one = change(1, marker)
+    assert (one.delta.n, len(one.removed), one.timings["base_files"]) == (1, 1, "linked")
+    _same_as_rebuild(store, one)
+    assert one.search("zygomorphic quokkas", 1) == one.search_bm25s("zygomorphic quokkas", 1)
+
+    (corpus / "b.txt").unlink()  # four documents removed: rows removed from the base only
+    indexer = Indexer(settings, store)
+    indexer.index(progress=False)
+    two = indexer.last_lexical
+    assert two is not None and (two.delta.n, len(two.removed)) == (1, 5)
+    _same_as_rebuild(store, two)
+
+    three = change(1, "Hexapod ferrets now lead two leaderboards.")  # the delta row replaced
+    assert (three.delta.n, len(three.removed)) == (1, 5) and three.n == store.count() == 8
+    _same_as_rebuild(store, three)
+    assert three.search("zygomorphic quokkas", 3) == []  # its words are in no row now
+
+    version = str(store.fresh_metadata()[VERSION_KEY])
+    versions = LexicalVersions(settings, store)
+    assert not versions.path(first).exists()  # pruned; its base lives on in the new folder
+    assert _base_inode(settings, store, version) == inode
+    loaded = versions.load(version)
+    assert loaded is not None and loaded.origin == "loaded"
+    assert (loaded.delta.n, len(loaded.removed)) == (1, 5)
+    _same_as_rebuild(store, loaded)
+
+
+def test_changes_past_the_delta_share_are_merged_into_one_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.storage import lexical
+
+    settings, corpus, papers = _setup(tmp_path)
+    store = Store(settings)
+    Indexer(settings, store).index(progress=False)
+    inode = _base_inode(settings, store, str(store.fresh_metadata()[VERSION_KEY]))
+    monkeypatch.setattr(lexical, "DELTA_MIN_ROWS", 0)  # 10% of 12 rows: two changes pass it
+    rows = [(t, a.split(". ")[0] + ". Quokka-guided retrieval.") for t, a in papers[:2]]
+    _listing(corpus / "a.txt", [*rows, papers[2], papers[3]])
+    indexer = Indexer(settings, store)
+    indexer.index(progress=False)
+    merged = indexer.last_lexical
+    assert merged is not None and merged.timings["merged"] is True
+    assert (merged.delta.n, len(merged.removed), merged.timings["base_files"]) == (0, 0, "written")
+    _same_as_rebuild(store, merged)
+    version = str(store.fresh_metadata()[VERSION_KEY])
+    assert _base_inode(settings, store, version) != inode
