@@ -331,6 +331,9 @@ class LexicalIndex:
             {t: int(c) for t, c in zip(cvocab, cdf, strict=True) if c}
         )
         self._id_bytes = np.asarray(self.ids.array)
+        # A whole base (nothing added or removed since it was made) is searched on its
+        # precomputed scores, as bm25s searches; otherwise the counts are scored.
+        self._precomputed = plain and base.scores is not None
         self._scores: dict[str, Any] | None = None
         self._bm25: Any = None
 
@@ -346,12 +349,17 @@ class LexicalIndex:
         origin: str = "built",
     ) -> LexicalIndex:
         """An index of one base segment of these rows."""
-        base = Segment.of(ids, keys, counts.matrix, content.matrix)
+        base = Segment.of(ids, keys, counts.matrix, content.matrix, scored=True)
         return cls(version, base, counts.vocab, content.vocab, origin=origin)
 
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    @property
+    def scoring(self) -> str:
+        """How a search scores: "precomputed" (a whole base) or "counts" (with a delta)."""
+        return "precomputed" if self._precomputed else "counts"
 
     @property
     def changed_rows(self) -> int:
@@ -380,7 +388,16 @@ class LexicalIndex:
     def scores(self) -> dict[str, Any]:
         """bm25s's precomputed score matrix of these rows (the reference path only)."""
         if self._scores is None:
-            self._scores = bm25_scores(self.counts.matrix)
+            if self._precomputed:
+                postings = self.base.postings
+                self._scores = {
+                    "data": self.base.scores,
+                    "indices": postings.indices,
+                    "indptr": postings.indptr,
+                    "num_docs": self.n,
+                }
+            else:
+                self._scores = bm25_scores(self.counts.matrix)
         return self._scores
 
     def _retriever(self) -> Any:
@@ -399,10 +416,11 @@ class LexicalIndex:
         """The `k` best chunks for `question`: (chunk id, BM25 score), best first. A question
         with no indexed word finds nothing.
 
-        Scored from the counts with bm25s's arithmetic (rag/storage/segments.py), then selected
-        as bm25s's numpy top-k selects (`argpartition`, `argsort`): the same scores, order and
-        ties as `search_bm25s` (tests/search/test_lean_retrieval.py) and as a rebuild of the
-        index (tests/ingest/test_doc_table.py). bm25s's `retrieve` around that costs ~1-2 ms a
+        Summed from the base's precomputed scores when it is the whole index, else scored from
+        the counts with bm25s's arithmetic (rag/storage/segments.py); then selected as bm25s's
+        numpy top-k selects (`argpartition`, `argsort`): the same scores, order and ties as
+        `search_bm25s` (tests/search/test_lean_retrieval.py) and as a rebuild of the index
+        (tests/ingest/test_doc_table.py). bm25s's `retrieve` around that costs ~1-2 ms a
         question (tokenizer objects, argument checks, progress bars); this costs the arithmetic
         only."""
         df = self._df
@@ -413,6 +431,9 @@ class LexicalIndex:
             return []
         scores = np.zeros(self.base.n + self.delta.n, dtype=np.float32)
         for t in terms:  # summed term by term, as bm25s sums a query's columns
+            if self._precomputed:
+                self.base.add_precomputed(scores, t)
+                continue
             idf = idf_of(self.n, int(df[t]))
             self.base.add_scores(scores, 0, t, self._norms, idf)
             self.delta.add_scores(scores, self.base.n, t, self._norms, idf)

@@ -1,16 +1,18 @@
 """The lexical index's rows as arrays: a segment (ids, keys, term counts by row and by term, row
 lengths, content-word presence), saved as .npy files and memory-mapped back, and BM25 scored from
-the counts at question time.
+the counts at question time when no precomputed scores fit.
 
-Why scores are computed per question and not read from a precomputed matrix (what bm25s keeps):
-a BM25 score depends on every row through the collection's size, each term's document frequency
-and the mean row length, so a precomputed matrix must be recomputed and rewritten whole after any
-change (17.9 s of a one-document update at 1M chunks). Scored from the counts, an update is a
-small segment of new rows and a list of removed ones beside the saved base, which stays as it is
-on disk (linked, not copied, into the new version's folder), while the scores stay bit for bit
-those of a rebuild: the same float32/float64 steps as bm25s's builder (`term_scores`). Lucene
-scores at query time for the same reason. No library keeps BM25 postings this way (bm25s has only
-the precomputed matrix; rank-bm25 keeps Python dicts), hence this module.
+Why a base and a delta instead of one precomputed score matrix (what bm25s keeps): a BM25 score
+depends on every row through the collection's size, each term's document frequency and the mean
+row length, so a precomputed matrix must be recomputed and rewritten whole after any change
+(6.5 s of a one-document update at 1M rows: bench/results/lexical-scale-1000k-before.json). Here
+an update is a small segment of new rows and a list of removed ones beside the saved base, which
+stays as it is on disk (linked, not copied, into the new version's folder). A whole base (a build
+or a merge) is searched on its precomputed scores, as bm25s searches; an index with a delta
+scores its counts per question, with the same float steps as bm25s's builder (`term_scores`), so
+every version ranks and scores bit for bit as a rebuild would. Lucene scores at query time for
+the same reason. No library keeps BM25 postings this way (bm25s has only the precomputed matrix;
+rank-bm25 keeps Python dicts), hence this module.
 """
 
 from __future__ import annotations
@@ -99,43 +101,51 @@ def length_norms(lengths: np.ndarray, avg: float) -> np.ndarray:
 
 
 def term_scores(tf: np.ndarray, norms: np.ndarray, idf: np.float32) -> np.ndarray:
-    """The BM25 scores of one term's postings (float32), with bm25s's arithmetic."""
-    tf64 = tf.astype(np.float32).astype(np.float64)
-    return (np.float64(idf) * (tf64 / (norms + tf64))).astype(np.float32)
+    """The BM25 scores of one term's postings (float32), with bm25s's arithmetic (`norms`: the
+    postings' `length_norms`; in place on it, a temporary)."""
+    tf64 = tf.astype(np.float64)  # counts are small integers: exact, as bm25s's float32 step
+    np.add(norms, tf64, out=norms)
+    np.divide(tf64, norms, out=norms)
+    np.multiply(norms, np.float64(idf), out=norms)
+    return norms.astype(np.float32)
 
 
-def bm25_scores(counts: sparse.csr_matrix) -> dict[str, Any]:
-    """bm25s's precomputed score matrix (Lucene BM25, k1 1.5, b 0.75) from term counts, computed
-    as bm25s computes it (same float32/float64 steps), without its per-document Python loop.
-    Only the bm25s reference path uses it (`LexicalIndex.search_bm25s`); questions are scored
-    from the counts (`Segment`, `LexicalIndex.search`)."""
-    n, _ = counts.shape
-    lengths = np.asarray(counts.sum(axis=1), dtype=np.int64).ravel()
-    avg = np.array(lengths).mean() if n else 0.0
-    csc = counts.tocsc()
-    csc.sort_indices()
-    df = np.diff(csc.indptr)
+def score_matrix(postings: sparse.csc_matrix, lengths: np.ndarray) -> np.ndarray:
+    """bm25s's precomputed scores (Lucene BM25, k1 1.5, b 0.75) of every entry of `postings`
+    (term counts by term, indices sorted), with the statistics of these rows alone: the data of
+    bm25s's score matrix, computed as bm25s computes it, without its per-document Python loop."""
+    n = postings.shape[0]
+    avg = float(np.array(lengths).mean()) if n else 0.0
+    indptr = np.asarray(postings.indptr, dtype=np.int64)
+    df = np.diff(indptr)
     idf = np.zeros(len(df), dtype=np.float32)
     for d in np.unique(df):
         if d:
             idf[df == d] = idf_of(n, int(d))
     # A slice of the matrix at a time: the float64 temporaries stay a few hundred MB at any size.
-    indptr = csc.indptr.astype(np.int64)
-    data = np.empty(len(csc.data), dtype=np.float32)
-    norms = length_norms(lengths, avg)
+    data = np.empty(postings.nnz, dtype=np.float32)
+    norms = length_norms(np.asarray(lengths), avg)
     for a in range(0, len(data), SCORE_SLICE):
         b = min(a + SCORE_SLICE, len(data))
-        rows = csc.indices[a:b].astype(np.int64)
+        rows = np.asarray(postings.indices[a:b], dtype=np.int64)
         cols = np.searchsorted(indptr, np.arange(a, b, dtype=np.int64), side="right") - 1
-        tf64 = csc.data[a:b].astype(np.float32).astype(np.float64)
+        tf64 = np.asarray(postings.data[a:b]).astype(np.float64)
         data[a:b] = (idf[cols].astype(np.float64) * (tf64 / (norms[rows] + tf64))).astype(
             np.float32
         )
+    return data
+
+
+def bm25_scores(counts: sparse.csr_matrix) -> dict[str, Any]:
+    """bm25s's score matrix of `counts` (rows by term counts), as bm25s's `scores` holds it."""
+    postings = sparse.csr_matrix(counts).tocsc()
+    postings.sort_indices()
+    lengths = np.asarray(counts.sum(axis=1), dtype=np.int64).ravel()
     return {
-        "data": data,
-        "indices": csc.indices.astype(np.int32),
-        "indptr": indptr,
-        "num_docs": n,
+        "data": score_matrix(postings, lengths),
+        "indices": postings.indices.astype(np.int32),
+        "indptr": postings.indptr.astype(np.int64),
+        "num_docs": postings.shape[0],
     }
 
 
@@ -159,14 +169,18 @@ _ARRAYS = (
     "content_indptr",
     "lengths",
 )
+SCORES = "bm25_data"  # a base's precomputed scores, valid while it is the whole index
 
 
 @dataclass
 class Segment:
     """Rows of the lexical index: their ids and keys, term counts by row (`counts`, to remove a
     row's terms from the statistics and to merge) and by term (`postings`, to score a question),
-    row lengths, and content-word presence. Immutable once made; `folder` is where it was saved
-    (a later version links those files instead of writing them again)."""
+    row lengths, and content-word presence. A base made whole (a build, a merge) also keeps
+    bm25s's precomputed `scores` of its postings, which a search reads while no row has been
+    added or removed since (after that the statistics differ, and the counts are scored).
+    Immutable once made; `folder` is where it was saved (a later version links those files
+    instead of writing them again)."""
 
     ids: Strings
     keys: Strings
@@ -174,6 +188,7 @@ class Segment:
     postings: sparse.csc_matrix
     content: sparse.csr_matrix
     lengths: np.ndarray
+    scores: np.ndarray | None = field(default=None, compare=False)
     folder: Path | None = field(default=None, compare=False)
     prefix: str = field(default="", compare=False)
 
@@ -184,14 +199,18 @@ class Segment:
         keys: Sequence[str] | np.ndarray,
         counts: sparse.csr_matrix,
         content: sparse.csr_matrix,
+        *,
+        scored: bool = False,
     ) -> Segment:
+        """A segment of these rows; `scored`: with its precomputed scores (a whole base)."""
         ids_a = ids if isinstance(ids, np.ndarray) else encode(ids)
         keys_a = keys if isinstance(keys, np.ndarray) else encode(keys)
         counts = sparse.csr_matrix(counts)
         postings = counts.tocsc()
         postings.sort_indices()
         lengths = np.asarray(counts.sum(axis=1), dtype=np.int64).ravel()
-        return cls(Strings(ids_a), Strings(keys_a), counts, postings, content, lengths)
+        scores = score_matrix(postings, lengths) if scored else None
+        return cls(Strings(ids_a), Strings(keys_a), counts, postings, content, lengths, scores)
 
     @classmethod
     def empty(cls, width: int, cwidth: int) -> Segment:
@@ -236,8 +255,19 @@ class Segment:
         start, end = int(indptr[term]), int(indptr[term + 1])
         if start == end:
             return
-        rows = np.asarray(self.postings.indices[start:end]) + offset
-        out[rows] += term_scores(np.asarray(self.postings.data[start:end]), norms[rows], idf)
+        rows = np.asarray(self.postings.indices[start:end])
+        if offset:
+            rows = rows + offset
+        out[rows] += term_scores(np.asarray(self.postings.data[start:end]), norms.take(rows), idf)
+
+    def add_precomputed(self, out: np.ndarray, term: int) -> None:
+        """Add `term`'s precomputed scores to `out` (this segment is the whole index)."""
+        assert self.scores is not None
+        indptr = self.postings.indptr
+        if term + 1 >= len(indptr):
+            return
+        start, end = int(indptr[term]), int(indptr[term + 1])
+        out[np.asarray(self.postings.indices[start:end])] += self.scores[start:end]
 
     @property
     def width(self) -> int:
@@ -272,9 +302,13 @@ class Segment:
         given). A segment saved before is hard-linked from there (its files never change);
         returns "linked" or "written"."""
         names = [*_ARRAYS, "shape"] + (["vocab", "content_vocab"] if vocab is not None else [])
+        names += [SCORES] if self.scores is not None else []
         if self.folder is not None and _link_all(self.folder, self.prefix, folder, prefix, names):
             return "linked"
-        for name, arr in self._arrays().items():
+        arrays = self._arrays()
+        if self.scores is not None:
+            arrays[SCORES] = self.scores
+        for name, arr in arrays.items():
             np.save(folder / f"{prefix}_{name}.npy", arr)
         shape = {"rows": self.n, "width": self.width, "cwidth": self.cwidth}
         files = {"shape": shape, "vocab": vocab, "content_vocab": cvocab}
@@ -306,9 +340,14 @@ class Segment:
             (np.ones(len(cindices), dtype=np.int8), cindices, arr("content_indptr")),
             shape=(n, cwidth),
         )
+        scores = arr(SCORES) if (folder / f"{prefix}_{SCORES}.npy").exists() else None
         if len(ids) != n or len(keys) != n or len(lengths) != n:
             raise ValueError(f"segment {prefix} of {folder} is not whole")
-        return cls(Strings(ids), Strings(keys), counts, postings, content, lengths, folder, prefix)
+        if scores is not None and len(scores) != postings.nnz:
+            raise ValueError(f"scores of segment {prefix} of {folder} do not fit it")
+        return cls(
+            Strings(ids), Strings(keys), counts, postings, content, lengths, scores, folder, prefix
+        )
 
     def vocab_file(self, folder: Path, name: str) -> list[str]:
         """The vocabulary saved with this segment (`vocab` or `content_vocab`)."""

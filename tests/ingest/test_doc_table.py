@@ -238,8 +238,11 @@ def test_updates_keep_the_saved_base_and_write_a_delta(tmp_path: Path) -> None:
         assert indexer.last_path == "table" and indexer.last_lexical is not None
         return indexer.last_lexical
 
+    built = LexicalVersions(settings, store).load(first)
+    assert built is not None and built.scoring == "precomputed"  # a whole base, as bm25s
     one = change(1, marker)
     assert (one.delta.n, len(one.removed), one.timings["base_files"]) == (1, 1, "linked")
+    assert one.scoring == "counts"  # the statistics changed: scored from the counts
     _same_as_rebuild(store, one)
     assert one.search("zygomorphic quokkas", 1) == one.search_bm25s("zygomorphic quokkas", 1)
 
@@ -282,6 +285,7 @@ def test_changes_past_the_delta_share_are_merged_into_one_base(
     merged = indexer.last_lexical
     assert merged is not None and merged.timings["merged"] is True
     assert (merged.delta.n, len(merged.removed), merged.timings["base_files"]) == (0, 0, "written")
+    assert merged.scoring == "precomputed"
     _same_as_rebuild(store, merged)
     version = str(store.fresh_metadata()[VERSION_KEY])
     assert _base_inode(settings, store, version) != inode

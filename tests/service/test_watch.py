@@ -307,3 +307,59 @@ def test_a_paper_listed_in_two_files_keeps_both(tmp_path: Path) -> None:
         stop.set()
         thread.join(30)
     assert not thread.is_alive()
+
+
+def test_a_change_is_told_from_the_document_table_without_reading_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In process: once the document table describes the store, a run's per-file lines come from
+    the table's rows of the files it touched (and of the files sharing a paper with them), the
+    same as a full read of the store's metadata gives for those files, and no full read is
+    made."""
+    from rag.ingest.listing import clean_lines
+    from rag.service.assistant import Assistant
+    from rag.service.watch import FolderSync, _snapshot
+
+    lines = clean_lines((PROJECT_DIR / "corpus" / "001_6a9130a22abd98d5.txt").read_text())
+    papers = [(lines[i], lines[i + 1]) for i in range(0, len(lines) - 1, 2)]
+
+    def listing(path: Path, picks: list[int]) -> None:
+        body = "\n\n".join(f"{papers[i][0]}\n\n{papers[i][1]}" for i in picks)
+        path.write_text("Daily Papers\n\n" + body + "\n", encoding="utf-8")
+
+    docs = (tmp_path / "docs").resolve()
+    docs.mkdir()
+    a_txt, b_txt, c_txt = docs / "a.txt", docs / "b.txt", docs / "c.txt"
+    listing(a_txt, [0, 1, 2])
+    listing(b_txt, [2, 3])
+    listing(docs / "d.txt", [6, 7])
+    settings = Settings(corpus_dir=docs, index_dir=tmp_path / "index", state_db=tmp_path / "s.db")
+    a = Assistant(settings, build_index=False, progress=False)
+    seen: list[str] = []
+    sync = FolderSync(a, [docs], on_change=lambda c: seen.append(c.line()))
+    sync.initial()
+    assert sorted(seen) == [
+        "+ added a.txt (3 chunks)",
+        "+ added b.txt (2 chunks)",
+        "+ added d.txt (2 chunks)",
+    ]
+
+    full = _snapshot(a)
+    part = _snapshot(a, [str(a_txt)])  # a.txt, and b.txt through the paper they share
+    assert set(part.files) == {str(a_txt), str(b_txt)}
+    assert part.files == {f: full.files[f] for f in part.files}
+    assert part.co_listed(str(a_txt)) == full.co_listed(str(a_txt)) == {str(b_txt)}
+
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the store's metadata was read in full")
+
+    monkeypatch.setattr(a.store, "iter_rows", forbidden)
+    for change, path, expected in (
+        (lambda: listing(a_txt, [0, 1, 2, 4]), a_txt, "~ updated a.txt (4 chunks)"),
+        (a_txt.unlink, a_txt, "- removed a.txt"),  # b.txt keeps the shared paper: no line
+        (lambda: listing(c_txt, [5]), c_txt, "+ added c.txt (1 chunk)"),
+    ):
+        seen.clear()
+        change()
+        sync.apply([str(path)])
+        assert seen == [expected]
