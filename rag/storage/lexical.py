@@ -36,6 +36,7 @@ builder gives; that one loops in Python per document: 8.9 s against 1.3 s at 100
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import itertools
 import json
@@ -622,7 +623,12 @@ class LexicalIndex:
                 counts.append(_counts_of(token_ids, batch_vocab, vocab))
                 content.append(_presence_of([content_tokens(t) for t in texts], cvocab))
                 page = []
-        return stack(counts, len(vocab), np.int32), stack(content, len(cvocab), np.int8)
+                del texts, token_ids, batch_vocab
+                release_memory()
+        return (
+            stack(counts, len(vocab), np.int32, consume=True),
+            stack(content, len(cvocab), np.int8, consume=True),
+        )
 
     @staticmethod
     def _read_and_count(
@@ -764,6 +770,25 @@ def _vocab_list(vocab: dict[str, int]) -> list[str]:
     for t, i in vocab.items():
         out[i] = t
     return out
+
+
+def release_memory() -> None:
+    """Hand the heap's freed memory back to the system (glibc's `malloc_trim`; nothing
+    elsewhere). Why by hand: reading and tokenizing a page of rows leaves hundreds of MB freed but
+    held by the allocator (fragments between the rows' many small objects), which a full read
+    of the store piles up page after page: at 100k chunks 600 MB of RSS for 100 MB of counts."""
+    global _libc
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL("libc.so.6")
+            _libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _libc = False
+    if _libc:
+        _libc.malloc_trim(0)
+
+
+_libc: Any = None
 
 
 def _read_json(path: Path) -> list[str]:

@@ -30,7 +30,7 @@ from scipy import sparse
 
 # bm25s's defaults, as llama-index's BM25Retriever used them (language="english").
 K1, B = 1.5, 0.75
-SCORE_SLICE = 1 << 22  # matrix entries scored at a time (bm25_scores)
+SCORE_SLICE = 1 << 20  # matrix entries scored at a time (score_matrix): ~60 MB of temporaries
 
 
 class Strings(Sequence[str]):
@@ -68,16 +68,33 @@ def encode(values: Sequence[str]) -> np.ndarray:
     return Strings(list(values)).array
 
 
-def stack(parts: list[sparse.csr_matrix], width: int, dtype: Any) -> sparse.csr_matrix:
-    """The rows of `parts`, one after the other, `width` columns wide."""
-    shaped = [
-        sparse.csr_matrix((p.data, p.indices, p.indptr), shape=(p.shape[0], width)) for p in parts
-    ]
-    shaped = [p for p in shaped if p.shape[0]]
-    if not shaped:
+def stack(
+    parts: list[sparse.csr_matrix], width: int, dtype: Any, *, consume: bool = False
+) -> sparse.csr_matrix:
+    """The rows of `parts`, one after the other, `width` columns wide. `consume`: the parts are
+    the caller's own, emptied array by array as they are copied, so that a large build holds
+    its parts and one copied array at a time, not its parts and their whole copy."""
+    filled = [p for p in parts if p.shape[0]]
+    if not filled:
         return sparse.csr_matrix((0, width), dtype=dtype)
-    out = sparse.vstack(shaped, format="csr", dtype=dtype)
-    return sparse.csr_matrix(out)
+    if len(filled) == 1 and filled[0].dtype == dtype:
+        return widen(sparse.csr_matrix(filled[0]), width)  # one part: no copy
+    rows = sum(p.shape[0] for p in filled)
+    indptr = np.zeros(rows + 1, dtype=np.int64)
+    at, offset = 1, 0
+    for p in filled:
+        indptr[at : at + p.shape[0]] = np.asarray(p.indptr[1:], dtype=np.int64) + offset
+        offset += int(p.indptr[-1])
+        at += p.shape[0]
+    arrays = []
+    for name, kind in (("data", dtype), ("indices", np.int32)):
+        arrays.append(np.concatenate([np.asarray(getattr(p, name), dtype=kind) for p in filled]))
+        if consume:
+            for p in filled:
+                setattr(p, name, np.empty(0, dtype=kind))
+    if consume:
+        parts.clear()
+    return sparse.csr_matrix((arrays[0], arrays[1], indptr), shape=(rows, width))
 
 
 def widen(m: sparse.csr_matrix, width: int) -> sparse.csr_matrix:
