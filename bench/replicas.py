@@ -298,19 +298,20 @@ def run_mode(mode: str, env: dict[str, Any], args: argparse.Namespace) -> dict[s
                         urls[:n], shifted, args.clients, per_client, args.timeout
                     )
                 cores = meter.stop()
+                errors = [e for _, e in results if e]
                 rnd = {
                     "requests": len(results),
                     "wall_s": round(wall, 2),
                     "answers_per_s": round(len(results) / wall, 3),
                     "latencies_s": [round(s, 4) for s, _ in results],
-                    "errors": [e for _, e in results if e],
+                    "errors": errors,
                     "cores": cores,
                     "load": mon.summary,
                 }
                 rounds[n].append(rnd)
                 print(
                     f"[bench] replicas {mode} n={n} round {len(rounds[n])}: "
-                    f"{rnd['answers_per_s']}/s, {len(rnd['errors'])} errors, cores {cores}, "
+                    f"{rnd['answers_per_s']}/s, {len(errors)} errors, cores {cores}, "
                     f"load {mon.summary['load1_during_mean']}",
                     flush=True,
                 )
