@@ -759,7 +759,10 @@ def _given_context(question: str) -> set[str]:
 
 # The shapes of an answer (Question.shape). Each cue is a way of asking, not a topic.
 _LIST_ASK = re.compile(
-    r"\b(?:which|what)\s+(?:[\w\-]+\s+(?:or\s+)?){0,5}?(?:papers|methods|frameworks|techniques|systems|"
+    # "which <words> papers/methods …", where no verb stands between: "Under which license are the
+    # X models released?" asks for a license (its verb follows it), not for models
+    r"\b(?:which|what)\s+(?:(?!(?:are|is|was|were|do|does|did|has|have|had)\b)[\w\-]+\s+"
+    r"(?:or\s+)?){0,5}?(?:papers|methods|frameworks|techniques|systems|"
     r"approaches|works|studies|models|algorithms|strategies|benchmarks|optimizers|solutions|"
     r"architectures|ideas|ways)\b(?!\s+(?:is|was|does|has)\b)"
     r"|^\s*(?:list|name|enumerate|summari[sz]e(?!\s+(?:how|why|what|which)\b))\b"

@@ -54,6 +54,9 @@ def passage(title: str, text: str, n: int, cosine: float) -> Passage:
         ("Why does weight sharing hurt accuracy in MobileBERT?", "how"),
         ("How much faster is Orca than FasterTransformer?", "single"),
         ("Which method prunes attention heads with a learned gate?", "single"),
+        # the noun its verb follows is the ask: a license, not models
+        ("Under which license are the Zorb video models released?", "single"),
+        ("Which recent efficient video models reduce tokens?", "list"),
     ],
 )
 def test_shape_of_a_question(question: str, shape: str) -> None:
