@@ -36,6 +36,7 @@ STEPS = (
     "llm_runtime",
     "cold_start",
     "scale",
+    "lexical_scale",
     "chroma_server",
 )
 
@@ -67,6 +68,7 @@ def commands(index_dir: Path, quick: bool) -> dict[str, list[str]]:
                 *("--sizes", "2000", "--n", "8", "--start-runs", "1", "--quiet-wait", "30"),
                 *("--keep", str(CACHE_DIR)),
             ],
+            "lexical_scale": ["bench.lexical_scale", "--size", "100000", "--n", "10"],
             "chroma_server": ["bench.chroma_server_latency", *idx, "--n", "8"],
         }
     return {
@@ -90,6 +92,8 @@ def commands(index_dir: Path, quick: bool) -> dict[str, list[str]]:
             "--keep",
             str(CACHE_DIR),
         ],
+        # the lexical index alone at 1M rows: its update, build and questions (~1 min, 2.6 GB)
+        "lexical_scale": ["bench.lexical_scale", "--size", "1000000"],
         "chroma_server": ["bench.chroma_server_latency", *idx, "--n", "30"],
     }
 
