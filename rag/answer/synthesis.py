@@ -24,6 +24,7 @@ from rag.answer.compose import (
     _MECHANISM_CUE,
     _MOTIVATION_ASK,
     _OWN_VOICE,
+    _PROPOSAL,
     HARDWARE,
     MAX_LEAD_CHARS,
     Composer,
@@ -844,6 +845,14 @@ def _facet_sentences(
         result = headline_result(composer, topic, p)
         return [result] if result is not None else []
     scored = Scored(composer, topic, p, embed)
+    if _PROPOSE_ASK.search(fq.text):
+        # "what does each propose?": the sentence in which the paper states its proposal ("we
+        # propose X as a mechanism to …"), then how it works; the mechanism's best matches
+        # alone can start in mid-method ("During inference, the authors compare …")
+        proposal = next((x for x in scored.sentences if _PROPOSAL.search(x)), None)
+        if proposal is not None:
+            rest = [x for x in scored.mechanism(SIDE_MECHANISM_SENTENCES) if x != proposal]
+            return [proposal, *rest[: SIDE_MECHANISM_SENTENCES - 1]]
     if _LIMITATION_ASK.search(fq.text) or _MOTIVATION_ASK.search(fq.text):
         # "what problem does each target?": the problem each side states, then what it does
         # about it (the mechanism alone skips the problem, which it ranks as background)
@@ -853,6 +862,8 @@ def _facet_sentences(
     return scored.mechanism(SIDE_MECHANISM_SENTENCES)
 
 
+# An ask for what a paper puts forward: "what does each propose / introduce / contribute?"
+_PROPOSE_ASK = re.compile(r"\b(?:propos\w*|introduc\w*|contribut\w*|present)\b", re.IGNORECASE)
 # The question asks both sides ("Compare X and Y", "X vs Y", "how does each", "how do they
 # differ"), not X's figure against a baseline ("compared with AdamW", "faster than FP16")
 _BOTH_SIDES = re.compile(

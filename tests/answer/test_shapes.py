@@ -2008,3 +2008,30 @@ def test_a_paper_speaks_under_its_acronym_as_under_its_name() -> None:
     assert scored._own("ZLT encodes bytes into patches of varying size.")
     assert scored._own("Zorb Latent Transformer encodes bytes into patches.")
     assert not scored._own("Tokenizers are brittle.")
+
+
+def test_an_ask_for_what_each_proposes_opens_the_side_with_its_proposal() -> None:
+    """ "What does each propose?": each side opens with the sentence stating the paper's
+    proposal, not with a step of its method that matches the question's words better."""
+    squeeze = passage(
+        "Squeezed Zorb: Fast Fixed Prompts",
+        "Long prompts are slow to serve. "
+        "We propose Squeezed Zorb as a mechanism to accelerate prompts that are mostly fixed. "
+        "First, it clusters the keys of the fixed context offline using K-means. "
+        "Then each query is compared with the centroids via a lookup. "
+        "The chosen keys are attended exactly using a Sparse Kernel (SK).",
+        1,
+        0.6,
+    )
+    quill = passage(
+        "Quill: Drafting for Multimodal Models",
+        "We introduce Quill, a language-only draft model for multimodal decoding. "
+        "Quill proposes draft tokens that the large model verifies.",
+        2,
+        0.55,
+    )
+    q = analyse("Squeezed Zorb vs Quill: what does each propose?")
+    lead = comparison_lead(_composer(), q, [squeeze, quill])
+    assert lead is not None
+    first_side = lead.text.split("[1]")[0]
+    assert first_side.startswith("Squeezed Zorb: The authors propose Squeezed Zorb as a mechanism")
