@@ -321,9 +321,14 @@ class LexicalIndex:
                 concat_bytes(np.asarray(base.keys.array)[kept], self.delta.keys.array)
             )
             lengths = np.concatenate([np.asarray(base.lengths), np.asarray(self.delta.lengths)])
-        live_lengths = lengths if self._live is None else lengths[self._live]
-        self._avg = float(np.array(live_lengths).mean()) if len(live_lengths) else 0.0
-        self._norms = length_norms(lengths, self._avg) if self._avg else lengths * 0.0
+        # A whole base (nothing added or removed since it was made) is searched on its
+        # precomputed scores, as bm25s searches; otherwise the counts are scored.
+        self._precomputed = plain and base.scores is not None
+        self._norms = np.zeros(0)  # the rows' length norms: only counts are scored with them
+        if not self._precomputed:
+            live_lengths = lengths if self._live is None else lengths[self._live]
+            avg = float(np.array(live_lengths).mean()) if len(live_lengths) else 0.0
+            self._norms = length_norms(lengths, avg) if avg else lengths * 0.0
         self._df = base.df(v) - base.rows_df(self.removed, v) + self.delta.df(v)
         cdf = (
             base.content_df(cv) - base.rows_content_df(self.removed, cv) + self.delta.content_df(cv)
@@ -332,9 +337,6 @@ class LexicalIndex:
             {t: int(c) for t, c in zip(cvocab, cdf, strict=True) if c}
         )
         self._id_bytes = np.asarray(self.ids.array)
-        # A whole base (nothing added or removed since it was made) is searched on its
-        # precomputed scores, as bm25s searches; otherwise the counts are scored.
-        self._precomputed = plain and base.scores is not None
         self._scores: dict[str, Any] | None = None
         self._bm25: Any = None
 
