@@ -160,6 +160,7 @@ def _names_its_own(question: str, m: re.Match[str], new: list[str]) -> bool:
 CAPABLE_GGUF_BYTES = 500_000_000
 DESCRIBED_K = 2  # passages searched per described side of a comparison (the first answers)
 ELLIPTICAL_WORDS = 3  # "And the memory?", "How much faster?": too few words to stand alone
+FOLLOW_UP_TURNS = 3  # a follow-up leans on at most this many earlier turns, each on the one before
 
 
 def refers_back(
@@ -781,20 +782,27 @@ class Answerer:
         """
         if not history:
             return question
-        last_q = history[-1][0]
         if self.settings.llm.provider == "openai":
             rewritten = self._rewrite(question, history)
             if rewritten:
                 return rewritten
-        if refers_back(question, history, self.retriever.doc_freq):
-            # (Joining only the previous question's names, "Which datasets did they test it on
-            # (ZorbSpec)?", was tried: on 35 follow-ups one more answered and two were refused,
-            # having lost the previous question's other words.)
-            # the previous question's names, specific ("YOLOv10") or rare in the collection
-            # ("Splitwise", "Star Attention")
-            named = resolved(question, names_in(last_q, self.retriever.doc_freq))
-            return named or f"{last_q} {question}"
-        return question
+        return self._resolved_locally(question, list(history)[-FOLLOW_UP_TURNS:])
+
+    def _resolved_locally(self, question: str, history: list[tuple[str, str]]) -> str:
+        """The follow-up with the previous question's subject put in, where the previous
+        question is itself taken as it stood alone: after "What does Star Attention do?" and
+        "How many phases does it have?", "And how much accuracy does it preserve?" is about Star
+        Attention, which the turn just before names only by "it"."""
+        if not history or not refers_back(question, history, self.retriever.doc_freq):
+            return question
+        last_q = self._resolved_locally(history[-1][0], history[:-1])
+        # (Joining only the previous question's names, "Which datasets did they test it on
+        # (ZorbSpec)?", was tried: on 35 follow-ups one more answered and two were refused,
+        # having lost the previous question's other words.)
+        # the previous question's names, specific ("YOLOv10") or rare in the collection
+        # ("Splitwise", "Star Attention")
+        named = resolved(question, names_in(last_q, self.retriever.doc_freq))
+        return named or f"{last_q} {question}"
 
     def within_conversation(
         self,
@@ -814,7 +822,8 @@ class Answerer:
         q, passages = alone
         if not self.off_topic(question, passages, q):
             return question, q, passages
-        within = f"{history[-1][0]} {question}"
+        previous = self._resolved_locally(history[-1][0], history[-FOLLOW_UP_TURNS:-1])
+        within = f"{previous} {question}"
         wq = self.analyse(within)
         found = self.passages(within, self.depth(wq, k), mode, wq)
         wq = with_title_names(wq, [p.title for p in found])

@@ -472,7 +472,10 @@ def _asks_amount(question: str) -> bool:
     a clause ("which framework … by modulating how fast residuals evolve")."""
     for m in _AMOUNT.finditer(question):
         before = question[: m.start()].rstrip().lower()
-        if not before or before.endswith((",", ";", ":", "?", ".", " and", " or", "by")):
+        # "…, and on how many GPUs?": a preposition before the ask still opens it
+        if not before or before.endswith(
+            (",", ";", ":", "?", ".", " and", " or", "by", " on", " in", " for", " with", " at")
+        ):
             return True
     return False
 
@@ -577,10 +580,41 @@ _QUALIFIER = re.compile(
 )
 
 
+_EXPANDED = re.compile(r"\b([A-Z][A-Za-z0-9-]{1,11})\s*\(([^()]{3,80})\)")
+_EXPANDED_BEFORE = re.compile(r"((?:[A-Za-z][\w-]*\s+){1,8}?)\(([A-Z][A-Za-z0-9-]{1,11})\)")
+_LINKING = {"and", "of", "the", "for", "a", "an", "in", "with", "to", "on", "via", "by"}
+
+
+def _spells(acronym: str, words: str) -> bool:
+    """Do the words' initials spell the acronym's capitals ("SEW", "Squeezed and Efficient
+    Wav2vec")?"""
+    capitals = [c for c in acronym if c.isupper()]
+    initials = [w[0].upper() for w in words.split() if w.lower() not in _LINKING]
+    return len(capitals) >= 2 and initials == capitals
+
+
+def without_expansions(question: str) -> str:
+    """The question with an acronym's spelled-out form dropped: in "SEW (Squeezed and Efficient
+    Wav2vec)" the words in brackets are SEW's own name, not another subject ("Wav2vec")."""
+    question = _EXPANDED.sub(
+        lambda m: m.group(1) if _spells(m.group(1), m.group(2)) else m.group(0), question
+    )
+
+    def before(m: re.Match[str]) -> str:
+        words = m.group(1).split()
+        for i in range(len(words)):
+            if _spells(m.group(2), " ".join(words[i:])):
+                return " ".join([*words[:i], m.group(2)])
+        return m.group(0)
+
+    return _EXPANDED_BEFORE.sub(before, question)
+
+
 def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int = 25) -> list[str]:
     """Names the question mentions that identify a subject: a word with capitals inside or with
     digits ("ZipCache", "GPT-2", "YOLOv10"), not a generic acronym ("KV-cache", "LLM-training",
     "17B-parameter" are not), and with the collection's statistics, rare in it."""
+    question = without_expansions(question)
     out = []
     acronyms = []
     for word in NAME.findall(question):
@@ -647,7 +681,9 @@ _COMPARATIVES = {
 
 # "how much computation went to padding": the noun phrase ends at its verb
 _PAST_VERB = re.compile(
-    r"\w{2,}[^e]ed|went|got|came|took|made|spent|ran|grew|fell|rose|gave|saw|left|lost|kept|won|cut"
+    r"\w{2,}[^e]ed|went|got|came|took|made|spent|ran|grew|fell|rose|gave|saw|left|lost|kept|won|cut|"
+    # or at a verb of the present ("how much compute goes to padding")
+    r"goes|gets|comes|takes|makes|remains|stays|needs|requires|costs|becomes"
 )
 
 
@@ -786,6 +822,17 @@ _LIST_ASK = re.compile(
     r"(?:(?:some|any)\s+)?(?:[\w/-]+\s+(?:or\s+)?){0,3}?(?:papers|works?|research|studies|articles|"
     r"methods|approaches|techniques|systems|benchmarks)\b"
     r"|\b(?:what|which)\s+(?:are\s+)?(?:some|several|all|the various|the different)\b"
+    # what the collection holds on a topic: "What do we have about …?", "What is in the
+    # collection on …?", "… - what is there?", "Can you find papers on …?", "… papers in the
+    # collection?", "Papers focused on …"
+    r"|\bwhat\s+(?:do|does)\s+(?:we|you|the collection|it)\s+(?:have|hold|contain)\b"
+    r"|\bwhat\s+is\s+(?:there\s+)?in\s+the\s+collection\b|\bwhat\s+is\s+there\s*[?.!]*\s*$"
+    r"|\b(?:can|could)\s+you\s+(?:find|list|show|give|recommend|suggest|name)\s+(?:me\s+)?"
+    r"(?:some\s+|any\s+|all\s+)?(?:[\w/-]+\s+){0,3}?(?:papers|works|research|studies|articles|"
+    r"methods|approaches)\b"
+    r"|\b(?:papers|works|methods|approaches|studies)\s+(?:in|from)\s+the\s+collection\b"
+    r"|^\s*(?:papers|works|methods|approaches|studies|articles|techniques|systems)\s+"
+    r"[a-z]+ed\s+(?:on|at|to|for|by|in)\b"
     r"|\bhow\s+(?:do|have)\s+(?:different\s+|various\s+)?(?:papers|methods|works|approaches)\b",
     re.IGNORECASE,
 )
@@ -980,6 +1027,8 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     listing = [m for m in _LIST_ASK.finditer(asked) if not _SINGULAR_HEAD.search(m.group(0))]
     if listing and (not strong_names(names) or _PAPERS_ASK.search(asked)):
         return "list"
+    if _bare_topic(question, names, kind):
+        return "list"
     if _HOW_ASK.search(asked) and kind == "describe":
         return "how"
     return "single"
@@ -1109,7 +1158,55 @@ _OPENER = re.compile(
     r"in|on|for|with|by|from|about|according|between)\b",
     re.IGNORECASE,
 )
-TERSE_WORDS = 6
+TERSE_WORDS = 12  # a noun phrase with its setting ("X energy gain for Y on the P100?")
+# A misspelt question word ("Whcih papers …"): the word it was meant to be
+_WH_WORDS = ("which", "what", "how", "why", "where", "when", "who")
+
+
+def _bare_topic(question: str, names: list[str], kind: str) -> bool:
+    """ "Lightweight visual Mamba backbones?", "KV cache quantization methods?": a topic named
+    without a question word, and no paper named to ask a fact of, asks what the collection
+    holds on it (a list), as a search box query does. A quantity ("ZipCache compression
+    ratio?") or a named paper keeps it a question of one fact."""
+    return (
+        not _OPENER.match(question)
+        # "Under which license …?", "For speech models, how much …?": a question all the same
+        and not re.search(rf"\b(?:{'|'.join(_WH_WORDS)}|whom|whose)\b", question, re.IGNORECASE)
+        # "I'm looking for the work that …", "Please …": a sentence of the user's own, which
+        # says itself what it asks for (_LIST_ASK reads its plural)
+        and not re.match(r"\s*(?:i|i'm|i’m|we|my|our|please|help)\b", question, re.IGNORECASE)
+        and not strong_names(names)
+        and kind in ("describe", "name", "dataset")
+        and len(content_tokens(question)) >= 2
+    )
+
+
+def _respelt_opener(question: str) -> str:
+    """The question with a misspelt first word put right when it is a question word with two
+    letters swapped or one dropped or added ("Whcih", "Wich", "Hwo")."""
+    m = re.match(r"\s*([A-Za-z]{2,6})\b", question)
+    if not m or m.group(1).lower() in _WH_WORDS:
+        return question
+    word = m.group(1).lower()
+    for wh in _WH_WORDS:
+        if word[0] in "wh" and _one_edit(word, wh):
+            fixed = wh.capitalize() if m.group(1)[0].isupper() else wh
+            return question[: m.start(1)] + fixed + question[m.end(1) :]
+    return question
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One swap of neighbours, one letter dropped or one added; never a real word for another
+    (the caller keeps words that are question words already)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and (
+            a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def terse(question: str) -> bool:
@@ -1132,9 +1229,12 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     )
     if expanded != question:
         return analyse(expanded, doc_freq)
+    respelt = _respelt_opener(question)
+    if respelt != question:
+        return replace(analyse(respelt, doc_freq), text=question)
     if terse(question):
         asked = analyse(f"What is the {question.strip()}", doc_freq)
-        return replace(asked, text=question)
+        return replace(asked, text=question, shape=shape_of(question, asked.names, asked.kind))
     kind = kind_of(question)
     phrases = [_KIND_PHRASES[kind]] if kind in _KIND_PHRASES else attribute_phrases(question)
     names = names_in(question, doc_freq)

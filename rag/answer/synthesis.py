@@ -10,7 +10,7 @@ eval/tune.jsonl) and are judged on the held-out `test` split.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from difflib import SequenceMatcher
 
@@ -98,7 +98,8 @@ _DETAIL_CUE = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|specifically|in particular|"
     r"concretely)\b|\((?:1|i|a)\)|(?:^|\s)(?:1|i)\)\s|"
     # "The key idea is to add SSD-CPU communication …": the mechanism, said as such
-    r"\b(?:key|main|core|central|our)\s+(?:idea|insight|technique)\s+(?:\w+\s+)?(?:is|lies)\b",
+    # ("The key technique used by DiskGNN is offline sampling")
+    r"\b(?:key|main|core|central|our)\s+(?:idea|insight|technique)\s+(?:\w+\s+){0,3}?(?:is|lies)\b",
     re.IGNORECASE,
 )
 # "In this paper, we focus on / study whether / investigate …": the paper frames the problem it
@@ -121,6 +122,17 @@ _ASIDE = re.compile(
 _REASON_CUE = re.compile(
     r"\b(?:find|finds|found|observe[sd]?|observation|discover\w*|reveal\w*|because|since|"
     r"due to|owing to|insight|motivated by)\b",
+    re.IGNORECASE,
+)
+# how the paper tests its method: the models, tasks and baselines of its experiments
+_SETUP_CUE = re.compile(
+    r"\b(?:is|are|was|were|been)\s+(?:\w+\s+)?evaluated\b|^to evaluate\b|"
+    # ("… introduces retaining heads to evaluate the causal importance of …" is how it works)
+    r"\b(?:we|the authors)\s+(?:also\s+|further\s+)?(?:evaluate|benchmark|test)\w*\b|"
+    # "we compare DiskGNN with Ginex", not "we compare query tokens against centroids"
+    r"\b(?:we|the authors)\s+(?:also\s+)?compare\s+(?:our|their|it|them|the proposed|"
+    r"(?-i:[A-Z][\w-]*[A-Z0-9]))|"
+    r"\bscaling study\b",
     re.IGNORECASE,
 )
 _SHOWN = re.compile(r"\b(?:show|shows|showed|find|finds|found|observe|observes)\s+that\b", re.I)
@@ -190,6 +202,46 @@ def label(p: Passage) -> str:
     return f"“{head}{' …' if len(words) > LABEL_WORDS else ''}”"
 
 
+MAX_READINGS = 8  # "A or B … C / D": four readings; more alternatives than that are a list
+
+
+def readings(topic: str) -> list[frozenset[str]]:
+    """The words to leave out for each reading of a topic that offers alternatives
+    ("checkpointing or fault tolerance for LLM training" reads as "checkpointing for LLM
+    training" and as "fault tolerance for LLM training"): a paper on one alternative covers the
+    topic as well as one naming both. An alternative is the run of content words on each side
+    of "or" or "/" (up to a stopword or punctuation)."""
+    words = re.findall(r"[\w-]+|/|[^\w\s]", topic)
+    out = [frozenset[str]()]
+    for i, w in enumerate(words):
+        if w.lower() not in ("or", "/"):
+            continue
+        left = _run(reversed(words[:i]))
+        right = _run(words[i + 1 :])
+        if not left or not right:
+            continue
+        out = [r | right for r in out] + [r | left for r in out]
+        if len(out) >= MAX_READINGS:
+            break
+    return out[:MAX_READINGS]
+
+
+def _run(words: Iterable[str]) -> frozenset[str]:
+    """The content words from the start of `words` up to the first word that carries none."""
+    run: set[str] = set()
+    for w in words:
+        tokens = content_tokens(w) if re.fullmatch(r"[\w-]+", w) else set()
+        if not tokens:
+            break
+        run |= tokens
+    return frozenset(run)
+
+
+def covered(composer: Composer, topic: str, text: str, ways: list[frozenset[str]]) -> float:
+    """The IDF-weighted share of the topic's words in `text`, in its best-covered reading."""
+    return max(composer.coverage(topic, text, known=w) for w in ways)
+
+
 class Scored:
     """A paper's sentences, their cosines to the topic, and its relevance features."""
 
@@ -198,7 +250,8 @@ class Scored:
         self.sentences = [
             s for s in split_sentences(p.text) if len(s) >= 20 and not instruction_like(s)
         ]
-        self.lexical = np.array([composer.coverage(topic, s) for s in self.sentences])
+        ways = readings(topic)
+        self.lexical = np.array([covered(composer, topic, s, ways) for s in self.sentences])
         asked = content_tokens(topic)
         self.novelty = np.array(
             [
@@ -214,7 +267,7 @@ class Scored:
             self.cosine = np.zeros(len(self.sentences))
         self.features = {
             "passage_cosine": p.vector_score or 0.0,
-            "topic_words": composer.coverage(topic, p.title + " " + p.text),
+            "topic_words": covered(composer, topic, p.title + " " + p.text, ways),
             "best_sentence_cosine": float(self.cosine.max()) if self.sentences else 0.0,
         }
 
@@ -260,8 +313,15 @@ class Scored:
         ]
         among = among or list(range(len(self.sentences)))
         background = self._background_floor() > 0
+        # how it was tested ("X is evaluated on 6 models", "we compare X with Ginex") is not how
+        # it works, nor why: like background, only when the passage has nothing else
+        setup = [bool(_SETUP_CUE.search(s)) for s in self.sentences]
         # background only when the passage has nothing else, never to fill up to n
-        usable = [i for i in among if not background[i]] or among
+        usable = (
+            [i for i in among if not background[i] and not setup[i]]
+            or [i for i in among if not background[i]]
+            or among
+        )
         usable.sort(key=lambda i: -score[i])
         return [self.sentences[i] for i in sorted(usable[:n])]
 

@@ -337,6 +337,9 @@ def test_a_change_figure_of_another_measure_is_not_the_asked_one() -> None:
     assert not states_attribute(q, memory)
     assert states_attribute(q, "SliM-LLM saves 30% of the energy per token.")
     assert analyse("Who proposed LoRA?").kind == "authors"
+    # an amount asked after a preposition is still asked: a number, not the name of a model
+    flops = analyse("What model FLOPs utilization did ZorbScale reach, and on how many GPUs?")
+    assert flops.kind == "number"
     # a CPU class answers "what hardware", not "which Xeon generation"
     cpus = (
         "bitnet.cpp achieves speedups from 2.37x to 6.17x on x86 CPUs and up to 5.07x on ARM CPUs"
@@ -388,6 +391,19 @@ def test_follow_up_is_answered_in_context(assistant: Assistant) -> None:
     answer = assistant.ask("How much does it cut prefill latency?", history=[(first, "ZipCache")])
     assert "salient" in answer.standalone_question
     assert answer.passages[0].title.startswith("ZipCache")
+
+
+@pytest.mark.slow
+def test_a_follow_up_of_a_follow_up_keeps_the_conversations_subject(assistant: Assistant) -> None:
+    """The turn before names its paper only by "it": the subject is the one that turn stood
+    for, not lost (the turn's words joined to "How many phases does it have?" named nothing)."""
+    history = [
+        ("What does Star Attention do?", ""),
+        ("How many phases does it have?", ""),
+    ]
+    answer = assistant.ask("And how much accuracy does it preserve?", history=history)
+    assert "Star Attention" in answer.standalone_question, answer.standalone_question
+    assert answer.passages[0].title.startswith("Star Attention")
 
 
 @pytest.mark.slow

@@ -88,6 +88,11 @@ def test_a_full_stop_inside_a_short_bracket_does_not_end_the_sentence() -> None:
         # a consequence of what came before, which the reader may not be shown
         ("We, therefore, propose ZorbLoRA.", "The authors propose ZorbLoRA."),
         ("We thus design a zorb cache.", "The authors design a zorb cache."),
+        # a sentence that never says "we": its first "our" is the authors', not a bare "their"
+        (
+            "On a Pixel 3 our sparse nets beat our dense ones.",
+            "On a Pixel 3 the authors' sparse nets beat their dense ones.",
+        ),
         # "further" as an adjective is the sentence's word, not a step
         ("We further the state of the art.", "The authors further the state of the art."),
     ],
