@@ -41,6 +41,7 @@ from rag.answer.question import (
     Question,
     analyse,
     names_in,
+    respelt,
     strong_names,
     title_words,
     titles_by,
@@ -362,6 +363,12 @@ class Answerer:
             q = self.analyse(standalone)
             passages = self.passages(standalone, self.depth(q, k), mode, q)
             q = names_resolved(with_title_names(q, [p.title for p in passages]), passages)
+            fixed = respelt(q.text, (p.title + " " + p.text for p in passages), self.doc_freq())
+            if fixed != q.text:
+                # "how much memroy does TPI-LLM need": the passages found spell the word
+                q = names_resolved(
+                    with_title_names(self.analyse(fixed), [p.title for p in passages]), passages
+                )
             if history and standalone == question:
                 standalone, q, passages = self.within_conversation(
                     question, history, (q, passages), k, mode
@@ -518,8 +525,12 @@ class Answerer:
 
     def analyse(self, question: str) -> Question:
         """What the question asks, with the collection's word statistics (for rare names)."""
+        return analyse(question, self.doc_freq())
+
+    def doc_freq(self) -> Mapping[str, int]:
+        """In how many chunks each word occurs."""
         self.retriever.idf()  # the statistics exist once the lexical index is built
-        return analyse(question, self.retriever.doc_freq)
+        return self.retriever.doc_freq
 
     def passages(
         self, question: str, k: int, mode: str | None, q: Question | None = None

@@ -93,6 +93,7 @@ _SEQUENCE_AFTER_WE = re.compile(
 )
 _LEAD_IN = re.compile(
     r"^(?:(?:moreover|furthermore|additionally|in addition|specifically|notably|finally|then|"
+    r"here(?=,?\s+(?:we|the authors|this)\b)|"
     r"more importantly|most importantly|"
     r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
     r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
@@ -109,12 +110,13 @@ _LEAD_IN = re.compile(
 # A leading clause that points back at a sentence the reader does not see ("To overcome this,",
 # "In light of these considerations,", "Based on this insight,") before the paper's own "we …":
 # without its referent it reads as a dangling "this"; the sentence stands without it.
+_ANAPHORIC_CLAUSE = (
+    r"^(?:to \w+|based on|in light of|motivated by|inspired by|building on|drawing on|given|"
+    r"guided by|following|with|from|by)\s+(?:\w+\s+){0,2}(?:this|these|that|those|such|"
+    r"the above)(?:\s+[\w-]+){0,2}(?:\s+and\s+[^,]{1,100})?,\s+"
+)
 _ANAPHORIC_LEAD = re.compile(
-    r"^(?:to \w+|based on|in light of|motivated by|inspired by|building on|given|guided by|"
-    r"following|with|from|by)\s+(?:\w+\s+){0,2}(?:this|these|that|those|such|the above)"
-    r"(?:\s+[\w-]+){0,2}(?:\s+and\s+[^,]{1,100})?,\s+(?=we\b|this (?:work|paper|study)\b|"
-    r"the authors\b)",
-    re.IGNORECASE,
+    _ANAPHORIC_CLAUSE + r"(?=we\b|this (?:work|paper|study)\b|the authors\b)", re.IGNORECASE
 )
 # "… propose X to overcome these limitations, …": a purpose that points back at sentences the
 # reader is not shown; the sentence reads whole without it
@@ -126,7 +128,7 @@ _ANAPHORIC_PURPOSE = re.compile(
 )
 # A sentence whose subject points back at the paper's proposal, named in the sentence before
 _REFERS_BACK = re.compile(
-    r"^(?:it|this (?:new |novel |proposed )?(?:method|approach|framework|system|technique|"
+    r"^(?:it|this (?:[\w-]+ )?(?:method|approach|framework|system|technique|"
     r"design|strategy|algorithm|model|architecture|scheme|mechanism))\b",
     re.IGNORECASE,
 )
@@ -1608,6 +1610,10 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
     counted = re.match(r"(?i)first(?:ly)?,?\s", s) and re.search(r"(?i)\bsecond(?:ly)?\b", s)
     s = s if counted else _LEAD_IN.sub("", s)
     s = _ANAPHORIC_LEAD.sub("", s)
+    if name:
+        # "Drawing on this insight, SnapKV compresses …": the paper's own name opens the clause
+        s = re.sub(_ANAPHORIC_CLAUSE + rf"(?={re.escape(name)}\b)", "", s, flags=re.IGNORECASE)
+    s = re.sub(r",\s+in turn,\s+", " ", s)  # "This strategy, in turn, enables …"
     s = _ANAPHORIC_PURPOSE.sub("", s)
     # "We then propose …", "We, therefore, propose …": a step or consequence of a sentence the
     # reader is not shown, so its adverb points at nothing (as an opening "Then," would)

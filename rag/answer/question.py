@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from rag.core.text import NAME, content_tokens, squash
@@ -855,7 +855,9 @@ PERFORM_SETTING = re.compile(
 _COMPARE_ASK = re.compile(
     r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ence|ences)?\b|"
     r"\bcontrast\b|\bwhereas\b|\bdistinguish(?:es|ed)?\b|\bchang(?:e|ed|es)\s+from\b|"
-    r"\bextend(?:s|ed)?\s+the\s+original\b",  # a newer version set against the original
+    r"\bextend(?:s|ed)?\s+the\s+original\b|"  # a newer version set against the original
+    # "How does SnapKV stack up against H2O?", "… fare against …", "… measure up to …"
+    r"\bstacks?\s+up\b|\bfares?\s+against\b|\bmeasures?\s+up\b|\bhead[- ]to[- ]head\b",
     re.IGNORECASE,
 )
 # "both" / "each" compare only papers the question pairs ("X and Y both …"), not "each token"
@@ -914,6 +916,8 @@ _BASELINE_TAIL = re.compile(
 # for, so each side is answered
 _EITHER = re.compile(
     r"^\s*[^?,:;]{2,80}?\s+or\s+[^?,:;]{2,80}?\s*[,:]\s*(?:which|who)\b|"
+    # "EdgeMoE or AdapMoE for running MoE on phones?": the question opens with the choice
+    r"^\s*[^\s?,:;]+(?:\s[^\s?,:;]+)?\s+or\s+[^\s?,:;]+(?:\s[^\s?,:;]+)?\s+(?:for|on|in|to)\b|"
     r"^\s*(?:which|who)\b[^?]*[,:]\s*[^?,:;]{2,80}?\s+or\s+[^?,:;]{2,80}?\s*\?\s*$",
     re.IGNORECASE,
 )
@@ -921,8 +925,8 @@ _EITHER = re.compile(
 # the question asks each of them
 _PLURAL_VERB = re.compile(r"\b(?:do|did|are|were|have|can|would)\s+(?:the\s+)?$", re.IGNORECASE)
 _NOT_SUBJECTS = {
-    "how", "what", "which", "why", "compare", "compared", "comparing", "contrasted", "the",
-    "both", "each", "is", "are", "do",
+    "how", "what", "which", "why", "compare", "compared", "comparing", "contrast", "contrasted",
+    "contrasting", "the", "both", "each", "is", "are", "do",
 }  # fmt: skip
 # "LLM in a flash vs TPI-LLM: …": "vs" marks two sides whatever their words; a side written in
 # lower-case words is a title's head that _PAIR (capitalised words) cannot see. The left side opens
@@ -941,6 +945,11 @@ _CLAUSE_OPENERS = {
 
 _ARTICLES = {"the", "a", "an"}
 _SIDE_NOUNS = {"paper", "method", "approach", "work", "system", "framework", "one"}
+# "ZipCache vs KIVI accuracy?": what is compared, asked after the second side, is not its name
+_SIDE_ASKS = {
+    "accuracy", "speed", "speedup", "speedups", "latency", "memory", "throughput", "performance",
+    "results", "efficiency", "quality", "cost", "size", "gains", "savings",
+}  # fmt: skip
 _SIDE_ENDS = {"for", "on", "in", "at", "across", "with", "when", "over", "regarding", "about"}
 
 
@@ -977,7 +986,7 @@ def vs_sides(question: str, doc_freq: Mapping[str, int] | None = None) -> list[s
         # "the Efficient LLM Inference on CPUs paper": the name, not its article and noun
         while words and words[0].lower() in _ARTICLES:
             words = words[1:]
-        while len(words) > 1 and words[-1].lower() in _SIDE_NOUNS:
+        while len(words) > 1 and words[-1].lower() in _SIDE_NOUNS | _SIDE_ASKS:
             words = words[:-1]
         if 0 < len(words) <= MAX_SIDE_WORDS and (
             re.match(r"[A-Z0-9]", words[0]) or _rare_words(words, doc_freq)
@@ -1193,6 +1202,41 @@ def _respelt_opener(question: str) -> str:
             fixed = wh.capitalize() if m.group(1)[0].isupper() else wh
             return question[: m.start(1)] + fixed + question[m.end(1) :]
     return question
+
+
+MIN_RESPELT_CHARS = 5  # shorter words have too many neighbours one edit away ("cash", "cast")
+
+
+def respelt(question: str, texts: Iterable[str], doc_freq: Mapping[str, int] | None) -> str:
+    """The question with a misspelt word ("memroy", "resorces", "quantizaton") put right: a
+    lower-case word the collection never uses, one edit (a letter swapped with its neighbour,
+    changed, dropped or added) from a word of the retrieved passages (`texts`), which found the
+    paper by the question's other words. A word the collection uses stands as typed, and so
+    does a capitalised one (a name)."""
+    if not doc_freq:
+        return question
+    counts: dict[str, int] = {}
+    for text in texts:
+        for w in re.findall(r"[a-z][a-z-]{3,}", text.lower()):
+            counts[w] = counts.get(w, 0) + 1
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        tokens = content_tokens(word)  # none for a stopword ("papers", "which")
+        if not tokens or word in counts or any(doc_freq.get(t, 0) for t in tokens):
+            return word
+        near = [(n, w) for w, n in counts.items() if _near_spelling(word, w)]
+        return max(near)[1] if near else word
+
+    return re.sub(rf"(?<![\w-])[a-z]{{{MIN_RESPELT_CHARS},}}(?![\w-])", fix, question)
+
+
+def _near_spelling(a: str, b: str) -> bool:
+    """One edit apart, a changed letter included ("memary", "memory")."""
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or _one_edit(a, b)
+    return _one_edit(a, b)
 
 
 def _one_edit(a: str, b: str) -> bool:

@@ -17,7 +17,6 @@ from rag.answer.question import analyse
 from rag.answer.synthesis import (
     compared_names,
     comparison_lead,
-    covered,
     identify_lead,
     label,
     list_lead,
@@ -71,10 +70,19 @@ def passage(title: str, text: str, n: int, cosine: float) -> Passage:
         ("ZorbCache compression ratio?", "single"),
         ("ZorbConv energy efficiency gain for MobileNet-V1 on the P100?", "single"),
         ("Hwo does ZorbCache work?", "how"),
+        # comparisons however phrased
+        ("ZorbMoE or QuuxMoE for running MoE on phones?", "comparison"),
+        ("Contrast ZorbCache with QuuxCache.", "comparison"),
+        ("How does ZorbKV stack up against QuuxKV?", "comparison"),
     ],
 )
 def test_shape_of_a_question(question: str, shape: str) -> None:
     assert analyse(question).shape == shape
+
+
+def test_what_is_compared_after_a_side_is_not_its_name() -> None:
+    assert analyse("ZorbCache vs QuuxKV accuracy?").names == ["ZorbCache", "QuuxKV"]
+    assert analyse("Contrast ZorbCache with QuuxCache.").names == ["ZorbCache", "QuuxCache"]
 
 
 def test_compared_names_are_subjects_even_when_short() -> None:
@@ -139,7 +147,7 @@ def _composer() -> Composer:
 
 
 def test_a_topic_with_alternatives_is_covered_by_a_paper_on_either() -> None:
-    from rag.answer.synthesis import readings
+    from rag.answer.synthesis import covered, readings
 
     ways = readings("checkpointing or fault tolerance for LLM training")
     assert frozenset({"fault", "toler"}) in ways and frozenset({"checkpoint"}) in ways
@@ -423,6 +431,24 @@ def test_a_list_line_says_what_the_paper_does_not_the_problem_it_starts_from() -
     assert shown[2].startswith("Previous methods"), shown
 
 
+def test_a_list_line_says_what_the_paper_contributes_not_how_it_was_tested() -> None:
+    """Sentences about its experiments or its code hold the topic's words too ("We evaluated our
+    spiking network on three spiking datasets"); the line says what the paper proposes."""
+    ps = [
+        passage(
+            "Learning Delays in Spiking Networks",
+            "We propose a discrete-time algorithm that learns delays in spiking networks. "
+            "We evaluated our spiking network method on three spiking neural network datasets. "
+            "Our spiking network code is available at https://github.com/zorb/snn.",
+            1,
+            0.6,
+        ),
+    ]
+    lead = list_lead(_composer(), analyse("Which papers work on spiking neural networks?"), ps)
+    assert lead is not None
+    assert lead.parts[0][1].startswith("We propose a discrete-time algorithm"), lead.parts
+
+
 def test_a_title_that_does_without_a_name_is_not_about_it() -> None:
     from rag.answer.compose import titled
 
@@ -559,6 +585,20 @@ def test_how_much_of_a_noun_ends_at_its_verb() -> None:
     q = analyse("How much compute goes to padding in ZorbSpeech training?")
     assert "comput" in q.attribute and not q.attribute & {"goe", "goes"}, q.attribute
     assert states_attribute(q, "More than 50% of the computation is spent on padding.")
+
+
+def test_a_misspelt_word_is_spelt_as_the_passages_found_spell_it() -> None:
+    from rag.answer.question import respelt
+
+    texts = ["ZorbLLM needs only 3.1 GB of memory and uses 38% less resources."]
+    df = {"memori": 40, "resourc": 12, "paper": 300, "zorbllm": 1}
+    fixed = respelt("Which papers say how much memroy and resorces ZorbLLM needs?", texts, df)
+    assert fixed == "Which papers say how much memory and resources ZorbLLM needs?", fixed
+    # a word the collection uses, a stopword and a capitalised name stand as typed
+    assert respelt("How much memori does Zorbllm need?", texts, df) == (
+        "How much memori does Zorbllm need?"
+    )
+    assert respelt("how much memroy", texts, None) == "how much memroy"
 
 
 def test_an_acronyms_spelled_out_form_is_not_another_subject() -> None:

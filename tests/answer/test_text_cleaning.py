@@ -114,3 +114,19 @@ def test_a_sentence_that_counts_its_own_steps_keeps_its_first() -> None:
     assert readable("First, we construct a strong baseline.", "ZorbFlash") == (
         "The authors construct a strong baseline."
     )
+
+
+def test_a_clause_pointing_back_goes_before_the_papers_own_name() -> None:
+    """ "Drawing on this insight, ZorbKV …" and "This innovative strategy, in turn, …" point at
+    sentences the reader is not shown; the paper's name carries the sentence."""
+    from rag.answer.compose import readable
+
+    assert readable("Drawing on this insight, ZorbKV compresses KV caches.", "ZorbKV") == (
+        "ZorbKV compresses KV caches."
+    )
+    shown = readable(
+        "This innovative strategy, in turn, enables a 2.3x speedup.",
+        "ZorbCache",
+        "We propose ZorbCache, which reuses features.",
+    )
+    assert shown == "ZorbCache enables a 2.3x speedup.", shown
