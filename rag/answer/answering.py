@@ -812,7 +812,14 @@ class Answerer:
         # having lost the previous question's other words.)
         # the previous question's names, specific ("YOLOv10") or rare in the collection
         # ("Splitwise", "Star Attention")
-        named = resolved(question, names_in(last_q, self.retriever.doc_freq))
+        names = names_in(last_q, self.retriever.doc_freq)
+        if not names:
+            # "What is sparse upcycling …?" names its paper in lower case: the papers it finds
+            # tell ("Sparse Upcycling: …"), and "Does it slow down inference?" is about that one
+            lq = self.analyse(last_q)
+            found = self.passages(last_q, self.depth(lq, None), None, lq)
+            names = with_title_names(lq, [p.title for p in found]).names
+        named = resolved(question, names)
         return named or f"{last_q} {question}"
 
     def within_conversation(

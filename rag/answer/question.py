@@ -1074,6 +1074,29 @@ def title_words(q: Question) -> list[str]:
     return list(dict.fromkeys(w for w in words if content_tokens(w)))
 
 
+MAX_HEAD_WORDS = 4  # a title's name of more words is a phrase, not a name typed from memory
+
+
+def typed_title_heads(q: Question, titles: list[str]) -> list[str]:
+    """The names of found papers the question types in lower case ("What is sparse upcycling
+    …?" of "Sparse Upcycling: Inference Inefficient Finetuning"; "how does star attention
+    work"): a title's head of two or more words, written out whole, in a question that names
+    no subject (as `title_words`, of which this is the lower-case kind)."""
+    if q.names or q.shape in ("list", "comparison"):
+        return []
+    out = []
+    lowered = q.text.lower()
+    for title in titles:
+        head, sep, _ = title.partition(":")
+        words = head.lower().split()
+        if not sep or not 2 <= len(words) <= MAX_HEAD_WORDS:
+            continue
+        m = re.search(r"(?<![\w-])" + r"[\s-]+".join(map(re.escape, words)) + r"(?![\w-])", lowered)
+        if m and not _RELATING.search(lowered[: m.start()]) and head.strip() not in out:
+            out.append(head.strip())
+    return out
+
+
 _RELATING = re.compile(
     r"\b(?:on|in|with|over|than|from|to|by|for|like|upon|into|onto|against|versus|vs\.?)\s+"
     r"(?:the\s+|a\s+|an\s+)?$",
@@ -1090,6 +1113,7 @@ def with_title_names(q: Question, titles: list[str]) -> Question:
     acronyms = re.findall(r"(?<=\s)[A-Z]{2,5}(?![\w'’-])", q.text)
     candidates = [*title_words(q), *(a for a in acronyms if a not in q.names)]
     named = [w for w in dict.fromkeys(candidates) if any(titles_by(t, w) for t in titles)]
+    named += [h for h in typed_title_heads(q, titles) if h not in named]
     if not named:
         return q
     names = [*q.names, *named]

@@ -404,6 +404,12 @@ def test_a_follow_up_of_a_follow_up_keeps_the_conversations_subject(assistant: A
     answer = assistant.ask("And how much accuracy does it preserve?", history=history)
     assert "Star Attention" in answer.standalone_question, answer.standalone_question
     assert answer.passages[0].title.startswith("Star Attention")
+    # the paper's name typed in lower case is its name all the same
+    history = [("What is sparse upcycling and how does it compare with continued pretraining?", "")]
+    answer = assistant.ask("Does it slow down inference?", history=history)
+    assert answer.standalone_question == "Does Sparse Upcycling slow down inference?", (
+        answer.standalone_question
+    )
 
 
 @pytest.mark.slow

@@ -587,6 +587,17 @@ def test_how_much_of_a_noun_ends_at_its_verb() -> None:
     assert states_attribute(q, "More than 50% of the computation is spent on padding.")
 
 
+def test_a_papers_name_typed_in_lower_case_names_it() -> None:
+    from rag.answer.question import with_title_names
+
+    titles = ["Sparse Zorbcycling: Inference Inefficient Finetuning", "Quux: A Long Title Here"]
+    q = analyse("What is sparse zorbcycling and how does it compare with pretraining?")
+    assert with_title_names(q, titles).names == ["Sparse Zorbcycling"]
+    # after a preposition it is what the asked thing relates to, not the subject
+    q = analyse("Which method is faster than sparse zorbcycling?")
+    assert with_title_names(q, titles).names == []
+
+
 def test_a_misspelt_word_is_spelt_as_the_passages_found_spell_it() -> None:
     from rag.answer.question import respelt
 
