@@ -614,6 +614,16 @@ def states_attribute(q: Question, sentence: str) -> bool:
             return True  # "what share of the weights": a percentage is the share
         if _only_relative(q, sentence, given):
             return False
+        baseline = compared_with(q)
+        if (
+            baseline
+            and _OUTPERFORMS_BY_FACTOR.search(sentence)
+            and baseline.lower() not in sentence.lower()
+            and not _SPEED_WORDS & _parts(sentence)
+        ):
+            # "How much faster than FasterTransformer?" of "outperforms PyTorch by 6.13x": the
+            # factor over another baseline
+            return False
         return _figure_near(sentence, given, q.attribute_groups())
     if q.kind == "hardware":
         lowered = q.text.lower()
@@ -1460,13 +1470,14 @@ class Composer:
                 ranked = self.sentences(fq, p)
                 if (
                     len(facets) > 1
-                    and fq.typed
+                    # a figure, a device, a year; or what a thing is ("under which license …")
+                    and (fq.typed or _identity_noun(fq.text))
                     and not any(states_attribute(fq, x.sentence) for x in ranked)
                 ):
                     # One ask of several is not stated by any sentence: say so instead of
                     # quoting filler. (Not only the best-matching sentence: "how much faster
                     # does it render?" is stated in a sentence led by the memory it saves.)
-                    missing.append(fq.attribute_phrase or "the rest of what was asked")
+                    missing.append(_missing_phrase(fq))
                     continue
                 if fq.typed and any(states_attribute(fq, x.sentence) for x in ranked):
                     # a typed ask (a figure, a device, a year) is answered by a sentence that
@@ -1526,10 +1537,17 @@ class Composer:
 
 
 _FACET_SPLIT = re.compile(
-    r"(?:,?\s+and\s+|[?;:.]\s+|,\s+)(?=(?:(?:at|on|in|to|by|up|after|for|from|with|of)\s+){0,3}"
+    r"(?:,?\s+and\s+|[?;:.]\s+|,\s+)(?=(?:(?:at|on|in|to|by|up|after|for|from|with|of|under)\s+){0,3}"
     r"(?:what|which|how|does|is|are)\b)",
     re.IGNORECASE,
 )
+
+
+def _missing_phrase(fq: Question) -> str:
+    """What an unstated ask asks for, in plain words ("the license", not "which license")."""
+    from rag.answer.not_stated import what_is_missing  # it builds on this module
+
+    return what_is_missing(fq) or fq.attribute_phrase or "the rest of what was asked"
 
 
 def facets_of(question: str) -> list[str]:

@@ -389,6 +389,27 @@ def test_a_factor_a_system_beats_another_by_is_how_much_faster_it_is() -> None:
     assert not states_attribute(q, accuracy)
 
 
+def test_a_factor_over_another_baseline_is_not_how_much_faster_than_the_asked_one() -> None:
+    q = analyse("How much faster does ZorbFormer run than QuuxFormer?")
+    other = "Our fused MHA outperforms BlipTorch by 6.13x on an A100 GPU."
+    assert not states_attribute(q, other)
+    assert states_attribute(q, "ZorbFormer runs 2.1x faster than QuuxFormer on an A100 GPU.")
+
+
+def test_an_unstated_ask_of_several_is_said_in_plain_words() -> None:
+    zorb = passage(
+        "ZorbKV: Selecting KV Positions",
+        "We propose ZorbKV, which selects KV positions. ZorbKV processes 380K tokens on a single "
+        "A100-80GB GPU.",
+        1,
+        0.7,
+    )
+    q = analyse("What GPU was ZorbKV measured on, and under which license is it released?")
+    lead = _composer().decide(q, [zorb]).lead
+    assert lead is not None and "A100" in lead.text, lead
+    assert lead.text.endswith("The abstract does not give the license."), lead.text
+
+
 def test_a_factor_far_from_the_asked_change_still_states_it() -> None:
     q = analyse("By how much does FooServe improve throughput over vLLM and TGI?")
     far = (
