@@ -91,6 +91,9 @@ _SEQUENCE_AFTER_WE = re.compile(
     r"(?=[a-z])(?!(?:the|a|an|this|these|our|its|their)\b)",
     re.IGNORECASE,
 )
+# (not when the purpose goes on: "To overcome this bottleneck and leverage …, we", "To address
+# the challenge that Mamba …, we": the whole clause goes, by _ANAPHORIC_LEAD, or stays)
+_PURPOSE_GOES_ON = r"(?!\s+(?:and|that|of|which|where|posed|raised|faced)\b)"
 _LEAD_IN = re.compile(
     r"^(?:(?:moreover|furthermore|additionally|in addition|specifically|notably|finally|then|"
     r"here(?=,?\s+(?:we|the authors|this)\b)|"
@@ -99,12 +102,12 @@ _LEAD_IN = re.compile(
     r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
     r"for example|besides|also|meanwhile|thus|therefore|hence|"
     r"in summary|to this end|in this (?:paper|work)|in this study|in terms of \w+|"
-    # (not when the purpose goes on: "To overcome this bottleneck and leverage …, we": the whole
-    # clause goes, by _ANAPHORIC_LEAD, or "and leverage …" would open the sentence)
     r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+"
-    r"(?!\s+and\b)|"
-    r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:the|such) (?:\w+ )?"
-    r"(?:issues?|problems?|challenges?|limitations?|bottlenecks?|gaps?)(?!\s+and\b)),?\s+)+",
+    + _PURPOSE_GOES_ON
+    + r"|to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:the|such) (?:\w+ )?"
+    r"(?:issues?|problems?|challenges?|limitations?|bottlenecks?|gaps?)"
+    + _PURPOSE_GOES_ON
+    + r"),?\s+)+",
     re.IGNORECASE,
 )
 # A leading clause that points back at a sentence the reader does not see ("To overcome this,",

@@ -266,6 +266,11 @@ def test_a_paper_is_called_by_its_name_never_by_a_figure() -> None:
         ("Based on this insight, we design Baz.", "The authors design Baz."),
         ("Inspired by this, this work proposes Qux.", "This work proposes Qux."),
         ("With this design, the model runs fast.", "With this design, the model runs fast."),
+        # a purpose that says what it addresses stays whole ("that" would open the sentence)
+        (
+            "To address the challenge that zorbs fail on 2D signals, we make three designs.",
+            "To address the challenge that zorbs fail on 2D signals, the authors make",
+        ),
         # the purpose goes on past its pointer: the whole clause goes, not its first half
         (
             "To overcome this bottleneck and leverage the full power of spikes, we propose Zorb.",
