@@ -365,7 +365,7 @@ class Answerer:
             q = names_resolved(with_title_names(q, [p.title for p in passages]), passages)
             fixed = respelt(q.text, (p.title + " " + p.text for p in passages), self.doc_freq())
             if fixed != q.text:
-                # "how much memroy does TPI-LLM need": the passages found spell the word
+                # "how much memroy does it need": the passages found spell the word
                 q = names_resolved(
                     with_title_names(self.analyse(fixed), [p.title for p in passages]), passages
                 )
@@ -814,8 +814,8 @@ class Answerer:
         # ("Splitwise", "Star Attention")
         names = names_in(last_q, self.retriever.doc_freq)
         if not names:
-            # "What is sparse upcycling …?" names its paper in lower case: the papers it finds
-            # tell ("Sparse Upcycling: …"), and "Does it slow down inference?" is about that one
+            # "What is zorb caching …?" names its paper in lower case: the papers it finds tell
+            # ("Zorb Caching: …"), and "Does it slow down inference?" is about that one
             lq = self.analyse(last_q)
             found = self.passages(last_q, self.depth(lq, None), None, lq)
             names = with_title_names(lq, [p.title for p in found]).names

@@ -92,7 +92,7 @@ _SEQUENCE_AFTER_WE = re.compile(
     re.IGNORECASE,
 )
 # (not when the purpose goes on: "To overcome this bottleneck and leverage …, we", "To address
-# the challenge that Mamba …, we": the whole clause goes, by _ANAPHORIC_LEAD, or stays)
+# the challenge that zorbs fail on images, we": the whole clause goes, by _ANAPHORIC_LEAD, or stays)
 _PURPOSE_GOES_ON = r"(?!\s+(?:and|that|of|which|where|posed|raised|faced)\b)"
 _LEAD_IN = re.compile(
     r"^(?:(?:moreover|furthermore|additionally|in addition|specifically|notably|finally|then|"
@@ -624,7 +624,7 @@ def states_attribute(q: Question, sentence: str) -> bool:
             and baseline.lower() not in sentence.lower()
             and not _SPEED_WORDS & _parts(sentence)
         ):
-            # "How much faster than FasterTransformer?" of "outperforms PyTorch by 6.13x": the
+            # "How much faster than QuuxFormer?" of "outperforms BlipTorch by 6.13x": the
             # factor over another baseline
             return False
         return _figure_near(sentence, given, q.attribute_groups())
@@ -936,7 +936,7 @@ def _multiplier_of_the_asked_change(sentence: str, given: set[str], words: list[
     present = {part for t in content_tokens(sentence) for part in (t, *t.split("-"))}
     present |= content_tokens(" ".join(re.split(r"[-/]", sentence)))
     if _OUTPERFORMS_BY_FACTOR.search(sentence):
-        # "outperform their dense equivalents by 1.3-2.4×": a factor a system beats another by
+        # "outperform their dense equivalents by 2-3×": a factor a system beats another by
         # is its speed (accuracy is not given as a multiple)
         present |= _SPEED_WORDS
     if not all(g & present for g in words):
@@ -1238,7 +1238,7 @@ class Composer:
             strong
             and not descriptive(q)
             and not (titles_one and any(as_baseline(n, q.text) for n in strong))
-            # "… a padding-free transformer that beats QuuxTransformer?": every name is what the
+            # "… a zorb transformer that beats QuuxTransformer?": every name is what the
             # asked paper beats; the paper is described, and the names need no paper of their own
             and not all(as_baseline(n, q.text) for n in strong)
             and not any(
@@ -1277,7 +1277,7 @@ class Composer:
             return Decision(None, "attribute", self._closest(q, candidates[:1]))
         who = _WHO_INTRODUCED.search(q.text)
         if who and strong and all(as_baseline(n, q.text) for n in strong):
-            # "Which paper proposes a padding-free transformer that beats FasterTransformer?":
+            # "Which paper proposes a zorb transformer that beats QuuxTransformer?":
             # the names are what the paper beats; the paper itself is described, not named
             who = None
         if who and not strong:
@@ -1632,7 +1632,7 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
     s = s if counted else _LEAD_IN.sub("", s)
     s = _ANAPHORIC_LEAD.sub("", s)
     if name:
-        # "Drawing on this insight, SnapKV compresses …": the paper's own name opens the clause
+        # "Drawing on this insight, ZorbKV compresses …": the paper's own name opens the clause
         s = re.sub(_ANAPHORIC_CLAUSE + rf"(?={re.escape(name)}\b)", "", s, flags=re.IGNORECASE)
     s = re.sub(r",\s+in turn,\s+", " ", s)  # "This strategy, in turn, enables …"
     s = _ANAPHORIC_PURPOSE.sub("", s)
@@ -1673,7 +1673,7 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
     if not s.startswith("The authors"):
         s = re.sub(r"\bwe\b", "the authors", s, count=1)
     if "the authors" not in s.lower():
-        # "On Snapdragon 835 our sparse networks outperform …": "their" would point at nothing
+        # "On a Pixel 3 our sparse nets outperform …": "their" would point at nothing
         # (a capital inside the sentence, "results demonstrate that Our framework", is a slip)
         s = re.sub(r"(?:(?<=\s)|^)[Oo]ur\b", "the authors'", s, count=1)
     for first, third in (("we", "they"), ("our", "their"), ("us", "them")):

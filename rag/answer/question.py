@@ -586,16 +586,16 @@ _LINKING = {"and", "of", "the", "for", "a", "an", "in", "with", "to", "on", "via
 
 
 def _spells(acronym: str, words: str) -> bool:
-    """Do the words' initials spell the acronym's capitals ("SEW", "Squeezed and Efficient
-    Wav2vec")?"""
+    """Do the words' initials spell the acronym's capitals ("ZEW", "Zipped and Efficient
+    Wave2Net")?"""
     capitals = [c for c in acronym if c.isupper()]
     initials = [w[0].upper() for w in words.split() if w.lower() not in _LINKING]
     return len(capitals) >= 2 and initials == capitals
 
 
 def without_expansions(question: str) -> str:
-    """The question with an acronym's spelled-out form dropped: in "SEW (Squeezed and Efficient
-    Wav2vec)" the words in brackets are SEW's own name, not another subject ("Wav2vec")."""
+    """The question with an acronym's spelled-out form dropped: in "ZEW (Zipped and Efficient
+    Wave2Net)" the words in brackets are ZEW's own name, not another subject ("Wave2Net")."""
     question = _EXPANDED.sub(
         lambda m: m.group(1) if _spells(m.group(1), m.group(2)) else m.group(0), question
     )
@@ -682,7 +682,7 @@ _COMPARATIVES = {
 # "how much computation went to padding": the noun phrase ends at its verb
 _PAST_VERB = re.compile(
     r"\w{2,}[^e]ed|went|got|came|took|made|spent|ran|grew|fell|rose|gave|saw|left|lost|kept|won|cut|"
-    # or at a verb of the present ("how much compute goes to padding")
+    # or at a verb of the present ("how much compute goes to warm-up")
     r"goes|gets|comes|takes|makes|remains|stays|needs|requires|costs|becomes"
 )
 
@@ -856,7 +856,7 @@ _COMPARE_ASK = re.compile(
     r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ence|ences)?\b|"
     r"\bcontrast\b|\bwhereas\b|\bdistinguish(?:es|ed)?\b|\bchang(?:e|ed|es)\s+from\b|"
     r"\bextend(?:s|ed)?\s+the\s+original\b|"  # a newer version set against the original
-    # "How does SnapKV stack up against H2O?", "… fare against …", "… measure up to …"
+    # "How does ZorbKV stack up against QuuxKV?", "… fare against …", "… measure up to …"
     r"\bstacks?\s+up\b|\bfares?\s+against\b|\bmeasures?\s+up\b|\bhead[- ]to[- ]head\b",
     re.IGNORECASE,
 )
@@ -1078,10 +1078,10 @@ MAX_HEAD_WORDS = 4  # a title's name of more words is a phrase, not a name typed
 
 
 def typed_title_heads(q: Question, titles: list[str]) -> list[str]:
-    """The names of found papers the question types in lower case ("What is sparse upcycling
-    …?" of "Sparse Upcycling: Inference Inefficient Finetuning"; "how does star attention
-    work"): a title's head of two or more words, written out whole, in a question that names
-    no subject (as `title_words`, of which this is the lower-case kind)."""
+    """The names of found papers the question types in lower case ("What is zorb caching …?"
+    of "Zorb Caching: Reuse Across Steps"; "how does quux attention work"): a title's head of
+    two or more words, written out whole, in a question that names no subject (as
+    `title_words`, of which this is the lower-case kind)."""
     if q.names or q.shape in ("list", "comparison"):
         return []
     out = []
@@ -1197,7 +1197,7 @@ _WH_WORDS = ("which", "what", "how", "why", "where", "when", "who")
 
 
 def _bare_topic(question: str, names: list[str], kind: str) -> bool:
-    """ "Lightweight visual Mamba backbones?", "KV cache quantization methods?": a topic named
+    """ "Lightweight zorb vision backbones?", "KV cache pruning methods?": a topic named
     without a question word, and no paper named to ask a fact of, asks what the collection
     holds on it (a list), as a search box query does. A quantity ("ZipCache compression
     ratio?") or a named paper keeps it a question of one fact."""
@@ -1232,7 +1232,7 @@ MIN_RESPELT_CHARS = 5  # shorter words have too many neighbours one edit away ("
 
 
 def respelt(question: str, texts: Iterable[str], doc_freq: Mapping[str, int] | None) -> str:
-    """The question with a misspelt word ("memroy", "resorces", "quantizaton") put right: a
+    """The question with a misspelt word ("latnecy", "accuarcy", "compresion") put right: a
     lower-case word the collection never uses, one edit (a letter swapped with its neighbour,
     changed, dropped or added) from a word of the retrieved passages (`texts`), which found the
     paper by the question's other words. A word the collection uses stands as typed, and so

@@ -101,7 +101,7 @@ _DETAIL_CUE = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|specifically|in particular|"
     r"concretely)\b|\((?:1|i|a)\)|(?:^|\s)(?:1|i)\)\s|"
     # "The key idea is to add SSD-CPU communication …": the mechanism, said as such
-    # ("The key technique used by DiskGNN is offline sampling")
+    # ("The key technique used by ZorbGNN is offline sampling")
     r"\b(?:key|main|core|central|our)\s+(?:idea|insight|technique)\s+(?:\w+\s+){0,3}?(?:is|lies)\b",
     re.IGNORECASE,
 )
@@ -132,7 +132,7 @@ _SETUP_CUE = re.compile(
     r"\b(?:is|are|was|were|been)\s+(?:\w+\s+)?evaluated\b|^to evaluate\b|"
     # ("… introduces retaining heads to evaluate the causal importance of …" is how it works)
     r"\b(?:we|the authors)\s+(?:also\s+|further\s+)?(?:evaluate|benchmark|test)\w*\b|"
-    # "we compare DiskGNN with Ginex", not "we compare query tokens against centroids"
+    # "we compare ZorbGNN with QuuxGNN", not "we compare query tokens against centroids"
     r"\b(?:we|the authors)\s+(?:also\s+)?compare\s+(?:our|their|it|them|the proposed|"
     r"(?-i:[A-Z][\w-]*[A-Z0-9]))|"
     r"\bscaling study\b",
@@ -210,10 +210,10 @@ MAX_READINGS = 8  # "A or B … C / D": four readings; more alternatives than th
 
 def readings(topic: str) -> list[frozenset[str]]:
     """The words to leave out for each reading of a topic that offers alternatives
-    ("checkpointing or fault tolerance for LLM training" reads as "checkpointing for LLM
-    training" and as "fault tolerance for LLM training"): a paper on one alternative covers the
-    topic as well as one naming both. An alternative is the run of content words on each side
-    of "or" or "/" (up to a stopword or punctuation)."""
+    ("pruning or distillation for vision transformers" reads as "pruning for vision
+    transformers" and as "distillation for vision transformers"): a paper on one alternative
+    covers the topic as well as one naming both. An alternative is the run of content words on
+    each side of "or" or "/" (up to a stopword or punctuation)."""
     words = re.findall(r"[\w-]+|/|[^\w\s]", topic)
     out = [frozenset[str]()]
     for i, w in enumerate(words):
@@ -316,7 +316,7 @@ class Scored:
         ]
         among = among or list(range(len(self.sentences)))
         background = self._background_floor() > 0
-        # how it was tested ("X is evaluated on 6 models", "we compare X with Ginex") is not how
+        # how it was tested ("X is evaluated on 6 models", "we compare X with Y") is not how
         # it works, nor why: like background, only when the passage has nothing else
         setup = [bool(_SETUP_CUE.search(s)) for s in self.sentences]
         # background only when the passage has nothing else, never to fill up to n
