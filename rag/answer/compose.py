@@ -1548,9 +1548,10 @@ _FACET_SPLIT = re.compile(
 
 def _missing_phrase(fq: Question) -> str:
     """What an unstated ask asks for, in plain words ("the license", not "which license")."""
-    from rag.answer.not_stated import what_is_missing  # it builds on this module
-
-    return what_is_missing(fq) or fq.attribute_phrase or "the rest of what was asked"
+    phrase = (fq.attribute_phrase or "").strip(" ?.,")
+    if phrase.lower().startswith("which "):
+        phrase = "the " + phrase[len("which ") :]
+    return phrase or "the rest of what was asked"
 
 
 def facets_of(question: str) -> list[str]:
