@@ -752,7 +752,8 @@ def comparison_lead(
         alone = _side(composer, q, sides[0], embed)
         if alone is None:
             return None
-        missing = " or ".join(absent)
+        # a side of several words ("Get trending papers …") reads as one thing in quotes
+        missing = " or ".join(f"“{n}”" if " " in n else n for n in absent)
         note = f"No paper in the collection is about {missing}: its side is not stated here."
         return Lead(f"{alone[0]} {note}", alone[1])
     if len(sides) < 2:

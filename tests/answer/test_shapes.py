@@ -380,6 +380,11 @@ def test_a_comparison_with_one_side_here_answers_it_and_says_the_other_is_not() 
     assert lead.text.endswith(
         "No paper in the collection is about RondoZ: its side is not stated here."
     )
+    # a side of several words reads as one thing, in quotes
+    q = analyse('Compare "Get zorb papers in your inbox!" and OrcaX: what does each propose?')
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None and "[1]" in lead.text, lead
+    assert lead.text.endswith("about “Get zorb papers in your inbox”: its side is not stated here.")
     # a device is not a side that is missing
     q = analyse("How do OrcaX and RondoZ differ on an A100?")
     assert "A100" not in (comparison_lead(_composer(), q, ps) or Lead("")).text
