@@ -24,6 +24,7 @@ from rag.answer.question import (
     Question,
     analyse,
     kind_of,
+    plain_ask,
     quoted_titles,
     strong_names,
 )
@@ -1548,10 +1549,7 @@ _FACET_SPLIT = re.compile(
 
 def _missing_phrase(fq: Question) -> str:
     """What an unstated ask asks for, in plain words ("the license", not "which license")."""
-    phrase = (fq.attribute_phrase or "").strip(" ?.,")
-    if phrase.lower().startswith("which "):
-        phrase = "the " + phrase[len("which ") :]
-    return phrase or "the rest of what was asked"
+    return plain_ask(fq.attribute_phrase or "") or "the rest of what was asked"
 
 
 def facets_of(question: str) -> list[str]:

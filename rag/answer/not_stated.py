@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.compose import short_name, uses_name
-from rag.answer.question import PERFORM_SETTING, Question, strong_names
+from rag.answer.question import PERFORM_SETTING, Question, plain_ask, strong_names
 from rag.core.text import clean_display
 from rag.core.types import Passage
 
@@ -65,10 +65,7 @@ def what_is_missing(q: Question) -> str:
     performed = PERFORM_SETTING.search(q.text)
     if performed:  # "How does X perform on video generation?"
         return f"results on {performed.group('setting').strip(' ?.,')}"
-    phrase = (q.attribute_phrase or "").strip(" ?.,")
-    if phrase.lower().startswith("which "):
-        # "which GPU and batch size" is asked for as "the GPU and batch size"
-        phrase = "the " + phrase[len("which ") :]
+    phrase = plain_ask(q.attribute_phrase or "")
     if plain_phrase(phrase):
         return phrase
     return KIND_PHRASES.get(q.kind, "what was asked")

@@ -1228,6 +1228,15 @@ def _respelt_opener(question: str) -> str:
     return question
 
 
+def plain_ask(phrase: str) -> str:
+    """An asked phrase as a thing named: "which GPU and batch size" -> "the GPU and batch
+    size"."""
+    phrase = phrase.strip(" ?.,")
+    if phrase.lower().startswith("which "):
+        return "the " + phrase[len("which ") :]
+    return phrase
+
+
 MIN_RESPELT_CHARS = 5  # shorter words have too many neighbours one edit away ("cash", "cast")
 
 
