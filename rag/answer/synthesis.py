@@ -76,27 +76,37 @@ OWN_VOICE_BONUS = 0.15  # "we propose …": what the paper does, not the problem
 # "we propose X, which …": the sentence that says what the paper contributes, beside others in
 # its voice ("we used two hidden layers"); a paper's line in a list says that
 PROPOSAL_BONUS = 0.1
-MECHANISM_BONUS = 0.1  # "uses", "via", "by …ing": how it works; "experiments show": what it won
 # "previous methods …", "however, X suffers …": the problem, not the paper. More than any score:
 # such a sentence is chosen only when the passage has nothing else.
 BACKGROUND_FLOOR = 10.0
 # A part of the method named and defined ("a Token Mixing Block (TMB)", "a module, called
 # DualPath"): how it works is told through its parts.
-COMPONENT_BONUS = 0.1
 _COMPONENT = re.compile(
     r"\b[A-Z][\w-]*(?:\s+[A-Za-z][\w-]*){0,4}\s+\([A-Z][\w-]*[A-Z][\w-]*\)|"
     r"\b(?:called|named|termed|dubbed)\s+[A-Z][\w-]*[A-Z]"
 )
-# A step of the method, told as one ("First, it partitions prompts into fixed-size chunks",
-# "two techniques: (1) expert-wise bitwidth adaptation …"): the detail of how it works, which a
-# reader needs beside the sentence that names the method. Same weight as the mechanism cue.
-DETAIL_BONUS = 0.1
 # what a sentence adds beyond the question's own words ("This allows larger models to run on
 # memory-limited devices" restates a question about running larger models; "a sliding window
 # memory scheduler manages layer weights …" answers it): the IDF of its new words, up to
-# NOVELTY_IDF, weighs this much
-NOVELTY_WEIGHT = 0.25  # chosen on tune: 0.1 changed no answer, 0.4 no better than 0.25
+# NOVELTY_IDF (the "novelty" feature)
 NOVELTY_IDF = 30.0  # about ten uncommon words
+# How a mechanism sentence is scored (`Scored.mechanism`): each feature of
+# `Scored.mechanism_features` times its weight. Cues: "uses", "via", "by …ing" (how it works);
+# a named part ("a Token Mixing Block (TMB)"); a step ("First, …", "(1) …"); the paper's own
+# voice; a finding or result ("experiments show", "2.3x faster": what it won, not how).
+MECHANISM_WEIGHTS = {  # fitted by eval/fit_mechanism.py (eval/mechanism-fit.json)
+    "cosine": 0.6,
+    "lexical": 1.23,
+    "novelty": 3.46,
+    "mechanism_cue": 0.36,
+    "finding": -0.69,
+    "own_voice": 0.1,
+    "component": 0.33,
+    "detail": 0.74,
+}
+# A step of the method, told as one ("First, it partitions prompts into fixed-size chunks",
+# "two techniques: (1) expert-wise bitwidth adaptation …"): the detail of how it works, which a
+# reader needs beside the sentence that names the method.
 _DETAIL_CUE = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|specifically|in particular|"
     r"concretely)\b|\((?:1|i|a)\)|(?:^|\s)(?:1|i)\)\s|"
@@ -284,31 +294,21 @@ class Scored:
         """The n sentences that best say how the paper works: close to the question, in the
         paper's own voice, describing what it does rather than what its experiments found; in
         the passage's order. `reason` (a why question): what the paper found or observed that
-        explains it ("we find that encoder features change gently") counts for, not against."""
+        explains it ("we find that encoder features change gently") counts for, not against.
+        Each sentence's score is MECHANISM_WEIGHTS · its features (`mechanism_features`)."""
         if not self.sentences:
             return []
-        finding = [
-            float(bool(_FINDING_CUE.search(s) or _reports_result(s) or _SHOWN.search(s)))
-            for s in self.sentences
-        ]
-        if reason:
-            finding = [-float(bool(_REASON_CUE.search(s))) for s in self.sentences]
-        cue = np.array(
-            [
-                MECHANISM_BONUS * bool(_MECHANISM_CUE.search(s))
-                - MECHANISM_BONUS * found
-                + OWN_VOICE_BONUS * self._own(s)
-                + COMPONENT_BONUS * bool(_COMPONENT.search(s))
-                + DETAIL_BONUS * bool(_DETAIL_CUE.search(s))
-                for s, found in zip(self.sentences, finding, strict=True)
-            ]
-        )
-        score = (
-            SENTENCE_VECTOR_WEIGHT * self.cosine
-            + (1 - SENTENCE_VECTOR_WEIGHT) * self.lexical
-            + NOVELTY_WEIGHT * self.novelty
-            + cue
-        )
+        features = self.mechanism_features(reason)
+        score = np.zeros(len(self.sentences))
+        for name, values in features.items():
+            score += MECHANISM_WEIGHTS[name] * values
+        usable = self.candidates(about)
+        usable.sort(key=lambda i: -score[i])
+        return [self.sentences[i] for i in sorted(usable[:n])]
+
+    def candidates(self, about: Callable[[str], bool] | None = None) -> list[int]:
+        """The sentences a mechanism is chosen from: those `about` accepts, not an aside (where
+        the code is), and background or how it was tested only when nothing else is left."""
         among = [
             i
             for i, s in enumerate(self.sentences)
@@ -320,13 +320,36 @@ class Scored:
         # it works, nor why: like background, only when the passage has nothing else
         setup = [bool(_SETUP_CUE.search(s)) for s in self.sentences]
         # background only when the passage has nothing else, never to fill up to n
-        usable = (
+        return (
             [i for i in among if not background[i] and not setup[i]]
             or [i for i in among if not background[i]]
             or among
         )
-        usable.sort(key=lambda i: -score[i])
-        return [self.sentences[i] for i in sorted(usable[:n])]
+
+    def mechanism_features(self, reason: bool = False) -> dict[str, np.ndarray]:
+        """Per sentence, the features MECHANISM_WEIGHTS weighs (eval/fit_mechanism.py fits them):
+        closeness to the topic in meaning and words, new uncommon words, and cues of what the
+        sentence tells (how the method works, a step of it, the paper's own voice, a finding)."""
+        finding = [
+            float(bool(_FINDING_CUE.search(s) or _reports_result(s) or _SHOWN.search(s)))
+            for s in self.sentences
+        ]
+        if reason:
+            # a why question: what the paper observed is the answer, not a result beside it
+            finding = [-float(bool(_REASON_CUE.search(s))) for s in self.sentences]
+        return {
+            "cosine": self.cosine,
+            "lexical": self.lexical,
+            "novelty": self.novelty,
+            "mechanism_cue": self._cue(_MECHANISM_CUE),
+            "finding": np.array(finding),
+            "own_voice": np.array([float(self._own(s)) for s in self.sentences]),
+            "component": self._cue(_COMPONENT),
+            "detail": self._cue(_DETAIL_CUE),
+        }
+
+    def _cue(self, pattern: re.Pattern[str]) -> np.ndarray:
+        return np.array([float(bool(pattern.search(s))) for s in self.sentences])
 
     def problem(self) -> str | None:
         """The sentence that states the problem the paper takes on ("… suffer from …", "the
@@ -783,13 +806,30 @@ def names_resolved(q: Question, passages: list[Passage]) -> Question:
     for i, name in enumerate(names):
         if any(_names_side(p, name) for p in papers):
             continue
+        spelt = as_spelt(name, papers)
+        if spelt != name and any(_names_side(p, spelt) for p in papers):
+            names[i] = spelt
+            continue
         words = name.split()
         for k in range(len(words) - 1, 0, -1):
-            head = " ".join(words[:k])
+            head = as_spelt(" ".join(words[:k]), papers)
             if content_tokens(words[k - 1]) and any(_names_side(p, head) for p in papers):
                 names[i] = head
                 break
     return q if names == q.names else replace(q, names=names)
+
+
+def as_spelt(name: str, papers: list[Passage]) -> str:
+    """A name typed in lower case ("tetriinfer") as the passages spell it ("TetriInfer"): whether
+    a paper introduces a name is read from its spelling there. Other names stay as typed."""
+    if name != name.lower():
+        return name
+    typed = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+    for p in papers:
+        for m in typed.finditer(p.title + " " + p.text):
+            if m.group(0) != name:
+                return m.group(0)
+    return name
 
 
 def described_comparison_lead(

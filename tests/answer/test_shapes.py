@@ -2237,3 +2237,69 @@ def test_an_ask_for_what_each_proposes_opens_the_side_with_its_proposal() -> Non
     assert lead is not None
     first_side = lead.text.split("[1]")[0]
     assert first_side.startswith("Squeezed Zorb: The authors propose Squeezed Zorb as a mechanism")
+
+
+def test_a_mechanism_sentence_in_new_specific_words_beats_the_question_said_back() -> None:
+    """The weights of MECHANISM_WEIGHTS (fitted on tune, eval/fit_mechanism.py): a sentence
+    that says how, in words the question does not use (the quantizer, its buffer, its
+    codebooks), answers "how does it shrink the cache?" before one that restates the question
+    with the same words."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "Zorbex: Cache Shrinking for Large Models",
+        "Zorbex shrinks the cache of large models efficiently. "
+        "Its quantizer keeps outlier channels in a separate buffer and packs residual "
+        "codebooks per group.",
+        1,
+        0.6,
+    )
+    rare = Composer(lambda _t: 4.0)
+    picked = Scored(rare, "How does Zorbex shrink the cache?", p, None).mechanism(1)
+    assert picked == [
+        "Its quantizer keeps outlier channels in a separate buffer and packs residual "
+        "codebooks per group."
+    ]
+
+
+def test_mechanism_features_are_the_weighted_table() -> None:
+    """Every feature `Scored.mechanism_features` gives has its weight, and the score is their
+    weighted sum: what decides a choice can be read off the table."""
+    from rag.answer.synthesis import MECHANISM_WEIGHTS, Scored
+
+    p = passage(
+        "Quorbit: Serving",
+        "First, Quorbit pages weights via a scheduler. Experiments show 2.1x speedups.",
+        1,
+        0.6,
+    )
+    features = Scored(_composer(), "How does Quorbit serve?", p, None).mechanism_features()
+    assert set(features) == set(MECHANISM_WEIGHTS)
+    assert features["detail"].tolist() == [1.0, 0.0]
+    assert features["finding"].tolist() == [0.0, 1.0]
+
+
+def test_a_side_typed_in_lower_case_is_the_paper_that_introduces_it_in_capitals() -> None:
+    """ "zorbserve vs quuxinfer on splitting prefill": "quuxinfer" is read as the passage
+    spells it ("we present QuuxInfer"), so the paper whose title does not hold the name is
+    still its side; the words after it stay the ask."""
+    from dataclasses import replace
+
+    from rag.answer.synthesis import as_spelt, names_resolved
+
+    papers = [
+        passage("ZorbServe: Split Serving", "ZorbServe splits prefill and decode.", 1, 0.6),
+        passage(
+            "Inference without Stalls: Disaggregated Serving",
+            "We present QuuxInfer, which runs prefill and decode on separate instances.",
+            2,
+            0.5,
+        ),
+    ]
+    q = analyse("ZorbServe vs QuuxInfer on splitting prefill")
+    typed = replace(q, names=["zorbserve", "quuxinfer on splitting prefill"])
+    # "zorbserve" names its paper by its title already; "quuxinfer" only as the passage spells it
+    assert names_resolved(typed, papers).names == ["zorbserve", "QuuxInfer"]
+    assert as_spelt("quuxinfer", papers) == "QuuxInfer"
+    assert as_spelt("prefill", papers) == "prefill"  # no other spelling: as typed
+    assert as_spelt("Quuxinfer", papers) == "Quuxinfer"  # typed with a capital: as typed
