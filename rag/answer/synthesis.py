@@ -94,7 +94,7 @@ NOVELTY_IDF = 30.0  # about ten uncommon words
 # `Scored.mechanism_features` times its weight. Cues: "uses", "via", "by …ing" (how it works);
 # a named part ("a Token Mixing Block (TMB)"); a step ("First, …", "(1) …"); the paper's own
 # voice; a finding or result ("experiments show", "2.3x faster": what it won, not how).
-MECHANISM_WEIGHTS = {  # fitted by eval/fit_mechanism.py (eval/mechanism-fit.json)
+MECHANISM_WEIGHTS = {  # fitted: `python eval/fit_weights.py mechanism` (eval/fit-mechanism.json)
     "cosine": 0.6,
     "lexical": 1.23,
     "novelty": 3.46,
@@ -127,7 +127,13 @@ _FRAMING = re.compile(
 _ASIDE = re.compile(
     r"\b(?:code|codes|source code|models?|implementation|data(?:set)?s?)\s+(?:\w+\s+){0,3}?"
     r"(?:is|are|will be|has been|have been)\s+(?:publicly\s+|made\s+)?(?:available|released)|"
-    r"https?://|github\.com",
+    r"https?://|github\.com|"
+    # "We will make all codes of ZorbNet open-source", "we release our models and code"
+    r"\b(?:release[sd]?|releasing|open[- ]sourc\w*)\s+(?:\w+\s+){0,4}?(?:codes?|source code|"
+    r"weights|checkpoints|implementation)\b|"
+    r"\bmakes?\s+(?:\w+\s+){0,5}?(?:codes?|source code|models?|weights|checkpoints|"
+    r"implementation)\s+(?:\w+\s+){0,3}?(?:open[- ]source|publicly available|available)\b|"
+    r"\bproject page\b",
     re.IGNORECASE,
 )
 # "we show that X improves with scale": a finding, however much it sounds like the paper's voice
@@ -327,7 +333,7 @@ class Scored:
         )
 
     def mechanism_features(self, reason: bool = False) -> dict[str, np.ndarray]:
-        """Per sentence, the features MECHANISM_WEIGHTS weighs (eval/fit_mechanism.py fits them):
+        """Per sentence, the features MECHANISM_WEIGHTS weighs (eval/fit_weights.py fits them):
         closeness to the topic in meaning and words, new uncommon words, and cues of what the
         sentence tells (how the method works, a step of it, the paper's own voice, a finding)."""
         finding = [

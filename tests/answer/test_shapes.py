@@ -2240,7 +2240,7 @@ def test_an_ask_for_what_each_proposes_opens_the_side_with_its_proposal() -> Non
 
 
 def test_a_mechanism_sentence_in_new_specific_words_beats_the_question_said_back() -> None:
-    """The weights of MECHANISM_WEIGHTS (fitted on tune, eval/fit_mechanism.py): a sentence
+    """The weights of MECHANISM_WEIGHTS (fitted on tune, eval/fit_weights.py): a sentence
     that says how, in words the question does not use (the quantizer, its buffer, its
     codebooks), answers "how does it shrink the cache?" before one that restates the question
     with the same words."""
@@ -2303,3 +2303,46 @@ def test_a_side_typed_in_lower_case_is_the_paper_that_introduces_it_in_capitals(
     assert as_spelt("quuxinfer", papers) == "QuuxInfer"
     assert as_spelt("prefill", papers) == "prefill"  # no other spelling: as typed
     assert as_spelt("Quuxinfer", papers) == "Quuxinfer"  # typed with a capital: as typed
+
+
+@pytest.mark.parametrize(
+    "release",
+    [
+        "We will make all codes of Zorbra open-source and hope that it helps future research.",
+        "We release our code and checkpoints to the community to foster research.",
+        "We make our implementation and trained models publicly available for research.",
+    ],
+)
+def test_a_code_release_is_never_part_of_how_a_paper_works(release: str) -> None:
+    """Where the code will be published says nothing of how the method works, however many new
+    words it holds and wherever it stands: a mechanism is chosen from the other sentences."""
+    from rag.answer.synthesis import Scored
+
+    p = passage(
+        "Zorbra: Linear Multimodal Models",
+        f"{release} Zorbra integrates a linear recurrent language model into the visual modality.",
+        1,
+        0.6,
+    )
+    rare = Composer(lambda _t: 4.0)  # both sentences are all new, uncommon words
+    picked = Scored(rare, "How does Zorbra speed up multimodal inference?", p, None)
+    assert picked.mechanism(1)[0].startswith("Zorbra integrates")
+
+
+def test_a_single_fact_sentence_score_is_its_weighted_features() -> None:
+    """`Composer.sentences` scores each sentence as SENTENCE_WEIGHTS · its named features, so
+    what put a sentence first can be read off them (eval/fit_weights.py fits the same table)."""
+    from rag.answer.compose import SENTENCE_WEIGHTS
+
+    p = passage(
+        "ZorbCache: Cache Compression",
+        "ZorbCache compresses the KV cache. ZorbCache cuts memory by 4.2x on Llama-7B.",
+        1,
+        0.6,
+    )
+    ranked = _composer().sentences(analyse("How much memory does ZorbCache save?"), p)
+    assert ranked[0].sentence.startswith("ZorbCache cuts memory by 4.2x")
+    for x in ranked:
+        assert set(x.features) == set(SENTENCE_WEIGHTS)
+        assert x.score == pytest.approx(sum(SENTENCE_WEIGHTS[k] * v for k, v in x.features.items()))
+    assert ranked[1].features["no_figure"] == 1.0  # a figure is asked: the first has none

@@ -1,5 +1,6 @@
-"""eval/fit_mechanism.py: the fit that chose MECHANISM_WEIGHTS, on choices whose right answer is
-known (no index: the recorded choices are made up here)."""
+"""eval/fit_weights.py: the fit that chooses the weight tables (MECHANISM_WEIGHTS,
+SENTENCE_WEIGHTS), on choices whose right answer is known (no index: the recorded choices are
+made up here)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from typing import Any
 from rag.core.settings import PROJECT_DIR
 
 spec = importlib.util.spec_from_file_location(
-    "fit_mechanism", PROJECT_DIR / "eval" / "fit_mechanism.py"
+    "fit_weights", PROJECT_DIR / "eval" / "fit_weights.py"
 )
 assert spec is not None and spec.loader is not None
-fit_mechanism = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(fit_mechanism)
+fit_weights = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fit_weights)
 
 NAMES = ["cosine", "novelty"]
 
@@ -41,7 +42,7 @@ def _choices(n: int) -> list[dict[str, Any]]:
 
 
 def test_the_fit_finds_the_feature_that_decides_and_wins_on_held_out_folds() -> None:
-    result = fit_mechanism.fit(_choices(200), {"cosine": 1.0, "novelty": 0.0})
+    result = fit_weights.fit(_choices(200), {"cosine": 1.0, "novelty": 0.0})
     assert result["decidable_choices"] == 200
     assert result["hit_fitted_cross_validated"] > 0.9 > result["hit_weights_in_code"]
     assert result["fitted_weights"]["novelty"] > 3 * result["fitted_weights"]["cosine"]
@@ -51,5 +52,5 @@ def test_a_choice_without_a_keyword_sentence_is_not_counted() -> None:
     calls = _choices(10)
     for c in calls[:4]:
         c["labels"] = [False] * 4
-    result = fit_mechanism.fit(calls, {"cosine": 1.0, "novelty": 0.0})
+    result = fit_weights.fit(calls, {"cosine": 1.0, "novelty": 0.0})
     assert result["decidable_choices"] == 6
