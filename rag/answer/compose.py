@@ -24,6 +24,7 @@ from rag.answer.question import (
     Question,
     analyse,
     kind_of,
+    names_compounds,
     plain_ask,
     quoted_titles,
     strong_names,
@@ -284,9 +285,11 @@ _BASELINE_CUE = re.compile(
 def as_baseline(name: str, sentence: str) -> bool:
     """Is `name` named only as a baseline or an example in the sentence ("… outperforming
     methods like … Medusa")? Its figures then belong to the paper that beats it."""
-    at = sentence.lower().find(name.lower())
-    if at < 0:
+    # the name standing alone: "FlashAttention" inside "FlashAttention-2" is another name
+    found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence, re.IGNORECASE)
+    if found is None:
         return False
+    at = found.start()
     before = " ".join(sentence[:at].split()[-6:])  # the cue stands within a few words
     # a full stop or semicolon between cue and name ends the clause; a decimal point does not
     # ("by 12.5% compared to A, B and C")
@@ -639,6 +642,8 @@ def states_attribute(q: Question, sentence: str) -> bool:
     device, a year…)? Figures the question itself gives do not count."""
     if q.kind == "number":
         given = numbers(q.text)
+        if not names_compounds(q.text, sentence):
+            return False  # "learning rate" asked: a figure near "deep learning" is not one
         if q.attribute & _SHARE_WORDS and any(n.endswith("%") for n in numbers(sentence) - given):
             return True  # "what share of the weights": a percentage is the share
         if _only_relative(q, sentence, given):
@@ -653,6 +658,8 @@ def states_attribute(q: Question, sentence: str) -> bool:
             # "How much faster than QuuxFormer?" of "outperforms BlipTorch by 6.13x": the
             # factor over another baseline
             return False
+        if baseline and _beats_by_percent(q, baseline, sentence):
+            return True
         return _figure_near(sentence, given, q.attribute_groups())
     if q.kind == "hardware":
         lowered = q.text.lower()
@@ -971,6 +978,33 @@ def _multiplier_of_the_asked_change(sentence: str, given: set[str], words: list[
 
 
 _SPEED_WORDS = {"throughput", "faster", "speed", "acceler", "latenc"}
+
+
+def _beats_by_percent(q: Question, baseline: str, sentence: str) -> bool:
+    """ "How much faster is X than QuuxServe?" of "the end-to-end performance of X surpasses
+    BlipTorch and QuuxServe by 87% and 55%, respectively": the margin over the asked baseline,
+    for a system's speed or performance (not where the sentence measures accuracy)."""
+    if not any(g & _SPEED_WORDS for g in q.attribute_groups()):
+        return False
+    beats = _OUTPERFORMS_BY_PERCENT.search(sentence)
+    # the asked baseline among those it beats (a list of them: "surpasses A, B and C by …")
+    if beats is None or not re.search(rf"(?<![\w-]){re.escape(baseline)}(?![\w-])", beats[0]):
+        return False
+    parts = _parts(sentence)
+    return bool(_SPEED_WORDS & parts) or (
+        "perform" in parts and not _ACCURACY_WORDS.search(sentence)
+    )
+
+
+_OUTPERFORMS_BY_PERCENT = re.compile(
+    r"(?i)\b(?:outperform|beat|surpass|exceed)\w*\b[^.;]{0,200}?\bby\s+(?:up\s+to\s+|about\s+|"
+    r"around\s+|roughly\s+|an average of\s+)?[\d.]+\s?\\?%"  # "87\%" as LaTeX writes it
+)
+_ACCURACY_WORDS = re.compile(
+    r"(?i)\b(?:accura\w*|scores?|f1|bleu|rouge|perplexity|top-[15]|map|win rate|quality)\b"
+)
+
+
 _OUTPERFORMS_BY_FACTOR = re.compile(
     r"(?i)\b(?:outperform|beat|surpass|exceed)\w*\b[^.;]{0,80}?\bby\s+(?:up\s+to\s+|about\s+|"
     r"around\s+|roughly\s+)?[\d.]+(?:\s*[-–]\s*[\d.]+)?\s?(?:[x×]|times\b)"

@@ -241,6 +241,9 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "authors",
         re.compile(
+            # "Which dataset did the authors release?": the authors as the subject after an
+            # auxiliary do something; what they did is asked, not who they are
+            r"(?<!did the )(?<!do the )(?<!does the )(?<!have the )(?<!had the )(?<!can the )"
             r"\bauthors?\b|\bwho (wrote|authored|proposed|introduced|invented|developed|"
             r"created|designed)\b",
             re.I,
@@ -297,6 +300,10 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"study|library|libraries|tools?|schemes?|modules?|strategies|strategy|designs?|"
             r"mechanisms?|kernels?|engines?|benchmarks?|compilers?|networks?|proposals?|variants?|"
             r"stacks?|runtimes?|toolkits?)\b"
+            # "Is there a paper that …?", "Any paper that …?": one paper asked for by what it
+            # does, as "Which paper …?" asks ("Is there work on …" asks for a body of work)
+            r"|^\s*(?:is\s+there\s+(?:a|an|one)\s+|any\s+(?=paper\b))(?:paper|method|approach|"
+            r"model|system|framework|technique|study)\s+(?:that|which|where|whose|for|on|about)\b"
             r"|^\s*who\b",
             re.I,
         ),
@@ -669,6 +676,23 @@ _COMPOUND = re.compile(
     r"page|group|cluster|tile|kernel|hidden|embedding)\s+(sizes?|rates?|lengths?|widths?|dims?)\b",
     re.IGNORECASE,
 )
+
+
+def names_compounds(question: str, sentence: str) -> bool:
+    """Does the sentence name each compound attribute the question asks ("learning rate", "batch
+    size"): the compound itself, however joined ("learning-rate", "batch sizes"), or a short form
+    the attribute accepts ("lr", "fps")? Its first word alone is something else ("deep learning
+    models grew 1000x", "a batch of requests")."""
+    for m in _COMPOUND.finditer(question):
+        head, tail = m.group(1), m.group(2).lower().rstrip("s")
+        if re.search(rf"\b{head}[\s-]+{tail}", sentence, re.IGNORECASE):
+            continue
+        short = set().union(*(_SYNONYMS.get(t, set()) for t in content_tokens(head)))
+        short -= content_tokens(head)
+        # a unit glued to its figure counts ("180fps")
+        if not any(re.search(rf"(?<![A-Za-z]){re.escape(w)}\b", sentence, re.I) for w in short):
+            return False
+    return True
 
 
 # "how much faster / more / better": a comparison, not a quantity noun

@@ -2346,3 +2346,112 @@ def test_a_single_fact_sentence_score_is_its_weighted_features() -> None:
         assert set(x.features) == set(SENTENCE_WEIGHTS)
         assert x.score == pytest.approx(sum(SENTENCE_WEIGHTS[k] * v for k, v in x.features.items()))
     assert ranked[1].features["no_figure"] == 1.0  # a figure is asked: the first has none
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "states"),
+    [
+        (
+            "What learning rate did ZorbNet use?",
+            "Deep learning models grew 1000x in a decade.",
+            False,
+        ),
+        (
+            "What learning rate did ZorbNet use?",
+            "ZorbNet trains with a learning rate of 3e-4.",
+            True,
+        ),
+        ("What learning rate did ZorbNet use?", "We set the lr to 0.001 for all runs.", True),
+        ("What batch size does ZorbNet train with?", "It serves a batch of 64 requests.", False),
+        ("What batch size does ZorbNet train with?", "It trains with batch sizes of 64.", True),
+    ],
+)
+def test_a_compound_attribute_is_stated_only_by_the_compound(
+    question: str, sentence: str, states: bool
+) -> None:
+    """ "learning rate", "batch size": a figure near the first word alone ("deep learning", "a
+    batch of requests") is another measure, so the paper is said not to give it."""
+    assert states_attribute(analyse(question), sentence) is states
+
+
+def test_a_name_inside_a_longer_name_is_not_its_baseline() -> None:
+    """ "How does ZorbAttention-2 get faster than ZorbAttention?": the second name stands alone
+    after "than" and is the baseline; the first, which merely begins with it, is the subject."""
+    from rag.answer.compose import as_baseline
+
+    q = "How does ZorbAttention-2 get faster than ZorbAttention?"
+    assert as_baseline("ZorbAttention", q)
+    assert not as_baseline("ZorbAttention-2", q)
+
+
+def test_a_how_question_against_a_baseline_is_about_its_subject_alone() -> None:
+    """A how question naming what its subject beats asks how the subject works: of a lead over
+    both papers, the subject's paper is the one the how answer is told from."""
+    from rag.answer.answering import how_subject
+
+    new = passage(
+        "ZorbAttention-2: Better Work Partitioning", "ZorbAttention-2 splits work.", 1, 0.7
+    )
+    old = passage("ZorbAttention: Tiled Exact Attention", "ZorbAttention tiles attention.", 2, 0.6)
+    lead = Lead(
+        "…", [(new, "ZorbAttention-2 splits work."), (old, "ZorbAttention tiles attention.")]
+    )
+    q = analyse("How does ZorbAttention-2 get faster than ZorbAttention?")
+    assert q.shape == "how"
+    assert how_subject(q, lead) is new
+    both = analyse("How do ZorbAttention-2 and ZorbAttention tile attention?")
+    assert how_subject(both, lead) is None  # two subjects: not one paper's how answer
+
+
+@pytest.mark.parametrize(
+    ("sentence", "states"),
+    [
+        (
+            "The end-to-end performance of ZorbServe surpasses BlipTorch and QuuxServe by 87\\% "
+            "and 55\\%, respectively.",
+            True,
+        ),
+        ("The performance of ZorbServe surpasses BlipTorch by 40%.", False),  # another baseline
+        ("ZorbServe outperforms QuuxServe by 3% in accuracy on GLUE.", False),  # not its speed
+    ],
+)
+def test_the_margin_over_the_asked_baseline_answers_how_much_faster(
+    sentence: str, states: bool
+) -> None:
+    """ "How much faster is ZorbServe than QuuxServe?" of a sentence saying by what percentage it
+    surpasses a list of systems that holds QuuxServe: that margin is the answer."""
+    q = analyse("How much faster is ZorbServe than QuuxServe?")
+    assert states_attribute(q, sentence) is states
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which dataset did the authors release with ZorbNet?", "dataset"),
+        ("What GPU did the authors use to train ZorbNet?", "hardware"),
+        ("Who are the authors of ZorbNet?", "authors"),
+        ("Which authors proposed ZorbNet?", "authors"),
+    ],
+)
+def test_the_authors_as_the_subject_are_not_what_is_asked(question: str, kind: str) -> None:
+    """ "Which dataset did the authors release?" asks for a dataset: the authors are who did it."""
+    assert analyse(question).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "shape"),
+    [
+        ("Is there a paper that copies phrases from a text collection?", "name", "single"),
+        ("Any paper that caches diffusion features across steps?", "name", "single"),
+        ("Is there a method that prunes attention heads?", "name", "single"),
+        ("Is there work on caching diffusion features?", "describe", "list"),
+        ("Any papers on caching diffusion features?", "describe", "list"),
+    ],
+)
+def test_is_there_a_paper_that_asks_for_one_paper_by_what_it_does(
+    question: str, kind: str, shape: str
+) -> None:
+    """ "Is there a paper that …?" asks, as "Which paper …?" does, for the paper (its name
+    leads the answer); "Is there work on …?" asks for a body of work (a list)."""
+    q = analyse(question)
+    assert (q.kind, q.shape) == (kind, shape)
