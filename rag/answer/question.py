@@ -863,7 +863,13 @@ _LIST_ASK = re.compile(
 # "Which paper studies …", "which method works …": a singular head, then its verb (not a plural)
 _SINGULAR_HEAD = re.compile(
     r"\b(?:paper|method|work|study|system|model|approach|framework|technique)\s+"
-    r"(?:studies|works|models|benchmarks)$",
+    r"(?:studies|works|models|benchmarks)$|"
+    # "Which paper compresses diffusion models …?", "Which method introduced draft models?": one
+    # paper, asked by what it does (its verb agrees with it), whatever plural noun follows
+    r"^(?:which|what)\s+(?:paper|method|work|study|system|approach|framework|technique|"
+    r"algorithm|one)\s+(?!(?:papers|methods|frameworks|techniques|systems|approaches|works|"
+    r"studies|models|algorithms|strategies|benchmarks|optimizers|solutions|architectures|ideas|"
+    r"ways|is|was|has|does)\b)[a-z][\w-]*(?:s|ed)\s",
     re.IGNORECASE,
 )
 _PAPERS_ASK = re.compile(

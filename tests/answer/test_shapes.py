@@ -2439,6 +2439,12 @@ def test_the_margin_over_the_asked_baseline_answers_how_much_faster(
         ("Is there a method that prunes attention heads?", "name", "single"),
         ("Is there work on caching diffusion features?", "describe", "list"),
         ("Any papers on caching diffusion features?", "describe", "list"),
+        # "Which paper <verb>s … models?": one paper, whatever plural noun its ask holds
+        ("Which paper compresses diffusion models with caching?", "name", "single"),
+        ("Which method introduced draft models for decoding?", "name", "single"),
+        ("Which papers compress diffusion models?", "name", "list"),
+        ("Which model compression techniques reduce memory?", "name", "list"),
+        ("What work is there on quantizing diffusion models?", "name", "list"),
     ],
 )
 def test_what_a_question_asks_for(question: str, kind: str, shape: str) -> None:
