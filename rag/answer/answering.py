@@ -386,12 +386,13 @@ class Answerer:
         with stage("retrieve", timings) as info:  # timed, logged with the request id, traced
             q = self.analyse(standalone)
             passages = self.passages(standalone, self.depth(q, k), mode, q)
-            q = names_resolved(with_title_names(q, [p.title for p in passages]), passages)
+            titles = [p.title for p in passages]
+            q = names_resolved(with_title_names(q, titles, self.doc_freq()), passages)
             fixed = respelt(q.text, (p.title + " " + p.text for p in passages), self.doc_freq())
             if fixed != q.text:
                 # "how much memroy does it need": the passages found spell the word
                 q = names_resolved(
-                    with_title_names(self.analyse(fixed), [p.title for p in passages]), passages
+                    with_title_names(self.analyse(fixed), titles, self.doc_freq()), passages
                 )
             if history and standalone == question:
                 standalone, q, passages = self.within_conversation(

@@ -863,13 +863,7 @@ _LIST_ASK = re.compile(
 # "Which paper studies …", "which method works …": a singular head, then its verb (not a plural)
 _SINGULAR_HEAD = re.compile(
     r"\b(?:paper|method|work|study|system|model|approach|framework|technique)\s+"
-    r"(?:studies|works|models|benchmarks)$|"
-    # "Which paper compresses diffusion models …?", "Which method introduced draft models?": one
-    # paper, asked by what it does (its verb agrees with it), whatever plural noun follows
-    r"^(?:which|what)\s+(?:paper|method|work|study|system|approach|framework|technique|"
-    r"algorithm|one)\s+(?!(?:papers|methods|frameworks|techniques|systems|approaches|works|"
-    r"studies|models|algorithms|strategies|benchmarks|optimizers|solutions|architectures|ideas|"
-    r"ways|is|was|has|does)\b)[a-z][\w-]*(?:s|ed)\s",
+    r"(?:studies|works|models|benchmarks)$",
     re.IGNORECASE,
 )
 _PAPERS_ASK = re.compile(
@@ -1107,14 +1101,19 @@ def title_words(q: Question) -> list[str]:
 MAX_HEAD_WORDS = 4  # a title's name of more words is a phrase, not a name typed from memory
 
 
-def typed_title_heads(q: Question, titles: list[str]) -> list[str]:
+def typed_title_heads(
+    q: Question, titles: list[str], doc_freq: Mapping[str, int] | None = None
+) -> list[str]:
     """The names of found papers the question types in lower case ("What is zorb caching …?"
     of "Zorb Caching: Reuse Across Steps"; "how does quux attention work"): a title's head of
     two or more words, written out whole, in a question that names no subject (as
-    `title_words`, of which this is the lower-case kind)."""
+    `title_words`, of which this is the lower-case kind); and, with the collection's statistics,
+    a one-word head rare in it ("zorbzip and QuuxDB both …" of "Zorbzip: …"), whatever else the
+    question names: a rare word is a name however it is typed."""
+    typed = {n.lower() for n in q.names}
+    out = [h for h in _rare_word_heads(q, titles, doc_freq) if h.lower() not in typed]
     if q.names or q.shape in ("list", "comparison"):
-        return []
-    out = []
+        return out
     lowered = q.text.lower()
     for title in titles:
         head, sep, _ = title.partition(":")
@@ -1127,6 +1126,27 @@ def typed_title_heads(q: Question, titles: list[str]) -> list[str]:
     return out
 
 
+def _rare_word_heads(
+    q: Question, titles: list[str], doc_freq: Mapping[str, int] | None
+) -> list[str]:
+    """One-word title heads ("Zorbzip" of "Zorbzip: …") the question types in lower case, when
+    the word is rare in the collection (at most RARE_WORD_CHUNKS chunks)."""
+    if doc_freq is None:
+        return []
+    out = []
+    for title in titles:
+        head, sep, _ = title.partition(":")
+        word = head.strip()
+        tokens = content_tokens(word)
+        if not sep or " " in word or word == word.lower() or not tokens:
+            continue
+        typed = re.search(rf"(?<![\w-]){re.escape(word.lower())}(?![\w-])", q.text)
+        rare = all(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in tokens)
+        if typed and rare and word not in out:
+            out.append(word)
+    return out
+
+
 _RELATING = re.compile(
     r"\b(?:on|in|with|over|than|from|to|by|for|like|upon|into|onto|against|versus|vs\.?)\s+"
     r"(?:the\s+|a\s+|an\s+)?$",
@@ -1134,7 +1154,9 @@ _RELATING = re.compile(
 )
 
 
-def with_title_names(q: Question, titles: list[str]) -> Question:
+def with_title_names(
+    q: Question, titles: list[str], doc_freq: Mapping[str, int] | None = None
+) -> Question:
     """The question with the words it titles a found paper by added to its names: "How does
     Mamba avoid …?" is about the paper "Mamba: …", once that paper is among the passages."""
     # an acronym the question gives ("How does X compare with APB?") that is a found paper's
@@ -1143,7 +1165,7 @@ def with_title_names(q: Question, titles: list[str]) -> Question:
     acronyms = re.findall(r"(?<=\s)[A-Z]{2,5}(?![\w'’-])", q.text)
     candidates = [*title_words(q), *(a for a in acronyms if a not in q.names)]
     named = [w for w in dict.fromkeys(candidates) if any(titles_by(t, w) for t in titles)]
-    named += [h for h in typed_title_heads(q, titles) if h not in named]
+    named += [h for h in typed_title_heads(q, titles, doc_freq) if h not in named]
     if not named:
         return q
     names = [*q.names, *named]

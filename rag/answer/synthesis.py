@@ -725,7 +725,8 @@ def compared_names(q: Question) -> list[str]:
         if a != b and re.search(rf"{re.escape(a)}\s*\(\s*{re.escape(b)}\s*\)", q.text)
     }
     sides = [n for n in q.names if n not in aliases]
-    return sorted(sides, key=lambda n: q.text.find(n) % (len(q.text) + 1))[:MAX_SIDES]
+    at = q.text.lower()  # a side typed in lower case ("zorbzip") stands where it is typed
+    return sorted(sides, key=lambda n: at.find(n.lower()) % (len(at) + 1))[:MAX_SIDES]
 
 
 def missing_sides(q: Question, passages: list[Passage]) -> list[str]:
