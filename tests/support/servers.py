@@ -7,6 +7,7 @@ and by the benchmarks (bench/concurrency.py, bench/replicas.py, bench/chroma_ser
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -33,10 +34,31 @@ SMOLLM_GGUF = next(
 
 
 def free_port() -> int:
-    """A port nothing listens on right now (the OS picks it)."""
-    with socket.socket() as s:
+    """A port nothing listens on right now, below the OS's ephemeral range. A port the OS picks
+    (bind to 0) is free only until the server binds it, and in between the app may take it for
+    itself: its local llama-server asks the OS for a port too (rag/answer/model_process.py), and
+    once got the UI's, which then answered 404 and went away (a CI run of stop 40)."""
+    low = _ephemeral_low()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12_000), low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # every try taken: let the OS pick
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    """The first port of the OS's ephemeral range (Linux: ip_local_port_range; else IANA's)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
 
 
 @contextmanager
