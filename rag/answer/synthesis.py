@@ -674,7 +674,7 @@ def list_lead(
         listed.append(p)
         lines.append((f"- {label(p)} [{p.number}]: {shown}.", missing))
     if not parts:
-        return None
+        return _no_other_paper(composer, sq, passages, embed)
     names = [f"{label(p)} [{p.number}]" for p in listed]
     count = "One paper" if len(listed) == 1 else f"{_number_word(len(listed))} papers"
     head = f"{count} in the collection: {_joined(names)}."
@@ -688,6 +688,28 @@ def list_lead(
             f"{line} Its abstract does not give {_joined(m)}." if m else line for line, m in lines
         ]
     return Lead("\n".join([head, *shown_lines]), parts)
+
+
+def _no_other_paper(
+    composer: Composer, q: Question, passages: list[Passage], embed: Embed | None
+) -> Lead | None:
+    """ "Which papers work on the same problem as 'X'?" where no paper but X is relevant: that
+    is the answer, said plainly, then what X does (cited), so the reader sees the problem no
+    other paper takes on. X is the reference, never itself the answer."""
+    reference = next((p for p in by_paper(passages) if _names_paper_asked(q, p)), None)
+    if reference is None:
+        return None
+    sentence = Scored(composer, reference.title, reference, embed).best_sentence()
+    if sentence is None:
+        return None
+    shown = _shown(q, reference, sentence)
+    # the title as the question quotes it, else the paper's own label
+    quoted = [
+        t for t in quoted_titles(q.text) if squash(t) and squash(t) in squash(reference.title)
+    ]
+    called = f"“{quoted[0]}”" if quoted else label(reference)
+    head = f"No other paper in the collection works on the same problem as {called}."
+    return Lead(f"{head} What it does: {shown} [{reference.number}].", [(reference, sentence)])
 
 
 def _item_answer(

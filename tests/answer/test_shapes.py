@@ -2464,3 +2464,26 @@ def test_a_rare_word_typed_in_lower_case_names_the_paper_its_title_heads() -> No
         "Zorbzip"
     ]
     assert with_title_names(q, titles).names == ["QuuxDB"]  # no statistics: as before
+
+
+def test_a_reference_paper_with_no_peer_is_said_to_have_none() -> None:
+    """ "Which papers work on the same problem as 'Zorb Arabic Leaderboard'?" where no other
+    found paper is relevant: the answer says so plainly, then what the reference paper does; the
+    reference is never passed off as its own answer."""
+    from rag.answer.synthesis import list_lead
+
+    ref = passage(
+        "Zorb Arabic Leaderboard",
+        "We introduce Zorb Arabic Leaderboard, a benchmark of Arabic speech recognizers.",
+        1,
+        0.9,
+    )
+    other = passage("QuuxPose: Fast Pose Estimation", "QuuxPose tracks human joints fast.", 2, 0.1)
+    q = analyse('Which papers work on the same problem as "Zorb Arabic Leaderboard"?')
+    lead = list_lead(_composer(), q, [ref, other])
+    assert lead is not None
+    assert lead.text.startswith(
+        "No other paper in the collection works on the same problem as “Zorb Arabic Leaderboard”."
+    )
+    assert lead.text.endswith("benchmark of Arabic speech recognizers [1].")
+    assert [p for p, _ in lead.parts] == [ref]
