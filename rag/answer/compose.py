@@ -996,9 +996,14 @@ def _beats_by_percent(q: Question, baseline: str, sentence: str) -> bool:
     )
 
 
+# "beats" … "by (up to | about …)": a margin over what it beats, of `span` characters at most
+_BEATS_BY = (
+    r"(?i)\b(?:outperform|beat|surpass|exceed)\w*\b[^.;]{{0,{span}}}?\bby\s+"
+    r"(?:up\s+to\s+|about\s+|around\s+|roughly\s+)?"
+)
+# "surpasses A, B and C by 87%, 74% and 55%, respectively" ("87\%" as LaTeX writes it)
 _OUTPERFORMS_BY_PERCENT = re.compile(
-    r"(?i)\b(?:outperform|beat|surpass|exceed)\w*\b[^.;]{0,200}?\bby\s+(?:up\s+to\s+|about\s+|"
-    r"around\s+|roughly\s+|an average of\s+)?[\d.]+\s?\\?%"  # "87\%" as LaTeX writes it
+    _BEATS_BY.format(span=200) + r"(?:an average of\s+)?[\d.]+\s?\\?%"
 )
 _ACCURACY_WORDS = re.compile(
     r"(?i)\b(?:accura\w*|scores?|f1|bleu|rouge|perplexity|top-[15]|map|win rate|quality)\b"
@@ -1006,8 +1011,7 @@ _ACCURACY_WORDS = re.compile(
 
 
 _OUTPERFORMS_BY_FACTOR = re.compile(
-    r"(?i)\b(?:outperform|beat|surpass|exceed)\w*\b[^.;]{0,80}?\bby\s+(?:up\s+to\s+|about\s+|"
-    r"around\s+|roughly\s+)?[\d.]+(?:\s*[-–]\s*[\d.]+)?\s?(?:[x×]|times\b)"
+    _BEATS_BY.format(span=80) + r"[\d.]+(?:\s*[-–]\s*[\d.]+)?\s?(?:[x×]|times\b)"
 )
 
 
