@@ -60,6 +60,7 @@ from rag.answer.synthesis import (
     names,
     names_paper,
     names_resolved,
+    readings,
     relevant_papers,
     topic_of,
 )
@@ -209,11 +210,13 @@ def evidence_of(
     """Rare words weigh more: a question naming "Light4GS" is about the collection; one asking
     about "sourdough" (a word no passage has) is not, however common its other words."""
     weight = idf or (lambda _t: 1.0)
-    q = content_tokens(question)
-    total = sum(weight(t) for t in q) or 1.0
+    # a question offering alternatives ("… (truthfulness, safety, toxicity)") is covered by a
+    # passage on one of them: its best-covered reading counts (rag/answer/synthesis.py)
+    ways = [content_tokens(question) - left_out for left_out in readings(question)]
 
     def coverage(p: Passage) -> float:
-        return sum(weight(t) for t in q & content_tokens(p.title + " " + p.text)) / total
+        words = content_tokens(p.title + " " + p.text)
+        return max(sum(weight(t) for t in q & words) / (sum(map(weight, q)) or 1.0) for q in ways)
 
     vector = max((p.vector_score or 0.0 for p in passages), default=0.0)
     lexical = max((coverage(p) for p in passages), default=0.0)

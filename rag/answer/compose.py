@@ -1357,6 +1357,10 @@ class Composer:
             # "Which paper proposes a zorb transformer that beats QuuxTransformer?":
             # the names are what the paper beats; the paper itself is described, not named
             who = None
+        if who and not strong and re.match(r"\s*(?:an?|some)\s", q.text[who.end() :], re.I):
+            # "Which paper introduces a molecular string representation where …?": a thing
+            # described, not named; the paper that fits the description answers
+            who = None
         if who and not strong:
             # "Which paper introduced the LUT Tensor Core?": what follows the verb is the name,
             # however common its words ("Tensor", "Core") or short its acronym ("LUT")

@@ -634,10 +634,12 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
         # ("KIVI", which no passage of the collection uses, is a name: of something not here)
         # (Taking an acronym few passages use as a name, "APB", was tried: "SVD", written out
         # elsewhere, then named a paper that mentions it; tune and test fell by one each.)
+        # "NFEs", "GPUs": an acronym's plural is the acronym
+        bare = word[:-1] if re.fullmatch(r"[A-Z]{2,}s", word) else word
         if (
-            word.isupper()
+            bare.isupper()
             and not any(c.isdigit() for c in word)
-            and len(word) <= 5
+            and len(bare) <= 5
             and "-" not in word
             and (doc_freq is None or any(doc_freq.get(t, 0) for t in content_tokens(word)))
         ):
@@ -652,8 +654,10 @@ def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int
             continue
         out.append(word)
     if doc_freq is not None:  # a capitalised word inside the question that few papers use
-        # with the capitalised words right after it: one name ("Star Attention")
-        for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]{3,})((?:\s+[A-Z][a-z]+)*)\b", question):
+        # with the capitalised words right after it: one name ("Star Attention"); or joined to
+        # them by hyphens ("Diffusion-Sharpening"), a coinage when the compound is rare
+        pattern = r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:-[A-Z][a-z]+)*)((?:\s+[A-Z][a-z]+)*)\b"
+        for m in re.finditer(pattern, question):
             tokens = content_tokens(m.group(1))
             if tokens and all(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in tokens):
                 out.append(m.group(1) + m.group(2))
@@ -857,7 +861,9 @@ _LIST_ASK = re.compile(
     r"|\b(?:papers|works|methods|approaches|studies)\s+(?:in|from)\s+the\s+collection\b"
     r"|^\s*(?:papers|works|methods|approaches|studies|articles|techniques|systems)\s+"
     r"[a-z]+ed\s+(?:on|at|to|for|by|in)\b"
-    r"|\bhow\s+(?:do|have)\s+(?:different\s+|various\s+)?(?:papers|methods|works|approaches)\b",
+    r"|\bhow\s+(?:do|have)\s+(?:different\s+|various\s+)?(?:papers|methods|works|approaches)\b"
+    # "Any examples of MoE used for one application?": instances of a kind, however many
+    r"|\bexamples\s+of\b",
     re.IGNORECASE,
 )
 # "Which paper studies …", "which method works …": a singular head, then its verb (not a plural)

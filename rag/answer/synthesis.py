@@ -187,7 +187,7 @@ _FRAME = re.compile(
     r"\b(?:which|what|list|name|enumerate|summari[sz]e|are|is|some|several|all|the|various|"
     r"different|papers?|methods?|frameworks?|techniques?|systems?|approaches|works?|studies|"
     r"models?|algorithms?|strategies|benchmarks?|optimizers?|solutions?|architectures?|ideas?|"
-    r"ways?|in the collection|here|proposed?|have been|been|do|does)\b",
+    r"ways?|in the collection|here|proposed?|have been|been|do|does|examples?\s+of)\b",
     re.IGNORECASE,
 )
 
@@ -229,9 +229,17 @@ def readings(topic: str) -> list[frozenset[str]]:
     ("pruning or distillation for vision transformers" reads as "pruning for vision
     transformers" and as "distillation for vision transformers"): a paper on one alternative
     covers the topic as well as one naming both. An alternative is the run of content words on
-    each side of "or" or "/" (up to a stopword or punctuation)."""
-    words = re.findall(r"[\w-]+|/|[^\w\s]", topic)
+    each side of "or" or "/" (up to a stopword or punctuation), or one item of a list of examples
+    in parentheses ("steering at inference time (truthfulness, safety, toxicity)": a paper on
+    safety alone answers)."""
     out = [frozenset[str]()]
+    rest = topic
+    for group, items in _example_lists(topic):
+        out = [r | (frozenset().union(*items) - item) for item in items for r in out]
+        rest = rest.replace(group, " ; ")  # its "or" was read as one of its items
+        if len(out) >= MAX_READINGS:
+            return out[:MAX_READINGS]
+    words = re.findall(r"[\w-]+|/|[^\w\s]", rest)
     for i, w in enumerate(words):
         if w.lower() not in ("or", "/"):
             continue
@@ -243,6 +251,25 @@ def readings(topic: str) -> list[frozenset[str]]:
         if len(out) >= MAX_READINGS:
             break
     return out[:MAX_READINGS]
+
+
+# a parenthesis listing examples: "(truthfulness, safety, toxicity)", "(e.g., clusters or
+# centroids)"; one without a separator is an aside or an acronym, not alternatives
+_EXAMPLES = re.compile(r"\(([^()]*(?:,|\bor\b)[^()]*)\)")
+_EXAMPLE_LEAD = re.compile(r"^\s*(?:e\.\s?g\.|i\.\s?e\.|such\s+as|like|including)[,:]?\s*", re.I)
+_EXAMPLE_SEP = re.compile(r"\s*(?:,|;|\bor\b|\band\b)\s*", re.I)
+
+
+def _example_lists(topic: str) -> list[tuple[str, list[frozenset[str]]]]:
+    """Each parenthesised list of examples in `topic` (its text, and the content words of each
+    item); a parenthesis of one item ("(e.g., heads over the whole input)") is not a list."""
+    out = []
+    for m in _EXAMPLES.finditer(topic):
+        items = [content_tokens(x) for x in _EXAMPLE_SEP.split(_EXAMPLE_LEAD.sub("", m.group(1)))]
+        kept = [frozenset(x) for x in items if x]
+        if len(kept) >= 2:
+            out.append((m.group(0), kept))
+    return out
 
 
 def _run(words: Iterable[str]) -> frozenset[str]:

@@ -712,6 +712,17 @@ def test_an_upper_case_word_the_collection_never_uses_is_a_name() -> None:
     assert names_in("How does ZipCache compare with SVD?", doc_freq) == ["ZipCache"]
 
 
+def test_an_acronyms_plural_is_the_acronym_and_a_rare_hyphened_compound_a_name() -> None:
+    """ "NFEs" is the plural of a term papers share, not a paper's name; "Zorb-Sharpening",
+    capitalised words joined by a hyphen that almost no passage uses, is a coinage (a name),
+    where "Vision-Language", used by many, is not."""
+    from rag.answer.question import names_in
+
+    doc_freq = {"nfes": 3, "zorb-sharpen": 1, "vision-languag": 20}
+    assert names_in("how does Zorb-Sharpening avoid extra NFEs?", doc_freq) == ["Zorb-Sharpening"]
+    assert names_in("which Vision-Language models prune tokens?", doc_freq) == []
+
+
 def test_a_unit_glued_to_its_figure_or_a_hyphenated_attribute_is_the_asked_one() -> None:
     """ "What frame rate does it hit?" of "a high frame-rate of up to 180fps": the unit glued to
     the figure and the parts of the hyphenated word count as the asked attribute's words."""

@@ -74,6 +74,9 @@ def passage(title: str, text: str, n: int, cosine: float) -> Passage:
         ("ZorbMoE or QuuxMoE for running MoE on phones?", "comparison"),
         ("Contrast ZorbCache with QuuxCache.", "comparison"),
         ("How does ZorbKV stack up against QuuxKV?", "comparison"),
+        # instances of a kind asked for, however many
+        ("Any examples of zorb routing used for speech or robotics?", "list"),
+        ("What is an example of a zorb cache?", "single"),
     ],
 )
 def test_shape_of_a_question(question: str, shape: str) -> None:
@@ -156,6 +159,25 @@ def test_a_topic_with_alternatives_is_covered_by_a_paper_on_either() -> None:
     assert covered(_composer(), topic, one, ways) == 1.0
     assert covered(_composer(), topic, one, [frozenset()]) < 1.0
     assert readings("KV cache compression") == [frozenset()]
+
+
+def test_a_parenthesised_list_of_examples_is_covered_by_a_paper_on_one_of_them() -> None:
+    from rag.answer.answering import evidence_of
+    from rag.answer.synthesis import covered, readings
+
+    topic = "steering a model at test time (honesty, safety, toxicity)"
+    ways = readings(topic)
+    assert len(ways) == 3 and frozenset({"safeti", "toxic"}) in ways
+    one = "We steer the model at test time towards honesty."
+    assert covered(_composer(), topic, one, ways) == 1.0
+    assert covered(_composer(), topic, one, [frozenset()]) < 1.0
+    # the same for the off-topic signal, whichever example a passage is about
+    p = passage("Zorb: steering at test time", "We steer a model at test time for safety.", 1, 0.5)
+    assert evidence_of(topic, [p]).lexical == 1.0
+    assert evidence_of("steering a model at test time for honesty", [p]).lexical < 1.0
+    # a parenthesis of one item, or an aside, offers no alternatives
+    assert readings("heads (e.g., heads over the whole input) to keep") == [frozenset()]
+    assert readings("key-value (KV) caches") == [frozenset()]
 
 
 def test_a_list_names_every_relevant_paper_and_only_those() -> None:
@@ -855,6 +877,20 @@ def test_which_paper_introduced_a_name_of_common_words_is_its_titled_paper() -> 
     )
     q = analyse("Which paper introduced the QRT Matrix Engine?")
     decided = _composer().decide(q, [own, other])
+    assert decided.lead is not None and decided.lead.parts[0][0] is own, decided
+
+
+def test_which_paper_introduced_a_described_thing_is_the_paper_that_fits() -> None:
+    """ "Which paper introduces a zorb format where …": a thing described (its indefinite
+    article says so), not a name to find in a title; the paper that fits it answers."""
+    own = passage(
+        "QRT Strings: A Robust Zorb Format",
+        "Zorb formats often break. Every QRT string is a valid zorb, and QRT covers every zorb.",
+        1,
+        0.7,
+    )
+    q = analyse("Which paper introduces a zorb string format where every string is a valid zorb?")
+    decided = _composer().decide(q, [own])
     assert decided.lead is not None and decided.lead.parts[0][0] is own, decided
 
 
