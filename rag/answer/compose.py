@@ -548,6 +548,15 @@ def opening_background(p: Passage, sentences: list[str]) -> list[bool]:
     return before
 
 
+def head_named(question: str, title: str) -> bool:
+    """The question writes the head of the paper's title (before its colon, two to six words),
+    whatever its case: "inference-time intervention" of "Inference-Time Intervention: …"."""
+    head, sep, _ = title.partition(":")
+    if not sep or not 2 <= len(head.split()) <= 6:
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(head.strip())}(?![\w-])", question, re.I) is not None
+
+
 def titled(name: str, title: str) -> bool:
     """Is the paper with this title about `name` (the title names it, not as what it avoids)?
     Compared as `squash` does: "DeepSpeed-Ulysses" is titled "DeepSpeed Ulysses: …"."""
@@ -800,10 +809,10 @@ def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
     word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
     if re.search(f"(?:{_INTRODUCES.pattern}){word}", p.text, re.IGNORECASE):
         return True
-    # "we introduce Timestep Embedding Aware Cache (TeaCache)": the acronym defined in brackets
-    if re.search(
-        f"{_INTRODUCING_VERB}(?:[\\w-]+\\s+){{0,6}}?\\({re.escape(name)}\\)", p.text, re.I
-    ):
+    # "we introduce Timestep Embedding Aware Cache (TeaCache)", "a … method, named gradual
+    # pruning with zero-cost neuroregeneration (GraNet)": the acronym defined in brackets
+    bracketed = f"(?:[\\w-]+\\s+){{0,6}}?\\({re.escape(name)}\\)"
+    if re.search(f"{_INTRODUCING_VERB}{bracketed}|{_NAMING_WORD}{bracketed}", p.text, re.I):
         return True
     return own_voice and any(
         _OWN_VOICE.search(s) and re.search(word, s) and not as_baseline(name, s)
@@ -817,6 +826,7 @@ _INTRODUCING_VERB = (
     r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
     r"design|build)\w*\s+"
 )
+_NAMING_WORD = r"\b(?:named|called|dubbed|termed)\s+"
 _INTRODUCES = re.compile(
     r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
     r"design|build|call|name)\w*\s+(?:[\w-]+\s+){0,3}?|\b(?:named|called|dubbed|termed)\s+",
@@ -1314,6 +1324,10 @@ class Composer:
         if (
             strong
             and not descriptive(q)
+            # "With inference-time intervention, how much did Alpaca's TruthfulQA score go up?":
+            # the question calls the first paper by its title's head, in its own case; the
+            # names are where it measured, not another subject
+            and not head_named(q.text, candidates[0].title)
             and not (titles_one and any(as_baseline(n, q.text) for n in strong))
             # "… a zorb transformer that beats QuuxTransformer?": every name is what the
             # asked paper beats; the paper is described, and the names need no paper of their own
@@ -1443,6 +1457,7 @@ class Composer:
             not q.names
             or any(titled(n, p.title) or introduces(p, n) for n in q.names)
             or descriptive(q)
+            or head_named(q.text, p.title)  # the question calls it by its title's head
         )
         asks = [analyse_facet(q, f) for f in facets_of(q.text)]
         if len(asks) > 1 and any(a.kind == "name" for a in asks) and not (q.names or q.plural):

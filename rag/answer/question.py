@@ -945,7 +945,7 @@ _BASELINE_TAIL = re.compile(
 # "X or Y, which reports the larger speedup?", "Which is faster, X or Y?": one of two is asked
 # for, so each side is answered
 _EITHER = re.compile(
-    r"^\s*[^?,:;]{2,80}?\s+or\s+[^?,:;]{2,80}?\s*[,:]\s*(?:which|who)\b|"
+    r"^\s*[^?,:;—–]{2,80}?\s+or\s+[^?,:;—–]{2,80}?\s*(?:[,:—–]|\s-\s)\s*(?:which|who)\b|"
     # "EdgeMoE or AdapMoE for running MoE on phones?": the question opens with the choice
     r"^\s*[^\s?,:;]+(?:\s[^\s?,:;]+)?\s+or\s+[^\s?,:;]+(?:\s[^\s?,:;]+)?\s+(?:for|on|in|to)\b|"
     r"^\s*(?:which|who)\b[^?]*[,:]\s*[^?,:;]{2,80}?\s+or\s+[^?,:;]{2,80}?\s*\?\s*$",
@@ -1234,9 +1234,58 @@ def described_sides(question: str, names: list[str]) -> tuple[list[str], str]:
     context = context.strip(" ,.;:?")
     sides = [f"{context}: {x.strip(' ,.;:?')}" if context else x.strip(" ,.;:?") for x in sides]
     if len(sides) != 2 or any(len(x.split()) < 3 for x in sides) or sides[0] == sides[1]:
-        return [], ""
+        return _paired_sides(question, names)
     if ask == described or not (_BOTH_ASK.search(ask) or lead):
+        return _paired_sides(question, names)
+    return sides, ask
+
+
+# a side is what is compared, not a question ("How much better is X versus earlier CNNs?" asks
+# X's margin over a baseline)
+_ASKING = r"(?:how|what|which|why|who|when|where|does|do|did|is|are|was|were|can|could)\b"
+# "train large then compress vs 'more compute is what you need' - do they agree …?": two sides
+# set against each other by "vs", then the ask; "Which gives the bigger speedup, Flover or the
+# response-length scheduling pipeline?": the ask, then two sides offered as a choice
+_DESCRIBED_VS = re.compile(
+    rf"^\s*(?!{_ASKING})(?P<a>[^?:;,]{{3,80}}?)\s+(?:vs\.?|versus)\s+(?P<b>[^?:;—–]{{3,80}}?)"
+    r"\s*(?:[?:;—–]|\s-\s|,\s*(?=(?:what|which|how|why|who|do|does|is|are)\b))\s*(?P<ask>.*)$",
+    re.IGNORECASE,
+)
+_CHOICE_SIDES = re.compile(
+    r"^\s*(?P<ask>(?:which|who)\b[^?,:;]{3,80}?)\s*[,:]\s*(?P<a>[^?,:;]{2,80}?)\s+or\s+"
+    r"(?P<b>[^?,:;]{3,80}?)\s*\?\s*$"
+    rf"|^\s*(?!{_ASKING})(?P<a2>[^?,:;—–]{{2,80}}?)\s+or\s+(?P<b2>[^?,:;—–]{{3,80}}?)"
+    r"\s*(?:[,:—–]|\s-\s)\s*"
+    r"(?P<ask2>(?:which|who)\b.*)$",
+    re.IGNORECASE,
+)
+_SIDE_WORDS = re.compile(r"^(?:the|a|an)\s+|\s+(?:paper|papers|work|approach|method)$", re.I)
+
+
+def _paired_sides(question: str, names: list[str]) -> tuple[list[str], str]:
+    """The two sides of "A vs B: …?" or "Which …, A or B?" when at least one is described
+    rather than named (two names make a named comparison): each side is searched for as
+    written, a name as well as a description."""
+    if _LIST_ASK.search(question):
+        return [], ""  # "Which papers quantize X, either post-training or with QAT?": a list
+    vs = _DESCRIBED_VS.match(question)
+    choice = None if vs else _CHOICE_SIDES.match(question)
+    if vs:
+        sides, ask = [vs.group("a"), vs.group("b")], vs.group("ask")
+    elif choice:
+        a, b = choice.group("a") or choice.group("a2"), choice.group("b") or choice.group("b2")
+        sides, ask = [a, b], choice.group("ask") or choice.group("ask2")
+    else:
         return [], ""
+    sides = [_SIDE_WORDS.sub("", x.strip(" '\"‘’“”")).strip(" '\"‘’“”") for x in sides]
+    named = {n.lower() for n in names}
+    if any(not x for x in sides) or all(x.lower() in named for x in sides):
+        return [], ""
+    if not any(len(x.split()) >= 2 for x in sides if x.lower() not in named):
+        return [], ""  # "pruning vs distillation": two topics of one word, not two papers
+    # "response-length-perception scheduling": words a passage may write apart, searched so
+    sides = [x if x.lower() in named else re.sub(r"(?<=[a-z])-(?=[a-z])", " ", x) for x in sides]
+    ask = ask.strip() or "How do they differ?"
     return sides, ask
 
 
@@ -1286,10 +1335,20 @@ def _respelt_opener(question: str) -> str:
     return question
 
 
+_WHICH_VERB = re.compile(
+    r"which\s+(?:is|are|was|were|does|do|did|has|have|can|"
+    r"\w+s\s+(?:the|a|an|more|less|fewer|most|least|higher|lower|bigger|smaller|better|its|"
+    r"their)\b)",
+    re.IGNORECASE,
+)
+
+
 def plain_ask(phrase: str) -> str:
     """An asked phrase as a thing named: "which GPU and batch size" -> "the GPU and batch
     size"."""
     phrase = phrase.strip(" ?.,")
+    if _WHICH_VERB.match(phrase):
+        return ""  # "which saves more memory": a verb follows, no thing is named
     if phrase.lower().startswith("which "):
         return "the " + phrase[len("which ") :]
     return phrase

@@ -610,7 +610,10 @@ def how_lead(
     if not picked:
         return None
     limit = MAX_LEAD_CHARS if len(picked) == 1 else PART_CHARS
-    return _paper_lead(q, p, picked, limit, clean_display(short_name(p)))
+    # the paper called as the question calls it, when that is its own name ("GraNet", which
+    # it introduces after an earlier acronym, "GMP")
+    asked = [n for n in q.names if titled(n, p.title) or introduces(p, n)]
+    return _paper_lead(q, p, picked, limit, asked[0] if asked else clean_display(short_name(p)))
 
 
 def _paper_lead(q: Question, p: Passage, picked: list[str], limit: int, name: str) -> Lead:

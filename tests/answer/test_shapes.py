@@ -77,6 +77,9 @@ def passage(title: str, text: str, n: int, cosine: float) -> Passage:
         # instances of a kind asked for, however many
         ("Any examples of zorb routing used for speech or robotics?", "list"),
         ("What is an example of a zorb cache?", "single"),
+        # a list offering alternatives is not a choice between two sides
+        ("Which papers quantize zorb weights, either post-training or with zorb training?", "list"),
+        ("Which approaches group keys (clusters, centroids or sentences) and fetch them?", "list"),
     ],
 )
 def test_shape_of_a_question(question: str, shape: str) -> None:
@@ -892,6 +895,23 @@ def test_which_paper_introduced_a_described_thing_is_the_paper_that_fits() -> No
     q = analyse("Which paper introduces a zorb string format where every string is a valid zorb?")
     decided = _composer().decide(q, [own])
     assert decided.lead is not None and decided.lead.parts[0][0] is own, decided
+
+
+def test_a_paper_called_by_its_title_head_in_lower_case_is_the_subject() -> None:
+    """ "With zorb-time steering, how much did HonestQA honesty go up?": the question calls the
+    paper by its title's head in lower case; HonestQA is where it measured, not another subject
+    the paper would have to be about."""
+    own = passage(
+        "Zorb-Time Steering: Eliciting Honest Answers",
+        "We introduce Zorb-Time Steering (ZTS), which shifts activations. It helps on the "
+        "HonestQA benchmark. On a chat model, ZTS improves its honesty from 30.1% to 60.2%.",
+        1,
+        0.7,
+    )
+    q = analyse("With zorb-time steering, how much did the HonestQA honesty go up?")
+    assert "HonestQA" in q.names
+    decided = _composer().decide(q, [own])
+    assert decided.lead is not None and "60.2%" in decided.lead.text, decided
 
 
 def test_how_a_paper_performs_on_a_setting_is_asked_of_that_paper() -> None:
@@ -1919,6 +1939,49 @@ def test_a_comparison_of_two_described_papers_answers_both_sides() -> None:
     assert lead is not None
     assert "10x" in lead.text and "3x" in lead.text, lead.text
     assert lead.text.index("[1]") < lead.text.index("[2]")
+
+
+@pytest.mark.parametrize(
+    ("question", "sides", "ask"),
+    [
+        # a named side offered beside a described one, as a choice
+        (
+            "Which gives the larger speedup, ZorbServe or the length-aware batching scheduler?",
+            ["ZorbServe", "length aware batching scheduler"],
+            "Which gives the larger speedup",
+        ),
+        # two sides set against each other by "vs", the ask after a dash or a colon
+        (
+            "grow then shrink vs 'less data is all you need' - do they agree on model size?",
+            ["grow then shrink", "less data is all you need"],
+            "do they agree on model size?",
+        ),
+        (
+            "the idealized latency paper vs The Zorb Misnomer: what is each one's main point?",
+            ["idealized latency", "Zorb Misnomer"],
+            "what is each one's main point?",
+        ),
+    ],
+)
+def test_a_side_described_beside_another_is_searched_for_as_written(
+    question: str, sides: list[str], ask: str
+) -> None:
+    q = analyse(question)
+    assert q.shape == "comparison"
+    assert (q.described, q.ask) == (sides, ask)
+
+
+def test_two_one_word_topics_set_against_each_other_are_not_two_papers() -> None:
+    assert analyse("pruning vs distillation: which is better for ViTs?").described == []
+
+
+def test_a_which_ask_with_a_verb_names_no_thing_when_not_stated() -> None:
+    from rag.answer.question import plain_ask
+
+    assert plain_ask("which saves more memory") == ""
+    assert plain_ask("which gives the bigger speedup") == ""
+    assert plain_ask("which GPU and batch size") == "the GPU and batch size"
+    assert plain_ask("which datasets are used") == "the datasets are used"
 
 
 def test_a_comparison_side_that_does_not_state_the_asked_figure_says_so() -> None:
