@@ -851,7 +851,17 @@ class Answerer:
             # (The one paper the previous answer cited, when its question named none, was tried
             # as "it": dev follow-ups +2, but one follow-up of the test split lost a keyword.)
         named = resolved(question, names)
-        return named or f"{last_q} {question}"
+        if named:
+            return named
+        lq = self.analyse(last_q)
+        asked_for_papers = lq.shape == "list" or (lq.kind == "name" and not lq.names)
+        if asked_for_papers and self.analyse(question).shape != "list":
+            # "what does it use to encode …?" after "is there anything on chatting over live
+            # video?" or "which paper introduces …?": the turn asks the paper found a fact; the
+            # earlier question's topic finds that paper, its frame ("is there anything on",
+            # "which paper") would be asked again
+            last_q = topic_of(last_q) or last_q
+        return f"{last_q} {question}"
 
     def within_conversation(
         self,

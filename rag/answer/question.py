@@ -844,7 +844,7 @@ _LIST_ASK = re.compile(
     # that the collection holds, whatever the kind's noun
     r"|\b(?:which|what)\s+(?:[\w/-]+\s+){0,3}?[a-z][\w-]*[^s\W]s\s+(?:are|were|have\s+been)\s+"
     r"(?:built|designed|proposed|developed|introduced|presented|there|available|based|tailored)\b"
-    r"|\bwhat\s+(?:work|research)\s+(?:is\s+there|exists)\b"
+    r"|\bwhat\s+(?:work|research)\s+(?:is\s+there|exists|has\s+been\s+done)\b"
     # "I'm looking for work on …", "… for benchmarks or methods about …" (not "for the work that")
     r"|^\s*(?:i'?m|i\s+am)\s+(?:looking|searching)\s+for\s+(?!(?:the|a|an|one)\b)"
     r"(?:(?:some|any)\s+)?(?:[\w/-]+\s+(?:or\s+)?){0,3}?(?:papers|works?|research|studies|articles|"
@@ -870,6 +870,22 @@ _LIST_ASK = re.compile(
 _SINGULAR_HEAD = re.compile(
     r"\b(?:paper|method|work|study|system|model|approach|framework|technique)\s+"
     r"(?:studies|works|models|benchmarks)$",
+    re.IGNORECASE,
+)
+# "Which paper introduces selective state space models …?": one paper asked for, whatever
+# plural follows its verb
+_ONE_ASKED = re.compile(
+    r"(?:which|what)\s+(?:paper|work|study|article|method|approach|framework|system|technique)"
+    r"\s+(?!(?:papers|methods|works|studies|models|systems|approaches|frameworks|techniques|"
+    r"algorithms|strategies|benchmarks|architectures|solutions|ideas|ways|is|was|has|does)\b)"
+    r"[a-z]+(?:s|ed)\b",
+    re.IGNORECASE,
+)
+# "What two strategies did it scale?", "Which datasets does this paper use?": things of the one
+# paper the turn is about, not papers to list
+_ITS_OWN = re.compile(
+    r"\b(?:does|did|do|can|could|is|was|has|had)\s+(?:it|this\s+(?:paper|work|method|model)|"
+    r"the\s+(?:paper|work|method))\b",
     re.IGNORECASE,
 )
 _PAPERS_ASK = re.compile(
@@ -1063,8 +1079,16 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     # a quoted title is a name, not the question's wording: "How does the method of 'Large-Scale
     # …' work?" asks how it works, whatever words ("scale", "methods") the title holds
     asked = _QUOTED_TITLE.sub('"…"', question)
-    listing = [m for m in _LIST_ASK.finditer(asked) if not _SINGULAR_HEAD.search(m.group(0))]
-    if listing and (not strong_names(names) or _PAPERS_ASK.search(asked)):
+    listing = [
+        m
+        for m in _LIST_ASK.finditer(asked)
+        if not _SINGULAR_HEAD.search(m.group(0)) and not _ONE_ASKED.match(m.group(0))
+    ]
+    if (
+        listing
+        and (not strong_names(names) or _PAPERS_ASK.search(asked))
+        and not _ITS_OWN.search(asked)
+    ):
         return "list"
     if _bare_topic(question, names, kind):
         return "list"

@@ -600,11 +600,14 @@ def how_lead(
     for n in q.names:
         topic = re.sub(re.escape(n), " ", topic, flags=re.IGNORECASE)
     about = None
-    if q.names and not any(titled(n, p.title) or introduces(p, n) for n in q.names):
+    asked_of = [n for n in q.names if _how_subject_named(n, q.text)]
+    if asked_of and not any(titled(n, p.title) or introduces(p, n) for n in q.names):
         # "How does LoRA work?" answered from a paper that builds on it: its sentences about
-        # LoRA, not those about its own method ("we therefore propose IncreLoRA …")
+        # LoRA, not those about its own method ("we therefore propose IncreLoRA …"); a name
+        # that only qualifies what is asked ("… equivalent AutoML candidates: what caching
+        # technique does it present?") does not confine the answer to the sentences using it
         def about(s: str) -> bool:
-            return any(_word_in(n, s) for n in q.names)
+            return any(_word_in(n, s) for n in asked_of)
 
     picked = Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES, about, asks_why(q.text))
     if not picked:
@@ -614,6 +617,22 @@ def how_lead(
     # it introduces after an earlier acronym, "GMP")
     asked = [n for n in q.names if titled(n, p.title) or introduces(p, n)]
     return _paper_lead(q, p, picked, limit, asked[0] if asked else clean_display(short_name(p)))
+
+
+def _how_subject_named(name: str, question: str) -> bool:
+    """Is `name` what the how-question asks about ("How does LoRA work?", "the key idea of
+    LoRA", "LoRA's mechanism"), not a word qualifying it?"""
+    n = re.escape(name)
+    return (
+        re.search(
+            rf"\b(?:how|why)\s+(?:does|do|did|is|are|was|were|can|could|would)\s+(?:the\s+)?{n}"
+            rf"(?![\w-])|(?<![\w-]){n}(?:['’]s)?\s+(?:work|works|mechanism|idea|trick|approach)\b|"
+            rf"\b(?:idea|mechanism|insight|trick|intuition)\s+(?:of|behind)\s+(?:the\s+)?{n}(?![\w-])",
+            question,
+            re.IGNORECASE,
+        )
+        is not None
+    )
 
 
 def _paper_lead(q: Question, p: Passage, picked: list[str], limit: int, name: str) -> Lead:

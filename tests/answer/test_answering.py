@@ -412,6 +412,20 @@ def test_a_follow_up_of_a_follow_up_keeps_the_conversations_subject(assistant: A
 
 
 @pytest.mark.slow
+def test_a_follow_up_after_a_request_for_papers_asks_the_paper_found(assistant: Assistant) -> None:
+    """After "Is there any work on …?" (a list) or "Which paper …?", "what does it …?" asks
+    the paper found a fact: the earlier question's topic finds that paper, and its frame is not
+    asked again (the turn would be a list of papers, or carry a second ask)."""
+    history = [("Is there any work on skipping re-evaluation of equivalent AutoML candidates?", "")]
+    answer = assistant.ask("What caching technique does it present?", history=history)
+    assert "is there any work" not in answer.standalone_question.lower()
+    first = answer.text.splitlines()[0]
+    assert "in the collection:" not in first, first  # not a list of papers
+    assert answer.passages[0].title.startswith("Unified Functional Hashing"), answer.passages[0]
+    assert "functional equivalence caching" in answer.text.lower(), answer.text
+
+
+@pytest.mark.slow
 def test_a_follow_up_asked_alone_is_never_an_empty_answer(assistant: Assistant) -> None:
     """A follow-up sent without its conversation (as an API client may) got HTTP 200 with an
     empty answer: each of its asks went unstated in the paper chosen. It says so instead."""

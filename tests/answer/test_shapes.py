@@ -77,6 +77,11 @@ def passage(title: str, text: str, n: int, cosine: float) -> Passage:
         # instances of a kind asked for, however many
         ("Any examples of zorb routing used for speech or robotics?", "list"),
         ("What is an example of a zorb cache?", "single"),
+        # one paper asked for, whatever plural follows its verb; a paper's own things
+        ("Which paper introduces selective zorb models with the quux design?", "single"),
+        ("Which zorb architectures are used for speech?", "list"),
+        ("What work is there on quantizing zorb models?", "list"),
+        ("What work has been done on zorb caches?", "list"),
         # a list offering alternatives is not a choice between two sides
         ("Which papers quantize zorb weights, either post-training or with zorb training?", "list"),
         ("Which approaches group keys (clusters, centroids or sentences) and fetch them?", "list"),
@@ -1969,6 +1974,13 @@ def test_a_side_described_beside_another_is_searched_for_as_written(
     q = analyse(question)
     assert q.shape == "comparison"
     assert (q.described, q.ask) == (sides, ask)
+
+
+def test_things_of_the_one_paper_a_turn_is_about_are_not_a_list() -> None:
+    assert analyse("what two strategies did it scale?").shape != "list"
+    assert analyse("Which datasets does this paper use?").shape != "list"
+    assert analyse("Which papers does it build on?").shape != "list"
+    assert analyse("Which papers use zorb datasets?").shape == "list"
 
 
 def test_two_one_word_topics_set_against_each_other_are_not_two_papers() -> None:
