@@ -456,7 +456,12 @@ class Answerer:
             threshold = self.settings.retrieval.abstain_threshold
 
             def answers(description: str, p: Passage) -> bool:
-                return evidence_for(description, [p], self.retriever).score() >= threshold
+                # "response-length-perception scheduling" of a passage writing the words apart
+                apart = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", description)
+                return any(
+                    evidence_for(d, [p], self.retriever).score() >= threshold
+                    for d in {description, apart}
+                )
 
             def search(description: str) -> list[Passage]:
                 return self.retriever.retrieve(description, k=DESCRIBED_K)

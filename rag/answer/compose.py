@@ -646,6 +646,21 @@ def _subject_of_ask(name: str) -> re.Pattern[str]:
     return re.compile(rf"\b(does|did|do|is|was|are|were)\s+(the\s+)?{re.escape(name)}\b")
 
 
+# "the five core areas", "three stages": a count written as a word
+_COUNT_WORD = r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|dozen)"
+
+
+def _counted_in_words(q: Question, sentence: str) -> bool:
+    """ "How many core areas …?" of "a survey of the five core areas": the count as a word,
+    right before the asked noun (a figure would be found by `_figure_near`)."""
+    if not re.search(r"\bhow\s+many\b", q.text, re.IGNORECASE):
+        return False
+    for m in re.finditer(rf"\b{_COUNT_WORD}\s+((?:[\w-]+\s+){{0,2}}[\w-]+)", sentence, re.I):
+        if content_tokens(m.group(1)) & q.attribute_words():
+            return True
+    return False
+
+
 def states_attribute(q: Question, sentence: str) -> bool:
     """Does the sentence hold the kind of fact asked for (a figure of the asked attribute, a
     device, a year…)? Figures the question itself gives do not count."""
@@ -668,6 +683,8 @@ def states_attribute(q: Question, sentence: str) -> bool:
             # factor over another baseline
             return False
         if baseline and _beats_by_percent(q, baseline, sentence):
+            return True
+        if _counted_in_words(q, sentence):
             return True
         return _figure_near(sentence, given, q.attribute_groups())
     if q.kind == "hardware":

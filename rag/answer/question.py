@@ -365,6 +365,9 @@ _SYNONYMS: dict[str, set[str]] = {
     "rate": {"rate", "fps"},
     "time": {"time", "hour", "day", "minut", "second", "faster", "speedup", "latenc", *_TIME_UNITS},
     "budget": {"budget", "cach", "token", "memori"},
+    # "how much bigger": "up to 500% larger"
+    "bigger": {"bigger", "larger", "greater"},
+    "larger": {"larger", "bigger", "greater"},
 }
 
 
@@ -1265,52 +1268,84 @@ def described_sides(question: str, names: list[str]) -> tuple[list[str], str]:
 
 
 # a side is what is compared, not a question ("How much better is X versus earlier CNNs?" asks
-# X's margin over a baseline)
+# X's margin over a baseline), nor a word standing for a paper already named ("it", "this one")
 _ASKING = r"(?:how|what|which|why|who|when|where|does|do|did|is|are|was|were|can|could)\b"
-# "train large then compress vs 'more compute is what you need' - do they agree …?": two sides
-# set against each other by "vs", then the ask; "Which gives the bigger speedup, Flover or the
-# response-length scheduling pipeline?": the ask, then two sides offered as a choice
-_DESCRIBED_VS = re.compile(
-    rf"^\s*(?!{_ASKING})(?P<a>[^?:;,]{{3,80}}?)\s+(?:vs\.?|versus)\s+(?P<b>[^?:;—–]{{3,80}}?)"
-    r"\s*(?:[?:;—–]|\s-\s|,\s*(?=(?:what|which|how|why|who|do|does|is|are)\b))\s*(?P<ask>.*)$",
-    re.IGNORECASE,
+_NOT_A_SIDE = r"(?!(?:it|its|this|that|they|their|the\s+proposed)\b)"
+_SIDE = rf"{_NOT_A_SIDE}(?P<a>[^?:;,—–]{{2,90}}?)"
+_OTHER = rf"{_NOT_A_SIDE}(?P<b>[^?:;—–]{{2,90}}?)"
+_THEN_ASK = (
+    r"\s*(?:[?:;.—–]|\s-\s|,\s*(?=(?:what|which|how|why|who|do|does|is|are)\b)|$)"
+    r"\s*(?P<ask>.*)$"
 )
-_CHOICE_SIDES = re.compile(
-    r"^\s*(?P<ask>(?:which|who)\b[^?,:;]{3,80}?)\s*[,:]\s*(?P<a>[^?,:;]{2,80}?)\s+or\s+"
-    r"(?P<b>[^?,:;]{3,80}?)\s*\?\s*$"
-    rf"|^\s*(?!{_ASKING})(?P<a2>[^?,:;—–]{{2,80}}?)\s+or\s+(?P<b2>[^?,:;—–]{{3,80}}?)"
-    r"\s*(?:[,:—–]|\s-\s)\s*"
-    r"(?P<ask2>(?:which|who)\b.*)$",
-    re.IGNORECASE,
+# The ways a question sets two things side by side, whatever each is (a name or a
+# description): each gives the two sides and the ask put to both ("" when the whole question
+# is the ask).
+_SIDE_BY_SIDE = [
+    # "train large then compress vs 'more compute …' - do they agree …?", "Two scaling papers:
+    # the latent diffusion study vs the datastore one — what …?"
+    re.compile(rf"^\s*(?:[^?:]{{3,60}}:\s+)?(?!{_ASKING}){_SIDE}\s+(?:vs\.?|versus)\s+{_OTHER}"
+               + _THEN_ASK, re.I),
+    # "Which gives the bigger speedup, Flover or the response-length scheduling pipeline?"
+    re.compile(r"^\s*(?P<ask>(?:which|who)\b[^?,:;]{3,80}?)\s*[,:]\s*(?P<a>[^?,:;]{2,80}?)\s+or\s+"
+               r"(?P<b>[^?,:;]{3,80}?)\s*\?\s*$", re.I),
+    # "TaylorShift or the Low-Rank Transformer from Greenformers — which is meant for …?"
+    re.compile(rf"^\s*(?!{_ASKING})(?P<a>[^?,:;—–]{{2,80}}?)\s+or\s+(?P<b>[^?,:;—–]{{3,80}}?)"
+               r"\s*(?:[,:—–]|\s-\s)\s*(?P<ask>(?:which|who)\b.*)$", re.I),
+    # "Compare DriveDreamer4D with the driving model that uses …: what does each contribute?"
+    re.compile(rf"\bcompare\s+{_SIDE}\s+(?:with|to|against|and)\s+{_OTHER}" + _THEN_ASK, re.I),
+    # "How does the S4-based in-context RL model compare with the Spatially-Aware Transformer?"
+    re.compile(rf"\bhow\s+(?:does|do|did)\s+{_SIDE}\s+compare\s+(?:with|to|against)\s+{_OTHER}"
+               r"\s*\?\s*$", re.I),
+    # "What do the Arabic ASR leaderboard and the audio tokens survey each benchmark?",
+    # "MAPLE and the 'Goal Inference …' paper both put an LLM in a loop. What does each infer?"
+    re.compile(rf"^\s*(?:(?:what|how|which|why)\s+(?:do|does|did|are|were|have)\s+)?{_SIDE}\s+and\s+"
+               rf"{_OTHER}\s+(?:each|both)\b", re.I),
+    # "What's the scope of the small LM survey vs the speculative decoding survey?"
+    re.compile(rf"\b(?:of|between)\s+{_SIDE}\s+(?:vs\.?|versus)\s+{_OTHER}\s*\?\s*$", re.I),
+]  # fmt: skip
+_SIDE_WORDS = re.compile(
+    r"^(?:the|a|an)\s+|\s+(?:paper|papers|work|approach|method|one|study)$", re.IGNORECASE
 )
-_SIDE_WORDS = re.compile(r"^(?:the|a|an)\s+|\s+(?:paper|papers|work|approach|method)$", re.I)
 
 
 def _paired_sides(question: str, names: list[str]) -> tuple[list[str], str]:
-    """The two sides of "A vs B: …?" or "Which …, A or B?" when at least one is described
-    rather than named (two names make a named comparison): each side is searched for as
-    written, a name as well as a description."""
+    """The two sides of "A vs B: …?", "Which …, A or B?", "Compare A with B: …", "How does A
+    compare with B?" or "A and B each …" when at least one is described rather than named (two
+    names make a named comparison): each side is searched for as written, a name as well as a
+    description."""
     if _LIST_ASK.search(question):
         return [], ""  # "Which papers quantize X, either post-training or with QAT?": a list
-    vs = _DESCRIBED_VS.match(question)
-    choice = None if vs else _CHOICE_SIDES.match(question)
-    if vs:
-        sides, ask = [vs.group("a"), vs.group("b")], vs.group("ask")
-    elif choice:
-        a, b = choice.group("a") or choice.group("a2"), choice.group("b") or choice.group("b2")
-        sides, ask = [a, b], choice.group("ask") or choice.group("ask2")
-    else:
+    m = next((m for p in _SIDE_BY_SIDE if (m := p.search(question))), None)
+    if m is None:
         return [], ""
-    sides = [_SIDE_WORDS.sub("", x.strip(" '\"‘’“”")).strip(" '\"‘’“”") for x in sides]
+    sides = [_side_text(m.group("a")), _side_text(m.group("b"))]
+    ask = (m.groupdict().get("ask") or "").strip() or question
     named = {n.lower() for n in names}
     if any(not x for x in sides) or all(x.lower() in named for x in sides):
         return [], ""
-    if not any(len(x.split()) >= 2 for x in sides if x.lower() not in named):
-        return [], ""  # "pruning vs distillation": two topics of one word, not two papers
-    # "response-length-perception scheduling": words a passage may write apart, searched so
-    sides = [x if x.lower() in named else re.sub(r"(?<=[a-z])-(?=[a-z])", " ", x) for x in sides]
-    ask = ask.strip() or "How do they differ?"
+    if all(_one_common_word(x) for x in sides if x.lower() not in named):
+        return [], ""  # "pruning vs distillation", "X vs Transformers": a topic, not a paper
+    if any(_BASELINE_SIDE.fullmatch(x) for x in sides):
+        return [], ""  # "RECAP: FID vs the baseline?": one paper's figure against its baseline
     return sides, ask
+
+
+_BASELINE_SIDE = re.compile(
+    r"(?:(?:the|its|their)\s+)?(?:baselines?|prior\s+(?:work|art|methods?)|previous\s+"
+    r"(?:work|methods?)|original|sota|state[\s-]of[\s-]the[\s-]art|others?|existing\s+methods?)",
+    re.IGNORECASE,
+)
+
+
+def _one_common_word(side: str) -> bool:
+    """ "pruning", "Transformers": one word with no inner capital or digit (not "MAPLE")."""
+    return len(side.split()) == 1 and not re.search(r"[A-Z].*[A-Z]|\d", side)
+
+
+def _side_text(side: str) -> str:
+    """A side as searched: without its quotes, article and "paper"/"study"."""
+    quotes = " '\"‘’“”"
+    return _SIDE_WORDS.sub("", side.strip(quotes)).strip(quotes)
 
 
 # A question written as a bare noun phrase ("ZipCache compression ratio?") asks what a
@@ -1430,6 +1465,29 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+_KINDS_ASKED = re.compile(
+    r"\b(?:papers|works|methods|approaches|techniques|systems|models|benchmarks|datasets|"
+    r"studies|frameworks|architectures|algorithms|examples)\b",
+    re.IGNORECASE,
+)
+
+
+def _one_things_fact(question: str, doc_freq: Mapping[str, int] | None) -> bool:
+    """A terse question about one thing, not a topic: an attribute "of the" thing ("time
+    complexity of the multi-layer gradient approximation?"), or opening with a word only a
+    paper or two use, its name in lower case ("igev-stereo runtime on KITTI?")."""
+    if _KINDS_ASKED.search(question) or _LIST_ASK.search(_WH_CONTRACTION.sub(r"\1 is", question)):
+        return False  # "deep learning papers for tumor detection?", "… - what's there?"
+    if re.match(r"\s*(?:[\w-]+\s+){0,3}[\w-]+\s+of\s+the\s+", question, re.IGNORECASE):
+        return True
+    head = re.match(r"\s*([\w.-]+)", question)
+    return (
+        doc_freq is not None
+        and head is not None
+        and any(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in content_tokens(head.group(1)))
+    )
+
+
 def terse(question: str) -> bool:
     """ "ZipCache compression ratio?": a noun phrase asked as a question."""
     return (
@@ -1455,7 +1513,10 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
         return replace(analyse(respelt, doc_freq), text=question)
     if terse(question):
         asked = analyse(f"What is the {question.strip()}", doc_freq)
-        return replace(asked, text=question, shape=shape_of(question, asked.names, asked.kind))
+        shape = shape_of(question, asked.names, asked.kind)
+        if shape == "list" and _one_things_fact(question, doc_freq):
+            shape = "single"
+        return replace(asked, text=question, shape=shape)
     kind = kind_of(question)
     phrases = [_KIND_PHRASES[kind]] if kind in _KIND_PHRASES else attribute_phrases(question)
     names = names_in(question, doc_freq)

@@ -1952,7 +1952,7 @@ def test_a_comparison_of_two_described_papers_answers_both_sides() -> None:
         # a named side offered beside a described one, as a choice
         (
             "Which gives the larger speedup, ZorbServe or the length-aware batching scheduler?",
-            ["ZorbServe", "length aware batching scheduler"],
+            ["ZorbServe", "length-aware batching scheduler"],
             "Which gives the larger speedup",
         ),
         # two sides set against each other by "vs", the ask after a dash or a colon
@@ -1966,6 +1966,26 @@ def test_a_comparison_of_two_described_papers_answers_both_sides() -> None:
             ["idealized latency", "Zorb Misnomer"],
             "what is each one's main point?",
         ),
+        (
+            "Compare ZorbDrive with the driving model that maps depth clouds: what does each add?",
+            ["ZorbDrive", "driving model that maps depth clouds"],
+            "what does each add?",
+        ),
+        (
+            "How does the S4-based zorb agent compare with the Quux-Aware Transformer?",
+            ["S4-based zorb agent", "Quux-Aware Transformer"],
+            "How does the S4-based zorb agent compare with the Quux-Aware Transformer?",
+        ),
+        (
+            "What do the Zorb ASR Leaderboard and the audio tokens survey each benchmark?",
+            ["Zorb ASR Leaderboard", "audio tokens survey"],
+            "What do the Zorb ASR Leaderboard and the audio tokens survey each benchmark?",
+        ),
+        (
+            "What's the scope of the small zorb model survey vs the quux decoding survey?",
+            ["small zorb model survey", "quux decoding survey"],
+            "What is the scope of the small zorb model survey vs the quux decoding survey?",
+        ),
     ],
 )
 def test_a_side_described_beside_another_is_searched_for_as_written(
@@ -1974,6 +1994,29 @@ def test_a_side_described_beside_another_is_searched_for_as_written(
     q = analyse(question)
     assert q.shape == "comparison"
     assert (q.described, q.ask) == (sides, ask)
+
+
+def test_a_count_written_as_a_word_and_a_size_said_larger_state_the_asked_figure() -> None:
+    """ "How many core areas …?" of "the five core areas": a count in words; "how much
+    bigger …?" of "up to 500% larger": the same comparison in another word."""
+    q = analyse("How many core areas does the zorb survey cover?")
+    assert states_attribute(q, "We survey the five core areas of zorb efficiency.")
+    assert not states_attribute(q, "We survey zorb efficiency in depth.")
+    assert not states_attribute(q, "We train in two phases.")
+    q = analyse("How much bigger than the training graphs can the zorb models go?")
+    assert states_attribute(q, "The zorb models handle graphs up to 500% larger than training.")
+
+
+def test_a_terse_question_about_one_thing_is_not_a_topic_to_list() -> None:
+    """ "time complexity of the zorb gradient approximation?" asks one thing's attribute;
+    "zorbstereo runtime on KITTI?" names a paper in lower case (a word one paper uses); a
+    topic of common words ("KV cache pruning methods?") is still a list."""
+    assert analyse("time complexity of the zorb gradient approximation?").shape == "single"
+    doc_freq = {"zorbstereo": 1, "runtim": 40, "kitti": 12, "kv": 50, "cach": 90, "prune": 60}
+    assert analyse("zorbstereo runtime on KITTI?", doc_freq).shape == "single"
+    assert analyse("KV cache pruning methods?", doc_freq).shape == "list"
+    # papers of a kind asked for, however rare a word of their topic
+    assert analyse("vision papers for zorbstereo detection?", doc_freq).shape == "list"
 
 
 def test_things_of_the_one_paper_a_turn_is_about_are_not_a_list() -> None:
