@@ -18,7 +18,13 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.answer.citations import best_snippet, citation, figures_bound, strip_citations
+from rag.answer.citations import (
+    best_snippet,
+    citation,
+    cited_numbers,
+    figures_bound,
+    strip_citations,
+)
 from rag.answer.compose import (
     YEAR,
     Composer,
@@ -860,7 +866,9 @@ class Answerer:
             return named
         lq = self.analyse(last_q)
         asked_for_papers = lq.shape == "list" or (lq.kind == "name" and not lq.names)
-        if asked_for_papers and self.analyse(question).shape != "list":
+        # "it" after an answer that gave several papers is any of them: the list is asked again
+        one_found = len(set(cited_numbers(history[-1][1]))) <= 1
+        if asked_for_papers and one_found and self.analyse(question).shape != "list":
             # "what does it use to encode …?" after "is there anything on chatting over live
             # video?" or "which paper introduces …?": the turn asks the paper found a fact; the
             # earlier question's topic finds that paper, its frame ("is there anything on",

@@ -1085,19 +1085,24 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     listing = [
         m
         for m in _LIST_ASK.finditer(asked)
-        if not _SINGULAR_HEAD.search(m.group(0)) and not _ONE_ASKED.match(m.group(0))
+        if not _SINGULAR_HEAD.search(m.group(0))
+        and not _ONE_ASKED.match(m.group(0))
+        and not _ITS_OWN.search(_sentence_at(asked, m.start()))
     ]
-    if (
-        listing
-        and (not strong_names(names) or _PAPERS_ASK.search(asked))
-        and not _ITS_OWN.search(asked)
-    ):
+    if listing and (not strong_names(names) or _PAPERS_ASK.search(asked)):
         return "list"
     if _bare_topic(question, names, kind):
         return "list"
     if _HOW_ASK.search(asked) and kind == "describe":
         return "how"
     return "single"
+
+
+def _sentence_at(text: str, i: int) -> str:
+    """The sentence of `text` holding position i (split at ? ! and full stops)."""
+    start = max(text.rfind(c, 0, i) for c in "?!.") + 1
+    ends = [e for e in (text.find(c, i) for c in "?!.") if e >= 0]
+    return text[start : min(ends) + 1 if ends else len(text)]
 
 
 def title_head(title: str) -> str:

@@ -2024,6 +2024,10 @@ def test_things_of_the_one_paper_a_turn_is_about_are_not_a_list() -> None:
     assert analyse("Which datasets does this paper use?").shape != "list"
     assert analyse("Which papers does it build on?").shape != "list"
     assert analyse("Which papers use zorb datasets?").shape == "list"
+    # a list asked in an earlier sentence stays a list ("it" after several papers is any of them)
+    assert analyse("Is there any work on zorb caches? what does it claim about memory?").shape == (
+        "list"
+    )
 
 
 def test_two_one_word_topics_set_against_each_other_are_not_two_papers() -> None:
