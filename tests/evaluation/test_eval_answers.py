@@ -1,8 +1,8 @@
 """CI regression guard on the held-out `test` split: the composed answers (no LLM call), with
 floors a little under the figures measured when they were set (`rag eval --split test --quick`
-with llm.restate=false: lead 0.519, keyword recall 0.737, answerable refused 0.037, unanswerable
-refused 0.909, cited-paper precision 0.923; lists keyword recall 0.570, comparisons 0.745, how
-lead 0.600). Raise them when answering improves; never tune answering on these questions.
+with llm.restate=false: lead 0.528, keyword recall 0.749, answerable refused 0.037, unanswerable
+refused 0.909, cited-paper precision 0.925; lists keyword recall 0.570, comparisons 0.755, how
+lead 0.657). Raise them when answering improves; never tune answering on these questions.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ import pytest
 from rag.evaluation import main
 
 FLOORS = {
-    "lead_accuracy": 0.49,
-    "keyword_recall": 0.71,
+    "lead_accuracy": 0.50,
+    "keyword_recall": 0.72,
     "correct_abstention": 0.85,
     "citation_precision": 0.90,
 }
 CEILINGS = {"wrong_abstention": 0.08}
 BY_TYPE_FLOORS = {
     ("list", "keyword_recall"): 0.54,
-    ("comparison", "keyword_recall"): 0.71,
-    ("how", "lead_accuracy"): 0.54,
+    ("comparison", "keyword_recall"): 0.72,
+    ("how", "lead_accuracy"): 0.60,
 }
 
 
