@@ -34,6 +34,7 @@ from rag.answer.compose import (
     acronyms,
     answers,
     as_baseline,
+    head_named,
     introduces,
     names_own,
     readable_in,
@@ -240,7 +241,7 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
     capitalised head of a paper's title ("In Recycled Attention, how …" of "Recycled Attention:
     Efficient inference …")."""
     return (
-        any(_titled_head(q.text, p.title) for p in passages)
+        any(head_named(q.text, p.title, as_capitalised=True) for p in passages)
         or any(
             re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", p.title, re.IGNORECASE)
             for n in strong_names(q.names)
@@ -280,16 +281,6 @@ def _capitalised_phrases(question: str) -> list[str]:
         for m in re.finditer(r"\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*){1,4}\b", question)
         if m.start() > 0  # the question's first word is capitalised as any first word is
     ]
-
-
-def _titled_head(question: str, title: str) -> bool:
-    """The question writes the title's head (before its colon, two to six words, as the title
-    capitalises it) as a name of its own."""
-    head, sep, _ = title.partition(":")
-    words = head.split()
-    if not sep or not 2 <= len(words) <= 6 or not all(w[:1].isupper() for w in words):
-        return False
-    return re.search(rf"(?<![\w-]){re.escape(head.strip())}(?![\w-])", question) is not None
 
 
 def renumber(text: str, passages: list[Passage], cited: list[int]) -> tuple[str, list[Passage]]:

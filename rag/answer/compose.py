@@ -548,13 +548,20 @@ def opening_background(p: Passage, sentences: list[str]) -> list[bool]:
     return before
 
 
-def head_named(question: str, title: str) -> bool:
+def head_named(question: str, title: str, as_capitalised: bool = False) -> bool:
     """The question writes the head of the paper's title (before its colon, two to six words),
-    whatever its case: "inference-time intervention" of "Inference-Time Intervention: …"."""
+    whatever its case: "inference-time intervention" of "Inference-Time Intervention: …";
+    `as_capitalised`: only as the title capitalises it, a name of its own ("In Recycled
+    Attention, how …")."""
     head, sep, _ = title.partition(":")
-    if not sep or not 2 <= len(head.split()) <= 6:
+    words = head.split()
+    if not sep or not 2 <= len(words) <= 6:
         return False
-    return re.search(rf"(?<![\w-]){re.escape(head.strip())}(?![\w-])", question, re.I) is not None
+    if as_capitalised and not all(w[:1].isupper() for w in words):
+        return False
+    flags = 0 if as_capitalised else re.IGNORECASE
+    pattern = rf"(?<![\w-]){re.escape(head.strip())}(?![\w-])"
+    return re.search(pattern, question, flags) is not None
 
 
 def titled(name: str, title: str) -> bool:

@@ -1481,7 +1481,7 @@ def _one_things_fact(question: str, doc_freq: Mapping[str, int] | None) -> bool:
     """A terse question about one thing, not a topic: an attribute "of the" thing ("time
     complexity of the multi-layer gradient approximation?"), or opening with a word only a
     paper or two use, its name in lower case ("igev-stereo runtime on KITTI?")."""
-    if _KINDS_ASKED.search(question) or _LIST_ASK.search(_WH_CONTRACTION.sub(r"\1 is", question)):
+    if _KINDS_ASKED.search(question) or _LIST_ASK.search(question):  # "what's" expanded already
         return False  # "deep learning papers for tumor detection?", "… - what's there?"
     if re.match(r"\s*(?:[\w-]+\s+){0,3}[\w-]+\s+of\s+the\s+", question, re.IGNORECASE):
         return True
