@@ -2645,3 +2645,33 @@ def test_a_reference_paper_with_no_peer_is_said_to_have_none() -> None:
     )
     assert lead.text.endswith("benchmark of Arabic speech recognizers [1].")
     assert [p for p, _ in lead.parts] == [ref]
+
+
+def test_a_comparison_side_tells_its_method_as_a_how_answer_does() -> None:
+    """A side's method in three steps keeps all three beside its figure: with two, the step in
+    which the sides differ was the one left out."""
+    quill = passage(
+        "QuillServe: Phase-Split Serving",
+        "Serving language models mixes two phases with different needs. "
+        "We propose QuillServe, which places the prompt phase and the generation phase on "
+        "separate machines. "
+        "QuillServe transfers the cache state between machines over the back-plane network. "
+        "A planner sizes each pool of machines for throughput, cost and power. "
+        "QuillServe reaches 1.4x higher throughput at 20% lower cost.",
+        1,
+        0.6,
+    )
+    wren = passage(
+        "WrenServe: Chunked Prompts",
+        "WrenServe splits prompts into fixed-size chunks. "
+        "It runs the two phases on separate instances so each can run alone. "
+        "A two-level scheduler predicts how long each request will need. "
+        "WrenServe improves time to first token by 97%.",
+        2,
+        0.55,
+    )
+    q = analyse("QuillServe vs WrenServe: how does each serve the two phases?")
+    lead = comparison_lead(_composer(), q, [quill, wren])
+    assert lead is not None
+    for step in ("separate machines", "back-plane", "planner", "1.4x", "fixed-size", "two-level"):
+        assert step in lead.text, step
