@@ -46,6 +46,7 @@ from rag.answer.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
 from rag.answer.not_stated import paper_called, what_is_missing
 from rag.answer.prompts import Prompts
 from rag.answer.question import (
+    RARE_WORD_CHUNKS,
     Question,
     analyse,
     names_in,
@@ -165,6 +166,41 @@ def _names_its_own(question: str, m: re.Match[str], new: list[str]) -> bool:
     return opened is not None and any(n in opened.group(1) for n in new)
 
 
+def _rare_acronyms(question: str, doc_freq: Mapping[str, int] | None) -> list[str]:
+    """ "PVP": an acronym few passages use. Not a name for retrieval (`names_in`: a common
+    acronym would then name a paper that mentions it), but typed before a pronoun it is what
+    the pronoun stands for."""
+    if doc_freq is None:
+        return []
+    return [
+        w
+        for w in re.findall(r"\b[A-Z][A-Z0-9]{1,5}\b", question)
+        if 0 < doc_freq.get(w.lower(), 0) <= RARE_WORD_CHUNKS
+    ]
+
+
+# "What about the weakly supervised … paper — what …", "and the survey on X, does it …": the
+# turn opens with a description of a paper, then asks about it
+_OPENED_DESCRIPTION = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|so|now)\W+)?(?:and\s+|what\s+about\s+|how\s+about\s+)?"
+    r"(the\s+(?:[\w'/-]+\s+){1,8}?(?:paper|work|study|method|model|approach|system|framework|"
+    r"survey|benchmark|one))\s*(?:[—–:,;]|\s-)\s*(?=\w)",
+    re.IGNORECASE,
+)
+
+
+def _described_subject(question: str, asked: str) -> str | None:
+    """The description a turn opens with when it is a subject of its own: most of its words are
+    not in the previous questions (a paper described by what the conversation was already about
+    is that paper)."""
+    m = _OPENED_DESCRIPTION.match(question)
+    if m is None:
+        return None
+    words = content_tokens(m.group(1)) - content_tokens("paper work study method model one")
+    new = words - content_tokens(asked)
+    return m.group(1) if len(new) >= 2 and 2 * len(new) > len(words) else None
+
+
 # A local GGUF this large can write answers itself (the embedded SmolLM2-135M file is ~100 MB;
 # Qwen2.5-Coder-1.5B Q4_K_M, the model this was measured with, ~1.1 GB).
 CAPABLE_GGUF_BYTES = 500_000_000
@@ -182,10 +218,20 @@ def refers_back(
     alone."""
     if _NEW_SUBJECT.search(question):
         return False  # "On a different note, …": the user says the subject changes
+    asked = " ".join(q for q, _ in history[-2:])
+    if _described_subject(question, asked):
+        return False  # "What about the <described> paper — what does it take?": its own subject
     said = " ".join(q + " " + a for q, a in history[-2:]).lower()
-    own = [n for n in names_in(question, doc_freq) if n.lower() not in said]
+    names = names_in(question, doc_freq)
+    own = [n for n in names if n.lower() not in said]
+    # a name the turn gives before its pronoun is the pronoun's referent ("ok and PVP — which
+    # datasets was it tested on?") though the previous answer mentioned it, unless the previous
+    # question asked about it too
+    fresh = [
+        n for n in names + _rare_acronyms(question, doc_freq) if n.lower() not in asked.lower()
+    ]
     if any(
-        not _refers_within(question, m) and not _names_its_own(question, m, own)
+        not _refers_within(question, m) and not _names_its_own(question, m, fresh)
         for m in _FOLLOW_UP.finditer(question)
     ):
         return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation

@@ -559,6 +559,15 @@ def attribute_phrases(question: str) -> list[str]:
             phrase = f"the {_DIMENSION_NOUNS[marker]} of the {' '.join(obj[:5])}".strip()
         elif marker.startswith("how "):
             phrase = f"{marker} {phrase}".strip()
+        elif marker == "what" and phrase.lower().startswith("about "):
+            # "what about its latency?", "what about X's inference cost?": the thing after
+            # "about" is asked (X, the paper, is named beside the phrase already)
+            obj = re.sub(r"^about\s+(?:[\w-]+'s\s+)?", "", phrase, flags=re.IGNORECASE)
+            det = re.match(r"(?:the|a|an|its|their)\b", obj, re.IGNORECASE)
+            thing = r"\b(?!(?:the|a|an|its|their|paper|work|study|method|model|one)\b)[a-z][\w-]*"
+            if not re.search(thing, obj):
+                obj = ""  # "what about ZorbNet / the Zorb paper?": a subject, not a thing asked
+            phrase = obj if det or not obj else f"the {obj}"
         elif marker == "what" and phrase and not phrase.lower().startswith(("is ", "are ")):
             phrase = f"the {phrase}"
         elif marker == "which" and phrase:

@@ -2675,3 +2675,26 @@ def test_a_comparison_side_tells_its_method_as_a_how_answer_does() -> None:
     assert lead is not None
     for step in ("separate machines", "back-plane", "planner", "1.4x", "fixed-size", "two-level"):
         assert step in lead.text, step
+
+
+def test_a_turn_that_names_its_own_subject_before_its_pronoun_is_about_it() -> None:
+    history = [("What does ZorbSSL do for ECG analysis?", "ZorbSSL beats PVT and QRN [1].")]
+    doc_freq = {"qrn": 2, "svd": 40}
+    # an acronym few passages use, typed before "it": the previous answer named it in passing
+    assert not refers_back("ok and QRN — which datasets was it tested on?", history, doc_freq)
+    assert refers_back("ok and SVD — which datasets was it tested on?", history, doc_freq)
+    # a paper described in the turn, of words the conversation has not asked about
+    described = "What about the weakly supervised dance step paper — what input does it take?"
+    assert not refers_back(described, history, doc_freq)
+    assert refers_back("What about the ZorbSSL ECG paper — what input does it take?", history)
+
+
+def test_what_about_asks_for_the_thing_named_after_it() -> None:
+    def missing(text: str) -> str:
+        return what_is_missing(analyse(text))
+
+    assert missing("what about ZorbNet's inference cost compared to the base LLM?") == (
+        "the inference cost"
+    )
+    assert missing("And what about its latency?") == "its latency"
+    assert "about" not in missing("What about ZorbNet?")
