@@ -579,6 +579,21 @@ def titled(name: str, title: str) -> bool:
     )
 
 
+def abbreviates(name: str, title: str) -> bool:
+    """Is `name` an acronym of consecutive words of the title ("KG" of "… in Knowledge
+    Graphs")? A question that abbreviates the title's subject asks about that paper."""
+    bare = re.sub(r"(?<=[A-Z])s$", "", name)
+    if not re.fullmatch(r"[A-Z]{2,6}", bare):
+        return False
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'-]*", title)).upper()
+    words = re.findall(r"[A-Za-z][\w'-]*", title)
+    return any(
+        initials[i : i + len(bare)] == bare
+        and all(w[0].isupper() for w in words[i : i + len(bare)])
+        for i in range(len(initials) - len(bare) + 1)
+    )
+
+
 def in_text(name: str, text: str) -> bool:
     """The name, or its sized form's base when the text gives the size (`sized_base`); a version
     written without its dot counts ("GPT-35-turbo", as some abstracts print "GPT-3.5-turbo")."""
@@ -1479,7 +1494,9 @@ class Composer:
         # the paper is about a name it titles or introduces ("we introduce Egida, a dataset")
         about = (
             not q.names
-            or any(titled(n, p.title) or introduces(p, n) for n in q.names)
+            or any(
+                titled(n, p.title) or introduces(p, n) or abbreviates(n, p.title) for n in q.names
+            )
             or descriptive(q)
             or head_named(q.text, p.title)  # the question calls it by its title's head
         )

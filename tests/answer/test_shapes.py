@@ -2698,3 +2698,20 @@ def test_what_about_asks_for_the_thing_named_after_it() -> None:
     )
     assert missing("And what about its latency?") == "its latency"
     assert "about" not in missing("What about ZorbNet?")
+
+
+def test_an_acronym_of_the_titles_words_asks_about_that_paper() -> None:
+    from dataclasses import replace
+
+    p = passage(
+        "Inductive Query Answering in Zorbic Graphs",
+        "We study inductive query answering over new entities. "
+        "Our models generalise to graphs up to 500% larger than the training ones.",
+        1,
+        0.5,
+    )
+    q = analyse("How much larger than the training graphs can the inductive ZG models go?")
+    q = replace(q, names=["ZG"])  # as the collection's statistics make it a name
+    assert _composer().states(q, p)
+    other = replace(q, names=["QX"])  # an acronym the title does not spell
+    assert not _composer().states(other, p)
