@@ -508,8 +508,8 @@ _TITLE_NEGATION = re.compile(
 
 # "Which paper introduced / proposed X?": the answer is the paper whose own X it is.
 _WHO_INTRODUCED = re.compile(
-    r"\b(?:which|what) (?:paper|work|study|article|publication)s? (?:first )?(?:introduc|propos|"
-    r"present|coin|develop|invent)\w*",
+    r"(?:\b(?:which|what) (?:paper|work|study|article|publication)s?|^\s*who) (?:first )?"
+    r"(?:introduc|propos|present|coin|develop|invent)\w*",
     re.IGNORECASE,
 )
 
@@ -1410,9 +1410,10 @@ class Composer:
             # "Which paper proposes a zorb transformer that beats QuuxTransformer?":
             # the names are what the paper beats; the paper itself is described, not named
             who = None
-        if who and not strong and re.match(r"\s*(?:an?|some)\s", q.text[who.end() :], re.I):
-            # "Which paper introduces a molecular string representation where …?": a thing
-            # described, not named; the paper that fits the description answers
+        if who and not strong and re.match(r"\s*(?:an?|some|[a-z]+ing)\s", q.text[who.end() :]):
+            # "Which paper introduces a molecular string representation where …?", "Who proposed
+            # treating memory as …?": a thing described, not named; the paper that fits the
+            # description answers
             who = None
         if who and not strong:
             # "Which paper introduced the LUT Tensor Core?": what follows the verb is the name,

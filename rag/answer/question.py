@@ -244,8 +244,8 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             # "Which dataset did the authors release?": the authors as the subject after an
             # auxiliary do something; what they did is asked, not who they are
             r"(?<!did the )(?<!do the )(?<!does the )(?<!have the )(?<!had the )(?<!can the )"
-            r"\bauthors?\b|\bwho (wrote|authored|proposed|introduced|invented|developed|"
-            r"created|designed)\b",
+            # "Who proposed X?" asks which work did (the "name" rule): abstracts name no people
+            r"\bauthors?\b|\bwho (wrote|authored)\b",
             re.I,
         ),
     ),

@@ -2715,3 +2715,30 @@ def test_an_acronym_of_the_titles_words_asks_about_that_paper() -> None:
     assert _composer().states(q, p)
     other = replace(q, names=["QX"])  # an acronym the title does not spell
     assert not _composer().states(other, p)
+
+
+def test_who_proposed_asks_for_the_work_not_its_authors() -> None:
+    """Abstracts name no people: "Who proposed X?" is answered by the paper that did, as
+    "Which paper proposed X?" is; "Who wrote …" still asks for the authors."""
+    assert analyse("Who introduced ZorbAttention?").kind == "name"
+    assert analyse("Who wrote the ZorbAttention paper?").kind == "authors"
+    about = passage(
+        "vZorb: Serving LLMs without ZorbAttention",
+        "Inspired by virtual memory, the Qux system proposed ZorbAttention to page the cache. "
+        "In contrast to ZorbAttention, vZorb keeps the cache contiguous.",
+        1,
+        0.7,
+    )
+    said = _composer().decide(analyse("Who introduced ZorbAttention?"), [about]).lead
+    assert said is not None and said.text.startswith("Inspired by virtual memory, the Qux system")
+    # what follows the verb is a description ("treating …"), not a name: the paper that fits it
+    own = passage(
+        "ZorbOS: Memory as a System Resource",
+        "We propose ZorbOS, which treats model memory as a resource the system manages. "
+        "ZorbOS cuts memory use by 30%.",
+        1,
+        0.7,
+    )
+    q = analyse("Who proposed treating model memory as a resource the system manages?")
+    lead = _composer().decide(q, [own]).lead
+    assert lead is not None and "ZorbOS" in lead.text
