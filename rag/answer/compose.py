@@ -514,6 +514,13 @@ _WHO_INTRODUCED = re.compile(
 )
 
 
+def _title_opens_with(title: str, name: str) -> bool:
+    """ "LoRA: Low-Rank Adaptation …" is the paper that introduced LoRA; "Fed-SB: … in LoRA" and
+    "IncreLoRA: …" are papers about it or built on it."""
+    key = squash(name)
+    return bool(key) and squash(title.split(":")[0]).startswith(key)
+
+
 def _introduced_name(rest: str) -> str:
     """The name after "which paper introduced": "the LUT Tensor Core?" -> "LUT Tensor Core"."""
     rest = re.split(r"[?,;]|\s(?:in|for|to|that|which|and|as|with)\s", rest.strip())[0]
@@ -1420,7 +1427,7 @@ class Composer:
             # however common its words ("Tensor", "Core") or short its acronym ("LUT")
             strong = [_introduced_name(q.text[who.end() :])]
         if who and not any(
-            titled(n, p.title) or introduces(p, n) for n in strong for p in candidates
+            _title_opens_with(p.title, n) or introduces(p, n) for n in strong for p in candidates
         ):
             # "Which paper introduced PagedAttention?" of papers that only discuss it (one
             # titled "… without PagedAttention"): none of them is the answer, but one may say

@@ -327,8 +327,8 @@ def test_the_asked_attribute_reads_as_a_phrase() -> None:
 
 
 def test_a_change_figure_of_another_measure_is_not_the_asked_one() -> None:
-    """ "How much energy does X save?" is not answered by a memory saving; "who proposed X"
-    asks for authors, which abstracts do not list."""
+    """ "How much energy does X save?" is not answered by a memory saving; "who wrote X" asks
+    for authors, which abstracts do not list."""
     from rag.answer.compose import states_attribute
     from rag.answer.question import analyse
 
@@ -336,7 +336,7 @@ def test_a_change_figure_of_another_measure_is_not_the_asked_one() -> None:
     memory = "2-bit LLaMA-7B achieves a 5.5-times memory-saving than original model on A800 GPUs"
     assert not states_attribute(q, memory)
     assert states_attribute(q, "SliM-LLM saves 30% of the energy per token.")
-    assert analyse("Who proposed LoRA?").kind == "authors"
+    assert analyse("Who wrote the LoRA paper?").kind == "authors"
     # an amount asked after a preposition is still asked: a number, not the name of a model
     flops = analyse("What model FLOPs utilization did ZorbScale reach, and on how many GPUs?")
     assert flops.kind == "number"

@@ -2742,3 +2742,11 @@ def test_who_proposed_asks_for_the_work_not_its_authors() -> None:
     q = analyse("Who proposed treating model memory as a resource the system manages?")
     lead = _composer().decide(q, [own]).lead
     assert lead is not None and "ZorbOS" in lead.text
+    # a paper whose title only mentions the name, or builds on it, did not introduce it
+    user = passage(
+        "FedZorb: Communication Efficiency in ZorbLoRA",
+        "ZorbLoRA has become ubiquitous for fine-tuning. We cut its communication by 90%.",
+        1,
+        0.7,
+    )
+    assert _composer().decide(analyse("Who proposed ZorbLoRA?"), [user]).lead is None
