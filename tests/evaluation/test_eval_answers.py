@@ -1,7 +1,7 @@
 """CI regression guard on the held-out `test` split: the composed answers (no LLM call), with
 floors a little under the figures measured when they were set (`rag eval --split test --quick`
-with llm.restate=false: lead 0.528, keyword recall 0.749, answerable refused 0.037, unanswerable
-refused 0.909, cited-paper precision 0.925; lists keyword recall 0.570, comparisons 0.755, how
+with llm.restate=false: lead 0.569, keyword recall 0.766, answerable refused 0.037, unanswerable
+refused 0.909, cited-paper precision 0.925; lists keyword recall 0.570, comparisons 0.830, how
 lead 0.657). Raise them when answering improves; never tune answering on these questions.
 """
 
@@ -16,15 +16,15 @@ import pytest
 from rag.evaluation import main
 
 FLOORS = {
-    "lead_accuracy": 0.50,
-    "keyword_recall": 0.72,
+    "lead_accuracy": 0.54,
+    "keyword_recall": 0.74,
     "correct_abstention": 0.85,
     "citation_precision": 0.90,
 }
 CEILINGS = {"wrong_abstention": 0.08}
 BY_TYPE_FLOORS = {
     ("list", "keyword_recall"): 0.54,
-    ("comparison", "keyword_recall"): 0.72,
+    ("comparison", "keyword_recall"): 0.80,
     ("how", "lead_accuracy"): 0.60,
 }
 
