@@ -184,21 +184,23 @@ def _rare_acronyms(question: str, doc_freq: Mapping[str, int] | None) -> list[st
 _OPENED_DESCRIPTION = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|so|now)\W+)?(?:and\s+|what\s+about\s+|how\s+about\s+)?"
     r"(the\s+(?:[\w'/-]+\s+){1,8}?(?:paper|work|study|method|model|approach|system|framework|"
-    r"survey|benchmark|one))\s*(?:[—–:,;]|\s-)\s*(?=\w)",
+    r"survey|benchmark|one)|the\s+(?:paper|work|study|method|model|approach|system|framework|one)"
+    r"\s+(?:that|which|where|on|about|with)\s+(?:[\w'/.-]+\s+){0,9}?[\w'/.-]+)"
+    r"\s*(?:[—–:,;]|\s-)\s*(?=\w)",
     re.IGNORECASE,
 )
 
 
 def _described_subject(question: str, asked: str) -> str | None:
-    """The description a turn opens with when it is a subject of its own: most of its words are
-    not in the previous questions (a paper described by what the conversation was already about
-    is that paper)."""
+    """The description a turn opens with when it is a subject of its own: half its words or more
+    are not in the previous questions (a paper described by what the conversation was already
+    about is that paper)."""
     m = _OPENED_DESCRIPTION.match(question)
     if m is None:
         return None
     words = content_tokens(m.group(1)) - content_tokens("paper work study method model one")
     new = words - content_tokens(asked)
-    return m.group(1) if len(new) >= 2 and 2 * len(new) > len(words) else None
+    return m.group(1) if len(new) >= 2 and 2 * len(new) >= len(words) else None
 
 
 # A local GGUF this large can write answers itself (the embedded SmolLM2-135M file is ~100 MB;
@@ -779,6 +781,11 @@ class Answerer:
         # all of them supported: with the local model the restatement must keep every figure
         # and name of the composed lead. A capable model (provider openai) may drop some.
         if self.settings.llm.provider == "local" and not lead_facts(lead_text) <= lead_facts(claim):
+            return None
+        # ... and says nothing the lead and the question do not: its new words were its own
+        # ("a training-free caching approach" restated as "a caching library")
+        said = content_tokens(f"{lead_text} {q.text} {passage.title}")
+        if self.settings.llm.provider == "local" and content_tokens(claim) - said:
             return None
         if claim.endswith("?") or '"' in claim or "“" in claim:
             return None  # a question or a quotation is not a direct answer

@@ -2687,6 +2687,13 @@ def test_a_turn_that_names_its_own_subject_before_its_pronoun_is_about_it() -> N
     described = "What about the weakly supervised dance step paper — what input does it take?"
     assert not refers_back(described, history, doc_freq)
     assert refers_back("What about the ZorbSSL ECG paper — what input does it take?", history)
+    # "the paper that …": the same, its description after it
+    tokens = [("How does ZorbVLM choose which visual tokens to drop?", "It ranks them [1].")]
+    after = (
+        "What about the paper that prunes visual tokens after layer 2 — which models does it test?"
+    )
+    assert not refers_back(after, tokens)
+    assert refers_back("and the one that drops visual tokens — how does it choose?", tokens)
 
 
 def test_what_about_asks_for_the_thing_named_after_it() -> None:
