@@ -25,6 +25,7 @@ from rag.answer.compose import (
     _MOTIVATION_ASK,
     _OWN_VOICE,
     _PROPOSAL,
+    _REFERS_BACK,
     HARDWARE,
     MAX_LEAD_CHARS,
     Composer,
@@ -339,7 +340,7 @@ class Scored:
             score += MECHANISM_WEIGHTS[name] * values
         usable = self.candidates(about)
         usable.sort(key=lambda i: -score[i])
-        return [self.sentences[i] for i in sorted(usable[:n])]
+        return [self.sentences[i] for i in sorted(_with_referents(usable, self.sentences, n))]
 
     def candidates(self, about: Callable[[str], bool] | None = None) -> list[int]:
         """The sentences a mechanism is chosen from: those `about` accepts, not an aside (where
@@ -451,6 +452,34 @@ class Scored:
         setup = np.array([bool(_SETUP_CUE.search(s) or _ASIDE.search(s)) for s in self.sentences])
         tested = np.where(setup, BACKGROUND_FLOOR, 0.0) if not setup.all() else 0.0
         return self.sentences[int((score - self._background_floor() - tested).argmax())]
+
+
+# "These efficiency gains, combined with …", "This allows …": the sentence's subject is what the
+# sentence before it said; "This paper …" and "This method …" (named when shown) stand alone
+_POINTS_BACK = re.compile(
+    r"^(?:these|those|such|this|that)\b(?!\s+(?:paper|work|study|article|thesis|survey)\b)",
+    re.IGNORECASE,
+)
+
+
+def _with_referents(ranked: list[int], sentences: list[str], n: int) -> list[int]:
+    """The n best sentences (indices, best first), where one whose subject points back ("These
+    gains …") is taken only with the sentence it points back to, when there is room for both:
+    alone it dangles, and what it sums up is said in a sentence the reader was not shown."""
+    usable = set(ranked)
+    chosen: list[int] = []
+    for i in ranked:
+        if len(chosen) >= n:
+            break
+        if i in chosen:
+            continue  # taken already, as the sentence a later one points back to
+        dangles = bool(_POINTS_BACK.match(sentences[i])) and not _REFERS_BACK.match(sentences[i])
+        if not dangles or i - 1 in chosen:
+            chosen.append(i)
+        elif i - 1 in usable and len(chosen) <= n - 2:
+            chosen += [i - 1, i]
+    # nothing else to say: what points back is still better than nothing
+    return chosen or ranked[:n]
 
 
 def relevant_papers(

@@ -2757,3 +2757,32 @@ def test_who_proposed_asks_for_the_work_not_its_authors() -> None:
         0.7,
     )
     assert _composer().decide(analyse("Who proposed ZorbLoRA?"), [user]).lead is None
+
+
+def test_a_how_answer_takes_a_sentence_that_points_back_only_with_what_it_points_to() -> None:
+    """ "These efficiency gains … underscore the effectiveness of …" sums up the sentence before
+    it: shown without that one it dangles, so it comes with it or not at all."""
+    from rag.answer.synthesis import Scored, how_lead
+
+    p = passage(
+        "ZorbAudio: Self-Supervised Audio with State Space Models",
+        "Transformers are slow on long audio. "
+        "We introduce ZorbAudio, an attention-free state space model for audio representations. "
+        "ZorbAudio leverages a bidirectional scan to capture audio patterns in both directions. "
+        "We incorporate a pretraining framework that optimizes discriminative and generative "
+        "objectives on unlabeled audio. "
+        "ZorbAudio is 92% faster in batch inference than the transformer baseline. "
+        "These efficiency gains, combined with superior performance, underscore the "
+        "effectiveness of ZorbAudio's architecture for a wide range of audio applications.",
+        1,
+        0.7,
+    )
+    q = analyse("How does ZorbAudio work?")
+    lead = how_lead(_composer(), q, p)
+    assert lead is not None
+    assert "These efficiency gains" not in lead.text or "92% faster" in lead.text
+    for n in (1, 2, 3):  # however many sentences are asked for
+        picked = Scored(_composer(), q.text, p, None).mechanism(n)
+        for i, sentence in enumerate(picked):
+            if sentence.startswith("These"):
+                assert i > 0 and "92% faster" in picked[i - 1], picked
