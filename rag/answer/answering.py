@@ -191,6 +191,9 @@ _OPENED_DESCRIPTION = re.compile(
 )
 
 
+_PAPER_WORDS = content_tokens("paper work study method model one")
+
+
 def _described_subject(question: str, asked: str) -> str | None:
     """The description a turn opens with when it is a subject of its own: half its words or more
     are not in the previous questions (a paper described by what the conversation was already
@@ -198,7 +201,7 @@ def _described_subject(question: str, asked: str) -> str | None:
     m = _OPENED_DESCRIPTION.match(question)
     if m is None:
         return None
-    words = content_tokens(m.group(1)) - content_tokens("paper work study method model one")
+    words = content_tokens(m.group(1)) - _PAPER_WORDS
     new = words - content_tokens(asked)
     return m.group(1) if len(new) >= 2 and 2 * len(new) >= len(words) else None
 

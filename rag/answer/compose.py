@@ -28,6 +28,7 @@ from rag.answer.question import (
     plain_ask,
     quoted_titles,
     strong_names,
+    title_head,
 )
 from rag.core.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
 from rag.core.types import Passage
@@ -518,7 +519,7 @@ def _title_opens_with(title: str, name: str) -> bool:
     """ "LoRA: Low-Rank Adaptation …" is the paper that introduced LoRA; "Fed-SB: … in LoRA" and
     "IncreLoRA: …" are papers about it or built on it."""
     key = squash(name)
-    return bool(key) and squash(title.split(":")[0]).startswith(key)
+    return bool(key) and title_head(title).startswith(key)
 
 
 def _introduced_name(rest: str) -> str:
@@ -592,13 +593,8 @@ def abbreviates(name: str, title: str) -> bool:
     bare = re.sub(r"(?<=[A-Z])s$", "", name)
     if not re.fullmatch(r"[A-Z]{2,6}", bare):
         return False
-    initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'-]*", title)).upper()
-    words = re.findall(r"[A-Za-z][\w'-]*", title)
-    return any(
-        initials[i : i + len(bare)] == bare
-        and all(w[0].isupper() for w in words[i : i + len(bare)])
-        for i in range(len(initials) - len(bare) + 1)
-    )
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'-]*", title))
+    return bare in initials  # capitalised words only: "Knowledge Graphs", not "knowledge graphs"
 
 
 def in_text(name: str, text: str) -> bool:
