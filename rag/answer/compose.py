@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 
 from rag.answer.citations import supports_claim
 from rag.answer.question import (
+    BASELINE_CUE,
     GENERIC_NAMES,
     PERFORM_SETTING,
     RESULT_ASK,
     Question,
     analyse,
+    as_baseline,
     kind_of,
     names_compounds,
     plain_ask,
@@ -276,27 +278,6 @@ def salient_name(q: Question, p: Passage) -> str:
     return best[0] if best[1] >= 2 else ""
 
 
-_BASELINE_CUE = re.compile(
-    r"\b(than|outperform\w*|surpass\w*|beats?|like|such as|compar\w* (?:to|with)|over|versus|"
-    r"vs|baselines?|including|e\.g|relative to)\b",
-    re.I,
-)
-
-
-def as_baseline(name: str, sentence: str) -> bool:
-    """Is `name` named only as a baseline or an example in the sentence ("… outperforming
-    methods like … Medusa")? Its figures then belong to the paper that beats it."""
-    # the name standing alone: "FlashAttention" inside "FlashAttention-2" is another name
-    found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence, re.IGNORECASE)
-    if found is None:
-        return False
-    at = found.start()
-    before = " ".join(sentence[:at].split()[-6:])  # the cue stands within a few words
-    # a full stop or semicolon between cue and name ends the clause; a decimal point does not
-    # ("by 12.5% compared to A, B and C")
-    return bool(_BASELINE_CUE.search(before)) and not re.search(r";|\.(?!\d)", before)
-
-
 _DEFINITION_Q = re.compile(
     r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<name>[\w\-.]+(?:\s+[\w\-.]+)?)\s*\??\s*$|"
     r"^\s*what\s+(?:does|do|did)\s+(?P<name2>[\w\-.]+(?:\s+[\w\-.]+)?)\s+do\s*\??\s*$",
@@ -495,7 +476,7 @@ def measured_against(name: str, sentence: str) -> bool:
     with: "2× speedup compared to FlashAttention", not "FlashAttention exploits …"."""
     for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-]|\.\d)", sentence):
         before = " ".join(sentence[: m.start()].split()[-4:])
-        if _BASELINE_CUE.search(before) and not re.search(r"[.;]", before):
+        if BASELINE_CUE.search(before) and not re.search(r"[.;]", before):
             return True
     return False
 

@@ -1376,6 +1376,28 @@ TERSE_WORDS = 12  # a noun phrase with its setting ("X energy gain for Y on the 
 _WH_WORDS = ("which", "what", "how", "why", "where", "when", "who")
 
 
+BASELINE_CUE = re.compile(
+    r"\b(than|outperform\w*|surpass\w*|beats?|like|such as|compar\w* (?:to|with)|over|versus|"
+    r"vs|baselines?|including|e\.g|relative to|alternatives? to|instead of|in place of|replac\w*|"
+    r"unlike)\b",
+    re.I,
+)
+
+
+def as_baseline(name: str, sentence: str) -> bool:
+    """Is `name` named only as a baseline or an example in the sentence ("… outperforming
+    methods like … Medusa")? Its figures then belong to the paper that beats it."""
+    # the name standing alone: "FlashAttention" inside "FlashAttention-2" is another name
+    found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence, re.IGNORECASE)
+    if found is None:
+        return False
+    at = found.start()
+    before = " ".join(sentence[:at].split()[-6:])  # the cue stands within a few words
+    # a full stop or semicolon between cue and name ends the clause; a decimal point does not
+    # ("by 12.5% compared to A, B and C")
+    return bool(BASELINE_CUE.search(before)) and not re.search(r";|\.(?!\d)", before)
+
+
 def _bare_topic(question: str, names: list[str], kind: str) -> bool:
     """ "Lightweight zorb vision backbones?", "KV cache pruning methods?": a topic named
     without a question word, and no paper named to ask a fact of, asks what the collection
@@ -1388,7 +1410,9 @@ def _bare_topic(question: str, names: list[str], kind: str) -> bool:
         # "I'm looking for the work that …", "Please …": a sentence of the user's own, which
         # says itself what it asks for (_LIST_ASK reads its plural)
         and not re.match(r"\s*(?:i|i'm|i’m|we|my|our|please|help)\b", question, re.IGNORECASE)
-        and not strong_names(names)
+        # "optimizers proposed as alternatives to AdamW": a name given as the reference point
+        # asks nothing of that paper
+        and not [n for n in strong_names(names) if not as_baseline(n, question)]
         and kind in ("describe", "name", "dataset")
         and len(content_tokens(question)) >= 2
     )

@@ -35,6 +35,7 @@ from rag.answer.compose import (
     facets_of,
     in_text,
     introduces,
+    mentions,
     opening_background,
     own_paper,
     readable_in,
@@ -44,8 +45,16 @@ from rag.answer.compose import (
     trim,
 )
 from rag.answer.not_stated import what_is_missing
-from rag.answer.question import Question, asks_why, quoted_titles, strong_names
-from rag.core.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
+from rag.answer.question import Question, asks_why, quoted_titles, shape_of, strong_names
+from rag.core.text import (
+    NAME,
+    STOPWORDS,
+    clean_display,
+    content_tokens,
+    numbers,
+    split_sentences,
+    squash,
+)
 from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
 from rag.ingest.sources import by_paper
@@ -912,6 +921,16 @@ def names_resolved(q: Question, passages: list[Passage]) -> Question:
     as it is (a model, a dataset, or a paper not here)."""
     papers = by_paper(passages)
     names = list(q.names)
+    terms = [
+        n
+        for n in names
+        if not any(mentions(p, n) for p in papers) and any(spelled_out(n, p.text) for p in papers)
+    ]
+    if terms:
+        # "How is kNN search made efficient …?" of a paper writing "k-nearest neighbor": the
+        # acronym is the user's shorthand for the passage's words, a term, not a name to find
+        names = [n for n in names if n not in terms]
+        q = replace(q, names=names, shape=shape_of(q.text, names, q.kind))
     for i, name in enumerate(names):
         if any(_names_side(p, name) for p in papers):
             continue
@@ -926,6 +945,28 @@ def names_resolved(q: Question, passages: list[Passage]) -> Question:
                 names[i] = head
                 break
     return q if names == q.names else replace(q, names=names)
+
+
+ACRONYM_LETTERS = (3, 6)  # "kNN", "NAS", "PTQ"; two letters match word pairs by chance
+
+
+def spelled_out(name: str, text: str) -> bool:
+    """Is `name` an acronym that `text` writes out as words ("kNN" of "k-nearest neighbor",
+    "PTQ" of "post-training quantization"): the initials of consecutive words (hyphenated
+    parts count as words), none of them a stopword?"""
+    bare = re.sub(r"(?<=[A-Z])s$", "", name)  # "LLMs"
+    low, high = ACRONYM_LETTERS
+    if not (low <= len(bare) <= high and bare.isalpha() and any(c.isupper() for c in bare)):
+        return False
+    words = re.findall(r"[A-Za-z][A-Za-z']*", text)
+    key, n = bare.lower(), len(bare)
+    for i in range(len(words) - n + 1):
+        run = words[i : i + n]
+        if "".join(w[0] for w in run).lower() == key and not any(
+            w.lower() in STOPWORDS and len(w) > 1 for w in run
+        ):
+            return True
+    return False
 
 
 def as_spelt(name: str, papers: list[Passage]) -> str:

@@ -2786,3 +2786,40 @@ def test_a_how_answer_takes_a_sentence_that_points_back_only_with_what_it_points
         for i, sentence in enumerate(picked):
             if sentence.startswith("These"):
                 assert i > 0 and "92% faster" in picked[i - 1], picked
+
+
+def test_an_acronym_the_passage_writes_out_is_a_term_not_a_missing_name() -> None:
+    """ "How is zQS search made fast …?" of a paper writing "zorb-query-sharding": the acronym
+    is the user's shorthand for the passage's words, so the paper answers; it is not a name
+    that no paper here is about."""
+    from rag.answer.synthesis import names_resolved, spelled_out
+
+    text = (
+        "Efficient zorb-query-sharding search is a basic task. We make it fast with quux "
+        "decomposition, which approximates all pairwise scores from a few rows."
+    )
+    assert spelled_out("zQS", text)
+    assert not spelled_out("zQS", "Efficient zorb search with query caches.")
+    assert not spelled_out("zQ", text)  # two letters match word pairs by chance
+    paper = passage("Fast Sharded Search for Zorb Models", text, 1, 0.7)
+    q = analyse("How is zQS search made fast without an index?")
+    assert q.names == ["zQS"]
+    resolved = names_resolved(q, [paper])
+    assert resolved.names == []
+    decision = _composer().decide(resolved, [paper])
+    assert decision.lead is not None and decision.reason != "subject"
+    # a name the passage itself gives stays a name
+    named = passage("zQS: Sharded Search", "We present zQS, zorb query sharding.", 1, 0.7)
+    assert names_resolved(q, [named]).names == ["zQS"]
+
+
+def test_a_topic_given_as_an_alternative_to_a_named_method_is_a_list() -> None:
+    """ "new zorb optimizers proposed as alternatives to ZorbAdamW": the name is the reference
+    point, so the search-box topic still asks what the collection holds."""
+    from rag.answer.question import as_baseline
+
+    topic = "new zorb optimizers proposed as improvements or alternatives to ZorbAdamW"
+    assert as_baseline("ZorbAdamW", topic)
+    assert analyse(topic).shape == "list"
+    assert analyse("zorb optimizers used instead of QuuxProp").shape == "list"
+    assert analyse("ZorbAdamW convergence rate?").shape == "single"  # the named paper's fact
