@@ -471,6 +471,25 @@ _POINTS_BACK = re.compile(
 )
 
 
+# "This paper investigates this benefit of …", "… a method that addresses this shortcoming":
+# a demonstrative inside the sentence pointing at what an earlier sentence said (not at the paper
+# itself, "this paper", nor a phrase, "such as", "this is")
+_POINTS_BACK_WITHIN = re.compile(
+    r"\b(?:this|these|those|such)\s+(?!(?:paper|work|study|article|thesis|survey|way|end|as|is|"
+    r"are|was|were|can|could|may|will|would|has|have|makes?|allows?|enables?|leads?|results?)\b)"
+    r"[a-z][\w-]*",
+    re.IGNORECASE,
+)
+
+
+def points_back(sentence: str) -> bool:
+    """Does the sentence lean on the one before it ("These gains …", "… addresses this
+    issue")? "This method …" and "It …" stand alone: the paper is named where they are shown."""
+    if _REFERS_BACK.match(sentence):
+        return bool(_POINTS_BACK_WITHIN.search(sentence[sentence.find(" ") + 1 :]))
+    return bool(_POINTS_BACK.match(sentence) or _POINTS_BACK_WITHIN.search(sentence))
+
+
 def _with_referents(ranked: list[int], sentences: list[str], n: int) -> list[int]:
     """The n best sentences (indices, best first), where one whose subject points back ("These
     gains …") is taken only with the sentence it points back to, when there is room for both:
@@ -748,7 +767,7 @@ def list_lead(
         p, sentence = scored.passage, scored.best_sentence()
         if sentence is None:
             continue
-        picked, unstated = [sentence], []
+        picked, unstated = _with_antecedent(p, sentence), []
         for ask in asks:
             found = _item_answer(composer, q, analyse_facet(q, ask), topic, p, embed)
             if found is None:
@@ -777,6 +796,20 @@ def list_lead(
             f"{line} Its abstract does not give {_joined(m)}." if m else line for line, m in lines
         ]
     return Lead("\n".join([head, *shown_lines]), parts)
+
+
+def _with_antecedent(p: Passage, sentence: str) -> list[str]:
+    """A list line's sentence, with the sentence before it when it points back to it and the
+    two fit a line ("This paper investigates this benefit …" after the sentence naming the
+    benefit): alone it dangles, and the reader is not shown what it refers to."""
+    sentences = split_sentences(p.text)
+    at = sentences.index(sentence) if sentence in sentences else -1
+    if at <= 0 or not points_back(sentence):
+        return [sentence]
+    before = sentences[at - 1]
+    if len(before) + len(sentence) > 2 * PART_CHARS:
+        return [sentence]
+    return [before, sentence]
 
 
 def _no_other_paper(

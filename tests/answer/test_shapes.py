@@ -2823,3 +2823,38 @@ def test_a_topic_given_as_an_alternative_to_a_named_method_is_a_list() -> None:
     assert analyse(topic).shape == "list"
     assert analyse("zorb optimizers used instead of QuuxProp").shape == "list"
     assert analyse("ZorbAdamW convergence rate?").shape == "single"  # the named paper's fact
+
+
+def test_a_list_line_that_points_back_is_shown_with_the_sentence_it_points_to() -> None:
+    """ "This paper investigates this benefit of …" alone leaves the reader asking which benefit;
+    the line gives the sentence before it too, and both are cited parts."""
+    from rag.answer.synthesis import points_back
+
+    assert points_back("This paper investigates this benefit of zorb formats.")
+    assert points_back("We propose ZorbKV, which addresses this shortcoming.")
+    assert points_back("These gains come from zorb caching.")
+    assert not points_back("This paper proposes ZorbKV, a zorb cache for decoding.")
+    assert not points_back("It supports formats such as zorb8 and zorb4.")
+    benefit = "Zorb8 numbers spend some bits on an exponent, which widens their range."
+    ps = [
+        passage(
+            "Zorb8 Formats: The Power of the Exponent",
+            f"Low-bit formats are common. {benefit} This paper investigates this benefit of "
+            "zorb8 formats for network inference.",
+            1,
+            0.7,
+        ),
+        passage(
+            "Zorb8 Training at Scale",
+            "We train language models with zorb8 formats and per-tensor scales.",
+            2,
+            0.68,
+        ),
+    ]
+    lead = list_lead(_composer(), analyse("Which papers study zorb8 formats for inference?"), ps)
+    assert lead is not None
+    line = next(x for x in lead.text.splitlines() if "[1]:" in x)
+    assert "widens their range" in line and "this benefit" in line, line
+    assert any(s == benefit for _, s in lead.parts)
+    # a line that stands alone is shown alone
+    assert "Low-bit formats are common" not in lead.text
