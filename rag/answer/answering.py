@@ -50,6 +50,7 @@ from rag.answer.question import (
     Question,
     analyse,
     names_in,
+    quoted_titles,
     respelt,
     strong_names,
     title_words,
@@ -60,6 +61,7 @@ from rag.answer.synthesis import (
     compared_names,
     comparison_lead,
     described_comparison_lead,
+    described_if_unnamed,
     how_lead,
     identify_lead,
     list_lead,
@@ -286,13 +288,20 @@ def evidence_for(question: str, passages: list[Passage], retriever: HybridRetrie
     return evidence_of(question, passages, retriever.idf())
 
 
-def names_a_paper(q: Question, passages: list[Passage]) -> bool:
+def names_a_paper(
+    q: Question, passages: list[Passage], doc_freq: Mapping[str, int] | None = None
+) -> bool:
     """The question gives a specific name ("ZipCache", "GPT-2") that is a passage's title word,
     or a rare word that is a paper's own name ("Griffin" for "Griffin: Mixing Gated …"), or the
     capitalised head of a paper's title ("In Recycled Attention, how …" of "Recycled Attention:
     Efficient inference …")."""
     return (
         any(head_named(q.text, p.title, as_capitalised=True) for p in passages)
+        # "In 'Copy Is All You Need', how …": the paper's title, quoted
+        or any(squash(t) in squash(p.title) for t in quoted_titles(q.text) for p in passages)
+        # "what's deita?": a rare word typed in lower case that a paper introduces ("we present
+        # deita (short for …)")
+        or any(introduces(p, w) for w in _rare_words(q.text, doc_freq) for p in passages)
         or any(
             re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", p.title, re.IGNORECASE)
             for n in strong_names(q.names)
@@ -322,6 +331,14 @@ def names_a_paper(q: Question, passages: list[Passage]) -> bool:
             for p in passages
         )
     )
+
+
+def _rare_words(question: str, doc_freq: Mapping[str, int] | None) -> list[str]:
+    """Words of the question in at most RARE_WORD_CHUNKS chunks, as typed."""
+    if not doc_freq:
+        return []
+    words = re.findall(r"(?<![\w-])[A-Za-z][\w-]{3,}", question)
+    return [w for w in words if 0 < doc_freq.get(w.lower(), 0) <= RARE_WORD_CHUNKS]
 
 
 def _capitalised_phrases(question: str) -> list[str]:
@@ -385,6 +402,14 @@ def states_its_figure(question: str, passages: list[Passage]) -> bool:
     return any(figures & numbers(p.text) for p in passages)
 
 
+def gives_its_figures(question: str, passages: list[Passage]) -> bool:
+    """ "How close does the 162M version get to the 466M baseline?" after a question about the
+    paper that reports both: two or more figures of the turn, model sizes included, all in one
+    passage of the conversation's paper. One size alone ("7B") is too common to tell."""
+    figures = {n for n in numbers(question) if len(re.sub(r"[^\d]", "", n)) >= 2}
+    return len(figures) >= 2 and any(figures <= numbers(p.text) for p in passages)
+
+
 def how_subject(q: Question, lead: Lead | None) -> Passage | None:
     """The paper a how question asks about: the lead's one paper, or, of several, the one the
     question names as its subject when every other name is what it is measured against ("How
@@ -438,7 +463,8 @@ class Answerer:
             q = self.analyse(standalone)
             passages = self.passages(standalone, self.depth(q, k), mode, q)
             titles = [p.title for p in passages]
-            q = names_resolved(with_title_names(q, titles, self.doc_freq()), passages)
+            q = described_if_unnamed(with_title_names(q, titles, self.doc_freq()), passages)
+            q = names_resolved(q, passages)
             fixed = respelt(q.text, (p.title + " " + p.text for p in passages), self.doc_freq())
             if fixed != q.text:
                 # "how much memroy does it need": the passages found spell the word
@@ -680,7 +706,8 @@ class Answerer:
         if not passages:
             return True
         q = q or self.analyse(question)
-        if names_a_paper(q, passages) or states_its_figure(question, passages[:FIGURE_PASSAGES]):
+        named = names_a_paper(q, passages, self.doc_freq())
+        if named or states_its_figure(question, passages[:FIGURE_PASSAGES]):
             return False
         if q.described:
             # a described comparison is about the collection when one of its papers is here
@@ -906,6 +933,13 @@ class Answerer:
             lq = self.analyse(last_q)
             found = self.passages(last_q, self.depth(lq, None), None, lq)
             names = with_title_names(lq, [p.title for p in found]).names
+            # "what's deita?": a rare word the question typed in lower case, which a paper
+            # found introduces ("we present deita (short for …)")
+            names = names or [
+                w
+                for w in _rare_words(last_q, self.retriever.doc_freq)
+                if any(introduces(p, w) for p in found)
+            ]
             # (The one paper the previous answer cited, when its question named none, was tried
             # as "it": dev follow-ups +2, but one follow-up of the test split lost a keyword.)
         named = resolved(question, names)
@@ -946,7 +980,7 @@ class Answerer:
         wq = self.analyse(within)
         found = self.passages(within, self.depth(wq, k), mode, wq)
         wq = with_title_names(wq, [p.title for p in found])
-        if self.off_topic(question, found, q):
+        if self.off_topic(question, found, q) and not gives_its_figures(question, found[:1]):
             return question, q, passages
         return within, wq, found
 

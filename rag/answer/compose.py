@@ -32,7 +32,14 @@ from rag.answer.question import (
     strong_names,
     title_head,
 )
-from rag.core.text import NAME, clean_display, content_tokens, numbers, split_sentences, squash
+from rag.core.text import (
+    NAME,
+    clean_display,
+    content_tokens,
+    numbers,
+    split_sentences,
+    squash,
+)
 from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
 
@@ -81,7 +88,7 @@ _OWN_VOICE = re.compile(r"\b(?:we|our|this (?:paper|work|study)|the authors)\b",
 # A name the abstract defines in brackets after its own verb ("we introduce … Cache (TeaCache)")
 _DEFINED = re.compile(
     r"\b(?:[Ww]e|[Tt]his (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|"
-    r"develop|design|build)\w*\s+(?:[\w-]+\s+){0,6}?\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)"
+    r"develop|design|build)\w*\s+(?:[\w-]+[\s~]+){0,6}?\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)"
 )
 _OWN_MODEL = re.compile(
     r"\b(?i:our)\s+(?:final\s+|proposed\s+|new\s+)?(?:model|method|approach|framework|system|"
@@ -171,10 +178,10 @@ def short_name(p: Passage) -> str:
         if head.lower() not in p.text.lower() and defined:
             return defined.group(1)
         return head
-    return _coined_name(p)
+    return coined_name(p)
 
 
-def _coined_name(p: Passage) -> str:
+def coined_name(p: Passage) -> str:
     """The name the abstract coins in its own voice ("we propose BAM (Branch-Attend-Mix)", "we
     design an efficient 3D SNN backbone (E-3DSNN)"), the one it then uses most when it coins
     several ("we first introduce the Spike Voxel Coding (SVC) scheme … E-3DSNN achieves …");
@@ -578,6 +585,34 @@ def abbreviates(name: str, title: str) -> bool:
     return bare in initials  # capitalised words only: "Knowledge Graphs", not "knowledge graphs"
 
 
+ACRONYM_LETTERS = (3, 6)  # "kNN", "NAS", "PTQ"; two letters match word pairs by chance
+
+
+# words no acronym takes a letter from ("model" and "method" do: "PRM", "process reward model")
+_FUNCTION_WORDS = frozenset(
+    "a an the of and or to in on for with by at from as is are was were be this that we our".split()  # noqa: SIM905
+)
+
+
+def spelled_out(name: str, text: str) -> bool:
+    """Is `name` an acronym that `text` writes out as words ("kNN" of "k-nearest neighbor",
+    "PTQ" of "post-training quantization"): the initials of consecutive words (hyphenated
+    parts count as words), none of them a function word?"""
+    bare = re.sub(r"(?<=[A-Z])s$", "", name)  # "LLMs"
+    low, high = ACRONYM_LETTERS
+    if not (low <= len(bare) <= high and bare.isalpha() and any(c.isupper() for c in bare)):
+        return False
+    words = re.findall(r"[A-Za-z][A-Za-z']*", text)
+    key, n = bare.lower(), len(bare)
+    for i in range(len(words) - n + 1):
+        run = words[i : i + n]
+        if "".join(w[0] for w in run).lower() == key and not any(
+            w.lower() in _FUNCTION_WORDS for w in run
+        ):
+            return True
+    return False
+
+
 def in_text(name: str, text: str) -> bool:
     """The name, or its sized form's base when the text gives the size (`sized_base`); a version
     written without its dot counts ("GPT-35-turbo", as some abstracts print "GPT-3.5-turbo")."""
@@ -596,7 +631,12 @@ def mentions(p: Passage, name: str) -> bool:
         or titled(name, p.title)  # "E2GAN" of a title written "E$^{2}$GAN: …"
         or content_tokens(name) <= content_tokens(hay)
         or bool(sized_base(name, f"{p.title} {p.text}"))
+        # "S2-Attention" of "Sparsely-Sharded (S2) Attention": the name written apart
+        or (len(squash(name)) >= MIN_SQUASHED_NAME and squash(name) in squash(hay))
     )
+
+
+MIN_SQUASHED_NAME = 5  # shorter names run on into other words once spaces are dropped
 
 
 def names_something_new(q: Question, sentence: str, exclude: str = "") -> bool:
@@ -852,7 +892,9 @@ _INTRODUCING_VERB = (
 _NAMING_WORD = r"\b(?:named|called|dubbed|termed)\s+"
 _INTRODUCES = re.compile(
     r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
-    r"design|build|call|name)\w*\s+(?:[\w-]+\s+){0,3}?|\b(?:named|called|dubbed|termed)\s+",
+    # "This paper presents a novel neural framework, LoSF-UDF, for …": the name in apposition
+    r"design|build|call|name)\w*\s+(?:[\w-]+\s+){0,3}?(?:[\w-]+,\s+)?|"
+    r"\b(?:named|called|dubbed|termed)\s+",
     re.IGNORECASE,
 )
 
@@ -1092,11 +1134,19 @@ _NAMED_SETTING = re.compile(
 )
 
 
+_DIMENSIONS = re.compile(r"(\d+)\s*(?:x|×|\\times|\$\\times\$)\s*(\d+)\b")
+
+
+def dimensions_joined(text: str) -> str:
+    """ "256 x 256", "256×256", "256\\times256" all written "256x256", as a question types it."""
+    return _DIMENSIONS.sub(r"\1x\2", text)
+
+
 def _mentions_all(setting: str, p: Passage, sized: bool = False) -> bool:
     """Every word of the setting starts a word of the passage ("Open-Sora" in "Open-Sora-Plan",
     not "XL" in an abstract about Stable Diffusion v1.5). `sized`: a sized model of the paper
     itself ("for Megalodon-7B" of "Megalodon: …") is its subject, not a setting."""
-    text = p.title + " " + p.text
+    text, setting = dimensions_joined(p.title + " " + p.text), dimensions_joined(setting)
     base = squash(re.sub(r"[-\s]?\d+(?:\.\d+)?[BMKbmk]\b", "", setting))
     if sized and base and base in squash(p.title):
         return True
@@ -1428,7 +1478,12 @@ class Composer:
                 return Decision(None, "attribute", self._closest(q, candidates[:1]))
             candidates = stating
         chosen = self.chosen_passages(q, candidates)
-        absent = [a for a in acronyms(q) if not any(mentions(p, a) for p in chosen)]
+        # "PRM-guided search" of a passage writing "process reward model": there, in words
+        absent = [
+            a
+            for a in acronyms(q)
+            if not any(mentions(p, a) or spelled_out(a, p.text) for p in chosen)
+        ]
         if absent and not descriptive(q):
             # "What is the maximum input length of the original BERT models?": a common model's
             # name is not a rare name, but an answer must still come from a passage about it.
@@ -1534,7 +1589,10 @@ class Composer:
                 return own + [p for p in passages if p not in own]
             return passages
         about = [p for p in passages if any(mentions(p, n) for n in q.names)]
-        own = [p for p in about if own_paper(p, q.names)]
+        # "How much faster is X than FlashAttention-2?": the paper of a name the question
+        # measures against is not the one asked about
+        asked = [n for n in q.names if not as_baseline(n, q.text)] or q.names
+        own = [p for p in about if own_paper(p, asked)]
         if own and not descriptive(q):
             # "How does FlashAttention reduce memory traffic?": the FlashAttention paper, not a
             # better-ranked one that builds on it

@@ -299,7 +299,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"techniques?|systems?|models?|approach(es)?|algorithms?|architectures?|optimizers?|works?|studies|"
             r"study|library|libraries|tools?|schemes?|modules?|strategies|strategy|designs?|"
             r"mechanisms?|kernels?|engines?|benchmarks?|compilers?|networks?|proposals?|variants?|"
-            r"stacks?|runtimes?|toolkits?)\b"
+            r"stacks?|runtimes?|toolkits?|functions?|formats?|operators?)\b"
             # "Is there a paper that …?", "Any paper that …?": one paper asked for by what it
             # does, as "Which paper …?" asks ("Is there work on …" asks for a body of work)
             r"|^\s*(?:is\s+there\s+(?:a|an|one)\s+|any\s+(?=paper\b))(?:paper|method|approach|"
@@ -322,6 +322,9 @@ _SCORE_UNITS = {"ap", "map", "bleu", "rouge", "pp"}
 MIN_CLIPPED_CHARS = 4  # "mem" or "acc" could begin too many words to say which is meant
 _SYNONYMS: dict[str, set[str]] = {
     "frame": {"frame", "fps"},
+    # "runtime in milliseconds": a time in the asked unit, however the abstract writes it
+    "ms": {"ms", "millisecond"},
+    "sec": {"sec", "second", "s"},
     "learn": {"learn", "lr"},
     "speedup": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "latenc", "x"},
     # "how fast is X": a frame rate or a latency is its speed as much as a speedup is
@@ -466,6 +469,8 @@ def kind_of(question: str) -> str:
         return "describe"
     rules = dict(_KIND_RULES)
     for kind, pattern in _KIND_RULES:
+        if kind == "number" and _IN_UNITS.search(question):
+            return "number"  # "IGEV-Stereo runtime in milliseconds per frame?": an amount
         # "Which method decides the KV cache size …" asks for a name; an explicit amount
         # ("…, and how much memory does it save?") makes it a number question.
         if kind == "number" and rules["name"].search(question) and not _asks_amount(question):
@@ -475,6 +480,17 @@ def kind_of(question: str) -> str:
     if _REACHES.search(question):
         return "number"  # "what activation sparsity does LLaMA2-7B reach …?"
     return "describe"
+
+
+# an amount asked in its unit ("… in milliseconds", "in GB", "… per frame")
+_IN_UNITS = re.compile(
+    r"\bin\s+(?P<unit>milliseconds|seconds|minutes|hours|days|ms|gb|mb|kb|tb|gflops|tflops|"
+    r"flops|percent|watts|joules)\b|\bper\s+(?:frame|token|image|second|sample|query)\b",
+    re.IGNORECASE,
+)
+
+
+_UNIT_ATTRIBUTES = {"milliseconds": "ms", "ms": "ms", "seconds": "sec"}
 
 
 def _asks_amount(question: str) -> bool:
@@ -772,6 +788,17 @@ def asked_quantities(question: str) -> set[str]:
             attribute.add("often")
         if marker == "how long":
             attribute.add("long")
+        unit = _IN_UNITS.search(question)
+        if unit and unit.group("unit"):
+            word = unit.group("unit").lower()
+            attribute.add(_UNIT_ATTRIBUTES.get(word, next(iter(content_tokens(word)), word)))
+        if marker in ("how big", "how large"):
+            # "how big is X in trainable parameters?": its size, in the unit the end gives
+            attribute.add("size")
+            unit = re.search(r"\bin\s+((?:[\w-]+\s+){0,2}[\w-]+)\s*\??\s*$", question)
+            if unit:
+                words = [w.lower() for w in unit.group(1).split()]
+                attribute |= content_tokens(" ".join(w for w in words if w in QUANTITY_WORDS))
     for m in _COMPOUND.finditer(question):
         # "batch size", "learning rate": one attribute named by its first word ("size" alone
         # would accept any reduction, "rate" any frame rate)
@@ -937,6 +964,9 @@ _HOW_ASK = re.compile(
     # "How does X perform / scale on Y?" asks for its results, not how it works
     r"(?![^?]*\b(?:perform|fare|scale|generali[sz]e)s?\b)"
     r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"
+    # "X says adapting adds zero cost - how is that possible?": a claim, then the how of it
+    r"|(?:[—–:;.?]|\s-)\s*(?:how\s+(?:is|was|are|does|do|can|could)\s+(?:that|this|it|they)"
+    r"(?!\s+(?:perform|fare|scale|compare)\w*)\b|why\b)"
     r"|\bhow\s+(?:it|they|this)\s+works?\b|\bwhat\s+mechanism\b|"
     + _CAUSE_ASK.pattern
     + "|"
@@ -1275,9 +1305,9 @@ def described_sides(question: str, names: list[str]) -> tuple[list[str], str]:
     context = context.strip(" ,.;:?")
     sides = [f"{context}: {x.strip(' ,.;:?')}" if context else x.strip(" ,.;:?") for x in sides]
     if len(sides) != 2 or any(len(x.split()) < 3 for x in sides) or sides[0] == sides[1]:
-        return _paired_sides(question, names)
+        return paired_sides(question, names)
     if ask == described or not (_BOTH_ASK.search(ask) or lead):
-        return _paired_sides(question, names)
+        return paired_sides(question, names)
     return sides, ask
 
 
@@ -1322,7 +1352,7 @@ _SIDE_WORDS = re.compile(
 )
 
 
-def _paired_sides(question: str, names: list[str]) -> tuple[list[str], str]:
+def paired_sides(question: str, names: list[str]) -> tuple[list[str], str]:
     """The two sides of "A vs B: …?", "Which …, A or B?", "Compare A with B: …", "How does A
     compare with B?" or "A and B each …" when at least one is described rather than named (two
     names make a named comparison): each side is searched for as written, a name as well as a
@@ -1393,9 +1423,17 @@ def as_baseline(name: str, sentence: str) -> bool:
         return False
     at = found.start()
     before = " ".join(sentence[:at].split()[-6:])  # the cue stands within a few words
+    cues = list(BASELINE_CUE.finditer(before))
     # a full stop or semicolon between cue and name ends the clause; a decimal point does not
     # ("by 12.5% compared to A, B and C")
-    return bool(BASELINE_CUE.search(before)) and not re.search(r";|\.(?!\d)", before)
+    if not cues or re.search(r";|\.(?!\d)", before):
+        return False
+    # "faster than MobileBERT on Samsung Galaxy S20": the name after the setting's preposition
+    # is where both ran, not a baseline
+    return not _SETTING_AFTER.search(before[cues[-1].end() :])
+
+
+_SETTING_AFTER = re.compile(r"\b(?:on|using|across|under|at)\b", re.I)
 
 
 def _bare_topic(question: str, names: list[str], kind: str) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 
 from rag.answer.compose import (
     _BACKGROUND_CUE,
+    _DEFINED,
     _FINDING_CUE,
     _LIMITATION_ASK,
     _LIMITATION_CUE,
@@ -32,6 +33,7 @@ from rag.answer.compose import (
     Lead,
     analyse_facet,
     as_baseline,
+    coined_name,
     facets_of,
     in_text,
     introduces,
@@ -40,15 +42,22 @@ from rag.answer.compose import (
     own_paper,
     readable_in,
     short_name,
+    spelled_out,
     states_attribute,
     titled,
     trim,
 )
 from rag.answer.not_stated import what_is_missing
-from rag.answer.question import Question, asks_why, quoted_titles, shape_of, strong_names
+from rag.answer.question import (
+    Question,
+    asks_why,
+    paired_sides,
+    quoted_titles,
+    shape_of,
+    strong_names,
+)
 from rag.core.text import (
     NAME,
-    STOPWORDS,
     clean_display,
     content_tokens,
     numbers,
@@ -224,13 +233,65 @@ def topic_of(question: str) -> str:
 
 
 def label(p: Passage) -> str:
-    """What a reader calls the paper in a list: its short name, else the head of its title."""
+    """What a reader calls the paper in a list: its short name, else the head of its title;
+    with the other name the abstract gives it in brackets, so the reader finds both ("No Token
+    Left Behind (MiKV)", "Equivariant Encryption (EE)", "BAM (Branch-Attend-Mix)")."""
     name = clean_display(short_name(p))  # "H_2O" is shown "H2O", as its sentences are
     if name:
-        return name
+        return _with_other_name(p, name)
     words = clean_display(p.title).split()
     head = " ".join(words[:LABEL_WORDS]).rstrip(" .:;,")
     return f"“{head}{' …' if len(words) > LABEL_WORDS else ''}”"
+
+
+NAME_TOKEN_CHARS = 16  # "MiKV", "DAREx", "Branch-Attend-Mix": one token, a name not a phrase
+
+
+def _with_other_name(p: Passage, name: str) -> str:
+    """`name` with the paper's other name: the long form its abstract spells out ("Equivariant
+    Encryption (EE)", "BAM (Branch-Attend-Mix)"), or, when the title's head is a phrase ("No
+    Token Left Behind"), the name the abstract introduces for its method ("MiKV")."""
+    if "(" in name:
+        return name  # "Lexical Unit Decoding (LUD)": both already
+    key = re.escape(name)
+    after = re.search(rf"(?<![\w-]){key}\s*\(([A-Za-z][\w\-]*)\)", p.text)
+    if after and _abbreviates(after.group(1), name):
+        return f"{name} ({after.group(1)})"
+    before = re.search(rf"(?<![\w-])([A-Z][\w\-]*(?:\s+[A-Z][\w\-]*){{0,5}})\s*\({key}\)", p.text)
+    if before and _abbreviates(name, before.group(1)):
+        return f"{before.group(1)} ({name})"
+    if len(name.split()) < 2 or strong_names(name.split()):
+        return name  # a name already ("Spikformer V2"), not a phrase
+    for coined in (coined_name(p), *(m.group(1) for m in _DEFINED.finditer(p.text))):
+        if (
+            re.fullmatch(r"[A-Za-z][\w-]*(?:[A-Z\d][\w-]*)", coined)
+            and not re.search(r"-[a-z]+$", coined)  # "LLM-based": a description
+            and len(coined) <= NAME_TOKEN_CHARS
+            and introduces(p, coined)
+            and squash(coined) not in squash(name)
+        ):
+            return f"{name} ({clean_display(coined)})"
+    return name
+
+
+def _abbreviates(one: str, other: str) -> bool:
+    """Is either name the other's abbreviation ("EE" and "Equivariant Encryption", "BAM" and
+    "Branch-Attend-Mix")?"""
+    return abbreviation_of(one, other) or abbreviation_of(other, one)
+
+
+def abbreviation_of(short: str, long: str) -> bool:
+    """Is `short` an abbreviation of `long` ("EE" of "Equivariant Encryption", "DiM" of
+    "Diffusion Mamba", "DFloat11" of "Dynamic-Length Float")? Its capitals are initials of
+    the long form's words (hyphenated parts count), in order, the first the first."""
+    capitals = [c for c in short if c.isupper()]
+    initials = [w[0].upper() for w in re.findall(r"[A-Za-z][a-z]*|[A-Z]+", long)]
+    if len(capitals) < 2 or len(long.split()) + long.count("-") < 2 or not initials:
+        return False
+    if capitals[0] != initials[0]:
+        return False
+    rest = iter(initials[1:])
+    return all(c in rest for c in capitals[1:])
 
 
 MAX_READINGS = 8  # "A or B … C / D": four readings; more alternatives than that are a list
@@ -873,6 +934,30 @@ def compared_names(q: Question) -> list[str]:
     return sorted(sides, key=lambda n: at.find(n.lower()) % (len(at) + 1))[:MAX_SIDES]
 
 
+def described_if_unnamed(q: Question, passages: list[Passage]) -> Question:
+    """ "S4 for in-context RL vs TrackSSM: …", "Speculative decoding for LLaVA vs RSD: …": a
+    side of several words, some in lower case, that no paper found is named by is a paper
+    described, not a name; the comparison then searches for each side as written (a side
+    that is a title's head, "LLM in a flash", names its paper and stays a name)."""
+    if q.described or q.shape != "comparison":
+        return q
+    papers = by_paper(passages)
+    unnamed = [
+        n
+        for n in q.names
+        if len(n.split()) >= 2
+        and any(w[:1].islower() for w in n.split()[1:])
+        and not any(_names_side(p, n) for p in papers)
+    ]
+    if not unnamed:
+        return q
+    names = [n for n in q.names if n not in unnamed]
+    sides, ask = paired_sides(q.text, names)
+    if len(sides) != 2:
+        return q
+    return replace(q, names=names, described=sides, ask=ask, plural=True)
+
+
 def missing_sides(q: Question, passages: list[Passage]) -> list[str]:
     """The compared names no retrieved paper is (by title, own coinage or short name)."""
     papers = by_paper(passages)
@@ -978,28 +1063,6 @@ def names_resolved(q: Question, passages: list[Passage]) -> Question:
                 names[i] = head
                 break
     return q if names == q.names else replace(q, names=names)
-
-
-ACRONYM_LETTERS = (3, 6)  # "kNN", "NAS", "PTQ"; two letters match word pairs by chance
-
-
-def spelled_out(name: str, text: str) -> bool:
-    """Is `name` an acronym that `text` writes out as words ("kNN" of "k-nearest neighbor",
-    "PTQ" of "post-training quantization"): the initials of consecutive words (hyphenated
-    parts count as words), none of them a stopword?"""
-    bare = re.sub(r"(?<=[A-Z])s$", "", name)  # "LLMs"
-    low, high = ACRONYM_LETTERS
-    if not (low <= len(bare) <= high and bare.isalpha() and any(c.isupper() for c in bare)):
-        return False
-    words = re.findall(r"[A-Za-z][A-Za-z']*", text)
-    key, n = bare.lower(), len(bare)
-    for i in range(len(words) - n + 1):
-        run = words[i : i + n]
-        if "".join(w[0] for w in run).lower() == key and not any(
-            w.lower() in STOPWORDS and len(w) > 1 for w in run
-        ):
-            return True
-    return False
 
 
 def as_spelt(name: str, papers: list[Passage]) -> str:

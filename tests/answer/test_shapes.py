@@ -2792,7 +2792,8 @@ def test_an_acronym_the_passage_writes_out_is_a_term_not_a_missing_name() -> Non
     """ "How is zQS search made fast …?" of a paper writing "zorb-query-sharding": the acronym
     is the user's shorthand for the passage's words, so the paper answers; it is not a name
     that no paper here is about."""
-    from rag.answer.synthesis import names_resolved, spelled_out
+    from rag.answer.compose import spelled_out
+    from rag.answer.synthesis import names_resolved
 
     text = (
         "Efficient zorb-query-sharding search is a basic task. We make it fast with quux "
@@ -2858,3 +2859,200 @@ def test_a_list_line_that_points_back_is_shown_with_the_sentence_it_points_to() 
     assert any(s == benefit for _, s in lead.parts)
     # a line that stands alone is shown alone
     assert "Low-bit formats are common" not in lead.text
+
+
+def test_which_function_or_format_asks_for_a_name_not_a_number() -> None:
+    """ "Which activation function uses a variable threshold …?" asks for the function, not
+    the threshold's value: a quantity word inside the clause is not what is asked."""
+    q = analyse("which activation function uses a variable threshold during backprop?")
+    assert q.kind == "name" and not q.typed
+    assert analyse("which number format stores zorb weights in 4 bits?").kind == "name"
+    assert analyse("what threshold does ZorbNet use?").kind == "number"
+
+
+def test_a_setting_typed_as_256x256_is_the_passages_256_x_256() -> None:
+    from rag.answer.compose import dimensions_joined
+
+    assert dimensions_joined("FID of 1.70 on ZorbNet 256 x 256 and 512×512") == (
+        "FID of 1.70 on ZorbNet 256x256 and 512x512"
+    )
+    paper = passage(
+        "ZorbDiff: Multi-Resolution Diffusion",
+        "We present ZorbDiff. ZorbDiff sets a FID of 1.70 on ZorbNet 256 x 256.",
+        1,
+        0.7,
+    )
+    decision = _composer().decide(analyse("ZorbDiff FID on ZorbNet 256x256?"), [paper])
+    assert decision.lead is not None and "1.70" in decision.lead.text
+
+
+def test_a_quoted_title_names_its_paper_so_the_question_is_on_topic() -> None:
+    from rag.answer.answering import names_a_paper
+
+    paper = passage("Zorb Is All You Need", "We generate text by copying zorb segments.", 1, 0.2)
+    q = analyse("In 'Zorb Is All You Need', how is text produced without a vocabulary?")
+    assert names_a_paper(q, [paper])
+    other = passage("Quux Decoding at Scale", "We decode quux tokens fast.", 1, 0.2)
+    assert not names_a_paper(q, [other])
+
+
+def test_a_device_after_a_baseline_is_the_setting_not_a_baseline() -> None:
+    """ "30x faster than QuuxBERT on a Zorbphone Z20": Z20 is where both ran, so a question
+    about Z20 is answered by the paper, not refused as naming only a baseline."""
+    from rag.answer.question import as_baseline
+
+    s = "Our model is 30x faster during inference than QuuxBERT on Zorbphone Z20 devices."
+    assert as_baseline("QuuxBERT", s) and not as_baseline("Z20", s)
+    paper = passage("ZorbNet: On-device Intent Detection", f"We present ZorbNet. {s}", 1, 0.7)
+    q = analyse("how much faster is ZorbNet than QuuxBERT when running on a Zorbphone Z20?")
+    decision = _composer().decide(q, [paper])
+    assert decision.lead is not None and "30x" in decision.lead.text
+
+
+def test_an_acronym_written_out_in_the_chosen_passage_is_present() -> None:
+    """ "… during PRM-guided search?" of a paper writing "process reward model": the acronym
+    is there in words, so the answer is given, not refused as a model no paper is about."""
+    paper = passage(
+        "ZTS: Zorb Tree Search",
+        "Search against a process reward model is slow. We propose ZTS, which keeps zorb cache "
+        "memory down by sharing prefixes across the search tree.",
+        1,
+        0.7,
+    )
+    from dataclasses import replace
+
+    q = analyse("how does ZTS keep zorb cache memory down during PRM-guided tree search?")
+    decision = _composer().decide(replace(q, names=["ZTS"]), [paper])
+    assert decision.lead is not None and decision.reason != "subject"
+
+
+def test_a_rare_lower_case_name_a_paper_introduces_names_that_paper() -> None:
+    """ "what's zorbita?" of an abstract that says "we present zorbita (short for …)": the
+    question names that paper, however it is typed, so it is not refused as off-topic."""
+    from rag.answer.answering import names_a_paper
+
+    p = passage(
+        "What Makes Good Data for Zorb Tuning?",
+        "We present zorbita (short for Zorb Instruction Tuning), models tuned on few samples.",
+        1,
+        0.2,
+    )
+    q = analyse("what's zorbita? how many samples did they need?")
+    assert names_a_paper(q, [p], {"zorbita": 1, "sampl": 40})
+    assert not names_a_paper(q, [p], {"zorbita": 40, "sampl": 40})  # a common word: no name
+
+
+def test_a_turn_giving_two_figures_of_the_conversations_paper_is_about_it() -> None:
+    """ "How close does the 162M version get to the 466M baseline?" after a question about
+    the paper reporting both sizes: the figures tie the turn to that paper; one common size
+    alone does not."""
+    from rag.answer.answering import gives_its_figures
+
+    p = passage(
+        "Zorb Thinking Transformer",
+        "Across 162M-466M parameter models, ZTT reaches 96.5% of a 466M model with 162M.",
+        1,
+        0.5,
+    )
+    assert gives_its_figures("how close does the 162M version get to the 466M baseline?", [p])
+    assert not gives_its_figures("how good is the 466M one?", [p])
+    assert not gives_its_figures("how close does the 70M version get to 466M?", [p])
+
+
+def test_the_paper_of_a_name_measured_against_is_not_the_subject() -> None:
+    """ "How much faster is Z2-Attention than QuuxAttention-2?": the paper that writes its
+    name apart ("Zorb-Sharded (Z2) Attention") answers, not QuuxAttention-2's own paper."""
+    from rag.answer.compose import mentions
+
+    zorb = passage(
+        "Efficient Serving with Sharded Heads",
+        "We propose Zorb-Sharded (Z2) Attention. It is 25.3X faster than QuuxAttention-2.",
+        1,
+        0.6,
+    )
+    quux = passage(
+        "QuuxAttention-2: Faster Attention",
+        "We present QuuxAttention-2, which is 2x faster than QuuxAttention.",
+        2,
+        0.6,
+    )
+    assert mentions(zorb, "Z2-Attention")
+    q = analyse("how much faster is Z2-Attention than QuuxAttention-2?")
+    assert _composer().subject_passages(q, [zorb, quux])[0] is zorb
+    decision = _composer().decide(q, [zorb, quux])
+    assert decision.lead is not None and "25.3X" in decision.lead.text
+
+
+def test_a_compared_side_no_paper_is_named_by_is_a_description() -> None:
+    """ "Zorb decoding for QuuxVA vs OrcaSpec: …": the first side is a paper described in
+    words (no paper here is called that), so each side is searched for as written; a side
+    that is a paper's title head ("Zorb in a flash") names its paper and stays a name."""
+    from dataclasses import replace
+
+    from rag.answer.synthesis import described_if_unnamed
+
+    zorb = passage(
+        "On Zorb Decoding for Multimodal Models",
+        "We apply zorb decoding to QuuxVA and reach a 2.37x speedup.",
+        1,
+        0.6,
+    )
+    orca = passage("OrcaSpec: Reward-Guided Drafting", "OrcaSpec cuts FLOPs 4.4x.", 2, 0.6)
+    q = analyse("Zorb decoding for QuuxVA vs OrcaSpec: what gain does each report?")
+    q = replace(q, names=["Zorb decoding for QuuxVA", "OrcaSpec"], described=[])
+    q = replace(q, shape="comparison")
+    found = described_if_unnamed(q, [zorb, orca])
+    assert found.described == ["Zorb decoding for QuuxVA", "OrcaSpec"]
+    assert found.names == ["OrcaSpec"] and found.ask == "what gain does each report?"
+    flash = passage("Zorb in a flash: Efficient Inference", "We run zorb models.", 1, 0.6)
+    named = replace(q, names=["Zorb in a flash", "OrcaSpec"])
+    assert described_if_unnamed(named, [flash, orca]).described == []
+
+
+def test_how_big_asks_for_size_in_the_unit_the_question_ends_with() -> None:
+    """ "How big is ZorbUDF in trainable parameters?" asks its size: the sentence giving
+    "653 KB of trainable parameters", not the one saying what the paper presents."""
+    from rag.answer.compose import introduces
+
+    q = analyse("how big is the ZorbUDF reconstruction model in trainable parameters?")
+    assert {"size", "paramet"} <= q.attribute
+    paper = passage(
+        "A Lightweight Zorb Learning Framework for 3D Reconstruction",
+        "This paper presents a novel neural framework, ZorbUDF, for reconstructing surfaces. "
+        "Despite being lightweight, with only 653 KB of trainable parameters, it is robust.",
+        1,
+        0.7,
+    )
+    assert introduces(paper, "ZorbUDF")  # the name in apposition after "presents a … framework,"
+    decision = _composer().decide(q, [paper])
+    assert decision.lead is not None and "653 KB" in decision.lead.text
+
+
+def test_a_claim_then_how_is_that_possible_asks_how_it_works() -> None:
+    assert analyse("ZorbI2V says it adds zero inference cost - how is that possible?").shape == (
+        "how"
+    )
+    assert analyse("ZorbNet drafts without a draft model; how does it do that?").shape == "how"
+    assert analyse("ZorbNet: how does it perform on ImageNet?").shape != "how"
+
+
+def test_an_amount_asked_in_its_unit_is_a_figure_in_that_unit() -> None:
+    """ "ZorbStereo runtime in milliseconds per frame?" asks a time in ms: a sentence saying the
+    method is "the fastest" does not give it, so the answer is "not stated"."""
+    q = analyse("ZorbStereo runtime in milliseconds per frame on QuuxBench?")
+    assert q.kind == "number" and "ms" in q.attribute
+    paper = passage(
+        "ZorbStereo: Iterative Geometry for Stereo",
+        "We present ZorbStereo. ZorbStereo ranks 1st on QuuxBench and is the fastest method.",
+        1,
+        0.7,
+    )
+    assert _composer().decide(q, [paper]).lead is None
+    timed = passage(
+        "ZorbStereo: Iterative Geometry for Stereo",
+        "We present ZorbStereo. ZorbStereo runs at 54 ms per frame on QuuxBench.",
+        1,
+        0.7,
+    )
+    lead = _composer().decide(q, [timed]).lead
+    assert lead is not None and "54 ms" in lead.text
