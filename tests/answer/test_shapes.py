@@ -3056,3 +3056,37 @@ def test_an_amount_asked_in_its_unit_is_a_figure_in_that_unit() -> None:
     )
     lead = _composer().decide(q, [timed]).lead
     assert lead is not None and "54 ms" in lead.text
+
+
+def test_a_list_label_carries_the_papers_other_name() -> None:
+    """A list names a paper as the reader may know it either way: the long form its abstract
+    spells out beside the acronym, or the method a slogan title introduces."""
+    from rag.answer.synthesis import abbreviation_of, label
+
+    ee = passage("Zorb Inference for Blind Servers", "We introduce Zorb Encryption (ZE).", 1, 0.5)
+    assert label(ee) == "Zorb Encryption (ZE)"
+    bam = passage(
+        "ZAM! Just Like That: Simple Upcycling",
+        "We propose ZAM (Zorb-Attend-Mix), a simple method.",
+        1,
+        0.5,
+    )
+    assert label(bam) == "ZAM (Zorb-Attend-Mix)"
+    slogan = passage(
+        "No Zorb Left Behind: Reliable Cache Compression",
+        "We propose Mixed-precision zorb cache~(MiZC), a reliable method. MiZC keeps pairs.",
+        1,
+        0.5,
+    )
+    assert label(slogan) == "MiZC"  # the name it defines, as "cache~(MiZC)" writes it
+    coined = passage(
+        "Train Small, Zorb Large: Memory-Efficient Training",
+        "We propose ZoRAM, a memory-efficient scheme. ZoRAM trains small.",
+        1,
+        0.5,
+    )
+    assert label(coined) == "Train Small, Zorb Large (ZoRAM)"
+    # a bracketed word that is not the name's long form is not added
+    other = passage("ZorbNet: Fast Nets", "ZorbNet runs fast on Quux Chips (QCX).", 1, 0.5)
+    assert label(other) == "ZorbNet"
+    assert abbreviation_of("ZAM", "Zorb-Attend-Mix") and not abbreviation_of("ZAM", "Quux Mix")
