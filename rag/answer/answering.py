@@ -53,6 +53,7 @@ from rag.answer.question import (
     quoted_titles,
     respelt,
     strong_names,
+    title_head,
     title_words,
     titles_by,
     with_title_names,
@@ -495,7 +496,8 @@ class Answerer:
                     k: getattr(written, k) for k in ("raw_text", "llm", "tokens_in", "tokens_out")
                 }
             )
-        if self.off_topic(standalone, passages, q):
+        # q.text: the standalone question with a misspelt word put right ("live vidoe")
+        if self.off_topic(q.text, passages, q):
             timings["total"] = time.perf_counter() - t0
             yield AnswerEvent(answer=self.abstention(base, timings))
             return
@@ -672,6 +674,8 @@ class Answerer:
                     squash(name) not in squash(p.title),
                 )
             )
+            if not found and several:
+                found = self._titled_by_head(name, seen, mode)
             if found:
                 passages.append(found[0])
                 seen.add(found[0].chunk_id)
@@ -699,6 +703,23 @@ class Answerer:
             p.number = i
         return passages
 
+    def _titled_by_head(self, name: str, seen: set[str], mode: str | None) -> list[Passage]:
+        """ "Griffin vs Mamba as attention alternatives": the side typed with what is asked of
+        it runs on past its name; the paper titled by the side's longest head ("Mamba: …")."""
+        words = name.split()
+        for n in range(len(words) - 1, 0, -1):
+            head = " ".join(words[:n])
+            if not head[:1].isupper():
+                continue
+            found = [
+                p
+                for p in self.retriever.retrieve(head, k=10, mode=mode)
+                if p.chunk_id not in seen and squash(title_head(p.title)) == squash(head)
+            ]
+            if found:
+                return found
+        return []
+
     def off_topic(self, question: str, passages: list[Passage], q: Question | None = None) -> bool:
         """Too little of the question is in the passages, unless a passage is the very paper the
         question names ("How much does ZipCache cut prefill latency?" embeds poorly, but the
@@ -719,8 +740,11 @@ class Answerer:
         cfg = self.settings.retrieval
         if q.shape == "list":
             evidence = evidence_for(topic_of(question) or question, passages, self.retriever)
-            return evidence.score() < cfg.list_abstain_threshold
-        return evidence_for(question, passages, self.retriever).score() < cfg.abstain_threshold
+            threshold = cfg.list_abstain_threshold
+        else:
+            evidence = evidence_for(question, passages, self.retriever)
+            threshold = cfg.abstain_threshold
+        return evidence.score() < threshold and evidence.vector < cfg.on_topic_cosine
 
     # -- composing ---------------------------------------------------------------------------
 

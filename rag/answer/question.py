@@ -957,7 +957,8 @@ _WEIGH_ASK = re.compile(
 _HOW_ASK = re.compile(
     # "In Recycled Attention, how are the tokens chosen …": a setting, then the how
     # "Summarise / Explain how X …" asks the same as "How does X …?"
-    r"^\s*(?:in\s+[^,?]{1,80},\s*)?"
+    # "Instead of a combinatorial search, how does X …": any opening clause, then the how
+    r"^\s*(?:[^,?]{1,80},\s*)?"
     r"(?:(?:(?:(?:can|could|would)\s+you\s+|please\s+)?(?:summari[sz]e|explain|describe|tell\s+me)"
     r"\s+how|how\s+(?:does|do|did|can|could|is|are|was|were))\b"
     r"(?![^?]*\bhow\s+much\b)"
@@ -966,7 +967,7 @@ _HOW_ASK = re.compile(
     r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"
     # "X says adapting adds zero cost - how is that possible?": a claim, then the how of it
     r"|(?:[—–:;.?]|\s-)\s*(?:how\s+(?:is|was|are|does|do|can|could)\s+(?:that|this|it|they)"
-    r"(?!\s+(?:perform|fare|scale|compare)\w*)\b|why\b)"
+    r"(?!\s+(?:perform|fare|scale|compare)\w*)\b|why\b|how\s*\?\s*$)"
     r"|\bhow\s+(?:it|they|this)\s+works?\b|\bwhat\s+mechanism\b|"
     + _CAUSE_ASK.pattern
     + "|"
@@ -1285,6 +1286,8 @@ def described_sides(question: str, names: list[str]) -> tuple[list[str], str]:
         r"(?<=[.?!])\s+(?=[A-Z])|:\s+(?=(?:what|how|which|why)\b)", question, flags=re.I
     )
     sentences = [x.strip() for x in pieces if x and x.strip()]
+    if not sentences:
+        return [], ""  # an empty or blank question
     asks = [x for x in sentences if _BOTH_ASK.search(x)]
     ask = asks[-1] if asks else sentences[-1]
     described = " ".join(x for x in sentences if x != ask) or question

@@ -55,6 +55,7 @@ from rag.answer.question import (
     quoted_titles,
     shape_of,
     strong_names,
+    titles_by,
 )
 from rag.core.text import (
     NAME,
@@ -948,6 +949,11 @@ def described_if_unnamed(q: Question, passages: list[Passage]) -> Question:
         if len(n.split()) >= 2
         and any(w[:1].islower() for w in n.split()[1:])
         and not any(_names_side(p, n) for p in papers)
+        # "Mamba as attention alternatives", "tetriinfer on separating prefill": the side runs
+        # on past a paper's name (`names_resolved` takes its head)
+        and not any(
+            titles_by(p.title, h) or _typed_low(h, p, papers) for h in _heads(n) for p in papers
+        )
     ]
     if not unnamed:
         return q
@@ -956,6 +962,19 @@ def described_if_unnamed(q: Question, passages: list[Passage]) -> Question:
     if len(sides) != 2:
         return q
     return replace(q, names=names, described=sides, ask=ask, plural=True)
+
+
+def _typed_low(word: str, p: Passage, papers: list[Passage]) -> bool:
+    """Is `word` the name `p` takes as its own, typed in lower case ("tetriinfer" of "we realize
+    this idea in TetriInfer")?"""
+    spelt = as_spelt(word, papers)
+    return " " not in word and spelt != word and introduces(p, spelt, own_voice=True)
+
+
+def _heads(name: str) -> list[str]:
+    """The name's leading words, longest first ("Mamba as attention" … "Mamba")."""
+    words = name.split()
+    return [" ".join(words[:n]) for n in range(len(words) - 1, 0, -1)]
 
 
 def missing_sides(q: Question, passages: list[Passage]) -> list[str]:

@@ -91,6 +91,13 @@ class RetrievalSettings(BaseModel):
     # question of the tune split was 0.40 (of 34); 10 of its 12 off-topic questions score lower (the
     # others are refused later, when no paper is relevant enough).
     list_abstain_threshold: float = 0.40
+    # A passage this close in meaning (cosine) is on topic whatever words the question uses: a
+    # paraphrase ("what fraction of their features might people need to reveal") shares few words
+    # with its abstract. Chosen on tune and eval/probe*.jsonl (1,163 questions, never test): the
+    # closest passage of an unanswerable question refused as off-topic was at 0.515; at 0.55 three
+    # of the ten answerable questions refused as off-topic are answered and none of those 41
+    # unanswerable ones is let through (`python eval/on_topic_cosine.py`).
+    on_topic_cosine: float = 0.55
     # How often a retriever reads the collection's lexical version stamp (rag/storage/lexical.py) to
     # notice an update made by another process: 0 = on every request (one metadata read, ~0.4 ms).
     # A writer on the same host is noticed at once whatever this is (it pushes its stamp to a file

@@ -802,3 +802,20 @@ def test_a_passage_holding_the_questions_own_figure_is_on_topic() -> None:
         text="We train a 70B model on 8 GPUs.", score=0.5, title="U", source="u", doc_id="u"
     )
     assert not states_its_figure("How fast is the 70B model on 8 GPUs?", [other])
+
+
+def test_a_paraphrase_close_in_meaning_is_on_topic(assistant: Assistant) -> None:
+    """A question worded unlike its abstract ("what fraction of their features might people
+    need to reveal", of a paper on data minimization at inference) shares few of its words, but
+    a passage this close in meaning makes it on topic; an unrelated question stays off topic."""
+    cfg = assistant.settings.retrieval
+    paraphrase = (
+        "data minimization at inference time - what fraction of their features might people "
+        "need to reveal while keeping the same accuracy?"
+    )
+    passages = assistant.retrieve(paraphrase, k=5)
+    evidence = evidence_for(paraphrase, passages, assistant.retriever)
+    assert evidence.score() < cfg.abstain_threshold <= cfg.on_topic_cosine <= evidence.vector
+    assert not assistant.answerer.off_topic(paraphrase, passages)
+    unrelated = "What is the capital of New Zealand?"
+    assert assistant.answerer.off_topic(unrelated, assistant.retrieve(unrelated, k=5))

@@ -3007,6 +3007,14 @@ def test_a_compared_side_no_paper_is_named_by_is_a_description() -> None:
     flash = passage("Zorb in a flash: Efficient Inference", "We run zorb models.", 1, 0.6)
     named = replace(q, names=["Zorb in a flash", "OrcaSpec"])
     assert described_if_unnamed(named, [flash, orca]).described == []
+    # a side that runs on past a paper's title name ("Zorbmamba as attention alternatives")
+    titled = passage("Zorbmamba: Linear-Time Sequence Models", "We present Zorbmamba.", 1, 0.6)
+    runs_on = replace(q, names=["Zorbmamba as attention alternatives", "OrcaSpec"])
+    assert described_if_unnamed(runs_on, [titled, orca]).described == []
+    # a name typed in lower case that runs on ("zorbinfer on splitting prefill")
+    infer = passage("Serving without Stalls", "We realize this idea in ZorbInfer.", 1, 0.6)
+    low = replace(q, names=["OrcaSpec", "zorbinfer on splitting prefill"])
+    assert described_if_unnamed(low, [infer, orca]).described == []
 
 
 def test_how_big_asks_for_size_in_the_unit_the_question_ends_with() -> None:
@@ -3034,6 +3042,11 @@ def test_a_claim_then_how_is_that_possible_asks_how_it_works() -> None:
     )
     assert analyse("ZorbNet drafts without a draft model; how does it do that?").shape == "how"
     assert analyse("ZorbNet: how does it perform on ImageNet?").shape != "how"
+    assert analyse("ZorbNet detoxes text without training data - how?").shape == "how"
+    # an opening clause, then the how
+    opened = "Instead of a search over graphs, how does ZorbNet find the structure?"
+    assert analyse(opened).shape == "how"
+    assert analyse("For speech models, how much memory does ZorbNet save?").shape != "how"
 
 
 def test_an_amount_asked_in_its_unit_is_a_figure_in_that_unit() -> None:
