@@ -3103,3 +3103,7 @@ def test_a_list_label_carries_the_papers_other_name() -> None:
     other = passage("ZorbNet: Fast Nets", "ZorbNet runs fast on Quux Chips (QCX).", 1, 0.5)
     assert label(other) == "ZorbNet"
     assert abbreviation_of("ZAM", "Zorb-Attend-Mix") and not abbreviation_of("ZAM", "Quux Mix")
+
+
+def test_an_empty_question_is_analysed_without_error() -> None:
+    assert analyse("").shape == "single" and analyse("   ").names == []
