@@ -295,6 +295,8 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         "name",
         re.compile(
             r"\bwhat is the name of\b|\bwhat (is|are) (it|they|this|the \w+) called\b|"
+            # "…. Name of the approach?"
+            r"(?:^|[.?!:;,]\s*)(?:the\s+)?name(?: of (?:the|this|that|its|their)\b|\s*\?\s*$)|"
             r"(?:^|[,:;]\s*)(which|what|name the|who)\b[^?]{0,30}?\b(methods?|papers?|frameworks?|"
             r"techniques?|systems?|models?|approach(es)?|algorithms?|architectures?|optimizers?|works?|studies|"
             r"study|library|libraries|tools?|schemes?|modules?|strategies|strategy|designs?|"
@@ -1444,6 +1446,9 @@ def _bare_topic(question: str, names: list[str], kind: str) -> bool:
     without a question word, and no paper named to ask a fact of, asks what the collection
     holds on it (a list), as a search box query does. A quantity ("ZipCache compression
     ratio?") or a named paper keeps it a question of one fact."""
+    # (Reading a later sentence that opens as a question does, "…. Name of the approach?", as
+    # making it a question was tried: a paper described then "name?" was refused as off-topic,
+    # its description under the single-fact threshold, where as a list it was answered.)
     return (
         not _OPENER.match(question)
         # "Under which license …?", "For speech models, how much …?": a question all the same

@@ -3107,3 +3107,9 @@ def test_a_list_label_carries_the_papers_other_name() -> None:
 
 def test_an_empty_question_is_analysed_without_error() -> None:
     assert analyse("").shape == "single" and analyse("   ").names == []
+
+
+def test_name_of_the_approach_asks_a_name() -> None:
+    assert analyse("Zorb paper with a quux bottleneck. Name of the approach?").kind == "name"
+    assert analyse("What does ZorbNet do? name?").kind == "name"
+    assert analyse("zorb caching - what is there?").shape == "list"
