@@ -1,8 +1,8 @@
 """CI regression guard on the held-out `test` split: the composed answers (no LLM call), with
 floors a little under the figures measured when they were set (`rag eval --split test --quick`
-with llm.restate=false: lead 0.565, keyword recall 0.764, answerable refused 0.037, unanswerable
-refused 0.909, cited-paper precision 0.925; lists keyword recall 0.570, comparisons 0.830, how
-lead 0.629). Raise them when answering improves; never tune answering on these questions.
+with llm.restate=false: lead 0.579, keyword recall 0.775, answerable refused 0.032, unanswerable
+refused 0.909, cited-paper precision 0.925; lists keyword recall 0.579, comparisons 0.830, how
+lead 0.657). Raise them when answering improves; never tune answering on these questions.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 from rag.evaluation import main
 
 FLOORS = {
-    "lead_accuracy": 0.54,
-    "keyword_recall": 0.74,
+    "lead_accuracy": 0.55,
+    "keyword_recall": 0.75,
     "correct_abstention": 0.85,
     "citation_precision": 0.90,
 }
@@ -25,7 +25,7 @@ CEILINGS = {"wrong_abstention": 0.08}
 BY_TYPE_FLOORS = {
     ("list", "keyword_recall"): 0.54,
     ("comparison", "keyword_recall"): 0.80,
-    ("how", "lead_accuracy"): 0.60,
+    ("how", "lead_accuracy"): 0.62,
 }
 
 
