@@ -819,3 +819,16 @@ def test_a_paraphrase_close_in_meaning_is_on_topic(assistant: Assistant) -> None
     assert not assistant.answerer.off_topic(paraphrase, passages)
     unrelated = "What is the capital of New Zealand?"
     assert assistant.answerer.off_topic(unrelated, assistant.retrieve(unrelated, k=5))
+
+
+def test_a_side_running_on_past_its_name_fetches_the_paper_titled_by_it(
+    assistant: Assistant,
+) -> None:
+    """ "Griffin vs Mamba as attention alternatives": the second side is typed with what is
+    asked of it; the paper titled by its head ("Mamba: …") is among the passages read, not only
+    papers that build on it ("Mamba4Rec: …")."""
+    question = "Griffin vs Mamba as attention alternatives"
+    answerer = assistant.answerer
+    q = answerer.analyse(question)
+    titles = [p.title for p in answerer.passages(question, answerer.depth(q, None), None, q)]
+    assert any(t.startswith("Mamba:") for t in titles), titles
