@@ -1745,6 +1745,10 @@ def facets_of(question: str) -> list[str]:
     return [f"{context} {a}".strip() for a in asks[:3]]
 
 
+_ASK_VERBS = (
+    r"(?:propose|introduce|present|contribute|do|use|claim|report|achieve|show|find|conclude|"
+    r"measure|evaluate|test|gain)s?"
+)
 _VERB_PAIR = re.compile(
     r"^(?P<head>.*?\bhow (?:much|many times|far)\s+(?:\w+\s+)?(?:does|do|did|can|could|would)"
     r"\s+(?:it|they|this|the \w+|\w+)\s+)(?P<first>\w+\b.*?)\s+and\s+(?P<second>(?:"
@@ -1755,9 +1759,18 @@ _VERB_PAIR = re.compile(
 )
 
 
+# "what does each propose and report?": two things asked of each, what it does and what it found
+_WHAT_PAIR = re.compile(
+    r"^(?P<head>.*?\bwhat\s+(?:does|do|did)\s+(?:each|both|they|it|the\s+\w+)\s+(?:\w+\s+)?)"
+    rf"(?P<first>{_ASK_VERBS})\s+and\s+(?P<second>{_ASK_VERBS}\b.*)$",
+    re.IGNORECASE,
+)
+
+
 def _verb_asks(ask: str) -> list[str]:
-    """ "how much does it compress the cache and cut prefill latency?" asks two figures."""
-    m = _VERB_PAIR.match(ask)
+    """ "how much does it compress the cache and cut prefill latency?" asks two figures; "what
+    does each propose and report?" asks what each does and what each found."""
+    m = _VERB_PAIR.match(ask) or _WHAT_PAIR.match(ask)
     if not m:
         return [ask]
     return [f"{m['head']}{m['first']}".rstrip(" ?") + "?", f"{m['head']}{m['second']}"]

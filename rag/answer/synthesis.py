@@ -1178,7 +1178,7 @@ def _side(
         for sentence in found:
             if sentence not in picked and len(picked) < SIDE_SENTENCES:
                 picked.append(sentence)
-    if len(picked) < SIDE_SENTENCES and not any(_figures(s) for s in picked):
+    if len(picked) < SIDE_SENTENCES and not any(_figures(s, sizes=False) for s in picked):
         # a side is what the paper does and what it reports: its headline figure, when the
         # asks did not already bring one (a reader compares the two sides' results)
         result = headline_result(composer, _topic(q.text, q.names), p)
@@ -1280,9 +1280,12 @@ def _topic(text: str, names: list[str]) -> str:
     return text
 
 
-def _figures(sentence: str) -> set[str]:
-    """Measured figures ("7.9x", "95%", "2.31", "108"), not list markers ("1)", "2)")."""
-    return {n for n in numbers(sentence) if re.search(r"[%x×]|\d[.,]\d|\d{2,}", n)}
+def _figures(sentence: str, sizes: bool = True) -> set[str]:
+    """Measured figures ("7.9x", "95%", "2.31", "108"), not list markers ("1)", "2)"). `sizes`:
+    model sizes ("1.3B", "33B") count too; a side that gives only the sizes it tested still
+    lacks the result it reports."""
+    found = {n for n in numbers(sentence) if re.search(r"[%x×]|\d[.,]\d|\d{2,}", n)}
+    return found if sizes else {n for n in found if n[-1:].lower() not in "bmk"}
 
 
 def _reports_result(sentence: str) -> bool:
@@ -1296,9 +1299,11 @@ def headline_result(composer: Composer, topic: str, p: Passage) -> str | None:
     ("achieves up to 2.3x higher throughput"), the closest to the question's words first."""
     best, best_score = None, 0.0
     for s in split_sentences(p.text):
-        if instruction_like(s) or not _reports_result(s):
+        # the sizes it tested ("with 1.3B, 6.7B, and 33B parameters") are not what it found
+        measured = _figures(s, sizes=False)
+        if instruction_like(s) or not measured or not _reports_result(s):
             continue
-        score = 1.0 + composer.coverage(topic, s) + 0.1 * min(len(_figures(s)), 3)
+        score = 1.0 + composer.coverage(topic, s) + 0.1 * min(len(measured), 3)
         if score > best_score:
             best, best_score = s, score
     return best

@@ -143,9 +143,8 @@ _LATEX_COMMANDS = {
 }
 
 
-_LATEX_WRAPPER = (
-    r"\\(?:textbf|textit|emph|mathrm|mathbf|mathcal|text|texttt|operatorname)\{([^{}]*)\}"
-)
+_FORMATTING = r"\\(?:textbf|textit|emph|mathrm|mathbf|mathcal|text|texttt|operatorname)\{"
+_LATEX_WRAPPER = _FORMATTING + r"([^{}]*)\}"
 
 
 def neutralise(text: str) -> str:
@@ -180,6 +179,8 @@ def clean_display(text: str) -> str:
     s = re.sub(r"(?<=\d)\{(\d+)\}", r"/\1", s)  # "2{3}" (a stripped "\frac{2}{3}"): 2/3
     s = re.sub(r"(?<=\d)\s?\\?sim\s?(?=\d)", "–", s)  # "3.72sim4.11" (a stripped "$\sim$"): a range
     s = re.sub(_LATEX_WRAPPER, r"\1", s)
+    # one left open ("\\textbf{Positional \\textbf{Integrity Encoding}"): the words, not its name
+    s = re.sub(_FORMATTING, "", s)
     s = re.sub(r"\\([A-Za-z]+)", r"\1", s)  # an unknown macro keeps its name
     s = re.sub(r"(?<=[A-Za-z])_\{?(\d{1,3})\}?", r"\1", s)  # a subscript figure: "H_2O" -> "H2O"
     s = s.replace("$", "").replace("{", "").replace("}", "")

@@ -3113,3 +3113,46 @@ def test_name_of_the_approach_asks_a_name() -> None:
     assert analyse("Zorb paper with a quux bottleneck. Name of the approach?").kind == "name"
     assert analyse("What does ZorbNet do? name?").kind == "name"
     assert analyse("zorb caching - what is there?").shape == "list"
+
+
+def test_a_formatting_command_left_open_shows_its_words_not_its_name() -> None:
+    from rag.core.text import clean_display
+
+    shown = clean_display(r"by introducing \textbf{Zorb \textbf{Integrity Encoding} (ZIE).")
+    assert shown == "by introducing Zorb Integrity Encoding (ZIE)."
+    assert clean_display(r"a \emph{zorb} cache") == "a zorb cache"
+
+
+def test_what_each_proposes_and_reports_is_two_asks_and_the_report_is_a_result() -> None:
+    """ "What does each propose and report?": each side says what its paper does and the result
+    it reports; the model sizes it was tested with are not that result."""
+    from rag.answer.compose import facets_of
+    from rag.answer.synthesis import headline_result
+
+    assert facets_of("what does each propose and report?") == [
+        "what does each propose?",
+        "what does each report?",
+    ]
+    assert facets_of("what does each model and dataset cover?") == [
+        "what does each model and dataset cover?"
+    ]
+    paper = passage(
+        "Let the Zorb LLM Edit Itself",
+        "We introduce Zorb Integrity Encoding (ZIE), which reapplies rotary matrices. We "
+        "validate ZIE through experiments with 1.3B, 6.7B, and 33B parameters. Results "
+        "demonstrate that ZIE reduces computational overhead by over 85%.",
+        1,
+        0.7,
+    )
+    result = headline_result(_composer(), "zorb editing", paper)
+    assert result is not None and "85%" in result
+    other = passage(
+        "QuuxEdit: Fast Code Edits",
+        "We propose QuuxEdit, which re-encodes only edited lines. QuuxEdit is 3.1x faster.",
+        2,
+        0.6,
+    )
+    q = analyse("Compare Zorb Integrity Encoding and QuuxEdit: what does each propose and report?")
+    lead = comparison_lead(_composer(), q, [paper, other])
+    assert lead is not None
+    assert "rotary" in lead.text and "85%" in lead.text and "3.1x" in lead.text, lead.text
