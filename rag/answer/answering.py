@@ -12,6 +12,7 @@ the checked lead, never the LLM's draft.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -302,7 +303,7 @@ def names_a_paper(
         or any(squash(t) in squash(p.title) for t in quoted_titles(q.text) for p in passages)
         # "what's deita?": a rare word typed in lower case that a paper introduces ("we present
         # deita (short for …)")
-        or any(introduces(p, w) for w in _rare_words(q.text, doc_freq) for p in passages)
+        or any(introduces(p, w) for w in _rare_typed_words(q.text, doc_freq) for p in passages)
         or any(
             re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", p.title, re.IGNORECASE)
             for n in strong_names(q.names)
@@ -334,7 +335,7 @@ def names_a_paper(
     )
 
 
-def _rare_words(question: str, doc_freq: Mapping[str, int] | None) -> list[str]:
+def _rare_typed_words(question: str, doc_freq: Mapping[str, int] | None) -> list[str]:
     """Words of the question in at most RARE_WORD_CHUNKS chunks, as typed."""
     if not doc_freq:
         return []
@@ -705,20 +706,18 @@ class Answerer:
 
     def _titled_by_head(self, name: str, seen: set[str], mode: str | None) -> list[Passage]:
         """ "Griffin vs Mamba as attention alternatives": the side typed with what is asked of
-        it runs on past its name; the paper titled by the side's longest head ("Mamba: …")."""
+        it runs on past its name; the paper titled by the side's longest head ("Mamba: …"),
+        searched for once by the head's capitalised words."""
         words = name.split()
-        for n in range(len(words) - 1, 0, -1):
-            head = " ".join(words[:n])
-            if not head[:1].isupper():
-                continue
-            found = [
-                p
-                for p in self.retriever.retrieve(head, k=10, mode=mode)
-                if p.chunk_id not in seen and squash(title_head(p.title)) == squash(head)
-            ]
-            if found:
-                return found
-        return []
+        lead = list(itertools.takewhile(lambda w: w[:1].isupper() or w[:1].isdigit(), words))
+        if not lead or len(lead) == len(words):
+            return []
+        heads = {squash(" ".join(words[:n])) for n in range(1, len(words))}
+        return [
+            p
+            for p in self.retriever.retrieve(" ".join(lead), k=10, mode=mode)
+            if p.chunk_id not in seen and squash(title_head(p.title)) in heads
+        ]
 
     def off_topic(self, question: str, passages: list[Passage], q: Question | None = None) -> bool:
         """Too little of the question is in the passages, unless a passage is the very paper the
@@ -961,7 +960,7 @@ class Answerer:
             # found introduces ("we present deita (short for …)")
             names = names or [
                 w
-                for w in _rare_words(last_q, self.retriever.doc_freq)
+                for w in _rare_typed_words(last_q, self.retriever.doc_freq)
                 if any(introduces(p, w) for p in found)
             ]
             # (The one paper the previous answer cited, when its question named none, was tried

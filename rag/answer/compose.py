@@ -613,6 +613,20 @@ def spelled_out(name: str, text: str) -> bool:
     return False
 
 
+def abbreviation_of(short: str, long: str) -> bool:
+    """Is `short` an abbreviation of `long` ("EE" of "Equivariant Encryption", "DiM" of
+    "Diffusion Mamba", "DFloat11" of "Dynamic-Length Float")? Its capitals are initials of
+    the long form's words (hyphenated parts count), in order, the first the first."""
+    capitals = [c for c in short if c.isupper()]
+    initials = [w[0].upper() for w in re.findall(r"[A-Za-z][a-z]*|[A-Z]+", long)]
+    if len(capitals) < 2 or len(long.split()) + long.count("-") < 2 or not initials:
+        return False
+    if capitals[0] != initials[0]:
+        return False
+    rest = iter(initials[1:])
+    return all(c in rest for c in capitals[1:])
+
+
 def in_text(name: str, text: str) -> bool:
     """The name, or its sized form's base when the text gives the size (`sized_base`); a version
     written without its dot counts ("GPT-35-turbo", as some abstracts print "GPT-3.5-turbo")."""

@@ -790,10 +790,6 @@ def asked_quantities(question: str) -> set[str]:
             attribute.add("often")
         if marker == "how long":
             attribute.add("long")
-        unit = _IN_UNITS.search(question)
-        if unit and unit.group("unit"):
-            word = unit.group("unit").lower()
-            attribute.add(_UNIT_ATTRIBUTES.get(word, next(iter(content_tokens(word)), word)))
         if marker in ("how big", "how large"):
             # "how big is X in trainable parameters?": its size, in the unit the end gives
             attribute.add("size")
@@ -801,6 +797,11 @@ def asked_quantities(question: str) -> set[str]:
             if unit:
                 words = [w.lower() for w in unit.group(1).split()]
                 attribute |= content_tokens(" ".join(w for w in words if w in QUANTITY_WORDS))
+    unit = _IN_UNITS.search(question)
+    if unit and unit.group("unit"):
+        # "runtime in milliseconds": a time, in the unit asked
+        word = unit.group("unit").lower()
+        attribute.add(_UNIT_ATTRIBUTES.get(word, next(iter(content_tokens(word)), word)))
     for m in _COMPOUND.finditer(question):
         # "batch size", "learning rate": one attribute named by its first word ("size" alone
         # would accept any reduction, "rate" any frame rate)

@@ -31,6 +31,7 @@ from rag.answer.compose import (
     MAX_LEAD_CHARS,
     Composer,
     Lead,
+    abbreviation_of,
     analyse_facet,
     as_baseline,
     coined_name,
@@ -279,20 +280,6 @@ def _abbreviates(one: str, other: str) -> bool:
     """Is either name the other's abbreviation ("EE" and "Equivariant Encryption", "BAM" and
     "Branch-Attend-Mix")?"""
     return abbreviation_of(one, other) or abbreviation_of(other, one)
-
-
-def abbreviation_of(short: str, long: str) -> bool:
-    """Is `short` an abbreviation of `long` ("EE" of "Equivariant Encryption", "DiM" of
-    "Diffusion Mamba", "DFloat11" of "Dynamic-Length Float")? Its capitals are initials of
-    the long form's words (hyphenated parts count), in order, the first the first."""
-    capitals = [c for c in short if c.isupper()]
-    initials = [w[0].upper() for w in re.findall(r"[A-Za-z][a-z]*|[A-Z]+", long)]
-    if len(capitals) < 2 or len(long.split()) + long.count("-") < 2 or not initials:
-        return False
-    if capitals[0] != initials[0]:
-        return False
-    rest = iter(initials[1:])
-    return all(c in rest for c in capitals[1:])
 
 
 MAX_READINGS = 8  # "A or B … C / D": four readings; more alternatives than that are a list
