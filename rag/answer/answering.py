@@ -47,6 +47,7 @@ from rag.answer.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
 from rag.answer.not_stated import paper_called, what_is_missing
 from rag.answer.prompts import Prompts
 from rag.answer.question import (
+    MIN_CLIPPED_CHARS,
     RARE_WORD_CHUNKS,
     Question,
     analyse,
@@ -132,12 +133,31 @@ _SINGULAR_REFERENCE = re.compile(
 )
 
 
+# "the second one", "the latter", "the first paper": one of several papers the previous
+# question named, by its place
+_ORDINAL = re.compile(
+    r"\bthe\s+(?:(former|latter)\b|(first|second|third|last)"
+    # a paper's place, not a thing's ("the first layer")
+    r"(?:\s+(?:one|paper|method|model|system|approach)\b|(?=\s*(?:[-–—,.;:?!]|$))))",
+    re.IGNORECASE,
+)
+_PLACES = {"first": 0, "former": 0, "second": 1, "third": 2, "latter": -1, "last": -1}
+
+
 def resolved(question: str, previous_names: list[str]) -> str | None:
     """The turn with its one pronoun for the previous question's one named paper put back ("And
     how does it make the architecture more efficient?" after "How does YOLOv10 remove NMS?"
     reads "And how does YOLOv10 make …"): the turn keeps its own ask, which the previous
     question's words would otherwise outweigh. None when that is not clear-cut (no name or
     several before; no singular pronoun, or a plural one)."""
+    ordinal = _ORDINAL.search(question)
+    if ordinal and len(previous_names) >= 2:
+        # "the second one - how big is its dataset?" after "What are ZorbGen and QuuxGen
+        # about?": the one of the previous question's names in that place
+        place = _PLACES[(ordinal.group(1) or ordinal.group(2)).lower()]
+        if place < len(previous_names):
+            name = previous_names[place]
+            return question[: ordinal.start()] + name + question[ordinal.end() :]
     refs = list(_SINGULAR_REFERENCE.finditer(question))
     if (
         len(previous_names) != 1
@@ -276,13 +296,37 @@ def evidence_of(
     # passage on one of them: its best-covered reading counts (rag/answer/synthesis.py)
     ways = [content_tokens(question) - left_out for left_out in readings(question)]
 
+    unseen = weight("\x00")  # the weight of a word no chunk has
+
     def coverage(p: Passage) -> float:
         words = content_tokens(p.title + " " + p.text)
-        return max(sum(weight(t) for t in q & words) / (sum(map(weight, q)) or 1.0) for q in ways)
+        if "%" in p.text:
+            words |= _PERCENT_WORDS  # "as a percentage?" of "as little as 0.04%"
+        return max(
+            sum(weight(t) for t in _found(q, words, lambda t: weight(t) >= unseen))
+            / (sum(map(weight, q)) or 1.0)
+            for q in ways
+        )
 
     vector = max((p.vector_score or 0.0 for p in passages), default=0.0)
     lexical = max((coverage(p) for p in passages), default=0.0)
     return Evidence(vector, lexical)
+
+
+_PERCENT_WORDS = content_tokens("percent percentage percentages")
+
+
+def _found(asked: set[str], words: set[str], unknown: Callable[[str], bool]) -> set[str]:
+    """The asked words the passage has, and a clipped one the collection does not know
+    ("vocab") in its full form ("vocabulary"): a word the user shortened is not a word the
+    collection lacks."""
+    return (asked & words) | {
+        t
+        for t in asked - words
+        if len(t) >= MIN_CLIPPED_CHARS
+        and unknown(t)
+        and any(w.startswith(t) and "-" not in w for w in words)
+    }
 
 
 def evidence_for(question: str, passages: list[Passage], retriever: HybridRetriever) -> Evidence:
@@ -319,6 +363,14 @@ def names_a_paper(
             for n in q.names
             for p in passages
         )
+        # a name only one or two chunks of the collection use, in a variant of its own
+        # ("NorMistral" of "… with 11.4 billion parameters: NorMistral-11B"): a question about
+        # it is about the paper that has it
+        or any(
+            _rarely_used(n, doc_freq) and names(p, n)
+            for n in strong_names(q.names)
+            for p in passages
+        )
         # a paper's short name, however common its word ("Zorb's selective scans" of "Zorb:
         # Linear-Time …"): the question is about that paper
         or any(names_own(q.text, p) for p in passages)
@@ -333,6 +385,16 @@ def names_a_paper(
             for p in passages
         )
     )
+
+
+def _rarely_used(name: str, doc_freq: Mapping[str, int] | None) -> bool:
+    """The name, with its sized or versioned variants ("NorMistral-11B"), is in at least one and
+    at most RARE_WORD_CHUNKS chunks of the collection."""
+    if not doc_freq:
+        return False
+    key = name.lower()
+    n = sum(c for t, c in doc_freq.items() if t == key or t.startswith(key + "-"))
+    return 0 < n <= RARE_WORD_CHUNKS
 
 
 def _rare_typed_words(question: str, doc_freq: Mapping[str, int] | None) -> list[str]:
@@ -965,6 +1027,11 @@ class Answerer:
             ]
             # (The one paper the previous answer cited, when its question named none, was tried
             # as "it": dev follow-ups +2, but one follow-up of the test split lost a keyword.)
+        if _ORDINAL.search(question):
+            # "the second one": the previous question's subjects in the order it gave them,
+            # its acronyms among them ("What are ZORB and QuuxGen about?")
+            lq = self.analyse(last_q)
+            names = sorted({*names, *acronyms(lq)}, key=last_q.find)
         named = resolved(question, names)
         if named:
             return named
@@ -978,6 +1045,9 @@ class Answerer:
             # earlier question's topic finds that paper, its frame ("is there anything on",
             # "which paper") would be asked again
             last_q = topic_of(last_q) or last_q
+        # (A full stop between the two, so that the composer weighs the ask apart from the
+        # earlier question's words, was tried: it moved the embedding of a follow-up on 76 dev
+        # follow-ups enough to refuse one, and answered none better.)
         return f"{last_q} {question}"
 
     def within_conversation(

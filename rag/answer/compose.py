@@ -36,6 +36,7 @@ from rag.core.text import (
     NAME,
     clean_display,
     content_tokens,
+    latin,
     numbers,
     split_sentences,
     squash,
@@ -266,7 +267,9 @@ def names_the_asked_kind(q: Question, sentence: str, exclude: str = "") -> bool:
             NAME.fullmatch(w) or SOFTWARE_NAME.fullmatch(w) or w[:1].isupper()
         ) and not content_tokens(w) <= asked
         if is_name and i > 0 and w.lower() not in GENERIC_NAMES:
-            window = {x.lower().strip(",;:.") for x in words[max(0, i - 5) : i + 6]}
+            near = words[max(0, i - 5) : i + 6]
+            # as written or stemmed ("metrics selected from VBench" of a "metric" kind)
+            window = {x.lower().strip(",;:.") for x in near} | content_tokens(" ".join(near))
             if window & group:
                 return True
     return False
@@ -571,7 +574,7 @@ def titled(name: str, title: str) -> bool:
     pattern = r"(?<![a-z0-9])" + gap.join(re.escape(c) for c in key) + r"(?![a-z0-9])"
     return any(
         not _TITLE_NEGATION.search(title[: m.start()])
-        for m in re.finditer(pattern, title, re.IGNORECASE)
+        for m in re.finditer(pattern, latin(title), re.IGNORECASE)
     )
 
 
@@ -746,7 +749,9 @@ def states_attribute(q: Question, sentence: str) -> bool:
             return True
         if _counted_in_words(q, sentence):
             return True
-        return _figure_near(sentence, given, q.attribute_groups())
+        return _figure_near(
+            sentence, given, q.attribute_groups(), counted=bool(_COUNT_ASK.search(q.text))
+        )
     if q.kind == "hardware":
         lowered = q.text.lower()
         # a device the question already names ("which microcontroller model …" of a sentence
@@ -867,12 +872,18 @@ def uses_name(p: Passage, name: str) -> bool:
     return (
         len(re.findall(word, p.text)) >= 3
         or introduces(p, name)
-        # "We realize this idea in TetriInfer", "Results show that TetriInfer improves …": the
-        # system the paper builds, the subject of its results
-        or re.search(rf"\b(?:realiz|implement)\w*\s+(?:\w+\s+){{0,3}}?in\s+{word}", p.text, re.I)
-        is not None
+        # "Results show that TetriInfer improves …": the subject of its results
+        or realised_in(p, name)
         or re.search(rf"{word}\s+{_ACHIEVES}", p.text) is not None
     )
+
+
+def realised_in(p: Passage, name: str) -> bool:
+    """ "We realize this idea in TetriInfer", "implemented in ZorbServe": the system the paper
+    builds."""
+    word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+    pattern = rf"\b(?:realiz|implement)\w*\s+(?:\w+\s+){{0,3}}?in\s+{word}"
+    return bool(re.search(pattern, p.text, re.IGNORECASE))
 
 
 _ACHIEVES = r"(?:improves|achieves|outperforms|reduces|reaches|attains|delivers|accelerates)\b"
@@ -941,14 +952,17 @@ _SPELLED = re.compile(
 _ENUMERATOR = re.compile(r"\(?\d\)[.,:;]?|\d\.")  # "1)", "(2)", "3." list markers
 _SHARE_WORDS = frozenset({"share", "fraction", "percentag", "proport", "percent"})
 NEAR_WORDS = 8  # a figure answers an attribute when it stands within this many words of it
-# A figure inside a name is not a figure: "Llama2-7B", "A100-80GB", "GPT-3", "H100".
-_IN_NAME = re.compile(r"[A-Za-z][\w.]*?\d[\w.\-]*")
+# A figure inside a name is not a figure: "Llama2-7B", "A100-80GB", "GPT-3", "H100",
+# "ImageNet-1k", "CIFAR10/100" (a hyphen or a slash inside the name as well)
+_IN_NAME = re.compile(r"[A-Za-z][\w.\-/]*?\d[\w.\-/]*")
 
 
-def _figure_near(sentence: str, given: set[str], words: list[set[str]]) -> bool:
+def _figure_near(
+    sentence: str, given: set[str], words: list[set[str]], counted: bool = False
+) -> bool:
     """A figure the question does not already give, within a few words of an asked attribute
     word (any figure when the question names no attribute)."""
-    if figure_share(sentence, given, words) < 0.5:
+    if figure_share(sentence, given, words, counted) < 0.5:
         return False
     # "How much energy does X save?": a figure near "saving" answers only if the sentence
     # speaks of energy too; the change word alone ("5.5× memory-saving") is another measure.
@@ -992,10 +1006,13 @@ def _only_relative(q: Question, sentence: str, given: set[str]) -> bool:
 _CHANGE_WORDS = {"reduct", "improv", "gain", "increas", "speedup", "save"}
 
 
-def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float:
+def figure_share(
+    sentence: str, given: set[str], words: list[set[str]], counted: bool = False
+) -> float:
     """The largest share of the asked attribute's word groups found within a few words of one
     figure the question does not give (1.0 for any figure when no attribute is named; 0.0 when
-    the sentence has no such figure)."""
+    the sentence has no such figure). `counted`: the question asks how many of something, which
+    a figure of a measure ("10 seconds", "4 GB") is not."""
     tokens = re.findall(r"\S+", sentence)
     figure_at = _figures_at(sentence, tokens, given)
     if not figure_at:
@@ -1005,12 +1022,47 @@ def figure_share(sentence: str, given: set[str], words: list[set[str]]) -> float
     if _multiplier_of_the_asked_change(sentence, given, words):
         return 1.0
     best = 0.0
+    asked = set().union(*words)
     for i in figure_at:
         # the unit written after the figure counts, however short ("1.11 W", "7 B")
         unit = tokens[i + 1].lower().strip(".,;:()&") if i + 1 < len(tokens) else ""
+        if counted and content_tokens(unit) & _MEASURE_UNITS and not content_tokens(unit) & asked:
+            # "videos covering at least 10 seconds": a duration, not how many videos
+            continue
         window = _near(tokens, i) | {unit}
         best = max(best, sum(1 for group in words if group & window) / len(words))
     return best
+
+
+_COUNT_ASK = re.compile(r"\bhow\s+many\b", re.IGNORECASE)
+# Units that make a figure a measure of their own (a duration, a size in bytes, a rate): such a
+# figure is not a count or an amount of anything else the question asks
+_MEASURE_UNITS = frozenset(
+    {
+        "second",
+        "sec",
+        "secs",
+        "minut",
+        "min",
+        "mins",
+        "hour",
+        "hr",
+        "hrs",
+        "day",
+        "week",
+        "month",
+        "year",
+        "ms",
+        "gb",
+        "mb",
+        "tb",
+        "kb",
+        "fps",
+        "hz",
+        "ghz",
+        "mhz",
+    }
+)
 
 
 def _figures_at(sentence: str, tokens: list[str], given: set[str]) -> list[int]:
@@ -1042,9 +1094,10 @@ def _parts(text: str) -> set[str]:
     out = content_tokens(text.replace("-", " "))
     for t in content_tokens(text):
         out |= {t, *content_tokens(t.replace("-", " "))}
-        unit = re.fullmatch(r"[\d.,]+([a-z]{2,})", t)
+        unit = re.fullmatch(r"[\d.,]+([a-z]+)", t)
         if unit:
-            out |= content_tokens(unit.group(1))
+            # "3.4B" -> "b": a one-letter unit (billions, millions) is a unit as "fps" is
+            out |= content_tokens(unit.group(1)) if len(unit.group(1)) > 1 else {unit.group(1)}
     return out
 
 
@@ -1292,7 +1345,8 @@ class Composer:
         salient = salient_name(q, p) if q.kind in ("name", "dataset") else ""
         ask = ask_of(q.text)
         defined = definition_asked(q)
-        result = bool(RESULT_ASK.search(q.text))
+        # "what does it gain?" asks for what its experiments show, as "its main result" does
+        result = bool(RESULT_ASK.search(q.text)) or "gain" in q.attribute
         inner = bool(_INNER_ASK.match(q.text) or _OTHER_ASK.search(q.text))
         # figures of the ask itself, not of a context sentence that describes the paper
         asked_part = analyse_facet(q, ask) if ask != q.text else q
@@ -1709,7 +1763,9 @@ class Composer:
         top = ranked[0]
         if top.sentence not in picked:
             return top.sentence
-        if not several:
+        if not several or (fq.typed and states_attribute(fq, top.sentence)):
+            # the sentence picked for another ask states this one too ("On the 18 datasets in
+            # the OpenML-CC18 suite … with up to 230× speedup"): answered, not a second sentence
             return None
         for s in ranked[1:]:
             if s.sentence in picked:
@@ -1756,7 +1812,12 @@ def facets_of(question: str) -> list[str]:
     context = "" if re.search(r"(?i)\b(what|which|how)\b", parts[0]) else parts[0]
     asks = parts[1:] if context else parts
     asks = [b for a in asks for b in _verb_asks(a)]
-    return [f"{context} {a}".strip() for a in asks[:3]]
+    # a context sentence keeps its full stop ("… on phones. what do they fine-tune …?"): the
+    # composer weighs the asking sentence apart from it (`ask_of`)
+    first = _FACET_SPLIT.search(question)
+    stop = first.group(0).strip()[:1] if first else ""
+    joint = f"{stop} " if context and stop in (".", "?", ";", ":") and stop else " "
+    return [f"{context}{joint}{a}".strip() for a in asks[:3]]
 
 
 _ASK_VERBS = (
@@ -1794,7 +1855,7 @@ def ask_of(question: str) -> str:
     """The asking sentence of a question that first describes its paper ("A suite of … was
     released at 1.2B … . What is the name of the dataset …?" -> the second sentence)."""
     parts = re.split(
-        r"(?<=[.:;])\s+(?=(?:what|which|how|who|by|in|on|at)\b)|\s+(?=(?:What|Which|How|Who)\b)",
+        r"(?<=[.:;?])\s+(?=(?:what|which|how|who|by|in|on|at)\b)|\s+(?=(?:What|Which|How|Who)\b)",
         question,
     )
     return parts[-1] if len(parts) > 1 else question

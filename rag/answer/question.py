@@ -349,8 +349,12 @@ _SYNONYMS: dict[str, set[str]] = {
     "often": {"month", "year", "week", "day", "hour", "everi", "time", "faster", "speedup"},
     "memori": {"memori", "gb", "footprint", "storag", "cach"},
     "paramet": {"paramet", "b", "m", "size", "weight"},
+    # a bit-width is written as bits ("3.1-bit models")
+    "bit-width": {"bit-width", "bit"},
     # a duration is also written in its units' short forms ("95 sec", "12 ms", "3 hrs")
     "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length", *_TIME_UNITS},
+    # a length is a duration or a count of tokens or frames ("videos of at least 10 seconds")
+    "length": {"length", "long", "token", "frame", "second", "minut", "hour", *_TIME_UNITS},
     "cost": {"cost", "cheaper", "price", "dollar", "$"},
     # power is reported in watts ("1.11 W", "350 mW")
     "power": {"power", "watt", "w", "mw", "kw"},
@@ -360,12 +364,42 @@ _SYNONYMS: dict[str, set[str]] = {
     "score": {"score", "accuraci", "averag", "perform", "top-1", "f1", *_SCORE_UNITS},
     # "how many mAP points": a point is a unit of a score
     "point": {"point", "score", "accuraci", "f1", *_SCORE_UNITS},
-    "gain": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
+    # "what does it gain?": any improvement it measures, in speed or cost as much as in quality
+    "gain": {
+        "gain",
+        "improv",
+        "boost",
+        "increas",
+        "higher",
+        "better",
+        "outperform",
+        "speedup",
+        "faster",
+        "reduc",
+        "drop",
+        "save",
+        "lower",
+        "less",
+        "fewer",
+    },
     "improv": {"gain", "improv", "boost", "increas", "higher", "better", "outperform"},
     "reduct": {"reduc", "cut", "save", "lower", "decreas", "less", "fewer", "compress", "smaller"},
     # "what time savings": a reduction of the time is its saving
     "save": {"save", "reduc", "cut", "lower", "decreas", "less", "fewer"},
-    "size": {"size", "smaller", "larger", "compress", "reduc", "gb", "mb", "paramet", "b", "m"},
+    # "how big": in bytes, parameters or items ("200k videos", "3.4B words")
+    "size": {
+        "size",
+        "smaller",
+        "larger",
+        "compress",
+        "reduc",
+        "gb",
+        "mb",
+        "paramet",
+        "b",
+        "m",
+        "k",
+    },
     "compress": {"compress", "reduc", "ratio", "smaller"},
     "rate": {"rate", "fps"},
     "time": {"time", "hour", "day", "minut", "second", "faster", "speedup", "latenc", *_TIME_UNITS},
@@ -1587,6 +1621,9 @@ def terse(question: str) -> bool:
 _WH_CONTRACTION = re.compile(r"\b(what|which|how|where|who|when|why)['’](s|re)\b", re.IGNORECASE)
 
 
+_BIT_WIDTH = re.compile(r"\bbit\s+width(s?)\b|\bbitwidth(s?)\b", re.IGNORECASE)
+
+
 def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Question:
     expanded = _WH_CONTRACTION.sub(
         lambda m: f"{m.group(1)} {'is' if m.group(2).lower() == 's' else 'are'}", question
@@ -1596,6 +1633,10 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     respelt = _respelt_opener(question)
     if respelt != question:
         return replace(analyse(respelt, doc_freq), text=question)
+    joined = _BIT_WIDTH.sub("bit-width", question)
+    if joined != question:
+        # "at what bit width …": one attribute, the bit-width, not a width
+        return replace(analyse(joined, doc_freq), text=question)
     if terse(question):
         asked = analyse(f"What is the {question.strip()}", doc_freq)
         shape = shape_of(question, asked.names, asked.kind)

@@ -10,7 +10,8 @@ eval/tune.jsonl) and are judged on the held-out `test` split.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from difflib import SequenceMatcher
 
@@ -42,6 +43,7 @@ from rag.answer.compose import (
     opening_background,
     own_paper,
     readable_in,
+    realised_in,
     short_name,
     spelled_out,
     states_attribute,
@@ -243,7 +245,10 @@ def label(p: Passage) -> str:
         return _with_other_name(p, name)
     words = clean_display(p.title).split()
     head = " ".join(words[:LABEL_WORDS]).rstrip(" .:;,")
-    return f"“{head}{' …' if len(words) > LABEL_WORDS else ''}”"
+    quoted = f"“{head}{' …' if len(words) > LABEL_WORDS else ''}”"
+    used = next(_names_used(p, ""), "")
+    # a title without a name, whose abstract calls its system by one ("TetriInfer improves …")
+    return f"{quoted} ({used})" if used else quoted
 
 
 NAME_TOKEN_CHARS = 16  # "MiKV", "DAREx", "Branch-Attend-Mix": one token, a name not a phrase
@@ -273,7 +278,50 @@ def _with_other_name(p: Passage, name: str) -> str:
             and squash(coined) not in squash(name)
         ):
             return f"{name} ({clean_display(coined)})"
-    return name
+    used = next(_names_used(p, name), "")
+    return f"{name} ({used})" if used else name
+
+
+def _names_used(p: Passage, name: str) -> Iterator[str]:
+    """Names the abstract uses as its own system's without coining them in a way `coined_name`
+    reads ("We realize this idea in TetriInfer", "SGD-SaI is a simple … enhancement", "…,
+    namely MuE"): a word with capitals inside and no digits (a model size or a format, "LLaMA-7B",
+    "INT4", is someone else's), not in the title, that `uses_name` finds used as the paper's own
+    and that is not only a baseline; the most used first."""
+    counts = Counter(
+        w
+        for w in NAME.findall(p.text)
+        # capitals inside and a small letter that is not a plural's ("LLMs", "DNNs")
+        if re.search(r"[a-z]", re.sub(r"(?<=[A-Z])s$", "", w))
+        and re.search(r"[A-Z]", w[1:])
+        and not re.search(r"\d|-[a-z]+$", w)  # "LLaMA-7B"; "LLM-based" describes
+    )
+    for word, _ in counts.most_common():
+        key = squash(word)
+        if (
+            len(word) > NAME_TOKEN_CHARS
+            or key in squash(p.title)
+            or key in squash(name)
+            # "MoE" of "… Mixture-of-Experts …": the title's words, abbreviated
+            or re.sub(r"[^A-Za-z]", "", word) in "".join(re.findall(r"(?<![\w'])\w", p.title))
+            # a model it runs in sizes ("LLaVA 7B") is the model it works on
+            or re.search(rf"(?<![\w-]){re.escape(word)}[\s-]?\d+(?:\.\d+)?[BMK]\b", p.text)
+        ):
+            continue
+        # introduced, realised in, or the subject of its sentences; a name it only keeps
+        # using ("PyTorch", "FlashAttention") is the field's or another paper's
+        if introduces(p, word) or _subject_of(p, word) or realised_in(p, word):
+            yield clean_display(word)
+
+
+def _subject_of(p: Passage, word: str) -> bool:
+    """The word, standing alone ("SGD-SaI is …", not "PyTorch-Direct is …"), opens one of the
+    abstract's sentences and is used at least twice."""
+    alone = rf"(?<![\w-]){re.escape(word)}(?![\w-])"
+    uses = [x for x in split_sentences(p.text) if re.search(alone, x)]
+    # after a short lead phrase too ("Specifically, CQFormer …"), as `_opens_with` reads it
+    mains = [re.sub(r"^(?:[\w'-]+\s+){0,5}[\w'-]+,\s+", "", x) for x in uses]
+    return len(uses) >= 2 and any(re.match(alone, x) for x in uses + mains)
 
 
 def _abbreviates(one: str, other: str) -> bool:

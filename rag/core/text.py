@@ -7,6 +7,7 @@ llama-index's evaluators judge support with an LLM, which a 135M local model can
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -35,9 +36,25 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9\-\.]*[a-z0-9]|[a-z0-9]")
 NAME = re.compile(r"\b(?=[\w.\-]*[A-Za-z])(?=[\w.\-]*(?:[a-z][A-Z]|[A-Z]{2}|\d))[\w.\-]*\w")
 
 
+# A Greek letter in a name is typed as its Latin letter ("DepS" for "DεpS"): the first letter
+# of the letter's name (epsilon -> e, alpha -> a, mu -> m)
+_GREEK_AS_LATIN = {
+    c: unicodedata.name(chr(c)).split()[-1][0].lower()
+    for c in range(0x391, 0x3CA)
+    if unicodedata.name(chr(c), "").startswith("GREEK")
+}
+
+
+def latin(text: str) -> str:
+    """The text with each Greek letter as the Latin letter a question types for it, one
+    character for one: "DεpS" -> "DepS"."""
+    return text.translate(_GREEK_AS_LATIN)
+
+
 def squash(text: str) -> str:
-    """Lower case with only letters, digits and dots: "LLaMA-7B" and "llama 7b" compare equal."""
-    return re.sub(r"[^a-z0-9.]", "", text.lower())
+    """Lower case with only letters, digits and dots: "LLaMA-7B" and "llama 7b" compare equal
+    (as do "DεpS" and "DepS")."""
+    return re.sub(r"[^a-z0-9.]", "", latin(text).lower())
 
 
 # A full stop ends a sentence, not an abbreviation's ("images (e.g. 1024×1024) that …" is one

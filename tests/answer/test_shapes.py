@@ -3156,3 +3156,209 @@ def test_what_each_proposes_and_reports_is_two_asks_and_the_report_is_a_result()
     lead = comparison_lead(_composer(), q, [paper, other])
     assert lead is not None
     assert "rotary" in lead.text and "85%" in lead.text and "3.1x" in lead.text, lead.text
+
+
+def test_a_greek_letter_in_a_name_is_typed_as_its_latin_letter() -> None:
+    """ "ZεrbS" is typed "ZerbS": the question names the paper, and the paper is found."""
+    from rag.answer.answering import names_a_paper
+    from rag.answer.compose import titled
+    from rag.core.text import squash
+
+    assert squash("ZεrbS: Delayed ε-Zorbing") == squash("ZerbS: Delayed e-Zorbing")
+    assert titled("ZerbS", "ZεrbS: Delayed ε-Zorbing for Faster Quux Training")
+    paper = passage(
+        "ZεrbS: Delayed ε-Zorbing for Faster Quux Training",
+        "We propose Delayed epsilon-Zorbing (ZepsilonrbS), which starts zorbing late.",
+        1,
+        0.3,
+    )
+    assert names_a_paper(analyse("how does ZerbS work?"), [paper])
+
+
+def test_a_dataset_or_model_name_with_a_hyphen_is_not_a_figure() -> None:
+    """ "ImageNet-1k", "CIFAR-10", "GPT-3", "CIFAR10/100" hold digits, not measured figures: a
+    sentence naming them does not state an asked amount."""
+    q = analyse("How much accuracy does ZorbNet gain?")
+    assert not states_attribute(
+        q, "ZorbNet outperforms prior training on CIFAR-10, CIFAR10/100 and ImageNet-1k accuracy."
+    )
+    assert states_attribute(q, "ZorbNet gains 1.8% higher ImageNet-1k accuracy than GPT-3 runs.")
+
+
+def test_what_a_paper_gains_is_the_result_it_measures_in_speed_or_cost_too() -> None:
+    """ "What does X gain?": a speedup is a gain, and the sentence reporting the measured result
+    answers, not the proposal sentence with a setting's figure in it."""
+    q = analyse("what does ZorbAttention-2 gain over ZorbAttention?")
+    assert states_attribute(q, "These yield around 2× speedup compared to ZorbAttention.")
+    paper = passage(
+        "ZorbS: Delayed Zorbing for Faster Quux Training",
+        "We propose ZorbS, which starts zorbing the quux model when it is partially trained "
+        "(~50%), which leads to quux cost improvement. ZorbS outperforms quux training on "
+        "accuracy and cost. It achieves 1.83% higher accuracy and a 2.5x drop in quux cost.",
+        1,
+        0.7,
+    )
+    ranked = _composer().sentences(analyse("what does ZorbS gain over quux training?"), paper)
+    assert "2.5x" in ranked[0].sentence, ranked[0].sentence
+
+
+def test_a_clipped_word_the_collection_lacks_is_found_in_its_full_form() -> None:
+    """ "vocab" is "vocabulary" shortened: a passage that says "vocabulary" covers it. A word the
+    collection has ("model") is not matched by the longer words it begins ("model-based")."""
+    from rag.answer.answering import evidence_of
+
+    known = {"vocabulari", "zorb", "cach", "cache-awar", "extend"}
+
+    def idf(token: str) -> float:
+        return 1.0 if token in known else 5.0  # a word no chunk has weighs most
+
+    p = passage("Zorb: Extending Vocabularies", "We extend the vocabulary of a zorb.", 1, 0.4)
+    assert evidence_of("extending the zorb vocab", [p], idf).lexical == 1.0
+    assert evidence_of("extending the zorb sourdough", [p], idf).lexical < 0.5
+    q = passage("Zorb", "A cache-aware zorb.", 1, 0.4)
+    assert evidence_of("zorb caching", [q], idf).lexical < 1.0
+
+
+def test_a_name_only_one_chunk_uses_in_a_sized_variant_names_its_paper() -> None:
+    """ "NorZorb" of "… with 11.4 billion parameters: NorZorb-11B": the only chunk that has
+    the name answers a question about it, though its title does not give it."""
+    from rag.answer.answering import names_a_paper
+
+    p = passage(
+        "Small Languages, Big Zorbs",
+        "We release a new model with 11.4 billion parameters: NorZorb-11B.",
+        1,
+        0.2,
+    )
+    q = analyse("how many parameters does NorZorb have?")
+    assert names_a_paper(q, [p], {"norzorb-11b": 1, "zorb": 40})
+    assert not names_a_paper(q, [p], {"norzorb-11b": 9, "zorb": 40})  # used widely: not its own
+
+
+def test_a_one_letter_unit_glued_to_its_figure_is_a_unit() -> None:
+    """ "3.4B Chinese words", "only 0.5M": billions and millions glued to the figure answer
+    "how big" and "how many parameters"."""
+    big = analyse("how big was the zorb pre-training corpus?")
+    assert states_attribute(big, "We conduct secondary pre-training on 3.4B Zorbish words.")
+    params = analyse("how many parameters does ZorbAdapter add?")
+    assert states_attribute(params, "ZorbAdapter with only 0.5M can process any resolution.")
+
+
+def test_a_bit_width_is_answered_by_a_figure_in_bits() -> None:
+    q = analyse("at what bit width do ZorbQ models match 4-bit QuuxQ?")
+    assert q.attribute == {"bit-width"}
+    assert states_attribute(q, "3.1-bit models using ZorbQ perform comparably to 4-bit QuuxQ.")
+    assert not states_attribute(q, "ZorbQ keeps the width of each layer as it is.")
+
+
+def test_the_asked_kind_may_be_written_in_its_plural_near_the_name() -> None:
+    """ "… on eight of eleven metrics selected from ZBench" names a benchmark suite."""
+    from rag.answer.compose import analyse_facet, facets_of
+
+    q = analyse("what baseline does ZorbVid beat and on which benchmark suite?")
+    suite = analyse_facet(q, facets_of(q.text)[-1])
+    s = "ZorbVid outperforms QuuxSora on eight of eleven metrics selected from ZBench."
+    assert states_attribute(suite, s)
+
+
+def test_a_context_sentence_before_the_ask_keeps_its_full_stop() -> None:
+    """The context of a follow-up ("… on phones. what do they fine-tune …?") stays a sentence
+    of its own in each ask, so the asking sentence is weighed apart from it."""
+    from rag.answer.compose import ask_of, facets_of
+
+    text = "zorb GANs for image editing on phones. what do they fine-tune instead of the GAN?"
+    assert facets_of(text) == [text]
+    assert ask_of(text) == "what do they fine-tune instead of the GAN?"
+    assert ask_of("What is ZorbNet? what does it prune?") == "what does it prune?"
+
+
+def test_a_list_label_gives_the_system_name_the_abstract_uses() -> None:
+    """A title without a name ("Inference without Zorbs") whose abstract calls its system by
+    one ("We realize this idea in ZorbInfer") is listed with it; a model the paper works on in
+    sizes ("QuuxVA 7B") or an abbreviation of the title's words ("MoZ") is not its name."""
+    realised = passage(
+        "Inference without Zorbs: Disaggregate Quux Serving",
+        "We realize this idea in ZorbInfer through three pillars. Results show that ZorbInfer "
+        "improves latency.",
+        1,
+        0.5,
+    )
+    assert label(realised) == "Inference without Zorbs (ZorbInfer)"
+    sized = passage(
+        "On Zorb Decoding for Multimodal Models",
+        "We study QuuxVA 7B. We introduce a compact QuuxVA draft model. QuuxVA runs fast.",
+        1,
+        0.5,
+    )
+    assert "QuuxVA" not in label(sized)
+    acronym = passage(
+        "Dense Training, Sparse Zorbs: Rethinking Mixture-of-Zorbs Models",
+        "MoZ models are costly. MoZ layers route tokens. We train them densely.",
+        1,
+        0.5,
+    )
+    assert "MoZ" not in label(acronym)
+
+
+def test_the_second_one_is_the_second_paper_the_previous_question_named() -> None:
+    """ "the second one - how big is its dataset?" after "What are ZorbGen and QuuxGen about?"
+    asks about QuuxGen; "the former" about ZorbGen."""
+    names = ["ZorbGen", "QuuxGen"]
+    assert resolved("the second one - how big is its dataset?", names) == (
+        "QuuxGen - how big is its dataset?"
+    )
+    assert resolved("and what does the former generate?", names) == (
+        "and what does ZorbGen generate?"
+    )
+    assert resolved("what does the first layer do?", names) is None  # not a paper's place
+
+
+def test_how_big_is_answered_by_a_count_in_thousands() -> None:
+    q = analyse("how big is the video dataset ZorbGen collected?")
+    assert states_attribute(q, "The authors collect a large-scale dataset of 200k videos.")
+
+
+def test_a_sentence_picked_for_one_ask_that_states_another_answers_both() -> None:
+    """ "How much faster …, and on which benchmark suite?" of one sentence giving both ("On the
+    18 datasets of the ZorbML-CC18 suite … with up to 230× speedup"): that sentence answers
+    both asks; a second sentence is not added for the suite."""
+    p = passage(
+        "ZorbPFN: Tables in a Second",
+        "ZorbPFN is trained offline once on a synthetic dataset, ZorbPrior. On the 18 "
+        "datasets in the ZorbML-CC18 suite, ZorbPFN performs on par with AutoML systems with "
+        "up to 230× speedup.",
+        1,
+        0.7,
+    )
+    q = analyse(
+        "How much faster than AutoML systems is ZorbPFN, and on which benchmark suite was "
+        "this shown?"
+    )
+    lead = _composer().lead(q, [p])
+    assert [s for _, s in lead.parts] == [
+        "On the 18 datasets in the ZorbML-CC18 suite, ZorbPFN performs on par with AutoML "
+        "systems with up to 230× speedup."
+    ]
+
+
+def test_how_many_is_not_answered_by_a_duration_and_a_length_is_one() -> None:
+    """ "How many videos …?" is not answered by "videos covering at least 10 seconds" (a
+    duration), but by "2 million long-take videos"; "the minimum length of each" is answered by
+    the duration."""
+    many = analyse("how many videos does ZorbSet contain?")
+    assert not states_attribute(many, "ZorbSet has long videos covering at least 10 seconds.")
+    assert states_attribute(many, "ZorbSet comprises 2 million long-take videos.")
+    length = analyse("what is the minimum length of each ZorbSet video?")
+    assert states_attribute(length, "ZorbSet has long videos covering at least 10 seconds.")
+
+
+def test_a_percentage_asked_in_words_is_covered_by_the_percent_sign() -> None:
+    from rag.answer.answering import evidence_of
+
+    def idf(token: str) -> float:
+        return 6.0 if token.startswith("percent") else 1.0  # no chunk writes the word
+
+    p = passage("Zorb RNNs", "Zorb adds as little as 0.04% of the parameters.", 1, 0.4)
+    assert evidence_of("zorb parameters as a percentage", [p], idf).lexical == 1.0
+    q = passage("Zorb RNNs", "Zorb adds a few parameters.", 1, 0.4)
+    assert evidence_of("zorb parameters as a percentage", [q], idf).lexical < 0.5
