@@ -353,8 +353,9 @@ _SYNONYMS: dict[str, set[str]] = {
     "bit-width": {"bit-width", "bit"},
     # a duration is also written in its units' short forms ("95 sec", "12 ms", "3 hrs")
     "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length", *_TIME_UNITS},
-    # a length is a duration or a count of tokens or frames ("videos of at least 10 seconds")
-    "length": {"length", "long", "token", "frame", "second", "minut", "hour", *_TIME_UNITS},
+    # a video's or a clip's length is a duration or a count of frames ("videos covering at least
+    # 10 seconds"); not any count of tokens ("2 trillion training tokens" is not a sequence length)
+    "length": {"length", "long", "frame", "second", "minut", "hour", *_TIME_UNITS},
     "cost": {"cost", "cheaper", "price", "dollar", "$"},
     # power is reported in watts ("1.11 W", "350 mW")
     "power": {"power", "watt", "w", "mw", "kw"},

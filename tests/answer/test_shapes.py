@@ -3350,6 +3350,9 @@ def test_how_many_is_not_answered_by_a_duration_and_a_length_is_one() -> None:
     assert states_attribute(many, "ZorbSet comprises 2 million long-take videos.")
     length = analyse("what is the minimum length of each ZorbSet video?")
     assert states_attribute(length, "ZorbSet has long videos covering at least 10 seconds.")
+    # a count of training tokens is not a sequence length
+    sequence = analyse("What sequence length was ZorbLM-7B pretrained with?")
+    assert not states_attribute(sequence, "ZorbLM is trained on 2 trillion training tokens.")
 
 
 def test_a_percentage_asked_in_words_is_covered_by_the_percent_sign() -> None:
