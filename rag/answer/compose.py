@@ -1791,7 +1791,7 @@ class Composer:
 
 _FACET_SPLIT = re.compile(
     r"(?:,?\s+and\s+|[?;:.]\s+|,\s+)(?=(?:(?:at|on|in|to|by|up|after|for|from|with|of|under)\s+){0,3}"
-    r"(?:what|which|how|does|is|are)\b)",
+    r"(?:what|which|how|why|does|is|are)\b)",
     re.IGNORECASE,
 )
 
@@ -1809,7 +1809,7 @@ def facets_of(question: str) -> list[str]:
         return _verb_asks(question)
     # "X reached what throughput …, and which model …": the first part asks too; "To run LLMs
     # larger than DRAM …, which two techniques …": it only sets the scene
-    context = "" if re.search(r"(?i)\b(what|which|how)\b", parts[0]) else parts[0]
+    context = "" if re.search(r"(?i)\b(what|which|how|why)\b", parts[0]) else parts[0]
     asks = parts[1:] if context else parts
     asks = [b for a in asks for b in _verb_asks(a)]
     # a context sentence keeps its full stop ("… on phones. what do they fine-tune …?"): the
@@ -1855,7 +1855,8 @@ def ask_of(question: str) -> str:
     """The asking sentence of a question that first describes its paper ("A suite of … was
     released at 1.2B … . What is the name of the dataset …?" -> the second sentence)."""
     parts = re.split(
-        r"(?<=[.:;?])\s+(?=(?:what|which|how|who|by|in|on|at)\b)|\s+(?=(?:What|Which|How|Who)\b)",
+        r"(?:(?<=[.:;?])\s+|\s+[-–—]\s+)(?=(?:what|which|how|who|by|in|on|at)\b)|"
+        r"\s+(?=(?:What|Which|How|Who)\b)",
         question,
     )
     return parts[-1] if len(parts) > 1 else question

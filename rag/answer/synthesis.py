@@ -765,14 +765,42 @@ def how_lead(
         def about(s: str) -> bool:
             return any(_word_in(n, s) for n in asked_of)
 
-    picked = Scored(composer, topic, p, embed).mechanism(HOW_SENTENCES, about, asks_why(q.text))
+    scored = Scored(composer, topic, p, embed)
+    picked = scored.mechanism(HOW_SENTENCES, about, asks_why(q.text))
+    problem = scored.problem() if _asks_the_problem_too(q.text) else None
+    if problem is not None and problem not in picked:
+        # "why is ConvNeXt slow …, and what does InceptionNeXt do about it?": the problem the
+        # paper states answers the first ask, its mechanism the second
+        order = {x: i for i, x in enumerate(scored.sentences)}
+        picked = sorted([problem, *picked[: HOW_SENTENCES - 1]], key=lambda x: order.get(x, 0))
     if not picked:
         return None
     limit = MAX_LEAD_CHARS if len(picked) == 1 else PART_CHARS
     # the paper called as the question calls it, when that is its own name ("GraNet", which
     # it introduces after an earlier acronym, "GMP")
     asked = [n for n in q.names if titled(n, p.title) or introduces(p, n)]
+    # the paper's own name before another its title names ("InceptionNeXt: When Inception Meets
+    # ConvNeXt" is InceptionNeXt, whichever the question named first)
+    asked.sort(key=lambda n: squash(n) != squash(short_name(p).split(" (")[0]))
     return _paper_lead(q, p, picked, limit, asked[0] if asked else clean_display(short_name(p)))
+
+
+# "why is X slow / so expensive / hard to …": a why asked of a shortcoming, which the paper
+# states as its problem
+_WHY_SHORTCOMING = re.compile(
+    r"^\s*why\s+(?:is|are|was|were|does|do|did)\b[^?]*?\b(?:slow\w*|expensive|costly|hard|"
+    r"difficult|inefficient|fails?|struggles?|memory-bound|bottleneck\w*|limited)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_the_problem_too(question: str) -> bool:
+    """Does the question ask, beside how the paper works, what the problem is: a why of a
+    shortcoming or a limitation among several asks?"""
+    asks = facets_of(question)
+    return len(asks) > 1 and any(
+        _WHY_SHORTCOMING.search(a) or _LIMITATION_ASK.search(a) for a in asks
+    )
 
 
 def _how_subject_named(name: str, question: str) -> bool:

@@ -3365,3 +3365,37 @@ def test_a_percentage_asked_in_words_is_covered_by_the_percent_sign() -> None:
     assert evidence_of("zorb parameters as a percentage", [p], idf).lexical == 1.0
     q = passage("Zorb RNNs", "Zorb adds a few parameters.", 1, 0.4)
     assert evidence_of("zorb parameters as a percentage", [q], idf).lexical < 0.5
+
+
+def test_why_after_and_is_an_ask_of_its_own_and_a_dash_ends_the_context() -> None:
+    """ "ZorbVOS paper - what do they change in the affinity, and why does it help?": two asks;
+    the words before the dash describe the paper, the ask follows it."""
+    from rag.answer.compose import ask_of, facets_of
+
+    q = "zorb VOS paper - what do they change in the affinity and why does it help?"
+    assert len(facets_of(q)) == 2 and facets_of(q)[1] == "why does it help?"
+    assert ask_of(q).startswith("what do they change in the affinity")
+
+
+def test_why_a_baseline_is_slow_and_what_the_paper_does_gives_its_problem_and_mechanism() -> None:
+    """ "why is QuuxNeXt slow on A100s, and what does ZorbNeXt do about it?": the problem the
+    paper states, then how it works, under the paper's own name (not the baseline its title
+    also names)."""
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "ZorbNeXt: When Zorb Meets QuuxNeXt",
+        "Large kernels are widely adopted, like the remarkable work QuuxNeXt. Although such "
+        "depthwise operators consume few FLOPs, they harm efficiency on GPUs due to high memory "
+        "access costs. We propose to decompose the large kernel into four parallel branches. "
+        "ZorbNeXt-T achieves 1.6x higher throughput than QuuxNeXt-T.",
+        1,
+        0.7,
+    )
+    q = analyse(
+        "why is QuuxNeXt slow on A100s despite low FLOPs, and what does ZorbNeXt do about it?"
+    )
+    lead = how_lead(_composer(), q, p)
+    assert lead is not None
+    assert "memory access costs" in lead.text and "four parallel branches" in lead.text, lead.text
+    assert not lead.text.startswith("QuuxNeXt")
