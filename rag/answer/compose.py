@@ -40,6 +40,7 @@ from rag.core.text import (
     numbers,
     split_sentences,
     squash,
+    suspended_joined,
 )
 from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
@@ -713,6 +714,19 @@ def _subject_of_ask(name: str) -> re.Pattern[str]:
 _COUNT_WORD = r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|dozen)"
 
 
+def _figure_of_the_setting(q: Question, sentence: str, given: set[str]) -> bool:
+    """ "What accuracy does it get on Stanford Cars?" of "… accuracy on datasets such as
+    Stanford cars (96.0%), CIFAR-10 (99.0%) …": the figure right after the named setting, in a
+    sentence that speaks of the asked attribute, however far that word is from the figure."""
+    named = _NAMED_SETTING.search(q.text)
+    groups = q.attribute_groups()
+    if not named or not groups or not all(g & _parts(sentence) for g in groups):
+        return False
+    where = re.escape(named.group(1)).replace(r"\ ", r"\s+")
+    after = re.search(rf"(?i)(?<![\w-]){where}(?![\w-])\W{{0,3}}([\d.,]+\s?[%x×]?)", sentence)
+    return after is not None and bool(numbers(after.group(1)) - given)
+
+
 def _counted_in_words(q: Question, sentence: str) -> bool:
     """ "How many core areas …?" of "a survey of the five core areas": the count as a word,
     right before the asked noun (a figure would be found by `_figure_near`)."""
@@ -748,6 +762,8 @@ def states_attribute(q: Question, sentence: str) -> bool:
         if baseline and _beats_by_percent(q, baseline, sentence):
             return True
         if _counted_in_words(q, sentence):
+            return True
+        if _figure_of_the_setting(q, sentence, given):
             return True
         return _figure_near(
             sentence, given, q.attribute_groups(), counted=bool(_COUNT_ASK.search(q.text))
@@ -1157,10 +1173,16 @@ _OUTPERFORMS_BY_FACTOR = re.compile(
 )
 
 
+_SIZE_FAMILY = re.compile(r"\b\d[\d.]*[BMK](?:\s*/\s*\d[\d.]*[BMK])+\b")
+
+
 def situational_figures(q: Question) -> set[str]:
     """The figures a question gives to place what it asks ("on 512 GPUs", "with 4 steps"), not
     those inside a name ("Llama-2-7B", "17B-parameter")."""
     in_names = {f for n in q.names for f in numbers(n)}
+    # "Zamba2 1.2B/2.7B/7.4B": the sizes a family of models comes in, after its name, name it
+    family = _SIZE_FAMILY.search(q.text)
+    in_names |= numbers(family.group(0).replace("/", " ")) if family else set()
     text = re.sub(r"(?i)\b\d[\d.,]*\s*[bmkt]?-?param\w*|\b[A-Za-z][\w.]*-\d[\w.-]*", " ", q.text)
     return {f for f in numbers(text) - in_names if re.search(r"\d", f)}
 
@@ -1213,7 +1235,8 @@ def _mentions_all(setting: str, p: Passage, sized: bool = False) -> bool:
     """Every word of the setting starts a word of the passage ("Open-Sora" in "Open-Sora-Plan",
     not "XL" in an abstract about Stable Diffusion v1.5). `sized`: a sized model of the paper
     itself ("for Megalodon-7B" of "Megalodon: …") is its subject, not a setting."""
-    text, setting = dimensions_joined(p.title + " " + p.text), dimensions_joined(setting)
+    text = suspended_joined(dimensions_joined(p.title + " " + p.text))
+    setting = dimensions_joined(setting)
     base = squash(re.sub(r"[-\s]?\d+(?:\.\d+)?[BMKbmk]\b", "", setting))
     if sized and base and base in squash(p.title):
         return True
@@ -1356,6 +1379,10 @@ class Composer:
         limitation = q.kind == "describe" and bool(_LIMITATION_ASK.search(q.text))
         performed = PERFORM_SETTING.search(q.text)
         setting = content_tokens(performed.group("setting")) if performed else set()
+        named_setting = _NAMED_SETTING.search(q.text) if q.typed else None
+        if not setting and named_setting:
+            # "what accuracy does it get on Stanford Cars?": the figure measured there
+            setting = content_tokens(named_setting.group(1))
         observation = q.kind == "describe" and bool(_OBSERVATION_ASK.search(q.text))
         # "… report as its main result?": the frame says what kind of sentence answers (the
         # cue below); its words ("result") must not pick a sentence that merely says "results"
@@ -1413,7 +1440,7 @@ class Composer:
             if q.kind in ("name", "dataset"):
                 f.update(self._name_features(q, p, s, salient, inner))
             score = sum(SENTENCE_WEIGHTS[k] * v for k, v in f.items())
-            if setting and setting <= content_tokens(s):
+            if setting and setting <= content_tokens(suspended_joined(s)):
                 # "How does X perform on Stable Diffusion?": a sentence about that setting comes
                 # before every sentence that is not (the setting is a condition, not a hint)
                 score += SETTING_FIRST
@@ -1531,8 +1558,14 @@ class Composer:
             if said is not None:
                 return Decision(said)
             return Decision(None, "subject", self._closest(q, candidates[:1]))
+        # "… what accuracy does it get on Stanford Cars?": the setting's name is where it was
+        # measured (an abstract lists it "such as Stanford cars"), not a subject
+        setting_names = _NAMED_SETTING.search(q.text)
+        where = setting_names.group(1) if setting_names else ""
         if not descriptive(q) and any(
-            self.only_a_baseline(n, candidates) for n in q.names if not as_baseline(n, q.text)
+            self.only_a_baseline(n, candidates)
+            for n in q.names
+            if not as_baseline(n, q.text) and n not in where
         ):
             # "What speedup does Medusa report?": Medusa is only ever beaten by other papers here.
             return Decision(None, "subject", self._closest(q, candidates[:1]))
@@ -1577,10 +1610,17 @@ class Composer:
         """Every specific name the question gives ("on H100", "EfficientFormer-L3") is in the
         passage: a figure measured on something else does not answer."""
         hay = squash(p.title + " " + p.text)
+        # "3.5" of "GPT-3.5" (or of "gpt-3.5-turbo", typed in lower case) is part of a name
+        named = {
+            n
+            for t in re.findall(r"\S+", q.text)
+            if _IN_NAME.fullmatch(t.strip(".,;:()?"))
+            for n in numbers(t)
+        }
         given = {
             re.sub(r"[^\d.]", "", n).strip(".")
             for n in numbers(q.text)
-            if not any(n in name for name in q.names)  # "3.5" of "GPT-3.5" is part of a name
+            if not any(n in name for name in q.names) and n not in named
         }
         if not all(g in hay for g in given if g):
             return False  # "with 4 steps", "on 512 GPUs": a figure the question gives is not there

@@ -301,7 +301,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"techniques?|systems?|models?|approach(es)?|algorithms?|architectures?|optimizers?|works?|studies|"
             r"study|library|libraries|tools?|schemes?|modules?|strategies|strategy|designs?|"
             r"mechanisms?|kernels?|engines?|benchmarks?|compilers?|networks?|proposals?|variants?|"
-            r"stacks?|runtimes?|toolkits?|functions?|formats?|operators?)\b"
+            r"stacks?|runtimes?|toolkits?|functions?|formats?|operators?|schedulers?|schedules?)\b"
             # "Is there a paper that …?", "Any paper that …?": one paper asked for by what it
             # does, as "Which paper …?" asks ("Is there work on …" asks for a body of work)
             r"|^\s*(?:is\s+there\s+(?:a|an|one)\s+|any\s+(?=paper\b))(?:paper|method|approach|"
@@ -996,12 +996,15 @@ _HOW_ASK = re.compile(
     # "In Recycled Attention, how are the tokens chosen …": a setting, then the how
     # "Summarise / Explain how X …" asks the same as "How does X …?"
     # "Instead of a combinatorial search, how does X …": any opening clause, then the how
-    r"^\s*(?:[^,?]{1,80},\s*)?"
+    # "we want … on edge boards - how does X …", "In Hybrid SD how is …": after a dash or a
+    # colon, or a leading "In X" without its comma, as after a comma
+    r"^\s*(?:[^,?]{1,80},\s*|[^,?]{1,120}?(?:\s[-–—]|:)\s*|in\s+[^,?]{1,60}?\s+(?=how\b))?"
     r"(?:(?:(?:(?:can|could|would)\s+you\s+|please\s+)?(?:summari[sz]e|explain|describe|tell\s+me)"
     r"\s+how|how\s+(?:does|do|did|can|could|is|are|was|were))\b"
     r"(?![^?]*\bhow\s+much\b)"
     # "How does X perform / scale on Y?" asks for its results, not how it works
-    r"(?![^?]*\b(?:perform|fare|scale|generali[sz]e)s?\b)"
+    # ("web-scale" is a compound, not the verb)
+    r"(?![^?]*(?<![\w-])(?:perform|fare|scale|generali[sz]e)s?\b)"
     r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"
     # "X says adapting adds zero cost - how is that possible?": a claim, then the how of it
     r"|(?:[—–:;.?]|\s-)\s*(?:how\s+(?:is|was|are|does|do|can|could)\s+(?:that|this|it|they)"
@@ -1622,6 +1625,7 @@ def terse(question: str) -> bool:
 _WH_CONTRACTION = re.compile(r"\b(what|which|how|where|who|when|why)['’](s|re)\b", re.IGNORECASE)
 
 
+_PERCENT_SIGN = re.compile(r"\bwhat\s*%")
 _BIT_WIDTH = re.compile(r"\bbit\s+width(s?)\b|\bbitwidth(s?)\b", re.IGNORECASE)
 
 
@@ -1634,9 +1638,10 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     respelt = _respelt_opener(question)
     if respelt != question:
         return replace(analyse(respelt, doc_freq), text=question)
-    joined = _BIT_WIDTH.sub("bit-width", question)
+    joined = _PERCENT_SIGN.sub("what percentage", _BIT_WIDTH.sub("bit-width", question))
     if joined != question:
-        # "at what bit width …": one attribute, the bit-width, not a width
+        # "at what bit width …": one attribute, the bit-width, not a width; "by what % …" asks
+        # a percentage
         return replace(analyse(joined, doc_freq), text=question)
     if terse(question):
         asked = analyse(f"What is the {question.strip()}", doc_freq)

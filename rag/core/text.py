@@ -51,6 +51,15 @@ def latin(text: str) -> str:
     return text.translate(_GREEK_AS_LATIN)
 
 
+_SUSPENDED = re.compile(r"\b([A-Za-z0-9]+)-\s+(and|or)\s+([A-Za-z0-9]+)-([A-Za-z]+)\b")
+
+
+def suspended_joined(text: str) -> str:
+    """ "NLI- and NSP-based models" written out: "NLI-based and NSP-based models" (a suspended
+    hyphen's word is the second word's ending)."""
+    return _SUSPENDED.sub(r"\1-\4 \2 \3-\4", text)
+
+
 def squash(text: str) -> str:
     """Lower case with only letters, digits and dots: "LLaMA-7B" and "llama 7b" compare equal
     (as do "DεpS" and "DepS")."""

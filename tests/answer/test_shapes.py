@@ -3399,3 +3399,89 @@ def test_why_a_baseline_is_slow_and_what_the_paper_does_gives_its_problem_and_me
     assert lead is not None
     assert "memory access costs" in lead.text and "four parallel branches" in lead.text, lead.text
     assert not lead.text.startswith("QuuxNeXt")
+
+
+def test_a_figure_inside_a_lower_case_model_name_is_not_a_given_setting() -> None:
+    """ "over a single gpt-3.5-turbo run": 3.5 is the model's name, which the abstract writes
+    "GPT-35-turbo"; the paper still states the improvement."""
+    p = passage(
+        "ZorbLAN: An Agent Network",
+        "ZorbLAN achieves 13.3% improvement on HumanEval compared to a single GPT-35-turbo run.",
+        1,
+        0.7,
+    )
+    q = analyse("how much does ZorbLAN improve HumanEval over a single gpt-3.5-turbo run?")
+    assert _composer().decide(q, [p]).lead is not None
+
+
+def test_the_sizes_a_model_family_comes_in_name_it_not_a_setting() -> None:
+    """ "Zorb2 1.2B/2.7B/7.4B: how many training tokens?": the sizes name the suite; the
+    sentence giving the tokens answers though it does not repeat the sizes."""
+    from rag.answer.compose import situational_figures
+
+    assert situational_figures(analyse("Zorb2 1.2B/2.7B/7.4B: up to how many tokens?")) == set()
+    assert situational_figures(analyse("how fast is Zorb 70B on 8 GPUs?")) == {"8", "70b"}
+
+
+def test_which_scheduler_asks_a_name_not_a_learning_rate() -> None:
+    q = analyse("which learning rate scheduler did the ZorbLM team study?")
+    assert q.kind == "name"
+
+
+def test_a_figure_right_after_the_asked_dataset_is_its_figure() -> None:
+    """ "what accuracy does it get on Stanford Zorbs?" of "accuracy on datasets such as Stanford
+    zorbs (96.0%), CIFAR-10 (99.0%)": the dataset is where it was measured (not a subject no
+    paper is about), and the figure after it answers."""
+    q = analyse("ZorbResNet transfer results - what accuracy does it get on Stanford Zorbs?")
+    s = (
+        "ZorbResNet models achieve state-of-the-art accuracy on competitive single-label "
+        "classification datasets such as Stanford zorbs (96.0%), CIFAR-10 (99.0%) and "
+        "Oxford-Flowers (99.1%)."
+    )
+    assert states_attribute(q, s)
+    p = passage(
+        "ZorbResNet: GPU-Dedicated Nets", f"ZorbResNet reaches 80.8 top-1 on ImageNet. {s}", 1, 0.7
+    )
+    lead = _composer().decide(q, [p]).lead
+    assert lead is not None and "96.0%" in lead.text, lead
+
+
+def test_a_suspended_hyphen_is_read_as_both_words() -> None:
+    """ "for NLI- and NSP-based models": the NLI-based model's setting is there."""
+    from rag.core.text import suspended_joined
+
+    assert suspended_joined("for NLI- and NSP-based models") == "for NLI-based and NSP-based models"
+    p = passage(
+        "Conformal Zorbs for Zero-shot Classifiers",
+        "We reduce the average inference time for NLI- and NSP-based models by 25.6% and 22.2%.",
+        1,
+        0.7,
+    )
+    q = analyse("by what percent does average inference time drop for the NLI-based model?")
+    lead = _composer().decide(q, [p]).lead
+    assert lead is not None and "25.6%" in lead.text, lead
+
+
+def test_web_scale_is_a_compound_not_a_question_of_how_it_scales() -> None:
+    q = "how does ZorbDS keep retrieval fast on one node over a web-scale datastore?"
+    assert analyse(q).shape == "how"
+    assert analyse("How does ZorbNet scale to 70B?").shape != "how"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "In Zorb SD how is the diffusion process split between cloud and edge?",
+        "we want w4a4 llama on edge boards - how does Zorb-Quant implement the matmuls?",
+        "for our phones: how does ZorbQuant run 4-bit matmuls?",
+    ],
+)
+def test_how_after_a_leading_clause_without_a_comma_asks_how_it_works(question: str) -> None:
+    assert analyse(question).shape == "how"
+
+
+def test_by_what_percent_sign_asks_a_percentage() -> None:
+    q = analyse("zorb paper - by what % did their method reduce generated tokens on MATH500?")
+    assert q.kind == "number" and q.typed
+    assert not states_attribute(q, "Our approach reduces overhead on GSM8K, MATH500 and AIME.")
+    assert states_attribute(q, "Our approach reduces generated tokens by 48.6% on MATH500.")
