@@ -314,7 +314,9 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
 _PLURAL = re.compile(
     r"\b(which|what) (\w+ ){0,3}(papers|methods|frameworks|techniques|systems|approaches|works|"
     r"studies|optimizers|benchmarks)\b( in the collection)?"
-    r"(?! (is|was|does|has)\b)|\beach\b|^\s*compare\b",
+    # "what does each report?" asks of several papers; "how long is each?", "the length of
+    # each" asks of the items of one ("each video")
+    r"(?! (is|was|does|has)\b)|(?<!\bis )(?<!\bof )(?<!\bper )(?<!\bfor )\beach\b|^\s*compare\b",
     re.I,
 )
 
@@ -1358,7 +1360,7 @@ def described_sides(question: str, names: list[str]) -> tuple[list[str], str]:
 # a side is what is compared, not a question ("How much better is X versus earlier CNNs?" asks
 # X's margin over a baseline), nor a word standing for a paper already named ("it", "this one")
 _ASKING = r"(?:how|what|which|why|who|when|where|does|do|did|is|are|was|were|can|could)\b"
-_NOT_A_SIDE = r"(?!(?:it|its|this|that|they|their|the\s+proposed)\b)"
+_NOT_A_SIDE = rf"(?!(?:it|its|this|that|they|their|the\s+proposed)\b)(?!{_ASKING})"
 _SIDE = rf"{_NOT_A_SIDE}(?P<a>[^?:;,—–]{{2,90}}?)"
 _OTHER = rf"{_NOT_A_SIDE}(?P<b>[^?:;—–]{{2,90}}?)"
 _THEN_ASK = (

@@ -182,6 +182,10 @@ def neutralise(text: str) -> str:
     return re.sub(r"\b(?:javascript|data|vbscript):\S*", "", s, flags=re.IGNORECASE)
 
 
+_ACCENTS = {"'": "\u0301", "`": "\u0300", '"': "\u0308", "^": "\u0302", "~": "\u0303"}
+_LATEX_ACCENT = re.compile(r"""\\(['`"^~])\{?([A-Za-z])\}?""")
+
+
 def clean_display(text: str) -> str:
     """Text from a document made safe and readable for display (the stored text is unchanged):
 
@@ -205,6 +209,10 @@ def clean_display(text: str) -> str:
     s = re.sub(r"(?<=\d)\{(\d+)\}", r"/\1", s)  # "2{3}" (a stripped "\frac{2}{3}"): 2/3
     s = re.sub(r"(?<=\d)\s?\\?sim\s?(?=\d)", "–", s)  # "3.72sim4.11" (a stripped "$\sim$"): a range
     s = re.sub(_LATEX_WRAPPER, r"\1", s)
+    # an accent ("S\'ami", "G\"{o}del"): the accented letter
+    s = _LATEX_ACCENT.sub(
+        lambda m: unicodedata.normalize("NFC", m.group(2) + _ACCENTS[m.group(1)]), s
+    )
     # one left open ("\\textbf{Positional \\textbf{Integrity Encoding}"): the words, not its name
     s = re.sub(_FORMATTING, "", s)
     s = re.sub(r"\\([A-Za-z]+)", r"\1", s)  # an unknown macro keeps its name

@@ -3485,3 +3485,18 @@ def test_by_what_percent_sign_asks_a_percentage() -> None:
     assert q.kind == "number" and q.typed
     assert not states_attribute(q, "Our approach reduces overhead on GSM8K, MATH500 and AIME.")
     assert states_attribute(q, "Our approach reduces generated tokens by 48.6% on MATH500.")
+
+
+def test_a_latex_accent_shows_its_accented_letter() -> None:
+    from rag.core.text import clean_display
+
+    assert clean_display(r"Northern S\'ami and G\"{o}del") == "Northern Sámi and Gödel"
+
+
+def test_each_of_one_papers_items_is_not_a_comparison_of_papers() -> None:
+    """ "how many videos are in ZorbSet and how long is each?": each video, one paper; "what
+    does each report?" still asks several."""
+    q = analyse("how many videos are in ZorbSet-2M and how long is each?")
+    assert q.shape == "single" and not q.plural and q.described == []
+    assert analyse("what is the minimum length of each?").plural is False
+    assert analyse("ZorbKV vs QuuxKV: what does each report?").plural
