@@ -1045,11 +1045,22 @@ def figure_share(
         if counted and content_tokens(unit) & _MEASURE_UNITS and not content_tokens(unit) & asked:
             # "videos covering at least 10 seconds": a duration, not how many videos
             continue
+        counts = content_tokens(" ".join(tokens[i + 1 : i + 4])) & _COUNTED_THINGS
+        if counted and counts and not counts & asked:
+            # "19.5B system domain data", "6T tokens": a count of those, not of the parameters
+            continue
         window = _near(tokens, i) | {unit}
         best = max(best, sum(1 for group in words if group & window) / len(words))
     return best
 
 
+# What a figure can count other than the asked thing: data, tokens, samples, steps …
+_COUNTED_THINGS = frozenset(
+    content_tokens(
+        "tokens data words samples examples images videos hours steps pairs sentences "
+        "documents queries instructions GPUs"
+    )
+)
 _COUNT_ASK = re.compile(r"\bhow\s+many\b", re.IGNORECASE)
 # Units that make a figure a measure of their own (a duration, a size in bytes, a rate): such a
 # figure is not a count or an amount of anything else the question asks

@@ -3500,3 +3500,11 @@ def test_each_of_one_papers_items_is_not_a_comparison_of_papers() -> None:
     assert q.shape == "single" and not q.plural and q.described == []
     assert analyse("what is the minimum length of each?").plural is False
     assert analyse("ZorbKV vs QuuxKV: what does each report?").plural
+
+
+def test_how_many_parameters_is_not_answered_by_a_count_of_data_or_tokens() -> None:
+    q = analyse("How many parameters does the ZorbLM system-domain model have?")
+    assert not states_attribute(
+        q, "We pre-train ZorbLM on 6T tokens, with 19.5B system domain data."
+    )
+    assert states_attribute(q, "We release ZorbLM with 11.4 billion parameters.")
