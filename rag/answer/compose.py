@@ -12,6 +12,7 @@ composes extractive leads or decides answerability without a capable model.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1045,7 +1046,12 @@ def figure_share(
         if counted and content_tokens(unit) & _MEASURE_UNITS and not content_tokens(unit) & asked:
             # "videos covering at least 10 seconds": a duration, not how many videos
             continue
-        counts = content_tokens(" ".join(tokens[i + 1 : i + 4])) & _COUNTED_THINGS
+        # the noun phrase right after the figure, up to its first function word ("0.5M can
+        # process images" counts nothing; "19.5B system domain data" counts data)
+        phrase = list(
+            itertools.takewhile(lambda w: w.lower() not in _PHRASE_ENDS, tokens[i + 1 : i + 4])
+        )
+        counts = content_tokens(" ".join(phrase)) & _COUNTED_THINGS
         if counted and counts and not counts & asked:
             # "19.5B system domain data", "6T tokens": a count of those, not of the parameters
             continue
@@ -1054,6 +1060,30 @@ def figure_share(
     return best
 
 
+_PHRASE_ENDS = frozenset(
+    [
+        "can",
+        "could",
+        "is",
+        "are",
+        "was",
+        "were",
+        "to",
+        "that",
+        "which",
+        "with",
+        "and",
+        "or",
+        "for",
+        "of",
+        "on",
+        "in",
+        "by",
+        "as",
+        "while",
+        "than",
+    ]
+)
 # What a figure can count other than the asked thing: data, tokens, samples, steps …
 _COUNTED_THINGS = frozenset(
     content_tokens(
@@ -1407,8 +1437,14 @@ class Composer:
         own_titles = [
             t for t in quoted_titles(q.text) if squash(t) and squash(t) in squash(p.title)
         ]
+        # the paper's title head typed in the question ("what does Fast FullSubNet do to …") chose
+        # the passage as its name does; its words do not choose among the passage's sentences
+        head = p.title.partition(":")[0] if ":" in p.title else ""
+        typed_head = [head] if head and squash(head) in squash(q.text) else []
         known = frozenset(
-            content_tokens(" ".join([*(n for n in q.names if own_paper(p, [n])), *own_titles]))
+            content_tokens(
+                " ".join([*(n for n in q.names if own_paper(p, [n])), *own_titles, *typed_head])
+            )
         )
         for s in every:
             cover = self.coverage(asked_words, s, known)

@@ -3508,3 +3508,22 @@ def test_how_many_parameters_is_not_answered_by_a_count_of_data_or_tokens() -> N
         q, "We pre-train ZorbLM on 6T tokens, with 19.5B system domain data."
     )
     assert states_attribute(q, "We release ZorbLM with 11.4 billion parameters.")
+
+
+def test_the_title_head_typed_in_the_question_does_not_choose_the_sentence() -> None:
+    """ "what does Zorb FullNet do to cut compute along the time axis?": the title head chose
+    the passage; the sentence about the time axis answers, not the one repeating the name."""
+    p = passage(
+        "Zorb FullNet: Accelerate Full-band Fusion for Speech Enhancement",
+        "Specifically, Zorb FullNet processes sub-band spectra in the mel-frequency domain. "
+        "After that, a down-sampling operation reduces the computational complexity along the "
+        "time axis. Experimental results show that, compared to FullNet, Zorb FullNet has only "
+        "13% computational complexity.",
+        1,
+        0.7,
+    )
+    q = analyse(
+        "besides working in the mel domain, what does Zorb FullNet do to cut compute along the "
+        "time axis?"
+    )
+    assert "down-sampling" in _composer().sentences(q, p)[0].sentence
