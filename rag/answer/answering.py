@@ -1029,9 +1029,15 @@ class Answerer:
             # as "it": dev follow-ups +2, but one follow-up of the test split lost a keyword.)
         if _ORDINAL.search(question):
             # "the second one": the previous question's subjects in the order it gave them,
-            # its acronyms among them ("What are ZORB and QuuxGen about?")
-            lq = self.analyse(last_q)
-            names = sorted({*names, *acronyms(lq)}, key=last_q.find)
+            # its acronyms among them ("What are ZORB and QuuxGen about?"); or, when it named
+            # one, those of the latest earlier turn that named several ("and the first one?"
+            # two turns after "What are ZorbGen and QuuxGen about?")
+            for asked in [last_q, *(q for q, _ in reversed(history[:-1]))]:
+                subjects = names_in(asked, self.retriever.doc_freq)
+                subjects = sorted({*subjects, *acronyms(self.analyse(asked))}, key=asked.find)
+                if len(subjects) >= 2:
+                    names = subjects
+                    break
         named = resolved(question, names)
         if named:
             return named

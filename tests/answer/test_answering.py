@@ -393,6 +393,18 @@ def test_follow_up_is_answered_in_context(assistant: Assistant) -> None:
     assert answer.passages[0].title.startswith("ZipCache")
 
 
+def test_an_ordinal_is_the_paper_named_in_that_place_turns_earlier(assistant: Assistant) -> None:
+    """ "the second one" is the second paper the previous question named (an acronym among
+    them); "the first one", a turn later, still the first of that question's papers."""
+    first = "What are ARLON and SlowFast-VGen about?"
+    history = [(first, "ARLON … [1]. SlowFast-VGen … [2].")]
+    second = assistant.answerer.standalone("the second one - how big is its dataset?", history)
+    assert second.startswith("SlowFast-VGen")
+    history.append(("the second one - how big is its dataset?", "SlowFast-VGen … 200k videos [1]."))
+    third = assistant.answerer.standalone("and the first one, what does it generate?", history)
+    assert "ARLON" in third and "SlowFast-VGen" not in third
+
+
 @pytest.mark.slow
 def test_a_follow_up_of_a_follow_up_keeps_the_conversations_subject(assistant: Assistant) -> None:
     """The turn before names its paper only by "it": the subject is the one that turn stood
