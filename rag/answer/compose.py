@@ -172,7 +172,7 @@ def short_name(p: Passage) -> str:
     if sep and len(head.split()) <= 4 and any(c.isupper() for c in head):
         head = head.strip()
         # "Lexical Unit Decoding (LUD)": the abstract's acronym is what readers use
-        acronym = re.search(rf"{re.escape(head)}\s*\(([A-Z][\w\-]{{1,11}})\)", p.text, re.I)
+        acronym = re.search(rf"{re.escape(head)}[\s~]*\(([A-Z][\w\-]{{1,11}})\)", p.text, re.I)
         if acronym:
             return f"{head} ({acronym.group(1)})"
         # "Timestep Embedding Tells: …" is a slogan its abstract never uses; the name it
@@ -197,6 +197,7 @@ def coined_name(p: Passage) -> str:
         for m in (*_OWN_MODEL.finditer(sentence), *_INTRO.finditer(sentence)):
             found.append(m.group(1).strip())
         found += [m.group(1) for m in _COINED_IN_BRACKETS.finditer(sentence)]
+        found += [m.group(1) or m.group(2) for m in _OWN_COINAGE.finditer(sentence)]
     found = [n for n in found if n.lower() not in GENERIC_NAMES and len(n) > 2]
     if not found:
         return ""
@@ -207,10 +208,22 @@ def coined_name(p: Passage) -> str:
     return max(dict.fromkeys(found), key=uses)  # the first coined on a tie
 
 
+# "a … Hashing Network (CSCE-Net) is proposed in this paper", "our CSCE-Net learns …", "our
+# Transformer TTS network": the paper's own coinage, put passively or as "our"/"the proposed"
+_OWN_COINAGE = re.compile(
+    # the first bracketed name of the proposed thing ("a … (D3DP) method with … (JPMA) is
+    # proposed" proposes D3DP)
+    r"\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)[^.()]*(?:\([^()]*\)[^.()]*)*?\s(?:is|was)\s+"
+    r"(?:proposed|introduced|presented|developed)\b|"
+    # not a part of it ("our SpMM kernel")
+    r"\b(?i:our|the\s+proposed)\s+((?:[A-Z][a-z]+\s+)?[A-Z][\w\-]*[A-Z][\w\-]*)(?![\w-])"
+    r"(?!\s+(?:kernels?|modules?|layers?|blocks?|loss|operators?|units?|heads?|library))"
+)
 # "we propose an Iterative Initialization and Retraining method for SNNs (IIR-SNN)": a name
 # defined in brackets within a few words of the paper's own verb
 _COINED_IN_BRACKETS = re.compile(
-    r"\b(?:propose|introduce|present|develop|design|build)\w*\s+(?:[\w-]+\s+){0,9}?"
+    # ("model~(FVDM)": a LaTeX non-breaking space before the bracket is a space)
+    r"\b(?:propose|introduce|present|develop|design|build)\w*\s+(?:[\w-]+[\s~]+){0,9}?"
     r"\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)"
 )
 
@@ -739,11 +752,16 @@ def _counted_in_words(q: Question, sentence: str) -> bool:
     return False
 
 
+_FACTOR_TIMES = re.compile(r"(\d(?:[.,]\d+)?)\s*times\b")
+
+
 def states_attribute(q: Question, sentence: str) -> bool:
     """Does the sentence hold the kind of fact asked for (a figure of the asked attribute, a
     device, a year…)? Figures the question itself gives do not count."""
     if q.kind == "number":
         given = numbers(q.text)
+        # "2 times faster", "2times": a factor, never a duration ("how long does it take")
+        sentence = _FACTOR_TIMES.sub(r"\1x", sentence)
         if not names_compounds(q.text, sentence):
             return False  # "learning rate" asked: a figure near "deep learning" is not one
         if q.attribute & _SHARE_WORDS and any(n.endswith("%") for n in numbers(sentence) - given):
@@ -949,10 +967,15 @@ def paper_name(p: Passage, q: Question) -> str:
 
 
 def names_own(question: str, p: Passage) -> bool:
-    """The question names the paper by its short name, however common the word."""
-    own = re.sub(r"\s*\(.*\)$", "", short_name(p))
-    named = re.search(rf"(?<![\w-]){re.escape(own)}(?![\w-])", question)
-    return len(own) >= 4 and named is not None
+    """The question names the paper by its short name, however common the word, or by the
+    acronym its abstract gives that name ("OFA" of "Once-for-All", which it calls "a
+    once-for-all (OFA) network"): the paper's own, however short."""
+    name = short_name(p)
+    own = re.sub(r"\s*\(.*\)$", "", name)
+    acronym = re.search(r"\(([^()]{3,})\)$", name)
+    forms = [own] if len(own) >= 4 else []
+    forms += [acronym.group(1)] if acronym else []
+    return any(re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", question) for f in forms)
 
 
 _NUMBER_WORD = re.compile(

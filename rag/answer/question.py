@@ -136,6 +136,11 @@ GENERIC_NAMES = frozenset(
         "wer",
         "auc",
         "mse",
+        # metrics, like FID and PSNR: "mAP on COCO val" asks a figure, of no paper called mAP
+        "map",
+        "lpips",
+        "iou",
+        "miou",
         "usd",
         "ms",
     ]
@@ -244,8 +249,13 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             # "Which dataset did the authors release?": the authors as the subject after an
             # auxiliary do something; what they did is asked, not who they are
             r"(?<!did the )(?<!do the )(?<!does the )(?<!have the )(?<!had the )(?<!can the )"
-            # "Who proposed X?" asks which work did (the "name" rule): abstracts name no people
-            r"\bauthors?\b|\bwho (wrote|authored)\b",
+            # "Who proposed X?" asks which work did (the "name" rule): abstracts name no people.
+            # The authors are asked as the wh-word's head ("who are the authors", "which
+            # authors"), as "the authors of X" or as the question's last word; "how many hours
+            # did the JoyHallo authors collect" asks what they did, and "the authors' method" is
+            # the paper's
+            r"\b(?:which|what|who)\s+(?:(?:are|were|is|was)\s+)?(?:the\s+)?authors?\b|"
+            r"\bauthors?\s+(?:of|behind)\b|\bauthors?\s*\??\s*$|\bwho (wrote|authored)\b",
             re.I,
         ),
     ),
@@ -495,7 +505,29 @@ def asks_why(question: str) -> bool:
 _WHICH_ONES = re.compile(r"\bwhich\s+(?:[\w-]+\s+)?(?:parameters|weights|layers)\b", re.I)
 
 
+_HOW_OPENING = re.compile(r"^\s*how\s+(?:does|do|did|can|could)\s", re.IGNORECASE)
+_HOW_MUCH = re.compile(r"\bhow\s+(?:much|many)\b", re.IGNORECASE)
+
+
+def _embedded_amount(question: str, number: re.Pattern[str]) -> bool:
+    """ "how does X decide how much of the model to use?": the only amount is the object of what
+    X does (no clause asks it: `_asks_amount`), and how X does it is asked."""
+    return (
+        bool(_HOW_OPENING.match(question))
+        and not _asks_amount(question)
+        and not number.search(_HOW_MUCH.sub(" ", question))
+    )
+
+
+# "Is there a paper that learns synaptic delays …?", "is there an inference engine that …":
+# one work asked for by what it does, whose name answers (a plural, "is there work on …",
+# asks for a list)
+_IS_THERE_ONE = re.compile(r"^\s*(?:is|was)\s+there\s+(?:a|an|one)\s", re.IGNORECASE)
+
+
 def kind_of(question: str) -> str:
+    if _IS_THERE_ONE.match(question):
+        return "name"
     if _CALLED.search(question):
         return "name"  # "what are the approximations of Softmax and GELU called?"
     if _CAUSE_ASK.search(question) or (_WHICH_ONES.search(question) and not _asks_amount(question)):
@@ -508,6 +540,8 @@ def kind_of(question: str) -> str:
         return "describe"
     rules = dict(_KIND_RULES)
     for kind, pattern in _KIND_RULES:
+        if kind == "number" and _embedded_amount(question, pattern):
+            continue
         if kind == "number" and _IN_UNITS.search(question):
             return "number"  # "IGEV-Stereo runtime in milliseconds per frame?": an amount
         # "Which method decides the KV cache size …" asks for a name; an explicit amount
@@ -1003,11 +1037,15 @@ _HOW_ASK = re.compile(
     r"^\s*(?:[^,?]{1,80},\s*|[^,?]{1,120}?(?:\s[-–—]|:)\s*|in\s+[^,?]{1,60}?\s+(?=how\b))?"
     r"(?:(?:(?:(?:can|could|would)\s+you\s+|please\s+)?(?:summari[sz]e|explain|describe|tell\s+me)"
     r"\s+how|how\s+(?:does|do|did|can|could|is|are|was|were))\b"
-    r"(?![^?]*\bhow\s+much\b)"
+    # "how does X …, and how much faster is it?" asks the amount; "how does X decide how much of
+    # the model to use" asks how it decides
+    r"(?![^?]*(?:[,;:]|\band|\bor)\s+how\s+much\b)"
     # "How does X perform / scale on Y?" asks for its results, not how it works
     # ("web-scale" is a compound, not the verb)
     r"(?![^?]*(?<![\w-])(?:perform|fare|scale|generali[sz]e)s?\b)"
     r"|why\b)|\b(?:key|main|core|central)\s+(?:idea|insight|mechanism|technique|trick)\b"
+    # "whats the trick in X for …", "what's the idea of X": how X works, in other words
+    r"|\bwhat(?:['’]?s|\s+is)?\s+the\s+(?:trick|idea|intuition|secret)\b"
     # "X says adapting adds zero cost - how is that possible?": a claim, then the how of it
     r"|(?:[—–:;.?]|\s-)\s*(?:how\s+(?:is|was|are|does|do|can|could)\s+(?:that|this|it|they)"
     r"(?!\s+(?:perform|fare|scale|compare)\w*)\b|why\b|how\s*\?\s*$)"

@@ -505,6 +505,9 @@ class Scored:
         ]
         if not among:
             return None
+        # a sentence that states what goes wrong ("However, shifting windows introduces memory
+        # copies …") before a background one that only sets the scene ("X is a strong backbone")
+        among = [i for i in among if _LIMITATION_CUE.search(self.sentences[i])] or among
         score = SENTENCE_VECTOR_WEIGHT * self.cosine + (1 - SENTENCE_VECTOR_WEIGHT) * self.lexical
         return self.sentences[max(among, key=lambda i: score[i])]
 
@@ -794,9 +797,22 @@ _WHY_SHORTCOMING = re.compile(
 )
 
 
+# "why does X run faster than Y?", "why is X cheaper than standard losses?": a why of an
+# advantage over what came before, which the cost the paper finds in that answers with it
+_WHY_BETTER = re.compile(
+    r"^\s*why\s+(?:is|are|was|were|does|do|did|can|could)\b[^?]*?\b(?:faster|quicker|"
+    r"cheaper|smaller|lighter|leaner|more\s+efficient|less\s+(?:memory|compute)|fewer)\b"
+    r"[^?]*?\bthan\b",
+    re.IGNORECASE,
+)
+
+
 def _asks_the_problem_too(question: str) -> bool:
     """Does the question ask, beside how the paper works, what the problem is: a why of a
-    shortcoming or a limitation among several asks?"""
+    shortcoming or a limitation among several asks, or a why of an advantage over the way
+    before (that way's cost is half of the reason)?"""
+    if _WHY_BETTER.search(question):
+        return True
     asks = facets_of(question)
     return len(asks) > 1 and any(
         _WHY_SHORTCOMING.search(a) or _LIMITATION_ASK.search(a) for a in asks

@@ -3527,3 +3527,123 @@ def test_the_title_head_typed_in_the_question_does_not_choose_the_sentence() -> 
         "time axis?"
     )
     assert "down-sampling" in _composer().sentences(q, p)[0].sentence
+
+
+def test_authors_doing_something_is_not_a_question_for_the_authors() -> None:
+    """ "how many hours of video did the Zorb authors collect?" asks for the hours; the authors
+    are asked as the wh-word's head, as "the authors of X" or as the question's last word."""
+    assert analyse("how many hours of speech video did the Zorb authors collect?").kind == "number"
+    assert analyse("which dataset did the ZorbNet authors release?").kind == "dataset"
+    assert analyse("Who are the authors of ZorbNet?").kind == "authors"
+    assert analyse("which authors proposed ZorbNet?").kind == "authors"
+    assert analyse("ZorbNet authors?").kind == "authors"
+
+
+def test_an_amount_that_is_the_object_of_the_how_does_not_make_it_a_figure_question() -> None:
+    """ "how does ZorbGen decide how much of the model to use?" asks how it decides; a clause
+    that asks the amount ("…, and how much faster is it?") still asks a figure."""
+    q = analyse("how does ZorbGen decide how much of the diffusion model to use for each prompt?")
+    assert (q.kind, q.shape) == ("describe", "how")
+    assert analyse("how does ZorbGen prune the model, and how much faster is it?").kind == "number"
+    both = analyse("how does ZorbGen decide how much to prune? What savings does it report?")
+    assert both.kind == "number"
+
+
+def test_the_acronym_a_paper_gives_its_own_name_names_it() -> None:
+    """ "ZFA imagenet top-1 on mobile?": the paper titled "Zorb-for-All" calls itself "a
+    zorb-for-all (ZFA) network"; the question names it, before a better-ranked other paper."""
+    from rag.answer.compose import names_own
+
+    zfa = passage(
+        "Zorb-for-All: Train One Network and Specialize it",
+        "In this work, we propose to train a zorb-for-all (ZFA) network that supports diverse "
+        "settings. ZFA achieves 80.0% ImageNet top-1 accuracy under the mobile setting.",
+        2,
+        0.6,
+    )
+    other = passage(
+        "QuuxFormer: Vision Transformers at Mobile Speed",
+        "QuuxFormer-L1 achieves 79.2% top-1 accuracy on ImageNet with 1.6 ms latency on mobile.",
+        1,
+        0.7,
+    )
+    assert names_own("ZFA imagenet top-1 on mobile?", zfa)
+    assert not names_own("ZFA imagenet top-1 on mobile?", other)
+    lead = _composer().decide(analyse("ZFA imagenet top-1 on mobile?"), [other, zfa]).lead
+    assert lead is not None and "80.0%" in lead.text
+
+
+def test_why_faster_than_the_old_way_gives_the_old_ways_cost_too() -> None:
+    """ "why does Zorb-Free run faster than ZorbNet?": the cost the paper finds in ZorbNet is
+    half of the reason, beside what Zorb-Free does instead."""
+    text = _how_text(
+        "Zorb-Free: Faster Vision Backbones without Shifted Windows",
+        "ZorbNet is a strong vision backbone. However, shifting windows introduces memory copy "
+        "operations, which account for a significant portion of its runtime. We propose "
+        "Zorb-Free, in which we apply size-varying windows across stages instead of shifting "
+        "windows. With this change, Zorb-Free runs faster than "
+        "ZorbNet with better accuracy. We evaluate Zorb-Free on ImageNet and COCO.",
+        "why does Zorb-Free run faster than ZorbNet?",
+    )
+    assert "memory copy" in text and "size-varying windows" in text
+
+
+def test_the_trick_or_idea_of_a_method_asks_how_it_works() -> None:
+    assert analyse("whats the trick in ZorbDrop for cutting image tokens in LVLMs").shape == "how"
+    assert analyse("What's the idea of the zorb decoding approach for translation?").shape == "how"
+    assert analyse("What is the trick called?").shape != "how"
+
+
+def test_a_name_coined_after_a_latex_non_breaking_space_is_the_papers_name() -> None:
+    """ "we propose a frame-aware zorb model~(FZM)": the "~" of the LaTeX source is a space."""
+    from rag.answer.compose import coined_name
+
+    p = passage(
+        "Redefining Temporal Modeling in Zorb Diffusion: The Vectorized Timestep Approach",
+        "To address this limitation, we propose a frame-aware zorb diffusion model~(FZM), which "
+        "introduces a vectorized timestep variable. FZM lets each frame follow its own schedule.",
+        1,
+        0.7,
+    )
+    assert coined_name(p) == "FZM"
+    q = analyse("is there a zorb diffusion paper where each frame follows its own noise schedule?")
+    assert q.kind == "name"
+
+
+def test_a_factor_in_times_is_not_how_long_something_takes() -> None:
+    q = analyse("how long does ZorbANN take to build its index?")
+    assert not states_attribute(q, "ZorbANN is 2times faster than QuuxANN at the same recall.")
+    assert not states_attribute(q, "ZorbANN is 2 times faster than QuuxANN at the same recall.")
+    assert states_attribute(q, "Building the ZorbANN index takes 3 hours on one machine.")
+    speed = analyse("how much faster does ZorbTTS train than QuuxTron?")
+    assert states_attribute(speed, "ZorbTTS trains about 4.25 times faster than QuuxTron.")
+
+
+def test_a_name_the_paper_proposes_passively_or_calls_our_is_its_name() -> None:
+    from rag.answer.compose import coined_name
+
+    passive = passage(
+        "Cross-Scale Zorb Hashing for Fine-Grained Image Binary Encoding",
+        "In order to solve these problems, a Cross-Scale Zorb Hashing Network (CSZ-Net) is "
+        "proposed in this paper. Unlike previous methods, our CSZ-Net learns a dynamic sign "
+        "function.",
+        1,
+        0.7,
+    )
+    assert coined_name(passive) == "CSZ-Net"
+    first = passage(
+        "Diffusion-Based Zorb Pose Estimation",
+        "In this paper, a novel Zorb Pose estimation (Z3DP) method with Joint-wise Aggregation "
+        "(JWA) is proposed for pose estimation. The proposed Z3DP is compatible with others.",
+        1,
+        0.7,
+    )
+    assert coined_name(first) == "Z3DP"
+    part = passage(
+        "An Efficient Sparse Zorb Accelerator",
+        "We apply our sparse accelerator to language models. Moreover, our ZorbMM kernel shows "
+        "up to 5x speedup over dense kernels.",
+        1,
+        0.7,
+    )
+    assert coined_name(part) == ""
