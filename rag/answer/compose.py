@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -200,6 +201,13 @@ def coined_name(p: Passage) -> str:
         found += [m.group(1) or m.group(2) for m in _OWN_COINAGE.finditer(sentence)]
     found = [n for n in found if n.lower() not in GENERIC_NAMES and len(n) > 2]
     if not found:
+        # "Stable Audio is based on latent diffusion … Stable Audio is capable of …": a name the
+        # abstract makes the subject of two sentences or more, without coining it
+        subjects = Counter(
+            hit.group(1) for s in split_sentences(p.text) if (hit := _NAME_AS_SUBJECT.match(s))
+        )
+        found = [n for n, c in subjects.items() if c >= 2 and n.lower() not in GENERIC_NAMES]
+    if not found:
         return ""
 
     def uses(name: str) -> int:
@@ -208,6 +216,14 @@ def coined_name(p: Passage) -> str:
     return max(dict.fromkeys(found), key=uses)  # the first coined on a tie
 
 
+# A sentence opening with a name as its subject: two capitalised words ("Stable Audio") or one
+# with a capital or a digit inside ("GMNR", "MobileMamba"), then its verb
+_NAME_AS_SUBJECT = re.compile(
+    r"^((?:[A-Z][a-z]+\s+[A-Z][\w-]+)|(?:[A-Za-z][\w-]*[A-Z0-9][\w-]*))\s+"
+    r"(?:is|are|was|can|achieves?|uses?|outperforms?|reduces?|improves?|enables?|has|"
+    r"provides?|generates?|consists?|learns?|runs?|delivers?|supports?|employs?|leverages?|"
+    r"introduces?|combines?|adopts?|relies|exploits?|attains?|offers?|allows?)\b"
+)
 # "a … Hashing Network (CSCE-Net) is proposed in this paper", "our CSCE-Net learns …", "our
 # Transformer TTS network": the paper's own coinage, put passively or as "our"/"the proposed"
 _OWN_COINAGE = re.compile(
@@ -1006,7 +1022,9 @@ def _figure_near(
         return False
     # "How much energy does X save?": a figure near "saving" answers only if the sentence
     # speaks of energy too; the change word alone ("5.5× memory-saving") is another measure.
-    measures = [g for g in words if not g & _CHANGE_WORDS]
+    # A group is a change by its own asked word, not its synonyms: "throughput gain" asks a
+    # throughput (which a speedup may state), not "reduces redundant computation by 51%"
+    measures = [g for g in words if not (_CHANGE_WORDS & g & _ASKED_CHANGE)]
     if len(words) > 1 and measures and len(measures) < len(words):
         present = _parts(sentence)  # "the energy-efficiency … is increased by 10.8%"
         return any(g & present for g in measures)
@@ -1044,6 +1062,8 @@ def _only_relative(q: Question, sentence: str, given: set[str]) -> bool:
 
 
 _CHANGE_WORDS = {"reduct", "improv", "gain", "increas", "speedup", "save"}
+# the change words that, asked, are the change itself ("how much does it gain / save / reduce")
+_ASKED_CHANGE = {"reduct", "improv", "gain", "increas", "save"}
 
 
 def figure_share(

@@ -1016,7 +1016,9 @@ _COMPARE_ASK = re.compile(
     r"\bcontrast\b|\bwhereas\b|\bdistinguish(?:es|ed)?\b|\bchang(?:e|ed|es)\s+from\b|"
     r"\bextend(?:s|ed)?\s+the\s+original\b|"  # a newer version set against the original
     # "How does ZorbKV stack up against QuuxKV?", "… fare against …", "… measure up to …"
-    r"\bstacks?\s+up\b|\bfares?\s+against\b|\bmeasures?\s+up\b|\bhead[- ]to[- ]head\b",
+    r"\bstacks?\s+up\b|\bfares?\s+against\b|\bmeasures?\s+up\b|\bhead[- ]to[- ]head\b|"
+    # "Do X and Y agree on FP8 for inference?": each side's conclusion, set side by side
+    r"\b(?:dis)?agree(?:s|d)?\b",
     re.IGNORECASE,
 )
 # "both" / "each" compare only papers the question pairs ("X and Y both …"), not "each token"

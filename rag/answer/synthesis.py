@@ -1311,6 +1311,10 @@ def _facet_sentences(
         if proposal is not None:
             rest = [x for x in scored.mechanism(SIDE_MECHANISM_SENTENCES) if x != proposal]
             return [proposal, *rest[: SIDE_MECHANISM_SENTENCES - 1]]
+    if _FINDING_ASK.search(fq.text):
+        # "what does each conclude / find?": what each found is the answer (its "we find that …",
+        # "we observe …"), not a result beside how it works
+        return scored.mechanism(SIDE_MECHANISM_SENTENCES, reason=True)
     if _LIMITATION_ASK.search(fq.text) or _MOTIVATION_ASK.search(fq.text):
         # "what problem does each target?": the problem each side states, then what it does
         # about it (the mechanism alone skips the problem, which it ranks as background)
@@ -1320,6 +1324,12 @@ def _facet_sentences(
     return scored.mechanism(SIDE_MECHANISM_SENTENCES)
 
 
+# An ask for what each paper found: "what does each conclude / find?", "do they agree on …?"
+_FINDING_ASK = re.compile(
+    r"\b(?:conclu(?:de|des|ded|sions?)|findings?|(?:each|they|both|paper)\s+(?:\w+\s+)?find|"
+    r"(?:dis)?agree(?:s|d)?)\b",
+    re.IGNORECASE,
+)
 # An ask for what a paper puts forward: "what does each propose / introduce / contribute?"
 _PROPOSE_ASK = re.compile(r"\b(?:propos\w*|introduc\w*|contribut\w*|present)\b", re.IGNORECASE)
 # The question asks both sides ("Compare X and Y", "X vs Y", "how does each", "how do they

@@ -844,3 +844,4 @@ def test_a_side_running_on_past_its_name_fetches_the_paper_titled_by_it(
     q = answerer.analyse(question)
     titles = [p.title for p in answerer.passages(question, answerer.depth(q, None), None, q)]
     assert any(t.startswith("Mamba:") for t in titles), titles
+

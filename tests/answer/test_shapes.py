@@ -3647,3 +3647,32 @@ def test_a_name_the_paper_proposes_passively_or_calls_our_is_its_name() -> None:
         0.7,
     )
     assert coined_name(part) == ""
+
+
+def test_a_name_the_abstract_makes_its_subject_twice_is_the_papers_name() -> None:
+    from rag.answer.compose import coined_name
+
+    p = passage(
+        "Fast Timing-Conditioned Latent Zorb Diffusion",
+        "Generating long-form stereo audio can be demanding. Zorb Audio is based on latent "
+        "diffusion with a convolutional autoencoder. Zorb Audio is capable of rendering 95 sec "
+        "of stereo in 8 sec on an A100 GPU.",
+        1,
+        0.7,
+    )
+    assert coined_name(p) == "Zorb Audio"
+    once = p.model_copy(update={"text": "Zorb Audio is based on latent diffusion."})
+    assert coined_name(once) == ""
+
+
+def test_a_throughput_gain_is_a_throughput_not_any_reduction() -> None:
+    q = analyse("what throughput gain did ZorbCache report on the production workload?")
+    assert not states_attribute(
+        q,
+        "On production workloads, ZorbCache reduces redundant computation by 51% over prefix "
+        "caching.",
+    )
+    assert states_attribute(
+        q,
+        "On a real production workload, we get a 1.6X speed up in throughput over prefix caching.",
+    )
