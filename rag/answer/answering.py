@@ -38,6 +38,7 @@ from rag.answer.compose import (
     head_named,
     introduces,
     names_own,
+    proposes,
     readable_in,
     setting_of,
     short_name,
@@ -495,6 +496,10 @@ def how_subject(q: Question, lead: Lead | None) -> Passage | None:
         # whose title holds it as written is the one meant
         named = [p for p in named if squash(own[0]) in squash(p.title)]
     return named[0] if len(named) == 1 else None
+
+
+# Facts about the paper rather than its content, which no abstract states
+_ABOUT_THE_PAPER = {"authors", "year", "venue"}
 
 
 class Answerer:
@@ -963,6 +968,10 @@ class Answerer:
         if not decision.closest:
             return self.abstention(base, timings)
         p, sentence = decision.closest[0]
+        if q.kind in _ABOUT_THE_PAPER:
+            # "Who are the authors of X?": no sentence is closer to the ask than another; what
+            # the paper says it is ("we present X, a …") is what it does say
+            sentence = next((s for s in split_sentences(p.text) if proposes(s)), sentence)
         name = paper_called(p, q)
         quote = readable_in(p, sentence).rstrip(" .")
         what = what_is_missing(q)

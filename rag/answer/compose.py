@@ -185,6 +185,12 @@ def short_name(p: Passage) -> str:
     return coined_name(p)
 
 
+def proposes(sentence: str) -> bool:
+    """Does the sentence put forward the paper's own work ("we propose …", "this paper
+    presents …")?"""
+    return bool(_PROPOSAL.search(sentence))
+
+
 def coined_name(p: Passage) -> str:
     """The name the abstract coins in its own voice ("we propose BAM (Branch-Attend-Mix)", "we
     design an efficient 3D SNN backbone (E-3DSNN)"), the one it then uses most when it coins

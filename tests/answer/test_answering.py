@@ -845,3 +845,10 @@ def test_a_side_running_on_past_its_name_fetches_the_paper_titled_by_it(
     titles = [p.title for p in answerer.passages(question, answerer.depth(q, None), None, q)]
     assert any(t.startswith("Mamba:") for t in titles), titles
 
+
+def test_not_stated_authors_quotes_what_the_paper_is(assistant: Assistant) -> None:
+    """No abstract lists its authors: "not stated" then says what the paper presents, not a
+    background sentence that happens to share a word with the question."""
+    answer = assistant.ask("Who are the authors of SPANN?")
+    assert answer.abstained and "does not give the authors" in answer.text
+    assert "present a simple but efficient memory-disk hybrid indexing" in answer.text
