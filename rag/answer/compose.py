@@ -459,7 +459,10 @@ def defines(name: str, sentence: str) -> bool:
     n = re.escape(name)
     return bool(
         re.search(
-            rf"\b{n}\b\s*(?:\([^)]*\))?\s*(?:,\s*(?:an?|the)\b|is\s+(?:an?|the)\b|:)", sentence
+            # ("Zorb Audio is based on latent diffusion": what it is built from says what it is)
+            rf"\b{n}\b\s*(?:\([^)]*\))?\s*(?:,\s*(?:an?|the)\b|is\s+(?:an?|the|based\s+on|"
+            rf"built\s+(?:on|upon))\b|:)",
+            sentence,
         )
         or re.search(
             rf"\b(?:introduce|introduces|propose|proposes|present|presents|develop|develops)\b"

@@ -3676,3 +3676,42 @@ def test_a_throughput_gain_is_a_throughput_not_any_reduction() -> None:
         q,
         "On a real production workload, we get a 1.6X speed up in throughput over prefix caching.",
     )
+
+
+def test_a_restated_word_that_only_shares_the_stem_is_a_new_word() -> None:
+    """The 135M restatement must add no word of its own: "fully-convoluted" for the passage's
+    "fully-convolutional" shares its stem and says something else; "proposes" for "propose"
+    is the same word."""
+    from rag.answer.answering import _new_words
+
+    source = "Zorb Audio is based on latent diffusion, with a fully-convolutional autoencoder."
+    assert _new_words("Zorb Audio has a fully-convoluted autoencoder", source) == [
+        "fully-convoluted"
+    ]
+    assert _new_words("Zorb Audio is based on latent diffusion", source) == []
+    assert _new_words("The authors proposes Zorb", "the authors propose Zorb, a method") == []
+
+
+def test_what_it_is_built_on_says_what_it_is() -> None:
+    from rag.answer.compose import defines
+
+    assert defines("Zorb Audio", "Zorb Audio is based on latent diffusion with an autoencoder.")
+    assert not defines("Zorb Audio", "Zorb Audio is capable of rendering 95 sec of stereo.")
+
+
+def test_a_rarely_used_name_counts_its_sized_variants() -> None:
+    """ "ZorbMistral" names the paper of "ZorbMistral-11B": the name with its variants is in at
+    most RARE_WORD_CHUNKS chunks; a common name, or one no chunk has, is not rare."""
+    from collections import Counter
+
+    from rag.answer.answering import _rarely_used
+
+    df = Counter(
+        {"zorbmistral-11b": 1, "quux": 40, "quux-2": 1, "zorb": 2, "zorb-7b": 1, "zorb-9b": 1}
+    )
+    assert _rarely_used("ZorbMistral", df)
+    assert not _rarely_used("Quux", df)
+    assert not _rarely_used("Zorb", df)  # 4 chunks with its variants
+    assert not _rarely_used("Blip", df)
+    grown = Counter({**df, "blip-3b": 1})  # a new index build: new statistics
+    assert _rarely_used("Blip", grown)
