@@ -958,6 +958,9 @@ _LIST_ASK = re.compile(
     r"|\b(?:which|what)\s+(?:[\w/-]+\s+){0,3}?[a-z][\w-]*[^s\W]s\s+(?:are|were|have\s+been)\s+"
     r"(?:built|designed|proposed|developed|introduced|presented|there|available|based|tailored)\b"
     r"|\bwhat\s+(?:work|research)\s+(?:is\s+there|exists|has\s+been\s+done)\b"
+    # "… state space models - which ones are in here?", "what's out there on KV cache
+    # quantization?": the collection's holdings on a topic
+    r"|\bwhich\s+ones\b|\bwhat(?:['’]?s|\s+is)\s+(?:out\s+)?there\s+(?:on|about|for)\b"
     # "I'm looking for work on …", "… for benchmarks or methods about …" (not "for the work that")
     r"|^\s*(?:i'?m|i\s+am)\s+(?:looking|searching)\s+for\s+(?!(?:the|a|an|one)\b)"
     r"(?:(?:some|any)\s+)?(?:[\w/-]+\s+(?:or\s+)?){0,3}?(?:papers|works?|research|studies|articles|"

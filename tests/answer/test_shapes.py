@@ -3715,3 +3715,11 @@ def test_a_rarely_used_name_counts_its_sized_variants() -> None:
     assert not _rarely_used("Blip", df)
     grown = Counter({**df, "blip-3b": 1})  # a new index build: new statistics
     assert _rarely_used("Blip", grown)
+
+
+def test_which_ones_and_whats_out_there_ask_for_the_collections_papers() -> None:
+    assert analyse("lightweight zorb backbones built on mamba - which ones are in here?").shape == (
+        "list"
+    )
+    assert analyse("what is out there on zorb cache quantization?").shape == "list"
+    assert analyse("which one is faster, ZorbKV or QuuxKV?").shape != "list"
