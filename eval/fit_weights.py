@@ -73,7 +73,7 @@ def _mechanism_hook(calls: list[Call], current: dict[str, Any]) -> Callable[[], 
                 {
                     "id": current["id"],
                     "n": n,
-                    "candidates": self.candidates(about),
+                    "candidates": self.candidates(about, reason),
                     "features": {k: [float(x) for x in v] for k, v in features.items()},
                     "labels": _labels(self.sentences, self.passage.title, current),
                 }

@@ -163,7 +163,7 @@ _ASIDE = re.compile(
 # what explains a design: an observation, a finding, a cause
 _REASON_CUE = re.compile(
     r"\b(?:find|finds|found|observe[sd]?|observation|discover\w*|reveal\w*|because|since|"
-    r"due to|owing to|insight|motivated by)\b",
+    r"due to|owing to|insight|motivated by|reasons?)\b",
     re.IGNORECASE,
 )
 # how the paper tests its method: the models, tasks and baselines of its experiments
@@ -444,13 +444,18 @@ class Scored:
         score = np.zeros(len(self.sentences))
         for name, values in features.items():
             score += MECHANISM_WEIGHTS[name] * values
-        usable = self.candidates(about)
+        usable = self.candidates(about, reason)
         usable.sort(key=lambda i: -score[i])
         return [self.sentences[i] for i in sorted(_with_referents(usable, self.sentences, n))]
 
-    def candidates(self, about: Callable[[str], bool] | None = None) -> list[int]:
+    def candidates(
+        self, about: Callable[[str], bool] | None = None, reason: bool = False
+    ) -> list[int]:
         """The sentences a mechanism is chosen from: those `about` accepts, not an aside (where
-        the code is), and background or how it was tested only when nothing else is left."""
+        the code is), and background or how it was tested only when nothing else is left. For a
+        why question (`reason`), what the paper observed before its proposal ("We observe Softmax
+        accounts for the major latency bottleneck …", "A key reason is that …") is the reason,
+        not background."""
         among = [
             i
             for i, s in enumerate(self.sentences)
@@ -458,6 +463,8 @@ class Scored:
         ]
         among = among or list(range(len(self.sentences)))
         background = self._background_floor() > 0
+        if reason:
+            background &= ~np.array([self._observed(s) for s in self.sentences], dtype=bool)
         # how it was tested ("X is evaluated on 6 models", "we compare X with Y") is not how
         # it works, nor why: like background, only when the passage has nothing else
         setup = [bool(_SETUP_CUE.search(s)) for s in self.sentences]
@@ -510,6 +517,12 @@ class Scored:
         among = [i for i in among if _LIMITATION_CUE.search(self.sentences[i])] or among
         score = SENTENCE_VECTOR_WEIGHT * self.cosine + (1 - SENTENCE_VECTOR_WEIGHT) * self.lexical
         return self.sentences[max(among, key=lambda i: score[i])]
+
+    def _observed(self, sentence: str) -> bool:
+        """The paper's own observation or stated reason ("we observe …", "a key reason is …")."""
+        return bool(_REASON_CUE.search(sentence)) and bool(
+            _OWN_VOICE.search(sentence) or re.search(r"\breasons?\b", sentence, re.IGNORECASE)
+        )
 
     def _own(self, sentence: str) -> bool:
         """The paper speaks: "we …", "our …", or its method is the subject ("ComPEFT employs

@@ -3723,3 +3723,17 @@ def test_which_ones_and_whats_out_there_ask_for_the_collections_papers() -> None
     )
     assert analyse("what is out there on zorb cache quantization?").shape == "list"
     assert analyse("which one is faster, ZorbKV or QuuxKV?").shape != "list"
+
+
+def test_why_is_answered_by_what_the_paper_observed_before_its_proposal() -> None:
+    """ "why does ZorbViT change the attention?": "We observe Softmax accounts for the major
+    latency bottleneck …", before the proposal, is the reason, not background."""
+    text = _how_text(
+        "ZorbViT: Searching for Efficient Vision Transformers for Secure Inference",
+        "Secure multi-party computation enables computation on encrypted data. However, existing "
+        "vision transformers are not designed for it. We observe Softmax accounts for the major "
+        "latency bottleneck due to a high communication complexity. Hence, we propose ZorbViT to "
+        "enable efficient inference. We also develop an architecture search algorithm.",
+        "why does ZorbViT bother changing the attention mechanism for secure inference?",
+    )
+    assert "communication complexity" in text
