@@ -1063,7 +1063,12 @@ _HOW_ASK = re.compile(
 
 
 # a quotation opens after a non-letter and closes before one (not the "s'" of "models' ability")
-_QUOTED_TITLE = re.compile(r"(?<![A-Za-z])['\"‘“]([A-Z][^'\"‘’“”]{8,150}?)['\"’”](?![A-Za-z])")
+# A quoted title: it opens with a capital, or with a name typed in lower case that has a capital
+# inside ("edATLAS: An Efficient …", "vAttention: …"); a quoted lower-case word ('observation')
+# is a word of the question, not a title
+_QUOTED_TITLE = re.compile(
+    r"(?<![A-Za-z])['\"‘“]((?:[A-Z]|[a-z][a-z0-9]*[A-Z])[^'\"‘’“”]{8,150}?)['\"’”](?![A-Za-z])"
+)
 
 
 def quoted_titles(question: str) -> list[str]:

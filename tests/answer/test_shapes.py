@@ -3737,3 +3737,24 @@ def test_why_is_answered_by_what_the_paper_observed_before_its_proposal() -> Non
         "why does ZorbViT bother changing the attention mechanism for secure inference?",
     )
     assert "communication complexity" in text
+
+
+def test_a_quoted_title_that_opens_with_a_lower_case_name_is_a_title() -> None:
+    """ "What does the paper "zbATLAS: An Efficient …" report as its main result?": the title
+    chose the passage and its words do not choose the sentence; the result answers, not the
+    proposal sentence that repeats the title's words."""
+    from rag.answer.question import quoted_titles
+
+    title = "zbATLAS: An Efficient Disambiguation Algorithm for Texting in Abugida Scripts"
+    assert quoted_titles(f'What does the paper "{title}" report as its main result?') == [title]
+    assert quoted_titles("how does ZorbKV use its 'observation' window?") == []
+    p = passage(
+        title,
+        "To this end, we propose a disambiguation algorithm for texting in abugida scripts. We "
+        "benchmark these approaches using public datasets, and show an improvement in typing "
+        "speed by 19.49% in Hindi.",
+        1,
+        0.7,
+    )
+    q = analyse(f'What does the paper "{title}" report as its main result?')
+    assert "19.49%" in _composer().sentences(q, p)[0].sentence
