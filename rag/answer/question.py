@@ -312,10 +312,11 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"study|library|libraries|tools?|schemes?|modules?|strategies|strategy|designs?|"
             r"mechanisms?|kernels?|engines?|benchmarks?|compilers?|networks?|proposals?|variants?|"
             r"stacks?|runtimes?|toolkits?|functions?|formats?|operators?|schedulers?|schedules?)\b"
-            # "Is there a paper that …?", "Any paper that …?": one paper asked for by what it
-            # does, as "Which paper …?" asks ("Is there work on …" asks for a body of work)
-            r"|^\s*(?:is\s+there\s+(?:a|an|one)\s+|any\s+(?=paper\b))(?:paper|method|approach|"
-            r"model|system|framework|technique|study)\s+(?:that|which|where|whose|for|on|about)\b"
+            # "Is there a paper that …?", "Any paper that …?", "is there a video diffusion paper
+            # where …", "Is there an inference engine for …": one work asked for by what it does,
+            # as "Which paper …?" asks ("Is there work on …" asks for a body of work)
+            r"|^\s*(?:is|was)\s+there\s+(?:a|an|one)\s"
+            r"|^\s*any\s+paper\s+(?:that|which|where|whose|for|on|about)\b"
             r"|^\s*who\b",
             re.I,
         ),
@@ -519,15 +520,7 @@ def _embedded_amount(question: str, number: re.Pattern[str]) -> bool:
     )
 
 
-# "Is there a paper that learns synaptic delays …?", "is there an inference engine that …":
-# one work asked for by what it does, whose name answers (a plural, "is there work on …",
-# asks for a list)
-_IS_THERE_ONE = re.compile(r"^\s*(?:is|was)\s+there\s+(?:a|an|one)\s", re.IGNORECASE)
-
-
 def kind_of(question: str) -> str:
-    if _IS_THERE_ONE.match(question):
-        return "name"
     if _CALLED.search(question):
         return "name"  # "what are the approximations of Softmax and GELU called?"
     if _CAUSE_ASK.search(question) or (_WHICH_ONES.search(question) and not _asks_amount(question)):
