@@ -353,7 +353,11 @@ def _vector_hits(collection: Any, q_emb: list[float], depth: int) -> list[Hit]:
 
 
 def _held(collection: Any, hits: list[Hit]) -> list[Hit]:
-    """The hits whose chunk the store holds (ids only: no row read)."""
+    """The hits whose chunk the store holds (ids only: no row read). None to check (a vector-only
+    search, whose hit another process deleted, retries with no lexical hits): none held, without
+    asking Chroma, which refuses an empty list of ids."""
+    if not hits:
+        return []
     got = collection.get(ids=[c for c, _ in hits], include=[])
     there = set(got["ids"])
     return [h for h in hits if h[0] in there]

@@ -251,3 +251,22 @@ def test_a_question_process_imports_no_llama_index_nor_torch(rag_env: dict[str, 
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_checking_no_hits_asks_the_store_nothing(tmp_path: Path) -> None:
+    """A vector-only search whose hit another process deleted retries with no lexical hits to
+    check: none are held, where Chroma itself refuses an empty list of ids (a served
+    /v1/retrieve answered 500 during a folder-sync rename)."""
+    from rag.search.retrieval import _held
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _listing(corpus / "a.txt", list(range(3)))
+    a = Assistant(_settings(tmp_path, corpus), build_index=False, progress=False)
+    a.index()
+    collection = a.store.collection
+    with pytest.raises(ValueError):
+        collection.get(ids=[], include=[])  # the store's own refusal, which _held must avoid
+    assert _held(collection, []) == []
+    some = collection.get(include=[])["ids"][:1]
+    assert _held(collection, [(some[0], 1.0), ("gone", 0.5)]) == [(some[0], 1.0)]
