@@ -481,8 +481,9 @@ def own_paper(p: Passage, names: list[str]) -> bool:
 
 def acronyms(q: Question) -> list[str]:
     """Upper-case names the question gives that are too common to count among its rare names
-    ("BERT", "GPT"), less the generic ones ("GPU", "LLM")."""
-    found = re.findall(r"\b[A-Z][A-Z0-9]{2,}\b", q.text)
+    ("BERT", "GPT"), less the generic ones ("GPU", "LLM") and a device's maker words ("RTX" of
+    "RTX 4090": `names_present` checks a device by its model number)."""
+    found = re.findall(r"\b[A-Z][A-Z0-9]{2,}\b", HARDWARE.sub(" ", q.text))
     return [a for a in dict.fromkeys(found) if a.lower() not in GENERIC_NAMES and a not in q.names]
 
 
@@ -962,6 +963,9 @@ def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
     bracketed = f"(?:[\\w-]+\\s+){{0,6}}?\\({re.escape(name)}\\)"
     if re.search(f"{_INTRODUCING_VERB}{bracketed}|{_NAMING_WORD}{bracketed}", p.text, re.I):
         return True
+    # "we propose a novel early exiting strategy …, namely MuE": the proposal, then its name
+    if re.search(rf"{_INTRODUCING_VERB}[^.]*?,\s*namely\s+{word}", p.text, re.I):
+        return True
     return own_voice and any(
         _OWN_VOICE.search(s) and re.search(word, s) and not as_baseline(name, s)
         for s in split_sentences(p.text)
@@ -1269,6 +1273,19 @@ _OUTPERFORMS_BY_FACTOR = re.compile(
 _SIZE_FAMILY = re.compile(r"\b\d[\d.]*[BMK](?:\s*/\s*\d[\d.]*[BMK])+\b")
 
 
+def _device_words(device: str) -> list[str]:
+    """The words a passage must hold to name the device the question gives: its model number
+    when it has one ("RTX 4090" is the "NVIDIA 4090" an abstract writes; the maker's brand words
+    vary), else every word ("Jetson Orin")."""
+    words = device.split()
+    return [w for w in words if re.search(r"\d", w)] or words
+
+
+# A single digit glued to a capital is a name ("5G", "3D"), not a figure: numbers() keeps the
+# digit alone, as it would of a count
+_DIGIT_NAME = re.compile(r"\b\d[A-Z]\b")
+
+
 def situational_figures(q: Question) -> set[str]:
     """The figures a question gives to place what it asks ("on 512 GPUs", "with 4 steps"), not
     those inside a name ("Llama-2-7B", "17B-parameter")."""
@@ -1277,6 +1294,7 @@ def situational_figures(q: Question) -> set[str]:
     family = _SIZE_FAMILY.search(q.text)
     in_names |= numbers(family.group(0).replace("/", " ")) if family else set()
     text = re.sub(r"(?i)\b\d[\d.,]*\s*[bmkt]?-?param\w*|\b[A-Za-z][\w.]*-\d[\w.-]*", " ", q.text)
+    text = _DIGIT_NAME.sub(lambda m: m[0] if numbers(m[0]) != {m[0][0]} else " ", text)
     return {f for f in numbers(text) - in_names if re.search(r"\d", f)}
 
 
@@ -1333,11 +1351,14 @@ def _mentions_all(setting: str, p: Passage, sized: bool = False) -> bool:
     base = squash(re.sub(r"[-\s]?\d+(?:\.\d+)?[BMKbmk]\b", "", setting))
     if sized and base and base in squash(p.title):
         return True
+    # a device the setting names needs its model number, not the maker's words ("RTX 4090")
+    device = HARDWARE.fullmatch(setting.strip())
+    words = _device_words(setting) if device else setting.split()
     return all(
         re.search(rf"(?<![\w-]){re.escape(w)}", text, re.IGNORECASE)
         or _abbreviated(w, text)
         or any(full in text.lower() for full in _DEVICE_CLASSES.get(w.lower().rstrip("s"), ()))
-        for w in setting.split()
+        for w in words
     )
 
 
@@ -1727,7 +1748,7 @@ class Composer:
             # "How fast does X run on a Jetson Orin?": a figure measured on an RTX 4090 does not
             # answer; every word of a device the question gives must be in the passage
             devices = [m.group(0) for m in HARDWARE.finditer(q.text)]
-            if not all(squash(w) in hay for d in devices for w in d.split()):
+            if not all(squash(w) in hay for d in devices for w in _device_words(d)):
                 return False
         found = [in_text(n, p.title + " " + p.text) for n in strong_names(q.names)]
         if descriptive(q):  # names qualify a described paper ("… with a ResNet-50 backbone")
@@ -1768,10 +1789,14 @@ class Composer:
         if q.kind == "number" and len(facets_of(q.text)) == 1:
             sentences = situated(q, sentences)
         for s in sentences:
-            if instruction_like(s) or not any(states_attribute(a, s) for a in asks):
+            stated = [a for a in asks if states_attribute(a, s)]
+            if instruction_like(s) or not stated:
                 continue
             if (
                 other_name
+                # "By how much does X beat Y, and what is its strategy called?": a sentence
+                # giving the figure answers its ask, whatever the name ask needs
+                and all(a.kind == "name" for a in stated)
                 and not (
                     names_something_new(q, s, exclude=p.title)
                     and (_asked_head(q.text) is None or names_the_asked_kind(q, s, p.title))

@@ -1018,6 +1018,7 @@ _COMPARE_ASK = re.compile(
     re.IGNORECASE,
 )
 # "both" / "each" compare only papers the question pairs ("X and Y both …"), not "each token"
+_ITS_COMPARISON = re.compile(r"(?i)\b(?:its|their)\s+(?:[a-z]+\s+)?comparisons?\b")
 _EACH_ASK = re.compile(r"\b(?:both|each)\b", re.IGNORECASE)
 _YES_NO = re.compile(r"^\s*(?:is|are|was|were|does|do|did|can)\b", re.IGNORECASE)
 # "Is X faster than Y?" weighs two papers; "How much faster is X than Y?" asks X's one figure.
@@ -1193,6 +1194,8 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     if kind == "number":
         # "What TFLOPS does X reach …, compared with Y?": X's figure, Y its baseline
         outside = _BASELINE_TAIL.sub("", outside)
+    # "… use for its main comparison": the paper's own comparison, not one the question asks
+    outside = _ITS_COMPARISON.sub(" ", outside)
     if subjects >= 2 and (
         _COMPARE_ASK.search(outside)
         or (paired and _EACH_ASK.search(question))

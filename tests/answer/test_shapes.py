@@ -3758,3 +3758,93 @@ def test_a_quoted_title_that_opens_with_a_lower_case_name_is_a_title() -> None:
     )
     q = analyse(f'What does the paper "{title}" report as its main result?')
     assert "19.49%" in _composer().sentences(q, p)[0].sentence
+
+
+def test_a_device_is_named_by_its_model_number_not_its_makers_words() -> None:
+    """ "on an RTX 4090" is answered by an abstract writing "NVIDIA 4090"; a different model
+    number is still another device."""
+    zorb = passage(
+        "ZorbDrive: Truncated Zorb Policy",
+        "We propose ZorbDrive, a truncated zorb policy for driving. ZorbDrive needs just 2 steps "
+        "and runs at a real-time speed of 45 FPS on an NVIDIA 4090.",
+        1,
+        0.7,
+    )
+    asked = analyse("zorbdrive - how fast does it run on an RTX 4090?")
+    lead = _composer().decide(asked, [zorb]).lead
+    assert lead is not None and "45 FPS" in lead.text
+    other = analyse("zorbdrive - how fast does it run on an RTX 3090?")
+    assert _composer().decide(other, [zorb]).lead is None
+
+
+def test_a_digit_glued_to_a_capital_is_a_name_not_the_figure_a_result_is_measured_at() -> None:
+    """ "in 5G" names the field, so the result sentence need not hold a 5 to answer."""
+    zorb = passage(
+        "Double-Threshold Zorb Detection in 5G Networks",
+        "With the evolution of 5G networks, zorb attacks became a threat. We introduce a "
+        "double-threshold zorb detector. Results show that the proposed method achieves 96.4% "
+        "detection rate in extra low zorb power.",
+        1,
+        0.7,
+    )
+    q = analyse("For the double-threshold zorb detector in 5G, what detection rate is reported?")
+    lead = _composer().decide(q, [zorb]).lead
+    assert lead is not None and "96.4%" in lead.text
+
+
+def test_a_figure_asked_beside_the_papers_own_name_for_its_method_is_answered() -> None:
+    """ "By how much does X beat Y, and what is its strategy called?": each ask its sentence;
+    the figure's sentence answers its own ask, whatever the name ask needs."""
+    zorb = passage(
+        "ZorbScale: Efficient Scaling of Zorb Training",
+        "We present ZorbScale, a framework for zorb training. The core of ZorbScale is a novel "
+        "parallelism strategy, namely Hybrid Zorb Parallelism (HZP), which unifies data "
+        "partitioning. Experiment results show that ZorbScale outperforms the state-of-the-art "
+        "training system by up to 7.89x.",
+        1,
+        0.7,
+    )
+    q = analyse(
+        "By how much does ZorbScale beat the state-of-the-art training system, and what is its "
+        "parallelism strategy called?"
+    )
+    lead = _composer().decide(q, [zorb]).lead
+    assert lead is not None and "7.89x" in lead.text and "Hybrid Zorb Parallelism" in lead.text
+
+
+def test_the_papers_own_comparison_is_not_a_comparison_asked() -> None:
+    q = analyse(
+        "Which benchmark suite did ZorbPFN use for its main comparison, and how large was its "
+        "speedup over ZorbML systems?"
+    )
+    assert q.shape == "single"
+    assert analyse("How does ZorbPFN compare with ZorbML systems?").shape == "comparison"
+
+
+def test_a_how_answer_ends_with_what_the_mechanism_buys() -> None:
+    """How a method speeds something up, then by how much, in the paper's own figure."""
+    text = _how_text(
+        "ReZorb: Learning-Free Zorb Inference",
+        "Zorb models are slow at inference. We propose ReZorb, a learning-free retrieval-based "
+        "zorb sampling framework. From a precomputed knowledge base, ReZorb retrieves a "
+        "trajectory similar to the partial one and skips intermediate steps. ReZorb then "
+        "continues sampling from a later step of the retrieved trajectory. The knowledge base "
+        "stores early and late states of zorb trajectories. Our experiments "
+        "demonstrate that ReZorb improves the model inference efficiency by 2x speedup.",
+        "How does ReZorb cut down zorb sampling steps without any training?",
+    )
+    assert "knowledge base" in text and "2x speedup" in text, text
+
+
+def test_a_list_line_names_the_method_a_paper_introduces_with_namely() -> None:
+    """ "we propose a novel early exiting strategy …, namely ZuE": the reader is given the name
+    the paper goes by beside its title's phrase."""
+    p = passage(
+        "You Need Many Zorbs: Dynamic Early Exiting for Zorb Models",
+        "Large zorb models are slow. To handle this challenge, we propose a novel early exiting "
+        "strategy for zorb models, which skips layers by their similarities, namely ZuE. "
+        "Experiments show that the proposed approach ZuE can reduce inference time by 50%.",
+        1,
+        0.7,
+    )
+    assert label(p) == "You Need Many Zorbs (ZuE)"
