@@ -1973,7 +1973,9 @@ def facets_of(question: str) -> list[str]:
         return _verb_asks(question)
     # "X reached what throughput …, and which model …": the first part asks too; "To run LLMs
     # larger than DRAM …, which two techniques …": it only sets the scene
-    context = "" if re.search(r"(?i)\b(what|which|how|why)\b", parts[0]) else parts[0]
+    context = (
+        "" if re.search(r"(?i)\b(what|which|how|why|where|when|who)\b", parts[0]) else parts[0]
+    )
     asks = parts[1:] if context else parts
     asks = [b for a in asks for b in _verb_asks(a)]
     # a context sentence keeps its full stop ("… on phones. what do they fine-tune …?"): the

@@ -1008,7 +1008,7 @@ PERFORM_SETTING = re.compile(
     re.IGNORECASE,
 )
 _COMPARE_ASK = re.compile(
-    r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ence|ences)?\b|"
+    r"\bcompar(?:e|ed|ing|ison)\b|\bversus\b|\bvs\.?(?=\s)|\bdiffer(?:s|ent|ently|ence|ences)?\b|"
     r"\bcontrast\b|\bwhereas\b|\bdistinguish(?:es|ed)?\b|\bchang(?:e|ed|es)\s+from\b|"
     r"\bextend(?:s|ed)?\s+the\s+original\b|"  # a newer version set against the original
     # "How does ZorbKV stack up against QuuxKV?", "… fare against …", "… measure up to …"
@@ -1018,6 +1018,9 @@ _COMPARE_ASK = re.compile(
     re.IGNORECASE,
 )
 # "both" / "each" compare only papers the question pairs ("X and Y both …"), not "each token"
+_TITLE_HEAD_PAPER = re.compile(
+    r"\bthe\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){1,6})\s+(?:paper|work|method|approach)\b"
+)
 _ITS_COMPARISON = re.compile(r"(?i)\b(?:its|their)\s+(?:[a-z]+\s+)?comparisons?\b")
 _EACH_ASK = re.compile(r"\b(?:both|each)\b", re.IGNORECASE)
 _YES_NO = re.compile(r"^\s*(?:is|are|was|were|does|do|did|can)\b", re.IGNORECASE)
@@ -1144,6 +1147,8 @@ def vs_sides(question: str, doc_freq: Mapping[str, int] | None = None) -> list[s
         return []
     out = []
     for group in m.group("a", "b"):
+        if "…" in group:
+            continue  # a quoted title ("'FP8 versus INT8' whitepaper"): a name as quoted already
         side = re.sub(r"\([^)]*\)", " ", group).strip(" '\"‘’“”")
         words = side.split()
         if words and words[0].lower() in _CLAUSE_OPENERS:
@@ -1735,6 +1740,11 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
                 continue
             # "LLM in a flash" holds "LLM": the side is the name, not its word
             names = [n for n in names if n not in side.split()] + [side]
+        # "How does the No Token Left Behind paper treat … differently?": a title's head,
+        # capitalised, called "the … paper", is a side whatever its words
+        for m in _TITLE_HEAD_PAPER.finditer(outside):
+            if m.group(1) not in names:
+                names.append(m.group(1))
         # "What do 'Scaling LLM Test-Time Compute Optimally...' and 'Can 1B LLM Surpass 405B
         # LLM?' each conclude": a quoted title (three words or more, capitalised) is a side
         for m in _QUOTED_TITLE.finditer(question):

@@ -3848,3 +3848,31 @@ def test_a_list_line_names_the_method_a_paper_introduces_with_namely() -> None:
         0.7,
     )
     assert label(p) == "You Need Many Zorbs (ZuE)"
+
+
+def test_an_ask_opening_with_where_is_an_ask_of_its_own() -> None:
+    from rag.answer.compose import facets_of
+
+    asks = facets_of(
+        "zorb in a flash vs quuxinfer: where does each put the weights that do not fit in DRAM "
+        "and what speedups do they report?"
+    )
+    assert len(asks) == 2 and asks[1].startswith("what speedups"), asks
+
+
+def test_a_quoted_title_compared_is_a_side_as_quoted() -> None:
+    q = analyse(
+        "The 'Zorb versus Quux formats' whitepaper vs 'Zorb Quantization: The Power of the "
+        "Exponent' - do they agree on Zorb for inference?",
+        {"whitepap": 1},  # a rare word: a side in lower case would be a name
+    )
+    assert q.shape == "comparison"
+    assert q.names == ["Zorb versus Quux formats", "Zorb Quantization: The Power of the Exponent"]
+
+
+def test_a_paper_called_by_its_titles_head_is_a_side_of_what_it_does_differently() -> None:
+    q = analyse(
+        "ZorbKV throws away cold cache entries. How does the No Zorb Left Behind paper treat "
+        "evicted entries differently?"
+    )
+    assert q.shape == "comparison" and "No Zorb Left Behind" in q.names, (q.shape, q.names)
