@@ -331,6 +331,9 @@ def _retire(system: Any) -> None:
     timer.start()
 
 
+HNSW_SYNC_THRESHOLD = 100  # Chroma's batch size: each written batch reaches the graph file
+
+
 class _GuardedCollection:
     """The Chroma collection, each call of which turns a failure of the store's files (a disk
     that fills up, a database damaged under a running session) into a StoreError that says what
@@ -428,7 +431,15 @@ class Store:
             col = self.client.get_or_create_collection(
                 self.name,
                 embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedding_model": self.embedding},
+                # The HNSW graph written to disk once 100 vectors wait, not 1000: below its sync
+                # threshold Chroma rebuilds the graph in every new process, with a new random
+                # layout, so one query found different neighbours run to run on the shipped
+                # collection (chroma-core/chroma#2675)
+                metadata={
+                    "hnsw:space": "cosine",
+                    "hnsw:sync_threshold": HNSW_SYNC_THRESHOLD,
+                    "embedding_model": self.embedding,
+                },
             )
         except Exception as e:
             found = store_failure(e, self.settings)
