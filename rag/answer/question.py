@@ -297,7 +297,10 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             r"percent|flops|utilization|error|budget|savings?|top-1|top-5|map|ap|auc|speeds?|"
             r"factor|hours?|days?|frame rate|fps|win rate|rank|dimensions?|vocabulary|values?|"
             # "parameter-efficient", "memory-bound": an adjective, not the asked quantity
-            r"coefficients?|thresholds?|width|depth|learning rates?|energy|power)\b(?!-)",
+            r"coefficients?|thresholds?|width|depth|learning rates?|energy|power)\b(?!-)"
+            # "which … KV cache compression method …": a kind of method, asked by its name
+            r"(?!\s+(?:methods?|techniques?|frameworks?|approach(?:es)?|algorithms?|schemes?|"
+            r"systems?|papers?|strateg(?:y|ies)|models?|architectures?)\b)",
             re.I,
         ),
     ),

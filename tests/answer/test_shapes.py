@@ -3876,3 +3876,14 @@ def test_a_paper_called_by_its_titles_head_is_a_side_of_what_it_does_differently
         "evicted entries differently?"
     )
     assert q.shape == "comparison" and "No Zorb Left Behind" in q.names, (q.shape, q.names)
+
+
+def test_a_quantity_word_before_method_describes_the_method_asked_for() -> None:
+    """ "Which training-free KV cache compression method keeps …?" asks which method, not a
+    compression figure; "What compression ratio …?" still asks the figure."""
+    q = analyse(
+        "Which training-free zorb cache compression method keeps a full cache only for "
+        "'retrieval heads' and adds a compensation token?"
+    )
+    assert q.kind != "number" and not q.typed
+    assert analyse("What compression ratio does ZorbCache reach?").kind == "number"
