@@ -2090,6 +2090,7 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
             flags=re.IGNORECASE,
         )
     s = re.sub(r"^we\b", "The authors", s, flags=re.IGNORECASE)
+    s = _single_author(s)
     s = re.sub(r"\bour\s+(?=[A-Z]\w*[A-Z0-9])", "", s)  # "validated that our UniPT can …"
     s = re.sub(
         r"^our (further |)(analysis|experiments?|results?|evaluations?)\b",
@@ -2112,6 +2113,31 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
     for first, third in (("we", "they"), ("our", "their"), ("us", "them")):
         s = re.sub(rf"(?:\b{first}|(?<=\s){first.capitalize()})\b", third, s)
     return s[:1].upper() + s[1:]
+
+
+_SINGLE_AUTHOR = re.compile(r"^I\s+((?:also|further|then|first|now)\s+)?([a-z]+)\b")
+_NOT_CONJUGATED = {"can", "could", "will", "would", "may", "might", "must", "should", "did"}
+
+
+def _single_author(sentence: str) -> str:
+    """ "I provide a theoretical analysis of EXAdam …" (a paper by one author): "The author
+    provides …". Shown as it is, the assistant would seem to speak of its own work."""
+    m = _SINGLE_AUTHOR.match(sentence)
+    if m is None:
+        return sentence
+    verb = m.group(2)
+    if verb in ("am", "have"):
+        verb = {"am": "is", "have": "has"}[verb]
+    elif not (verb.endswith("ed") or verb in _NOT_CONJUGATED):
+        if re.search(r"(?:s|sh|ch|x|z|o)$", verb):
+            verb += "es"
+        elif re.search(r"[^aeiou]y$", verb):
+            verb = verb[:-1] + "ies"
+        else:
+            verb += "s"
+    rest = sentence[m.end() :]
+    rest = re.sub(r"\bmy\b", "the author's", rest, count=1)
+    return f"The author {m.group(1) or ''}{verb}{rest}"
 
 
 def trim(sentence: str, q: Question, limit: int) -> str:

@@ -167,6 +167,15 @@ _REASON_CUE = re.compile(
     re.IGNORECASE,
 )
 # how the paper tests its method: the models, tasks and baselines of its experiments
+# "Nevertheless, X represents a significant advancement …", "… paves the way for …": what the
+# authors make of their work, not what it does or found; shown only when nothing else is left
+_OUTLOOK = re.compile(
+    r"\b(?:paves?\s+the\s+way|promising\s+(?:implications|directions?|avenues?)|"
+    r"represents?\s+an?\s+(?:\w+\s+)?(?:advance(?:ment)?|step|milestone)|"
+    r"opens?\s+(?:up\s+)?(?:new\s+)?(?:avenues|possibilities|doors)|sheds?\s+light|"
+    r"broad(?:er)?\s+implications|valuable\s+insights|we\s+hope|future\s+(?:work|research))\b",
+    re.IGNORECASE,
+)
 _SETUP_CUE = re.compile(
     r"\b(?:is|are|was|were|been)\s+(?:\w+\s+)?evaluated\b|^to evaluate\b|"
     # ("… introduces retaining heads to evaluate the causal importance of …" is how it works)
@@ -465,9 +474,10 @@ class Scored:
         background = self._background_floor() > 0
         if reason:
             background &= ~np.array([self._observed(s) for s in self.sentences], dtype=bool)
-        # how it was tested ("X is evaluated on 6 models", "we compare X with Y") is not how
-        # it works, nor why: like background, only when the passage has nothing else
-        setup = [bool(_SETUP_CUE.search(s)) for s in self.sentences]
+        # how it was tested ("X is evaluated on 6 models", "we compare X with Y"), or what the
+        # authors make of it ("… paves the way for …"), is not how it works, nor why: like
+        # background, only when the passage has nothing else
+        setup = [bool(_SETUP_CUE.search(s) or _OUTLOOK.search(s)) for s in self.sentences]
         # background only when the passage has nothing else, never to fill up to n
         return (
             [i for i in among if not background[i] and not setup[i]]
@@ -571,7 +581,12 @@ class Scored:
         )
         # how it was tested ("We evaluated our method on three datasets") or where its code is
         # says least of what the paper does: after every other sentence, as background is
-        setup = np.array([bool(_SETUP_CUE.search(s) or _ASIDE.search(s)) for s in self.sentences])
+        setup = np.array(
+            [
+                bool(_SETUP_CUE.search(s) or _ASIDE.search(s) or _OUTLOOK.search(s))
+                for s in self.sentences
+            ]
+        )
         tested = np.where(setup, BACKGROUND_FLOOR, 0.0) if not setup.all() else 0.0
         return self.sentences[int((score - self._background_floor() - tested).argmax())]
 

@@ -3887,3 +3887,28 @@ def test_a_quantity_word_before_method_describes_the_method_asked_for() -> None:
     )
     assert q.kind != "number" and not q.typed
     assert analyse("What compression ratio does ZorbCache reach?").kind == "number"
+
+
+def test_what_the_authors_make_of_their_work_is_not_what_it_does() -> None:
+    """A side or how answer is the proposal, the mechanism and the result; a closing "X
+    represents a significant advancement …, with promising implications" says neither."""
+    text = _how_text(
+        "ZorbAdam: The Power of Zorb Moments",
+        "This paper introduces ZorbAdam, an optimizer that builds upon Adam. ZorbAdam adds new "
+        "debiasing terms for moment estimation. ZorbAdam also uses a gradient-based "
+        "acceleration mechanism. Nevertheless, ZorbAdam represents a significant advancement in "
+        "adaptive optimization, with promising implications for machine learning. Experiments "
+        "show ZorbAdam converges 48% faster than Adam.",
+        "How does ZorbAdam work?",
+    )
+    assert "debiasing" in text and "significant advancement" not in text, text
+
+
+def test_a_single_authors_i_is_told_as_the_author() -> None:
+    from rag.answer.compose import readable
+
+    assert readable("I provide a theoretical analysis of my optimizer.") == (
+        "The author provides a theoretical analysis of the author's optimizer."
+    )
+    assert readable("I also study ten models.").startswith("The author also studies ten")
+    assert readable("I/O dominates the runtime.") == "I/O dominates the runtime."
