@@ -2116,6 +2116,7 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
 
 
 _SINGLE_AUTHOR = re.compile(r"^I\s+((?:also|further|then|first|now)\s+)?([a-z]+)\b")
+_IRREGULAR = {"am": "is", "have": "has"}
 _NOT_CONJUGATED = {"can", "could", "will", "would", "may", "might", "must", "should", "did"}
 
 
@@ -2126,8 +2127,8 @@ def _single_author(sentence: str) -> str:
     if m is None:
         return sentence
     verb = m.group(2)
-    if verb in ("am", "have"):
-        verb = {"am": "is", "have": "has"}[verb]
+    if verb in _IRREGULAR:
+        verb = _IRREGULAR[verb]
     elif not (verb.endswith("ed") or verb in _NOT_CONJUGATED):
         if re.search(r"(?:s|sh|ch|x|z|o)$", verb):
             verb += "es"
