@@ -2,11 +2,16 @@
 
     python eval/fit_weights.py mechanism [--out eval/fit-mechanism.json]
     python eval/fit_weights.py sentence  [--out eval/fit-sentence.json]
+    python eval/fit_weights.py list      [--out eval/fit-list.json]
 
 - `mechanism`: MECHANISM_WEIGHTS (rag/answer/synthesis.py), the sentences that say how a paper
   works, for how/why answers and comparison sides (`Scored.mechanism`, the n best of them).
 - `sentence`: SENTENCE_WEIGHTS (rag/answer/compose.py), the ranking of a passage's sentences for
   a single-fact question (`Composer.sentences`, its first sentence).
+- `list`: LIST_WEIGHTS and LIST_BIAS (rag/answer/synthesis.py), whether a retrieved paper answers
+  a list question (`relevant_papers`: those whose probability reaches LIST_JOIN). Its label is
+  the paper's being one of the question's gold papers; its report gives paper precision and
+  recall and how often every gold paper is named, in code and fitted, at LIST_JOIN.
 
 It answers every question of the `tune` split and of eval/probe*.jsonl (never `test`), and
 records each such choice made while answering: per candidate sentence its named features and
@@ -117,7 +122,35 @@ def _sentence_hook(calls: list[Call], current: dict[str, Any]) -> Callable[[], N
     return restore
 
 
-HOOKS = {"mechanism": _mechanism_hook, "sentence": _sentence_hook}
+def _list_hook(calls: list[Call], current: dict[str, Any]) -> Callable[[], None]:
+    """Records each paper `relevant_papers` weighs (through `list_features`), labelled gold or
+    not; returns the function that puts the original back."""
+    from rag.answer import synthesis
+
+    original = synthesis.list_features
+
+    def recorded(s: Any, rank: int, best_score: float) -> dict[str, float]:
+        features = original(s, rank, best_score)
+        title = s.passage.title.strip().lower()
+        calls.append(
+            {
+                "id": current["id"],
+                "gold": title in {g.strip().lower() for g in current["gold_titles"]},
+                "golds": len(current["gold_titles"]),
+                "features": features,
+            }
+        )
+        return features
+
+    synthesis.list_features = recorded  # type: ignore[assignment]
+
+    def restore() -> None:
+        synthesis.list_features = original  # type: ignore[assignment]
+
+    return restore
+
+
+HOOKS = {"mechanism": _mechanism_hook, "sentence": _sentence_hook, "list": _list_hook}
 
 
 def record(table: str, questions: list[dict[str, Any]]) -> list[Call]:
@@ -129,9 +162,12 @@ def record(table: str, questions: list[dict[str, Any]]) -> list[Call]:
     restore = HOOKS[table](calls, current)
     assistant = Assistant()
     try:
-        for item in questions:
+        for n, item in enumerate(questions):
             current.update(
-                id=str(item["id"]), question=item["question"], keywords=item["answer_keywords"]
+                id=f"{n}:{item['id']}",  # probe sets reuse ids
+                question=item["question"],
+                keywords=item["answer_keywords"],
+                gold_titles=item.get("gold_titles") or [],
             )
             assistant.ask(item["question"])
     finally:
@@ -195,6 +231,59 @@ def fit(calls: list[Call], current: dict[str, float]) -> dict[str, Any]:
     }
 
 
+def _selected(calls: list[Call], chance: np.ndarray) -> dict[str, float]:
+    """Paper precision, recall and the share of questions naming every gold paper, when each
+    question keeps its papers at LIST_JOIN or above (at most LIST_MAX, at least its likeliest)."""
+    from rag.answer.synthesis import LIST_JOIN, LIST_MAX
+
+    by_question: dict[str, list[int]] = {}
+    for i, c in enumerate(calls):
+        by_question.setdefault(c["id"], []).append(i)
+    hit = shown = gold = every = 0
+    for rows in by_question.values():
+        order = sorted(rows, key=lambda i: -chance[i])
+        kept = ([i for i in order if chance[i] >= LIST_JOIN] or order[:1])[:LIST_MAX]
+        found = sum(calls[i]["gold"] for i in kept)
+        hit, shown, gold = hit + found, shown + len(kept), gold + calls[rows[0]]["golds"]
+        every += found == calls[rows[0]]["golds"]
+    return {
+        "precision": round(hit / max(shown, 1), 3),
+        "recall": round(hit / max(gold, 1), 3),
+        "every_gold_named": round(every / max(len(by_question), 1), 3),
+        "papers_per_question": round(shown / max(len(by_question), 1), 2),
+    }
+
+
+def fit_list(calls: list[Call]) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    from rag.answer.synthesis import LIST_BIAS, LIST_WEIGHTS, join_probability
+
+    names = list(LIST_WEIGHTS)
+    x = np.array([[c["features"][f] for f in names] for c in calls])
+    y = np.array([c["gold"] for c in calls])
+    in_code = np.array([join_probability(c["features"]) for c in calls])
+    ids = sorted({c["id"] for c in calls})
+    random.Random(0).shuffle(ids)
+    fold = np.array([{qid: k % FOLDS for k, qid in enumerate(ids)}[c["id"]] for c in calls])
+    held_out = np.zeros(len(calls))
+    for k in range(FOLDS):
+        m = LogisticRegression(max_iter=5000).fit(x[fold != k], y[fold != k])
+        held_out[fold == k] = m.predict_proba(x[fold == k])[:, 1]
+    whole = LogisticRegression(max_iter=5000).fit(x, y)
+    return {
+        "papers": len(calls),
+        "questions": len(ids),
+        "weights_in_code": {**LIST_WEIGHTS, "bias": LIST_BIAS},
+        "selected_weights_in_code": _selected(calls, in_code),
+        "selected_fitted_cross_validated": _selected(calls, held_out),
+        "fitted_weights": {
+            **{f: round(float(w), 3) for f, w in zip(names, whole.coef_[0], strict=True)},
+            "bias": round(float(whole.intercept_[0]), 3),
+        },
+    }
+
+
 def _table(table: str) -> dict[str, float]:
     if table == "mechanism":
         from rag.answer.synthesis import MECHANISM_WEIGHTS
@@ -213,7 +302,11 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["RAG_LLM__RESTATE"] = "false"  # the choice of sentences, not the LLM's rewording
     os.environ["RAG_LLM__WRITE"] = "off"
-    result = fit(record(args.table, _questions()), _table(args.table))
+    if args.table == "list":
+        lists = [q for q in _questions() if q.get("type") in ("list", "multi")]
+        result = fit_list(record("list", lists))
+    else:
+        result = fit(record(args.table, _questions()), _table(args.table))
     out = args.out or EVAL / f"fit-{args.table}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

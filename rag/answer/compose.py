@@ -961,7 +961,7 @@ def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
     # "we introduce Timestep Embedding Aware Cache (TeaCache)", "a … method, named gradual
     # pruning with zero-cost neuroregeneration (GraNet)": the acronym defined in brackets
     bracketed = f"(?:[\\w-]+\\s+){{0,6}}?\\({re.escape(name)}\\)"
-    if re.search(f"{_INTRODUCING_VERB}{bracketed}|{_NAMING_WORD}{bracketed}", p.text, re.I):
+    if re.search(f"{_INTRODUCING_VERB}{bracketed}|{NAMING_WORD}{bracketed}", p.text, re.I):
         return True
     # "we propose a novel early exiting strategy …, namely MuE": the proposal, then its name
     if re.search(rf"{_INTRODUCING_VERB}[^.]*?,\s*namely\s+{word}", p.text, re.I):
@@ -978,7 +978,7 @@ _INTRODUCING_VERB = (
     r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
     r"design|build)\w*\s+"
 )
-_NAMING_WORD = r"\b(?:named|called|dubbed|termed)\s+"
+NAMING_WORD = r"\b(?:named|called|dubbed|termed)\s+"
 _INTRODUCES = re.compile(
     r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
     # "This paper presents a novel neural framework, LoSF-UDF, for …": the name in apposition

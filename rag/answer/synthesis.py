@@ -9,6 +9,7 @@ eval/tune.jsonl) and are judged on the held-out `test` split.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,6 +31,7 @@ from rag.answer.compose import (
     _REFERS_BACK,
     HARDWARE,
     MAX_LEAD_CHARS,
+    NAMING_WORD,
     Composer,
     Lead,
     abbreviation_of,
@@ -74,17 +76,28 @@ from rag.ingest.sources import by_paper
 
 Embed = Callable[[list[str]], Sequence[Sequence[float]]]
 
-# Relevance of a paper to a list question: the mean of three named features, each in [0, 1]: its
-# passage's cosine to the topic, the IDF-weighted share of the topic's words it holds, and the
-# cosine of its sentence closest to the topic (a paper may answer in one sentence). Equal weights:
-# on the tune split's list questions they beat any single feature (paper F1 0.62 with the first two
-# alone, 0.69 with all three). A paper joins a list when it scores at least LIST_RATIO of the best
-# paper and LIST_FLOOR. (Mixing in the search score, 0.3 of a paper's standing, with ratio 0.75 and
-# the list in order of standing was tried: list keyword recall rose on tune and every probe set,
-# 0.48-0.66 -> 0.48-0.72, and on unseen eval/probe6.jsonl 0.432 -> 0.462, but fell on the test
-# split 0.540 -> 0.514, 2 questions up and 6 down; dropped.)
-LIST_RATIO = 0.8
-LIST_FLOOR = 0.40
+# Does a retrieved paper answer a list question? A logistic model over four named features
+# (`list_features`): the IDF-weighted share of the topic's words its passage holds, the cosine of
+# its sentence closest to the topic (a paper may answer in one sentence), how far its search score
+# falls below the best paper's (relative: how a search scores depends on the question's words,
+# a broad question scoring every paper lower), and its place in the search results. Fitted by
+# `python eval/fit_weights.py list` (eval/fit-list.json) on the list questions of the tune split
+# and the probe sets, never `test`.
+# It replaced "the mean of cosine, topic words and closest sentence, within 0.8 of the best
+# paper": on about 300 dev list questions that rule named every gold paper in 0.33 of them (paper
+# precision 0.71, recall 0.69); this model, on 5-fold cross-validation at LIST_JOIN, in 0.46
+# (precision 0.71, recall 0.77).
+LIST_WEIGHTS = {
+    "topic_words": 2.426,
+    "best_sentence_cosine": 3.261,
+    "search_score_gap": 3.275,
+    "search_rank": -3.12,
+}
+LIST_BIAS = -1.432
+# The lowest probability at which paper precision on the folds is not below the rule replaced:
+# a list names every paper that answers, and a reader forgives one extra line more than a gap.
+LIST_JOIN = 0.3
+SEARCH_RANKS = 10  # search_rank: a paper's place among the first this many results, in [0, 1]
 LIST_MAX = 6  # lines in a list answer; a reader scans six, more is a search result page
 PART_CHARS = 300  # a whole abstract sentence but for the longest 5% (a fragment reads worse)
 # Sides, in the order the question names them: a name given after the compared pair (a device,
@@ -301,9 +314,13 @@ def _names_used(p: Passage, name: str) -> Iterator[str]:
         w
         for w in NAME.findall(p.text)
         # capitals inside and a small letter that is not a plural's ("LLMs", "DNNs")
-        if re.search(r"[a-z]", re.sub(r"(?<=[A-Z])s$", "", w))
-        and re.search(r"[A-Z]", w[1:])
-        and not re.search(r"\d|-[a-z]+$", w)  # "LLaMA-7B"; "LLM-based" describes
+        if (
+            re.search(r"[a-z]", re.sub(r"(?<=[A-Z])s$", "", w))
+            and re.search(r"[A-Z]", w[1:])
+            and not re.search(r"\d|-[a-z]+$", w)
+        )  # "LLaMA-7B"; "LLM-based" describes
+        # or given to its method in so many words, whatever its letters ("named H-DETR")
+        or re.search(rf"{NAMING_WORD}{re.escape(w)}(?![\w-])", p.text)
     )
     for word, _ in counts.most_common():
         key = squash(word)
@@ -434,10 +451,6 @@ class Scored:
             "topic_words": covered(composer, topic, p.title + " " + p.text, ways),
             "best_sentence_cosine": float(self.cosine.max()) if self.sentences else 0.0,
         }
-
-    @property
-    def relevance(self) -> float:
-        return sum(self.features.values()) / len(self.features)
 
     def mechanism(
         self, n: int, about: Callable[[str], bool] | None = None, reason: bool = False
@@ -638,11 +651,29 @@ def _with_referents(ranked: list[int], sentences: list[str], n: int) -> list[int
     return chosen or ranked[:n]
 
 
+def list_features(s: Scored, rank: int, best_score: float) -> dict[str, float]:
+    """The named features of LIST_WEIGHTS for a paper `rank`-th in the search results, whose
+    best paper scored `best_score`."""
+    return {
+        "topic_words": s.features["topic_words"],
+        "best_sentence_cosine": s.features["best_sentence_cosine"],
+        "search_score_gap": s.passage.score - best_score,
+        "search_rank": min(rank, SEARCH_RANKS) / SEARCH_RANKS,
+    }
+
+
+def join_probability(features: dict[str, float]) -> float:
+    """How likely a paper with these `list_features` answers the list question."""
+    z = LIST_BIAS + sum(w * features[k] for k, w in LIST_WEIGHTS.items())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 def relevant_papers(
     composer: Composer, q: Question, passages: list[Passage], embed: Embed | None = None
 ) -> list[Scored]:
-    """The papers that answer a list question: close enough to the best one, and relevant in
-    their own right (a list never pads itself with the next search results)."""
+    """The papers that answer a list question, the likeliest first: each whose join probability
+    reaches LIST_JOIN, at most LIST_MAX, and at least the likeliest one (a question that no paper
+    answers was refused before this, as off topic) unless the question names its reference."""
     papers = by_paper(passages)
     named = [p for p in papers if _names_paper_asked(q, p)]
     if named:
@@ -650,17 +681,20 @@ def relevant_papers(
         # the others are measured against what X is about (its title), not against the
         # question's frame ("work on the same problem as")
         topic = " ".join(p.title for p in named)
-        papers = [p for p in papers if p not in named]
     else:
         topic = topic_of(q.text) or q.text
         if not content_tokens(topic):
             topic = q.text
-    scored = [Scored(composer, topic, p, embed) for p in papers]
-    if not scored:
-        return []
-    best = max(s.relevance for s in scored)
-    kept = [s for s in scored if s.relevance >= max(LIST_RATIO * best, LIST_FLOOR)]
-    return kept[:LIST_MAX]
+    scored = [
+        (Scored(composer, topic, p, embed), rank) for rank, p in enumerate(papers) if p not in named
+    ]
+    best = max((p.score for p in papers), default=0.0)
+    chance = [join_probability(list_features(s, rank, best)) for s, rank in scored]
+    order = sorted(range(len(scored)), key=lambda i: -chance[i])
+    # a list names its likeliest paper even below LIST_JOIN, but never a mere neighbour of the
+    # paper the question takes as its reference (that answer is "no other paper", _no_other_paper)
+    kept = [i for i in order if chance[i] >= LIST_JOIN] or ([] if named else order[:1])
+    return [scored[i][0] for i in kept[:LIST_MAX]]
 
 
 def _names_paper_asked(q: Question, p: Passage) -> bool:

@@ -157,6 +157,22 @@ def _composer() -> Composer:
     return Composer(lambda _t: 1.0)
 
 
+def _embed(texts: list[str]) -> list[list[float]]:
+    """A stand-in for the sentence model where a test needs one and has no index: texts sharing
+    more content words are closer (their words hashed into a small vector)."""
+    import zlib
+
+    from rag.core.text import content_tokens
+
+    vectors = []
+    for text in texts:
+        v = [0.0] * 64
+        for w in content_tokens(text):
+            v[zlib.crc32(w.encode()) % 64] += 1.0
+        vectors.append(v)
+    return vectors
+
+
 def test_a_topic_with_alternatives_is_covered_by_a_paper_on_either() -> None:
     from rag.answer.synthesis import covered, readings
 
@@ -1191,7 +1207,7 @@ def test_a_list_answers_its_later_ask_for_every_paper() -> None:
         "Which papers build one-step text-to-image diffusion generators, and what FID does "
         "each report?"
     )
-    lead = list_lead(_composer(), q, [a, b])
+    lead = list_lead(_composer(), q, [a, b], _embed)
     assert lead is not None
     first, *lines = lead.text.splitlines()
     assert first.startswith("Two papers") and "QuickGen [1]" in first and "SwiftDraw [2]" in first
@@ -1316,7 +1332,7 @@ def test_what_no_listed_paper_gives_is_said_once() -> None:
         0.58,
     )
     q = analyse("Which papers make LLM inference fast on CPUs, and which CPU does each use?")
-    lead = list_lead(_composer(), q, [a, b])
+    lead = list_lead(_composer(), q, [a, b], _embed)
     assert lead is not None
     first, *lines = lead.text.splitlines()
     assert "None of their abstracts gives" in first
@@ -3912,3 +3928,37 @@ def test_a_single_authors_i_is_told_as_the_author() -> None:
     )
     assert readable("I also study ten models.").startswith("The author also studies ten")
     assert readable("I/O dominates the runtime.") == "I/O dominates the runtime."
+
+
+def test_a_list_paper_answers_in_its_own_right_not_by_its_distance_to_the_best() -> None:
+    """A paper that words the question's topic its own way is listed even when another paper
+    matches the question almost word for word: whether a paper joins a list is its own
+    probability (LIST_WEIGHTS), not a share of the best paper's score. A paper off the topic is
+    not listed, whatever its place in the search results."""
+    ps = [
+        passage(
+            "ZorbCache: Reusing Features Across Denoising Steps",
+            "ZorbCache reuses cached features across diffusion denoising steps.",
+            1,
+            0.9,
+        ),
+        passage(
+            "Tokenizers on CPUs",
+            "We make the byte-pair tokenizer of language models faster on CPUs.",
+            2,
+            0.3,
+        ),
+        passage(
+            "QuuxSkip: Skipping Redundant Diffusion Work",
+            "QuuxSkip keeps the outputs of earlier denoising steps and reuses them, so a "
+            "diffusion model skips redundant computation.",
+            3,
+            0.55,
+        ),
+    ]
+    q = analyse("Which papers reuse cached features across diffusion denoising steps?")
+    lead = list_lead(_composer(), q, ps, _embed)
+    assert lead is not None
+    first = lead.text.splitlines()[0]
+    assert "ZorbCache [1]" in first and "QuuxSkip [3]" in first, first
+    assert "Tokenizers" not in lead.text
