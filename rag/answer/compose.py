@@ -2141,10 +2141,19 @@ def _single_author(sentence: str) -> str:
     return f"The author {m.group(1) or ''}{verb}{rest}"
 
 
+# the numbered items of an enumeration inside a sentence: "(1)", "(ii)", "2)"
+_ITEM_MARK = re.compile(r"(?:\(|(?<=\s))(?:[1-9]|i{1,3}|iv|v)\)")
+ENUMERATION_STRETCH = 2  # a sentence listing items is shown whole up to this many limits
+
+
 def trim(sentence: str, q: Question, limit: int) -> str:
     """The sentence, or when it is too long the run of its clauses that holds the asked words
     and figures, marked with an ellipsis where it was cut (never an unmarked half sentence)."""
     if len(sentence) <= limit:
+        return sentence
+    if len(_ITEM_MARK.findall(sentence)) >= 2 and len(sentence) <= ENUMERATION_STRETCH * limit:
+        # "two policies: (1) the fallback policy …; and (2) the rollback policy …": cut, the
+        # enumeration would lose its later items, and each is part of the answer
         return sentence
     parts = re.split(r"(?<=[,;])\s+(?![^()]*\))", sentence)
     asked = content_tokens(q.text) | q.attribute_words()

@@ -3962,3 +3962,22 @@ def test_a_list_paper_answers_in_its_own_right_not_by_its_distance_to_the_best()
     first = lead.text.splitlines()[0]
     assert "ZorbCache [1]" in first and "QuuxSkip [3]" in first, first
     assert "Tokenizers" not in lead.text
+
+
+def test_an_enumeration_is_not_cut_between_its_items() -> None:
+    """A long sentence that lists its method's parts ("two policies: (1) … ; and (2) …") is shown
+    whole: trimmed to the limit it would keep the first item and drop the rest, and each item is
+    part of how the method works. A long sentence without items is still trimmed."""
+    from rag.answer.compose import trim
+
+    q = analyse("How does ZorbDecode decide when the large model steps in?")
+    listing = (
+        "To coordinate the small and large models, ZorbDecode introduces two simple yet "
+        "effective policies: (1) the fallback policy that determines when to hand control over "
+        "to the large model; and (2) the rollback policy that determines when the large model "
+        "needs to review and correct the small model's inaccurate predictions."
+    )
+    assert len(listing) > 300
+    assert trim(listing, q, 300) == listing
+    plain = listing.replace("(1) ", "").replace("(2) ", "")
+    assert len(trim(plain, q, 300)) < len(plain)
