@@ -403,7 +403,8 @@ _SYNONYMS: dict[str, set[str]] = {
     "reduct": {"reduc", "cut", "save", "lower", "decreas", "less", "fewer", "compress", "smaller"},
     # "what time savings": a reduction of the time is its saving
     "save": {"save", "reduc", "cut", "lower", "decreas", "less", "fewer"},
-    # "how big": in bytes, parameters or items ("200k videos", "3.4B words")
+    # "how big": in bytes, parameters or items ("200k videos", "3.4B words", "a 1.4
+    # trillion-token datastore": a magnitude written out is its letter)
     "size": {
         "size",
         "smaller",
@@ -416,6 +417,10 @@ _SYNONYMS: dict[str, set[str]] = {
         "b",
         "m",
         "k",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
     },
     "compress": {"compress", "reduc", "ratio", "smaller"},
     "rate": {"rate", "fps"},

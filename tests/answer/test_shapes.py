@@ -3981,3 +3981,12 @@ def test_an_enumeration_is_not_cut_between_its_items() -> None:
     assert trim(listing, q, 300) == listing
     plain = listing.replace("(1) ", "").replace("(2) ", "")
     assert len(trim(plain, q, 300)) < len(plain)
+
+
+def test_a_size_written_out_in_words_answers_how_big() -> None:
+    """ "How big is X?" of "a 2.3 trillion-token datastore": a magnitude written as a word
+    (thousand, million, billion, trillion) sizes its items as "2.3T tokens" would."""
+    q = analyse("How big is ZorbStore?")
+    assert states_attribute(q, "We build a 2.3 trillion-token datastore named ZorbStore.")
+    assert states_attribute(q, "ZorbStore holds 40 million documents.")
+    assert not states_attribute(q, "ZorbStore is 3 times faster than a flat index.")
