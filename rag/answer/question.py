@@ -946,7 +946,10 @@ _LIST_ASK = re.compile(
     r"|^\s*(?:list|name|enumerate|summari[sz]e(?!\s+(?:how|why|what|which)\b))\b"
     # "Give me papers on …", "Show me lightweight vision backbones.", "Papers that …?"
     r"|^\s*(?:please\s+)?(?:give|show|find|recommend|suggest|tell)\s+(?:me\s+)?(?:about\s+)?"
-    r"(?:some\s+|all\s+|the\s+|any\s+|a\s+few\s+)?(?:[\w/-]+\s+){0,5}?[a-z][\w-]*[^s\W]s\b"
+    # ("Tell me about the paper that scales … LMs with …" asks about one paper: the plural is
+    # inside its relative clause, not the head of what is asked for)
+    r"(?:some\s+|all\s+|the\s+|any\s+|a\s+few\s+)?"
+    r"(?:(?!(?:that|which|who|whose|where)\b)[\w/-]+\s+){0,5}?[a-z][\w-]*[^s\W]s\b"
     r"(?=\s+(?:on|about|for|that|which|in|from|with|using|based)\b|\s*[.?!]?\s*$)"
     r"|^\s*(?:papers|works|methods|approaches|studies|articles|techniques|systems)\s+"
     r"(?:that|which|on|about|for|using|with)\b"

@@ -3990,3 +3990,13 @@ def test_a_size_written_out_in_words_answers_how_big() -> None:
     assert states_attribute(q, "We build a 2.3 trillion-token datastore named ZorbStore.")
     assert states_attribute(q, "ZorbStore holds 40 million documents.")
     assert not states_attribute(q, "ZorbStore is 3 times faster than a flat index.")
+
+
+def test_a_plural_inside_a_relative_clause_does_not_ask_for_a_list() -> None:
+    """ "Tell me about the paper that scales retrieval-based LMs with …" asks about one paper;
+    the plural ("LMs") belongs to what that paper does. "Tell me about works that …" asks for a
+    list."""
+    one = analyse("Tell me about the paper that scales retrieval-based LMs with a big datastore.")
+    assert one.shape != "list"
+    assert analyse("Tell me about works that prune LLMs.").shape == "list"
+    assert analyse("Show me lightweight vision backbones.").shape == "list"
