@@ -840,6 +840,7 @@ def how_lead(
         picked = sorted([problem, *picked[: HOW_SENTENCES - 1]], key=lambda x: order.get(x, 0))
     if not picked:
         return None
+    picked = _with_later_asks(composer, q, scored, picked, about, embed)
     result = headline_result(composer, topic, p)
     if result is not None and not any(_reports_result(x) for x in picked):
         # what the mechanism buys, in the paper's figures ("… by 2x speedup"): a reader asking
@@ -854,6 +855,35 @@ def how_lead(
     # ConvNeXt" is InceptionNeXt, whichever the question named first)
     asked.sort(key=lambda n: squash(n) != squash(short_name(p).split(" (")[0]))
     return _paper_lead(q, p, picked, limit, asked[0] if asked else clean_display(short_name(p)))
+
+
+def _with_later_asks(
+    composer: Composer,
+    q: Question,
+    scored: Scored,
+    picked: list[str],
+    about: Callable[[str], bool] | None,
+    embed: Embed | None,
+) -> list[str]:
+    """A how answer's sentences, with one for each later ask of the question when none of them
+    answers it ("how does X represent masks as text, and how does it keep them short?": the
+    sentence on its run-length encoding, which the whole question's best matches leave out).
+    A later ask for results is left to the headline result."""
+    order = {x: i for i, x in enumerate(scored.sentences)}
+    for ask in facets_of(q.text)[1:]:
+        words = _topic(ask, q.names)
+        if _ANY_RESULT.search(ask) or _RESULT_FACET.search(ask) or not content_tokens(words):
+            continue
+        ask_scored = Scored(composer, words, scored.passage, embed)
+        usable = ask_scored.candidates(about)
+        if not usable:
+            continue
+        # the sentence closest to the ask in meaning and words; already shown, it is answered
+        closeness = ask_scored.cosine + ask_scored.lexical
+        best = ask_scored.sentences[max(usable, key=lambda i: closeness[i])]
+        if best not in picked:
+            picked = sorted([*picked, best], key=lambda x: order.get(x, len(order)))
+    return picked
 
 
 # "why is X slow / so expensive / hard to …": a why asked of a shortcoming, which the paper

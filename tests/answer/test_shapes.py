@@ -4000,3 +4000,28 @@ def test_a_plural_inside_a_relative_clause_does_not_ask_for_a_list() -> None:
     assert one.shape != "list"
     assert analyse("Tell me about works that prune LLMs.").shape == "list"
     assert analyse("Show me lightweight vision backbones.").shape == "list"
+
+
+def test_a_how_answer_answers_each_of_its_asks() -> None:
+    """ "How does X represent masks as text, and how does it keep them short?": the sentences
+    that best say how X works answer the first ask; the second gets the sentence closest to it
+    (its run-length encoding), which the whole question's best matches leave out."""
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "ZorbSeg: Segmentation as Text",
+        "We introduce ZorbSeg, which casts image segmentation masks as text generation. "
+        "ZorbSeg represents segmentation masks as text with one label per image patch. "
+        "The text of segmentation masks lets a language model represent masks as text tokens. "
+        "Segmentation masks as text are trained with the next-token loss of the language model. "
+        "A run-length code writes each run of repeated labels once, so sequences stay short.",
+        1,
+        0.7,
+    )
+    q = analyse(
+        "How does ZorbSeg represent segmentation masks as text, and how does it keep them short?"
+    )
+    lead = how_lead(_composer(), q, p, _embed)
+    assert lead is not None
+    assert "run-length code" in lead.text, lead.text
+    assert "one label per image patch" in lead.text, lead.text
