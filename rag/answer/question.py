@@ -249,13 +249,15 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
             # "Which dataset did the authors release?": the authors as the subject after an
             # auxiliary do something; what they did is asked, not who they are
             r"(?<!did the )(?<!do the )(?<!does the )(?<!have the )(?<!had the )(?<!can the )"
+            r"(?:"
             # "Who proposed X?" asks which work did (the "name" rule): abstracts name no people.
             # The authors are asked as the wh-word's head ("who are the authors", "which
             # authors"), as "the authors of X" or as the question's last word; "how many hours
             # did the JoyHallo authors collect" asks what they did, and "the authors' method" is
             # the paper's
+            # ("What GPU did the authors of Mamba use …?" asks for a GPU)
             r"\b(?:which|what|who)\s+(?:(?:are|were|is|was)\s+)?(?:the\s+)?authors?\b|"
-            r"\bauthors?\s+(?:of|behind)\b|\bauthors?\s*\??\s*$|\bwho (wrote|authored)\b",
+            r"\bauthors?\s+(?:of|behind)\b|\bauthors?\s*\??\s*$)|\bwho (wrote|authored)\b",
             re.I,
         ),
     ),

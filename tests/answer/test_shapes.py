@@ -4025,3 +4025,13 @@ def test_a_how_answer_answers_each_of_its_asks() -> None:
     assert lead is not None
     assert "run-length code" in lead.text, lead.text
     assert "one label per image patch" in lead.text, lead.text
+
+
+def test_the_authors_as_subject_do_not_make_an_authors_question() -> None:
+    """ "What GPU did the authors of X use …?" asks for a GPU; it was refused as "does not give
+    the authors". "Who are the authors of X?" still asks for the authors."""
+    from rag.answer.question import kind_of
+
+    assert kind_of("What GPU did the authors of ZorbNet use to train their 3B model?") == "hardware"
+    assert kind_of("Who are the authors of ZorbNet?") == "authors"
+    assert kind_of("authors of ZorbNet?") == "authors"
