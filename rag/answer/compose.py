@@ -1455,6 +1455,43 @@ class Lead:
     parts: list[tuple[Passage, str]] = field(default_factory=list)
 
 
+_RESULT_WORDS = re.compile(
+    r"\b(?:achiev\w*|outperform\w*|surpass\w*|exceed\w*|match(?:es|ed|ing)?|speed\w*|faster|"
+    r"accelerat\w*|reduc\w*|compress\w*|improv\w*|boost\w*|gains?|results?|experiments?|"
+    r"evaluations?|demonstrat\w*|shows?|up to|higher|lower|fewer|less)\b",
+    re.IGNORECASE,
+)
+
+
+def _figures(sentence: str, sizes: bool = True) -> set[str]:
+    """Measured figures ("7.9x", "95%", "2.31", "108"), not list markers ("1)", "2)"). `sizes`:
+    model sizes ("1.3B", "33B") count too; a side that gives only the sizes it tested still
+    lacks the result it reports."""
+    found = {n for n in numbers(sentence) if re.search(r"[%x×]|\d[.,]\d|\d{2,}", n)}
+    return found if sizes else {n for n in found if n[-1:].lower() not in "bmk"}
+
+
+def _reports_result(sentence: str) -> bool:
+    """ "… enables a speedup factor of 2.3× for Stable Diffusion": a measured result, which says
+    what the method won, not how it works."""
+    return bool(_figures(sentence)) and bool(_RESULT_WORDS.search(sentence))
+
+
+# a finding said as one: "we show that …", "outperforms …", "we conclude …"
+_FINDING_SAID = re.compile(
+    r"\b(?:show|shows|showed|shown|find|finds|found|observe[sd]?|demonstrat\w*|reveal\w*|"
+    r"confirm\w*)\s+that\b|\b(?:outperform|surpass)\w*|\bconclu(?:de|des|ded|sion)\b",
+    re.IGNORECASE,
+)
+
+
+def reports_a_result(p: Passage) -> bool:
+    """Does the abstract report any result: a measured figure beside a result word, or a finding
+    said as one? A survey's or a position paper's abstract may report none, and then its main
+    result is not stated there."""
+    return any(_reports_result(s) or _FINDING_SAID.search(s) for s in split_sentences(p.text))
+
+
 @dataclass
 class Decision:
     """Answer with `lead`, or say what is not stated (`reason`: subject / attribute)."""
@@ -1698,6 +1735,16 @@ class Composer:
             if not stating:
                 return Decision(None, "attribute", self._closest(q, candidates[:1]))
             candidates = stating
+        if (
+            q.kind == "describe"
+            and RESULT_ASK.search(q.text)
+            and not q.plural
+            and not reports_a_result(candidates[0])
+        ):
+            # "What does the survey '…' report as its main result?" of an abstract that reports
+            # none: not stated, said plainly, with what it does say; its best-matching sentence
+            # ("we present a guide …") is not a result
+            return Decision(None, "attribute", self._closest(q, candidates[:1]))
         chosen = self.chosen_passages(q, candidates)
         # "PRM-guided search" of a passage writing "process reward model": there, in words
         absent = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.compose import short_name, uses_name
-from rag.answer.question import PERFORM_SETTING, Question, plain_ask, strong_names
+from rag.answer.question import PERFORM_SETTING, RESULT_ASK, Question, plain_ask, strong_names
 from rag.core.text import clean_display
 from rag.core.types import Passage
 
@@ -65,6 +65,8 @@ def what_is_missing(q: Question) -> str:
     performed = PERFORM_SETTING.search(q.text)
     if performed:  # "How does X perform on video generation?"
         return f"results on {performed.group('setting').strip(' ?.,')}"
+    if q.kind == "describe" and RESULT_ASK.search(q.text):  # "… report as its main result?"
+        return "a result"
     phrase = plain_ask(q.attribute_phrase or "")
     if plain_phrase(phrase):
         return phrase

@@ -34,6 +34,8 @@ from rag.answer.compose import (
     NAMING_WORD,
     Composer,
     Lead,
+    _figures,
+    _reports_result,
     abbreviation_of,
     analyse_facet,
     as_baseline,
@@ -66,7 +68,6 @@ from rag.core.text import (
     NAME,
     clean_display,
     content_tokens,
-    numbers,
     split_sentences,
     squash,
 )
@@ -1453,32 +1454,12 @@ _ANY_RESULT = re.compile(
     r"\bwhat\s+(?:does|do|did)\s+(?:each|they|both)\s+(?:\w+\s+)?(?:report|claim|achieve|show)\b",
     re.IGNORECASE,
 )
-_RESULT_WORDS = re.compile(
-    r"\b(?:achiev\w*|outperform\w*|surpass\w*|exceed\w*|match(?:es|ed|ing)?|speed\w*|faster|"
-    r"accelerat\w*|reduc\w*|compress\w*|improv\w*|boost\w*|gains?|results?|experiments?|"
-    r"evaluations?|demonstrat\w*|shows?|up to|higher|lower|fewer|less)\b",
-    re.IGNORECASE,
-)
 
 
 def _topic(text: str, names: list[str]) -> str:
     for n in names:
         text = re.sub(re.escape(n), " ", text, flags=re.IGNORECASE)
     return text
-
-
-def _figures(sentence: str, sizes: bool = True) -> set[str]:
-    """Measured figures ("7.9x", "95%", "2.31", "108"), not list markers ("1)", "2)"). `sizes`:
-    model sizes ("1.3B", "33B") count too; a side that gives only the sizes it tested still
-    lacks the result it reports."""
-    found = {n for n in numbers(sentence) if re.search(r"[%x×]|\d[.,]\d|\d{2,}", n)}
-    return found if sizes else {n for n in found if n[-1:].lower() not in "bmk"}
-
-
-def _reports_result(sentence: str) -> bool:
-    """ "… enables a speedup factor of 2.3× for Stable Diffusion": a measured result, which says
-    what the method won, not how it works."""
-    return bool(_figures(sentence)) and bool(_RESULT_WORDS.search(sentence))
 
 
 def headline_result(composer: Composer, topic: str, p: Passage) -> str | None:

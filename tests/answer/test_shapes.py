@@ -4035,3 +4035,24 @@ def test_the_authors_as_subject_do_not_make_an_authors_question() -> None:
     assert kind_of("What GPU did the authors of ZorbNet use to train their 3B model?") == "hardware"
     assert kind_of("Who are the authors of ZorbNet?") == "authors"
     assert kind_of("authors of ZorbNet?") == "authors"
+
+
+def test_a_main_result_asked_of_an_abstract_reporting_none_is_not_stated() -> None:
+    """ "What does the survey '…' report as its main result?" of a survey whose abstract reports
+    no figure and no finding: not stated, said plainly ("does not give a result"), not its
+    best-matching sentence passed off as the result. An abstract that reports one answers."""
+    survey = passage(
+        "Zorb Efficiency: A Survey of Smaller and Faster Models",
+        "We present a thorough survey of the five core areas of model efficiency. "
+        "We also present an experiment-based guide along with code for practitioners.",
+        1,
+        0.8,
+    )
+    q = analyse('What does the paper "Zorb Efficiency: A Survey" report as its main result?')
+    decision = _composer().decide(q, [survey])
+    assert decision.lead is None and decision.reason == "attribute"
+    assert what_is_missing(q) == "a result"
+    measured = survey.model_copy(
+        update={"text": survey.text + " Applying the guide makes ResNet-50 2.1x faster."}
+    )
+    assert _composer().decide(q, [measured]).lead is not None
