@@ -2002,7 +2002,7 @@ class Composer:
 
 _FACET_SPLIT = re.compile(
     r"(?:,?\s+and\s+|[?;:.]\s+|,\s+)(?=(?:(?:at|on|in|to|by|up|after|for|from|with|of|under)\s+){0,3}"
-    r"(?:what|which|how|why|does|is|are)\b)",
+    r"(?:what|which|how|why|where|when|who|does|is|are)\b)",
     re.IGNORECASE,
 )
 

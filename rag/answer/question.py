@@ -285,7 +285,13 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "dataset",
-        re.compile(r"\b(which|what)\b[^?]{0,20}?\b(datasets?|benchmarks?|corpus|corpora)\b", re.I),
+        re.compile(
+            r"\b(which|what)\b[^?]{0,20}?\b(datasets?|benchmarks?|corpus|corpora)\b|"
+            # "where were they evaluated?": on what data, benchmark or simulator
+            r"\bwhere\s+(?:is|are|was|were|do|does|did)\b[^?]{0,40}?\b(?:evaluat|test|benchmark|"
+            r"validat|assess)\w*",
+            re.I,
+        ),
     ),
     (
         "number",

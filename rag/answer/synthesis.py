@@ -9,6 +9,7 @@ eval/tune.jsonl) and are judged on the held-out `test` split.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -1345,6 +1346,7 @@ def _side(
     sentence of that paper that answers it, in the abstract's order, cited."""
     picked: list[str] = []
     unstated: list[str] = []  # typed asks no sentence of this side states
+    answers: list[list[str]] = []  # each ask's sentences, best first
     for facet in facets_of(q.text):
         fq = analyse_facet(q, facet)
         # what the paper reports answers an ask for any result; else the ask's own kind of fact
@@ -1353,9 +1355,12 @@ def _side(
         found = [result] if result else _facet_sentences(composer, fq, p, embed, q.names)
         if fq.typed and not found:
             unstated.append(what_is_missing(fq))
-        for sentence in found:
-            if sentence not in picked and len(picked) < SIDE_SENTENCES:
-                picked.append(sentence)
+        answers.append(found)
+    # each ask its best sentence before any ask its second: the side's few sentences answer
+    # every ask, not the first one at length
+    for sentence in itertools.chain.from_iterable(itertools.zip_longest(*answers)):
+        if sentence is not None and sentence not in picked and len(picked) < SIDE_SENTENCES:
+            picked.append(sentence)
     if len(picked) < SIDE_SENTENCES and not any(_figures(s, sizes=False) for s in picked):
         # a side is what the paper does and what it reports: its headline figure, when the
         # asks did not already bring one (a reader compares the two sides' results)

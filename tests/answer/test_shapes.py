@@ -3873,7 +3873,9 @@ def test_an_ask_opening_with_where_is_an_ask_of_its_own() -> None:
         "zorb in a flash vs quuxinfer: where does each put the weights that do not fit in DRAM "
         "and what speedups do they report?"
     )
-    assert len(asks) == 2 and asks[1].startswith("what speedups"), asks
+    assert len(asks) == 2, asks
+    assert "where does each put" in asks[0] and "speedups" not in asks[0], asks
+    assert asks[1].endswith("what speedups do they report?") and "where" not in asks[1], asks
 
 
 def test_a_quoted_title_compared_is_a_side_as_quoted() -> None:
@@ -4056,3 +4058,29 @@ def test_a_main_result_asked_of_an_abstract_reporting_none_is_not_stated() -> No
         update={"text": survey.text + " Applying the guide makes ResNet-50 2.1x faster."}
     )
     assert _composer().decide(q, [measured]).lead is not None
+
+
+def test_every_ask_of_a_comparison_gets_its_side_sentence() -> None:
+    """ "how does each …, how does each …, and where were they evaluated?": three asks; each
+    side answers the last one (where: a benchmark or simulator) too, not the first at length."""
+    mechanism = [
+        "The authors propose {n}, a planner that models goals with a language model.",
+        "{n} keeps a belief over candidate goals and updates it after every reply.",
+        "{n} selects the next question to ask by the expected information it gains.",
+        "{n} caches the language model's likelihoods so that each update is cheap.",
+        "{n} also prunes goals whose belief falls below a threshold.",
+    ]
+    ps = []
+    for i, (n, place) in enumerate([("ZorbPlan", "QuuxCity"), ("FlarnGoal", "BlimpHome")], 1):
+        text = " ".join(s.format(n=n) for s in mechanism)
+        text += f" Experiments were run in the {place} simulator with scripted users."
+        ps.append(passage(f"{n}: Planning Goals with Language Models", text, i, 0.6))
+    q = analyse(
+        "ZorbPlan vs FlarnGoal: how does each choose what to ask, how does each prune goals, "
+        "and where were they evaluated?"
+    )
+    assert q.kind == "dataset"
+    lead = comparison_lead(_composer(), q, ps, _embed)
+    assert lead is not None
+    assert "QuuxCity" in lead.text and "BlimpHome" in lead.text
+    assert lead.text.index("QuuxCity") < lead.text.index("[1]") < lead.text.index("BlimpHome")
