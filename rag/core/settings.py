@@ -104,6 +104,11 @@ class RetrievalSettings(BaseModel):
     # the retriever reads on every request instead, ~10 µs); this bounds the delay for a writer on
     # another host sharing a Chroma server.
     version_check_s: Annotated[float, Field(ge=0)] = 0.5
+    # Rows (text, metadata, vector) of passages already shown, kept in memory for the collection's
+    # current version stamp so that a question whose passages were read before makes one Chroma
+    # call (the vector query), not two; 0 turns it off. ~5 KB a row: 2048 rows ~10 MB (the shipped
+    # collection has 685 chunks).
+    row_cache: Annotated[int, Field(ge=0)] = 2048
 
 
 class LLMSettings(BaseModel):

@@ -7,7 +7,9 @@ The fusion keeps what either ranks high (see `fuse` for the mode and weights cho
 Two paths compute the same passages (same chunks, order and scores: tests/search/
 test_lean_retrieval.py). The question's path (`_retrieve_lean`) calls Chroma twice (the vector
 query for ids and distances, then one `get` of the k passages' rows), scores BM25 straight on
-the lexical index's arrays and fuses plain (id, score) lists. The llama-index path
+the lexical index's arrays and fuses plain (id, score) lists; the rows of passages shown
+before under the same version stamp come from memory (`RowCache`), so a repeated passage costs
+one Chroma call, the vector query. The llama-index path
 (`_retrieve_llama`: `QueryFusionRetriever` over the vector index and `LexicalRetriever`) is the
 reference it is tested against and the retriever interface for llama-index callers; it is not on
 the question's path because there it only adds cost: dispatcher and callback wrappers around
@@ -33,7 +35,7 @@ import logging
 import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -79,6 +81,7 @@ class HybridRetriever:
         self._checked_at = -math.inf  # when the version stamp was last read
         self._synced_at = -math.inf  # when an unversioned index was last brought up to date
         self._lock = threading.Lock()
+        self.rows = RowCache(settings.retrieval.row_cache)
 
     @property
     def doc_freq(self) -> Counter[str]:
@@ -206,7 +209,7 @@ class HybridRetriever:
             lexical = self.fresh_lexical()  # the stamp, when due (`_version`)
             if lexical is None or lexical.n == 0:
                 return []
-        elif self.settings.store.mode == "embedded":
+        else:
             with self._lock:  # the stamp, for a change made by another process
                 self._version(time.monotonic())
         q_emb = self.embed_model.get_query_embedding(question)
@@ -236,9 +239,14 @@ class HybridRetriever:
         if bm25 and lexical is not None and not self._index_is_store(lexical):
             bm25 = _held(collection, bm25)
         rows: dict[str, Row] = {}
+        cached = self.rows.of(self._stamp)
         for _ in range(3):
             ranked = self._rank(mode, bm25, vector)[:k]
-            rows.update(_rows(collection, [c for c, _ in ranked if c not in rows]))
+            wanted = [c for c, _ in ranked if c not in rows]
+            rows.update(cached.get(wanted))
+            read = _rows(collection, [c for c in wanted if c not in rows])
+            cached.put(read)
+            rows.update(read)
             missing = {c for c, _ in ranked if c not in rows}
             if not missing:
                 break
@@ -316,6 +324,55 @@ class HybridRetriever:
                 )
             )
         return out
+
+
+class RowCache:
+    """Passage rows already read, for one version stamp of the collection: a question whose
+    passages were shown before builds them without a second Chroma call. A new stamp (any
+    write, here or in another process, noticed as the lexical index notices it) empties it, so
+    a row is never older than the lexical index it is ranked with; an unversioned collection (a
+    run writing, or one that predates stamps) is never cached. Like the lexical index, it
+    trusts the stamp: a chunk deleted with no stamp written (not by rag, which always writes
+    one) may still be shown from here until the next stamp; `retrieval.row_cache = 0` reads
+    every row. Least recently used rows leave
+    first beyond `size`. (A dict by hand: functools' caches key on arguments, not on a stamp
+    that expires them all at once.)"""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.version: str | None = None
+        self._rows: OrderedDict[str, Row] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, version: str | None) -> RowCache:
+        """This cache, emptied unless it holds rows of `version` (a final stamp)."""
+        with self._lock:
+            if version != self.version or not is_final(version):
+                self._rows.clear()
+                self.version = version
+        return self
+
+    def get(self, ids: list[str]) -> dict[str, Row]:
+        if not self.size or not is_final(self.version):
+            return {}
+        with self._lock:
+            found = {c: self._rows[c] for c in ids if c in self._rows}
+            for c in found:
+                self._rows.move_to_end(c)
+        return found
+
+    def put(self, rows: dict[str, Row]) -> None:
+        if not self.size or not is_final(self.version):
+            return
+        with self._lock:
+            for c, (text, meta, emb) in rows.items():
+                # float32, as the cosine is computed: half the memory of Chroma's float64
+                self._rows[c] = (text, meta, None if emb is None else np.asarray(emb, np.float32))
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def fuse(weighted: list[tuple[list[Hit], float]]) -> list[Hit]:

@@ -154,11 +154,12 @@ def test_a_chunk_deleted_under_the_reader_is_left_out_as_llama_index_does(
     tmp_path: Path,
 ) -> None:
     """A chunk gone from the store but still in the lexical index (no stamp written): both
-    paths leave it out before fusion, so they still agree."""
+    paths leave it out before fusion, so they still agree. (With every row read: the row cache
+    trusts the stamp, as `test_rows_shown_before_are_not_read_again` shows.)"""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     titles = _listing(corpus / "a.txt", list(range(8)))
-    a = Assistant(_settings(tmp_path, corpus), build_index=False, progress=False)
+    a = Assistant(_settings(tmp_path, corpus, row_cache=0), build_index=False, progress=False)
     a.index()
     top = a.retrieve(titles[2], k=5, mode="bm25")[0]
     assert top.title == titles[2]
@@ -270,3 +271,64 @@ def test_checking_no_hits_asks_the_store_nothing(tmp_path: Path) -> None:
     assert _held(collection, []) == []
     some = collection.get(include=[])["ids"][:1]
     assert _held(collection, [(some[0], 1.0), ("gone", 0.5)]) == [(some[0], 1.0)]
+
+
+def test_rows_shown_before_are_not_read_again(tmp_path: Path) -> None:
+    """A question whose passages were shown before makes one Chroma call, the vector query (no
+    row read); the same passages as with every row read; a writer's new stamp empties the
+    cache, so the next question reads its rows again."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    titles = _listing(corpus / "a.txt", list(range(8)))
+    a = Assistant(_settings(tmp_path, corpus), build_index=False, progress=False)
+    a.index()
+    collection = a.store.collection
+    reads: list[list[str]] = []
+    real_get = collection.get
+
+    def get(*args: Any, **kwargs: Any) -> Any:
+        reads.append(list(kwargs.get("ids") or []))
+        return real_get(*args, **kwargs)
+
+    object.__setattr__(collection, "get", get)
+    first = a.retrieve(titles[3], k=5)
+    assert len(reads) == 1 and len(reads[0]) == 5  # the five rows, read once
+    again = a.retrieve(titles[3], k=5)
+    assert len(reads) == 1  # from memory
+    assert [(p.chunk_id, p.score, p.text, p.title) for p in again] == [
+        (p.chunk_id, p.score, p.text, p.title) for p in first
+    ]
+    uncached = Assistant(
+        _settings(tmp_path, corpus, row_cache=0), build_index=False, progress=False
+    )
+    assert [(p.chunk_id, p.text) for p in uncached.retrieve(titles[3], k=5)] == [
+        (p.chunk_id, p.text) for p in again
+    ]
+
+    before = a.retriever.rows.version
+    _listing(corpus / "a.txt", list(range(1, 9)))  # a change: a new stamp
+    a.index()
+    n = len(reads)
+    a.retrieve(titles[3], k=5)
+    assert a.retriever.rows.version == a.retriever.lexical.version != before
+    assert len(reads) == n + 1  # read again under the new stamp
+
+
+def test_the_row_cache_keeps_the_rows_of_one_final_stamp_up_to_its_size() -> None:
+    from rag.search.retrieval import RowCache
+    from rag.storage.lexical import pending_version
+
+    rows = RowCache(2)
+    cache = rows.of("v1")
+    cache.put({"a": ("A", {}, None), "b": ("B", {}, None)})
+    assert set(cache.get(["a", "b", "c"])) == {"a", "b"}
+    cache.get(["a"])  # used last: "b" leaves first
+    cache.put({"c": ("C", {}, None)})
+    assert set(cache.get(["a", "b", "c"])) == {"a", "c"}
+    assert rows.of("v1").get(["a"]) and not rows.of("v2").get(["a"])  # a new stamp: emptied
+    pending = rows.of(pending_version())  # a run writing: nothing kept
+    pending.put({"a": ("A", {}, None)})
+    assert pending.get(["a"]) == {} and len(pending) == 0
+    off = RowCache(0).of("v1")
+    off.put({"a": ("A", {}, None)})
+    assert off.get(["a"]) == {}
