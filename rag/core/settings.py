@@ -125,8 +125,10 @@ class LLMSettings(BaseModel):
     max_tokens: int = 200
     temperature: float = 0.0
     # Let the LLM restate the composed lead as one direct sentence (kept only when it passes the
-    # checks); off: the lead composed from the evidence is the answer (no LLM call).
-    restate: bool = True
+    # checks); false: the lead composed from the evidence is the answer (no LLM call). Unset
+    # (auto): a capable model restates, the embedded 135M model does not (its restatement only
+    # rewords and costs ~1.2 s: rag/answer/answering.py, `Answerer.restates`).
+    restate: bool | None = None
     # The model writes the whole answer from the full passages, every sentence checked
     # (rag/answer/writer.py). auto: on for the openai provider (any OpenAI-compatible server) and
     # for a local GGUF other than the embedded 135M model; off: the composed answer (and `restate`).

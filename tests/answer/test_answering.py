@@ -10,7 +10,7 @@ import pytest
 from rag.answer.answering import evidence_for
 from rag.core.errors import EmptyQuestionError, QuestionTooLongError
 from rag.core.settings import Settings
-from rag.core.types import AnswerEvent, SourcesEvent, TokenEvent
+from rag.core.types import AnswerEvent, SourcesEvent, StatusEvent, TokenEvent
 from rag.service.assistant import Assistant
 
 PARAPHRASES = {
@@ -61,7 +61,7 @@ def test_ask_returns_citations_that_point_at_real_passages(assistant: Assistant)
 
 @pytest.mark.slow
 def test_stream_shows_sources_then_only_checked_text(assistant: Assistant) -> None:
-    events = list(assistant.stream("What compression ratio does Light4GS reach?"))
+    events = list(assistant.stream("What compression ratio does Light4GS reach?", restate=True))
     assert isinstance(events[-1], AnswerEvent)
     kinds = [type(e) for e in events]
     assert kinds.index(SourcesEvent) < kinds.index(TokenEvent)  # sources before any text
@@ -70,6 +70,18 @@ def test_stream_shows_sources_then_only_checked_text(assistant: Assistant) -> No
     assert shown == final.text  # every character a reader saw is the checked answer
     assert final.citations and not final.abstained
     assert final.raw_text.strip(), "the model was asked to restate the lead"
+
+
+@pytest.mark.slow
+def test_the_embedded_model_does_not_restate_by_default(assistant: Assistant) -> None:
+    """`llm.restate` unset: the embedded 135M model's restatement only rewords (README,
+    Evaluation), so by default the composed lead is the answer, with no model call."""
+    assert assistant.settings.llm.restate is None and not assistant.answerer.capable()
+    events = list(assistant.stream("What compression ratio does Light4GS reach?"))
+    final = events[-1].answer
+    assert isinstance(events[-1], AnswerEvent) and final.citations and not final.abstained
+    assert not final.raw_text and final.tokens_out in (0, None)
+    assert "writing…" not in [e.text for e in events if isinstance(e, StatusEvent)]
 
 
 @pytest.mark.slow

@@ -74,6 +74,8 @@ def serve(rag_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
         "RAG_API__PORT": str(port),
         "RAG_STATE_DB": str(data / "state.sqlite3"),
         "RAG_LLM__PARALLEL": "4",
+        # the model restates each lead (off by default for the embedded model): it has work
+        "RAG_LLM__RESTATE": "true",
     }
     log = data / "serve.log"
     url = f"http://127.0.0.1:{port}"

@@ -191,7 +191,11 @@ def test_limit_takes_the_first_questions(assistant: Any, dataset: Path, tmp_path
 
 
 @pytest.mark.slow
-def test_answer_eval_with_baselines(assistant: Any, dataset: Path, tmp_path: Path) -> None:
+def test_answer_eval_with_baselines(
+    assistant: Any, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the model restates (off by default for the embedded model): its tokens are accounted
+    monkeypatch.setattr(assistant.settings.llm, "restate", True)
     out = main(dataset, k=5, out_dir=tmp_path / "a", assistant=assistant)
     report = _check_report(out)
     answers = report["answers"]

@@ -131,7 +131,7 @@ def test_a_restated_lead_is_sent_once_final_with_its_citations(assistant: Any) -
     for question in WRITES_ON:
         seen: list[TokenEvent] = []
         final: Answer | None = None
-        for ev in assistant.stream(question):
+        for ev in assistant.stream(question, restate=True):
             if isinstance(ev, TokenEvent):
                 seen.append(ev)
             elif isinstance(ev, AnswerEvent):
@@ -141,7 +141,7 @@ def test_a_restated_lead_is_sent_once_final_with_its_citations(assistant: Any) -
         assert seen[0].text == final.text, "the text sent is the whole answer, final"
         assert seen[0].citations == final.citations
     # the same answer, asked without a stream
-    asked = assistant.ask(WRITES_ON[-1])
+    asked = assistant.ask(WRITES_ON[-1], restate=True)
     assert final is not None and (asked.text, asked.citations) == (final.text, final.citations)
 
 

@@ -167,6 +167,8 @@ def api(
         "RAG_LOG__FORMAT": "json",
         "RAG_TELEMETRY__OTLP_ENDPOINT": otlp.url,
         "RAG_LLM__MAX_TOKENS": "120",
+        # the model restates (off by default for the embedded model): its stages are measured
+        "RAG_LLM__RESTATE": "true",
     }
     log = where / "serve.log"
     url = f"http://127.0.0.1:{port}"
