@@ -50,6 +50,7 @@ from rag.answer.not_stated import paper_called, what_is_missing
 from rag.answer.prompts import Prompts
 from rag.answer.question import (
     MIN_CLIPPED_CHARS,
+    RARE_NAME_CHUNKS,
     RARE_WORD_CHUNKS,
     Question,
     analyse,
@@ -270,6 +271,13 @@ def refers_back(
         # a word the collection never uses ("What is the capital of New Zealand?") is a
         # subject of the turn's own, not something the conversation left out
         own += [t for t in content_tokens(question) if not doc_freq.get(t) and t not in said]
+        # a capitalised word inside the turn, in no more chunks than a name is ("What license is
+        # Mamba released under?" after a question on another paper): a subject of its own
+        own += [
+            w
+            for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z]{3,}\b", question)
+            if 0 < doc_freq.get(w.lower(), 0) <= RARE_NAME_CHUNKS and w.lower() not in said
+        ]
     return not own and len(content_tokens(question)) <= ELLIPTICAL_WORDS
 
 

@@ -727,7 +727,12 @@ def without_expansions(question: str) -> str:
     return _EXPANDED_BEFORE.sub(before, question)
 
 
-def names_in(question: str, doc_freq: Mapping[str, int] | None = None, rare: int = 25) -> list[str]:
+RARE_NAME_CHUNKS = 25  # a name typed with capitals inside ("ZipCache") in at most this many chunks
+
+
+def names_in(
+    question: str, doc_freq: Mapping[str, int] | None = None, rare: int = RARE_NAME_CHUNKS
+) -> list[str]:
     """Names the question mentions that identify a subject: a word with capitals inside or with
     digits ("ZipCache", "GPT-2", "YOLOv10"), not a generic acronym ("KV-cache", "LLM-training",
     "17B-parameter" are not), and with the collection's statistics, rare in it."""

@@ -691,9 +691,15 @@ class ChatController:
 
     def llm_name(self) -> str:
         try:  # every collection's assistant shares the one model (rag/service/collections.py)
-            return f"LLM: `{self.pool.get().llm_name}`"
+            assistant = self.pool.get()
+            label = f"LLM: `{assistant.llm_name}`"
         except RagError as e:
             return f"LLM unavailable: {e}"
+        answerer = getattr(assistant, "answerer", None)  # None: a remote `rag serve` answers
+        if answerer is not None and not (answerer.writes() or answerer.restates()):
+            # the embedded 135M model is configured but, by default, not asked (llm.restate)
+            label += " (not called: each answer is composed from the passages)"
+        return label
 
     def reindex(
         self,
