@@ -267,6 +267,9 @@ def refers_back(
         for m in _FOLLOW_UP.finditer(question)
     ):
         return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation
+    topic = content_tokens(topic_of(question))
+    if topic - content_tokens(said) and analyse(question, doc_freq).shape == "list":
+        return False  # "Which papers speed up video diffusion models?": a search of its own
     if doc_freq is not None:
         # a word the collection never uses ("What is the capital of New Zealand?") is a
         # subject of the turn's own, not something the conversation left out
