@@ -275,11 +275,14 @@ def refers_back(
         # subject of the turn's own, not something the conversation left out
         own += [t for t in content_tokens(question) if not doc_freq.get(t) and t not in said]
         # a capitalised word inside the turn, in no more chunks than a name is ("What license is
-        # Mamba released under?" after a question on another paper): a subject of its own
+        # Mamba released under?" after a question on another paper): a subject of its own,
+        # unless an earlier question asked about it (an answer listing "… Diffusion Mamba …"
+        # among other papers did not make it the conversation's subject)
         own += [
             w
             for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z]{3,}\b", question)
-            if 0 < doc_freq.get(w.lower(), 0) <= RARE_NAME_CHUNKS and w.lower() not in said
+            if 0 < doc_freq.get(w.lower(), 0) <= RARE_NAME_CHUNKS
+            and w.lower() not in asked.lower()
         ]
     return not own and len(content_tokens(question)) <= ELLIPTICAL_WORDS
 

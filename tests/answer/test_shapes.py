@@ -126,11 +126,15 @@ def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
     assert refers_back("What license is it released under?", history, freq)
     assert refers_back("And the memory and latency?", history, freq)
     common = {**freq, "zorba": 300}  # a word many chunks use is no name
+    assert refers_back("What license is Zorba released under?", history, common)
+    listed = [("Which papers speed up diffusion?", "Two papers: “Scaling Zorba …” [1] and X [2].")]
+    assert not refers_back("What license is Zorba released under?", listed, freq)
+    asked = [("How fast is Zorba?", "Zorba is fast [1].")]
+    assert refers_back("What license is Zorba released under?", asked, freq)
     # a turn asking for papers on a topic the conversation has not touched is a search of its own
     assert not refers_back("Which papers speed up video diffusion?", history)
     assert refers_back("Which papers cite it?", history)  # its pronoun leans on the conversation
     assert refers_back("Which papers manage memory?", history)  # PagedKV's topic: more of it
-    assert refers_back("What license is Zorba released under?", history, common)
 
 
 def test_topic_of_drops_the_list_frame() -> None:
