@@ -281,8 +281,7 @@ def refers_back(
         own += [
             w
             for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z]{3,}\b", question)
-            if 0 < doc_freq.get(w.lower(), 0) <= RARE_NAME_CHUNKS
-            and w.lower() not in asked.lower()
+            if 0 < doc_freq.get(w.lower(), 0) <= RARE_NAME_CHUNKS and w.lower() not in asked.lower()
         ]
     return not own and len(content_tokens(question)) <= ELLIPTICAL_WORDS
 
