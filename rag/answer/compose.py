@@ -2002,7 +2002,10 @@ class Composer:
 
 _FACET_SPLIT = re.compile(
     r"(?:,?\s+and\s+|[?;:.]\s+|,\s+)(?=(?:(?:at|on|in|to|by|up|after|for|from|with|of|under)\s+){0,3}"
-    r"(?:what|which|how|why|where|when|who|does|is|are)\b)",
+    # "where / when / who" with its auxiliary ("where were they evaluated"): an ask; without
+    # one ("…, where the KV cache grows") a relative clause of the ask before it
+    r"(?:what|which|how|why|does|is|are|(?:where|when|who)\s+(?:is|are|was|were|do|does|did|"
+    r"can|has|have))\b)",
     re.IGNORECASE,
 )
 

@@ -3891,6 +3891,9 @@ def test_an_ask_opening_with_where_is_an_ask_of_its_own() -> None:
     assert len(asks) == 2, asks
     assert "where does each put" in asks[0] and "speedups" not in asks[0], asks
     assert asks[1].endswith("what speedups do they report?") and "where" not in asks[1], asks
+    # a relative clause ("…, where the cache grows") is part of the ask before it
+    relative = "Which papers adapt zorb decoding to long inputs, where the cache grows too big?"
+    assert facets_of(relative) == [relative]
 
 
 def test_a_quoted_title_compared_is_a_side_as_quoted() -> None:
