@@ -645,7 +645,7 @@ class Answerer:
     def decide(self, q: Question, passages: list[Passage]) -> Decision:
         """The lead for the question's shape: every paper that answers a list question, one
         line per side of a comparison, else the one passage that answers (rag/answer/compose.py)."""
-        embed = self.retriever.embed_model.get_text_embedding_batch
+        embed = self.retriever.embed_texts
         composer = Composer(self.retriever.idf())
         if q.shape == "list":
             lead = list_lead(composer, q, passages, embed)
@@ -728,7 +728,7 @@ class Answerer:
         if (
             q.shape == "list"
         ):  # a list line must name a paper that answers (rag/answer/synthesis.py)
-            embed = self.retriever.embed_model.get_text_embedding_batch
+            embed = self.retriever.embed_texts
             composer = Composer(self.retriever.idf())
             found = relevant_papers(composer, q, base.passages, embed)
             relevant = {s.passage.number for s in found}
@@ -737,7 +737,7 @@ class Answerer:
             # One paper answers a single-fact question: the lead cites the paper the evidence
             # chose (when it chose one), and for a typed question holds the asked kind of fact,
             # measured where the question says (its devices and figures in the passage).
-            embed = self.retriever.embed_model.get_text_embedding_batch
+            embed = self.retriever.embed_texts
             composer = Composer(self.retriever.idf())
             decision = composer.decide(q, base.passages)
             chosen = {p.number for p, _ in decision.lead.parts} if decision.lead else None

@@ -13,11 +13,12 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from difflib import SequenceMatcher
 
 import numpy as np
+import numpy.typing as npt
 
 from rag.answer.compose import (
     _BACKGROUND_CUE,
@@ -76,7 +77,7 @@ from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
 from rag.ingest.sources import by_paper
 
-Embed = Callable[[list[str]], Sequence[Sequence[float]]]
+Embed = Callable[[list[str]], npt.ArrayLike]  # texts -> one vector each
 
 # Does a retrieved paper answer a list question? A logistic model over four named features
 # (`list_features`): the IDF-weighted share of the topic's words its passage holds, the cosine of

@@ -48,10 +48,11 @@ from rag.core.types import Passage
 from rag.ingest.guard import redact
 from rag.ingest.sources import stored_label, stored_page
 from rag.storage.chroma import Store
-from rag.storage.embeddings import make_embedding, query_embedding
+from rag.storage.embeddings import TextVectors, make_embedding, query_embedding
 from rag.storage.lexical import PENDING_RECHECK_S, LexicalIndex, LexicalVersions, is_final
 
 MODES = ("hybrid", "vector", "bm25")
+TEXT_VECTORS = 20_000  # sentence vectors kept (~30 MB): the shipped collection has ~6,000
 MID_WRITE_RETRIES = 3  # reads again after 0.2, 0.4, 0.6 s (Retriever.retrieve)
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class HybridRetriever:
         self.settings = settings
         self.store = store
         self.embed_model = query_embedding(settings.embedding)  # no llama-index (see there)
+        # the passages' sentences, as answering weighs them (rag/storage/embeddings.py)
+        self.embed_texts = TextVectors(self.embed_model.get_text_embedding_batch, TEXT_VECTORS)
         self.lean = True
         self._vector_index: Any = None  # llama-index's, built on the first `_retrieve_llama`
         self._vector_collection: Any = None

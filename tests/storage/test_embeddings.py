@@ -104,3 +104,30 @@ def test_torch_runtime_still_selectable() -> None:
 
     model = make_embedding(EmbeddingSettings(runtime="torch"))
     assert type(model).__name__ == "HuggingFaceEmbedding"
+
+
+def test_texts_embedded_before_are_not_embedded_again(onnx_model: OnnxEmbedding) -> None:
+    """`TextVectors`: a text's vector is the model's (batch composition aside, within float32
+    rounding), embedded once, the least recently used leaving first beyond its size."""
+    from rag.storage.embeddings import TextVectors
+
+    calls: list[list[str]] = []
+
+    def encode(texts: list[str]) -> list[list[float]]:
+        calls.append(list(texts))
+        return onnx_model.get_text_embedding_batch(texts)
+
+    vectors = TextVectors(encode, size=3)
+    first = vectors(TEXTS[:2])
+    direct = onnx_model.get_text_embedding_batch(TEXTS[:2])
+    assert np.allclose(np.asarray(first), np.asarray(direct), atol=1e-5)
+    again = vectors([TEXTS[1], TEXTS[0], TEXTS[1]])  # held: no model call, in the asked order
+    assert calls == [TEXTS[:2]]
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[1], first[0])
+    vectors([TEXTS[2], TEXTS[3]])  # only these two are embedded; TEXTS[1] was used least lately
+    assert calls[-1] == [TEXTS[2], TEXTS[3]] and len(vectors) == 3
+    n = len(calls)
+    vectors([TEXTS[0]])  # still held
+    assert len(calls) == n
+    vectors([TEXTS[1]])  # left, embedded again
+    assert calls[-1] == [TEXTS[1]]
