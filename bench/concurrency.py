@@ -1,7 +1,7 @@
 """Concurrency through the HTTP API (`rag serve`): 1, 4 and 16 simultaneous questions.
 
     python -m bench.concurrency [--index-dir DIR] [--levels 1 4 16] [--parallel 1 4]
-                                [--threads 1 2] [--name concurrency-grid]
+                                [--threads 1 2] [--warm] [--name concurrency-grid]
 
 For each number of model slots (`llm.parallel`: 1 is one generation at a time, as before the
 model had its own process; 4 lets llama-server batch four generations), starts `rag serve` on
@@ -123,6 +123,16 @@ def run_levels(
             warm = ask_http(base, pool[0], args.timeout)  # the first answer of the server
             run["warmup_s"] = round(time.perf_counter() - t0, 3)
             run["warmup_error"] = warm[1]
+            if args.warm:
+                # every question the levels send, asked once: the server's caches (passage
+                # rows, sentence vectors) hold them, as in a server that has run a while, so
+                # that no level gains from the questions an earlier level asked
+                most = max(max(c * args.rounds, args.min_requests) for c in args.levels)
+                seen = list(dict.fromkeys(pool[1 + (i % (len(pool) - 1))] for i in range(most)))
+                t0 = time.perf_counter()
+                burst(base, seen, 1, args.timeout)
+                run["warm_questions"] = len(seen)
+                run["warm_s"] = round(time.perf_counter() - t0, 3)
             t_levels = time.perf_counter()
             for c in args.levels:
                 n = max(c * args.rounds, args.min_requests)
@@ -177,6 +187,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--rounds", type=int, default=2, help="requests per client at each level")
     ap.add_argument("--min-requests", type=int, default=4, help="per level, at least this many")
     ap.add_argument("--timeout", type=float, default=300.0, help="per request, seconds")
+    ap.add_argument(
+        "--warm",
+        action="store_true",
+        help="ask every question once before the levels (a server that has run a while)",
+    )
     ap.add_argument(
         "--budget-s",
         type=float,
