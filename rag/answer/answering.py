@@ -255,7 +255,9 @@ def refers_back(
         return False  # "What about the <described> paper — what does it take?": its own subject
     said = " ".join(q + " " + a for q, a in history[-2:]).lower()
     names = names_in(question, doc_freq)
-    own = [n for n in names if n.lower() not in said]
+    # a name an earlier question asked about is the conversation's subject; one an answer only
+    # listed ("Six papers: DeepCache [1], …" then "How does DeepCache reuse features?") is not
+    own = [n for n in names if n.lower() not in asked.lower()]
     # a name the turn gives before its pronoun is the pronoun's referent ("ok and PVP — which
     # datasets was it tested on?") though the previous answer mentioned it, unless the previous
     # question asked about it too

@@ -131,6 +131,9 @@ def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
     assert not refers_back("What license is Zorba released under?", listed, freq)
     asked = [("How fast is Zorba?", "Zorba is fast [1].")]
     assert refers_back("What license is Zorba released under?", asked, freq)
+    # a name an answer only listed is not the conversation's subject: the turn asks about it anew
+    papers = [("Which papers cache features?", "Two papers: ZorbCache [1] and QuuxCache [2].")]
+    assert not refers_back("How does ZorbCache reuse features?", papers)
     # a turn asking for papers on a topic the conversation has not touched is a search of its own
     assert not refers_back("Which papers speed up video diffusion?", history)
     assert refers_back("Which papers cite it?", history)  # its pronoun leans on the conversation
