@@ -320,8 +320,10 @@ def _names_used(p: Passage, name: str) -> Iterator[str]:
         if (
             re.search(r"[a-z]", re.sub(r"(?<=[A-Z])s$", "", w))
             and re.search(r"[A-Z]", w[1:])
-            and not re.search(r"\d|-[a-z]+$", w)
-        )  # "LLaMA-7B"; "LLM-based" describes
+            # a size, format or version at its end is someone else's model ("LLaMA-7B",
+            # "INT4"); a digit inside a coined name is not ("Lite-LLM4Rec")
+            and not re.search(r"\d+(?:\.\d+)?[BMK]?$|-[a-z]+$", w)
+        )  # "LLM-based" describes
         # or given to its method in so many words, whatever its letters ("named H-DETR")
         or re.search(rf"{NAMING_WORD}{re.escape(w)}(?![\w-])", p.text)
     )

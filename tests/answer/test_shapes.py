@@ -4105,3 +4105,17 @@ def test_every_ask_of_a_comparison_gets_its_side_sentence() -> None:
     assert lead is not None
     assert "QuuxCity" in lead.text and "BlimpHome" in lead.text
     assert lead.text.index("QuuxCity") < lead.text.index("[1]") < lead.text.index("BlimpHome")
+
+
+def test_a_coined_name_with_a_digit_inside_labels_its_paper() -> None:
+    """A title without a name, whose abstract coins one with a digit inside ("Lite-ZRB4Rec"):
+    the label gives it; a model size or format at a name's end ("LLaMA-7B") is someone else's."""
+    p = passage(
+        "Rethinking Zorb Architectures for Sequential Recommendation",
+        "We propose a simple yet highly effective model Lite-ZRB4Rec. Lite-ZRB4Rec drops beam "
+        "search for a projection head. LLaMA-7B serves as the backbone in all experiments.",
+        1,
+        0.6,
+    )
+    shown = label(p)
+    assert shown.endswith("(Lite-ZRB4Rec)") and "LLaMA" not in shown, shown
