@@ -106,6 +106,11 @@ def burst(base: str, qs: list[str], concurrency: int, timeout: float) -> dict[st
     }
 
 
+def level_questions(pool: list[str], n: int) -> list[str]:
+    """The n questions a level sends: the pool after its first (the server's warm-up), cycled."""
+    return [pool[1 + (i % (len(pool) - 1))] for i in range(n)]
+
+
 def run_levels(
     index_dir: Path, slots: int, pool: list[str], args: Any, threads: int | None = None
 ) -> dict[str, Any]:
@@ -128,7 +133,7 @@ def run_levels(
                 # rows, sentence vectors) hold them, as in a server that has run a while, so
                 # that no level gains from the questions an earlier level asked
                 most = max(max(c * args.rounds, args.min_requests) for c in args.levels)
-                seen = list(dict.fromkeys(pool[1 + (i % (len(pool) - 1))] for i in range(most)))
+                seen = list(dict.fromkeys(level_questions(pool, most)))
                 t0 = time.perf_counter()
                 burst(base, seen, 1, args.timeout)
                 run["warm_questions"] = len(seen)
@@ -145,7 +150,7 @@ def run_levels(
                     run["levels"].append({"concurrency": c, "requests": n, "skipped": note})
                     print(f"[bench] concurrency {tag} c{c}: {note}")
                     continue
-                qs = [pool[1 + (i % (len(pool) - 1))] for i in range(n)]
+                qs = level_questions(pool, n)
                 level = burst(base, qs, c, args.timeout)
                 print(f"[bench] concurrency {tag} c{c}: {level}")
                 run["levels"].append(level)
