@@ -276,6 +276,24 @@ def label(p: Passage) -> str:
     return f"{quoted} ({used})" if used else quoted
 
 
+def item_label(p: Passage) -> str:
+    """What a list's line calls its paper: its full title, which says what the paper is about in
+    its authors' words (the head line's short label, "DataStates-LLM", leaves out "Lazy
+    Asynchronous Checkpointing …"), with the label's other name when the title lacks it; the
+    label first when the title does not start with it ("Equivariant Encryption (EE), “Encrypted
+    Large Model Inference: …”")."""
+    title = clean_display(p.title).strip().rstrip(".")
+    short = label(p)
+    if short.startswith("“"):  # no short name: the title's head, and the name its abstract uses
+        used = short.split("” (", 1)[1] if "” (" in short else ""
+        return f"“{title}” ({used}" if used else f"“{title}”"
+    name, _, other = short.partition(" (")
+    if not squash(title).startswith(squash(name)):
+        return f"{short}, “{title}”"
+    other = other.rstrip(")")
+    return f"{title} ({other})" if other and squash(other) not in squash(title) else title
+
+
 NAME_TOKEN_CHARS = 16  # "MiKV", "DAREx", "Branch-Attend-Mix": one token, a name not a phrase
 
 
@@ -1024,7 +1042,7 @@ def list_lead(
         missing = [what_is_missing(analyse_facet(q, a)) for a in unstated]
         parts += [(p, s) for s in picked]
         listed.append(p)
-        lines.append((f"- {label(p)} [{p.number}]: {shown}.", missing))
+        lines.append((f"- {item_label(p)} [{p.number}]: {shown}.", missing))
     if not parts:
         return _no_other_paper(composer, sq, passages, embed)
     names = [f"{label(p)} [{p.number}]" for p in listed]

@@ -544,6 +544,42 @@ def test_a_list_line_says_what_the_paper_contributes_not_how_it_was_tested() -> 
     assert lead.parts[0][1].startswith("We propose a discrete-time algorithm"), lead.parts
 
 
+def test_a_list_line_gives_its_papers_full_title() -> None:
+    """The head line calls a paper by its short name ("ZorbCkpt"); its own line gives the whole
+    title, which says what the paper is about in its authors' words ("Lazy Asynchronous
+    Checkpointing"), and a title the short name does not open comes after that name."""
+    ps = [
+        passage(
+            "ZorbCkpt: Lazy Asynchronous Checkpointing for Large Language Models",
+            "We introduce ZorbCkpt, which copies checkpoint shards of language models to host "
+            "memory while training goes on.",
+            1,
+            0.6,
+        ),
+        passage(
+            "Reliable In-Memory Fault Tolerance of Language Model Pretraining",
+            "We introduce Quillsave, which keeps checkpoint shards of language models in the "
+            "memory of other nodes.",
+            2,
+            0.58,
+        ),
+    ]
+    q = analyse("Which papers make checkpointing of language model training faster?")
+    lead = list_lead(_composer(), q, ps)
+    assert lead is not None
+    first, *lines = lead.text.splitlines()
+    assert "ZorbCkpt [1]" in first and "Lazy Asynchronous" not in first, first
+    assert lines[0].startswith(
+        "- ZorbCkpt: Lazy Asynchronous Checkpointing for Large Language Models [1]: "
+    ), lines
+    assert any(
+        line.startswith("- ")
+        and "“Reliable In-Memory Fault Tolerance of Language Model Pretraining”" in line
+        and line.index("Reliable") < line.index("[2]")
+        for line in lines
+    ), lines
+
+
 def test_a_title_that_does_without_a_name_is_not_about_it() -> None:
     from rag.answer.compose import titled
 
