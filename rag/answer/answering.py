@@ -236,7 +236,7 @@ def _described_subject(question: str, asked: str) -> str | None:
 # A local GGUF this large can write answers itself (the embedded SmolLM2-135M file is ~100 MB;
 # Qwen2.5-Coder-1.5B Q4_K_M, the model this was measured with, ~1.1 GB).
 CAPABLE_GGUF_BYTES = 500_000_000
-DESCRIBED_K = 2  # passages searched per described side of a comparison (the first answers)
+DESCRIBED_K = 4  # passages searched per described side of a comparison (the best-covered answers)
 ELLIPTICAL_WORDS = 3  # "And the memory?", "How much faster?": too few words to stand alone
 FOLLOW_UP_TURNS = 3  # a follow-up leans on at most this many earlier turns, each on the one before
 
@@ -315,10 +315,15 @@ def evidence_of(
 
     unseen = weight("\x00")  # the weight of a word no chunk has
 
+    typed = typed_acronyms(question)
+
     def coverage(p: Passage) -> float:
         words = content_tokens(p.title + " " + p.text)
         if "%" in p.text:
             words |= _PERCENT_WORDS  # "as a percentage?" of "as little as 0.04%"
+        words |= spelled_out(
+            {t: a for t, a in typed.items() if t not in words}, p.title + " " + p.text
+        )
         return max(
             sum(weight(t) for t in _found(q, words, lambda t: weight(t) >= unseen))
             / (sum(map(weight, q)) or 1.0)
@@ -331,6 +336,28 @@ def evidence_of(
 
 
 _PERCENT_WORDS = content_tokens("percent percentage percentages")
+_TYPED_ACRONYM = re.compile(r"(?<![\w-])([A-Z]{2,5})s?(?![\w-])")
+
+
+def typed_acronyms(question: str) -> dict[str, str]:
+    """The acronyms typed in capitals ("in-context RL", "SNNs"): each word token, and its
+    letters ("snns": "snn")."""
+    return {m.group(0).lower(): m.group(1).lower() for m in _TYPED_ACRONYM.finditer(question)}
+
+
+def spelled_out(typed: dict[str, str], text: str) -> set[str]:
+    """The tokens of the `typed` acronyms that the text writes out in full ("Reinforcement
+    Learning" for "rl", "spiking neural networks" for "snns"): a passage spelling out what the
+    user abbreviated has the word."""
+    if not typed:
+        return set()
+    initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'-]*", text)).lower()
+    return {t for t, letters in typed.items() if letters in initials and _spelled(letters, text)}
+
+
+def _spelled(acronym: str, text: str) -> bool:
+    words = r"[\s-]+".join(rf"{c}[a-z]+" for c in acronym)
+    return bool(re.search(rf"(?<![\w-]){words}(?![\w-])", text, re.IGNORECASE))
 
 
 def _found(asked: set[str], words: set[str], unknown: Callable[[str], bool]) -> set[str]:
@@ -656,18 +683,19 @@ class Answerer:
         elif q.described:
             threshold = self.settings.retrieval.abstain_threshold
 
-            def answers(description: str, p: Passage) -> bool:
+            def fit(description: str, p: Passage) -> float:
                 # "response-length-perception scheduling" of a passage writing the words apart
                 apart = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", description)
-                return any(
-                    evidence_for(d, [p], self.retriever).score() >= threshold
-                    for d in {description, apart}
+                return max(
+                    evidence_for(d, [p], self.retriever).score() for d in {description, apart}
                 )
 
             def search(description: str) -> list[Passage]:
                 return self.retriever.retrieve(description, k=DESCRIBED_K)
 
-            lead = described_comparison_lead(composer, q, passages, embed, answers, search)
+            lead = described_comparison_lead(
+                composer, q, passages, embed, fit, search, threshold=threshold
+            )
             if lead is not None:
                 return Decision(lead)
         elif q.shape == "comparison":

@@ -1440,6 +1440,10 @@ _THEN_ASK = (
     r"\s*(?:[?:;.—–]|\s-\s|,\s*(?=(?:what|which|how|why|who|do|does|is|are)\b)|$)"
     r"\s*(?P<ask>.*)$"
 )
+# a described side's last word ("the one-step zorb work"), and the words that carry the
+# description on past it ("the work on …", "the model that …")
+_SIDE_HEAD = r"(?:paper|work|study|survey|model|method|approach|system|framework|one)"
+_SIDE_GOES_ON = r"(?:of|on|for|that|which|who|with|in|from|by|to|and|or|vs|versus)\b"
 # The ways a question sets two things side by side, whatever each is (a name or a
 # description): each gives the two sides and the ask put to both ("" when the whole question
 # is the ask).
@@ -1459,6 +1463,12 @@ _SIDE_BY_SIDE = [
     # "How does the S4-based in-context RL model compare with the Spatially-Aware Transformer?"
     re.compile(rf"\bhow\s+(?:does|do|did)\s+{_SIDE}\s+compare\s+(?:with|to|against)\s+{_OTHER}"
                r"\s*\?\s*$", re.I),
+    # "X and the one-step zorb work attack different weaknesses. What does each add?": the
+    # second side, a description, ends at its head noun ("work") before what the sentence says
+    # of both, and the ask is the next sentence
+    re.compile(rf"^\s*{_SIDE}\s+and\s+(?P<b>(?:the|an?)\s+[^.?!:;,—–]{{2,80}}?\b{_SIDE_HEAD})\s+"
+               rf"(?!{_SIDE_GOES_ON})[a-z][^.?!]*[.!]\s+(?P<ask>[^.?!]*\b(?:each|both|they|their|"
+               r"them)\b[^.!]*\??)\s*$", re.I),
     # "What do the Arabic ASR leaderboard and the audio tokens survey each benchmark?",
     # "MAPLE and the 'Goal Inference …' paper both put an LLM in a loop. What does each infer?"
     re.compile(rf"^\s*(?:(?:what|how|which|why)\s+(?:do|does|did|are|were|have)\s+)?{_SIDE}\s+and\s+"
@@ -1505,9 +1515,18 @@ def _one_common_word(side: str) -> bool:
     return len(side.split()) == 1 and not re.search(r"[A-Z].*[A-Z]|\d", side)
 
 
+_QUOTED_THEN_KIND = re.compile(
+    r"(?:(?:the|an?)\s+)?['\"‘“](?P<title>[^'\"‘’“”]{3,})['\"’”]\s+[a-z]+", re.IGNORECASE
+)
+
+
 def _side_text(side: str) -> str:
-    """A side as searched: without its quotes, article and "paper"/"study"."""
+    """A side as searched: without its quotes, article and "paper"/"study"; a quoted title with
+    the kind of work after it ("the 'Faster and Lighter LLMs' survey") is the title."""
     quotes = " '\"‘’“”"
+    titled = _QUOTED_THEN_KIND.fullmatch(side.strip())
+    if titled:
+        return titled.group("title").strip()
     return _SIDE_WORDS.sub("", side.strip(quotes)).strip(quotes)
 
 

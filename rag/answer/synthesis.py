@@ -1302,36 +1302,48 @@ def described_comparison_lead(
     q: Question,
     passages: list[Passage],
     embed: Embed | None = None,
-    answers: Callable[[str, Passage], bool] | None = None,
+    fit: Callable[[str, Passage], float] | None = None,
     search: Callable[[str], list[Passage]] | None = None,
+    threshold: float = 0.0,
 ) -> Lead | None:
     """ "Compare a retriever that … with a datastore that …: what speed does each claim?": each
-    description's paper is the first one a search for that description finds (`search`; else
-    the passage closest to it), each paper one side, and each side is told as a named
-    comparison's is, from its own abstract, for the ask put to both. A description no passage
-    answers (`answers`: the evidence threshold) is said to be missing."""
+    description's paper is the one among a search's hits for that description (`search`) that
+    covers its words best (`fit`, the evidence score: "S4 for in-context RL" finds papers on S4
+    before the one on in-context reinforcement learning; else the search's first, else the
+    passage closest to it), each paper one side, and each side is told as a named comparison's
+    is, from its own abstract, for the ask put to both. A description whose paper's `fit` stays
+    under `threshold` is said to be missing."""
     asked = replace(q, text=q.ask or q.text, names=[])
     papers = by_paper(passages)
     clauses: list[str] = []
     parts: list[tuple[Passage, str]] = []
-    taken: list[Passage] = []
+    # a side that is a paper's name ("… vs I-ViT") is that paper, whatever a description
+    # before it would have found: the descriptions choose among the other papers
+    named = {
+        d: next(p for p in papers if _names_side(p, d))
+        for d in q.described
+        if any(_names_side(p, d) for p in papers)
+    }
+    taken: list[Passage] = list(named.values())
     for description in q.described:
         free = [p for p in papers if p not in taken]
-        if not free:
-            break
         shown = {p.chunk_id: p for p in free}
-        hits = search(description) if search else []
+        hits = search(description) if search and description not in named else []
         found = [shown[h.chunk_id] for h in hits if h.chunk_id in shown]
-        # what the search for it finds first (else the passage closest to its words). Choosing
-        # the closest among the search's first two or three was tried: on the 12 described
-        # comparisons of eval/probe4.jsonl no better (two: one worse; three: one better, one
-        # worse)
-        best = (
-            found[0]
-            if found
-            else max(free, key=lambda p: _closeness(composer, description, p, embed))
-        )
-        if answers is not None and not answers(description, best):
+        # of the search's hits, the one that covers the description's words best (the first
+        # alone, as before, took a paper on S4 for "S4 for in-context RL"); else the passage
+        # closest to its words
+        if description in named:
+            best = named[description]
+        elif found and fit is not None:
+            best = max(found, key=lambda p: fit(description, p))
+        elif found:
+            best = found[0]
+        elif free:
+            best = max(free, key=lambda p: _closeness(composer, description, p, embed))
+        else:
+            break
+        if description not in named and fit is not None and fit(description, best) < threshold:
             clauses.append(f"No paper in the collection matches “{description}”: not stated here.")
             continue
         taken.append(best)
@@ -1339,7 +1351,7 @@ def described_comparison_lead(
         if side is not None:
             clauses.append(side[0])
             parts += side[1]
-    if len(taken) < 1 or not parts:
+    if not taken or not parts:
         return None
     return Lead(" ".join(clauses), parts)
 

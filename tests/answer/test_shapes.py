@@ -2016,6 +2016,72 @@ def test_a_comparison_of_two_described_papers_answers_both_sides() -> None:
     assert lead.text.index("[1]") < lead.text.index("[2]")
 
 
+def test_a_described_side_is_the_hit_that_covers_its_words_and_a_named_side_its_paper() -> None:
+    """ "S9 for in-context RL vs ZorbNet": papers on S9 come before the one on in-context
+    reinforcement learning in a search for the description; the side is the hit that covers the
+    description's words (an acronym the paper spells out counts), and the named side ZorbNet is
+    its own paper even when a description before it would have matched it."""
+    from rag.answer.answering import evidence_of
+    from rag.answer.synthesis import described_comparison_lead, described_if_unnamed
+
+    s9_long = passage(
+        "What Makes S9 Great on Long Sequences",
+        "We study why S9 models excel at long sequences. S9 reaches 91% on the path benchmark.",
+        1,
+        0.9,
+    )
+    s9_rl = passage(
+        "Structured Models for In-Context Reinforcement Learning",
+        "We adapt S9 to in-context reinforcement learning with resettable hidden states. "
+        "Our agent runs five times faster than an RNN agent.",
+        2,
+        0.5,
+    )
+    zorbnet = passage(
+        "ZorbNet: Integer-Only Sequence Models",
+        "We propose ZorbNet, an integer-only sequence model for in-context learning with S9 "
+        "layers. ZorbNet runs 3x faster on CPUs.",
+        3,
+        0.5,
+    )
+    assert evidence_of("S9 for in-context RL", [s9_rl]).lexical == 1.0
+    assert evidence_of("S9 for in-context RL", [s9_long]).lexical < 1.0
+    hits = [s9_long, zorbnet, s9_rl]
+    q = analyse("S9 for in-context RL vs ZorbNet: what speedup does each report?")
+    q = described_if_unnamed(q, hits)
+    assert q.described == ["S9 for in-context RL", "ZorbNet"], q.described
+
+    def fit(description: str, p: Passage) -> float:
+        return evidence_of(description, [p]).lexical
+
+    lead = described_comparison_lead(
+        _composer(), q, hits, None, fit, lambda _d: hits, threshold=0.5
+    )
+    assert lead is not None
+    assert {p.number for p, _ in lead.parts} == {2, 3}, lead.text
+    assert "five times" in lead.text and "3x" in lead.text, lead.text
+    assert "No paper" not in lead.text
+
+
+def test_a_described_side_ends_at_its_head_noun_and_never_runs_into_the_next_sentence() -> None:
+    q = analyse(
+        "Quuxformer V2 and the one-step zorb work attack different weaknesses. "
+        "What does each contribute?"
+    )
+    assert q.shape == "comparison"
+    assert (q.described, q.ask) == (
+        ["Quuxformer V2", "one-step zorb"],
+        "What does each contribute?",
+    )
+    from rag.answer.question import paired_sides
+
+    # a quoted title with the kind of work after it is the title
+    sides, _ = paired_sides(
+        "Compare the 'Faster Zorb Models' survey with ZorbNet: what is new?", []
+    )
+    assert sides == ["Faster Zorb Models", "ZorbNet"], sides
+
+
 @pytest.mark.parametrize(
     ("question", "sides", "ask"),
     [
