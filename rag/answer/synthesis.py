@@ -987,9 +987,15 @@ def identify_lead(composer: Composer, q: Question, lead: Lead, embed: Embed | No
     # the answer (its name) first, then why it is the one: the sentence that introduces the
     # name opens the line, whichever of the two the decision chose
     plain = name.strip("“”")
-    if _introduces_in(matching, p, plain) and not _introduces_in(named, p, plain):
-        named, matching = matching, named
-    return _paper_lead(q, p, [named, matching], PART_CHARS, name)
+    introducing = [s for s in (named, matching) if _introduces_in(s, p, plain)]
+    if len(introducing) == 1:
+        picked = [introducing[0], matching if introducing[0] == named else named]
+    else:
+        # neither (or both) introduces it: as the abstract tells them, what the paper takes on
+        # ("This paper tackles running LLMs from flash …") before a step of it ("First, …")
+        order = {s: i for i, s in enumerate(split_sentences(p.text))}
+        picked = sorted([named, matching], key=lambda s: order.get(s, 0))
+    return _paper_lead(q, p, picked, PART_CHARS, name)
 
 
 def _introduces_in(sentence: str, p: Passage, name: str) -> bool:
@@ -1029,7 +1035,7 @@ def list_lead(
         p, sentence = scored.passage, scored.best_sentence()
         if sentence is None:
             continue
-        picked, unstated = _with_antecedent(p, sentence), []
+        picked, unstated = _with_antecedent(p, sentence, _shown(tq, p, sentence)), []
         for ask in asks:
             found = _item_answer(composer, q, analyse_facet(q, ask), topic, p, embed)
             if found is None:
@@ -1060,13 +1066,15 @@ def list_lead(
     return Lead("\n".join([head, *shown_lines]), parts)
 
 
-def _with_antecedent(p: Passage, sentence: str) -> list[str]:
-    """A list line's sentence, with the sentence before it when it points back to it and the
-    two fit a line ("This paper investigates this benefit …" after the sentence naming the
-    benefit): alone it dangles, and the reader is not shown what it refers to."""
+def _with_antecedent(p: Passage, sentence: str, shown: str) -> list[str]:
+    """A list line's sentence, with the sentence before it when it points back to it as shown
+    and the two fit a line ("This paper investigates this benefit …" after the sentence naming
+    the benefit): alone it dangles, and the reader is not shown what it refers to. A pointing
+    clause the shown form drops ("To address this issue, we introduce X" is shown "The authors
+    introduce X") needs nothing before it."""
     sentences = split_sentences(p.text)
     at = sentences.index(sentence) if sentence in sentences else -1
-    if at <= 0 or not points_back(sentence):
+    if at <= 0 or not points_back(shown):
         return [sentence]
     before = sentences[at - 1]
     if len(before) + len(sentence) > 2 * PART_CHARS:

@@ -2299,6 +2299,48 @@ def test_a_paper_asked_for_by_its_description_shows_the_sentence_that_matches_it
     assert lead.text.startswith("“Compact Scenes via Self-Organizing Grids”: "), lead.text
 
 
+def test_a_papers_two_sentences_are_told_in_the_abstracts_order() -> None:
+    """ "Which paper runs models from flash memory on phones?": the decision's sentence is a step
+    ("First, windowing …"), the matching one what the paper takes on; neither introduces the
+    name (the title's head), so they read as the abstract tells them, not the step first."""
+    what = (
+        "This paper tackles running zorb models that exceed the phone DRAM by storing the "
+        "weights on flash memory and loading them on demand."
+    )
+    step = "First, windowing reuses the neurons activated for earlier tokens to cut flash reads."
+    p = passage(
+        "Zorb in a Flash: Inference with Little Memory", f"Phones are small. {what} {step}", 1, 0.6
+    )
+    q = analyse("Which paper runs zorb models from flash memory on phones?")
+    lead = identify_lead(_composer(), q, Lead(f"{step} [1].", [(p, step)]))
+    assert [s for _, s in lead.parts] == [what, step], lead.parts
+    text = lead.text.lower()
+    assert text.index("this paper tackles") < text.index("windowing"), lead.text
+
+
+def test_a_list_line_leaves_out_what_a_dropped_clause_pointed_back_to() -> None:
+    """ "To address this issue, we introduce ZorbDraft …" is shown "The authors introduce
+    ZorbDraft …": nothing on the line points back, so the problem sentence before it is not
+    shown with it."""
+    p = passage(
+        "ZorbDraft: Faster Drafting for Speculative Decoding",
+        "Speculative decoding drafts tokens with a small model. Drafting is slow because the "
+        "draft model generates one token at a time. To address this issue, we introduce "
+        "ZorbDraft, which drafts a tree of tokens for speculative decoding in one pass.",
+        1,
+        0.6,
+    )
+    lead = list_lead(
+        _composer(), analyse("Which papers draft token trees for speculative decoding?"), [p]
+    )
+    assert lead is not None
+    assert [s for _, s in lead.parts] == [
+        "To address this issue, we introduce ZorbDraft, which drafts a tree of tokens for "
+        "speculative decoding in one pass."
+    ], lead.parts
+    assert "Drafting is slow" not in lead.text, lead.text
+
+
 def test_a_side_written_with_a_slash_names_the_paper_of_either() -> None:
     ps = [
         passage(
