@@ -116,7 +116,7 @@ _LEAD_IN = re.compile(
     r"more importantly|most importantly|"
     r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
     r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
-    r"for example|besides|also|meanwhile|thus|therefore|hence|"
+    r"for example|besides|also|meanwhile|thus|therefore|hence|however|nevertheless|nonetheless|"
     r"in summary|to this end|in this (?:paper|work)|in this study|in terms of \w+|"
     r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+"
     + _PURPOSE_GOES_ON

@@ -4,9 +4,10 @@
 "No: …" with that sentence, not with whichever sentence shares the most words. Only two plain
 forms are read: the asked property negated in the sentence ("X-free", "without X", "requires no
 X", "does not require X") and, for "Is … X-free?" / "Does … require X?", the property itself in
-the paper's own sentence. Anything else keeps the composed lead: a wrong "Yes" is worse than
-none. Hand-written because the models that run offline here (MiniLM, a 135M LLM) cannot judge
-entailment and no maintained library reads polarity from a sentence.
+the paper's own sentence; "Does … use X?" is answered only "No", by a negated property. Anything
+else keeps the composed lead: a wrong "Yes" is worse than none. Hand-written because the models
+that run offline here (MiniLM, a 135M LLM) cannot judge entailment and no maintained library
+reads polarity from a sentence.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ _NEED = r"(?:need|needs|require|requires|rely on|relies on|depend on|depends on)
 # "fine-tuning", "any retraining", "additional training": the property after the verb
 _PROPERTY = r"(?:any\s+|additional\s+|extra\s+|further\s+)?(?P<prop>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)"
 _NEEDS_ASK = re.compile(rf"\b{_NEED}\s+{_PROPERTY}\s*$", re.IGNORECASE)
+# "Does Mamba use attention?": a sentence saying it does without answers "No"; one mentioning
+# the property beside a use verb does not answer "Yes" ("Transformers use attention" is about
+# others), so this form has only the "No"
+_USE = r"(?:use|uses|employ|employs|have|has|include|includes|contain|contains|involve|involves)"
+_USES_ASK = re.compile(rf"\b{_USE}\s+{_PROPERTY}\s*$", re.IGNORECASE)
 _FREE_ASK = re.compile(
     r"\b(?P<prop>[a-z]\w*(?:-[a-z]\w*)?)-free\s*$|\bwithout\s+"
     r"(?:any\s+|additional\s+|extra\s+|further\s+)?(?P<prop2>[a-z][\w-]*)\s*$",
@@ -92,14 +98,17 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
     rest = m.group("rest")
     asks_free = _FREE_ASK.search(rest)
     asks_need = None if asks_free else _NEEDS_ASK.search(rest)
-    if not (asks_free or asks_need):
+    asks_use = None if asks_free or asks_need else _USES_ASK.search(rest)
+    found = asks_free or asks_need or asks_use
+    if found is None:
         return None
-    found = asks_free or asks_need
-    assert found is not None
     prop = found.group("prop") or found.groupdict().get("prop2") or ""
     if not prop or prop.lower() in {"a", "an", "the", "it", "to"}:
         return None
     own = [s for s in split_sentences(passage.text) if not instruction_like(s)]
+    if asks_use:
+        said = next((s for s in own if _without(prop, s) and not _OTHERS.search(s)), None)
+        return Verdict("No", passage, said) if said else None
     for s in own:
         if _without(prop, s) and not _OTHERS.search(s):
             return Verdict("Yes" if asks_free else "No", passage, s)

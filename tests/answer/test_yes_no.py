@@ -28,6 +28,8 @@ def _paper(text: str) -> Passage:
         ("Can ZorbKV run without retraining?", "ZorbKV requires no retraining at all.", "Yes"),
         ("Does ZorbKV require calibration data?", "ZorbKV requires calibration data.", "Yes"),
         ("Is ZorbKV training-free?", "ZorbKV requires training on 8 GPUs.", "No"),
+        # "use X?": the paper doing without it answers "No"
+        ("Does ZorbKV use attention?", "ZorbKV is a cache model without attention.", "No"),
     ],
 )
 def test_a_plain_statement_answers_yes_or_no(question: str, text: str, word: str) -> None:
@@ -47,6 +49,9 @@ def test_a_plain_statement_answers_yes_or_no(question: str, text: str, word: str
         # not a need or a "-free" question: no verdict read
         ("Is ZorbKV faster than H2O?", "ZorbKV is 2x faster than H2O."),
         ("Does ZorbKV need fine-tuning?", "ZorbKV shrinks the cache by 4x."),
+        # a use verb beside the property is no "Yes": the sentence may be about others
+        ("Does ZorbKV use attention?", "Caches of models that use attention grow with length."),
+        ("Does ZorbKV use attention?", "Unlike prior caches built without attention, it is fast."),
     ],
 )
 def test_no_verdict_unless_the_paper_says_it_of_itself(question: str, text: str) -> None:
