@@ -237,6 +237,12 @@ def _described_subject(question: str, asked: str) -> str | None:
 # Qwen2.5-Coder-1.5B Q4_K_M, the model this was measured with, ~1.1 GB).
 CAPABLE_GGUF_BYTES = 500_000_000
 DESCRIBED_K = 4  # passages searched per described side of a comparison (the best-covered answers)
+# "Which other papers …?", "any other methods …?": others than the conversation's subject
+OTHER_ONES = re.compile(
+    r"\b(?P<wh>which|what|any)\s+other\s+(?P<kind>papers?|works?|methods?|approaches|systems|"
+    r"techniques|models|frameworks)\b",
+    re.IGNORECASE,
+)
 ELLIPTICAL_WORDS = 3  # "And the memory?", "How much faster?": too few words to stand alone
 FOLLOW_UP_TURNS = 3  # a follow-up leans on at most this many earlier turns, each on the one before
 
@@ -269,6 +275,8 @@ def refers_back(
         for m in _FOLLOW_UP.finditer(question)
     ):
         return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation
+    if OTHER_ONES.search(question) and not own:
+        return True  # "Which other papers cache features …?": others than the subject so far
     topic = content_tokens(topic_of(question))
     if topic - content_tokens(said) and analyse(question, doc_freq).shape == "list":
         return False  # "Which papers speed up video diffusion models?": a search of its own
@@ -1148,6 +1156,13 @@ class Answerer:
                 if len(subjects) >= 2:
                     names = subjects
                     break
+        if names and OTHER_ONES.search(question):
+            # "Which other papers cache features …?" after a question on DeepCache: papers other
+            # than DeepCache (the list leaves out a paper "other than" excludes)
+            others = " and ".join(names)
+            return OTHER_ONES.sub(
+                lambda m: f"{m.group('wh')} {m.group('kind')} other than {others}", question, 1
+            )
         named = resolved(question, names)
         if named:
             return named

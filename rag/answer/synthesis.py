@@ -691,6 +691,13 @@ def join_probability(features: dict[str, float]) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
+# "other than X", "besides X": X is left out of the list, not the topic it is measured against
+_EXCEPT = re.compile(
+    r"\b(?:other\s+than|besides|apart\s+from|aside\s+from|except(?:\s+for)?|excluding)\b",
+    re.IGNORECASE,
+)
+
+
 def relevant_papers(
     composer: Composer, q: Question, passages: list[Passage], embed: Embed | None = None
 ) -> list[Scored]:
@@ -699,7 +706,14 @@ def relevant_papers(
     answers was refused before this, as off topic) unless the question names its reference."""
     papers = by_paper(passages)
     named = [p for p in papers if _names_paper_asked(q, p)]
-    if named:
+    if named and _EXCEPT.search(q.text):
+        # "Which papers other than DeepCache cache features …?": DeepCache is left out, and the
+        # others are measured against the question's own topic, not against DeepCache
+        rest = _EXCEPT.sub(" ", q.text)
+        for n in q.names:
+            rest = re.sub(rf"(?<![\w-]){re.escape(n)}(?![\w-])", " ", rest)
+        topic = topic_of(rest) or rest
+    elif named:
         # "Which papers work on the same problem as 'X'?": X is the reference, not an answer;
         # the others are measured against what X is about (its title), not against the
         # question's frame ("work on the same problem as")

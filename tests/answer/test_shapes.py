@@ -138,6 +138,8 @@ def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
     assert not refers_back("Which papers speed up video diffusion?", history)
     assert refers_back("Which papers cite it?", history)  # its pronoun leans on the conversation
     assert refers_back("Which papers manage memory?", history)  # PagedKV's topic: more of it
+    # "other" papers are others than the conversation's subject, whatever the topic
+    assert refers_back("Which other papers speed up video diffusion?", history)
 
 
 def test_topic_of_drops_the_list_frame() -> None:
@@ -254,6 +256,36 @@ def test_a_list_names_every_relevant_paper_and_only_those() -> None:
     assert {p.number for p, _ in lead.parts} == {1, 2}
     # every line quotes its own passage
     assert all(s in p.text for p, s in lead.parts)
+
+
+def test_a_paper_a_list_excludes_leaves_the_topic_to_the_question() -> None:
+    """ "Which papers other than ZorbCache reuse features across denoising steps?": ZorbCache
+    is left out, and the others answer the question's topic, not ZorbCache's title (a paper
+    that only accelerates diffusion another way is no answer)."""
+    ps = [
+        passage(
+            "ZorbCache: Accelerating Diffusion Models for Free",
+            "We propose ZorbCache, which reuses cached features across diffusion denoising steps.",
+            1,
+            0.7,
+        ),
+        passage(
+            "CacheB: Reusing Denoising Features",
+            "CacheB caches features of earlier denoising steps and reuses them in later steps.",
+            2,
+            0.6,
+        ),
+        passage(
+            "QuuxSolve: Accelerating Diffusion Models with Better Solvers",
+            "We propose QuuxSolve, a faster ODE solver for sampling diffusion models in few steps.",
+            3,
+            0.6,
+        ),
+    ]
+    q = analyse("Which papers other than ZorbCache reuse features across denoising steps?")
+    lead = list_lead(_composer(), q, ps)
+    assert lead is not None
+    assert {p.number for p, _ in lead.parts} == {2}, lead.text
 
 
 def test_a_comparison_answers_both_sides_from_their_own_papers() -> None:
