@@ -144,7 +144,26 @@ _ORDINAL = re.compile(
     r"(?:\s+(?:one|paper|method|model|system|approach)\b|(?=\s*(?:[-–—,.;:?!]|$))))",
     re.IGNORECASE,
 )
+# "the first paper to use …": a superlative, not a place in an earlier list
+_FIRST_TO = re.compile(r"\bthe\s+first\s+(?:\w+\s+)?to\b", re.IGNORECASE)
 _PLACES = {"first": 0, "former": 0, "second": 1, "third": 2, "latter": -1, "last": -1}
+
+
+# A list answer's first line ("Six papers in the collection: HarmoniCa [1], … and Ca2-VDM [6].")
+_LIST_HEAD = re.compile(
+    r"^(?:One paper|[A-Z][a-z]+ papers|\d+ papers) in the collection: (?P<items>.+)$"
+)
+
+
+def listed_papers(answer: str) -> list[str]:
+    """The papers a list answer names on its first line, in its order, each as its label ("the
+    first one" after the list is its first); [] for any other answer. Split at the citation
+    markers, since a label may hold commas or "and" ("Harmonizing Training and Inference …")."""
+    head = _LIST_HEAD.match(answer.splitlines()[0] if answer else "")
+    if head is None:
+        return []
+    labels = re.split(r"\s*\[\d+\](?:,\s*|\s+and\s+|\.?\s*$)", head.group("items"))
+    return [label.strip(" “”").removesuffix(" …").strip() for label in labels if label.strip()]
 
 
 def resolved(question: str, previous_names: list[str]) -> str | None:
@@ -275,6 +294,8 @@ def refers_back(
         for m in _FOLLOW_UP.finditer(question)
     ):
         return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation
+    if _ORDINAL.search(question) and not _FIRST_TO.search(question):
+        return True  # "How does the first one decide …?": a place in what the conversation listed
     if OTHER_ONES.search(question) and not own:
         return True  # "Which other papers cache features …?": others than the subject so far
     topic = content_tokens(topic_of(question))
@@ -1150,9 +1171,15 @@ class Answerer:
             # its acronyms among them ("What are ZORB and QuuxGen about?"); or, when it named
             # one, those of the latest earlier turn that named several ("and the first one?"
             # two turns after "What are ZorbGen and QuuxGen about?")
+            # ("How does the first one decide …?" after a list answer: the papers it listed, in
+            # its order, before any earlier question's)
+            listed = listed_papers(history[-1][1])
             for asked in [last_q, *(q for q, _ in reversed(history[:-1]))]:
                 subjects = names_in(asked, self.retriever.doc_freq)
                 subjects = sorted({*subjects, *acronyms(self.analyse(asked))}, key=asked.find)
+                if len(listed) >= 2 and len(subjects) < 2:
+                    names = listed
+                    break
                 if len(subjects) >= 2:
                     names = subjects
                     break

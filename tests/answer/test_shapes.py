@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from rag.answer.answering import refers_back, resolved
+from rag.answer.answering import listed_papers, refers_back, resolved
 from rag.answer.compose import Composer, Lead, states_attribute
 from rag.answer.not_stated import paper_called, plain_phrase, what_is_missing
 from rag.answer.question import analyse
@@ -140,6 +140,24 @@ def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
     assert refers_back("Which papers manage memory?", history)  # PagedKV's topic: more of it
     # "other" papers are others than the conversation's subject, whatever the topic
     assert refers_back("Which other papers speed up video diffusion?", history)
+    # a place in what the previous answer listed; "the first … to" is a superlative
+    listed = [
+        (
+            "Which papers cache zorb features?",
+            "Three papers in the collection: ZorbCache [1], “Training and Inference for Quux "
+            "Caching …” [2] and Q-Cache [3].\n- ZorbCache: Zorb Caching [1]: caches.",
+        )
+    ]
+    assert refers_back("How does the second one decide what to cache?", listed)
+    assert not refers_back("Which was the first paper to cache zorb features?", listed)
+    assert listed_papers(listed[0][1]) == [
+        "ZorbCache",
+        "Training and Inference for Quux Caching",
+        "Q-Cache",
+    ]
+    assert resolved("How does the second one decide?", listed_papers(listed[0][1])) == (
+        "How does Training and Inference for Quux Caching decide?"
+    )
 
 
 def test_topic_of_drops_the_list_frame() -> None:
