@@ -205,7 +205,13 @@ def coined_name(p: Passage) -> str:
             found.append(m.group(1).strip())
         found += [m.group(1) for m in _COINED_IN_BRACKETS.finditer(sentence)]
         found += [m.group(1) or m.group(2) for m in _OWN_COINAGE.finditer(sentence)]
-    found = [n for n in found if n.lower() not in GENERIC_NAMES and len(n) > 2]
+    # "a CXL-aware allocation", "BoN-aware fine-tuning": a word ending in a lower-case suffix
+    # describes the method, it does not name it (as "LLM-based" does not)
+    found = [
+        n
+        for n in found
+        if n.lower() not in GENERIC_NAMES and len(n) > 2 and not re.search(r"-[a-z]+$", n)
+    ]
     if not found:
         # "Stable Audio is based on latent diffusion … Stable Audio is capable of …": a name the
         # abstract makes the subject of two sentences or more, without coining it

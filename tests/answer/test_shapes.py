@@ -364,6 +364,26 @@ def test_not_stated_never_pastes_a_question_fragment() -> None:
         assert "?" not in what and not what.endswith((" of", " the", " and", " which")), what
 
 
+def test_a_coined_adjective_is_no_name_for_the_paper() -> None:
+    """ "this study proposes a ZRB-aware allocation": "ZRB-aware" describes the method; the
+    paper has no short name and is called by its title."""
+    p = passage(
+        "Analysis of Zorb-Attached Memory for Fine-Tuning",
+        "We study zorb memory for fine-tuning. This study proposes a ZRB-aware allocation to "
+        "split offloaded work across local and zorb memory.",
+        1,
+        0.6,
+    )
+    assert label(p).startswith("“Analysis of Zorb-Attached Memory"), label(p)
+    named = passage(
+        "Quux Allocation for Zorb Memory",
+        "We propose QuuxNet, a ZRB-aware allocator. QuuxNet is fast.",
+        2,
+        0.6,
+    )
+    assert label(named) == "QuuxNet", label(named)
+
+
 def test_a_paper_is_called_by_its_name_never_by_a_figure() -> None:
     p = passage("Whisperlite: Small Speech Models", "It transcribes 44.1kHz audio fast.", 1, 0.5)
     q = analyse("How long a 44.1kHz clip can Whisperlite transcribe?")
