@@ -117,7 +117,9 @@ _LEAD_IN = re.compile(
     r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
     r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
     r"for example|besides|also|meanwhile|thus|therefore|hence|however|nevertheless|nonetheless|"
-    r"in summary|to this end|in this (?:paper|work)|in this study|in terms of \w+|"
+    r"in summary|to this end|in this (?:paper|work)|in this study|"
+    # "In terms of training throughput and scalability, it …": the phrase up to its comma
+    r"in terms of (?:[\w-]+\s+){0,3}[\w-]+(?=,)|in terms of \w+|"
     r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+"
     + _PURPOSE_GOES_ON
     + r"|to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:the|such) (?:\w+ )?"
@@ -1617,6 +1619,16 @@ class Composer:
             opening = {s for s, b in zip(every, opening_background(p, every), strict=True) if b}
             opening |= {x.sentence for x in ranked if _BACKGROUND_CUE.search(x.sentence)}
             ranked.sort(key=lambda x: x.sentence in opening)
+        elif not (limitation or _MOTIVATION_ASK.search(q.text)):
+            # "How many GPUs did X train on?": a figure the abstract gives before it puts its
+            # own work forward ("It requires 800 V100 GPUs just to fit a trillion parameters",
+            # then "In this paper we present X") is the field's, not the paper's; it comes after
+            # the paper's own sentences that state the asked thing, when one does
+            every = split_sentences(p.text)
+            start = next((i for i, x in enumerate(every) if proposes(x)), 0)
+            opening = set(every[:start])
+            if any(x.features["states_attribute"] and x.sentence not in opening for x in ranked):
+                ranked.sort(key=lambda x: x.sentence in opening)
         return ranked
 
     @staticmethod

@@ -384,6 +384,24 @@ def test_a_coined_adjective_is_no_name_for_the_paper() -> None:
     assert label(named) == "QuuxNet", label(named)
 
 
+def test_a_figure_given_before_the_paper_puts_its_work_forward_is_the_fields() -> None:
+    """ "How many GPUs did ZorbScale train on?": "It requires 800 V100 GPUs just to fit …",
+    said before "In this paper we present ZorbScale", is the state of the field; the paper's own
+    figure ("… on 512 V100 GPUs") answers."""
+    p = passage(
+        "ZorbScale: Training Huge Models on Few GPUs",
+        "Models grow faster than GPU memory. However, we are close to the memory wall. It "
+        "requires 800 V100 GPUs just to fit a trillion parameter model for training. In this "
+        "paper we present ZorbScale, which offloads to NVMe. ZorbScale sustains 25 petaflops on "
+        "512 V100 GPUs for training.",
+        1,
+        0.7,
+    )
+    decided = _composer().decide(analyse("How many GPUs did ZorbScale train on?"), [p])
+    assert decided.lead is not None and "512" in decided.lead.text, decided
+    assert "800" not in decided.lead.text, decided.lead.text
+
+
 def test_a_paper_is_called_by_its_name_never_by_a_figure() -> None:
     p = passage("Whisperlite: Small Speech Models", "It transcribes 44.1kHz audio fast.", 1, 0.5)
     q = analyse("How long a 44.1kHz clip can Whisperlite transcribe?")

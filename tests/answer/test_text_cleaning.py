@@ -95,6 +95,11 @@ def test_a_full_stop_inside_a_short_bracket_does_not_end_the_sentence() -> None:
         ),
         # "further" as an adjective is the sentence's word, not a step
         ("We further the state of the art.", "The authors further the state of the art."),
+        # the whole framing phrase up to its comma
+        (
+            "In terms of training throughput and scalability, ZorbNet sustains 25 petaflops.",
+            "ZorbNet sustains 25 petaflops.",
+        ),
         # a contrast with a sentence the reader is not shown
         (
             "However, shifting zorb windows adds memory copies.",
