@@ -1,7 +1,8 @@
 """Concurrency through the HTTP API (`rag serve`): 1, 4 and 16 simultaneous questions.
 
     python -m bench.concurrency [--index-dir DIR] [--levels 1 4 16] [--parallel 1 4]
-                                [--threads 1 2] [--warm] [--name concurrency-grid]
+                                [--threads 1 2] [--warm] [--first-token N]
+                                [--name concurrency-grid]
 
 For each number of model slots (`llm.parallel`: 1 is one generation at a time, as before the
 model had its own process; 4 lets llama-server batch four generations), starts `rag serve` on
@@ -9,6 +10,8 @@ model had its own process; 4 lets llama-server batch four generations), starts `
 `POST /v1/chat/completions` (non-streaming) and reports throughput, p50/p95 latency and errors
 per level: before and after, same machine, same run. `--threads` adds llama.cpp threads
 (`RAG_LLM__N_THREADS`) as a second axis: every threads x slots pair, one server each, same run.
+`--first-token N` times the first streamed delta of an answer asked alone and asked while the
+largest level's number of other questions are in flight (issue 26: loaded ≤ 2x idle).
 """
 
 from __future__ import annotations
@@ -88,6 +91,63 @@ def ask_http(
         return time.perf_counter() - t0, f"{type(e).__name__}: {e}"
 
 
+def first_token_http(base: str, question: str, timeout: float) -> tuple[float, str | None]:
+    """One streamed chat completion: seconds to its first content delta (what a reader first
+    sees), and an error or None."""
+    import json
+
+    import httpx
+
+    body = {"model": "rag", "messages": [{"role": "user", "content": question}], "stream": True}
+    t0 = time.perf_counter()
+    try:
+        url = f"{base}/v1/chat/completions"
+        with httpx.stream("POST", url, json=body, timeout=timeout) as r:
+            if r.status_code != 200:
+                return time.perf_counter() - t0, f"HTTP {r.status_code}"
+            for line in r.iter_lines():
+                if not line.startswith("data: ") or line == "data: [DONE]":
+                    continue
+                delta = json.loads(line[6:])["choices"][0]["delta"]
+                if delta.get("content"):
+                    return time.perf_counter() - t0, None
+        return time.perf_counter() - t0, "no content"
+    except Exception as e:  # a failure counts against this request, not the bench
+        return time.perf_counter() - t0, f"{type(e).__name__}: {e}"
+
+
+def first_token(base: str, pool: list[str], args: Any) -> dict[str, Any]:
+    """Time to the first content delta of a streamed answer: asked alone (idle), and asked while
+    `args.levels[-1]` other questions are being answered (loaded), `args.first_token` times
+    each, so the two are compared on one server in one run."""
+    others = max(args.levels)
+    idle = [
+        first_token_http(base, q, args.timeout) for q in level_questions(pool, args.first_token)
+    ]
+    loaded: list[tuple[float, str | None]] = []
+    for i in range(args.first_token):
+        background = level_questions(pool, others + i + 1)[i + 1 :]
+        with ThreadPoolExecutor(max_workers=others) as busy:
+            futures = [busy.submit(ask_http, base, q, args.timeout) for q in background]
+            time.sleep(LOAD_SETTLE_S)  # the others are in flight before the measured one starts
+            loaded.append(first_token_http(base, pool[1 + i % (len(pool) - 1)], args.timeout))
+            for f in futures:
+                f.result()
+    idle_stats = latency_stats([t for t, _ in idle])
+    loaded_stats = latency_stats([t for t, _ in loaded])
+    return {
+        "questions": args.first_token,
+        "others_in_flight": others,
+        "idle": idle_stats,
+        "loaded": loaded_stats,
+        "loaded_over_idle_p50": round(loaded_stats["p50_ms"] / max(idle_stats["p50_ms"], 1e-9), 2),
+        "errors": [e for _, e in idle + loaded if e][:3],
+    }
+
+
+LOAD_SETTLE_S = 0.3  # the other questions are sent this long before the measured one
+
+
 def burst(base: str, qs: list[str], concurrency: int, timeout: float) -> dict[str, Any]:
     """`len(qs)` questions sent `concurrency` at a time; all start together when len == c."""
     t0 = time.perf_counter()
@@ -154,6 +214,9 @@ def run_levels(
                 level = burst(base, qs, c, args.timeout)
                 print(f"[bench] concurrency {tag} c{c}: {level}")
                 run["levels"].append(level)
+            if args.first_token:
+                run["first_token"] = first_token(base, pool, args)
+                print(f"[bench] concurrency {tag} first token: {run['first_token']}")
     except RuntimeError as e:
         run["skipped"] = f"failed: {e}"
         print(f"[bench] concurrency {run['skipped']}")
@@ -196,6 +259,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--warm",
         action="store_true",
         help="ask every question once before the levels (a server that has run a while)",
+    )
+    ap.add_argument(
+        "--first-token",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time the first streamed delta, N questions alone and N while the largest "
+        "level's number of others are answered",
     )
     ap.add_argument(
         "--budget-s",
