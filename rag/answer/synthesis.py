@@ -255,10 +255,37 @@ _REQUEST = re.compile(
 )
 
 
+# The noun a list question asks for ("Which speculative decoding methods …", "What models …"),
+# after its question word and any modifiers: the frame, where the same word later in the
+# question ("… rather than a separate draft model", "… via a trusted model") is the topic's
+_KIND_NOUNS = (
+    r"(?:methods?|frameworks?|techniques?|systems?|approaches|models?|algorithms?|strategies|"
+    r"benchmarks?|optimizers?|solutions?|architectures?|ideas?|ways?|examples?\s+of)"
+)
+_ASKED_KIND = re.compile(
+    rf"^(\s*(?:which|what)\s+(?:(?:kinds?|types?|sorts?)\s+of\s+)?)"
+    r"((?:(?!(?:papers?|works?|studies|articles|propose[ds]?)\b)[\w/-]+\s+){0,3}?)"
+    rf"{_KIND_NOUNS}\b(?:\s+propose[ds]?\b)?",
+    re.IGNORECASE,
+)
+# the frame's other words, wherever they stand: question words, a papers noun and what it does
+# ("propose"), where to look ("in the collection")
+_FRAME_WORDS = re.compile(
+    r"\b(?:which|what|list|name|enumerate|summari[sz]e|are|is|some|several|all|the|various|"
+    r"different|in the collection|in here|here|have been|been|do|does|propose[ds]?)\b|"
+    r"\b(?:papers?|works?|studies|articles)\b",
+    re.IGNORECASE,
+)
+
+
 def topic_of(question: str) -> str:
     """The question without its list frame: "Which papers propose splitting prefill and decode
-    onto separate machines?" -> "splitting prefill and decode onto separate machines"."""
-    return re.sub(r"\s+", " ", _FRAME.sub(" ", _REQUEST.sub("", question))).strip(" ?.,")
+    onto separate machines?" -> "splitting prefill and decode onto separate machines". A kind
+    noun ("methods", "models", "optimizers") is the frame only as what the question asks for
+    ("What methods …"); elsewhere it is the topic's ("new optimizers as alternatives to Adam -
+    which papers?")."""
+    asked = _ASKED_KIND.sub(lambda m: m.group(2), _REQUEST.sub("", question), 1)
+    return re.sub(r"\s+", " ", _FRAME_WORDS.sub(" ", asked)).strip(" ?.,:;-–—")
 
 
 def label(p: Passage) -> str:

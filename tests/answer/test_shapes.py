@@ -163,6 +163,20 @@ def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
 def test_topic_of_drops_the_list_frame() -> None:
     topic = topic_of("Which papers in the collection propose splitting prefill and decode?")
     assert topic == "splitting prefill and decode"
+    # the kind of thing asked for is frame; the same noun inside the topic is the topic's
+    assert topic_of("What methods cut zorb cache memory?") == "cut zorb cache memory"
+    assert topic_of("Which zorb decoding methods use a draft model?") == (
+        "zorb decoding use a draft model"
+    )
+    assert topic_of("Which papers propose new optimizers as alternatives to Adam?") == (
+        "new optimizers as alternatives to Adam"
+    )
+    assert topic_of("new optimizers proposed as fixes to Adam - which papers?") == (
+        "new optimizers as fixes to Adam"
+    )
+    assert topic_of("Benchmarks for the speed of zorb-generated code?") == (
+        "Benchmarks for speed of zorb-generated code"
+    )
 
 
 def test_names_tolerate_spelling_and_markup() -> None:
