@@ -91,6 +91,9 @@ def ask_http(
         return time.perf_counter() - t0, f"{type(e).__name__}: {e}"
 
 
+LOAD_SETTLE_S = 0.3  # the other questions are sent this long before the measured one
+
+
 def first_token_http(base: str, question: str, timeout: float) -> tuple[float, str | None]:
     """One streamed chat completion: seconds to its first content delta (what a reader first
     sees), and an error or None."""
@@ -117,9 +120,9 @@ def first_token_http(base: str, question: str, timeout: float) -> tuple[float, s
 
 
 def first_token(base: str, pool: list[str], args: Any) -> dict[str, Any]:
-    """Time to the first content delta of a streamed answer: asked alone (idle), and asked while
-    `args.levels[-1]` other questions are being answered (loaded), `args.first_token` times
-    each, so the two are compared on one server in one run."""
+    """Time to the first content delta of a streamed answer: asked alone (idle), and asked
+    LOAD_SETTLE_S after as many other questions as the largest level sends (loaded),
+    `args.first_token` times each, so the two are compared on one server in one run."""
     others = max(args.levels)
     idle = [
         first_token_http(base, q, args.timeout) for q in level_questions(pool, args.first_token)
@@ -143,9 +146,6 @@ def first_token(base: str, pool: list[str], args: Any) -> dict[str, Any]:
         "loaded_over_idle_p50": round(loaded_stats["p50_ms"] / max(idle_stats["p50_ms"], 1e-9), 2),
         "errors": [e for _, e in idle + loaded if e][:3],
     }
-
-
-LOAD_SETTLE_S = 0.3  # the other questions are sent this long before the measured one
 
 
 def burst(base: str, qs: list[str], concurrency: int, timeout: float) -> dict[str, Any]:

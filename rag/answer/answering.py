@@ -43,6 +43,7 @@ from rag.answer.compose import (
     readable_in,
     setting_of,
     short_name,
+    spelled_out,
     uses_name,
 )
 from rag.answer.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
@@ -257,7 +258,7 @@ def _described_subject(question: str, asked: str) -> str | None:
 CAPABLE_GGUF_BYTES = 500_000_000
 DESCRIBED_K = 4  # passages searched per described side of a comparison (the best-covered answers)
 # "Which other papers …?", "any other methods …?": others than the conversation's subject
-OTHER_ONES = re.compile(
+_OTHER_ONES = re.compile(
     r"\b(?P<wh>which|what|any)\s+other\s+(?P<kind>papers?|works?|methods?|approaches|systems|"
     r"techniques|models|frameworks)\b",
     re.IGNORECASE,
@@ -296,7 +297,7 @@ def refers_back(
         return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation
     if _ORDINAL.search(question) and not _FIRST_TO.search(question):
         return True  # "How does the first one decide …?": a place in what the conversation listed
-    if OTHER_ONES.search(question) and not own:
+    if _OTHER_ONES.search(question) and not own:
         return True  # "Which other papers cache features …?": others than the subject so far
     topic = content_tokens(topic_of(question))
     if topic - content_tokens(said) and analyse(question, doc_freq).shape == "list":
@@ -344,15 +345,19 @@ def evidence_of(
 
     unseen = weight("\x00")  # the weight of a word no chunk has
 
-    typed = typed_acronyms(question)
+    typed = _TYPED_ACRONYM.findall(question)
 
     def coverage(p: Passage) -> float:
         words = content_tokens(p.title + " " + p.text)
         if "%" in p.text:
             words |= _PERCENT_WORDS  # "as a percentage?" of "as little as 0.04%"
-        words |= spelled_out(
-            {t: a for t, a in typed.items() if t not in words}, p.title + " " + p.text
-        )
+        # an acronym the passage writes out in full ("Reinforcement Learning" for "RL") is
+        # a word it has
+        words |= {
+            a.lower()
+            for a in typed
+            if a.lower() not in words and spelled_out(a, p.title + " " + p.text, shortest=2)
+        }
         return max(
             sum(weight(t) for t in _found(q, words, lambda t: weight(t) >= unseen))
             / (sum(map(weight, q)) or 1.0)
@@ -365,28 +370,8 @@ def evidence_of(
 
 
 _PERCENT_WORDS = content_tokens("percent percentage percentages")
-_TYPED_ACRONYM = re.compile(r"(?<![\w-])([A-Z]{2,5})s?(?![\w-])")
-
-
-def typed_acronyms(question: str) -> dict[str, str]:
-    """The acronyms typed in capitals ("in-context RL", "SNNs"): each word token, and its
-    letters ("snns": "snn")."""
-    return {m.group(0).lower(): m.group(1).lower() for m in _TYPED_ACRONYM.finditer(question)}
-
-
-def spelled_out(typed: dict[str, str], text: str) -> set[str]:
-    """The tokens of the `typed` acronyms that the text writes out in full ("Reinforcement
-    Learning" for "rl", "spiking neural networks" for "snns"): a passage spelling out what the
-    user abbreviated has the word."""
-    if not typed:
-        return set()
-    initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'-]*", text)).lower()
-    return {t for t, letters in typed.items() if letters in initials and _spelled(letters, text)}
-
-
-def _spelled(acronym: str, text: str) -> bool:
-    words = r"[\s-]+".join(rf"{c}[a-z]+" for c in acronym)
-    return bool(re.search(rf"(?<![\w-]){words}(?![\w-])", text, re.IGNORECASE))
+# an acronym the user typed in capitals ("in-context RL", "SNNs")
+_TYPED_ACRONYM = re.compile(r"(?<![\w-])[A-Z]{2,6}s?(?![\w-])")
 
 
 def _found(asked: set[str], words: set[str], unknown: Callable[[str], bool]) -> set[str]:
@@ -1177,17 +1162,16 @@ class Answerer:
             for asked in [last_q, *(q for q, _ in reversed(history[:-1]))]:
                 subjects = names_in(asked, self.retriever.doc_freq)
                 subjects = sorted({*subjects, *acronyms(self.analyse(asked))}, key=asked.find)
-                if len(listed) >= 2 and len(subjects) < 2:
-                    names = listed
-                    break
+                if len(subjects) < 2 and len(listed) >= 2:
+                    subjects = listed
                 if len(subjects) >= 2:
                     names = subjects
                     break
-        if names and OTHER_ONES.search(question):
+        if names and _OTHER_ONES.search(question):
             # "Which other papers cache features …?" after a question on DeepCache: papers other
             # than DeepCache (the list leaves out a paper "other than" excludes)
             others = " and ".join(names)
-            return OTHER_ONES.sub(
+            return _OTHER_ONES.sub(
                 lambda m: f"{m.group('wh')} {m.group('kind')} other than {others}", question, 1
             )
         named = resolved(question, names)

@@ -646,12 +646,13 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
-def spelled_out(name: str, text: str) -> bool:
+def spelled_out(name: str, text: str, shortest: int = ACRONYM_LETTERS[0]) -> bool:
     """Is `name` an acronym that `text` writes out as words ("kNN" of "k-nearest neighbor",
     "PTQ" of "post-training quantization"): the initials of consecutive words (hyphenated
-    parts count as words), none of them a function word?"""
+    parts count as words), none of them a function word? `shortest`: the fewest letters (2
+    where the user typed the acronym in capitals, "in-context RL", and only widens a match)."""
     bare = re.sub(r"(?<=[A-Z])s$", "", name)  # "LLMs"
-    low, high = ACRONYM_LETTERS
+    low, high = shortest, ACRONYM_LETTERS[1]
     if not (low <= len(bare) <= high and bare.isalpha() and any(c.isupper() for c in bare)):
         return False
     words = re.findall(r"[A-Za-z][A-Za-z']*", text)

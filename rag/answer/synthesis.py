@@ -231,17 +231,6 @@ SIDE_MECHANISM_SENTENCES = HOW_SENTENCES
 MIN_FUZZY_CHARS = 5  # shorter names ("H2O", "ViT") are matched exactly only
 NAME_SIMILARITY = 0.85  # "Teacach" names TeaCache: a small misspelling still names its paper
 
-# The words that frame a list question ("which papers in the collection propose …"), not its
-# topic: they say what is asked for, so they must not decide which papers are relevant.
-_FRAME = re.compile(
-    r"\b(?:which|what|list|name|enumerate|summari[sz]e|are|is|some|several|all|the|various|"
-    r"different|papers?|methods?|frameworks?|techniques?|systems?|approaches|works?|studies|"
-    r"models?|algorithms?|strategies|benchmarks?|optimizers?|solutions?|architectures?|ideas?|"
-    r"ways?|in the collection|here|proposed?|have been|been|do|does|examples?\s+of)\b",
-    re.IGNORECASE,
-)
-
-
 # A request's opening words ("Any papers on", "Is there work on", "I'm looking for", "Tell me
 # about"): how it asks, not what about
 _REQUEST = re.compile(
@@ -270,12 +259,15 @@ _ASKED_KIND = re.compile(
 )
 # the frame's other words, wherever they stand: question words, a papers noun and what it does
 # ("propose"), where to look ("in the collection")
-_FRAME_WORDS = re.compile(
+_FRAME_WORDS_PATTERN = (
     r"\b(?:which|what|list|name|enumerate|summari[sz]e|are|is|some|several|all|the|various|"
-    r"different|in the collection|in here|here|have been|been|do|does|propose[ds]?)\b|"
-    r"\b(?:papers?|works?|studies|articles)\b",
-    re.IGNORECASE,
+    r"different|in the collection|in here|here|have been|been|do|does|propose[ds]?|"
+    r"papers?|works?|studies|articles)\b"
 )
+_FRAME_WORDS = re.compile(_FRAME_WORDS_PATTERN, re.IGNORECASE)
+# Every word that may frame a question, a kind noun wherever it stands too: for a question
+# that describes one paper ("Which method clusters the keys …?"), whose frame is not a list's
+_FRAME = re.compile(rf"{_FRAME_WORDS_PATTERN}|\b{_KIND_NOUNS}\b", re.IGNORECASE)
 
 
 def topic_of(question: str) -> str:
@@ -1368,11 +1360,8 @@ def described_comparison_lead(
     parts: list[tuple[Passage, str]] = []
     # a side that is a paper's name ("… vs I-ViT") is that paper, whatever a description
     # before it would have found: the descriptions choose among the other papers
-    named = {
-        d: next(p for p in papers if _names_side(p, d))
-        for d in q.described
-        if any(_names_side(p, d) for p in papers)
-    }
+    own = {d: next((p for p in papers if _names_side(p, d)), None) for d in q.described}
+    named = {d: p for d, p in own.items() if p is not None}
     taken: list[Passage] = list(named.values())
     for description in q.described:
         free = [p for p in papers if p not in taken]
@@ -1392,10 +1381,13 @@ def described_comparison_lead(
             best = max(free, key=lambda p: _closeness(composer, description, p, embed))
         else:
             break
-        if description not in named and fit is not None and fit(description, best) < threshold:
-            clauses.append(f"No paper in the collection matches “{description}”: not stated here.")
-            continue
-        taken.append(best)
+        if best not in taken:
+            if fit is not None and fit(description, best) < threshold:
+                clauses.append(
+                    f"No paper in the collection matches “{description}”: not stated here."
+                )
+                continue
+            taken.append(best)
         side = _side(composer, asked, best, embed)
         if side is not None:
             clauses.append(side[0])
