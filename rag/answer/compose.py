@@ -111,7 +111,8 @@ _SEQUENCE_AFTER_WE = re.compile(
 # the challenge that zorbs fail on images, we": the whole clause goes, by _ANAPHORIC_LEAD, or stays)
 _PURPOSE_GOES_ON = r"(?!\s+(?:and|that|of|which|where|posed|raised|faced)\b)"
 _LEAD_IN = re.compile(
-    r"^(?:(?:moreover|furthermore|additionally|in addition|specifically|notably|finally|then|"
+    r"^(?:(?:moreover|furthermore|further(?=,)|additionally|in addition|specifically|notably|"
+    r"finally|then|"
     r"here(?=,?\s+(?:we|the authors|this)\b)|"
     r"more importantly|most importantly|"
     r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
@@ -2150,10 +2151,11 @@ def readable(sentence: str, name: str = "", before: str = "") -> str:
         # "It disaggregates prefill and decode …" shown without the sentence introducing it
         s = _REFERS_BACK.sub(name, s, count=1)
     if name:
-        # "Our method, FineRecon, produces …": the apposition already names it
+        # "Our method, FineRecon, produces …", "The proposed method, named Hydra, …": the
+        # apposition already names it
         s = re.sub(
             r"^(our|the proposed) (method|approach|framework|model|system|technique|algorithm)"
-            rf"(?:,\s*{re.escape(name)},)?(?=\W)",
+            rf"(?:,\s*(?:(?:named|called|dubbed|termed)\s+)?{re.escape(name)},)?(?=\W)",
             name,
             s,
             flags=re.IGNORECASE,

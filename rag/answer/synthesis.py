@@ -58,6 +58,7 @@ from rag.answer.compose import (
 )
 from rag.answer.not_stated import what_is_missing
 from rag.answer.question import (
+    GENERIC_NAMES,
     Question,
     asks_why,
     paired_sides,
@@ -1172,8 +1173,16 @@ def compared_names(q: Question) -> list[str]:
         if a != b and re.search(rf"{re.escape(a)}\s*\(\s*{re.escape(b)}\s*\)", q.text)
     }
     sides = [n for n in q.names if n not in aliases]
-    at = q.text.lower()  # a side typed in lower case ("zorbzip") stands where it is typed
-    return sorted(sides, key=lambda n: at.find(n.lower()) % (len(at) + 1))[:MAX_SIDES]
+    return sorted(sides, key=lambda n: _position(q.text, n))[:MAX_SIDES]
+
+
+def _position(text: str, name: str) -> int:
+    """Where `name` stands in `text` as a word of its own, in any case ("zorbzip" where it is
+    typed); "LoRA" inside "IncreLoRA" is not where LoRA is named. After the end if nowhere."""
+    m = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE)
+    if m is None:
+        m = re.search(re.escape(name), text, re.IGNORECASE)
+    return m.start() if m else len(text) + 1
 
 
 def described_if_unnamed(q: Question, passages: list[Passage]) -> Question:
@@ -1239,6 +1248,7 @@ def comparison_lead(
     """One line per named paper, each from that paper's own abstract: for each ask of the
     question (its mechanism, its figure) the sentence of that side that answers it."""
     sides: list[Passage] = []
+    called: dict[str, str] = {}  # a side's paper (chunk id) -> the name the question gives it
     absent: list[str] = []
     q = names_resolved(q, passages)
     for name in compared_names(q):
@@ -1255,6 +1265,7 @@ def comparison_lead(
         )
         if about:
             sides.append(about[0])
+            called[about[0].chunk_id] = name
         elif not HARDWARE.search(name) and (
             _BOTH_SIDES.search(q.text)
             or not any(in_text(name, p.title + " " + p.text) for p in passages)
@@ -1268,7 +1279,7 @@ def comparison_lead(
         # that Y's is not stated (not X's answer alone, as if that were the comparison). A Y
         # the passages mention where the question does not ask both sides (a baseline:
         # "how much less memory than AdamW") is a single-fact question about X, answered as one.
-        alone = _side(composer, q, sides[0], embed)
+        alone = _side(composer, q, sides[0], embed, called.get(sides[0].chunk_id))
         if alone is None:
             return None
         # a side of several words ("Get trending papers …") reads as one thing in quotes
@@ -1282,7 +1293,7 @@ def comparison_lead(
     parts: list[tuple[Passage, str]] = []
     clauses: list[str] = []
     for p in sides[:MAX_SIDES]:
-        side = _side(composer, q, p, embed)
+        side = _side(composer, q, p, embed, called.get(p.chunk_id))
         if side is not None:
             clauses.append(side[0])
             parts += side[1]
@@ -1414,10 +1425,12 @@ def spelled_by_title(name: str, title: str) -> bool:
 
 
 def _side(
-    composer: Composer, q: Question, p: Passage, embed: Embed | None
+    composer: Composer, q: Question, p: Passage, embed: Embed | None, called: str | None = None
 ) -> tuple[str, list[tuple[Passage, str]]] | None:
     """One side of a comparison: for each ask of the question (its mechanism, its figure) the
-    sentence of that paper that answers it, in the abstract's order, cited."""
+    sentence of that paper that answers it, in the abstract's order, cited. The side opens with
+    the name the question `called` it by when its paper uses that name ("SambaY vs Zamba2":
+    "SambaY: …", not the first name its abstract introduces, "Gated Memory Unit (GMU): …")."""
     picked: list[str] = []
     unstated: list[str] = []  # typed asks no sentence of this side states
     answers: list[list[str]] = []  # each ask's sentences, best first
@@ -1450,7 +1463,7 @@ def _side(
     order = {s: i for i, s in enumerate(split_sentences(p.text))}
     picked.sort(key=lambda s: order.get(s, 0))
     shown = " ".join(_stop(_shown(q, p, s)) for s in picked).rstrip(" .")
-    name = label(p)
+    name = as_spelt(called, [p]) if called and _own_coinage(p, called) else label(p)
     if unstated:
         # "what speedup does each report?" of a side that reports none: said, then what it
         # does report, not another figure passed off as the asked one
@@ -1459,6 +1472,21 @@ def _side(
         # a reader scans a comparison side by side: each side opens with its paper's name
         shown = f"{name}: {shown}"
     return f"{shown} [{p.number}].", [(p, s) for s in picked]
+
+
+# A coined name, one token with a capital inside, a digit or a dot ("SambaY", "bitnet.cpp",
+# "RT-DETR"): not a word of a title ("Compact", "Mixture") nor a phrase the question ran on with
+_COINED = re.compile(r"^(?=[\w.+-]*(?:[a-z.][A-Z]|[A-Z]{2}|\d|\w\.\w))[\w.+-]+$")
+
+
+def _own_coinage(p: Passage, name: str) -> bool:
+    """Is `name` a coined name that `p` gives its own work: the name part of its title
+    ("TetriInfer" of "TetriInfer: …"), introduced by its abstract, or kept as its subject? A
+    name the title only mentions ("… Federated LoRA Fine-Tuning") is someone else's."""
+    if not _COINED.match(name) or name.lower() in GENERIC_NAMES:
+        return False
+    head = p.title.split(":")[0]
+    return squash(head) == squash(name) or introduces(p, name, True) or _keeps_as_subject(p, name)
 
 
 def _facet_sentences(

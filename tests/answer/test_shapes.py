@@ -4365,3 +4365,39 @@ def test_a_coined_name_with_a_digit_inside_labels_its_paper() -> None:
     )
     shown = label(p)
     assert shown.endswith("(Lite-ZRB4Rec)") and "LLaMA" not in shown, shown
+
+
+def test_a_comparison_side_opens_with_the_name_the_question_gives_it() -> None:
+    """ "ZorbY vs QuuxNet": the ZorbY paper's abstract first introduces another name (its
+    "Gated Zorb Unit (GZU)"), and its title has none; the side opens "ZorbY:", as the reader
+    asked, not with the first name its abstract introduces."""
+    ps = [
+        passage(
+            "Decoder-Hybrid-Decoder Models for Long Generation",
+            "We introduce the Gated Zorb Unit (GZU), a mechanism for sharing memory across "
+            "layers. We apply it to create ZorbY, a decoder-hybrid-decoder architecture. ZorbY "
+            "decodes 10x faster than its baseline.",
+            1,
+            0.7,
+        ),
+        passage(
+            "QuuxNet: A Suite of Hybrid Models",
+            "We present QuuxNet, a suite of hybrid Mamba-transformer models. QuuxNet halves "
+            "inference latency.",
+            2,
+            0.6,
+        ),
+    ]
+    q = analyse("ZorbY vs QuuxNet: what does each propose?")
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None
+    assert lead.text.startswith("ZorbY: "), lead.text
+    assert "QuuxNet" in lead.text and "[1]" in lead.text and "[2]" in lead.text, lead.text
+
+
+def test_a_name_inside_another_name_is_not_a_compared_side() -> None:
+    """ "ZorbLoRA vs Quux - how does each change the basic LoRA adapter?": the sides are ZorbLoRA
+    and Quux; LoRA, read inside "ZorbLoRA", stands where it is named on its own, after both."""
+    q = analyse("ZorbLoRA vs Quux - how does each one change the basic LoRA adapter?")
+    assert "LoRA" in q.names and "Quux" in q.names, q.names
+    assert compared_names(q) == ["ZorbLoRA", "Quux"]

@@ -47,6 +47,10 @@ def test_an_apposition_after_our_method_is_not_said_twice() -> None:
     assert readable("Our method, ZorbRecon, builds meshes.", "ZorbRecon") == (
         "ZorbRecon builds meshes."
     )
+    # the apposition that gives the name ("named", "dubbed"): not "ZorbHead, named ZorbHead, …"
+    assert readable("The proposed method, named ZorbHead, joins two branches.", "ZorbHead") == (
+        "ZorbHead joins two branches."
+    )
 
 
 def test_an_abbreviation_does_not_end_a_sentence() -> None:
@@ -105,6 +109,9 @@ def test_a_full_stop_inside_a_short_bracket_does_not_end_the_sentence() -> None:
             "However, shifting zorb windows adds memory copies.",
             "Shifting zorb windows adds memory copies.",
         ),
+        # "Further," adds to a step the reader is not shown; "further" inside a sentence stays
+        ("Further, we develop a zorb stem.", "The authors develop a zorb stem."),
+        ("Further experiments show zorbs help.", "Further experiments show zorbs help."),
     ],
 )
 def test_a_step_shown_alone_loses_its_sequence_or_causal_adverb(sentence: str, shown: str) -> None:
