@@ -39,6 +39,7 @@ from rag.answer.compose import (
     head_named,
     introduces,
     names_own,
+    opening_background,
     proposes,
     readable_in,
     setting_of,
@@ -47,7 +48,7 @@ from rag.answer.compose import (
     uses_name,
 )
 from rag.answer.llm import CHARS_PER_TOKEN, ChatModel, estimate_tokens, make_llm
-from rag.answer.not_stated import paper_called, what_is_missing
+from rag.answer.not_stated import paper_called, title_lead, what_is_missing
 from rag.answer.prompts import Prompts
 from rag.answer.question import (
     MIN_CLIPPED_CHARS,
@@ -721,6 +722,10 @@ class Answerer:
             if missing and len(missing) == len(compared_names(q)):
                 return Decision(None, reason="subject", missing=missing)
         decision = composer.decide(q, passages)
+        if decision.lead is None and decision.reason == "attribute":
+            titled = title_lead(q, decision.closest)
+            if titled is not None:
+                return Decision(titled)
         subject = how_subject(q, decision.lead) if q.shape == "how" else None
         if subject is not None:
             lead = how_lead(composer, q, subject, embed)
@@ -1083,10 +1088,14 @@ class Answerer:
         if not decision.closest:
             return self.abstention(base, timings)
         p, sentence = decision.closest[0]
-        if q.kind in _ABOUT_THE_PAPER:
+        every = split_sentences(p.text)
+        background = dict(zip(every, opening_background(p, every), strict=True))
+        if q.kind in _ABOUT_THE_PAPER or background.get(sentence, False):
             # "Who are the authors of X?": no sentence is closer to the ask than another; what
-            # the paper says it is ("we present X, a …") is what it does say
-            sentence = next((s for s in split_sentences(p.text) if proposes(s)), sentence)
+            # the paper says it is ("we present X, a …") is what it does say. So when the
+            # closest is the field's background ("The transformer architecture … is now
+            # ubiquitous"), which is not what the paper says of itself
+            sentence = next((s for s in every if proposes(s)), sentence)
         name = paper_called(p, q)
         quote = readable_in(p, sentence).rstrip(" .")
         what = what_is_missing(q)

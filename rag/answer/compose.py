@@ -1107,8 +1107,11 @@ def figure_share(
     best = 0.0
     asked = set().union(*words)
     for i in figure_at:
-        # the unit written after the figure counts, however short ("1.11 W", "7 B")
-        unit = tokens[i + 1].lower().strip(".,;:()&") if i + 1 < len(tokens) else ""
+        # the unit written after the figure counts, however short ("1.11 W", "7 B"), or written
+        # onto it ("6TB", "7B")
+        attached = re.fullmatch(r"[\d.,]+([A-Za-z]+)", tokens[i].strip(".,;:()&~"))
+        after = tokens[i + 1].lower().strip(".,;:()&") if i + 1 < len(tokens) else ""
+        unit = attached.group(1).lower() if attached else after
         if counted and content_tokens(unit) & _MEASURE_UNITS and not content_tokens(unit) & asked:
             # "videos covering at least 10 seconds": a duration, not how many videos
             continue
@@ -1500,6 +1503,50 @@ def reports_a_result(p: Passage) -> bool:
     said as one? A survey's or a position paper's abstract may report none, and then its main
     result is not stated there."""
     return any(_reports_result(s) or _FINDING_SAID.search(s) for s in split_sentences(p.text))
+
+
+# "These efficiency gains, combined with …", "This allows …": the sentence's subject is what the
+# sentence before it said; "This paper …" and "This method …" (named when shown) stand alone
+_POINTS_BACK = re.compile(
+    r"^(?:these|those|such|this|that)\b(?!\s+(?:paper|work|study|article|thesis|survey)\b)",
+    re.IGNORECASE,
+)
+
+
+# "This paper investigates this benefit of …", "… a method that addresses this shortcoming":
+# a demonstrative inside the sentence pointing at what an earlier sentence said (not at the paper
+# itself, "this paper", nor a phrase, "such as", "this is")
+_POINTS_BACK_WITHIN = re.compile(
+    r"\b(?:this|these|those|such)\s+(?!(?:paper|work|study|article|thesis|survey|way|end|as|is|"
+    r"are|was|were|can|could|may|will|would|has|have|makes?|allows?|enables?|leads?|results?)\b)"
+    r"[a-z][\w-]*",
+    re.IGNORECASE,
+)
+
+
+def points_back(sentence: str) -> bool:
+    """Does the sentence lean on the one before it ("These gains …", "… addresses this
+    issue")? "This method …" and "It …" stand alone: the paper is named where they are shown."""
+    if _REFERS_BACK.match(sentence):
+        return bool(_POINTS_BACK_WITHIN.search(sentence[sentence.find(" ") + 1 :]))
+    return bool(_POINTS_BACK.match(sentence) or _POINTS_BACK_WITHIN.search(sentence))
+
+
+def with_antecedent(p: Passage, sentence: str, shown: str, limit: int) -> list[str]:
+    """A sentence with the one before it when, as `shown`, it points back to it ("We highlight
+    two key reasons for this failure: …" after "However, X fails when …"; "This paper
+    investigates this benefit …" after the sentence naming the benefit): alone it dangles, and
+    the reader is not shown what it refers to. A pointing clause that the shown form drops ("To
+    address this issue, we introduce X" is shown "The authors introduce X") needs nothing before
+    it; nor does a pair longer than `limit` characters."""
+    sentences = split_sentences(p.text)
+    at = sentences.index(sentence) if sentence in sentences else -1
+    if at <= 0 or not points_back(shown):
+        return [sentence]
+    before = sentences[at - 1]
+    if len(before) + len(sentence) > limit:
+        return [sentence]
+    return [before, sentence]
 
 
 @dataclass
@@ -1970,6 +2017,10 @@ class Composer:
                     picked.append(best)
             if not picked:
                 continue
+            if len(chosen) == 1 and len(picked) == 1 and not q.typed:
+                # one sentence that points back is shown with what it points to
+                shown = readable_in(p, picked[0])
+                picked = with_antecedent(p, picked[0], shown, MAX_LEAD_CHARS + MAX_PART_CHARS)
             order = {s: i for i, s in enumerate(split_sentences(p.text))}
             picked.sort(key=lambda s: order.get(s, 0))
             for s in picked:

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.compose import short_name, uses_name
-from rag.answer.question import PERFORM_SETTING, RESULT_ASK, Question, plain_ask, strong_names
+from rag.answer.compose import Lead, own_paper, short_name, states_attribute, uses_name
+from rag.answer.question import (
+    PERFORM_SETTING,
+    RESULT_ASK,
+    Question,
+    content_tokens,
+    plain_ask,
+    strong_names,
+)
 from rag.core.text import clean_display
 from rag.core.types import Passage
 
@@ -80,3 +87,33 @@ def paper_called(p: Passage, q: Question) -> str:
     if used and not re.match(r"^[\d.,]+\w{0,4}$", used[0]):
         return used[0]
     return clean_display(short_name(p)) or f"“{clean_display(p.title)}”"
+
+
+def title_lead(q: Question, closest: list[tuple[Passage, str]]) -> Lead | None:
+    """ "How many parameters does TransNormerLLM scale to?": no sentence of its abstract gives a
+    count of parameters, but its title does ("Scaling TransNormer to 175 Billion Parameters").
+    A title is the paper's own statement: it answers, quoted and cited, instead of "not
+    stated". Only for a typed ask (a figure, a device …) of the paper the question names."""
+    if not q.typed or not closest:
+        return None
+    p = closest[0][0]
+    title = clean_display(p.title).strip()
+    named = any(own_paper(p, [n]) or uses_name(p, n) for n in strong_names(q.names))
+    if not named or not states_attribute(q, title):
+        return None
+    if q.kind == "number" and not _figure_of(q, title):
+        return None  # "Accurate 4 Bit Attention for … Acceleration" gives no speedup
+    return Lead(f"{paper_called(p, q)}’s title gives it: “{title}” [{p.number}].", [(p, title)])
+
+
+def _figure_of(q: Question, title: str) -> bool:
+    """A figure in `title` followed at once by a word of the asked attribute ("175 Billion
+    Parameters", "12,000 GPUs"): a title is too short for a figure a few words off to be the
+    asked one."""
+    asked = set().union(*q.attribute_groups())
+    tokens = title.split()
+    return any(
+        re.fullmatch(r"[\d.,]+[A-Za-z]{0,2}", t)
+        and content_tokens(" ".join(tokens[i + 1 : i + 3])) & asked
+        for i, t in enumerate(tokens)
+    )

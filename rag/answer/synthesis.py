@@ -29,6 +29,7 @@ from rag.answer.compose import (
     _MECHANISM_CUE,
     _MOTIVATION_ASK,
     _OWN_VOICE,
+    _POINTS_BACK,
     _PROPOSAL,
     _REFERS_BACK,
     HARDWARE,
@@ -55,6 +56,7 @@ from rag.answer.compose import (
     states_attribute,
     titled,
     trim,
+    with_antecedent,
 )
 from rag.answer.not_stated import what_is_missing
 from rag.answer.question import (
@@ -647,33 +649,6 @@ class Scored:
         return self.sentences[int((score - self._background_floor() - tested).argmax())]
 
 
-# "These efficiency gains, combined with …", "This allows …": the sentence's subject is what the
-# sentence before it said; "This paper …" and "This method …" (named when shown) stand alone
-_POINTS_BACK = re.compile(
-    r"^(?:these|those|such|this|that)\b(?!\s+(?:paper|work|study|article|thesis|survey)\b)",
-    re.IGNORECASE,
-)
-
-
-# "This paper investigates this benefit of …", "… a method that addresses this shortcoming":
-# a demonstrative inside the sentence pointing at what an earlier sentence said (not at the paper
-# itself, "this paper", nor a phrase, "such as", "this is")
-_POINTS_BACK_WITHIN = re.compile(
-    r"\b(?:this|these|those|such)\s+(?!(?:paper|work|study|article|thesis|survey|way|end|as|is|"
-    r"are|was|were|can|could|may|will|would|has|have|makes?|allows?|enables?|leads?|results?)\b)"
-    r"[a-z][\w-]*",
-    re.IGNORECASE,
-)
-
-
-def points_back(sentence: str) -> bool:
-    """Does the sentence lean on the one before it ("These gains …", "… addresses this
-    issue")? "This method …" and "It …" stand alone: the paper is named where they are shown."""
-    if _REFERS_BACK.match(sentence):
-        return bool(_POINTS_BACK_WITHIN.search(sentence[sentence.find(" ") + 1 :]))
-    return bool(_POINTS_BACK.match(sentence) or _POINTS_BACK_WITHIN.search(sentence))
-
-
 def _with_referents(ranked: list[int], sentences: list[str], n: int) -> list[int]:
     """The n best sentences (indices, best first), where one whose subject points back ("These
     gains …") is taken only with the sentence it points back to, when there is room for both:
@@ -947,7 +922,8 @@ def _with_later_asks(
 # states as its problem
 _WHY_SHORTCOMING = re.compile(
     r"^\s*why\s+(?:is|are|was|were|does|do|did)\b[^?]*?\b(?:slow\w*|expensive|costly|hard|"
-    r"difficult|inefficient|fails?|struggles?|memory-bound|bottleneck\w*|limited)\b",
+    r"difficult|inefficient|fails?|struggles?|memory-bound|bottleneck\w*|limited|vulnerable|"
+    r"susceptible|insecure|unstable|unreliable)\b",
     re.IGNORECASE,
 )
 
@@ -966,7 +942,7 @@ def _asks_the_problem_too(question: str) -> bool:
     """Does the question ask, beside how the paper works, what the problem is: a why of a
     shortcoming or a limitation among several asks, or a why of an advantage over the way
     before (that way's cost is half of the reason)?"""
-    if _WHY_BETTER.search(question):
+    if _WHY_BETTER.search(question) or _WHY_SHORTCOMING.search(question):
         return True
     asks = facets_of(question)
     return len(asks) > 1 and any(
@@ -1069,7 +1045,8 @@ def list_lead(
         p, sentence = scored.passage, scored.best_sentence()
         if sentence is None:
             continue
-        picked, unstated = _with_antecedent(p, sentence, _shown(tq, p, sentence)), []
+        shown = _shown(tq, p, sentence)
+        picked, unstated = with_antecedent(p, sentence, shown, 2 * PART_CHARS), []
         for ask in asks:
             found = _item_answer(composer, q, analyse_facet(q, ask), topic, p, embed)
             if found is None:
@@ -1098,22 +1075,6 @@ def list_lead(
             f"{line} Its abstract does not give {_joined(m)}." if m else line for line, m in lines
         ]
     return Lead("\n".join([head, *shown_lines]), parts)
-
-
-def _with_antecedent(p: Passage, sentence: str, shown: str) -> list[str]:
-    """A list line's sentence, with the sentence before it when it points back to it as shown
-    and the two fit a line ("This paper investigates this benefit …" after the sentence naming
-    the benefit): alone it dangles, and the reader is not shown what it refers to. A pointing
-    clause the shown form drops ("To address this issue, we introduce X" is shown "The authors
-    introduce X") needs nothing before it."""
-    sentences = split_sentences(p.text)
-    at = sentences.index(sentence) if sentence in sentences else -1
-    if at <= 0 or not points_back(shown):
-        return [sentence]
-    before = sentences[at - 1]
-    if len(before) + len(sentence) > 2 * PART_CHARS:
-        return [sentence]
-    return [before, sentence]
 
 
 def _no_other_paper(

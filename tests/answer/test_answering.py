@@ -150,6 +150,27 @@ def test_a_detail_the_abstract_does_not_give_is_not_stated(
     assert answer.citations[0].title.startswith(paper)
 
 
+def test_not_stated_says_what_the_paper_does_not_the_fields_background(
+    assistant: Assistant,
+) -> None:
+    """DenseFormer's abstract opens with the field ("The transformer architecture by Vaswani et
+    al. (2017) is now ubiquitous …"): "not stated" quotes what the paper says of itself, its
+    proposal, not that opening."""
+    answer = assistant.ask("What learning rate did DenseFormer use?", restate=False)
+    assert answer.abstained and answer.not_stated == "attribute", answer.text
+    said = answer.text.split("What it does say:")[1]
+    assert "Vaswani" not in said and "propose DenseFormer" in said, answer.text
+
+
+def test_a_title_that_states_the_asked_figure_answers(assistant: Assistant) -> None:
+    """TransNormerLLM's abstract gives a corpus size (6TB) and a token count, no parameter
+    count; its title does ("Scaling TransNormer to 175 Billion Parameters")."""
+    answer = assistant.ask("How many parameters does TransNormerLLM scale to?", restate=False)
+    assert not answer.abstained, answer.text
+    assert "175 Billion Parameters" in answer.text and "6TB" not in answer.text, answer.text
+    assert answer.citations[0].title.startswith("Scaling TransNormer")
+
+
 @pytest.mark.parametrize(
     "question,paper,setting",
     [

@@ -3109,7 +3109,7 @@ def test_a_topic_given_as_an_alternative_to_a_named_method_is_a_list() -> None:
 def test_a_list_line_that_points_back_is_shown_with_the_sentence_it_points_to() -> None:
     """ "This paper investigates this benefit of …" alone leaves the reader asking which benefit;
     the line gives the sentence before it too, and both are cited parts."""
-    from rag.answer.synthesis import points_back
+    from rag.answer.compose import points_back
 
     assert points_back("This paper investigates this benefit of zorb formats.")
     assert points_back("We propose ZorbKV, which addresses this shortcoming.")
@@ -4401,3 +4401,85 @@ def test_a_name_inside_another_name_is_not_a_compared_side() -> None:
     q = analyse("ZorbLoRA vs Quux - how does each one change the basic LoRA adapter?")
     assert "LoRA" in q.names and "Quux" in q.names, q.names
     assert compared_names(q) == ["ZorbLoRA", "Quux"]
+
+
+def test_a_title_that_states_the_asked_figure_answers_when_the_abstract_does_not() -> None:
+    """ "How many parameters does ZorbLLM scale to?": the abstract gives a corpus size ("6TB")
+    and a token count, neither a count of parameters; the title does ("… to 175 Billion
+    Parameters"), and a title is the paper's own statement: it answers, quoted and cited."""
+    from rag.answer.compose import states_attribute
+    from rag.answer.not_stated import title_lead
+    from rag.core.text import split_sentences
+
+    p = passage(
+        "Scaling ZorbFormer to 175 Billion Parameters",
+        "We present ZorbLLM, a linear attention language model. ZorbLLM trains on a corpus "
+        "boasting a size exceeding 6TB and containing over 2 trillion tokens. ZorbLLM runs "
+        "twice as fast as softmax attention.",
+        1,
+        0.8,
+    )
+    q = analyse("How many parameters does ZorbLLM scale to?")
+    assert not states_attribute(q, split_sentences(p.text)[1])  # 6TB is a size of data
+    decided = _composer().decide(q, [p])
+    assert decided.lead is None and decided.closest, decided
+    lead = title_lead(q, decided.closest)
+    assert lead is not None and "175 Billion Parameters" in lead.text and "[1]" in lead.text
+    # the title answers only the paper the question names, and only what it states
+    assert title_lead(analyse("How many parameters does QuuxNet have?"), decided.closest) is None
+    assert title_lead(analyse("Which GPU does ZorbLLM run on?"), decided.closest) is None
+    # a figure of something else in the title ("4 Bit … Acceleration") is not a speedup
+    bits = passage(
+        "ZorbAttention Report: Accurate 4 Bit Attention for Plug-and-play Acceleration",
+        "We present ZorbAttention, which quantizes attention. ZorbAttention keeps accuracy "
+        "on language and video models.",
+        1,
+        0.8,
+    )
+    asked = analyse("What end-to-end speedup does ZorbAttention give on video generation?")
+    assert title_lead(asked, [(bits, split_sentences(bits.text)[0])]) is None
+
+
+def test_a_lead_sentence_that_points_back_comes_with_what_it_points_to() -> None:
+    """ "What key reasons does ZorbPrune highlight?": the answering sentence, "We highlight two
+    key reasons for this failure: …", leans on the one before it ("However, ZorbDrop fails when
+    …"); the lead shows both, so "this failure" has its referent. A sentence that stands alone,
+    or a pair too long for a lead, is shown alone."""
+    from rag.answer.compose import with_antecedent
+    from rag.core.text import split_sentences
+
+    p = passage(
+        "ZorbPrune: Revisiting Delta Pruning",
+        "Storing fine-tuned models separately is redundant. ZorbDrop prunes delta parameters "
+        "with little loss. However, ZorbDrop fails when the pruning rate is large. We highlight "
+        "two key reasons for this failure: a large rescaling factor and a high variance of the "
+        "deltas. We introduce ZorbPrune, which fixes the rescaling factor.",
+        1,
+        0.8,
+    )
+    decided = _composer().decide(analyse("What key reasons does ZorbPrune highlight?"), [p])
+    assert decided.lead is not None, decided
+    text = decided.lead.text
+    assert "this failure" in text and "fails when the pruning rate is large" in text, text
+    assert text.index("fails when") < text.index("this failure"), text
+    alone = "We introduce ZorbPrune, which fixes the rescaling factor."
+    assert with_antecedent(p, alone, alone, 1000) == [alone]
+    pointing = split_sentences(p.text)[3]
+    assert len(with_antecedent(p, pointing, pointing, 1000)) == 2
+    assert with_antecedent(p, pointing, pointing, 50) == [pointing]
+
+
+def test_why_a_thing_is_vulnerable_is_answered_by_the_reason_the_paper_gives() -> None:
+    """ "Why is the zorb signal block vulnerable to jamming?" asked alone: the paper's stated
+    reason ("due to the predictable nature of zorb transmission, jamming attacks are critical
+    threats") answers it, though it opens the abstract with "However,", before the detector the
+    paper builds."""
+    text = _how_text(
+        "A Double-Threshold Learner for Jamming Detection in Zorb Networks",
+        "With the evolution of zorb networks, the zorb signal block plays a critical role in "
+        "synchronizing devices. However, due to the predictable nature of zorb transmission, "
+        "jamming attacks are critical threats. This work presents a deep learning technique "
+        "for detecting jammers in zorb networks. Our detector reaches a 96.4% detection rate.",
+        "Why is the zorb signal block vulnerable to jamming?",
+    )
+    assert "predictable nature" in text, text
