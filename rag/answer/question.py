@@ -504,6 +504,10 @@ TECHNIQUE_ASK = re.compile(
 )
 
 
+# "What does APB do to speed up long-context inference?": what it does to get there is asked;
+# "speed up" is what it does, not a speed asked for
+DO_TO_ASK = re.compile(r"\bwhat\s+(?:does|do|did)\s+[^?]{1,80}?\s+do\s+to\s+[a-z]", re.IGNORECASE)
+
 # "What explains learning rate transfer under muP?", "what makes X fast": a why question, whatever
 # quantity its subject names
 _CAUSE_ASK = re.compile(
@@ -541,9 +545,11 @@ def kind_of(question: str) -> str:
         return "name"  # "what are the approximations of Softmax and GELU called?"
     if _CAUSE_ASK.search(question) or (_WHICH_ONES.search(question) and not _asks_amount(question)):
         return "describe"
-    if (_MECHANISM_ASK.search(question) or TECHNIQUE_ASK.search(question)) and not _asks_amount(
-        question
-    ):
+    if (
+        _MECHANISM_ASK.search(question)
+        or TECHNIQUE_ASK.search(question)
+        or DO_TO_ASK.search(question)
+    ) and not _asks_amount(question):
         return "describe"
     if RESULT_ASK.search(question) and not _asks_amount(question):
         return "describe"

@@ -4483,3 +4483,13 @@ def test_why_a_thing_is_vulnerable_is_answered_by_the_reason_the_paper_gives() -
         "Why is the zorb signal block vulnerable to jamming?",
     )
     assert "predictable nature" in text, text
+
+
+def test_what_a_method_does_to_reach_a_goal_asks_what_it_does_not_an_amount() -> None:
+    """ "What does ZorbB do to speed up long-context inference?": "speed up" is what it does,
+    not a speed asked for (it was answered with the paper's speedup figures); an amount asked
+    beside it stays one."""
+    q = analyse("What does ZorbB do to speed up long-context inference?")
+    assert q.kind == "describe" and not q.typed, q
+    amount = analyse("What does ZorbB do to save memory, and how much memory does it save?")
+    assert amount.kind == "number", amount
