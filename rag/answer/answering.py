@@ -106,6 +106,7 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 
+_OPENER = re.compile(r"why", re.IGNORECASE)
 
 # "On a different note", "switching topics", "unrelated question": the turn says it stands alone
 _NEW_SUBJECT = re.compile(
@@ -291,8 +292,15 @@ def refers_back(
     fresh = [
         n for n in names + _rare_acronyms(question, doc_freq) if n.lower() not in asked.lower()
     ]
+    # an opening "why" leans on the conversation only when the turn has no subject of its own
+    # ("Why?", "Why so slow?"); "Why is the 5G signal block vulnerable to jamming?" after a
+    # question on SambaY asks about the block. ("And …" continues the conversation whatever
+    # follows: on the dev follow-ups, the same test for it lost one.)
+    unsaid = content_tokens(question) - content_tokens(said)
     if any(
-        not _refers_within(question, m) and not _names_its_own(question, m, fresh)
+        not _refers_within(question, m)
+        and not _names_its_own(question, m, fresh)
+        and not (_OPENER.fullmatch(m.group(0)) and len(unsaid) > ELLIPTICAL_WORDS)
         for m in _FOLLOW_UP.finditer(question)
     ):
         return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation

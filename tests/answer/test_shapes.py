@@ -120,6 +120,9 @@ def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
     assert refers_back("Is PagedKV exact, and how much memory does it save?", history)
     assert not refers_back("Does PagedKV support beam search with long prompts?", [])
     assert refers_back("How does it compare with Llama-2?", history)  # a pronoun refers back
+    # an opening "why" leans on the conversation only without a subject of its own
+    assert refers_back("Why?", history) and refers_back("And on GPUs?", history)
+    assert not refers_back("Why is the zorb signal block vulnerable to jamming?", history)
     # a capitalised word inside the turn, used in few chunks: the name of a paper, a new subject
     freq = {"zorba": 12, "licens": 40, "releas": 300, "memori": 200, "latenc": 90, "under": 80}
     assert not refers_back("What license is Zorba released under?", history, freq)
