@@ -24,6 +24,7 @@ from rag.answer.compose import (
     _BACKGROUND_CUE,
     _DEFINED,
     _FINDING_CUE,
+    _FINDING_SAID,
     _LIMITATION_ASK,
     _LIMITATION_CUE,
     _MECHANISM_CUE,
@@ -32,6 +33,7 @@ from rag.answer.compose import (
     _POINTS_BACK,
     _PROPOSAL,
     _REFERS_BACK,
+    _RESULT_WORDS,
     HARDWARE,
     MAX_LEAD_CHARS,
     NAMING_WORD,
@@ -1107,7 +1109,7 @@ def _item_answer(
     else None (not stated); for a result ask its headline result; else the sentence that best
     says how it does what the ask names (the list's topic when the ask names nothing: "how?")."""
     if _ANY_RESULT.search(fq.text):
-        result = headline_result(composer, f"{topic} {_topic(fq.text, q.names)}", p)
+        result = headline_result(composer, f"{topic} {_topic(fq.text, q.names)}", p, worded=True)
         if result is not None:
             return result
     if fq.typed:
@@ -1399,7 +1401,11 @@ def _side(
         fq = analyse_facet(q, facet)
         # what the paper reports answers an ask for any result; else the ask's own kind of fact
         any_result = _ANY_RESULT.search(facet)
-        result = headline_result(composer, _topic(q.text, q.names), p) if any_result else None
+        result = (
+            headline_result(composer, _topic(q.text, q.names), p, worded=True)
+            if any_result
+            else None
+        )
         found = [result] if result else _facet_sentences(composer, fq, p, embed, q.names)
         if fq.typed and not found:
             unstated.append(what_is_missing(fq))
@@ -1530,18 +1536,27 @@ def _topic(text: str, names: list[str]) -> str:
     return text
 
 
-def headline_result(composer: Composer, topic: str, p: Passage) -> str | None:
+def headline_result(composer: Composer, topic: str, p: Passage, worded: bool = False) -> str | None:
     """The sentence in which the paper reports its result: a figure in a sentence of results
-    ("achieves up to 2.3x higher throughput"), the closest to the question's words first."""
+    ("achieves up to 2.3x higher throughput"), the closest to the question's words first.
+    `worded` (an ask for whatever the paper reports, "what gains?"): without such a figure, a
+    finding said in words ("The evaluation shows that X achieves more than a magnitude of
+    improvements on compute density") is what it reports, not "not stated"."""
     best, best_score = None, 0.0
-    for s in split_sentences(p.text):
+    sentences = [s for s in split_sentences(p.text) if not instruction_like(s)]
+    for s in sentences:
         # the sizes it tested ("with 1.3B, 6.7B, and 33B parameters") are not what it found
         measured = _figures(s, sizes=False)
-        if instruction_like(s) or not measured or not _reports_result(s):
+        if not measured or not _reports_result(s):
             continue
         score = 1.0 + composer.coverage(topic, s) + 0.1 * min(len(measured), 3)
         if score > best_score:
             best, best_score = s, score
+    if best is None and worded:
+        found = [s for s in sentences if _FINDING_SAID.search(s) and _RESULT_WORDS.search(s)]
+        # the closest to the question's words; of equals the later, where results are reported
+        if found:
+            best = max(reversed(found), key=lambda s: composer.coverage(topic, s))
     return best
 
 

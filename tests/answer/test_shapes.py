@@ -4496,3 +4496,34 @@ def test_what_a_method_does_to_reach_a_goal_asks_what_it_does_not_an_amount() ->
     assert q.kind == "describe" and not q.typed, q
     amount = analyse("What does ZorbB do to save memory, and how much memory does it save?")
     assert amount.kind == "number", amount
+
+
+def test_a_gain_said_in_words_answers_what_gains_a_paper_reports() -> None:
+    """ "ZorbCore vs QuuxLib: what gains does each report?": ZorbCore reports its gain in words
+    ("The evaluation shows that ZorbCore achieves more than a magnitude of improvements …"), no
+    figure; that is what it reports, not "its abstract does not give the gains"."""
+    ps = [
+        passage(
+            "ZorbCore: Lookup Tables for Low-Bit Inference",
+            "Low-bit models need mixed-precision matrix multiplication. We introduce ZorbCore, "
+            "a software-hardware co-design for low-bit inference. The evaluation on low-bit "
+            "models shows that ZorbCore achieves more than a magnitude of improvements on both "
+            "compute density and energy efficiency.",
+            1,
+            0.7,
+        ),
+        passage(
+            "QuuxLib: Fast Lossless Low-Bit Inference on CPUs",
+            "We present QuuxLib, a software stack for low-bit models on CPUs. Experiments show "
+            "that QuuxLib achieves speedups from 2.37x to 6.17x on x86 CPUs.",
+            2,
+            0.6,
+        ),
+    ]
+    lead = comparison_lead(
+        _composer(), analyse("ZorbCore vs QuuxLib: what gains does each report?"), ps
+    )
+    assert lead is not None
+    assert "more than a magnitude of improvements" in lead.text, lead.text
+    assert "does not give" not in lead.text, lead.text
+    assert "2.37x" in lead.text, lead.text
