@@ -1256,7 +1256,8 @@ def comparison_lead(
     parts: list[tuple[Passage, str]] = []
     clauses: list[str] = []
     for p in sides[:MAX_SIDES]:
-        side = _side(composer, q, p, embed, called.get(p.chunk_id))
+        others = tuple(called[o.chunk_id] for o in sides[:MAX_SIDES] if o is not p)
+        side = _side(composer, q, p, embed, called.get(p.chunk_id), others)
         if side is not None:
             clauses.append(side[0])
             parts += side[1]
@@ -1387,8 +1388,21 @@ def spelled_by_title(name: str, title: str) -> bool:
     return initials.startswith(name)
 
 
+# a sentence weighing its paper against another, named right after: "compared to
+# FlashAttention", "faster than vLLM" (not "FlashAttention … compared to baselines")
+_AGAINST = re.compile(
+    r"\b(?:than|compared\s+(?:to|with)|relative\s+to|unlike|in\s+contrast\s+to|versus|vs)\b",
+    re.IGNORECASE,
+)
+
+
 def _side(
-    composer: Composer, q: Question, p: Passage, embed: Embed | None, called: str | None = None
+    composer: Composer,
+    q: Question,
+    p: Passage,
+    embed: Embed | None,
+    called: str | None = None,
+    others: tuple[str, ...] = (),
 ) -> tuple[str, list[tuple[Passage, str]]] | None:
     """One side of a comparison: for each ask of the question (its mechanism, its figure) the
     sentence of that paper that answers it, in the abstract's order, cited. The side opens with
@@ -1410,6 +1424,20 @@ def _side(
         if fq.typed and not found:
             unstated.append(what_is_missing(fq))
         answers.append(found)
+    # a sentence of this side that weighs it against the other side by name ("around 2x
+    # speedup compared to FlashAttention" in FlashAttention-2's abstract) is the comparison
+    # itself, said by the paper: it comes first
+    direct = [
+        x
+        for x in split_sentences(p.text)
+        if any(
+            re.search(
+                rf"{_AGAINST.pattern}\s+(?:[\w-]+\s+){{0,3}}?{re.escape(o)}(?![\w-])", x, re.I
+            )
+            for o in others
+        )
+    ]
+    answers = [direct[:1], *answers] if direct else answers
     # each ask its best sentence before any ask its second: the side's few sentences answer
     # every ask, not the first one at length
     for sentence in itertools.chain.from_iterable(itertools.zip_longest(*answers)):

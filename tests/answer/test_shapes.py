@@ -4527,3 +4527,35 @@ def test_a_gain_said_in_words_answers_what_gains_a_paper_reports() -> None:
     assert "more than a magnitude of improvements" in lead.text, lead.text
     assert "does not give" not in lead.text, lead.text
     assert "2.37x" in lead.text, lead.text
+
+
+def test_a_side_that_weighs_itself_against_the_other_side_by_name_says_so_first() -> None:
+    """ "Is ZorbAttention-2 faster than ZorbAttention?": ZorbAttention-2's abstract says it
+    ("These yield around 2x speedup compared to ZorbAttention"); that sentence is the
+    comparison, said by the paper, and its side shows it. A sentence where the other side is
+    the subject ("ZorbAttention exploits … compared to optimized baselines") is not one."""
+    ps = [
+        passage(
+            "ZorbAttention-2: Faster Attention with Better Work Partitioning",
+            "ZorbAttention exploits the memory hierarchy for a 2-4x speedup compared to "
+            "optimized baselines. We observe that its work partitioning is suboptimal. We "
+            "tweak the algorithm to reduce non-matmul FLOPs. We parallelize the attention "
+            "computation across thread blocks. We distribute the work between warps. These "
+            "yield around 2x speedup compared to ZorbAttention. ZorbAttention-2 reaches 225 "
+            "TFLOPs/s per A100 GPU.",
+            1,
+            0.7,
+        ),
+        passage(
+            "ZorbAttention: Fast and Memory-Efficient Exact Attention",
+            "We propose ZorbAttention, an IO-aware exact attention algorithm that uses tiling. "
+            "ZorbAttention trains Transformers 15% faster than existing baselines.",
+            2,
+            0.6,
+        ),
+    ]
+    q = analyse("Is ZorbAttention-2 faster than ZorbAttention?")
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None
+    assert "2x speedup compared to ZorbAttention" in lead.text, lead.text
+    assert "exploits the memory hierarchy" not in lead.text, lead.text
