@@ -111,13 +111,16 @@ _SEQUENCE_AFTER_WE = re.compile(
 # the challenge that zorbs fail on images, we": the whole clause goes, by _ANAPHORIC_LEAD, or stays)
 _PURPOSE_GOES_ON = r"(?!\s+(?:and|that|of|which|where|posed|raised|faced)\b)"
 _LEAD_IN = re.compile(
-    r"^(?:(?:moreover|furthermore|further(?=,)|additionally|in addition|specifically|notably|"
+    # "In addition to X, we …", "Besides X, it …": a preposition there, not a lead-in word
+    r"^(?:(?:moreover|furthermore|further(?=,)|additionally|in addition(?!\s+to\b)|specifically|"
+    r"notably|"
     r"finally|then|"
     r"here(?=,?\s+(?:we|the authors|this)\b)|"
     r"more importantly|most importantly|"
     r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
     r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
-    r"for example|besides|also|meanwhile|thus|therefore|hence|however|nevertheless|nonetheless|"
+    r"for example|besides(?=,)|also|meanwhile|thus|therefore|hence|however|nevertheless|"
+    r"nonetheless|"
     r"in summary|to this end|in this (?:paper|work)|in this study|"
     # "In terms of training throughput and scalability, it …": the phrase up to its comma
     r"in terms of (?:[\w-]+\s+){0,3}[\w-]+(?=,)|in terms of \w+|"
@@ -1532,6 +1535,13 @@ def points_back(sentence: str) -> bool:
     return bool(_POINTS_BACK.match(sentence) or _POINTS_BACK_WITHIN.search(sentence))
 
 
+def names_first(name: str, shown: list[str]) -> bool:
+    """Does the first shown sentence name the paper? A lead is read from its start: "The
+    authors propose a padding-free algorithm …" does not say whose, though a later sentence
+    names ByteTransformer."""
+    return bool(shown) and name.strip("“”").lower() in shown[0].lower()
+
+
 def with_antecedent(p: Passage, sentence: str, shown: str, limit: int) -> list[str]:
     """A sentence with the one before it when, as `shown`, it points back to it ("We highlight
     two key reasons for this failure: …" after "However, X fails when …"; "This paper
@@ -2059,9 +2069,9 @@ class Composer:
 
     def render(self, q: Question, p: Passage, sentences: list[str], limit: int) -> str:
         name = clean_display(short_name(p))
-        body = " ".join(trim(readable_in(p, s), q, limit) for s in sentences)
-        body = body.rstrip(" .;:,")
-        if name and name.lower() not in body.lower():
+        shown = [trim(readable_in(p, s), q, limit) for s in sentences]
+        body = " ".join(shown).rstrip(" .;:,")
+        if name and not names_first(name, shown):
             body = f"{name}: {body}"
         elif not name and re.match(r"(?:it|they|this|these)\b", body, re.IGNORECASE):
             # "It stores the key-value states …": say what "it" is (the document's title)

@@ -49,6 +49,7 @@ from rag.answer.compose import (
     in_text,
     introduces,
     mentions,
+    names_first,
     opening_background,
     own_paper,
     readable_in,
@@ -971,8 +972,9 @@ def _how_subject_named(name: str, question: str) -> bool:
 def _paper_lead(q: Question, p: Passage, picked: list[str], limit: int, name: str) -> Lead:
     """One paper's lead: its picked sentences made readable and trimmed, opened with its name
     when they do not say it, cited once."""
-    body = " ".join(_stop(trim(readable_in(p, s), q, limit).rstrip(" .;:,")) for s in picked)
-    if name and name.strip("“”").lower() not in body.lower():
+    shown = [_stop(trim(readable_in(p, s), q, limit).rstrip(" .;:,")) for s in picked]
+    body = " ".join(shown)
+    if name and not names_first(name, shown):
         body = f"{name}: {body}"
     return Lead(f"{body.rstrip('.')} [{p.number}].", [(p, s) for s in picked])
 

@@ -4559,3 +4559,27 @@ def test_a_side_that_weighs_itself_against_the_other_side_by_name_says_so_first(
     assert lead is not None
     assert "2x speedup compared to ZorbAttention" in lead.text, lead.text
     assert "exploits the memory hierarchy" not in lead.text, lead.text
+
+
+def test_a_lead_names_its_paper_in_its_first_sentence() -> None:
+    """ "How does ZorbFormer work?": the mechanism sentences begin "The authors propose a
+    padding-free algorithm …" and only a later one names ZorbFormer; read from its start, the
+    lead does not say whose algorithm it is, so it opens with the paper's name."""
+    from rag.answer.compose import names_first
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "ZorbFormer: A Transformer Boosted for Variable-Length Inputs",
+        "Existing frameworks pad variable-length sequences, which wastes compute. We propose "
+        "a padding-free algorithm that removes computation on zero padded tokens. We fuse the "
+        "attention kernel for variable-length inputs. ZorbFormer is 55% faster than "
+        "FasterZorb end to end.",
+        1,
+        0.8,
+    )
+    lead = how_lead(_composer(), analyse("How does ZorbFormer work?"), p)
+    assert lead is not None
+    first = lead.text.split(". ")[0]
+    assert "ZorbFormer" in first, lead.text
+    assert names_first("ZorbFormer", ["ZorbFormer halves latency.", "It fuses kernels."])
+    assert not names_first("ZorbFormer", ["It fuses kernels.", "ZorbFormer halves latency."])

@@ -112,6 +112,13 @@ def test_a_full_stop_inside_a_short_bracket_does_not_end_the_sentence() -> None:
         # "Further," adds to a step the reader is not shown; "further" inside a sentence stays
         ("Further, we develop a zorb stem.", "The authors develop a zorb stem."),
         ("Further experiments show zorbs help.", "Further experiments show zorbs help."),
+        # "In addition to …", "Besides …" without a comma: a preposition, which stays
+        (
+            "In addition to zorb pruning, we provide zorb kernels.",
+            "In addition to zorb pruning, the authors provide zorb kernels.",
+        ),
+        ("Besides speed, ZorbNet saves memory.", "Besides speed, ZorbNet saves memory."),
+        ("Besides, we release the code.", "The authors release the code."),
     ],
 )
 def test_a_step_shown_alone_loses_its_sequence_or_causal_adverb(sentence: str, shown: str) -> None:
