@@ -106,7 +106,6 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 
-_OPENER = re.compile(r"why", re.IGNORECASE)
 
 # "On a different note", "switching topics", "unrelated question": the turn says it stands alone
 _NEW_SUBJECT = re.compile(
@@ -300,7 +299,7 @@ def refers_back(
     if any(
         not _refers_within(question, m)
         and not _names_its_own(question, m, fresh)
-        and not (_OPENER.fullmatch(m.group(0)) and len(unsaid) > ELLIPTICAL_WORDS)
+        and not (m.group(0).lower() == "why" and len(unsaid) > ELLIPTICAL_WORDS)
         for m in _FOLLOW_UP.finditer(question)
     ):
         return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation

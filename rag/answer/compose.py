@@ -113,15 +113,13 @@ _PURPOSE_GOES_ON = r"(?!\s+(?:and|that|of|which|where|posed|raised|faced)\b)"
 _LEAD_IN = re.compile(
     # "In addition to X, we …", "Besides X, it …": a preposition there, not a lead-in word
     r"^(?:(?:moreover|furthermore|further(?=,)|additionally|in addition(?!\s+to\b)|specifically|"
-    r"notably|"
-    r"finally|then|"
+    r"notably|finally|then|"
     r"here(?=,?\s+(?:we|the authors|this)\b)|"
     r"more importantly|most importantly|"
     r"overall|in particular|as a result|consequently|importantly|empirically|concretely|"
     r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
     r"for example|besides(?=,)|also|meanwhile|thus|therefore|hence|however|nevertheless|"
-    r"nonetheless|"
-    r"in summary|to this end|in this (?:paper|work)|in this study|"
+    r"nonetheless|in summary|to this end|in this (?:paper|work)|in this study|"
     # "In terms of training throughput and scalability, it …": the phrase up to its comma
     r"in terms of (?:[\w-]+\s+){0,3}[\w-]+(?=,)|in terms of \w+|"
     r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+"

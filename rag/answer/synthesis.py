@@ -1429,16 +1429,11 @@ def _side(
     # a sentence of this side that weighs it against the other side by name ("around 2x
     # speedup compared to FlashAttention" in FlashAttention-2's abstract) is the comparison
     # itself, said by the paper: it comes first
-    direct = [
-        x
-        for x in split_sentences(p.text)
-        if any(
-            re.search(
-                rf"{_AGAINST.pattern}\s+(?:[\w-]+\s+){{0,3}}?{re.escape(o)}(?![\w-])", x, re.I
-            )
-            for o in others
-        )
+    against = [
+        re.compile(rf"{_AGAINST.pattern}\s+(?:[\w-]+\s+){{0,3}}?{re.escape(o)}(?![\w-])", re.I)
+        for o in others
     ]
+    direct = [x for x in split_sentences(p.text) if any(a.search(x) for a in against)]
     answers = [direct[:1], *answers] if direct else answers
     # each ask its best sentence before any ask its second: the side's few sentences answer
     # every ask, not the first one at length
@@ -1473,17 +1468,22 @@ def _side(
 
 # A coined name, one token with a capital inside, a digit or a dot ("SambaY", "bitnet.cpp",
 # "RT-DETR"): not a word of a title ("Compact", "Mixture") nor a phrase the question ran on with
-_COINED = re.compile(r"^(?=[\w.+-]*(?:[a-z.][A-Z]|[A-Z]{2}|\d|\w\.\w))[\w.+-]+$")
+def _coined(name: str) -> bool:
+    """One token that is a coinage ("SambaY", "RT-DETR", "GLA", "bitnet.cpp"): a strong name (a
+    capital inside or a digit), an acronym in capitals, or a dotted name; not a word of a title
+    ("Compact", "Mixture") nor a phrase the question ran on with."""
+    return bool(re.fullmatch(r"[\w.+-]+", name)) and bool(
+        strong_names([name]) or re.search(r"[A-Z]{2}|\w\.\w", name)
+    )
 
 
 def _own_coinage(p: Passage, name: str) -> bool:
     """Is `name` a coined name that `p` gives its own work: the name part of its title
     ("TetriInfer" of "TetriInfer: …"), introduced by its abstract, or kept as its subject? A
     name the title only mentions ("… Federated LoRA Fine-Tuning") is someone else's."""
-    if not _COINED.match(name) or name.lower() in GENERIC_NAMES:
+    if not _coined(name) or name.lower() in GENERIC_NAMES:
         return False
-    head = p.title.split(":")[0]
-    return squash(head) == squash(name) or introduces(p, name, True) or _keeps_as_subject(p, name)
+    return titles_by(p.title, name) or introduces(p, name, True) or _keeps_as_subject(p, name)
 
 
 def _facet_sentences(
