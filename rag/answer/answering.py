@@ -58,6 +58,7 @@ from rag.answer.question import (
     analyse,
     names_in,
     quoted_titles,
+    recased,
     respelt,
     strong_names,
     title_head,
@@ -640,9 +641,13 @@ class Answerer:
             titles = [p.title for p in passages]
             q = described_if_unnamed(with_title_names(q, titles, self.doc_freq()), passages)
             q = names_resolved(q, passages)
-            fixed = respelt(q.text, (p.title + " " + p.text for p in passages), self.doc_freq())
+            texts = [p.title + " " + p.text for p in passages]
+            # "how much memroy does it need", "cobra vs longgen": the passages found spell the
+            # word, and a name typed in lower case
+            fixed = recased(
+                respelt(q.text, texts, self.doc_freq()), [p.text for p in passages], titles
+            )
             if fixed != q.text:
-                # "how much memroy does it need": the passages found spell the word
                 q = names_resolved(
                     with_title_names(self.analyse(fixed), titles, self.doc_freq()), passages
                 )

@@ -1663,6 +1663,44 @@ def respelt(question: str, texts: Iterable[str], doc_freq: Mapping[str, int] | N
     return re.sub(rf"(?<![\w-])[a-z]{{{MIN_RESPELT_CHARS},}}(?![\w-])", fix, question)
 
 
+def recased(question: str, texts: Iterable[str], titles: Iterable[str] = ()) -> str:
+    """The question with a name typed in lower case ("cobra and mamba-shedder both …",
+    "longgen") spelt as the retrieved passages (`texts`, their bodies) spell it ("Cobra",
+    "Mamba-Shedder", "LongGen"), so that it is read as a name whatever the typing. A word is
+    recased only when every use of it in the passages has one spelling, a name's: a capital
+    inside a part ("LongGen", "IGEV-Stereo"), or capitals only first, used alone in mid-sentence
+    more than once ("… due to Cobra's linear modeling"; not "Reward-Guided Speculative
+    Decoding", a phrase in title case) or heading a retrieved paper's title (`titles`:
+    "Mamba-Shedder: On …"). A word the passages also write in lower case is a word, and stays
+    as typed."""
+    heads = {t.split(":")[0].strip() for t in titles if ":" in t}
+    joined = " ".join(texts)
+
+    def spelling(m: re.Match[str]) -> str:
+        word = m.group(0)
+        uses = list(re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", joined, re.IGNORECASE))
+        seen = {u.group(0) for u in uses}
+        if len(seen) != 1 or seen == {word}:
+            return word  # not in the passages, or written in more ways than one
+        (spelt,) = seen
+        if any(re.search(r"[a-z\d][A-Z]|[A-Z]{2}", part) for part in spelt.split("-")):
+            return spelt  # "LongGen", "SnapKV", "IGEV-Stereo"
+        alone = sum(
+            bool(
+                re.search(
+                    r"(?:^|\s)(?:[a-z\d][\w-]*|\S*[,;:)])\s+$",
+                    joined[max(0, u.start() - 40) : u.start()],
+                )
+            )
+            and not re.match(r"\S*\s+[A-Z]", joined[u.end() : u.end() + 3])
+            for u in uses
+        )
+        # a name the paper keeps using, or its title's; not "a Rubik's cube", said once
+        return spelt if alone >= 2 or spelt in heads else word
+
+    return re.sub(r"(?<![\w-])[a-z][a-z\d]*(?:-[a-z\d]+)*(?![\w-])", spelling, question)
+
+
 def _near_spelling(a: str, b: str) -> bool:
     """One edit apart, a changed letter included ("memary", "memory")."""
     if len(a) == len(b):

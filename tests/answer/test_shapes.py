@@ -834,6 +834,29 @@ def test_a_papers_name_typed_in_lower_case_names_it() -> None:
     assert with_title_names(q, titles).names == []
 
 
+def test_a_name_typed_in_lower_case_is_spelt_as_the_passages_spell_it() -> None:
+    from rag.answer.question import recased
+
+    texts = [
+        "We present Zorbo, a detector. Unlike prior work, our Zorbo runs at 90 FPS, and "
+        "the gains of Zorbo hold on COCO. Attention is costly; the attention maps are reused.",
+        "The proposed solutions, collectively referred to as Quux-Shedder, prune blocks. "
+        "We build QuuxGen on a Blorp Cube of experts, with Reward-Guided Speculative Decoding.",
+    ]
+    titles = ["Quux-Shedder: On Pruning Quux Models", "Zorbo: A Fast Detector"]
+    fixed = recased("zorbo and quux-shedder both prune... what does quuxgen add?", texts, titles)
+    assert fixed == "Zorbo and Quux-Shedder both prune... what does QuuxGen add?", fixed
+    # written both ways in the passages, said once in title case, or part of a phrase in
+    # title case: a word, not a name
+    for typed in ("how is attention reused?", "what is a blorp cube?", "is reward-guided decoding"):
+        assert recased(typed, texts, titles) == typed
+    # a name as it should be read: "zorbo and quux-shedder both …" compares two papers
+    assert analyse(fixed).shape == "comparison"
+    assert analyse("zorbo and quux-shedder both prune... what does each add?").shape != (
+        "comparison"
+    )
+
+
 def test_a_misspelt_word_is_spelt_as_the_passages_found_spell_it() -> None:
     from rag.answer.question import respelt
 
