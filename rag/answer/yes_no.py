@@ -21,8 +21,11 @@ from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
 
 # "Does X need fine-tuning?", "Is X training-free?", "Can X run without retraining?"
+# ("and does it need retraining?" in a conversation: the connective is not part of the ask)
 _ASK = re.compile(
-    r"^\s*(?P<aux>is|are|does|do|did|can|could|was|were)\s+(?P<rest>.+?)\??\s*$", re.IGNORECASE
+    r"^\s*(?:(?:and|but|so|also|then|ok(?:ay)?)[,\s]+)?"
+    r"(?P<aux>is|are|does|do|did|can|could|was|were)\s+(?P<rest>.+?)\??\s*$",
+    re.IGNORECASE,
 )
 # the verb that asks whether a property is needed: a "no"/"-free" answers it with "No"
 _NEED = r"(?:need|needs|require|requires|rely on|relies on|depend on|depends on)"
@@ -120,8 +123,12 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
     for kin in _KIN.get(_stem(prop), ()):
         # "Is X training-free?" of "an innovative and fine-tuning-free approach": the sentence
         # that says so of a kindred property answers, shown without a verdict word (the reader
-        # weighs "fine-tuning-free" against "training-free", not us)
+        # weighs "fine-tuning-free" against "training-free", not us). Only the general
+        # property's absence answers for its kinds: "training-free" is free of retraining and
+        # of fine-tuning ("Does X need retraining?": "No"), not the other way round
         for s in own:
+            if _without(kin, s) and not _OTHERS.search(s) and _stem(kin) == _stem(_GENERAL):
+                return Verdict("Yes" if asks_free else "No", passage, s)
             if (_without(kin, s) or _needs(kin, s)) and not _OTHERS.search(s):
                 return Verdict("", passage, s)
     return None
@@ -129,7 +136,8 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
 
 # Properties a paper may state in kindred words: training and its kinds ("fine-tuning-free",
 # "without retraining" bear on "Is X training-free?" and "Does X need fine-tuning?")
-_TRAINING = ("training", "fine-tuning", "retraining", "tuning")
+_GENERAL = "training"  # any training: its absence is the absence of each kind below
+_TRAINING = (_GENERAL, "fine-tuning", "retraining", "tuning")
 _KIN = {_stem(w): tuple(k for k in _TRAINING if k != w) for w in _TRAINING}
 
 

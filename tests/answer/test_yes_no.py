@@ -30,6 +30,8 @@ def _paper(text: str) -> Passage:
         ("Is ZorbKV training-free?", "ZorbKV requires training on 8 GPUs.", "No"),
         # "use X?": the paper doing without it answers "No"
         ("Does ZorbKV use attention?", "ZorbKV is a cache model without attention.", "No"),
+        # a follow-up's connective is not part of the ask
+        ("and does ZorbKV need retraining?", "ZorbKV works without any retraining.", "No"),
     ],
 )
 def test_a_plain_statement_answers_yes_or_no(question: str, text: str, word: str) -> None:
@@ -84,3 +86,19 @@ def test_a_kindred_property_is_shown_without_a_verdict_word() -> None:
     assert not lead.text.startswith(("Yes", "No")) and "fine-tuning-free" in lead.text
     # a property of another kind has no kin: no verdict, the composed lead stands
     assert verdict("Is ZorbKV calibration-free?", p) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("Does ZorbKV need retraining?", "No"),
+        ("Does ZorbKV require fine-tuning?", "No"),
+        ("Is ZorbKV fine-tuning-free?", "Yes"),
+    ],
+)
+def test_training_free_answers_for_every_kind_of_training(question: str, word: str) -> None:
+    """A paper free of all training is free of each kind ("training-free": no retraining, no
+    fine-tuning), so the kindred sentence answers with a verdict word this way round only."""
+    said = "We present ZorbKV, a training-free cache."
+    v = verdict(question, _paper(f"ZorbKV shrinks caches by 4x. {said}"))
+    assert v is not None and v.word == word and v.sentence == said
