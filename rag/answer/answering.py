@@ -609,6 +609,18 @@ def _new_words(claim: str, source: str) -> list[str]:
 _ABOUT_THE_PAPER = {"authors", "year", "venue"}
 
 
+def unmentioned(q: Question, doc_freq: Mapping[str, int]) -> list[str]:
+    """The names the question asks about that the collection never mentions (a word of the name
+    is in none of its chunks), as the question types them ("FlashDecoding++", with the
+    characters a name may end in that `NAME` stops before)."""
+    typed = [re.search(rf"(?<![\w-]){re.escape(n)}\+*", q.text, re.IGNORECASE) for n in q.names]
+    return [
+        m.group(0)
+        for n, m in zip(q.names, typed, strict=True)
+        if m and any(not doc_freq.get(t, 0) for t in content_tokens(n))
+    ]
+
+
 class Answerer:
     def __init__(
         self, settings: Settings, retriever: HybridRetriever, llm: ChatModel | None = None
@@ -678,7 +690,7 @@ class Answerer:
         # q.text: the standalone question with a misspelt word put right ("live vidoe")
         if self.off_topic(q.text, passages, q):
             timings["total"] = time.perf_counter() - t0
-            yield AnswerEvent(answer=self.abstention(base, timings))
+            yield AnswerEvent(answer=self.abstention(base, timings, q))
             return
         decision = self.decide(q, passages)
         if decision.lead is None:
@@ -1066,10 +1078,21 @@ class Answerer:
 
     # -- abstentions -------------------------------------------------------------------------
 
-    def abstention(self, base: Answer, timings: dict[str, float]) -> Answer:
+    def abstention(
+        self, base: Answer, timings: dict[str, float], q: Question | None = None
+    ) -> Answer:
+        """The collection does not answer: said plainly, naming what the question asks about
+        when no chunk of the collection so much as mentions it ("What does FlashDecoding++
+        do?")."""
+        unknown = unmentioned(q, self.doc_freq()) if q is not None else []
+        text = (
+            self.prompts.get("not_mentioned", names=" or ".join(unknown))
+            if unknown
+            else self.prompts.get("abstain")
+        )
         return base.model_copy(
             update={
-                "text": self.prompts.get("abstain"),
+                "text": text,
                 "abstained": True,
                 "not_stated": "off_topic",
                 "timings": timings,

@@ -12,6 +12,7 @@ NAMES = (
     "abstain",
     "not_stated",
     "not_stated_subject",
+    "not_mentioned",
     "write_system",
     "write",
     "write_shape_single",

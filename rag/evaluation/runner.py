@@ -181,7 +181,7 @@ class Evaluator:
         timings = {"retrieve": retrieve_s}
         if answerer.off_topic(question, passages):
             base = Answer(question=question, text="", passages=passages)
-            answer: Answer = answerer.abstention(base, timings)
+            answer: Answer = answerer.abstention(base, timings, answerer.analyse(question))
         else:
             answer = answerer.extractive(question, passages)
         answer.timings = {**timings, "generate": time.perf_counter() - t0}

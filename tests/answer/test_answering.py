@@ -414,8 +414,19 @@ def test_off_collection_question_abstains(assistant: Assistant, question: str) -
     answer = assistant.ask(question)
     assert answer.abstained
     assert answer.citations == []
-    assert "does not answer" in answer.text
+    # plainly: the collection does not answer, or no passage so much as mentions its subject
+    assert "does not answer" in answer.text or "no passage in it mentions" in answer.text
     assert answer.passages  # offered as related reading
+
+
+def test_a_name_no_passage_mentions_is_named_in_the_abstention(assistant: Assistant) -> None:
+    """ "What does ZorbNet++ do?" of a collection that never mentions it: the abstention
+    says which name is missing, as typed, instead of only "does not answer"."""
+    answer = assistant.ask("What does ZorbNet++ do to speed up inference?")
+    assert answer.abstained and answer.citations == []
+    assert "no passage in it mentions ZorbNet++" in answer.text, answer.text
+    # a question that names nothing keeps the usual words
+    assert "mentions" not in assistant.ask("What is the best recipe for sourdough bread?").text
 
 
 @pytest.mark.slow
