@@ -884,8 +884,9 @@ def how_lead(
         picked = sorted([*picked, result], key=lambda x: order.get(x, len(order)))
     limit = MAX_LEAD_CHARS if len(picked) == 1 else PART_CHARS
     # the paper called as the question calls it, when that is its own name ("GraNet", which
-    # it introduces after an earlier acronym, "GMP")
-    asked = [n for n in q.names if titled(n, p.title) or introduces(p, n)]
+    # it introduces after an earlier acronym, "GMP"; "Mamba" of "Mamba: …"), not a name its
+    # title only uses ("Monte Carlo" of "… using Particle-Based Monte Carlo Methods")
+    asked = [n for n in q.names if titles_by(p.title, n) or introduces(p, n)]
     # the paper's own name before another its title names ("InceptionNeXt: When Inception Meets
     # ConvNeXt" is InceptionNeXt, whichever the question named first)
     asked.sort(key=lambda n: squash(n) != squash(short_name(p).split(" (")[0]))

@@ -4606,3 +4606,23 @@ def test_a_lead_names_its_paper_in_its_first_sentence() -> None:
     assert "ZorbFormer" in first, lead.text
     assert names_first("ZorbFormer", ["ZorbFormer halves latency.", "It fuses kernels."])
     assert not names_first("ZorbFormer", ["It fuses kernels.", "ZorbFormer halves latency."])
+
+
+def test_a_how_lead_is_not_named_by_a_method_its_title_only_uses() -> None:
+    """ "Why can Zorb Diffusion skip parts of the ZUNet?" of "Zorb Diffusion: Rethinking the
+    ZUNet …": the lead opens with the paper's name, not with ZUNet, a name its title uses but
+    that is someone else's; the question's name opens it when the paper is titled by it."""
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "Zorb Diffusion: Rethinking the Role of the ZUNet Encoder",
+        "Diffusion models sample slowly. The authors find that encoder features change gently "
+        "across time-steps. Based on this, the authors propagate encoder features to skip the "
+        "encoder at some time-steps. This speeds up sampling by 41%.",
+        1,
+        0.8,
+    )
+    lead = how_lead(_composer(), analyse("Why can Zorb Diffusion skip parts of the ZUNet?"), p)
+    assert lead is not None
+    assert lead.text.startswith("Zorb Diffusion: "), lead.text
+    assert not lead.text.startswith("ZUNet"), lead.text
