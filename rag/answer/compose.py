@@ -684,13 +684,47 @@ def abbreviation_of(short: str, long: str) -> bool:
 
 def in_text(name: str, text: str) -> bool:
     """The name, or its sized form's base when the text gives the size (`sized_base`); a version
-    written without its dot counts ("GPT-35-turbo", as some abstracts print "GPT-3.5-turbo")."""
+    written without its dot counts ("GPT-35-turbo", as some abstracts print "GPT-3.5-turbo"),
+    and so does the name written short ("FlashAttn", `written_short`)."""
     key, hay = squash(name), squash(text)
     return (
         key in hay
         or ("." in key and key.replace(".", "") in hay.replace(".", ""))
         or bool(sized_base(name, text))
+        or written_short(name, text)
     )
+
+
+_NAME_PARTS = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+|\d+")
+
+
+def written_short(name: str, text: str) -> bool:
+    """Is the name in the text with its later parts cut short, as abstracts write baselines
+    ("FlashAttn", "RingAttn" for FlashAttention, RingAttention)? The same first part, then as
+    many parts, each the letters of the name's part in order, from its first letter."""
+    parts = _NAME_PARTS.findall(name)
+    if len(parts) < 2 or not re.fullmatch(r"[A-Za-z][A-Za-z\d]*", name):
+        return False
+    for word in set(re.findall(rf"(?<![\w-]){re.escape(parts[0])}[A-Za-z\d]+(?![\w-])", text)):
+        short = _NAME_PARTS.findall(word)
+        if (
+            word != name
+            and len(short) == len(parts)
+            and all(
+                a == b or _letters_of(a.lower(), b.lower())
+                for a, b in zip(short, parts, strict=True)
+            )
+        ):
+            return True
+    return False
+
+
+def _letters_of(short: str, full: str) -> bool:
+    """ "attn" of "attention": shorter, the same first letter, every letter in order."""
+    if len(short) < 2 or len(short) >= len(full) or short[0] != full[0]:
+        return False
+    rest = iter(full[1:])
+    return all(c in rest for c in short[1:])
 
 
 def mentions(p: Passage, name: str) -> bool:

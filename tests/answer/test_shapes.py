@@ -4626,3 +4626,23 @@ def test_a_how_lead_is_not_named_by_a_method_its_title_only_uses() -> None:
     assert lead is not None
     assert lead.text.startswith("Zorb Diffusion: "), lead.text
     assert not lead.text.startswith("ZUNet"), lead.text
+
+
+def test_a_baseline_written_short_is_the_baseline_asked() -> None:
+    """ "How much faster is ZorbAPB than ZorbAttention?" of an abstract comparing with
+    "ZorbAttn": that is the asked baseline, written short, so the figure answers (it was "not
+    stated": the baseline's name was not in the passage)."""
+    from rag.answer.compose import in_text, written_short
+
+    text = (
+        "We present ZorbAPB, a long-context framework. ZorbAPB achieves speedups of up to 9.2x "
+        "and 4.2x compared with ZorbAttn and RingAttn, respectively."
+    )
+    p = passage("ZorbAPB: Faster Long Contexts", text, 1, 0.8)
+    lead = _composer().decide(analyse("How much faster is ZorbAPB than ZorbAttention?"), [p]).lead
+    assert lead is not None and "9.2x" in lead.text, lead
+    assert in_text("RingAttention", text) and written_short("ZorbAttention", text)
+    # another name, a version, or one part only is not the name written short
+    assert not written_short("ZorbDecoding", text)
+    assert not written_short("ZorbAttention-2", text)
+    assert not written_short("Zorb", text)
