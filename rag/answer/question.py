@@ -530,13 +530,23 @@ _HOW_OPENING = re.compile(r"^\s*how\s+(?:does|do|did|can|could)\s", re.IGNORECAS
 _HOW_MUCH = re.compile(r"\bhow\s+(?:much|many)\b", re.IGNORECASE)
 
 
+# "… pick which tokens get more bits", "… decide what precision each layer gets": the clause
+# after a verb of choosing is the object of what the method does, not an amount asked
+_CHOOSES_WHICH = re.compile(
+    r"\b(?:pick|choose|chose|decide|select|determine|identify|find|predict|estimate|learn|"
+    r"tell|know)\w*\s+(?:which|what)\b",
+    re.IGNORECASE,
+)
+
+
 def _embedded_amount(question: str, number: re.Pattern[str]) -> bool:
-    """ "how does X decide how much of the model to use?": the only amount is the object of what
-    X does (no clause asks it: `_asks_amount`), and how X does it is asked."""
+    """ "how does X decide how much of the model to use?", "how does X pick which tokens get
+    more bits?": the only amount is the object of what X does (no clause asks it:
+    `_asks_amount`), and how X does it is asked."""
     return (
         bool(_HOW_OPENING.match(question))
         and not _asks_amount(question)
-        and not number.search(_HOW_MUCH.sub(" ", question))
+        and not number.search(_CHOOSES_WHICH.sub(" ", _HOW_MUCH.sub(" ", question)))
     )
 
 

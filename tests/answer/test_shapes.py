@@ -4646,3 +4646,18 @@ def test_a_baseline_written_short_is_the_baseline_asked() -> None:
     assert not written_short("ZorbDecoding", text)
     assert not written_short("ZorbAttention-2", text)
     assert not written_short("Zorb", text)
+
+
+def test_what_a_method_chooses_is_not_an_amount_asked() -> None:
+    """ "How does ZorbKV pick which tokens get more bits?" asks how it chooses (the clause
+    after "pick" is what it chooses), not a number of bits: it was answered "Not stated: … does
+    not give the figure asked for" with an unrelated sentence."""
+    for question in (
+        "How does ZorbKV pick which tokens get more bits?",
+        "How does ZorbKV decide what precision each layer gets?",
+    ):
+        q = analyse(question)
+        assert (q.kind, q.shape) == ("describe", "how"), q
+    # an amount asked in so many words stays one
+    assert analyse("Which bit-width does ZorbKV use?").kind == "number"
+    assert analyse("How does ZorbKV pick tokens, and how much faster is it?").kind == "number"
