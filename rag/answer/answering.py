@@ -84,7 +84,7 @@ from rag.answer.synthesis import (
     topic_of,
 )
 from rag.answer.writer import write
-from rag.answer.yes_no import VERDICTS, yes_no_lead
+from rag.answer.yes_no import VERDICTS, comparative_lead, yes_no_lead
 from rag.core.settings import Settings
 from rag.core.text import clean_display, content_tokens, numbers, split_sentences, squash
 from rag.core.tracing import stage
@@ -740,7 +740,8 @@ class Answerer:
         elif q.shape == "comparison":
             lead = comparison_lead(composer, q, passages, embed)
             if lead is not None:
-                return Decision(lead)
+                # "Is X faster than Y?": "Yes." first when X's side says so against Y
+                return Decision(comparative_lead(q.text, lead))
             # when no compared side is a paper here, other papers do not answer for them
             missing = missing_sides(q, passages)
             if missing and len(missing) == len(compared_names(q)):

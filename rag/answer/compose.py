@@ -537,7 +537,8 @@ def measured_against(name: str, sentence: str) -> bool:
     with: "2× speedup compared to FlashAttention", not "FlashAttention exploits …"."""
     for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-]|\.\d)", sentence):
         before = " ".join(sentence[: m.start()].split()[-4:])
-        if BASELINE_CUE.search(before) and not re.search(r"[.;]", before):
+        # a full stop ends the clause; a decimal point does not ("1.6x compared with Y")
+        if BASELINE_CUE.search(before) and not re.search(r";|\.(?!\d)", before):
             return True
     return False
 
@@ -702,10 +703,16 @@ def written_short(name: str, text: str) -> bool:
     """Is the name in the text with its later parts cut short, as abstracts write baselines
     ("FlashAttn", "RingAttn" for FlashAttention, RingAttention)? The same first part, then as
     many parts, each the letters of the name's part in order, from its first letter."""
+    return bool(short_form(name, text))
+
+
+def short_form(name: str, text: str) -> str:
+    """The word of the text that writes `name` short (`written_short`), or ""."""
     parts = _NAME_PARTS.findall(name)
     if len(parts) < 2 or not re.fullmatch(r"[A-Za-z][A-Za-z\d]*", name):
-        return False
-    for word in set(re.findall(rf"(?<![\w-]){re.escape(parts[0])}[A-Za-z\d]+(?![\w-])", text)):
+        return ""
+    words = re.findall(rf"(?<![\w-]){re.escape(parts[0])}[A-Za-z\d]+(?![\w-])", text)
+    for word in sorted(set(words)):
         short = _NAME_PARTS.findall(word)
         if (
             word != name
@@ -715,8 +722,8 @@ def written_short(name: str, text: str) -> bool:
                 for a, b in zip(short, parts, strict=True)
             )
         ):
-            return True
-    return False
+            return word
+    return ""
 
 
 def _letters_of(short: str, full: str) -> bool:

@@ -15,7 +15,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answer.compose import Lead, readable_in, short_name
+from rag.answer.compose import (
+    Lead,
+    in_text,
+    measured_against,
+    readable_in,
+    short_form,
+    short_name,
+)
+from rag.answer.question import titles_by
 from rag.core.text import clean_display, split_sentences
 from rag.core.types import Passage
 from rag.ingest.guard import instruction_like
@@ -156,3 +164,46 @@ def yes_no_lead(question: str, lead: Lead) -> Lead:
         shown = f"{name}: {shown}"
     word = f"{v.word}. " if v.word else ""
     return Lead(f"{word}{shown} [{p.number}].", [(p, v.sentence)])
+
+
+# "Is FlashAttention-2 faster than FlashAttention?": one side weighed against the other
+_COMPARATIVE_ASK = re.compile(
+    r"^\s*(?:(?:and|but|so)[,\s]+)?(?:is|are|does|do|did)\s+(?P<x>.+?)\s+(?:\w+\s+)?"
+    r"(?P<cmp>faster|quicker|smaller|cheaper|lighter|better|more\s+accurate|more\s+efficient|"
+    r"less\s+\w+|lower\s+\w+|fewer\s+\w+)\s+than\s+(?P<y>.+?)\s*\??\s*$",
+    re.IGNORECASE,
+)
+# the words a sentence says the comparative in: "around 2x speedup compared to Y" is faster
+_COMPARATIVE_CUES = (
+    (r"faster|quicker", r"\bspeed-?ups?\b|\bfaster\b|\baccelerat\w*|\d(?:\.\d+)?\s*[x×]"),
+    (
+        r"smaller|cheaper|lighter|less|lower|fewer",
+        r"\breduc\w*|\bsmaller\b|\bless\b|\bfewer\b|\blower\b|\bsav\w*|\bcuts?\b",
+    ),
+    (r"better|more", r"\boutperform\w*|\bbetter\b|\bsurpass\w*|\bhigher\b|\bimprov\w*"),
+)
+
+
+def comparative_lead(question: str, lead: Lead) -> Lead:
+    """A comparison asked as yes/no ("Is X faster than Y?") opens with "Yes." when X's side has
+    a sentence weighing X against Y by name in the asked direction ("These yield around 2x
+    speedup compared to FlashAttention"); the comparison as it was otherwise. Only "Yes": a
+    sentence that does not say so is no evidence of the opposite."""
+    m = _COMPARATIVE_ASK.match(question)
+    if not m or not lead.parts or lead.text.startswith(VERDICTS):
+        return lead
+    x, y, cmp = m.group("x").strip(), m.group("y").strip(" ?."), m.group("cmp").lower()
+    p = lead.parts[0][0]
+    cue = next((c for asked, c in _COMPARATIVE_CUES if re.match(asked, cmp)), None)
+    own = titles_by(p.title, x) or (in_text(x, p.title) and not in_text(y, p.title))
+    if cue is None or not own:
+        return lead  # the first side is not X's paper
+    said = [
+        s
+        for q, s in lead.parts
+        if q is p
+        # Y as the sentence writes it, maybe short ("compared with FlashAttn")
+        and any(measured_against(n, s) for n in (y, short_form(y, s)) if n)
+        and re.search(cue, s, re.IGNORECASE)
+    ]
+    return Lead(f"Yes. {lead.text}", lead.parts) if said else lead

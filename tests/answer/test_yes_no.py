@@ -102,3 +102,39 @@ def test_training_free_answers_for_every_kind_of_training(question: str, word: s
     said = "We present ZorbKV, a training-free cache."
     v = verdict(question, _paper(f"ZorbKV shrinks caches by 4x. {said}"))
     assert v is not None and v.word == word and v.sentence == said
+
+
+def test_a_comparison_asked_as_yes_or_no_opens_with_yes_when_the_paper_says_so() -> None:
+    """ "Is ZorbAttention-2 faster than ZorbAttention?" of a side saying "around 2.1x speedup
+    compared to ZorbAttention": "Yes." first, then the comparison as composed. The other way
+    round, or a side that says nothing against the other, gets no verdict."""
+    from rag.answer.compose import measured_against
+    from rag.answer.yes_no import comparative_lead
+
+    two = Passage(
+        text="We tweak the kernel. These yield around 2.1x speedup compared to ZorbAttention.",
+        score=1.0,
+        title="ZorbAttention-2: Faster Attention",
+        source="x.txt",
+        doc_id="z2",
+        number=1,
+    )
+    one = Passage(
+        text="ZorbAttention tiles attention.",
+        score=1.0,
+        title="ZorbAttention: Tiled",
+        source="y.txt",
+        doc_id="z1",
+        number=2,
+    )
+    said = "These yield around 2.1x speedup compared to ZorbAttention."
+    lead = Lead("ZorbAttention-2: … [1]. ZorbAttention: … [2].", [(two, said), (one, one.text)])
+    assert comparative_lead("Is ZorbAttention-2 faster than ZorbAttention?", lead).text.startswith(
+        "Yes. "
+    )
+    flipped = Lead("ZorbAttention: … [2]. ZorbAttention-2: … [1].", [(one, one.text), (two, said)])
+    assert comparative_lead("Is ZorbAttention faster than ZorbAttention-2?", flipped) is flipped
+    assert comparative_lead("Is ZorbAttention-2 smaller than ZorbAttention?", lead) is lead
+    # a decimal point before the cue does not end the clause; a full stop does
+    assert measured_against("ZorbAttn", "We get 4.2x and 1.6x compared with ZorbAttn.")
+    assert not measured_against("ZorbAttn", "It is 1.6x faster than before. ZorbAttn tiles.")
