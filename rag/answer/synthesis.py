@@ -733,11 +733,18 @@ def relevant_papers(
 
 
 def _names_paper_asked(q: Question, p: Passage) -> bool:
-    """Does the list question name `p` itself: its title quoted, or its own name given?"""
+    """Does the list question name `p` itself: its title quoted, or its own name given (the
+    name its title opens with, its short name, or one it introduces)? A paper whose title or
+    abstract only uses the name ("Memory-Efficient LoRA Training" of "Which papers make LoRA
+    fine-tuning cheaper?") is an answer to weigh, not the question's reference."""
     title = squash(p.title)
     if any(squash(t) and squash(t) in title for t in quoted_titles(q.text)):
         return True
-    return any(names_paper(p, n, own_voice=True) for n in strong_names(q.names))
+    own = squash(re.sub(r"\s*\(.*\)$", "", short_name(p)))
+    return any(
+        titles_by(p.title, n) or squash(n) == own or introduces(p, n) or misspells_own_name(p, n)
+        for n in strong_names(q.names)
+    )
 
 
 def extends(name: str, other: str) -> bool:

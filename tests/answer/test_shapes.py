@@ -4661,3 +4661,22 @@ def test_what_a_method_chooses_is_not_an_amount_asked() -> None:
     # an amount asked in so many words stays one
     assert analyse("Which bit-width does ZorbKV use?").kind == "number"
     assert analyse("How does ZorbKV pick tokens, and how much faster is it?").kind == "number"
+
+
+def test_a_technique_a_list_names_is_its_topic_not_a_paper_to_leave_out() -> None:
+    """ "Which papers make ZorbLoRA fine-tuning cheaper in memory?": papers whose titles or
+    abstracts use ZorbLoRA are answers to weigh; only the paper that is ZorbLoRA (titled by
+    it, or introducing it) is the question's reference. They were all left out, and the answer
+    read "No other paper in the collection works on the same problem as …"."""
+    from rag.answer.synthesis import _names_paper_asked
+
+    q = analyse("Which papers make ZorbLoRA fine-tuning cheaper in memory?")
+    user = passage(
+        "Train Small: Memory-Efficient ZorbLoRA Training",
+        "We propose ZorbRAM, a memory-efficient ZorbLoRA training scheme. We use ZorbLoRA.",
+        1,
+        0.8,
+    )
+    own = passage("ZorbLoRA: Low-Rank Zorbs", "We propose ZorbLoRA, a low-rank adapter.", 2, 0.7)
+    assert not _names_paper_asked(q, user)
+    assert _names_paper_asked(q, own)
