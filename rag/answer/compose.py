@@ -2066,10 +2066,20 @@ class Composer:
                     picked.append(best)
             if not picked:
                 continue
-            if len(chosen) == 1 and len(picked) == 1 and not q.typed:
-                # one sentence that points back is shown with what it points to
-                shown = readable_in(p, picked[0])
-                picked = with_antecedent(p, picked[0], shown, MAX_LEAD_CHARS + MAX_PART_CHARS)
+            if len(chosen) == 1 and not q.typed:
+                # a sentence that points back is shown with what it points to ("This robust
+                # pattern can be obtained from …" after the sentence that finds the pattern),
+                # whether it answers the question's only ask or one of several
+                limit_pair = (
+                    MAX_LEAD_CHARS + MAX_PART_CHARS if len(picked) == 1 else 2 * MAX_PART_CHARS
+                )
+                picked = list(
+                    dict.fromkeys(
+                        x
+                        for s in picked
+                        for x in with_antecedent(p, s, readable_in(p, s), limit_pair)
+                    )
+                )
             order = {s: i for i, s in enumerate(split_sentences(p.text))}
             picked.sort(key=lambda s: order.get(s, 0))
             for s in picked:

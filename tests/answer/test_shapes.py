@@ -4680,3 +4680,25 @@ def test_a_technique_a_list_names_is_its_topic_not_a_paper_to_leave_out() -> Non
     own = passage("ZorbLoRA: Low-Rank Zorbs", "We propose ZorbLoRA, a low-rank adapter.", 2, 0.7)
     assert not _names_paper_asked(q, user)
     assert _names_paper_asked(q, own)
+
+
+def test_a_sentence_answering_one_of_two_asks_is_shown_with_what_it_points_back_to() -> None:
+    """ "Which paper proposes ZorbKV and what does it observe?" answered with "This robust
+    pattern can be obtained from an observation window …" left the reader asking which pattern:
+    the sentence it points back to comes with it, as it does for a one-ask lead."""
+    p = passage(
+        "ZorbKV: Caches that Know What You Want",
+        "Long prompts make caches large. We discover that each attention head consistently "
+        "focuses on specific prompt features during generation. This robust pattern can be "
+        "obtained from an observation window at the end of the prompt. We propose ZorbKV, which "
+        "compresses caches by selecting clustered important positions for each head.",
+        1,
+        0.8,
+    )
+    lead = (
+        _composer()
+        .decide(analyse("Which paper proposes ZorbKV and what does it observe?"), [p])
+        .lead
+    )
+    assert lead is not None and "This robust pattern" in lead.text, lead
+    assert "each attention head consistently focuses" in lead.text, lead.text
