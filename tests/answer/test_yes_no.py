@@ -13,10 +13,8 @@ from rag.answer.yes_no import verdict, yes_no_lead
 from rag.core.types import Passage
 
 
-def _paper(text: str) -> Passage:
-    return Passage(
-        text=text, score=1.0, title="ZorbKV: Small Caches", source="x.txt", doc_id="z", number=1
-    )
+def _paper(text: str, title: str = "ZorbKV: Small Caches", number: int = 1) -> Passage:
+    return Passage(text=text, score=1.0, title=title, source="x.txt", doc_id=title, number=number)
 
 
 @pytest.mark.parametrize(
@@ -111,22 +109,11 @@ def test_a_comparison_asked_as_yes_or_no_opens_with_yes_when_the_paper_says_so()
     from rag.answer.compose import measured_against
     from rag.answer.yes_no import comparative_lead
 
-    two = Passage(
-        text="We tweak the kernel. These yield around 2.1x speedup compared to ZorbAttention.",
-        score=1.0,
-        title="ZorbAttention-2: Faster Attention",
-        source="x.txt",
-        doc_id="z2",
-        number=1,
+    two = _paper(
+        "We tweak the kernel. These yield around 2.1x speedup compared to ZorbAttention.",
+        "ZorbAttention-2: Faster Attention",
     )
-    one = Passage(
-        text="ZorbAttention tiles attention.",
-        score=1.0,
-        title="ZorbAttention: Tiled",
-        source="y.txt",
-        doc_id="z1",
-        number=2,
-    )
+    one = _paper("ZorbAttention tiles attention.", "ZorbAttention: Tiled", 2)
     said = "These yield around 2.1x speedup compared to ZorbAttention."
     lead = Lead("ZorbAttention-2: … [1]. ZorbAttention: … [2].", [(two, said), (one, one.text)])
     assert comparative_lead("Is ZorbAttention-2 faster than ZorbAttention?", lead).text.startswith(
