@@ -740,10 +740,19 @@ def _names_paper_asked(q: Question, p: Passage) -> bool:
     title = squash(p.title)
     if any(squash(t) and squash(t) in title for t in quoted_titles(q.text)):
         return True
+    return any(is_called(p, n) for n in strong_names(q.names))
+
+
+def is_called(p: Passage, name: str) -> bool:
+    """Is `p` the paper that is `name`, not one that uses it: titled by it, its short name, one
+    it introduces, or its own name misspelt? (`names_paper` also takes a name the title or the
+    abstract's own voice only uses, as a paper may name its system in passing.)"""
     own = squash(re.sub(r"\s*\(.*\)$", "", short_name(p)))
-    return any(
-        titles_by(p.title, n) or squash(n) == own or introduces(p, n) or misspells_own_name(p, n)
-        for n in strong_names(q.names)
+    return (
+        titles_by(p.title, name)
+        or squash(name) == own
+        or introduces(p, name)
+        or misspells_own_name(p, name)
     )
 
 
@@ -1212,6 +1221,14 @@ def _names_side(p: Passage, name: str) -> bool:
     return any(names_paper(p, part, own_voice=True) for part in parts)
 
 
+def _is_side_own(p: Passage, name: str) -> bool:
+    """Is `p` a compared name's own paper: `is_called`, or the name in its title's name part
+    (before a colon, as a word: "Free Video-LLM: …", "LLM in a flash: …"), or the acronym its
+    title spells ("GLA" of "Gated Linear Attention Transformers …")?"""
+    head = p.title.split(":")[0]
+    return is_called(p, name) or titled(name, head) or spelled_by_title(name, p.title)
+
+
 def comparison_lead(
     composer: Composer,
     q: Question,
@@ -1228,6 +1245,9 @@ def comparison_lead(
         # a side is the paper the name names (its title, short name or own coinage), not a
         # paper that mentions it in passing, nor a device ("on an A100")
         about = [p for p in by_paper(passages) if _names_side(p, name) and p not in sides]
+        if len(about) > 1 and not any(_is_side_own(p, name) for p in about):
+            # "LoRA vs NOLA": several papers use LoRA and none is LoRA's; none is its side
+            about = []
         about.sort(
             key=lambda p: (
                 not own_paper(p, [name]),

@@ -4702,3 +4702,37 @@ def test_a_sentence_answering_one_of_two_asks_is_shown_with_what_it_points_back_
     )
     assert lead is not None and "This robust pattern" in lead.text, lead
     assert "each attention head consistently focuses" in lead.text, lead.text
+
+
+def test_a_name_many_papers_use_and_none_is_has_no_side() -> None:
+    """ "What is the difference between ZorbLoRA and QuuxLA?" where several papers build on
+    ZorbLoRA and none is ZorbLoRA's own: QuuxLA's side, then plainly that ZorbLoRA's is not
+    stated; a paper that only uses ZorbLoRA is not its side (one was, labelled "ZorbLoRA:")."""
+    ps = [
+        passage(
+            "QuuxLA: Linear Combinations of Random Bases",
+            "We introduce QuuxLA, which overcomes the rank one lower bound present in ZorbLoRA. "
+            "QuuxLA re-parameterizes the low-rank matrices in ZorbLoRA with random bases.",
+            1,
+            0.8,
+        ),
+        passage(
+            "Fed-Blip: Federated ZorbLoRA Fine-Tuning",
+            "We introduce Fed-Blip, a federated approach. We fine-tune with ZorbLoRA adapters "
+            "and cut communication by 230x.",
+            2,
+            0.7,
+        ),
+        passage(
+            "Train Small: Memory-Efficient ZorbLoRA Training",
+            "We propose ZorbRAM, a memory-efficient ZorbLoRA training scheme. ZorbLoRA "
+            "training with ZorbRAM halves memory.",
+            3,
+            0.6,
+        ),
+    ]
+    q = analyse("What is the difference between ZorbLoRA and QuuxLA?")
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None
+    assert "No paper in the collection is about ZorbLoRA" in lead.text, lead.text
+    assert {p.number for p, _ in lead.parts} == {1}, lead.parts
