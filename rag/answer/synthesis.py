@@ -1463,6 +1463,14 @@ def _side(
     ]
     direct = [x for x in split_sentences(p.text) if any(a.search(x) for a in against)]
     answers = [direct[:1], *answers] if direct else answers
+    every = split_sentences(p.text)
+    if not (_LIMITATION_ASK.search(q.text) or re.search(r"\bwhy\b", q.text, re.I)):
+        # "what does each propose?": the field's background that opens the abstract ("Among
+        # recently proposed methods, MTT …") is not this paper's side, however well its words
+        # match; it stays for a question about the problem each takes on
+        background = {x for x, b in zip(every, opening_background(p, every), strict=True) if b}
+        kept = [[x for x in a if x not in background] for a in answers]
+        answers = kept if any(kept) else answers
     # each ask its best sentence before any ask its second: the side's few sentences answer
     # every ask, not the first one at length
     for sentence in itertools.chain.from_iterable(itertools.zip_longest(*answers)):

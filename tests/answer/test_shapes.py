@@ -4736,3 +4736,33 @@ def test_a_name_many_papers_use_and_none_is_has_no_side() -> None:
     assert lead is not None
     assert "No paper in the collection is about ZorbLoRA" in lead.text, lead.text
     assert {p.number for p, _ in lead.parts} == {1}, lead.parts
+
+
+def test_a_comparison_side_is_not_the_fields_background() -> None:
+    """ "Compare ZorbDistill and QuuxFormer: what does each propose and report?": a side opened
+    with "Among recently proposed methods, MTT achieves …", the field's background, because it
+    says "proposed"; the side is what the paper proposes and reports. Asked about the problem
+    each takes on, the background stays an answer."""
+    ps = [
+        passage(
+            "ZorbDistill: Scaling Dataset Distillation",
+            "Among recently proposed methods, MTT achieves state-of-the-art performance on "
+            "CIFAR-10/100, while having difficulty scaling to ImageNet-1K due to the large "
+            "memory requirement when performing unrolled gradient computation. The authors find "
+            "that soft labels are crucial and propose a soft label version of trajectory "
+            "matching. The proposed algorithm surpasses previous SOTA on ImageNet-1K. "
+            "ZorbDistill achieves 27.9% testing accuracy, a +18.2% margin over prior arts.",
+            1,
+            0.8,
+        ),
+        passage(
+            "QuuxFormer: A Transformer for Variable-Length Inputs",
+            "We propose QuuxFormer, a padding-free transformer. QuuxFormer is 87% faster.",
+            2,
+            0.7,
+        ),
+    ]
+    q = analyse("Compare ZorbDistill and QuuxFormer: what does each propose and report?")
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None and "MTT" not in lead.text, lead.text
+    assert "soft label" in lead.text, lead.text
