@@ -1627,6 +1627,52 @@ def _respelt_opener(question: str) -> str:
     return question
 
 
+# "mc-moe: how does it pick …", "kraken transformer - how much does it cut …": the subject put
+# first as a label, then the question about it. Read as the question ("how does mc-moe pick …"),
+# since what is asked (a how, a figure) is told by the words that open it.
+_LABELLED = re.compile(
+    r"^\s*(?P<label>[^?:;]{2,60}?)\s*(?::|\s[-–—]{1,2}\s|\s*[—–]\s*)\s*"
+    r"(?P<ask>(?:how|what|which|why|who|whose|where|when|is|are|was|were|does|do|did|can|"
+    r"could|should|would|by\s+how|in\s+what|at\s+what|on\s+what)\b[^?]*\?*)\s*$",
+    re.IGNORECASE,
+)
+# A label that is no subject: a question of its own ("How big is X — …"), a comparison ("X vs
+# Y: how does each …", read as one), or a turn's framing ("Switching topics: …")
+_NOT_A_LABEL = re.compile(
+    r"^\s*(?:how|what|which|why|who|where|when|is|are|does|do|did|can|could)\b|"
+    r"\b(?:vs\.?|versus|compared?|and|or|both|each|topics?|subjects?|questions?|note|"
+    r"switch\w*|chang\w*|different|unrelated|another|also|now|ok(?:ay)?|then|about)\b|[/&,]",
+    re.IGNORECASE,
+)
+_LABEL_WORDS = 4  # a name or a short noun phrase; a longer label may be a clause ("X maps …")
+_POINTER = re.compile(r"\b(?:(it|they|them)|(its|their))\b", re.IGNORECASE)
+
+
+def _unlabelled(question: str) -> str:
+    """The question with its subject label folded in: "X: how does it work?" -> "how does X
+    work?"; a question with no pronoun for the subject gets it at its end ("X: how much faster
+    is inference?" -> "how much faster is inference (X)?"). Unchanged when the label is not a
+    short subject (`_NOT_A_LABEL`, `_LABEL_WORDS`) or is the whole topic ("X - which papers?")."""
+    m = _LABELLED.match(question)
+    if not m:
+        return question
+    label, ask = m.group("label").strip(), m.group("ask").strip()
+    words = label.split()
+    if len(words) > _LABEL_WORDS and words[0].lower() not in {"the", "a", "an"}:
+        return question
+    if _NOT_A_LABEL.search(label):
+        return question
+    pointer = _POINTER.search(ask)
+    if not pointer and not content_tokens(ask):
+        return question  # "zorb caching - which papers?": the label is all the topic there is
+    if pointer:
+        named = label if pointer.group(1) else f"{label}'s"
+        ask = ask[: pointer.start()] + named + ask[pointer.end() :]
+    else:
+        ask = f"{ask.rstrip('? ')} ({label})?"
+    return ask[0].upper() + ask[1:]
+
+
 _WHICH_VERB = re.compile(
     r"which\s+(?:is|are|was|were|does|do|did|has|have|can|"
     r"\w+s\s+(?:the|a|an|more|less|fewer|most|least|higher|lower|bigger|smaller|better|its|"
@@ -1786,6 +1832,9 @@ def analyse(question: str, doc_freq: Mapping[str, int] | None = None) -> Questio
     respelt = _respelt_opener(question)
     if respelt != question:
         return replace(analyse(respelt, doc_freq), text=question)
+    unlabelled = _unlabelled(question)
+    if unlabelled != question:
+        return analyse(unlabelled, doc_freq)
     joined = _PERCENT_SIGN.sub("what percentage", _BIT_WIDTH.sub("bit-width", question))
     if joined != question:
         # "at what bit width …": one attribute, the bit-width, not a width; "by what % …" asks

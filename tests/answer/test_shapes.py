@@ -4766,3 +4766,23 @@ def test_a_comparison_side_is_not_the_fields_background() -> None:
     lead = comparison_lead(_composer(), q, ps)
     assert lead is not None and "MTT" not in lead.text, lead.text
     assert "soft label" in lead.text, lead.text
+
+
+def test_a_subject_put_first_as_a_label_is_read_into_its_question() -> None:
+    """ "zorbmoe: how does it figure out how many bits each expert gets?" is a how question
+    about ZorbMoE (its opening words say what is asked, and a label before them hid them), not
+    an ask for a number of bits; a label with no pronoun to stand for is kept at the end."""
+    q = analyse("zorbmoe: how does it figure out how many bits each expert gets?")
+    assert (q.shape, q.kind) == ("how", "describe")
+    assert q.text.startswith("How does zorbmoe figure out")
+    q = analyse("Zorbformer - how much memory does it save on an A100?")
+    assert q.kind == "number"
+    assert q.text.startswith("How much memory does Zorbformer save")
+    q = analyse("ZorbCache: how much faster is decoding?")
+    assert q.text == "How much faster is decoding (ZorbCache)?"
+    assert "ZorbCache" in q.names
+    # not a subject: a comparison, a question of its own, a turn's framing
+    q = analyse("ZorbA vs ZorbB: how does each cut memory?")
+    assert q.shape == "comparison"
+    assert analyse("How big is ZorbBench — how many cases?").text.startswith("How big is")
+    assert analyse("Switching topics: what does ZorbNet prune?").text.startswith("Switching")
