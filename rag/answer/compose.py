@@ -977,6 +977,30 @@ def names_an_instance(q: Question, heads: set[str], sentence: str) -> bool:
     return False
 
 
+def _speaks_of(sentence: str, name: str) -> bool:
+    """Is the sentence about `name`, as a how question needs: it defines the name ("Proxy
+    approximated meta-node Contrastive (PamC) loss", "… Models (LTMs)") or opens with it ("X
+    reduces …"), not a mention in passing ("… using vLLM and SmoothQuant under …"), which says
+    nothing of how X works."""
+    word = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+    return bool(
+        re.search(rf"\(\s*{re.escape(name)}\s*\)|{word}\s*\(", sentence)
+        or re.match(rf"\s*(?:(?:the|our)\s+)?{word}", sentence, re.IGNORECASE)
+        # introduced ("we introduce the 1) MotionFlow Transformer", "a new benchmark, the
+        # AlgoPerf …") or defined in apposition ("Dynamic SplitFuse, a novel … strategy")
+        or re.search(rf"{_INTRODUCING}[^.;]{{0,80}}?{word}", sentence, re.IGNORECASE)
+        or re.search(rf"\b(?:dubbed|called|named|termed)\s+(?:\S+\s+){{0,2}}?{word}", sentence)
+        or re.search(rf"{word},\s+(?:a|an)\s+(?:novel|new)\b", sentence, re.IGNORECASE)
+    )
+
+
+# the paper's own voice introducing something: "we propose", "this paper introduces"
+_INTRODUCING = (
+    r"\b(?:we|authors|paper|work|study)\s+(?:\w+\s+){0,2}?"
+    r"(?:introduc|propos|present|develop|design|build|buil)\w*\b"
+)
+
+
 def uses_name(p: Passage, name: str) -> bool:
     """The name is the paper's own: the abstract keeps using it (three times or more: "DFloat11"
     in "70% Size, 100% Accuracy: …") or introduces it ("we present TetriInfer", "… dubbed
@@ -1785,7 +1809,12 @@ class Composer:
                 for p in candidates
             )
             and not any(
-                any(squash(n) in squash(s) and not as_baseline(n, s) for n in strong)
+                any(
+                    squash(n) in squash(s)
+                    and not as_baseline(n, s)
+                    and (q.shape != "how" or _speaks_of(s, n))
+                    for n in strong
+                )
                 and states_attribute(q, s)
                 for p in candidates
                 for s in split_sentences(p.text)

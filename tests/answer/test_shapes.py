@@ -4786,3 +4786,30 @@ def test_a_subject_put_first_as_a_label_is_read_into_its_question() -> None:
     assert q.shape == "comparison"
     assert analyse("How big is ZorbBench — how many cases?").text.startswith("How big is")
     assert analyse("Switching topics: what does ZorbNet prune?").text.startswith("Switching")
+
+
+def test_how_a_name_mentioned_in_passing_works_is_not_stated() -> None:
+    """ "How does ZorbQuant handle outliers?" of an abstract that only lists ZorbQuant among
+    the tools it ran with says nothing of how ZorbQuant works: refused (as not in the
+    collection), not answered with that sentence. A name the abstract defines ("… (ZorbQuant)"),
+    introduces ("we introduce ZorbQuant") or sets in apposition ("ZorbQuant, a novel …")
+    is its subject, and the question is answered."""
+    q = analyse("How does ZorbQuant handle activation outliers?")
+    passing = passage(
+        "QuuxLLM: Serving LLMs on FPGAs",
+        "We map LLM inference onto FPGAs with a sparse DSP chain. QuuxLLM achieves 6x higher "
+        "energy efficiency than GPUs using vLLM and ZorbQuant under the batch size of one.",
+        1,
+        0.7,
+    )
+    assert _composer().decide(q, [passing]).lead is None
+    for own in (
+        "We migrate the outliers of activations to the weights with Zorb Smoothing "
+        "Quantization (ZorbQuant), a per-channel scaling.",
+        "This system employs ZorbQuant, a novel scaling that moves outliers of activations "
+        "into the weights.",
+        "We introduce the 1) ZorbQuant scaling to move outliers of activations into weights.",
+    ):
+        p = passage("QuuxLLM: Serving LLMs on FPGAs", own, 1, 0.7)
+        decided = _composer().decide(q, [p])
+        assert decided.lead is not None, own
