@@ -977,6 +977,9 @@ def names_an_instance(q: Question, heads: set[str], sentence: str) -> bool:
     return False
 
 
+_URL = re.compile(r"\bhttps?://\S+|\bgithub\.com/\S+", re.IGNORECASE)
+
+
 def _speaks_of(sentence: str, name: str) -> bool:
     """Is the sentence about `name`, as a how question needs: it defines the name ("Proxy
     approximated meta-node Contrastive (PamC) loss", "… Models (LTMs)") or opens with it ("X
@@ -1786,8 +1789,9 @@ class Composer:
         # "How does LIDSNet compare with MobileBERT …": a paper here is about one of the names
         # the question gives, and the other is what it is measured against
         titles_one = any(titled(n, p.title) for n in q.names for p in candidates)
-        if (
-            strong
+        # the question's subject is a name no paper here is its own: it is only mentioned
+        passing = (
+            bool(strong)
             and not descriptive(q)
             # "With inference-time intervention, how much did Alpaca's TruthfulQA score go up?":
             # the question calls the first paper by its title's head, in its own case; the
@@ -1808,17 +1812,17 @@ class Composer:
                 for n in strong
                 for p in candidates
             )
-            and not any(
-                any(
-                    squash(n) in squash(s)
-                    and not as_baseline(n, s)
-                    and (q.shape != "how" or _speaks_of(s, n))
-                    for n in strong
-                )
-                and states_attribute(q, s)
-                for p in candidates
-                for s in split_sentences(p.text)
+        )
+        if passing and not any(
+            any(
+                squash(n) in squash(_URL.sub(" ", s))
+                and not as_baseline(n, s)
+                and (q.shape != "how" or _speaks_of(s, n))
+                for n in strong
             )
+            and states_attribute(q, s)
+            for p in candidates
+            for s in split_sentences(p.text)
         ):
             # "What is the context length of GPT-4?": no paper here is about GPT-4, and no
             # sentence gives the asked attribute of it; it is only mentioned in passing.
@@ -1902,6 +1906,11 @@ class Composer:
             # name is not a rare name, but an answer must still come from a passage about it.
             return Decision(None, "subject", self._closest(q, candidates[:1]))
         lead = self.lead(q, chosen)
+        if passing and not any(squash(n) in squash(_URL.sub(" ", lead.text)) for n in strong):
+            # "What is ZorbBooth?" of papers that name it once in passing: an answer about it
+            # says its name (not only inside a code link, "github.com/ZorbBooth/…"), not another
+            # paper's sentence that merely ranked higher
+            return Decision(None, "subject", self._closest(q, candidates[:1]))
         if not lead.parts:
             # every ask of the question went unstated in the chosen paper ("How many steps does
             # it need, and how fast does it run?" of a paper giving neither): that is the

@@ -4813,3 +4813,29 @@ def test_how_a_name_mentioned_in_passing_works_is_not_stated() -> None:
         p = passage("QuuxLLM: Serving LLMs on FPGAs", own, 1, 0.7)
         decided = _composer().decide(q, [p])
         assert decided.lead is not None, own
+
+
+def test_an_answer_about_a_name_mentioned_in_passing_says_the_name() -> None:
+    """ "What is ZorbBooth?" of abstracts that only name it in passing: the answer is a sentence
+    that names it ("… personalized technologies (e.g., ZorbBooth and LoRA) …"), or none; never
+    another sentence of the paper that ranked higher, nor a code link that holds the name."""
+    q = analyse("What is ZorbBooth?")
+    p = passage(
+        "QuuxAdapter: Any Resolution for Diffusion Models",
+        "Recent text-to-image models and personalized technologies (e.g., ZorbBooth and "
+        "LoRA) let individuals generate imaginative images. Experiments demonstrate that "
+        "QuuxAdapter with only 0.5M parameters can process images with flexible resolutions "
+        "for arbitrary diffusion models.",
+        1,
+        0.7,
+    )
+    lead = _composer().decide(q, [p]).lead
+    assert lead is None or "ZorbBooth" in lead.text
+    linked = passage(
+        "Parameter-Efficient Tuning of Quux Transformers",
+        "We tune vision transformers with adapters at low numerical precision. Code: "
+        "https://github.com/ZorbBooth/PETL-Quux.",
+        1,
+        0.7,
+    )
+    assert _composer().decide(q, [linked]).lead is None
