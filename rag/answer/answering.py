@@ -61,6 +61,7 @@ from rag.answer.question import (
     recased,
     respelt,
     strong_names,
+    subject_label,
     title_head,
     title_words,
     titles_by,
@@ -194,6 +195,17 @@ def resolved(question: str, previous_names: list[str]) -> str | None:
     first = refs[0]
     put = f"{name}'s" if first.group("own") else name
     return question[: first.start()] + put + question[first.end() :]
+
+
+def _names_a_paper(label: str | None, doc_freq: Mapping[str, int]) -> bool:
+    """Does a question's subject label name a paper ("mc-moe", "Zorbformer", "kraken
+    transformer": a capital, digit or hyphen, or a word rare in the collection), rather than an
+    aspect of the conversation's paper ("speed: how much faster is it?")?"""
+    if not label:
+        return False
+    if re.search(r"[A-Z]|\d|\w-\w", label):
+        return True
+    return any(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in content_tokens(label))
 
 
 def _names_its_own(question: str, m: re.Match[str], new: list[str]) -> bool:
@@ -1173,6 +1185,9 @@ class Answerer:
         "How many phases does it have?", "And how much accuracy does it preserve?" is about Star
         Attention, which the turn just before names only by "it"."""
         if not history or not refers_back(question, history, self.retriever.doc_freq):
+            return question
+        if _names_a_paper(subject_label(question), self.retriever.doc_freq):
+            # "mc-moe: how does it pick …?": "it" is the label the turn opens with, a new subject
             return question
         last_q = self._resolved_locally(history[-1][0], history[:-1])
         # (Joining only the previous question's names, "Which datasets did they test it on

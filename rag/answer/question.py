@@ -1648,6 +1648,15 @@ _LABEL_WORDS = 4  # a name or a short noun phrase; a longer label may be a claus
 _POINTER = re.compile(r"\b(?:(it|they|them)|(its|their))\b", re.IGNORECASE)
 
 
+def subject_label(question: str) -> str | None:
+    """The label `_unlabelled` folds into its question ("mc-moe" of "mc-moe: how does it …?"),
+    or None when there is none."""
+    if _unlabelled(question) == question:
+        return None
+    m = _LABELLED.match(question)
+    return m.group("label").strip() if m else None
+
+
 def _unlabelled(question: str) -> str:
     """The question with its subject label folded in: "X: how does it work?" -> "how does X
     work?"; a question with no pronoun for the subject gets it at its end ("X: how much faster

@@ -429,6 +429,16 @@ def test_a_name_no_passage_mentions_is_named_in_the_abstention(assistant: Assist
     assert "mentions" not in assistant.ask("What is the best recipe for sourdough bread?").text
 
 
+def test_a_turn_that_opens_with_its_own_subject_stands_alone(assistant: Assistant) -> None:
+    """ "mc-moe: how does it figure out …?" after a question on DeepCache and TeaCache: "it" is
+    the subject the turn puts first, not the conversation's papers; a label that is an aspect
+    ("speed: how much faster is it?") leaves the turn about the conversation's paper."""
+    history = [("Compare DeepCache and TeaCache: what does each reuse?", "DeepCache … [1].")]
+    turn = "mc-moe: how does it figure out how many bits each expert gets?"
+    assert assistant.answerer.standalone(turn, history) == turn
+    assert "DeepCache" in assistant.answerer.standalone("speed: how much faster is it?", history)
+
+
 @pytest.mark.slow
 def test_follow_up_is_answered_in_context(assistant: Assistant) -> None:
     first = "Which method quantizes the KV cache by identifying salient tokens?"
