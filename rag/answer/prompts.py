@@ -10,6 +10,7 @@ NAMES = (
     "answer",
     "condense",
     "abstain",
+    "related_reading",
     "not_stated",
     "not_stated_subject",
     "not_mentioned",

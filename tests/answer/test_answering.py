@@ -416,7 +416,21 @@ def test_off_collection_question_abstains(assistant: Assistant, question: str) -
     assert answer.citations == []
     # plainly: the collection does not answer, or no passage so much as mentions its subject
     assert "does not answer" in answer.text or "no passage in it mentions" in answer.text
-    assert answer.passages  # offered as related reading
+    # nothing in the collection is near it: no passage is offered as related reading
+    assert answer.passages == [] and "related reading" not in answer.text
+
+
+def test_a_refusal_offers_passages_near_the_question_as_related_reading(
+    assistant: Assistant,
+) -> None:
+    """ "Which papers study EEG signal decoding?": refused (no passage mentions EEG), with the
+    passages closest to it listed as related reading, each close enough (RELATED_COSINE)."""
+    from rag.answer.answering import RELATED_COSINE
+
+    answer = assistant.ask("Which papers study EEG signal decoding?")
+    assert answer.abstained and answer.citations == []
+    assert answer.passages and "related reading" in answer.text
+    assert all((p.vector_score or 0) >= RELATED_COSINE for p in answer.passages)
 
 
 def test_a_name_no_passage_mentions_is_named_in_the_abstention(assistant: Assistant) -> None:

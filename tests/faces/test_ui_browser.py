@@ -35,7 +35,7 @@ README_SHOT = PROJECT_DIR / "docs" / "img" / "ui.png"
 ADMIN = "ui-admin-token-0123456789"
 HASHED_NAME = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 QUESTION = "Which paper quantizes the KV cache by identifying salient tokens?"
-OFF_COLLECTION = "What is the best recipe for sourdough bread?"
+OFF_COLLECTION = "Which papers study EEG signal decoding?"  # refused, with related reading
 ANSWER_TIMEOUT_MS = 240_000  # the 135M model on 2 busy CPU cores; normally a few seconds
 
 # Records, in the page, what the reader sees while it works: [ms since click, what]. "status:…"
