@@ -505,6 +505,25 @@ def _sorted_terms(doc_freq: Mapping[str, int]) -> list[str]:
     return held[1]
 
 
+def _lone_subject(q: Question, doc_freq: Mapping[str, int] | None) -> str | None:
+    """The subject of a terse question that names nothing else ("what's medusa", "tell me about
+    zorbnet"): its one word rare in the collection, when at most one other word asks about it."""
+    if q.names or q.shape != "single":
+        return None
+    rare = _rare_typed_words(q.text, doc_freq)
+    if len(rare) != 1:
+        return None
+    others = content_tokens(q.text) - content_tokens(rare[0])
+    return rare[0] if len(others) <= 1 else None
+
+
+def _about_word(p: Passage, word: str) -> bool:
+    """Is the passage about `word` (in its title, used twice or more, or introduced by it), not
+    naming it once in passing?"""
+    uses = re.findall(rf"(?<![\w-]){re.escape(word)}(?![\w-])", p.text, re.IGNORECASE)
+    return word.lower() in p.title.lower() or len(uses) >= 2 or introduces(p, word)
+
+
 def _rare_typed_words(question: str, doc_freq: Mapping[str, int] | None) -> list[str]:
     """Words of the question in at most RARE_WORD_CHUNKS chunks, as typed."""
     if not doc_freq:
@@ -734,6 +753,11 @@ class Answerer:
         line per side of a comparison, else the one passage that answers (rag/answer/compose.py)."""
         embed = self.retriever.embed_texts
         composer = Composer(self.retriever.idf())
+        lone = _lone_subject(q, self.doc_freq())
+        if lone and not any(_about_word(p, lone) for p in passages):
+            # "what's medusa": the one rare word is the subject, and no passage is about it
+            # (at most one names it in passing); another paper's best sentence is no answer
+            return Decision(None, "subject", composer._closest(q, passages[:1]), [lone])
         if q.shape == "list":
             lead = list_lead(composer, q, passages, embed)
             if lead is not None:

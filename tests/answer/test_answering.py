@@ -443,6 +443,17 @@ def test_a_name_no_passage_mentions_is_named_in_the_abstention(assistant: Assist
     assert "mentions" not in assistant.ask("What is the best recipe for sourdough bread?").text
 
 
+def test_a_terse_question_about_a_word_no_paper_is_about_is_refused(assistant: Assistant) -> None:
+    """ "what's medusa": its one rare word is its subject; two abstracts name Medusa once, in
+    passing, and no passage is about it, so it is refused naming it, not answered with the
+    best-ranked paper's figure (SnapKV's). A paper's own lower-case name ("deita", which its
+    abstract introduces) is answered."""
+    refused = assistant.ask("what's medusa")
+    assert refused.abstained and "medusa" in refused.text.lower(), refused.text
+    answered = assistant.ask("what is deita?")
+    assert not answered.abstained and "deita" in answered.text
+
+
 def test_a_turn_that_opens_with_its_own_subject_stands_alone(assistant: Assistant) -> None:
     """ "mc-moe: how does it figure out …?" after a question on DeepCache and TeaCache: "it" is
     the subject the turn puts first, not the conversation's papers; a label that is an aspect
