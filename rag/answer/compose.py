@@ -337,7 +337,10 @@ def salient_name(q: Question, p: Passage) -> str:
 
 _DEFINITION_Q = re.compile(
     r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<name>[\w\-.]+(?:\s+[\w\-.]+)?)\s*\??\s*$|"
-    r"^\s*what\s+(?:does|do|did)\s+(?P<name2>[\w\-.]+(?:\s+[\w\-.]+)?)\s+do\s*\??\s*$",
+    r"^\s*what\s+(?:does|do|did)\s+(?P<name2>[\w\-.]+(?:\s+[\w\-.]+)?)\s+do\s*\??\s*$|"
+    # "tell me about SnapKV", "explain ZipCache": what it is, as "What is …?" asks
+    r"^\s*(?:(?:can\s+you\s+|please\s+)?(?:tell\s+me\s+about|explain|describe))\s+(?:the\s+)?"
+    r"(?P<name3>[\w\-.]+(?:\s+[\w\-.]+)?)\s*[?.!]?\s*$",
     re.IGNORECASE,
 )
 
@@ -458,9 +461,10 @@ _OTHER_ASK = re.compile(
 
 
 def definition_asked(q: Question) -> str:
-    """The name in "What is ZipCache?" / "What does SnapKV do?", else ""."""
+    """The name in "What is ZipCache?" / "What does SnapKV do?" / "Tell me about TeaCache",
+    else ""."""
     m = _DEFINITION_Q.match(q.text)
-    return (m.group("name") or m.group("name2") or "") if m else ""
+    return (m.group("name") or m.group("name2") or m.group("name3") or "") if m else ""
 
 
 def defines(name: str, sentence: str) -> bool:

@@ -4839,3 +4839,21 @@ def test_an_answer_about_a_name_mentioned_in_passing_says_the_name() -> None:
         0.7,
     )
     assert _composer().decide(q, [linked]).lead is None
+
+
+@pytest.mark.parametrize(
+    "question", ["Tell me about ZorbKV", "explain ZorbKV", "Can you describe ZorbKV?"]
+)
+def test_tell_me_about_a_paper_asks_what_it_is(question: str) -> None:
+    """ "Tell me about ZorbKV" asks what ZorbKV is, as "What is ZorbKV?" does: the sentence that
+    introduces it, not its headline figure, which repeats the name more often."""
+    p = passage(
+        "ZorbKV: The Model Knows What You Look For",
+        "ZorbKV achieves a consistent decoding speed with a 3.6x increase in generation speed "
+        "and ZorbKV keeps an 8.2x memory efficiency. This paper introduces ZorbKV, a "
+        "fine-tuning-free approach that minimizes the KV cache size.",
+        1,
+        0.7,
+    )
+    lead = _composer().decide(analyse(question), [p]).lead
+    assert lead is not None and lead.text.startswith("This paper introduces ZorbKV"), lead
