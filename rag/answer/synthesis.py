@@ -898,6 +898,13 @@ def how_lead(
         # how a method speeds something up is told by how much, as a comparison side is
         order = {x: i for i, x in enumerate(scored.sentences)}
         picked = sorted([*picked, result], key=lambda x: order.get(x, len(order)))
+    # the first line states what the paper proposes ("We present X, a … scheme"), then how it
+    # works in the abstract's order: an observation or problem that comes first in the abstract
+    # ("We observe that too few queries …") is why, not how, and does not lead a how answer
+    proposal = next((x for x in picked if _PROPOSAL.search(x)), None)
+    # (unless it points back at what comes before it: "an approach that leverages this finding")
+    if proposal is not None and not asks_why(q.text) and not _LEANS_BACK.search(proposal):
+        picked = [proposal, *(x for x in picked if x != proposal)]
     limit = MAX_LEAD_CHARS if len(picked) == 1 else PART_CHARS
     # the paper called as the question calls it, when that is its own name ("GraNet", which
     # it introduces after an earlier acronym, "GMP"; "Mamba" of "Mamba: …"), not a name its
@@ -907,6 +914,14 @@ def how_lead(
     # ConvNeXt" is InceptionNeXt, whichever the question named first)
     asked.sort(key=lambda n: squash(n) != squash(short_name(p).split(" (")[0]))
     return _paper_lead(q, p, picked, limit, asked[0] if asked else clean_display(short_name(p)))
+
+
+# a sentence that leans on the one before it: "this finding", "these observations", "such
+# redundancy" (not "this paper", which is the paper itself)
+_LEANS_BACK = re.compile(
+    r"\b(?:this|these|such)\s+(?!(?:paper|work|study|article|thesis|letter|report)\b)[a-z]",
+    re.IGNORECASE,
+)
 
 
 def _with_later_asks(

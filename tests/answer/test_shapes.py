@@ -4857,3 +4857,35 @@ def test_tell_me_about_a_paper_asks_what_it_is(question: str) -> None:
     )
     lead = _composer().decide(analyse(question), [p]).lead
     assert lead is not None and lead.text.startswith("This paper introduces ZorbKV"), lead
+
+
+def test_a_how_answer_leads_with_what_the_paper_proposes() -> None:
+    """An observation that opens the abstract ("We observe that too few queries …") is why the
+    paper does what it does, not how: the how answer's first line is its proposal, then how it
+    works; a proposal that leans on the sentence before it ("… leverages this finding") keeps
+    its place."""
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "ZorbDETR: Collaborative Zorb Assignments",
+        "In this paper, we provide the observation that too few queries assigned as positive "
+        "samples leads to sparse supervision on the zorb encoder's output. We present a novel "
+        "collaborative zorb assignments training scheme, namely ZorbDETR, to learn efficient "
+        "zorb detectors. The scheme trains multiple parallel auxiliary zorb heads supervised "
+        "by one-to-many label assignments.",
+        1,
+        0.7,
+    )
+    q = analyse('How does the method of "ZorbDETR: Collaborative Zorb Assignments" work?')
+    lead = how_lead(_composer(), q, p)
+    assert lead is not None and lead.parts[0][1].startswith("We present a novel"), lead
+    leaning = passage(
+        p.title,
+        "We first show that most of the zorb vocabulary is never used. We propose an approach "
+        "that leverages this finding to shrink the zorb embedding matrix. It keeps only the "
+        "rows of tokens seen in the task.",
+        1,
+        0.7,
+    )
+    lead = how_lead(_composer(), q, leaning)
+    assert lead is not None and lead.parts[0][1].startswith("We first show"), lead
