@@ -52,6 +52,25 @@ _FREE_ASK = re.compile(
 )
 
 
+# "Does X increase model size?", "Does X hurt accuracy?": an ask whether a cost comes with it; a
+# paper that says it comes without ("without increasing its size", "with no loss in accuracy")
+# answers "No". Each verb stands for its kind of cost, as a sentence may word it another way
+# ("hurt accuracy" / "without sacrificing accuracy"); the object is the cost's head noun.
+_COST_KINDS = {
+    "loss": (
+        r"hurt|harm|sacrifice|compromise|degrade|lose|reduce|lower|decrease|affect|impact|"
+        r"damage|drop",
+        r"loss|losses|drop|drops|degradation|decrease|sacrifice|penalty",
+    ),
+    "growth": (r"increase|raise|add|grow|inflate", r"increase|increases|overhead|growth"),
+}
+_COST_ASK = re.compile(
+    rf"\b(?P<verb>{'|'.join(verbs for verbs, _ in _COST_KINDS.values())})s?\s+"
+    r"(?:(?:its|their|the|any|overall)\s+)?(?P<prop>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})\s*$",
+    re.IGNORECASE,
+)
+
+
 _OTHERS = re.compile(
     r"\b(?:unlike|previous|prior|existing|traditional|conventional|current|most|other|"
     r"typically|usually|often)\b",
@@ -92,6 +111,28 @@ def _without(prop: str, sentence: str) -> bool:
     )
 
 
+def _without_cost(verb: str, prop: str, sentence: str) -> bool:
+    """The sentence says the cost does not come: "without increasing its size", "with no
+    increase in word error rate", "no accuracy loss", of the asked kind of cost and its head
+    noun ("model size": "size")."""
+    verbs, nouns = next(
+        (v, n) for v, n in _COST_KINDS.values() if re.fullmatch(v, verb, re.IGNORECASE)
+    )
+    stems = "|".join(re.escape(_stem(v)) for v in verbs.split("|"))
+    head = rf"{re.escape(_stem(prop.split()[-1]))}\w*"
+    none = r"\b(?:no|zero|without(?:\s+any)?)\s+"
+    gap = r"(?:[\w-]+\s+){0,3}?"
+    return bool(
+        re.search(
+            rf"\bwithout\s+(?:any\s+|much\s+|significantly\s+)?(?:{stems})\w*\s+{gap}{head}|"
+            rf"{none}{gap}{head}\s+(?:{nouns})\b|"
+            rf"{none}(?:{nouns})\s+(?:in|of|to)\s+{gap}{head}",
+            sentence,
+            re.IGNORECASE,
+        )
+    )
+
+
 def _needs(prop: str, sentence: str) -> bool:
     """The sentence says the property is needed ("requires fine-tuning", "needs retraining")
     and does not say it is absent."""
@@ -110,13 +151,20 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
     asks_free = _FREE_ASK.search(rest)
     asks_need = None if asks_free else _NEEDS_ASK.search(rest)
     asks_use = None if asks_free or asks_need else _USES_ASK.search(rest)
-    found = asks_free or asks_need or asks_use
+    asks_cost = None if asks_free or asks_need or asks_use else _COST_ASK.search(rest)
+    found = asks_free or asks_need or asks_use or asks_cost
     if found is None:
         return None
     prop = found.group("prop") or found.groupdict().get("prop2") or ""
     if not prop or prop.lower() in {"a", "an", "the", "it", "to"}:
         return None
     own = [s for s in split_sentences(passage.text) if not instruction_like(s)]
+    if asks_cost:
+        verb = asks_cost.group("verb")
+        said = next(
+            (s for s in own if _without_cost(verb, prop, s) and not _OTHERS.search(s)), None
+        )
+        return Verdict("No", passage, said) if said else None
     if asks_use:
         said = next((s for s in own if _without(prop, s) and not _OTHERS.search(s)), None)
         return Verdict("No", passage, said) if said else None

@@ -125,3 +125,38 @@ def test_a_comparison_asked_as_yes_or_no_opens_with_yes_when_the_paper_says_so()
     # a decimal point before the cue does not end the clause; a full stop does
     assert measured_against("ZorbAttn", "We get 4.2x and 1.6x compared with ZorbAttn.")
     assert not measured_against("ZorbAttn", "It is 1.6x faster than before. ZorbAttn tiles.")
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("Does ZorbKV increase model size?", "It lowers perplexity without increasing its size."),
+        ("Does ZorbKV hurt accuracy?", "ZorbKV halves memory with no loss in accuracy."),
+        ("Does ZorbKV hurt accuracy?", "ZorbKV halves memory with no accuracy loss."),
+        ("Does ZorbKV degrade quality?", "ZorbKV halves memory without sacrificing quality."),
+        (
+            "Does ZorbKV increase the word error rate?",
+            "ZorbKV is 5x faster while incurring no increase in word error rates.",
+        ),
+    ],
+)
+def test_a_cost_that_does_not_come_answers_no(question: str, text: str) -> None:
+    """ "Does X increase model size?" of a paper that improves "without increasing its size":
+    "No", from that sentence; the cost may be worded another way than the question's verb."""
+    v = verdict(question, _paper(f"ZorbKV shrinks caches. {text}"))
+    assert v is not None and v.word == "No" and v.sentence == text
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        # another cost than the one asked
+        ("Does ZorbKV reduce memory?", "ZorbKV halves latency without reducing accuracy."),
+        # the others keep it, not the paper
+        ("Does ZorbKV hurt accuracy?", "Prior caches cut memory without sacrificing accuracy."),
+        # a small cost is not none: no verdict
+        ("Does ZorbKV increase latency?", "ZorbKV adds negligible latency overhead."),
+    ],
+)
+def test_no_cost_verdict_unless_the_paper_says_it_does_not_come(question: str, text: str) -> None:
+    assert verdict(question, _paper(text)) is None
