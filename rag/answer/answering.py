@@ -72,8 +72,10 @@ from rag.answer.synthesis import (
     comparison_lead,
     described_comparison_lead,
     described_if_unnamed,
+    distinct_sides,
     how_lead,
     identify_lead,
+    is_called,
     list_lead,
     missing_sides,
     misspells_own_name,
@@ -787,8 +789,14 @@ class Answerer:
                 return Decision(comparative_lead(q.text, lead))
             # when no compared side is a paper here, other papers do not answer for them
             missing = missing_sides(q, passages)
-            if missing and len(missing) == len(compared_names(q)):
+            if (
+                missing
+                and len(missing) == len(compared_names(q))
+                and len(distinct_sides(missing)) >= 2
+            ):
                 return Decision(None, reason="subject", missing=missing)
+            # one side named and not here ("… a production system …, and how does it compare
+            # with Megatron-LM?"), the other described: the single-fact decision weighs it
         decision = composer.decide(q, passages)
         if decision.lead is None and decision.reason == "attribute":
             titled = title_lead(q, decision.closest)
@@ -1122,6 +1130,12 @@ class Answerer:
 
     # -- abstentions -------------------------------------------------------------------------
 
+    @staticmethod
+    def related(passages: list[Passage]) -> list[Passage]:
+        """The passages a refusal offers as related reading: not those that share next to
+        nothing with the question ("Who won the 2022 World Cup?")."""
+        return [p for p in passages if (p.vector_score or 0.0) >= RELATED_COSINE]
+
     def abstention(
         self, base: Answer, timings: dict[str, float], q: Question | None = None
     ) -> Answer:
@@ -1129,9 +1143,7 @@ class Answerer:
         when no chunk of the collection so much as mentions it ("What does FlashDecoding++
         do?")."""
         unknown = unmentioned(q, self.doc_freq()) if q is not None else []
-        # passages that share next to nothing with the question ("Who won the 2022 World
-        # Cup?") are not offered as related reading
-        related = [p for p in base.passages if (p.vector_score or 0.0) >= RELATED_COSINE]
+        related = self.related(base.passages)
         text = (
             self.prompts.get("not_mentioned", names=" or ".join(unknown))
             if unknown
@@ -1156,15 +1168,22 @@ class Answerer:
         """ "Not stated" is an answer: what the closest paper's abstract does say, cited, and
         that it does not give what was asked."""
         subjects = q.names or acronyms(q)
-        titled = {short_name(p).lower() for p in base.passages}
-        # "Megalodon-13B, Megalodon": name the missing one, not the paper that is here
-        subjects = [n for n in subjects if n.lower() not in titled] or subjects
+        # "Megalodon-13B, Megalodon", "H2O … against FlexGen": name the missing ones, not a
+        # paper that is here
+        subjects = [
+            n for n in subjects if not any(is_called(p, n) for p in base.passages)
+        ] or subjects
         subjects = decision.missing or subjects
         if decision.reason == "subject" and subjects:
             text = self.prompts.get("not_stated_subject", names=", ".join(subjects))
+            # as for any refusal, related reading only when related (`abstention`)
+            related = self.related(base.passages)
+            if related:
+                text = f"{text} {self.prompts.get('related_reading')}"
             return base.model_copy(
                 update={
                     "text": text,
+                    "passages": related,
                     "abstained": True,
                     "not_stated": "subject",
                     "timings": timings,

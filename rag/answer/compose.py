@@ -1050,8 +1050,28 @@ def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
     if re.search(rf"{_INTRODUCING_VERB}[^.]*?,\s*namely\s+{word}", p.text, re.I):
         return True
     return own_voice and any(
-        _OWN_VOICE.search(s) and re.search(word, s) and not as_baseline(name, s)
+        _OWN_VOICE.search(s)
+        and re.search(word, s)
+        and not as_baseline(name, s)
+        and not _enumerated(name, s)
         for s in split_sentences(p.text)
+    )
+
+
+def _enumerated(name: str, sentence: str) -> bool:
+    """Is `name` one item of a list in the sentence ("on T5 (language translation), Whisper
+    (speech translation), and open GPT-type"; "LLaMA, Mistral and Qwen")? What a paper lists is
+    what it was tried on, not its own work, though it speaks in its own voice."""
+    word = rf"(?<![\w-]){re.escape(name)}(?![\w-])(?:\s*\([^()]*\))?"
+    item = r"[A-Z][\w.+-]*(?:\s*\([^()]*\))?"
+    return bool(
+        re.search(rf",\s*(?:and\s+|or\s+)?{word}\s*(?:,|\band\b|\bor\b)", sentence)
+        or re.search(rf"{word}\s*,\s*{item}\s*,?\s*(?:and|or)\b", sentence)
+        or re.search(rf"{item}\s*,\s*(?:and|or)\s+{word}", sentence)
+        or (
+            re.search(rf"{item}\s+(?:and|or)\s+{word}", sentence)
+            and re.search(rf",\s*{item}\s+(?:and|or)\s+{word}", sentence)
+        )
     )
 
 

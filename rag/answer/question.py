@@ -1562,8 +1562,8 @@ _WH_WORDS = ("which", "what", "how", "why", "where", "when", "who")
 
 BASELINE_CUE = re.compile(
     r"\b(than|outperform\w*|surpass\w*|beats?|like|such as|compar\w* (?:to|with)|over|versus|"
-    r"vs|baselines?|including|e\.g|relative to|alternatives? to|instead of|in place of|replac\w*|"
-    r"unlike)\b",
+    r"against|vs|baselines?|including|e\.g|relative to|alternatives? to|instead of|in place of|"
+    r"replac\w*|unlike)\b",
     re.I,
 )
 

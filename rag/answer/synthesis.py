@@ -1173,6 +1173,16 @@ def compared_names(q: Question) -> list[str]:
     return sorted(sides, key=lambda n: _position(q.text, n))[:MAX_SIDES]
 
 
+def distinct_sides(names: list[str]) -> list[str]:
+    """The names less any that another spells out further after a hyphen or space ("Megatron"
+    of "Megatron-LM"): the question's two spellings of one thing, one side."""
+    return [
+        n
+        for n in names
+        if not any(o != n and re.match(rf"{re.escape(n)}[-\s]\w", o, re.IGNORECASE) for o in names)
+    ]
+
+
 def _position(text: str, name: str) -> int:
     """Where `name` stands in `text` as a word of its own, in any case ("zorbzip" where it is
     typed); "LoRA" inside "IncreLoRA" is not where LoRA is named. After the end if nowhere."""

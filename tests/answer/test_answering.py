@@ -931,3 +931,41 @@ def test_not_stated_authors_quotes_what_the_paper_is(assistant: Assistant) -> No
     answer = assistant.ask("Who are the authors of SPANN?")
     assert answer.abstained and "does not give the authors" in answer.text
     assert "present a simple but efficient memory-disk hybrid indexing" in answer.text
+
+
+def test_a_refusal_for_a_missing_subject_names_only_the_missing_and_related_reading(
+    assistant: Assistant,
+) -> None:
+    """ "No paper in it is about …" names the subjects that have no paper here, not one whose
+    paper was found; and, as every refusal, it offers related reading only of passages near the
+    question (RELATED_COSINE), saying so only when it offers any."""
+    from rag.answer.answering import RELATED_COSINE
+    from rag.answer.compose import Decision
+    from rag.answer.question import analyse
+    from rag.core.types import Answer, Passage
+
+    def paper(title: str, text: str, n: int, cosine: float) -> Passage:
+        return Passage(
+            text=text,
+            score=cosine,
+            title=title,
+            source="x",
+            doc_id=title,
+            chunk_id=title,
+            number=n,
+            vector_score=cosine,
+        )
+
+    near = paper("ZorbKV: Small Zorb Caches", "We present ZorbKV, a cache policy.", 1, 0.5)
+    far = paper("Sourdough at Scale", "We bake bread.", 2, RELATED_COSINE / 2)
+    q = analyse("What batch size did ZorbKV use against QuuxServe?")
+    refuse = Decision(None, "subject")
+    base = Answer(question=q.text, text="", passages=[near, far])
+    answer = assistant.answerer.not_stated(base, q, refuse, {})
+    assert answer.abstained and "about QuuxServe" in answer.text, answer.text
+    assert "ZorbKV" not in answer.text
+    assert answer.passages == [near] and "related reading" in answer.text
+    alone = assistant.answerer.not_stated(
+        base.model_copy(update={"passages": [far]}), q, refuse, {}
+    )
+    assert alone.passages == [] and "related reading" not in alone.text, alone.text

@@ -4889,3 +4889,50 @@ def test_a_how_answer_leads_with_what_the_paper_proposes() -> None:
     )
     lead = how_lead(_composer(), q, leaning)
     assert lead is not None and lead.parts[0][1].startswith("We first show"), lead
+
+
+def test_a_name_a_paper_lists_among_others_is_not_its_comparison_side() -> None:
+    """A paper that lists a name among what it was tried on ("on T5, ZorbWhisper (speech), and
+    GPT") speaks in its own voice but is not that name's paper: "Compare OrcaX and
+    ZorbWhisper" answers OrcaX's side and says ZorbWhisper's is not stated, not the lister's."""
+    from rag.answer.compose import introduces
+    from rag.answer.synthesis import distinct_sides
+
+    lister = passage(
+        "Sparse Zorb Finetuning",
+        "We study sparse finetuning. We exhibit speedups on T5 (translation), ZorbWhisper "
+        "(speech translation), and open GPT-type models.",
+        2,
+        0.5,
+    )
+    assert not introduces(lister, "ZorbWhisper", own_voice=True)
+    realised = passage("Disaggregated Zorb Serving", "We realize this idea in ZorbInfer.", 3, 0.5)
+    assert introduces(realised, "ZorbInfer", own_voice=True)
+    q = analyse("Compare OrcaX and ZorbWhisper: how does each speed up inference?")
+    lead = comparison_lead(_composer(), q, [orca_x(), lister])
+    assert lead is not None and "[2]" not in lead.text, lead
+    assert lead.text.endswith(
+        "No paper in the collection is about ZorbWhisper: its side is not stated here."
+    )
+    # two spellings of one thing are one side; two things are two
+    assert distinct_sides(["Megazorb-LM", "Megazorb"]) == ["Megazorb-LM"]
+    assert distinct_sides(["OrcaX", "ZorbWhisper"]) == ["OrcaX", "ZorbWhisper"]
+
+
+def test_a_name_the_question_measures_against_needs_no_paper_of_its_own() -> None:
+    """ "When ZorbKV was benchmarked against QuuxServe and FlexZorb, what prompt length was
+    used?": the names after "against" are baselines, as after "than"; the question is about
+    ZorbKV, whose abstract does not give the length, so the answer is that, not "no paper here
+    is about QuuxServe"."""
+    p = passage(
+        "ZorbKV: Small Zorb Caches",
+        "We present ZorbKV, a cache eviction policy. ZorbKV improves throughput over QuuxServe "
+        "and FlexZorb by up to 3x on OPT-6.7B.",
+        1,
+        0.6,
+    )
+    q = analyse(
+        "When ZorbKV was benchmarked against QuuxServe and FlexZorb, what prompt length was used?"
+    )
+    decision = _composer().decide(q, [p])
+    assert decision.lead is None and decision.reason == "attribute", decision
