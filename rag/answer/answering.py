@@ -795,8 +795,8 @@ class Answerer:
                 and len(distinct_sides(missing)) >= 2
             ):
                 return Decision(None, reason="subject", missing=missing)
-            # one side named and not here ("… a production system …, and how does it compare
-            # with Megatron-LM?"), the other described: the single-fact decision weighs it
+            # one side named and not here, the other described ("a zorb serving system …, and
+            # how does it compare with QuuxServe?"): the single-fact decision weighs it
         decision = composer.decide(q, passages)
         if decision.lead is None and decision.reason == "attribute":
             titled = title_lead(q, decision.closest)
@@ -1168,8 +1168,8 @@ class Answerer:
         """ "Not stated" is an answer: what the closest paper's abstract does say, cited, and
         that it does not give what was asked."""
         subjects = q.names or acronyms(q)
-        # "Megalodon-13B, Megalodon", "H2O … against FlexGen": name the missing ones, not a
-        # paper that is here
+        # "Megalodon-13B, Megalodon", "ZorbKV … against QuuxServe": name the missing ones, not
+        # a paper that is here
         subjects = [
             n for n in subjects if not any(is_called(p, n) for p in base.passages)
         ] or subjects

@@ -1059,9 +1059,9 @@ def introduces(p: Passage, name: str, own_voice: bool = False) -> bool:
 
 
 def _enumerated(name: str, sentence: str) -> bool:
-    """Is `name` one item of a list in the sentence ("on T5 (language translation), Whisper
-    (speech translation), and open GPT-type"; "LLaMA, Mistral and Qwen")? What a paper lists is
-    what it was tried on, not its own work, though it speaks in its own voice."""
+    """Is `name` one item of a list in the sentence ("we test on A (text), B (speech), and
+    C"; "A, B and C")? What a paper lists is what it was tried on, not its own work, though it
+    speaks in its own voice."""
     word = rf"(?<![\w-]){re.escape(name)}(?![\w-])(?:\s*\([^()]*\))?"
     item = r"[A-Z][\w.+-]*(?:\s*\([^()]*\))?"
     return bool(

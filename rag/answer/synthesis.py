@@ -1174,8 +1174,8 @@ def compared_names(q: Question) -> list[str]:
 
 
 def distinct_sides(names: list[str]) -> list[str]:
-    """The names less any that another spells out further after a hyphen or space ("Megatron"
-    of "Megatron-LM"): the question's two spellings of one thing, one side."""
+    """The names less any that another spells out further after a hyphen or space ("Quux" of
+    "Quux-LM"): the question's two spellings of one thing, one side."""
     return [
         n
         for n in names
