@@ -1574,7 +1574,18 @@ def _figures(sentence: str, sizes: bool = True) -> set[str]:
     model sizes ("1.3B", "33B") count too; a side that gives only the sizes it tested still
     lacks the result it reports."""
     found = {n for n in numbers(sentence) if re.search(r"[%x×]|\d[.,]\d|\d{2,}", n)}
+    found |= {m.group(0).lower() for m in _MULTIPLE.finditer(sentence)}
     return found if sizes else {n for n in found if n[-1:].lower() not in "bmk"}
+
+
+# a factor said in words: "ran four times as fast", "2 times faster", "3-fold", "twice as fast",
+# "two orders of magnitude": as much a measured figure as "4x"
+_MULTIPLE = re.compile(
+    r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred)"
+    r"(?:\s+|-)(?:times|fold)\b|\b(?:twice|thrice)\s+(?:as|faster|smaller|fewer|less|more)\b|"
+    r"\b(?:an|one|two|three)\s+orders?\s+of\s+magnitude\b",
+    re.IGNORECASE,
+)
 
 
 def _reports_result(sentence: str) -> bool:

@@ -4936,3 +4936,25 @@ def test_a_name_the_question_measures_against_needs_no_paper_of_its_own() -> Non
     )
     decision = _composer().decide(q, [p])
     assert decision.lead is None and decision.reason == "attribute", decision
+
+
+def test_a_factor_said_in_words_is_a_result() -> None:
+    """ "ran four times as fast", "3-fold", "twice as fast", "two orders of magnitude" are
+    measured results as "4x" is: a side asked what it achieves reports that sentence, not an
+    observation that has no figure."""
+    from rag.answer.compose import _figures
+
+    assert _figures("ZorbFirst ran approximately four times as fast as ConvZorb.")
+    assert _figures("It is 3-fold smaller and twice as fast, saving two orders of magnitude.")
+    assert not _figures("We use four heads and two layers.")
+    zorb = passage(
+        "On the Efficiency of Zorb Networks",
+        "Zorb layers are widely used. We observe that the degenerate zorb layers that give the "
+        "best trade-off also use significant memory resources. Our ZorbFirst model with fused "
+        "kernels ran approximately four times as fast as ConvZorb.",
+        2,
+        0.5,
+    )
+    q = analyse("Compare OrcaX and ZorbFirst: what does each achieve?")
+    lead = comparison_lead(_composer(), q, [orca_x(), zorb])
+    assert lead is not None and "four times as fast" in lead.text, lead
