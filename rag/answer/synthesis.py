@@ -609,11 +609,16 @@ class Scored:
         its closeness to the topic; it is shown only when the passage says nothing else."""
         # "While existing methods sacrifice accuracy, we provide …": the main clause is the
         # paper's own, the concession before it is not what the sentence is about
+        # "Based on this framework, X further employs … to mitigate I/O bottlenecks": the paper's
+        # own method is the subject, and the problem word is what it remedies
+        name = short_name(self.passage)
         cue = [
             (
                 bool(_BACKGROUND_CUE.search(s))
                 and not _OWN_MAIN.search(s)
                 and not _OWN_CLAUSE.search(s)
+                and not (name and _opens_with(s, name))
+                and not _remedied(s)
             )
             or bool(_FRAMING.search(s))
             for s in self.sentences
@@ -650,6 +655,22 @@ class Scored:
         )
         tested = np.where(setup, BACKGROUND_FLOOR, 0.0) if not setup.all() else 0.0
         return self.sentences[int((score - self._background_floor() - tested).argmax())]
+
+
+# a verb of remedy a few words before a problem word: "to mitigate I/O bottlenecks", "which
+# removes the bottleneck"
+_REMEDY_BEFORE = re.compile(
+    r"\b(?:mitigat|alleviat|overcom|address|tackl|solv|avoid|reduc|remov|eliminat|break|"
+    r"lift|resolv|circumvent|bypass)\w*\s+(?:[\w/-]+\s+){0,3}$",
+    re.IGNORECASE,
+)
+
+
+def _remedied(sentence: str) -> bool:
+    """Is every background cue of the sentence a problem it remedies ("… to mitigate I/O
+    bottlenecks"), not one it suffers from?"""
+    cues = list(_BACKGROUND_CUE.finditer(sentence))
+    return bool(cues) and all(_REMEDY_BEFORE.search(sentence[: m.start()]) for m in cues)
 
 
 def _with_referents(ranked: list[int], sentences: list[str], n: int) -> list[int]:

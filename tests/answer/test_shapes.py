@@ -4958,3 +4958,24 @@ def test_a_factor_said_in_words_is_a_result() -> None:
     q = analyse("Compare OrcaX and ZorbFirst: what does each achieve?")
     lead = comparison_lead(_composer(), q, [orca_x(), zorb])
     assert lead is not None and "four times as fast" in lead.text, lead
+
+
+def test_a_sentence_remedying_the_problem_is_not_background() -> None:
+    """ "Based on this framework, ZorbGen further employs asynchronous overlap to mitigate I/O
+    bottlenecks": the paper's own method is the subject and the problem word is what it
+    remedies, so the sentence is how it works, not the field's background (which a how answer
+    shows only when the paper says nothing else)."""
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "ZorbGen: Heterogeneous Zorb Inference",
+        "Prior approaches explored offloading but often suffer from I/O bottlenecks. We "
+        "introduce ZorbGen, a framework for heterogeneous parallel computing using CPUs and "
+        "GPUs. Based on this framework, ZorbGen further employs asynchronous overlap of "
+        "zorb transfers to mitigate I/O bottlenecks. Our experiments show a 3x speedup.",
+        1,
+        0.7,
+    )
+    lead = how_lead(_composer(), analyse("How does ZorbGen reduce I/O bottlenecks?"), p)
+    assert lead is not None and "asynchronous overlap" in lead.text, lead
+    assert "Prior approaches" not in lead.text
