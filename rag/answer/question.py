@@ -381,8 +381,10 @@ _SYNONYMS: dict[str, set[str]] = {
     # 10 seconds"); not any count of tokens ("2 trillion training tokens" is not a sequence length)
     "length": {"length", "long", "frame", "second", "minut", "hour", *_TIME_UNITS},
     "cost": {"cost", "cheaper", "price", "dollar", "$"},
-    # power is reported in watts ("1.11 W", "350 mW")
-    "power": {"power", "watt", "w", "mw", "kw"},
+    # power is reported in watts ("1.11 W", "350 mW", "a reduction in wattage"), energy in
+    # joules or kWh or, by many abstracts, as the power drawn
+    "power": {"power", "watt", "wattag", "w", "mw", "kw", "energi"},
+    "energi": {"energi", "joul", "kwh", "power", "watt", "wattag"},
     # detection and translation report accuracy as AP / mAP / BLEU
     "accuraci": {"accuraci", "top-1", "score", "perform", *_SCORE_UNITS},
     # "what score does it reach on LRA" -> "averaging 85% on LRA": a score is reported as one
