@@ -958,6 +958,21 @@ def asked_kind_nouns(q: Question) -> set[str]:
     return heads - content_tokens(" ".join(q.names))
 
 
+# a list of two or more items right before a noun ("A, B, and C tasks", "image and video
+# tasks"), each of one to three words (`names_an_instance` sees the comma as a word)
+_LISTED_BEFORE = re.compile(
+    r"(?:^|\s)[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}(?:\s+,\s+[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})*"
+    r"(?:\s+,)?\s+(?:and|or)\s+[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}$"
+)
+
+
+# a word before the noun that qualifies it or links it, not the last item of a list ("speed and
+# accuracy on tasks", "both image and many other tasks")
+_NOT_AN_ITEM = {"on", "in", "of", "for", "to", "with", "across", "the", "a", "an", "various",
+                "several", "multiple", "different", "many", "all", "both", "other", "these",
+                "such", "their", "its", "our", "more", "most"}  # fmt: skip
+
+
 def names_an_instance(q: Question, heads: set[str], sentence: str) -> bool:
     """Does the sentence name an instance of the asked kind: a name (or a figure) the question
     does not give, next to the kind's noun with only list words between ("two benchmarks on an
@@ -973,6 +988,14 @@ def names_an_instance(q: Question, heads: set[str], sentence: str) -> bool:
     for i, w in enumerate(words):
         if not content_tokens(w) & heads:
             continue
+        if (
+            i
+            and words[i - 1].lower() not in _NOT_AN_ITEM
+            and _LISTED_BEFORE.search(" ".join(words[max(0, i - 12) : i]))
+        ):
+            # "across commonsense reasoning, arithmetic reasoning, and language inference tasks":
+            # the instances listed before the noun, in lower case as such kinds often are
+            return True
         for step in (1, -1):
             # before the noun, up to two modifiers ("the ImageNet image dataset")
             j, budget = i + step, 2

@@ -4997,3 +4997,30 @@ def test_a_figure_of_other_methods_does_not_answer_for_the_paper() -> None:
     )
     decision = _composer().decide(analyse("How much energy does ZorbTok save?"), [p])
     assert decision.lead is not None and "19%" in decision.lead.text, decision
+
+
+def test_instances_listed_in_lower_case_before_the_asked_kind_state_it() -> None:
+    """ "Which tasks was ZorbSB evaluated on?" of "… across commonsense reasoning, arithmetic
+    reasoning, and language inference tasks": the tasks are listed before their noun, in lower
+    case as tasks, domains and modalities often are; that states them (it was answered "Not
+    stated … does not give the tasks" quoting this very sentence). "On many downstream tasks"
+    names none."""
+    q = analyse("Which tasks was ZorbSB evaluated on?")
+    listed = passage(
+        "ZorbSB: Federated Zorb Tuning",
+        "We introduce ZorbSB, a federated fine-tuning method. ZorbSB achieves state-of-the-art "
+        "performance across commonsense reasoning, arithmetic reasoning, and language "
+        "inference tasks while reducing communication costs by up to 230x.",
+        1,
+        0.7,
+    )
+    decision = _composer().decide(q, [listed])
+    assert decision.lead is not None and "arithmetic reasoning" in decision.lead.text, decision
+    vague = passage(
+        listed.title,
+        "We introduce ZorbSB, a federated fine-tuning method. ZorbSB improves speed and "
+        "accuracy on many downstream tasks.",
+        1,
+        0.7,
+    )
+    assert _composer().decide(q, [vague]).lead is None
