@@ -1001,9 +1001,26 @@ def _asks_the_problem_too(question: str) -> bool:
     if _WHY_BETTER.search(question) or _WHY_SHORTCOMING.search(question):
         return True
     asks = facets_of(question)
+    # "Why does X need many chunks, and what does the paper do about it?": a why put first and
+    # then what is done about it asks the problem, then the remedy
+    if (
+        len(asks) > 1
+        and re.match(r"\s*why\b", asks[0], re.IGNORECASE)
+        and any(_REMEDY_ASK.search(a) for a in asks[1:])
+    ):
+        return True
     return len(asks) > 1 and any(
         _WHY_SHORTCOMING.search(a) or _LIMITATION_ASK.search(a) for a in asks
     )
+
+
+# an ask for what is done about a problem: "what does the paper do about it?", "how does X fix
+# it?", "how do they get around that?"
+_REMEDY_ASK = re.compile(
+    r"\b(?:do|does|did)\s+(?:[\w-]+\s+){0,3}?about\s+(?:it|this|that|them)\b|"
+    r"\b(?:fix|solv|address|avoid|overcom|tackl|mitigat|alleviat|get\s+around|handl|remed)\w*",
+    re.IGNORECASE,
+)
 
 
 def _how_subject_named(name: str, question: str) -> bool:

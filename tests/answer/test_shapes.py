@@ -5024,3 +5024,27 @@ def test_instances_listed_in_lower_case_before_the_asked_kind_state_it() -> None
         0.7,
     )
     assert _composer().decide(q, [vague]).lead is None
+
+
+def test_a_why_then_what_is_done_about_it_answers_the_problem_first() -> None:
+    """ "Why does X need many chunks, and what does the paper do about it?": the why put first,
+    then what is done about it, asks the problem the abstract states, then the remedy; the
+    remedy alone does not answer the why."""
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "Efficient Zorb Super-Resolution via Chunk Overfitting",
+        "Zorb delivery systems overfit a super-resolution model to each chunk of a video. "
+        "However, a large number of chunks are expected to ensure good overfitting quality, "
+        "which substantially increases the storage and bandwidth. We propose a method that "
+        "uses spatial-temporal information to divide videos into few chunks. Our method is "
+        "14x faster than the state of the art.",
+        1,
+        0.7,
+    )
+    q = analyse(
+        "Why does zorb chunk overfitting need many chunks, and what does the paper do about it?"
+    )
+    lead = how_lead(_composer(), q, p)
+    assert lead is not None and lead.parts[0][1].startswith("However, a large number"), lead
+    assert any(s.startswith("We propose") for _, s in lead.parts), lead
