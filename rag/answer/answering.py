@@ -811,8 +811,9 @@ class Answerer:
             # a paper asked for by its description: its name, and the sentence matching it
             return Decision(identify_lead(composer, q, decision.lead, embed))
         if decision.lead is not None:
-            # "Does X need fine-tuning?": "No." first when its paper plainly says so
-            return Decision(yes_no_lead(q.text, decision.lead))
+            # "Does X need fine-tuning?": "No." first when its paper plainly says so; "Is X
+            # faster than Y?" of a Y that is no paper here: "Yes." when X's sentence says so
+            return Decision(comparative_lead(q.text, yes_no_lead(q.text, decision.lead)))
         return decision
 
     def writes(self) -> bool:

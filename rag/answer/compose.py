@@ -1803,7 +1803,15 @@ class Composer:
                 score += SETTING_FIRST
             out.append(Scored(score, p, s, f))
         ranked = sorted(out, key=lambda x: x.score, reverse=True)
-        if q.kind == "describe" and not (limitation or _MOTIVATION_ASK.search(q.text)):
+        # a yes/no question ("Does X slow down inference?") is answered by the sentence that
+        # says so, which may well be one about a cost ("However, this comes with … 40%
+        # slowdowns")
+        yes_no = bool(_YES_NO_ASK.match(ask))
+        if (
+            q.kind == "describe"
+            and not (limitation or _MOTIVATION_ASK.search(q.text))
+            and not yes_no
+        ):
             # "What does X do / how does X work": what the paper does comes before the field's
             # background and the problem it starts from, whatever their words; they stay in
             # the ranking after it (a passage may say nothing else)
@@ -2115,6 +2123,10 @@ class Composer:
             named: list[Passage] = []
             for name in q.names:
                 about = [p for p in candidates if mentions(p, name) and p not in named]
+                if as_baseline(name, q.text) and not any(own_paper(p, [name]) for p in about):
+                    # "Is X faster than Y?" of a Y no paper here is about: a paper that only
+                    # mentions Y does not answer for it
+                    continue
                 about.sort(
                     key=lambda p: (
                         not own_paper(p, [name]),
@@ -2305,11 +2317,20 @@ def _verb_asks(ask: str) -> list[str]:
     return [f"{m['head']}{m['first']}".rstrip(" ?") + "?", f"{m['head']}{m['second']}"]
 
 
+_YES_NO_ASK = re.compile(
+    r"\s*(?:(?:and|but|so|also|ok(?:ay)?)[,\s]+)?(?:does|do|did|is|are|was|were|can|could|will|"
+    r"would|has|have)\b",
+    re.IGNORECASE,
+)
+
+
 def ask_of(question: str) -> str:
     """The asking sentence of a question that first describes its paper ("A suite of … was
     released at 1.2B … . What is the name of the dataset …?" -> the second sentence)."""
     parts = re.split(
         r"(?:(?<=[.:;?])\s+|\s+[-–—]\s+)(?=(?:what|which|how|who|by|in|on|at)\b)|"
+        # "… ? Does it slow down inference?": a yes/no ask after an earlier question
+        r"(?<=\?)\s+(?=(?i:does|do|did|is|are|was|were|can|could|has|have)\b)|"
         r"\s+(?=(?:What|Which|How|Who)\b)",
         question,
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from rag.answer.compose import (
     Lead,
     in_text,
+    introduces,
     measured_against,
     readable_in,
     short_form,
@@ -223,7 +224,10 @@ _COMPARATIVE_ASK = re.compile(
 )
 # the words a sentence says the comparative in: "around 2x speedup compared to Y" is faster
 _COMPARATIVE_CUES = (
-    (r"faster|quicker", r"\bspeed-?ups?\b|\bfaster\b|\baccelerat\w*|\d(?:\.\d+)?\s*[x×]"),
+    (
+        r"faster|quicker",
+        r"\bspeed-?ups?\b|\bfaster\b|\baccelerat\w*|\bthroughput\b|\d(?:\.\d+)?\s*(?:[x×]|times\b)",
+    ),
     (
         r"smaller|cheaper|lighter|less|lower|fewer",
         r"\breduc\w*|\bsmaller\b|\bless\b|\bfewer\b|\blower\b|\bsav\w*|\bcuts?\b",
@@ -243,7 +247,12 @@ def comparative_lead(question: str, lead: Lead) -> Lead:
     x, y, cmp = m.group("x").strip(), m.group("y").strip(" ?."), m.group("cmp").lower()
     p = lead.parts[0][0]
     cue = next((c for asked, c in _COMPARATIVE_CUES if re.match(asked, cmp)), None)
-    own = titles_by(p.title, x) or (in_text(x, p.title) and not in_text(y, p.title))
+    # X's paper: titled by X, or introducing X as its own ("we introduce SEW (Squeezed …)")
+    own = (
+        titles_by(p.title, x)
+        or (in_text(x, p.title) and not in_text(y, p.title))
+        or introduces(p, x)
+    )
     if cue is None or not own:
         return lead  # the first side is not X's paper
     said = [

@@ -969,3 +969,12 @@ def test_a_refusal_for_a_missing_subject_names_only_the_missing_and_related_read
         base.model_copy(update={"passages": [far]}), q, refuse, {}
     )
     assert alone.passages == [] and "related reading" not in alone.text, alone.text
+
+
+def test_is_x_faster_than_a_model_with_no_paper_here_gets_a_verdict(assistant: Assistant) -> None:
+    """ "Is Mamba faster than Transformers?": Transformers is no paper here, so it is a
+    single-fact question about Mamba; Mamba's sentence weighs it against Transformers ("5×
+    higher throughput than Transformers"), so the answer opens "Yes." and cites Mamba only."""
+    answer = assistant.ask("Is Mamba faster than Transformers?", restate=False)
+    assert answer.text.startswith("Yes. "), answer.text
+    assert {c.title.split(":")[0] for c in answer.citations} == {"Mamba"}, answer.citations

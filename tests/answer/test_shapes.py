@@ -5048,3 +5048,48 @@ def test_a_why_then_what_is_done_about_it_answers_the_problem_first() -> None:
     lead = how_lead(_composer(), q, p)
     assert lead is not None and lead.parts[0][1].startswith("However, a large number"), lead
     assert any(s.startswith("We propose") for _, s in lead.parts), lead
+
+
+def test_a_yes_no_question_is_answered_by_the_sentence_that_says_so() -> None:
+    """ "Does ZorbUp slow down inference?": the sentence about that cost answers, though it
+    opens "However, …" as the field's background often does (for "what does X do" such a
+    sentence goes after the paper's own); the ask after an earlier question is found
+    ("… ? Does it slow down inference?")."""
+    from rag.answer.compose import ask_of
+
+    assert ask_of("What is ZorbUp? Does it slow down inference?") == "Does it slow down inference?"
+    p = passage(
+        "ZorbUp: Inference Inefficient Zorb Upcycling",
+        "Zorb upcycling turns a dense model into a mixture of experts. Our experiments show "
+        "that zorb upcycling improves quality by 20%. However, this comes with a significant "
+        "inference cost, leading to 40% slowdowns in high-demand inference settings.",
+        1,
+        0.7,
+    )
+    decision = _composer().decide(analyse("Does ZorbUp slow down inference?"), [p])
+    assert decision.lead is not None and "40% slowdowns" in decision.lead.text, decision
+
+
+def test_a_baseline_no_paper_is_about_gets_no_passage_of_its_own() -> None:
+    """ "Is ZorbKV faster than QuuxServe?" where no paper here is QuuxServe's: a paper that
+    only lists QuuxServe among others does not answer for it; ZorbKV's paper alone answers,
+    "Yes." when its sentence says it is faster than QuuxServe (in any notation: "5times")."""
+    from rag.answer.yes_no import comparative_lead
+
+    own = passage(
+        "ZorbKV: Fast Zorb Caches",
+        "We present ZorbKV, a cache for zorb serving. ZorbKV enjoys fast inference (5times "
+        "higher throughput than QuuxServe).",
+        1,
+        0.7,
+    )
+    other = passage(
+        "Zorb Serving Benchmarks",
+        "Many systems serve zorbs: QuuxServe, FlexZorb, and others. We benchmark them.",
+        2,
+        0.5,
+    )
+    q = analyse("Is ZorbKV faster than QuuxServe?")
+    decision = _composer().decide(q, [own, other])
+    assert decision.lead is not None and "[2]" not in decision.lead.text, decision
+    assert comparative_lead(q.text, decision.lead).text.startswith("Yes. ")
