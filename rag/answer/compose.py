@@ -1803,9 +1803,8 @@ class Composer:
                 score += SETTING_FIRST
             out.append(Scored(score, p, s, f))
         ranked = sorted(out, key=lambda x: x.score, reverse=True)
-        # a yes/no question ("Does X slow down inference?") is answered by the sentence that
-        # says so, which may well be one about a cost ("However, this comes with … 40%
-        # slowdowns")
+        # a yes/no question ("Does X cost more memory?") is answered by the sentence that says
+        # so, which may well be one about a cost ("However, this comes at a price: …")
         yes_no = bool(_YES_NO_ASK.match(ask))
         if (
             q.kind == "describe"
@@ -2329,7 +2328,7 @@ def ask_of(question: str) -> str:
     released at 1.2B … . What is the name of the dataset …?" -> the second sentence)."""
     parts = re.split(
         r"(?:(?<=[.:;?])\s+|\s+[-–—]\s+)(?=(?:what|which|how|who|by|in|on|at)\b)|"
-        # "… ? Does it slow down inference?": a yes/no ask after an earlier question
+        # "… ? Does it need retraining?": a yes/no ask after an earlier question
         r"(?<=\?)\s+(?=(?i:does|do|did|is|are|was|were|can|could|has|have)\b)|"
         r"\s+(?=(?:What|Which|How|Who)\b)",
         question,
