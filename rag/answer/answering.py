@@ -290,6 +290,27 @@ ELLIPTICAL_WORDS = 3  # "And the memory?", "How much faster?": too few words to 
 FOLLOW_UP_TURNS = 3  # a follow-up leans on at most this many earlier turns, each on the one before
 
 
+# where a question's second ask starts: ", and what …", "; how …"
+_NEXT_ASK = re.compile(
+    r",?\s+and\s+(?=(?:what|how|which|why|who|where|when|does|do|did|is|are|can)\b)|;\s+",
+    re.IGNORECASE,
+)
+
+
+def _first_ask(question: str, said: str) -> str:
+    """The turn's first ask when it stands on its own (no pronoun but an opening "why", and more
+    than ELLIPTICAL_WORDS words the conversation has not said) and another ask follows it; ""
+    otherwise. What a later ask's "it" or "the paper" points at is then in the turn itself."""
+    m = _NEXT_ASK.search(question)
+    if m is None:
+        return ""
+    head = question[: m.start()]
+    leans = [x for x in _FOLLOW_UP.finditer(head) if x.group(0).lower() != "why"]
+    if leans or len(content_tokens(head) - content_tokens(said)) <= ELLIPTICAL_WORDS:
+        return ""
+    return head
+
+
 def refers_back(
     question: str, history: Sequence[tuple[str, str]], doc_freq: Mapping[str, int] | None = None
 ) -> bool:
@@ -318,10 +339,14 @@ def refers_back(
     # question on SambaY asks about the block. ("And …" continues the conversation whatever
     # follows: on the dev follow-ups, the same test for it lost one.)
     unsaid = content_tokens(question) - content_tokens(said)
+    first = _first_ask(question, said)
     if any(
         not _refers_within(question, m)
         and not _names_its_own(question, m, fresh)
         and not (m.group(0).lower() == "why" and len(unsaid) > ELLIPTICAL_WORDS)
+        # "Why does X need many chunks, and what does the paper do about it?": a later ask's
+        # pronoun points at the first ask, which has a subject of its own
+        and not (first and m.start() >= len(first))
         for m in _FOLLOW_UP.finditer(question)
     ):
         return True  # "How does it compare with Llama-2?": the pronoun leans on the conversation

@@ -5093,3 +5093,18 @@ def test_a_baseline_no_paper_is_about_gets_no_passage_of_its_own() -> None:
     decision = _composer().decide(q, [own, other])
     assert decision.lead is not None and "[2]" not in decision.lead.text, decision
     assert comparative_lead(q.text, decision.lead).text.startswith("Yes. ")
+
+
+def test_a_later_asks_pronoun_points_at_the_turns_own_first_ask() -> None:
+    """ "Why does zorb chunk overfitting need many chunks, and what does the paper do about
+    it?" after a refused question on QuuxGPT: "it" and "the paper" point at the first ask,
+    which has a subject of its own; the turn stands alone (it had been joined to the QuuxGPT
+    question and refused as "no paper in it is about QuuxGPT"). A first ask that itself leans
+    on the conversation ("How does it compare …, and what does it cost?") still refers back."""
+    from rag.answer.answering import refers_back
+
+    history = [("What is the training cost of QuuxGPT?", "Not in the collection: …")]
+    own = "Why does zorb chunk overfitting need many chunks, and what does the paper do about it?"
+    assert not refers_back(own, history)
+    assert refers_back("How does it compare with ZorbNet, and what does it cost?", history)
+    assert refers_back("and what does the paper do about it?", history)
