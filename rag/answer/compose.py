@@ -396,6 +396,7 @@ SENTENCE_WEIGHTS = {
     "own_name": 0.2,
     "salient_name": 0.3,
     "asked_kind": 0.4,
+    "measured_on": 0.3,
 }
 # "Why is X needed?", "what motivates X": the background is the answer
 _MOTIVATION_ASK = re.compile(r"^\s*why\b|\bmotivat\w*|\bneeded\b|\bpurpose\b", re.IGNORECASE)
@@ -931,6 +932,28 @@ _IDENTITY = re.compile(
 def _identity_noun(question: str) -> str:
     m = _IDENTITY.search(question)
     return m.group(1).split()[-1] if m else ""
+
+
+# where a paper was tried: "which datasets was it tested / evaluated / benchmarked on?"
+_TESTED_ASK = re.compile(
+    r"\b(?:test(?:ed|s)?|evaluat(?:ed|es|e)|benchmark(?:ed|s)?|validat(?:ed|es|e)|"
+    r"assess(?:ed|es)?|appl(?:ied|y|ies)|run)\s+(?:\w+\s+)?(?:on|with|against|in)\b",
+    re.IGNORECASE,
+)
+# a result reported on a named thing: "On KITTI, X achieves … 5.10%", "2.3× for Stable Zorb"
+_MEASURED_ON = re.compile(
+    r"\d[\d.,]*\s*(?:%|×|x|times)?[^.;]{0,60}?\b(?:on|for)\s+"
+    r"(?P<name>[A-Z][\w.+-]*(?:\s+[\w.+-]+){0,2})|"
+    r"^(?i:on|for)\s+(?P<first>[A-Z][\w.+-]*)[^.;]{0,80}?\d"
+)
+
+
+def measured_on_a_name(q: Question, sentence: str) -> bool:
+    """Does the sentence report a figure measured on a name the question does not give?"""
+    return any(
+        not content_tokens(m.group("name") or m.group("first")) <= content_tokens(q.text)
+        for m in _MEASURED_ON.finditer(sentence)
+    )
 
 
 # "Which GPU and batch size was X trained with?": the nouns ending each phrase
@@ -1796,6 +1819,11 @@ class Composer:
             f["definition"] = float(bool(defined) and defines(defined, s))
             if q.kind in ("name", "dataset"):
                 f.update(self._name_features(q, p, s, salient, inner))
+                # "Which datasets was X evaluated on?": a result measured on a named one ("On
+                # KITTI, X achieves an F1-all error of 5.10%")
+                f["measured_on"] = float(
+                    bool(_TESTED_ASK.search(q.text)) and measured_on_a_name(q, s)
+                )
             score = sum(SENTENCE_WEIGHTS[k] * v for k, v in f.items())
             if setting and setting <= content_tokens(suspended_joined(s)):
                 # "How does X perform on Stable Diffusion?": a sentence about that setting comes

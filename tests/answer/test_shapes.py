@@ -5108,3 +5108,19 @@ def test_a_later_asks_pronoun_points_at_the_turns_own_first_ask() -> None:
     assert not refers_back(own, history)
     assert refers_back("How does it compare with ZorbNet, and what does it cost?", history)
     assert refers_back("and what does the paper do about it?", history)
+
+
+def test_where_a_paper_was_tested_is_answered_by_a_result_measured_there() -> None:
+    """ "Which datasets was ZorbFlow evaluated on?": the sentence reporting a result on a named
+    dataset ("On ZITTI, ZorbFlow achieves an F1-all error of 5.10%") answers, not a sentence
+    of how it works that merely holds a capitalised token ("multi-scale 4D volumes")."""
+    p = passage(
+        "ZorbFlow: Recurrent Zorb Transforms for Optical Flow",
+        "We introduce ZorbFlow, a new network for optical flow. ZorbFlow extracts per-pixel "
+        "features, builds multi-scale 4D correlation volumes, and iteratively updates a flow "
+        "field. On ZITTI, ZorbFlow achieves an F1-all error of 5.10%, a 16% error reduction.",
+        1,
+        0.7,
+    )
+    decision = _composer().decide(analyse("Which datasets was ZorbFlow evaluated on?"), [p])
+    assert decision.lead is not None and "ZITTI" in decision.lead.text, decision
