@@ -942,22 +942,11 @@ def test_a_refusal_for_a_missing_subject_names_only_the_missing_and_related_read
     from rag.answer.answering import RELATED_COSINE
     from rag.answer.compose import Decision
     from rag.answer.question import analyse
-    from rag.core.types import Answer, Passage
+    from rag.core.types import Answer
+    from tests.support.papers import passage
 
-    def paper(title: str, text: str, n: int, cosine: float) -> Passage:
-        return Passage(
-            text=text,
-            score=cosine,
-            title=title,
-            source="x",
-            doc_id=title,
-            chunk_id=title,
-            number=n,
-            vector_score=cosine,
-        )
-
-    near = paper("ZorbKV: Small Zorb Caches", "We present ZorbKV, a cache policy.", 1, 0.5)
-    far = paper("Sourdough at Scale", "We bake bread.", 2, RELATED_COSINE / 2)
+    near = passage("ZorbKV: Small Zorb Caches", "We present ZorbKV, a cache policy.", 1, 0.5)
+    far = passage("Sourdough at Scale", "We bake bread.", 2, RELATED_COSINE / 2)
     q = analyse("What batch size did ZorbKV use against QuuxServe?")
     refuse = Decision(None, "subject")
     base = Answer(question=q.text, text="", passages=[near, far])

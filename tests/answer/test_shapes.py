@@ -26,19 +26,7 @@ from rag.answer.synthesis import (
 )
 from rag.core.settings import PROJECT_DIR
 from rag.core.types import Passage
-
-
-def passage(title: str, text: str, n: int, cosine: float) -> Passage:
-    return Passage(
-        text=text,
-        score=cosine,
-        title=title,
-        source="x.txt",
-        doc_id=title,
-        chunk_id=title,
-        number=n,
-        vector_score=cosine,
-    )
+from tests.support.papers import passage
 
 
 @pytest.mark.parametrize(
