@@ -881,11 +881,16 @@ def build_app(assistant: AssistantOrPool, settings: Settings) -> gr.Blocks:
             "concurrency_id": "assistant",
             "concurrency_limit": 1,
         }
+        # Saving a turn and renaming or deleting a conversation each rewrite the sidebar from the
+        # store: one at a time, so a listing read before a rename cannot land after it (a rename
+        # made just as an answer was saved was shown with its old title)
+        listing: dict[str, Any] = {"concurrency_id": "conversations", "concurrency_limit": 1}
         save_io: dict[str, Any] = {
             "fn": ctl.save_turns,
             "inputs": [turns, conv_id],
             "outputs": [turns, conv_id, conv_list, note],
             "api_visibility": "private",
+            **listing,
         }
         send.click(api_name="chat", **chat_io).then(**save_io)
         question.submit(api_visibility="private", **chat_io).then(**save_io)
@@ -912,8 +917,9 @@ def build_app(assistant: AssistantOrPool, settings: Settings) -> gr.Blocks:
             [conv_id, conv_title],
             [conv_list, note],
             api_visibility="private",
+            **listing,
         )
-        drop.click(ctl.delete_conversation, conv_id, fresh, api_visibility="private")
+        drop.click(ctl.delete_conversation, conv_id, fresh, api_visibility="private", **listing)
         export.click(ctl.export_conversation, conv_id, [exported, note], api_visibility="private")
         export_json.click(ctl.export_json, conv_id, [exported, note], api_visibility="private")
         files.upload(
