@@ -87,7 +87,9 @@ _INTRO = re.compile(
     r"presents|develop|develops)\s+(?:a |an |the )?(?:new |novel |simple |efficient )?"
     r"((?:[A-Z][\w\-]*|[a-z]+[A-Z][\w\-]*)(?:\s+[A-Z][\w\-]*){0,2})"
 )
-_OWN_VOICE = re.compile(r"\b(?:we|our|this (?:paper|work|study)|the authors)\b", re.I)
+# the paper speaking of itself, in the first person or as "this paper / thesis / dissertation"
+_SELF = r"this (?:paper|work|study|thesis|dissertation|article)"
+_OWN_VOICE = re.compile(rf"\b(?:we|our|{_SELF}|the authors)\b", re.I)
 # "Our final model S4D is …": the paper's own name without an introducing verb
 # A name the abstract defines in brackets after its own verb ("we introduce … Cache (TeaCache)")
 _DEFINED = re.compile(
@@ -161,8 +163,11 @@ _EXTRAPOSED = re.compile(
     r"(?:to|that|for|whether)\b",
     re.IGNORECASE,
 )
+# the paper stating what it puts forward: "we propose X", "this thesis presents X", or in the
+# passive of the present ("Here, the concept of X is proposed"; "was proposed" is earlier work)
 _PROPOSAL = re.compile(
-    r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+)?(?:propose|introduce|present|develop|design)",
+    rf"\b(?:we|{_SELF})\s+(?:\w+\s+)?(?:propose|introduce|present|develop|design)|"
+    r"\b(?:is|are)\s+(?:here\s+)?(?:proposed|introduced|presented)\b",
     re.IGNORECASE,
 )
 MAX_LEAD_CHARS = 400  # one or two sentences a reader takes in at a glance

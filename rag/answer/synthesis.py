@@ -890,7 +890,10 @@ def how_lead(
     named after the paper. The paper is the one the single-fact decision chose (its subject and
     refusal checks stand); only the sentences differ."""
     topic = q.text
-    for n in q.names:
+    # the paper's names and its quoted title chose the passage; their words say nothing of which
+    # of its sentences tell how it works
+    own_titles = [t for t in quoted_titles(q.text) if squash(t) and squash(t) in squash(p.title)]
+    for n in [*q.names, *own_titles]:
         topic = re.sub(re.escape(n), " ", topic, flags=re.IGNORECASE)
     about = None
     asked_of = [n for n in q.names if _how_subject_named(n, q.text)]
@@ -912,6 +915,20 @@ def how_lead(
         picked = sorted([problem, *picked[: HOW_SENTENCES - 1]], key=lambda x: order.get(x, 0))
     if not picked:
         return None
+    proposal = next((x for x in scored.sentences if _PROPOSAL.search(x)), None)
+    if (
+        proposal is not None
+        and proposal not in picked
+        and about is None
+        and content_tokens(topic) <= _HOW_FRAME
+    ):
+        # "How does X work?", "How does the method of '<title>' work?": nothing asked beyond
+        # the method itself, so the answer states what the paper puts forward, then how; the
+        # ranking alone, with no topic to weigh, may pick a sentence of the field's framing
+        order = {x: i for i, x in enumerate(scored.sentences)}
+        picked = sorted(
+            [proposal, *picked[: HOW_SENTENCES - 1]], key=lambda x: order.get(x, len(order))
+        )
     picked = _with_later_asks(composer, q, scored, picked, about, embed)
     result = headline_result(composer, topic, p)
     if result is not None and not any(_reports_result(x) for x in picked):
@@ -935,6 +952,10 @@ def how_lead(
     # ConvNeXt" is InceptionNeXt, whichever the question named first)
     asked.sort(key=lambda n: squash(n) != squash(short_name(p).split(" (")[0]))
     return _paper_lead(q, p, picked, limit, asked[0] if asked else clean_display(short_name(p)))
+
+
+# the words of a how question that ask for the method as a whole, not some part of it
+_HOW_FRAME = content_tokens("how does the method approach technique algorithm model system work")
 
 
 # a sentence that leans on the one before it: "this finding", "these observations", "such

@@ -5112,3 +5112,29 @@ def test_where_a_paper_was_tested_is_answered_by_a_result_measured_there() -> No
     )
     decision = _composer().decide(analyse("Which datasets was ZorbFlow evaluated on?"), [p])
     assert decision.lead is not None and "ZITTI" in decision.lead.text, decision
+
+
+def test_a_how_answer_of_a_thesis_in_the_third_person_opens_with_its_proposal() -> None:
+    """A thesis abstract never says "we": its field opens it ("The adoption of zorb networks
+    grows at an exhilarating pace: …"), "this dissertation is dedicated to …" is where it first
+    speaks of itself, and its proposal is passive ("Here, the concept of Continual Zorb
+    Networks is proposed"). "How does the method of '<title>' work?" asks for nothing beyond
+    the method: the answer opens with that proposal, never with the field's opening."""
+    from rag.answer.synthesis import how_lead
+
+    title = "Efficient Online Processing with Zorb Networks"
+    p = passage(
+        title,
+        "The capabilities and adoption of zorb networks grow at an exhilarating pace: vision "
+        "models classify actions and language models answer wide-ranging questions. The "
+        "economic cost of serving models is in evident disharmony with climate goals. Instead "
+        "of pursuing yet another increase in accuracy, this dissertation is dedicated to zorb "
+        "efficiency. Here, the concept of Continual Zorb Networks (CZNs) is proposed and "
+        "explored across four publications. CZNs reuse pre-trained weights and process "
+        "streams one step at a time, improving online efficiency by an order of magnitude.",
+        1,
+        0.7,
+    )
+    lead = how_lead(_composer(), analyse(f'How does the method of "{title}" work?'), p)
+    assert lead is not None and lead.parts[0][1].startswith("Here, the concept"), lead
+    assert "exhilarating" not in lead.text and "disharmony" not in lead.text
