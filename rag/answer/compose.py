@@ -2349,9 +2349,10 @@ def _verb_asks(ask: str) -> list[str]:
     return [f"{m['head']}{m['first']}".rstrip(" ?") + "?", f"{m['head']}{m['second']}"]
 
 
+# the verb a yes/no question opens with
+_AUX = r"(?:does|do|did|is|are|was|were|can|could|will|would|has|have)"
 _YES_NO_ASK = re.compile(
-    r"\s*(?:(?:and|but|so|also|ok(?:ay)?)[,\s]+)?(?:does|do|did|is|are|was|were|can|could|will|"
-    r"would|has|have)\b",
+    rf"\s*(?:(?:and|but|so|also|ok(?:ay)?)[,\s]+)?{_AUX}\b",
     re.IGNORECASE,
 )
 
@@ -2362,7 +2363,7 @@ def ask_of(question: str) -> str:
     parts = re.split(
         r"(?:(?<=[.:;?])\s+|\s+[-–—]\s+)(?=(?:what|which|how|who|by|in|on|at)\b)|"
         # "… ? Does it need retraining?": a yes/no ask after an earlier question
-        r"(?<=\?)\s+(?=(?i:does|do|did|is|are|was|were|can|could|has|have)\b)|"
+        rf"(?<=\?)\s+(?=(?i:{_AUX})\b)|"
         r"\s+(?=(?:What|Which|How|Who)\b)",
         question,
     )
