@@ -15,8 +15,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.answer.citations import supports_claim
 from rag.answer.question import (
@@ -688,6 +689,47 @@ def spelled_out(name: str, text: str, shortest: int = ACRONYM_LETTERS[0]) -> boo
     return False
 
 
+_ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z]?[A-Z]{0,4})s?(?![\w-])")
+
+
+@lru_cache(maxsize=8192)
+def _initial_runs(text: str) -> dict[str, frozenset[str]]:
+    """Each run of 2 to ACRONYM_LETTERS[1] consecutive words of `text` without a function
+    word, keyed by its initials (lower case): the content tokens of the run."""
+    words = re.findall(r"[A-Za-z][A-Za-z']*", text)
+    runs: dict[str, frozenset[str]] = {}
+    for i in range(len(words)):
+        for n in range(2, ACRONYM_LETTERS[1] + 1):
+            run = words[i : i + n]
+            if len(run) < n or any(w.lower() in _FUNCTION_WORDS for w in run):
+                break
+            runs.setdefault(
+                "".join(w[0] for w in run).lower(), frozenset(content_tokens(" ".join(run)))
+            )
+    return runs
+
+
+@lru_cache(maxsize=8192)
+def _acronyms(text: str) -> frozenset[str]:
+    """The acronyms `text` writes in capitals ("VQ", "LLMs"), lower case, without a plural s."""
+    return frozenset(m.lower() for m in _ACRONYM.findall(text) if sum(c.isupper() for c in m) >= 2)
+
+
+def _acronym_matches(question: str, text: str) -> Iterator[frozenset[str]]:
+    """The question's words that an acronym stands for, in either direction: the question's
+    words whose initials the text writes as an acronym, and an acronym of three letters or more
+    the question writes whose words the text spells out (its token then)."""
+    runs = _initial_runs(question)
+    for a in _acronyms(text):
+        if a in runs:
+            yield runs[a]
+    spelled = _initial_runs(text)
+    for a in _acronyms(question):
+        # two letters the user typed match any word pair by chance ("zero queries")
+        if len(a) >= ACRONYM_LETTERS[0] and a in spelled:
+            yield frozenset(content_tokens(a)) | {a}
+
+
 def abbreviation_of(short: str, long: str) -> bool:
     """Is `short` an abbreviation of `long` ("EE" of "Equivariant Encryption", "DiM" of
     "Diffusion Mamba", "DFloat11" of "Dynamic-Length Float")? Its capitals are initials of
@@ -1145,7 +1187,9 @@ NAMING_WORD = r"\b(?:named|called|dubbed|termed)\s+"
 _INTRODUCES = re.compile(
     r"\b(?:we|this (?:paper|work))\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|"
     # "This paper presents a novel neural framework, LoSF-UDF, for …": the name in apposition
-    r"design|build|call|name)\w*\s+(?:[\w-]+\s+){0,3}?(?:[\w-]+,\s+)?|"
+    # "We propose a new family of zorb models, Quux Zorb Models (QZMs), …": after a longer
+    # noun phrase too, the name set off by its comma
+    r"design|build|call|name)\w*\s+(?:[\w-]+\s+){0,3}?(?:(?:[\w-]+\s+){0,5}?[\w-]+,\s+)?|"
     r"\b(?:named|called|dubbed|termed)\s+",
     re.IGNORECASE,
 )
@@ -1740,7 +1784,25 @@ class Composer:
         """IDF-weighted share of the question's words in `text`; `known` words are left out."""
         q = content_tokens(question) - known
         total = sum(self.idf(t) for t in q) or 1.0
-        return sum(self.idf(t) for t in q & content_tokens(text)) / total
+        have = content_tokens(text)
+        found = sum(self.idf(t) for t in q & have)
+        missing = q - have
+        if missing:
+            # "zorb quux" asked, "ZQ" written (or the other way round): the words an acronym
+            # stands for are there
+            for words in _acronym_matches(question, text):
+                found += sum(self.idf(t) for t in words & missing)
+                missing -= words
+        compounds = [t for t in missing if "-" in t]
+        if compounds:
+            # a hyphenated word is met by its parts, however the text joins them: "zorb-of-quux"
+            # by "zorb of quux" in full, "Zorbnet-style" half by "Zorbnet-2"
+            present = _parts(text)
+            for t in compounds:
+                parts = content_tokens(t.replace("-", " "))
+                if parts:
+                    found += self.idf(t) * len(parts & present) / len(parts)
+        return found / total
 
     def sentences(self, q: Question, p: Passage) -> list[Scored]:
         out = []

@@ -894,7 +894,8 @@ def how_lead(
     # of its sentences tell how it works
     own_titles = [t for t in quoted_titles(q.text) if squash(t) and squash(t) in squash(p.title)]
     for n in [*q.names, *own_titles]:
-        topic = re.sub(re.escape(n), " ", topic, flags=re.IGNORECASE)
+        # with the short form the question gives in brackets ("Zorb Quux Models (ZQMs)")
+        topic = re.sub(rf"{re.escape(n)}(?:\s*\([^()]{{1,20}}\))?", " ", topic, flags=re.I)
     about = None
     asked_of = [n for n in q.names if _how_subject_named(n, q.text)]
     if asked_of and not any(titled(n, p.title) or introduces(p, n) for n in q.names):

@@ -5138,3 +5138,47 @@ def test_a_how_answer_of_a_thesis_in_the_third_person_opens_with_its_proposal() 
     lead = how_lead(_composer(), analyse(f'How does the method of "{title}" work?'), p)
     assert lead is not None and lead.parts[0][1].startswith("Here, the concept"), lead
     assert "exhilarating" not in lead.text and "disharmony" not in lead.text
+
+
+def test_a_hyphenated_word_is_met_by_its_parts() -> None:
+    composer = _composer()
+    assert composer.coverage("zorb-of-quux routing", "routing with a zorb of quux") == 1.0
+    # "ZorbNet-style" is half met by "ZorbNet-2": its name part, not its "style"
+    assert composer.coverage("ZorbNet-style kernels", "ZorbNet-2 kernels") == pytest.approx(0.75)
+    assert composer.coverage("zorb-of-quux routing", "routing with a quux") == pytest.approx(0.75)
+
+
+def test_an_acronym_meets_the_words_it_stands_for_either_way() -> None:
+    composer = _composer()
+    asked = "What flaw of traditional zorb quantization does it fix?"
+    assert composer.coverage(asked, "Traditional ZQ methods calibrate only the codebook.") > 0.5
+    assert composer.coverage(asked, "Traditional methods calibrate only the codebook.") < 0.5
+    # the acronym asked, the words written
+    assert composer.coverage("ZQC codebooks", "zorb quux compression codebooks") == 1.0
+    # two letters typed match any word pair by chance
+    assert composer.coverage("ZQ codebooks", "zero queries of codebooks") < 1.0
+
+
+def test_how_a_named_model_is_trained_reads_its_training_sentence() -> None:
+    from dataclasses import replace
+
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "Scalable Zorb Models with Posterior Inference",
+        "We propose a new family of sequence models, Zorb-Quux Models (ZQMs), which carry "
+        "explicit latent quux vectors in latent space. These vectors steer the decoder through "
+        "cross-attention. Training employs a two-speed optimization process within a classical "
+        "variational framework. Empirical studies reveal that ZQMs possess additional scaling "
+        "dimensions beyond standard models. ZQMs exhibit emergent reasoning that grows with "
+        "model and latent size.",
+        1,
+        0.7,
+    )
+    q = replace(analyse("How are Zorb-Quux Models (ZQMs) trained?"), names=["Zorb-Quux Models"])
+    rare = Composer(lambda t: 6.0 if t.startswith("zqm") else 1.0)  # its acronym is a rare word
+    lead = how_lead(rare, q, p)
+    # the paper introduces the name after a longer noun phrase ("a new family of …, Zorb-Quux
+    # Models"), so its sentences are not confined to those naming it; and the acronym in
+    # brackets is the name again, not what is asked about it
+    assert lead is not None and "two-speed optimization" in lead.text, lead
