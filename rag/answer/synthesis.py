@@ -1655,7 +1655,14 @@ _FINDING_ASK = re.compile(
     re.IGNORECASE,
 )
 # An ask for what a paper puts forward: "what does each propose / introduce / contribute?"
-_PROPOSE_ASK = re.compile(r"\b(?:propos\w*|introduc\w*|contribut\w*|present)\b", re.IGNORECASE)
+_PROPOSE_ASK = re.compile(
+    r"\b(?:propos\w*|introduc\w*|contribut\w*|present)\b|"
+    # "what does each change about zorb optimizers?", "what task does each tackle?": what each
+    # paper sets out to do is its proposal (not "what problem does each target?")
+    r"\bwhat\s+(?!(?:problem|challenge|issue|limitation|bottleneck)s?\b)(?:[\w-]+\s+){0,2}?(?:does|do|did)\s+(?:each|they|both|it)\s+(?:\w+\s+){0,2}?"
+    r"(?:do|change|modify|alter|tackle|address|target|solve)\b",
+    re.IGNORECASE,
+)
 # The question asks both sides ("Compare X and Y", "X vs Y", "how does each", "how do they
 # differ"), not X's figure against a baseline ("compared with AdamW", "faster than FP16")
 _BOTH_SIDES = re.compile(

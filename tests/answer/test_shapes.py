@@ -2664,7 +2664,16 @@ def test_a_paper_speaks_under_its_acronym_as_under_its_name() -> None:
     assert not scored._own("Tokenizers are brittle.")
 
 
-def test_an_ask_for_what_each_proposes_opens_the_side_with_its_proposal() -> None:
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "what does each propose?",
+        # what each sets out to do is its proposal too
+        "what does each one actually change about serving fixed prompts?",
+        "what task does each tackle?",
+    ],
+)
+def test_an_ask_for_what_each_proposes_opens_the_side_with_its_proposal(ask: str) -> None:
     """ "What does each propose?": each side opens with the sentence stating the paper's
     proposal, not with a step of its method that matches the question's words better."""
     squeeze = passage(
@@ -2684,7 +2693,7 @@ def test_an_ask_for_what_each_proposes_opens_the_side_with_its_proposal() -> Non
         2,
         0.55,
     )
-    q = analyse("Squeezed Zorb vs Quill: what does each propose?")
+    q = analyse(f"Squeezed Zorb vs Quill: {ask}")
     lead = comparison_lead(_composer(), q, [squeeze, quill])
     assert lead is not None
     first_side = lead.text.split("[1]")[0]
