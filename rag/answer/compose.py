@@ -171,6 +171,10 @@ _PROPOSAL = re.compile(
     r"\b(?:is|are)\s+(?:here\s+)?(?:proposed|introduced|presented)\b",
     re.IGNORECASE,
 )
+# a question says a paper's title when it holds this share of the title's words (IDF-weighted),
+# of TITLE_WORDS at least: fewer would be any question's words ("Efficient Transformers")
+TITLE_SAID = 0.99
+TITLE_WORDS = 3
 MAX_LEAD_CHARS = 400  # one or two sentences a reader takes in at a glance
 MAX_PART_CHARS = 260
 MIN_OTHER_SHARE = 0.8  # a further paper joins a plural lead if it holds this share of the best
@@ -2192,6 +2196,12 @@ class Composer:
             own = [p for p in passages if names_own(q.text, p)]
             if own and not descriptive(q) and not q.plural:
                 return own + [p for p in passages if p not in own]
+            # "What is the zorb-based LLM approach …?" of "Zorb-based Large Language Models":
+            # the question says the paper's title in its own words; that paper, before one
+            # that matches the rest of the question better
+            said = [p for p in passages if self.says_title(q, p)]
+            if len(said) == 1 and not q.plural:
+                return said + [p for p in passages if p not in said]
             return passages
         about = [p for p in passages if any(mentions(p, n) for n in q.names)]
         # "How much faster is X than FlashAttention-2?": the paper of a name the question
@@ -2207,6 +2217,14 @@ class Composer:
         # A name in the title is the paper itself; a name in passing is not its subject.
         named = [p for p in about if any(titled(n, p.title) for n in q.names)]
         return named + [p for p in about if p not in named]
+
+    def says_title(self, q: Question, p: Passage) -> bool:
+        """Does the question hold every word of the paper's title (TITLE_WORDS of them at
+        least, a hyphenated word in its parts, words as their acronym)?"""
+        title = p.title.split(":")[-1] if ":" in p.title else p.title
+        return (
+            len(content_tokens(title)) >= TITLE_WORDS and self.coverage(title, q.text) >= TITLE_SAID
+        )
 
     def chosen_passages(self, q: Question, candidates: list[Passage]) -> list[Passage]:
         """The passage that answers; for a question about several papers, each that does."""

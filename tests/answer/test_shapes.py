@@ -5191,3 +5191,27 @@ def test_how_a_named_model_is_trained_reads_its_training_sentence() -> None:
     # Models"), so its sentences are not confined to those naming it; and the acronym in
     # brackets is the name again, not what is asked about it
     assert lead is not None and "two-speed optimization" in lead.text, lead
+
+
+def test_a_question_that_says_a_title_in_its_own_words_asks_that_paper() -> None:
+    elastic = passage(
+        "Efficient Inference of Vision Models with Elastic Zorb Caches",
+        "Instead of discarding less important caches, our strategy identifies important "
+        "key/value vectors as zorb points for the KV cache. We introduce Elastic Zorb Cache, "
+        "a novel approach for shrinking the KV cache of vision models.",
+        1,
+        0.67,
+    )
+    anchor = passage(
+        "Zorb-based Large Language Models",
+        "This study introduces zorb-based LLMs (ZnLLMs), which compress the sequence "
+        "information into a zorb token, shrinking the KV cache. Experiments show that the "
+        "ZnLLM keeps accuracy with up to 99% cache reduction.",
+        2,
+        0.57,
+    )
+    q = analyse("What is the zorb-based LLM approach for shrinking the KV cache?")
+    assert _composer().subject_passages(q, [elastic, anchor])[0] is anchor
+    # a question that holds only some of the title's words does not reorder
+    other = analyse("What is the zorb-based approach for shrinking the KV cache?")
+    assert _composer().subject_passages(other, [elastic, anchor])[0] is elastic
