@@ -436,6 +436,33 @@ _SYNONYMS: dict[str, set[str]] = {
     "rate": {"rate", "fps"},
     "time": {"time", "hour", "day", "minut", "second", "faster", "speedup", "latenc", *_TIME_UNITS},
     "budget": {"budget", "cach", "token", "memori"},
+    # the items a set of data is counted in ("500 samples", "1.2M image-text pairs")
+    "items": {
+        "sampl",
+        "exampl",
+        "instanc",
+        "imag",
+        "pair",
+        "question",
+        "problem",
+        "document",
+        "video",
+        "clip",
+        "sentenc",
+        "utter",
+        "hour",
+        "token",
+        "dialogu",
+        "convers",
+        "k",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+        "m",
+        "b",
+        "size",
+    },
     # "how much bigger": "up to 500% larger"
     "bigger": {"bigger", "larger", "greater"},
     "larger": {"larger", "bigger", "greater"},
@@ -896,6 +923,10 @@ def asked_quantities(question: str) -> set[str]:
         if marker in ("how big", "how large"):
             # "how big is X in trainable parameters?": its size, in the unit the end gives
             attribute.add("size")
+            if _DATA_HOLDER.match(rest.strip()):
+                # "how big was the training set?": a set of data is as big as its items
+                # ("a modest training set of 500 samples"), not as its bytes alone
+                attribute = (attribute - {"size"}) | {"items"}
             unit = re.search(r"\bin\s+((?:[\w-]+\s+){0,2}[\w-]+)\s*\??\s*$", question)
             if unit:
                 words = [w.lower() for w in unit.group(1).split()]
@@ -919,6 +950,12 @@ def asked_quantities(question: str) -> set[str]:
     return attribute - _given_context(question)
 
 
+# what holds data: its size is a count of its items
+_DATA_HOLDER = re.compile(
+    r"(?:(?:the|its|their|this|that)\s+)?(?:[\w-]+\s+){0,2}?"
+    r"(?:set|dataset|data|corpus|corpora|benchmark|collection|datastore)\b",
+    re.IGNORECASE,
+)
 _MEASURED = re.compile(
     r"\bhow many (?P<unit>\w+) (?P<dim>long|large|big|wide|deep|high) (?:is|are|was|were) "
     r"(?:the |its |a |an |each )?(?P<np>(?:[\w\-'’]+ ){0,3}[\w\-]+)|"

@@ -5215,3 +5215,13 @@ def test_a_question_that_says_a_title_in_its_own_words_asks_that_paper() -> None
     # a question that holds only some of the title's words does not reorder
     other = analyse("What is the zorb-based approach for shrinking the KV cache?")
     assert _composer().subject_passages(other, [elastic, anchor])[0] is elastic
+
+
+def test_how_big_a_set_of_data_is_counted_in_its_items() -> None:
+    from rag.answer.compose import states_attribute
+
+    counted = "With a modest training set of 500 samples, the model improves accuracy by 6%."
+    assert states_attribute(analyse("How big was the training set of ZorbQA?"), counted)
+    assert states_attribute(analyse("How large is the Zorb benchmark?"), "It holds 12k questions.")
+    # a model's size is not a count of samples
+    assert not states_attribute(analyse("How big is the ZorbQA model?"), counted)
