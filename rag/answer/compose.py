@@ -2374,7 +2374,8 @@ _FACET_SPLIT = re.compile(
 
 def _missing_phrase(fq: Question) -> str:
     """What an unstated ask asks for, in plain words ("the license", not "which license")."""
-    return plain_ask(fq.attribute_phrase or "") or "the rest of what was asked"
+    fallback = "the figure asked for" if fq.kind == "number" else "the rest of what was asked"
+    return plain_ask(fq.attribute_phrase or "") or fallback
 
 
 def facets_of(question: str) -> list[str]:

@@ -1737,7 +1737,19 @@ def plain_ask(phrase: str) -> str:
         return ""  # "which saves more memory": a verb follows, no thing is named
     if phrase.lower().startswith("which "):
         return "the " + phrase[len("which ") :]
+    how = re.match(
+        r"how\s+(big|large|fast|quickly)\s+(?:(?:the|its|their)\s+)?(\S.*)", phrase, re.I
+    )
+    if how:
+        # "how big training set" -> "the size of the training set"
+        thing = how.group(2) if how.group(2).endswith("ing") else f"the {how.group(2)}"
+        return f"the {_HOW_DIMENSION[how.group(1).lower()]} of {thing}"
+    if re.match(r"how\b", phrase, re.I):
+        return ""  # "how much memory": no thing named that reads well
     return phrase
+
+
+_HOW_DIMENSION = {"big": "size", "large": "size", "fast": "speed", "quickly": "speed"}
 
 
 MIN_RESPELT_CHARS = 5  # shorter words have too many neighbours one edit away ("cash", "cast")

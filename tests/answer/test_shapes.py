@@ -5225,3 +5225,23 @@ def test_how_big_a_set_of_data_is_counted_in_its_items() -> None:
     assert states_attribute(analyse("How large is the Zorb benchmark?"), "It holds 12k questions.")
     # a model's size is not a count of samples
     assert not states_attribute(analyse("How big is the ZorbQA model?"), counted)
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("What does ZorbQA do, and how big was the training set?", "the size of the training set"),
+        ("What does ZorbQA do, and how fast is decoding?", "the speed of decoding"),
+        ("What does ZorbQA do, and how much memory does it save?", "the figure asked for"),
+    ],
+)
+def test_an_unstated_how_ask_is_said_as_a_thing(question: str, missing: str) -> None:
+    """ "The abstract does not give how big training set." read as a fragment of the question;
+    a "how big / how fast" ask is said as the thing it asks for."""
+    from rag.answer.compose import Composer as C
+
+    p = passage(
+        "ZorbQA: Questions for Zorbs", "We present ZorbQA, a benchmark of zorb questions.", 1, 0.7
+    )
+    lead = C(lambda _t: 1.0).lead(analyse(question), [p])
+    assert lead.text.endswith(f"The abstract does not give {missing}."), lead.text
