@@ -84,7 +84,8 @@ VENUE = re.compile(
     r"SOSP|MLSys|ISCA|MICRO|ASPLOS|HPCA|COLING|EuroSys|NSDI|ATC|SIGGRAPH|TPAMI|JMLR|TMLR)\b"
 )
 _INTRO = re.compile(
-    r"\b(?:called|named|dubbed|termed|coined|introduce|introduces|propose|proposes|present|"
+    # "this technique, which we call ZORBCAP, …"
+    r"\b(?:called|named|dubbed|termed|coined|introduce|introduces|propose|proposes|present|we call|"
     r"presents|develop|develops)\s+(?:a |an |the )?(?:new |novel |simple |efficient )?"
     r"((?:[A-Z][\w\-]*|[a-z]+[A-Z][\w\-]*)(?:\s+[A-Z][\w\-]*){0,2})"
 )
@@ -214,6 +215,9 @@ def coined_name(p: Passage) -> str:
     found: list[str] = []
     for sentence in split_sentences(p.text):
         if not _OWN_VOICE.search(sentence):
+            # "A zorb network (ZN) is also introduced to …": the passive present is the paper
+            # speaking of its own work too ("was proposed" is an earlier work's)
+            found += [m.group(1) for m in _PASSIVE_COINAGE.finditer(sentence) if m.group(1)]
             continue
         for m in (*_OWN_MODEL.finditer(sentence), *_INTRO.finditer(sentence)):
             found.append(m.group(1).strip())
@@ -255,7 +259,7 @@ _NAME_AS_SUBJECT = re.compile(
 _OWN_COINAGE = re.compile(
     # the first bracketed name of the proposed thing ("a … (D3DP) method with … (JPMA) is
     # proposed" proposes D3DP)
-    r"\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)[^.()]*(?:\([^()]*\)[^.()]*)*?\s(?:is|was)\s+"
+    r"\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)[^.()]*(?:\([^()]*\)[^.()]*)*?\s(?:is|was)\s+(?:also\s+)?"
     r"(?:proposed|introduced|presented|developed)\b|"
     # not a part of it ("our SpMM kernel")
     r"\b(?i:our|the\s+proposed)\s+((?:[A-Z][a-z]+\s+)?[A-Z][\w\-]*[A-Z][\w\-]*)(?![\w-])"
@@ -263,6 +267,9 @@ _OWN_COINAGE = re.compile(
 )
 # "we propose an Iterative Initialization and Retraining method for SNNs (IIR-SNN)": a name
 # defined in brackets within a few words of the paper's own verb
+_PASSIVE_COINAGE = re.compile(
+    r"\(([A-Za-z][\w\-]*[A-Z][\w\-]*)\)[^.()]*?\sis\s+(?:also\s+)?(?:proposed|introduced|presented)\b"
+)
 _COINED_IN_BRACKETS = re.compile(
     # ("model~(FVDM)": a LaTeX non-breaking space before the bracket is a space)
     r"\b(?:propose|introduce|present|develop|design|build)\w*\s+(?:[\w-]+[\s~]+){0,9}?"
@@ -1763,9 +1770,16 @@ def with_antecedent(p: Passage, sentence: str, shown: str, limit: int) -> list[s
     if at <= 0 or not points_back(shown):
         return [sentence]
     before = sentences[at - 1]
-    if len(before) + len(sentence) > limit:
+    if len(before) + len(sentence) > limit or _ENUMERATED_STEP.match(before):
+        # "Second, in zorb quality, …": a step of a list the abstract began earlier is not
+        # what the sentence points back to, nor readable alone
         return [sentence]
     return [before, sentence]
+
+
+_ENUMERATED_STEP = re.compile(
+    r"\s*(?:second(?:ly)?|third(?:ly)?|fourth|finally|lastly|\(?(?:ii|iii|iv|2|3|4)\))[,:)\s]", re.I
+)
 
 
 @dataclass
