@@ -905,6 +905,13 @@ def _counted_in_words(q: Question, sentence: str) -> bool:
 _FACTOR_TIMES = re.compile(r"(\d(?:[.,]\d+)?)\s*times\b")
 
 
+_SPEED_ASKED = frozenset({"faster", "speed", "throughput"})
+# a figure per second: "20 tokens/s", "35 tokens per second", "1.2k images/sec", "8 it/s"
+_RATE = re.compile(
+    r"\d[\d.,]*\s*[kKM]?\s*(?:[a-z]+\s*)?(?:/\s*s(?:ec)?\b|per\s+second\b)", re.IGNORECASE
+)
+
+
 def states_attribute(q: Question, sentence: str) -> bool:
     """Does the sentence hold the kind of fact asked for (a figure of the asked attribute, a
     device, a year…)? Figures the question itself gives do not count."""
@@ -932,6 +939,8 @@ def states_attribute(q: Question, sentence: str) -> bool:
             return True
         if _counted_in_words(q, sentence):
             return True
+        if q.attribute & _SPEED_ASKED and _RATE.search(sentence):
+            return True  # "how fast": a rate is its speed ("exceed 20 tokens/s")
         if _figure_of_the_setting(q, sentence, given):
             return True
         return _figure_near(

@@ -5279,3 +5279,18 @@ def test_a_step_of_an_earlier_list_is_not_what_a_sentence_points_back_to() -> No
     p = passage("Zorb Captions", text, 1, 0.7)
     last = "We find that this technique reduces the discrepancy between training and inference."
     assert with_antecedent(p, last, last, 1000) == [last]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stated"),
+    [
+        ("Both models exceed 20 tokens/s on ordinary consumer CPUs.", True),
+        ("It decodes at 35 tokens per second on a phone.", True),
+        ("It processes 1.2k images/sec.", True),
+        ("It needs only 20 tokens per image.", False),
+    ],
+)
+def test_how_fast_is_answered_by_a_rate(sentence: str, stated: bool) -> None:
+    from rag.answer.compose import states_attribute
+
+    assert states_attribute(analyse("How fast does ZorbLM run on CPUs?"), sentence) is stated
