@@ -1763,8 +1763,13 @@ def points_back(sentence: str) -> bool:
 def names_first(name: str, shown: list[str]) -> bool:
     """Does the first shown sentence name the paper? A lead is read from its start: "The
     authors propose a padding-free algorithm …" does not say whose, though a later sentence
-    names ByteTransformer."""
-    return bool(shown) and name.strip("“”").lower() in shown[0].lower()
+    names ByteTransformer. Nor does one shown from its middle ("… which they call ZorbCap,
+    …"): the reader meets a fragment before the name, so the name opens the line."""
+    return (
+        bool(shown)
+        and not shown[0].startswith("…")
+        and name.strip("“”").lower() in shown[0].lower()
+    )
 
 
 def with_antecedent(p: Passage, sentence: str, shown: str, limit: int) -> list[str]:

@@ -5294,3 +5294,10 @@ def test_how_fast_is_answered_by_a_rate(sentence: str, stated: bool) -> None:
     from rag.answer.compose import states_attribute
 
     assert states_attribute(analyse("How fast does ZorbLM run on CPUs?"), sentence) is stated
+
+
+def test_a_lead_shown_from_the_middle_of_a_sentence_opens_with_the_paper_name() -> None:
+    from rag.answer.compose import names_first
+
+    assert names_first("ZorbCap", ["The authors call it ZorbCap, a relabeling method."])
+    assert not names_first("ZorbCap", ["… which they call ZorbCap, both reduces the gap."])
