@@ -725,9 +725,11 @@ class Answerer:
                 respelt(q.text, texts, self.doc_freq()), [p.text for p in passages], titles
             )
             if fixed != q.text:
-                q = names_resolved(
-                    with_title_names(self.analyse(fixed), titles, self.doc_freq()), passages
-                )
+                # searched again as put right: the misspelt word found nothing of its own
+                q = self.analyse(fixed)
+                passages = self.passages(fixed, self.depth(q, k), mode, q)
+                titles = [p.title for p in passages]
+                q = names_resolved(with_title_names(q, titles, self.doc_freq()), passages)
             if history and standalone == question:
                 standalone, q, passages = self.within_conversation(
                     question, history, (q, passages), k, mode

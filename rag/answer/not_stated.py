@@ -75,6 +75,12 @@ def what_is_missing(q: Question) -> str:
     if q.kind == "describe" and RESULT_ASK.search(q.text):  # "… report as its main result?"
         return "a result"
     phrase = plain_ask(q.attribute_phrase or "")
+    # the subject a terse question opens with is not what is missing: "the ZorbNet: mAP and
+    # the number of GFLOPs" -> "the mAP and …", "the speedup (ZorbNet)" -> "the speedup"
+    phrase = re.sub(r"^(the|an?)\s+[^\s:]+:\s+", r"\1 ", phrase)
+    phrase = re.sub(
+        r"\s*\(([^()]*)\)$", lambda m: "" if m.group(1) in q.names else m.group(0), phrase
+    )
     if plain_phrase(phrase):
         return phrase
     return KIND_PHRASES.get(q.kind, "what was asked")

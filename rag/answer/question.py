@@ -1752,6 +1752,8 @@ def plain_ask(phrase: str) -> str:
 _HOW_DIMENSION = {"big": "size", "large": "size", "fast": "speed", "quickly": "speed"}
 
 
+TYPO_CHUNKS = 2  # a word in more chunks than this is the collection's, however it looks
+TYPO_RATIO = 50  # ... and in fewer, a typo when its near spelling is in this many times more
 MIN_RESPELT_CHARS = 5  # shorter words have too many neighbours one edit away ("cash", "cast")
 
 
@@ -1771,10 +1773,20 @@ def respelt(question: str, texts: Iterable[str], doc_freq: Mapping[str, int] | N
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
         tokens = content_tokens(word)  # none for a stopword ("papers", "which")
-        if not tokens or word in counts or any(doc_freq.get(t, 0) for t in tokens):
+        if not tokens or word in counts:
+            return word
+        used = max(doc_freq.get(t, 0) for t in tokens)
+        if used > TYPO_CHUNKS:
             return word
         near = [(n, w) for w, n in counts.items() if _near_spelling(word, w)]
-        return max(near)[1] if near else word
+        if not near:
+            return word
+        best = max(near)[1]
+        # a word in a chunk or two may be the same typo made by an abstract ("efficency"):
+        # put right when the near spelling is the collection's usual one
+        if used and max(doc_freq.get(t, 0) for t in content_tokens(best)) < TYPO_RATIO * used:
+            return word
+        return best
 
     return re.sub(rf"(?<![\w-])[a-z]{{{MIN_RESPELT_CHARS},}}(?![\w-])", fix, question)
 

@@ -5301,3 +5301,33 @@ def test_a_lead_shown_from_the_middle_of_a_sentence_opens_with_the_paper_name() 
 
     assert names_first("ZorbCap", ["The authors call it ZorbCap, a relabeling method."])
     assert not names_first("ZorbCap", ["… which they call ZorbCap, both reduces the gap."])
+
+
+def test_a_typo_an_abstract_also_made_is_still_put_right() -> None:
+    """ "efficency" is in one chunk of the collection (an abstract's own typo): that does not
+    make it the collection's word when "efficiency" is in hundreds."""
+    from rag.answer.question import respelt
+
+    texts = ["ZorbFL improves the efficiency of federated learning."]
+    asked = "efficency work on federated learning?"
+    fixed = "efficiency work on federated learning?"
+    assert respelt(asked, texts, {"effic": 1, "effici": 589}) == fixed
+    # a word in a few chunks is the collection's; a near spelling barely commoner is no fix
+    assert respelt(asked, texts, {"effic": 3, "effici": 589}) == asked
+    assert respelt(asked, texts, {"effic": 1, "effici": 20}) == asked
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        (
+            "ZorbYOLO-Small: mAP on COCO val and how many GFLOPs?",
+            "the mAP and the number of GFLOPs",
+        ),
+        ("ZorbNet: what speedup?", "the speedup"),
+    ],
+)
+def test_what_is_missing_leaves_out_the_subject_a_terse_question_opens_with(
+    question: str, missing: str
+) -> None:
+    assert what_is_missing(analyse(question)) == missing
