@@ -106,7 +106,9 @@ from rag.search.retrieval import HybridRetriever
 
 _FOLLOW_UP = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|he|she|the (paper|method|model|approach|"
-    r"authors?|same|former|latter))\b|^(and|what about|how about|why|also)\b",
+    r"authors?|same|former|latter))\b|^(and|what about|how about|why|also)\b|"
+    # "the zorb part", "the pruning step": a part of the subject the conversation is about
+    r"\bthe\s+(?:[\w-]+\s+){1,2}?(?:part|component|step|stage|phase|half)\b(?!\s+of\b)",
     re.IGNORECASE,
 )
 

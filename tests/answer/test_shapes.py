@@ -5331,3 +5331,9 @@ def test_what_is_missing_leaves_out_the_subject_a_terse_question_opens_with(
     question: str, missing: str
 ) -> None:
     assert what_is_missing(analyse(question)) == missing
+
+
+def test_a_part_of_the_subject_so_far_leans_on_the_conversation() -> None:
+    history = [("Explain ZorbColPali", "ZorbColPali compresses patch embeddings [1].")]
+    assert refers_back("how much storage does the k-means part save?", history)
+    assert refers_back("and the pruning step, what does it keep?", history)
