@@ -138,7 +138,8 @@ _LEAD_IN = re.compile(
 # "In light of these considerations,", "Based on this insight,") before the paper's own "we …":
 # without its referent it reads as a dangling "this"; the sentence stands without it.
 _ANAPHORIC_CLAUSE = (
-    r"^(?:to \w+|based on|in light of|motivated by|inspired by|building on|drawing on|given|"
+    r"^(?:(?:in order )?to \w+|based on|in light of|motivated by|inspired by|building on|"
+    r"drawing on|given|"
     r"guided by|following|with|from|by)\s+(?:\w+\s+){0,2}(?:this|these|that|those|such|"
     r"the above)(?:\s+[\w-]+){0,2}(?:\s+and\s+[^,]{1,100})?,\s+"
 )
@@ -148,7 +149,9 @@ _ANAPHORIC_LEAD = re.compile(
 # "… propose X to overcome these limitations, …": a purpose that points back at sentences the
 # reader is not shown; the sentence reads whole without it
 _ANAPHORIC_PURPOSE = re.compile(
-    r",?\s+to (?:address|tackle|solve|overcome|alleviate|mitigate|remedy) (?:this|these|those|"
+    # ("In order to address these challenges, we …" goes whole, by _ANAPHORIC_LEAD)
+    r"(?<!in order),?\s+to (?:address|tackle|solve|overcome|alleviate|mitigate|remedy) "
+    r"(?:this|these|those|"
     r"such|the above|the aforementioned) (?:[\w-]+ )?(?:issues?|problems?|challenges?|"
     r"limitations?|bottlenecks?|gaps?|drawbacks?|shortcomings?)\b",
     re.IGNORECASE,

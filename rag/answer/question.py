@@ -1063,7 +1063,9 @@ _SINGULAR_HEAD = re.compile(
 # "Which paper introduces selective state space models …?": one paper asked for, whatever
 # plural follows its verb
 _ONE_ASKED = re.compile(
-    r"(?:which|what)\s+(?:paper|work|study|article|method|approach|framework|system|technique)"
+    r"(?:which|what)\s+(?:paper|work|study|article|method|approach|framework|system|technique|"
+    # "Which benchmark compares zorb training algorithms …?": one benchmark asked for
+    r"benchmark|dataset|model|algorithm|optimizer|architecture|engine|library|tool)"
     r"\s+(?!(?:papers|methods|works|studies|models|systems|approaches|frameworks|techniques|"
     r"algorithms|strategies|benchmarks|architectures|solutions|ideas|ways|is|was|has|does)\b)"
     r"[a-z]+(?:s|ed)\b",

@@ -67,6 +67,8 @@ from tests.support.papers import passage
         ("What is an example of a zorb cache?", "single"),
         # one paper asked for, whatever plural follows its verb; a paper's own things
         ("Which paper introduces selective zorb models with the quux design?", "single"),
+        ("Which benchmark compares zorb training algorithms across workloads?", "single"),
+        ("Which benchmarks compare zorb training algorithms?", "list"),
         ("Which zorb architectures are used for speech?", "list"),
         ("What work is there on quantizing zorb models?", "list"),
         ("What work has been done on zorb caches?", "list"),
@@ -5337,3 +5339,11 @@ def test_a_part_of_the_subject_so_far_leans_on_the_conversation() -> None:
     history = [("Explain ZorbColPali", "ZorbColPali compresses patch embeddings [1].")]
     assert refers_back("how much storage does the k-means part save?", history)
     assert refers_back("and the pruning step, what does it keep?", history)
+
+
+def test_in_order_to_address_this_goes_whole_from_a_shown_sentence() -> None:
+    from rag.answer.compose import readable_in
+
+    sentence = "In order to address these challenges, we introduce ZorbPerf, a timed benchmark."
+    p = passage("ZorbPerf", f"Benchmarks are hard. {sentence}", 1, 0.7)
+    assert readable_in(p, sentence) == "The authors introduce ZorbPerf, a timed benchmark."
