@@ -1582,7 +1582,12 @@ def _side(
         # does report, not another figure passed off as the asked one
         shown = f"{name}: its abstract does not give {_joined(unstated)}; it says: {shown}"
     elif not shown.lower().startswith(name.strip("“”").lower()):
-        # a reader scans a comparison side by side: each side opens with its paper's name
+        # a reader scans a comparison side by side: each side opens with its paper's name; by
+        # its short form when the side spells the long one out ("ZD: The authors propose Zorb
+        # Diffusion (ZD), …", not the long name twice)
+        acronym = re.fullmatch(r"(.+?)\s+\(([^()]+)\)", name)
+        if acronym and acronym.group(1).lower() in shown.lower():
+            name = acronym.group(2)
         shown = f"{name}: {shown}"
     return f"{shown} [{p.number}].", [(p, s) for s in picked]
 

@@ -5347,3 +5347,28 @@ def test_in_order_to_address_this_goes_whole_from_a_shown_sentence() -> None:
     sentence = "In order to address these challenges, we introduce ZorbPerf, a timed benchmark."
     p = passage("ZorbPerf", f"Benchmarks are hard. {sentence}", 1, 0.7)
     assert readable_in(p, sentence) == "The authors introduce ZorbPerf, a timed benchmark."
+
+
+def test_a_side_that_spells_out_its_name_is_labelled_by_its_short_form() -> None:
+    zorb = passage(
+        "Steering Music Models through Their Initial Noise",
+        "We propose Zorb Diffusion (ZD), a framework that steers music models by optimizing "
+        "initial noise latents. ZD achieves state-of-the-art control on nearly all tasks.",
+        1,
+        0.6,
+    )
+    quux = passage(
+        "QuuxVideo: Efficient Video Generation",
+        "We introduce QuuxVideo, a framework for video synthesis. QuuxVideo achieves high "
+        "aesthetic quality at high training efficiency.",
+        2,
+        0.55,
+    )
+    q = analyse(
+        'Compare "Steering Music Models through Their Initial Noise" and "QuuxVideo: Efficient '
+        'Video Generation": what does each propose and report?'
+    )
+    lead = comparison_lead(_composer(), q, [zorb, quux])
+    assert lead is not None
+    assert lead.text.startswith("ZD: The authors propose Zorb Diffusion (ZD)"), lead.text
+    assert lead.text.count("Zorb Diffusion") == 1, lead.text
