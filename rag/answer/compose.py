@@ -692,15 +692,7 @@ def spelled_out(name: str, text: str, shortest: int = ACRONYM_LETTERS[0]) -> boo
     low, high = shortest, ACRONYM_LETTERS[1]
     if not (low <= len(bare) <= high and bare.isalpha() and any(c.isupper() for c in bare)):
         return False
-    words = re.findall(r"[A-Za-z][A-Za-z']*", text)
-    key, n = bare.lower(), len(bare)
-    for i in range(len(words) - n + 1):
-        run = words[i : i + n]
-        if "".join(w[0] for w in run).lower() == key and not any(
-            w.lower() in _FUNCTION_WORDS for w in run
-        ):
-            return True
-    return False
+    return bare.lower() in _initial_runs(text)
 
 
 _ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z]?[A-Z]{0,4})s?(?![\w-])")
