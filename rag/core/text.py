@@ -153,6 +153,7 @@ def overlap(query: set[str], text: set[str]) -> float:
     return len(query & text) / len(query) if query else 0.0
 
 
+_GREEK_MACROS = {"mu": "μ", "alpha": "α", "beta": "β", "lambda": "λ", "epsilon": "ε", "sigma": "σ"}
 _LATEX_COMMANDS = {
     r"\times": "×",
     r"\%": "%",
@@ -166,6 +167,9 @@ _LATEX_COMMANDS = {
     r"\&": "&",
     r"\_": "_",
     r"\$": "$",
+    # Greek letters, braced or not ("196{\mu}J" per inference): the letter
+    **{f"{{\\{name}}}": letter for name, letter in _GREEK_MACROS.items()},
+    **{f"\\{name}": letter for name, letter in _GREEK_MACROS.items()},
 }
 
 

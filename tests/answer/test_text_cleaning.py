@@ -30,6 +30,10 @@ from rag.core.text import clean_display
         ("a cost of $N^2$ steps", "a cost of N^2 steps"),
         ("images at 1024times1024, 4.98times faster", "images at 1024×1024, 4.98× faster"),
         ("with timestamps and 2 timesteps", "with timestamps and 2 timesteps"),
+        (
+            "only 196{\\mu}J per inference, 3 \\mus at \\alpha=0.5",
+            "only 196μJ per inference, 3 μs at α=0.5",
+        ),
     ],
 )
 def test_latex_tilde(raw: str, shown: str) -> None:
