@@ -30,6 +30,8 @@ def _paper(text: str, title: str = "ZorbKV: Small Caches", number: int = 1) -> P
         ("Does ZorbKV use attention?", "ZorbKV is a cache model without attention.", "No"),
         # a follow-up's connective is not part of the ask
         ("and does ZorbKV need retraining?", "ZorbKV works without any retraining.", "No"),
+        # the article and a qualifier are not the property; the paper's own qualifier between
+        ("Does ZorbKV need an extra model?", "ZorbKV requires no auxiliary models.", "No"),
     ],
 )
 def test_a_plain_statement_answers_yes_or_no(question: str, text: str, word: str) -> None:
