@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rag.answer.citations import supports_claim
+from rag.answer.polarity import verdict
 from rag.answer.question import (
     BASELINE_CUE,
     GENERIC_NAMES,
@@ -124,6 +125,8 @@ _LEAD_IN = re.compile(
     r"first|firstly|second|secondly|third|thirdly|lastly|last but not least|for instance|"
     r"for example|besides(?=,)|also|meanwhile|thus|therefore|hence|however|nevertheless|"
     r"nonetheless|in summary|to this end|in this (?:paper|work)|in this study|"
+    # a contrast with a sentence the reader is not shown ("In contrast to X, we" names it)
+    r"on the other hand|in contrast(?!\s+to\b)|by contrast|conversely|likewise|similarly|"
     # "In terms of training throughput and scalability, it …": the phrase up to its comma
     r"in terms of (?:[\w-]+\s+){0,3}[\w-]+(?=,)|in terms of \w+|"
     r"to (?:address|tackle|solve|overcome|alleviate|mitigate) (?:this|these|the above) \w+"
@@ -626,8 +629,20 @@ def opening_background(p: Passage, sentences: list[str]) -> list[bool]:
     before = [False] * len(sentences)
     if not sentences or not p.text.startswith(sentences[0]):
         return before
-    first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), 0)
     name = short_name(p).lower()
+    first = next((i for i, s in enumerate(sentences) if _OWN_VOICE.search(s)), None)
+    if first is None:
+        # an abstract in the third person ("The growth of … drives the need for …", then "a
+        # network, called ZorbGAN, …"): its own part starts where it names its work or puts
+        # it forward ("… is proposed")
+        first = next(
+            (
+                i
+                for i, s in enumerate(sentences)
+                if (name and name in s.lower()) or _PROPOSAL.search(s)
+            ),
+            0,
+        )
     for i in range(first):
         before[i] = not (name and name in sentences[i].lower())
     return before
@@ -1425,10 +1440,16 @@ def _near(tokens: list[str], i: int) -> set[str]:
     return _parts(" ".join(tokens[max(0, i - NEAR_WORDS) : i + NEAR_WORDS + 1]))
 
 
+_HYPHENATED = re.compile(r"\b\w+(?:-\w+)+\b")
+# a unit is written in lower case; in capitals it is (part of) a name: "MS COCO", "SEC filings"
+_NAME_NOT_UNIT = re.compile(r"\b(?:MS|SEC|MIN|HRS?)\b")
+
+
 def _parts(text: str) -> set[str]:
     """The content tokens of `text`, with the parts of a hyphenated word ("frame-rate") and the
     unit glued to a figure ("180fps" -> "fps") as words of their own."""
     # the parts are stemmed as words of their own ("two-phase" -> "phase", as "phases" is)
+    text = _NAME_NOT_UNIT.sub(" ", text)
     out = content_tokens(text.replace("-", " "))
     for t in content_tokens(text):
         out |= {t, *content_tokens(t.replace("-", " "))}
@@ -1812,6 +1833,12 @@ class Composer:
         q = content_tokens(question) - known
         total = sum(self.idf(t) for t in q) or 1.0
         have = content_tokens(text)
+        for word in _HYPHENATED.findall(text):
+            # "real time" asked is met by "real-time" written: a hyphenated word of the text
+            # whose every part the question asks ("OS-based" does not meet "OS" alone)
+            parts = content_tokens(word.replace("-", " "))
+            if len(parts) > 1 and parts <= q:
+                have |= parts
         found = sum(self.idf(t) for t in q & have)
         missing = q - have
         if missing:
@@ -2282,8 +2309,13 @@ class Composer:
         out = []
         for p in passages:
             ranked = self.sentences(q, p)
-            # what the paper does, not the field's background ("In the last three years, …")
-            own = [r for r in ranked if not _BACKGROUND_CUE.search(r.sentence)] or ranked
+            # what the paper does, not the field's background ("In the last three years, …"),
+            # nor where its code is ("Code: https://…", which only shares the ask's words)
+            own = [
+                r
+                for r in ranked
+                if not (_BACKGROUND_CUE.search(r.sentence) or _URL.search(r.sentence))
+            ] or ranked
             if own:
                 out.append((p, own[0].sentence))
         return out
@@ -2299,6 +2331,13 @@ class Composer:
         for p in chosen:
             picked: list[str] = []
             for facet in facets:
+                said = _yes_no_sentence(facet, p) if len(facets) > 1 else None
+                if said is not None:
+                    # "…, and does it need an extra model?": the sentence that says so plainly
+                    # ("requires no auxiliary models"), which shares few of the ask's words
+                    if said not in picked:
+                        picked.append(said)
+                    continue
                 fq = analyse_facet(q, facet)
                 ranked = self.sentences(fq, p)
                 if (
@@ -2390,7 +2429,10 @@ _FACET_SPLIT = re.compile(
     # "where / when / who" with its auxiliary ("where were they evaluated"): an ask; without
     # one ("…, where the KV cache grows") a relative clause of the ask before it
     r"(?:what|which|how|why|does|is|are|(?:where|when|who)\s+(?:is|are|was|were|do|does|did|"
-    r"can|has|have))\b)",
+    r"can|has|have))\b)"
+    # "…, and can it run in real time?", "… . Did they …": a yes/no ask of its own; after a
+    # bare comma "did" goes on the ask before it ("Which LLMs, by name, did the paper run …?")
+    r"|(?:,?\s+and\s+|[?;:.]\s+)(?=(?:do|did|can)\b)",
     re.IGNORECASE,
 )
 
@@ -2399,6 +2441,12 @@ def _missing_phrase(fq: Question) -> str:
     """What an unstated ask asks for, in plain words ("the license", not "which license")."""
     fallback = "the figure asked for" if fq.kind == "number" else "the rest of what was asked"
     return plain_ask(fq.attribute_phrase or "") or fallback
+
+
+def _yes_no_sentence(ask: str, p: Passage) -> str | None:
+    """The sentence of `p` that plainly answers a yes/no ask (rag/answer/polarity.py), if any."""
+    found = verdict(ask, p)
+    return found.sentence if found is not None and found.sentence else None
 
 
 def facets_of(question: str) -> list[str]:

@@ -345,6 +345,7 @@ _PLURAL = re.compile(
 # Words an answer's sentence may use for an asked attribute (stems, as content_tokens gives).
 _TIME_UNITS = {"sec", "secs", "min", "mins", "ms", "hr", "hrs", "durat"}
 _SCORE_UNITS = {"ap", "map", "bleu", "rouge", "pp"}
+_DURATIONS = {"second", "sec", "ms", "millisecond"}  # content_tokens of "0.2 seconds", "50 ms"
 MIN_CLIPPED_CHARS = 4  # "mem" or "acc" could begin too many words to say which is meant
 _SYNONYMS: dict[str, set[str]] = {
     "frame": {"frame", "fps"},
@@ -353,9 +354,12 @@ _SYNONYMS: dict[str, set[str]] = {
     "sec": {"sec", "second", "s"},
     "learn": {"learn", "lr"},
     "speedup": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "latenc", "x"},
-    # "how fast is X": a frame rate or a latency is its speed as much as a speedup is
-    "faster": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "fps", "latenc"},
-    "speed": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "fps", "latenc"},
+    # "how fast is X": a frame rate, a latency or the time it takes ("in 0.2 seconds") is its
+    # speed as much as a speedup is
+    "faster": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "fps", "latenc"}
+    | _DURATIONS,
+    "speed": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "fps", "latenc"}
+    | _DURATIONS,
     "latenc": {"latenc", "faster", "speedup", "time", "ms", "speed"},
     "throughput": {
         "throughput",
@@ -434,6 +438,8 @@ _SYNONYMS: dict[str, set[str]] = {
     },
     "compress": {"compress", "reduc", "ratio", "smaller"},
     "rate": {"rate", "fps"},
+    # a frequency is written in its unit: "at 48kHz", "a 2.4 GHz clock"
+    "frequenc": {"frequenc", "hz", "khz", "mhz", "ghz"},
     "time": {"time", "hour", "day", "minut", "second", "faster", "speedup", "latenc", *_TIME_UNITS},
     "budget": {"budget", "cach", "token", "memori"},
     # the items a set of data is counted in ("500 samples", "1.2M image-text pairs")
@@ -835,6 +841,7 @@ _VERB_ATTRIBUTES = (
 )  # fmt: skip
 
 
+_SAMPLE_RATE = re.compile(r"\bsampl(?:e|ing)[\s-]+(?:rates?|frequenc)", re.IGNORECASE)
 _COMPOUND = re.compile(
     r"\b(batch|window|vocabulary|learning|frame|win|error|dropout|beam|patch|chunk|block|"
     r"page|group|cluster|tile|kernel|hidden|embedding)\s+(sizes?|rates?|lengths?|widths?|dims?)\b",
@@ -942,6 +949,9 @@ def asked_quantities(question: str) -> set[str]:
         head, tail = content_tokens(m.group(1)), content_tokens(m.group(2))
         if tail & attribute:
             attribute = (attribute - tail) | head
+    if _SAMPLE_RATE.search(question):
+        # "what sample rate": a frequency, however written ("at 48kHz"); not a count of samples
+        attribute = (attribute - {"rate", "sampl"}) | {"frequenc"}
     measured = _measured(question)
     if measured and content_tokens(measured[0]):
         # "how many tokens long is the observation window": the window is what is asked about,
@@ -1743,15 +1753,32 @@ def plain_ask(phrase: str) -> str:
         r"how\s+(big|large|fast|quickly)\s+(?:(?:the|its|their)\s+)?(\S.*)", phrase, re.I
     )
     if how:
-        # "how big training set" -> "the size of the training set"
-        thing = how.group(2) if how.group(2).endswith("ing") else f"the {how.group(2)}"
-        return f"the {_HOW_DIMENSION[how.group(1).lower()]} of {thing}"
+        # "how big training set" -> "the size of the training set"; "how fast is each" and
+        # "how fast does Zorb run" ask a dimension of what the verb's subject is
+        dimension = f"the {_HOW_DIMENSION[how.group(1).lower()]}"
+        thing = how.group(2)
+        verb = _HOW_AUXILIARY.match(thing)
+        if verb:
+            thing = re.sub(r"^(?:its|their)\s+", "the ", verb.group("rest"), flags=re.I)
+            if verb.group("aux").lower() not in _BE_FORMS and len(thing.split()) > 1:
+                thing = thing.rsplit(None, 1)[0]  # "does Zorb run": Zorb
+        if thing.lower() in _STANDS_FOR_SUBJECT:
+            return dimension  # "how fast is each": the speed, of each side already named
+        if not (thing.endswith("ing") or thing[:1].isupper() or thing.lower().startswith("the ")):
+            thing = f"the {thing}"
+        return f"{dimension} of {thing}"
     if re.match(r"how\b", phrase, re.I):
         return ""  # "how much memory": no thing named that reads well
     return phrase
 
 
 _HOW_DIMENSION = {"big": "size", "large": "size", "fast": "speed", "quickly": "speed"}
+_HOW_AUXILIARY = re.compile(
+    r"(?P<aux>is|are|was|were|does|do|did|can|could|will|would)\s+(?P<rest>\S.*)", re.IGNORECASE
+)
+_BE_FORMS = frozenset({"is", "are", "was", "were"})
+# what a facet of a comparison or list says for the side or paper it is asked of
+_STANDS_FOR_SUBJECT = frozenset({"each", "it", "they", "this", "that", "both", "either", "them"})
 
 
 TYPO_CHUNKS = 2  # a word in more chunks than this is the collection's, however it looks

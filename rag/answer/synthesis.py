@@ -369,6 +369,9 @@ def _names_used(p: Passage, name: str) -> Iterator[str]:
         )  # "LLM-based" describes
         # or given to its method in so many words, whatever its letters ("named H-DETR")
         or re.search(rf"{NAMING_WORD}{re.escape(w)}(?![\w-])", p.text)
+        # or an acronym in capitals it defines for its own method ("we propose Zorb Quux
+        # Caching (ZQC)"), where "Large Language Models (LLMs)" is the field's
+        or (len(w) >= 3 and w.isupper() and _titled_acronym(p, w) and introduces(p, w))
     )
     for word, _ in counts.most_common():
         key = squash(word)
@@ -386,6 +389,16 @@ def _names_used(p: Passage, name: str) -> Iterator[str]:
         # using ("PyTorch", "FlashAttention") is the field's or another paper's
         if introduces(p, word) or _subject_of(p, word) or realised_in(p, word):
             yield clean_display(word)
+
+
+def _titled_acronym(p: Passage, acronym: str) -> bool:
+    """Does the abstract define `acronym` in brackets after words its title shares ("Zorb
+    Quux Caching (ZQC)" in "ZorbCache: Quux Caching …")? An acronym for another thing it
+    coins on the way (an evaluation protocol, a loss) is not the paper's name."""
+    m = re.search(rf"((?:[\w-]+\s+){{1,6}})\({re.escape(acronym)}s?\)", p.text)
+    if m is None:
+        return False
+    return bool(content_tokens(m.group(1)) & content_tokens(p.title))
 
 
 def _subject_of(p: Passage, word: str) -> bool:
