@@ -141,10 +141,12 @@ _LEAD_IN = re.compile(
 # "In light of these considerations,", "Based on this insight,") before the paper's own "we …":
 # without its referent it reads as a dangling "this"; the sentence stands without it.
 _ANAPHORIC_CLAUSE = (
-    r"^(?:(?:in order )?to \w+|based on|in light of|motivated by|inspired by|building on|"
+    r"^(?:(?:(?:in order )?to \w+|based on|in light of|motivated by|inspired by|building on|"
     r"drawing on|given|"
     r"guided by|following|with|from|by)\s+(?:\w+\s+){0,2}(?:this|these|that|those|such|"
     r"the above)(?:\s+[\w-]+){0,2}(?:\s+and\s+[^,]{1,100})?,\s+"
+    # a concession about a sentence not shown: "While this is often seen as a limitation, we"
+    r"|(?:while|although|though)\s+(?:this|these|that|those|such)\b[^,]{0,80},\s+)"
 )
 _ANAPHORIC_LEAD = re.compile(
     _ANAPHORIC_CLAUSE + r"(?=we\b|this (?:work|paper|study)\b|the authors\b)", re.IGNORECASE

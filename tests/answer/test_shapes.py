@@ -5487,3 +5487,12 @@ def test_a_third_person_abstract_opens_with_background_until_it_names_its_work()
         0.6,
     )
     assert opening_background(p, split_sentences(p.text)) == [True, True, False, False]
+
+
+def test_a_concession_about_a_sentence_not_shown_is_dropped_from_the_lead() -> None:
+    from rag.answer.compose import readable
+
+    shown = readable("While this is often seen as a limitation, we show that ZorbRNN is fast.")
+    assert shown == "The authors show that ZorbRNN is fast."
+    # a concession that names what it concedes stands
+    assert readable("While QuuxNet is fast, we show ZorbRNN is faster.").startswith("While QuuxNet")
