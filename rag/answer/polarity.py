@@ -90,19 +90,31 @@ def _stem(word: str) -> str:
 def _without(prop: str, sentence: str) -> bool:
     """The sentence says the property is absent: "fine-tuning-free", "without any retraining",
     "requires no fine-tuning", "does not require fine-tuning", "no need for retraining"."""
+    return _absent_at(prop, sentence) is not None
+
+
+def _without_of_its_own(prop: str, sentence: str) -> bool:
+    """The sentence says the property is absent, and says it before it speaks of other work:
+    "ZorbKV requires no auxiliary models and leaves existing architectures unchanged" is the
+    paper's own, "Unlike prior methods, which need no retraining, …" is not."""
+    at = _absent_at(prop, sentence)
+    return at is not None and not _OTHERS.search(sentence[:at])
+
+
+def _absent_at(prop: str, sentence: str) -> int | None:
+    """Where the sentence says the property is absent (`_without`), if it does."""
     stem = re.escape(_stem(prop))
     word = rf"{stem}\w*"
-    return bool(
-        re.search(
-            rf"\b{word}[- ]free\b|\bwithout\s+(?:any\s+|additional\s+|extra\s+|further\s+)?{word}|"
-            # "requires no auxiliary models": one qualifier between
-            rf"\b(?:requires?|needs?)\s+no\s+(?:[\w-]+\s+)?{word}|"
-            rf"\b(?:does|do)\s+not\s+(?:require|need)\s+(?:any\s+)?{word}|"
-            rf"\bno\s+(?:need\s+for\s+|additional\s+|extra\s+|further\s+)?{word}",
-            sentence,
-            re.IGNORECASE,
-        )
+    found = re.search(
+        rf"\b{word}[- ]free\b|\bwithout\s+(?:any\s+|additional\s+|extra\s+|further\s+)?{word}|"
+        # "requires no auxiliary models": one qualifier between
+        rf"\b(?:requires?|needs?)\s+no\s+(?:[\w-]+\s+)?{word}|"
+        rf"\b(?:does|do)\s+not\s+(?:require|need)\s+(?:any\s+)?{word}|"
+        rf"\bno\s+(?:need\s+for\s+|additional\s+|extra\s+|further\s+)?{word}",
+        sentence,
+        re.IGNORECASE,
     )
+    return found.start() if found else None
 
 
 def _without_cost(verb: str, prop: str, sentence: str) -> bool:
@@ -160,10 +172,10 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
         )
         return Verdict("No", passage, said) if said else None
     if asks_use:
-        said = next((s for s in own if _without(prop, s) and not _OTHERS.search(s)), None)
+        said = next((s for s in own if _without_of_its_own(prop, s)), None)
         return Verdict("No", passage, said) if said else None
     for s in own:
-        if _without(prop, s) and not _OTHERS.search(s):
+        if _without_of_its_own(prop, s):
             return Verdict("Yes" if asks_free else "No", passage, s)
     for s in own:
         # "Unlike prior methods that require retraining, …" is about the others (so is "prior

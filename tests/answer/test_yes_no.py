@@ -32,6 +32,12 @@ def _paper(text: str, title: str = "ZorbKV: Small Caches", number: int = 1) -> P
         ("and does ZorbKV need retraining?", "ZorbKV works without any retraining.", "No"),
         # the article and a qualifier are not the property; the paper's own qualifier between
         ("Does ZorbKV need an extra model?", "ZorbKV requires no auxiliary models.", "No"),
+        # other work spoken of after the paper's own claim does not take it away
+        (
+            "Does ZorbKV need an extra model?",
+            "ZorbKV requires no auxiliary models and keeps existing architectures.",
+            "No",
+        ),
     ],
 )
 def test_a_plain_statement_answers_yes_or_no(question: str, text: str, word: str) -> None:
@@ -48,6 +54,10 @@ def test_a_plain_statement_answers_yes_or_no(question: str, text: str, word: str
             "Unlike prior methods that require retraining, it is fast.",
         ),
         ("Does ZorbKV need fine-tuning?", "Existing caches cannot work without fine-tuning."),
+        (
+            "Does ZorbKV need retraining?",
+            "Unlike prior caches, which need no retraining, it is big.",
+        ),
         # not a need or a "-free" question: no verdict read
         ("Is ZorbKV faster than H2O?", "ZorbKV is 2x faster than H2O."),
         ("Does ZorbKV need fine-tuning?", "ZorbKV shrinks the cache by 4x."),
