@@ -238,6 +238,9 @@ def coined_name(p: Passage) -> str:
         for n in found
         if n.lower() not in GENERIC_NAMES and len(n) > 2 and not re.search(r"-[a-z]+$", n)
     ]
+    # "we propose Zorb Quux Group with Blip regularization (ZQGB)": the capitalised words the
+    # verb takes ("Zorb Quux Group") are the head of a longer name whose acronym is the name
+    found = [n for n in found if not any(_cut_before_acronym(n, a, p.text) for a in found)]
     if not found:
         # "Stable Audio is based on latent diffusion … Stable Audio is capable of …": a name the
         # abstract makes the subject of two sentences or more, without coining it
@@ -252,6 +255,17 @@ def coined_name(p: Passage) -> str:
         return len(re.findall(rf"(?<![\w-]){re.escape(name)}s?(?![\w-])", p.text))
 
     return max(dict.fromkeys(found), key=uses)  # the first coined on a tie
+
+
+def _cut_before_acronym(name: str, acronym: str, text: str) -> bool:
+    """Is `name` the head of a longer name the text defines `acronym` for ("Zorb Group with
+    Blip regularization (ZGB)")? Not when the bracket follows it at once ("ZorbNet (ZN)"),
+    spells it out ("BAM (Branch-Attend-Mix)") or names another phrase."""
+    if len(acronym) >= len(name) or " " in acronym or acronym[0].lower() != name[0].lower():
+        return False
+    # the words of one noun phrase between ("loss, which introduces … (IDF)" is another's)
+    gap = rf"{re.escape(name)}\s+(?:[\w-]+\s+){{1,6}}?\({re.escape(acronym)}s?\)"
+    return re.search(gap, text) is not None
 
 
 # A sentence opening with a name as its subject: two capitalised words ("Stable Audio") or one

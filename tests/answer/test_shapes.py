@@ -5496,3 +5496,19 @@ def test_a_concession_about_a_sentence_not_shown_is_dropped_from_the_lead() -> N
     assert shown == "The authors show that ZorbRNN is fast."
     # a concession that names what it concedes stands
     assert readable("While QuuxNet is fast, we show ZorbRNN is faster.").startswith("While QuuxNet")
+
+
+def test_a_long_name_cut_at_its_first_small_word_gives_way_to_its_acronym() -> None:
+    from rag.answer.compose import short_name
+
+    p = passage(
+        "Learn to Zorb and Quux Well: Quux-Efficient Group with Blip Regularization",
+        "Zorbing is hard. We propose Quux-Efficient Group with Blip regularization (QEGB) for "
+        "transformers, which zorbs well. It achieves the best results on five benchmarks.",
+        1,
+        0.6,
+    )
+    assert short_name(p) == "QEGB"
+    # a name the bracket spells out, or one it follows at once, stays the name
+    q = passage("Zorb", "We propose BAM (Branch-Attend-Mix), a mixer. BAM is fast.", 1, 0.6)
+    assert short_name(q).startswith("BAM")
