@@ -346,6 +346,10 @@ _PLURAL = re.compile(
 _TIME_UNITS = {"sec", "secs", "min", "mins", "ms", "hr", "hrs", "durat"}
 _SCORE_UNITS = {"ap", "map", "bleu", "rouge", "pp"}
 _DURATIONS = {"second", "sec", "ms", "millisecond"}  # content_tokens of "0.2 seconds", "50 ms"
+# "how fast is X": a frame rate, a latency or the time it takes ("in 0.2 seconds") is its speed
+# as much as a speedup is
+_HOW_FAST = {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "fps", "latenc"}
+_HOW_FAST |= _DURATIONS
 MIN_CLIPPED_CHARS = 4  # "mem" or "acc" could begin too many words to say which is meant
 _SYNONYMS: dict[str, set[str]] = {
     "frame": {"frame", "fps"},
@@ -354,12 +358,8 @@ _SYNONYMS: dict[str, set[str]] = {
     "sec": {"sec", "second", "s"},
     "learn": {"learn", "lr"},
     "speedup": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "latenc", "x"},
-    # "how fast is X": a frame rate, a latency or the time it takes ("in 0.2 seconds") is its
-    # speed as much as a speedup is
-    "faster": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "fps", "latenc"}
-    | _DURATIONS,
-    "speed": {"faster", "speedup", "speed", "acceler", "speed-up", "throughput", "fps", "latenc"}
-    | _DURATIONS,
+    "faster": _HOW_FAST,
+    "speed": _HOW_FAST,
     "latenc": {"latenc", "faster", "speedup", "time", "ms", "speed"},
     "throughput": {
         "throughput",
