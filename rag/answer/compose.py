@@ -34,6 +34,7 @@ from rag.answer.question import (
     plain_ask,
     quoted_titles,
     strong_names,
+    things_counted,
     title_head,
 )
 from rag.core.text import (
@@ -779,6 +780,15 @@ def abbreviation_of(short: str, long: str) -> bool:
         return False
     rest = iter(initials[1:])
     return all(c in rest for c in capitals[1:])
+
+
+def studies_all(p: Passage, names: list[str]) -> bool:
+    """Does the paper study the names, two of them or more named more than once in its abstract
+    and the rest at least once ("we analyse Zorb and Quux … Zorb reaches … while Quux …")? Such
+    a paper is about them though none is its own; one that names them once each cites them."""
+    uses = [len(re.findall(rf"(?<!\w){re.escape(n)}(?!\w)", p.text, re.IGNORECASE)) for n in names]
+    # the other names named at least ("… on GSM8K": where it was measured)
+    return sum(u >= 2 for u in uses) >= 2 and all(uses)
 
 
 def in_text(name: str, text: str) -> bool:
@@ -1968,6 +1978,12 @@ class Composer:
                 score += SETTING_FIRST
             out.append(Scored(score, p, s, f))
         ranked = sorted(out, key=lambda x: x.score, reverse=True)
+        counted = things_counted(ask)
+        if counted is not None:
+            # "What two strategies does X offer?": the sentence that says it gives two of them
+            # ("we introduce two alternative zorb strategies: 1) …") answers, before sentences
+            # that only hold names
+            ranked.sort(key=lambda x: not counted.search(x.sentence))
         # a yes/no question ("Does X cost more memory?") is answered by the sentence that says
         # so, which may well be one about a cost ("However, this comes at a price: …")
         yes_no = bool(_YES_NO_ASK.match(ask))
@@ -2043,6 +2059,7 @@ class Composer:
             # "… a zorb transformer that beats QuuxTransformer?": every name is what the
             # asked paper beats; the paper is described, and the names need no paper of their own
             and not all(as_baseline(n, q.text) for n in strong)
+            and not any(studies_all(p, q.names) for p in candidates)
             and not any(
                 titled(n, p.title)
                 or squash(n) in squash(short_name(p))
@@ -2676,8 +2693,14 @@ def trim(sentence: str, q: Question, limit: int) -> str:
             window = " ".join(parts[i : j + 1])
             if len(window) > limit:
                 break
-            gain = len(asked & content_tokens(window)) + (
-                1.0 if q.kind == "number" and numbers(window) else 0.0
+            gain = (
+                len(asked & content_tokens(window))
+                + (1.0 if q.kind == "number" and numbers(window) else 0.0)
+                # an asked name however the sentence glues it on ("objective-ZorbNet reaches")
+                + sum(
+                    n.lower() in window.lower() and not content_tokens(n) <= content_tokens(window)
+                    for n in q.names
+                )
             )
             score = (gain, i == 0, len(window))
             if best is None or score > best[0]:

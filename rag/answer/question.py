@@ -380,7 +380,20 @@ _SYNONYMS: dict[str, set[str]] = {
     # a bit-width is written as bits ("3.1-bit models")
     "bit-width": {"bit-width", "bit"},
     # a duration is also written in its units' short forms ("95 sec", "12 ms", "3 hrs")
-    "long": {"hour", "day", "minut", "second", "time", "gpu-hour", "token", "length", *_TIME_UNITS},
+    # ("554.66s runtime": a runtime is how long it takes)
+    "long": {
+        "hour",
+        "day",
+        "minut",
+        "second",
+        "time",
+        "gpu-hour",
+        "token",
+        "length",
+        "runtim",
+        "wall-clock",
+        *_TIME_UNITS,
+    },
     # a video's or a clip's length is a duration or a count of frames ("videos covering at least
     # 10 seconds"); not any count of tokens ("2 trillion training tokens" is not a sequence length)
     "length": {"length", "long", "frame", "second", "minut", "hour", *_TIME_UNITS},
@@ -1064,6 +1077,22 @@ _LIST_ASK = re.compile(
     r"|\bexamples\s+of\b",
     re.IGNORECASE,
 )
+# What the collection holds on a topic, however the topic is worded: "… are in the
+# collection?", "… papers in here?", "anything on …?", "any ML for …?", "work on …?", "… what
+# zorb designs are there?", "Where has Quux been applied?". Such a question asks for papers
+# whatever it names ("Is there research on R1-style reasoning …?" lists the work on it).
+_HOLDINGS = re.compile(
+    r"\b(?:is|are|appear)\s+in\s+(?:the|this|your|our)\s+collection\b"
+    r"|\b[a-z][\w-]*[^s\W]s\s+(?:in|from)\s+(?:the|this|your|our)\s+collection\b"
+    r"|\bin\s+here\s*[?.!]*\s*$|\bare\s+there\s*[?.!]*\s*$"
+    r"|^\s*(?:anything|any\s+(?!(?:paper|work|study|article|method)\b)[\w/-]+)\s+"
+    r"(?:on|about|for|in|regarding)\b"
+    r"|^\s*(?:(?:is|are)\s+there\s+(?:any\s+)?|(?:(?!(?:does|do|did|is|was|has|the|this|that|"
+    r"which|what|how|why)\b)[\w/-]+\s+){0,2})(?:work|research)\s+(?:on|about|showing|that)\b"
+    r"|^\s*(?:[\w/-]+\s+){1,3}(?:papers|works|methods|studies|approaches)\s+(?:that|which|on|about)\b"
+    r"|\bwhere\s+(?:has|have|is|are)\s+(?:[^?]{1,60}?\s+)?been\s+(?:applied|used|adopted)\b",
+    re.IGNORECASE,
+)
 # "Which paper studies …", "which method works …": a singular head, then its verb (not a plural)
 _SINGULAR_HEAD = re.compile(
     r"\b(?:paper|method|work|study|system|model|approach|framework|technique)\s+"
@@ -1312,6 +1341,8 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
         and not _ONE_ASKED.match(m.group(0))
         and not _ITS_OWN.search(_sentence_at(asked, m.start()))
     ]
+    if _holdings(asked):
+        return "list"
     if listing and (not strong_names(names) or _PAPERS_ASK.search(asked)):
         return "list"
     if _bare_topic(question, names, kind):
@@ -1319,6 +1350,42 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
     if _HOW_ASK.search(asked) and kind == "describe":
         return "how"
     return "single"
+
+
+# "What two zorb strategies does Quux offer?", "which three layers …": a count of things of a
+# kind, the kind's head noun last (at most three words between)
+_THINGS_COUNTED = re.compile(
+    r"\b(?:which|what)\s+(two|three|four|five|six|[2-6])\s+(?:[\w-]+\s+){0,3}?([a-z]{3,}s)\b",
+    re.IGNORECASE,
+)
+_COUNT_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6"}
+
+
+def things_counted(question: str) -> re.Pattern[str] | None:
+    """For a question that asks for a count of things ("what two strategies …"), the pattern of
+    a sentence that says it gives that many of that kind ("two alternative pruning strategies",
+    "2 techniques"); None for any other question."""
+    m = _THINGS_COUNTED.search(question)
+    if m is None:
+        return None
+    digit = _COUNT_WORDS.get(m.group(1).lower(), m.group(1))
+    word = next((w for w, d in _COUNT_WORDS.items() if d == digit), digit)
+    stem = re.sub(r"(?:ies|s)$", "", m.group(2).lower())  # "strategies" -> "strateg"
+    return re.compile(
+        rf"\b(?:{word}|(?<![\d.]){digit}(?![\d.]))\s+(?:[\w-]+\s+){{0,3}}?{stem}", re.IGNORECASE
+    )
+
+
+def _holdings(question: str) -> bool:
+    """Does the question ask what the collection holds (`_HOLDINGS`) in its last sentence? A
+    first sentence that only describes ("Work on zorb cameras with spiking nets. How many joules
+    does it use?") leaves the ask to the sentence after it."""
+    # (a full stop ends a sentence before a capital only: "e.g. zorb" goes on)
+    starts = [m.end() for m in re.finditer(r"(?:[!?]|\.(?=\s+[A-Z]))\s+", question)]
+    last = starts[-1] if starts else 0
+    return any(m.start() >= last for m in _HOLDINGS.finditer(question)) and not _ITS_OWN.search(
+        question[last:]
+    )
 
 
 def _sentence_at(text: str, i: int) -> str:
@@ -1894,7 +1961,7 @@ def _one_things_fact(question: str, doc_freq: Mapping[str, int] | None) -> bool:
     """A terse question about one thing, not a topic: an attribute "of the" thing ("time
     complexity of the multi-layer gradient approximation?"), or opening with a word only a
     paper or two use, its name in lower case ("igev-stereo runtime on KITTI?")."""
-    if _KINDS_ASKED.search(question) or _LIST_ASK.search(question):  # "what's" expanded already
+    if _KINDS_ASKED.search(question) or _LIST_ASK.search(question) or _holdings(question):
         return False  # "deep learning papers for tumor detection?", "… - what's there?"
     if re.match(r"\s*(?:[\w-]+\s+){0,3}[\w-]+\s+of\s+the\s+", question, re.IGNORECASE):
         return True
@@ -1902,6 +1969,7 @@ def _one_things_fact(question: str, doc_freq: Mapping[str, int] | None) -> bool:
     return (
         doc_freq is not None
         and head is not None
+        and not head.group(1).isupper()  # "ML applied to …": an acronym of the field, not a name
         and any(0 < doc_freq.get(t, 0) <= RARE_WORD_CHUNKS for t in content_tokens(head.group(1)))
     )
 

@@ -25,6 +25,7 @@ from rag.answer.synthesis import (
     topic_of,
 )
 from rag.core.settings import PROJECT_DIR
+from rag.core.text import split_sentences
 from rag.core.types import Passage
 from tests.support.papers import passage
 
@@ -5512,3 +5513,95 @@ def test_a_long_name_cut_at_its_first_small_word_gives_way_to_its_acronym() -> N
     # a name the bracket spells out, or one it follows at once, stays the name
     q = passage("Zorb", "We propose BAM (Branch-Attend-Mix), a mixer. BAM is fast.", 1, 0.6)
     assert short_name(q).startswith("BAM")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "anything on zorb estimation from a single quux image?",
+        "Which zorb-quux-action (ZQA) robot models are in the collection?",
+        "Any ML for zorb chemistry / quux design papers in here?",
+        "any ML for zorbology or quuxology?",
+        "what zorb synthesis work is in the collection?",
+        "What uses of zorb networks appear in the collection, and what is each used for?",
+        "Where has ZorbNet been applied outside vision, e.g. quux or audio?",
+        "What new zorb-style adapter designs for fine-tuning of quux models are there?",
+        "work on making zorb inference faster or checking its accuracy?",
+        "efficiency work on zorb learning?",
+        "Zorb papers that rethink how the quux router is trained?",
+        "is there research showing Q1/Z3-style zorb models think longer than they need to?",
+        "ZL applied to zorb networks / quux (zorb traffic, quux ops, 5G)?",
+    ],
+)
+def test_a_question_about_what_the_collection_holds_asks_for_a_list(question: str) -> None:
+    assert analyse(question).shape == "list"
+
+
+def test_a_holdings_phrase_before_the_question_itself_does_not_make_it_a_list() -> None:
+    # a first sentence that describes, then the ask
+    described = (
+        "Work on zorb flow from quux cameras with spiking nets. How many joules does it use?"
+    )
+    assert analyse(described).shape != "list"
+    # a follow-up joined to the list question before it asks of the paper answered
+    joined = "Anything on running zorb inference on Quux GPUs? what speedups did they get?"
+    assert analyse(joined).shape != "list"
+
+
+def test_a_count_of_things_asked_is_answered_by_the_sentence_that_gives_that_many() -> None:
+    from rag.answer.question import things_counted
+
+    p = passage(
+        "ZorbPru: Zorb Pruning for Efficient Large Quux Models",
+        "Large Quux Models (LQMs) are a significant advance in multimodal ability. "
+        "Typically, LQMs use encoders, such as BLIP, to turn images into Quux tokens. "
+        "We propose ZorbPru, a training-free method that prunes tokens by their significance. "
+        "Specifically, we introduce two alternative pruning strategies: 1) the rank strategy, "
+        "which keeps tokens globally; 2) the row strategy, which keeps local runs. "
+        "Experiments across various LQMs show that ZorbPru prunes many redundant tokens.",
+        1,
+        0.6,
+    )
+    lead = _composer().lead(analyse("What two pruning strategies does ZorbPru offer?"), [p])
+    assert "rank strategy" in lead.text and "row strategy" in lead.text
+    counted = things_counted("Which three layers of the stack does its taxonomy cover?")
+    assert counted is not None and counted.search("a taxonomy that spans 3 layers: …")
+    assert not counted.search("three of its experts and 3.5 layers")
+    assert things_counted("How does ZorbPru work?") is None
+
+
+def _two_method_study() -> Passage:
+    return passage(
+        "Zorbing vs Quuxing: An Empirical Analysis of Compute-Optimal Solving",
+        "This paper analyses two contrasting approaches: ZorbSTaR and QUXBASE. "
+        "Through analysis on the BLIP8K dataset, we show that while each excels in its "
+        "objective-ZorbSTaR achieving superior accuracy (32.03%) despite high cost (554.66s "
+        "runtime, 12.73T FLOPs), and QUXBASE providing exceptional efficiency (8.47s runtime, "
+        "2.35T FLOPs) while keeping accuracy (10.94%)-their integration reveals deep challenges "
+        "in reconciling reasoning depth with computational efficiency for future systems.",
+        1,
+        0.6,
+    )
+
+
+def test_a_paper_that_studies_the_named_methods_answers_for_them() -> None:
+    q = analyse("How long did ZorbSTaR take to run on BLIP8K compared with QUXBASE?")
+    decision = _composer().decide(q, [_two_method_study()])
+    assert decision.lead is not None and "554.66s runtime" in decision.lead.text
+    # a paper that names them once each, as what it beats, does not answer for them
+    cites = passage(
+        "BlipNet: Fast Solving",
+        "We propose BlipNet, which beats ZorbSTaR and QUXBASE on BLIP8K. BlipNet is fast.",
+        1,
+        0.6,
+    )
+    assert _composer().decide(q, [cites]).lead is None
+
+
+def test_a_long_sentence_is_cut_to_the_clause_of_the_asked_name_however_it_is_glued_on() -> None:
+    from rag.answer.compose import trim
+
+    q = analyse("What accuracy does ZorbSTaR reach compared with QUXBASE?")
+    sentence = split_sentences(_two_method_study().text)[1]
+    shown = trim(sentence, q, 240)
+    assert "ZorbSTaR achieving superior accuracy (32.03%)" in shown
