@@ -29,6 +29,7 @@ from rag.answer.question import (
     Question,
     analyse,
     as_baseline,
+    expansion_asked,
     kind_of,
     names_compounds,
     plain_ask,
@@ -325,13 +326,15 @@ _ASKED_WORDS = re.compile(
 )
 
 
-def _asked_head(question: str) -> set[str] | None:
-    """The group of the head noun of "which <…> algorithm/system/model …" (first 6 words)."""
+def _asked_head(question: str, plural: bool = False) -> set[str] | None:
+    """The group of the head noun of "which <…> algorithm/system/model …" (first 6 words);
+    with `plural`, a plural head too ("which modules …" as "which module …")."""
     m = _ASKED_WORDS.search(question)
     if not m:
         return None
     for word in m.group(1).lower().split():
-        group = next((g for g in _HEAD_NOUNS if word in g), None)
+        singular = re.sub(r"s$", "", word) if plural else word
+        group = next((g for g in _HEAD_NOUNS if word in g or singular in g), None)
         if group is not None:
             return group
     return None
@@ -342,7 +345,7 @@ def names_the_asked_kind(q: Question, sentence: str, exclude: str = "") -> bool:
     and "DistAttention, a novel distributed attention algorithm"): the kind's noun within a
     few words of the name? Names in `exclude` (the paper's own title) and figures do not
     count."""
-    group = _asked_head(q.text)
+    group = _asked_head(q.text, plural=True)
     if group is None:
         return False
     words = re.findall(r"[\w\-.]+", sentence)
@@ -885,6 +888,32 @@ _RELATION = re.compile(
 )
 
 
+# "What is the key technique in X?", "What are the main components of X?": the thing asked for,
+# by its head noun (the words before it qualify it)
+_WHAT_IS_THE = re.compile(
+    r"^\s*what\s+(?:is|are|was|were)\s+(?:the|its|their)\s+((?:[\w-]+\s+){0,3}?)([a-z]{4,}?)s?\s+"
+    r"(?:in|of|used|behind|that|which|for|by)\b",
+    re.IGNORECASE,
+)
+
+
+def says_what_it_is(q: Question, sentence: str) -> bool:
+    """Does the sentence say what the asked thing is, in the question's own words and a copula
+    ("The key technique used by ZorbGNN is offline sampling" for "What is the key technique in
+    ZorbGNN?")? The answer may be no name at all: it is what follows "is"."""
+    m = _WHAT_IS_THE.match(q.text)
+    if m is None:
+        return False
+    qualifiers = content_tokens(m.group(1))
+    return qualifiers <= content_tokens(sentence) and bool(
+        re.search(
+            rf"\b{re.escape(m.group(2))}s?\b[^.;]{{0,60}}?\b(?:is|are|lies\s+in)\s+\w",
+            sentence,
+            re.IGNORECASE,
+        )
+    )
+
+
 def fills_the_role(q: Question, sentence: str) -> bool:
     """ "Which draft model …?" answered by what the sentence takes "as a draft model": the
     asked phrase (two words or more, so "which model" is not met by "as a model") after "as";
@@ -1007,11 +1036,22 @@ def states_attribute(q: Question, sentence: str) -> bool:
     if q.kind == "name" and any(_subject_of_ask(n).search(q.text) for n in q.names):
         # "Which draft model does ZorbNet use?" asks for a name other than the subject's, or
         # for what fills that role ("it uses its own sparse weights as a draft model")
-        return names_something_new(q, sentence) or fills_the_role(q, sentence)
+        return (
+            names_something_new(q, sentence)
+            or fills_the_role(q, sentence)
+            or names_the_asked_kind(q, sentence)  # "a Zorb Alignment module" ("which modules")
+            or says_what_it_is(q, sentence)
+        )
     if q.kind == "dataset":
         # "What dataset was X trained on?": a name given as a dataset, not any new name
         return names_something_new(q, sentence) and (
-            _asked_head(q.text) is None or names_the_asked_kind(q, sentence)
+            # ("which benchmarks …" as "which benchmark …": a name given as one)
+            _asked_head(q.text, plural=True) is None
+            or names_the_asked_kind(q, sentence)
+            # "On both ZorbBench and QuuxQA, X beats …", "experiments with ZorbNet, QuuxSet":
+            # a name a result is measured on, or that the method was tried on
+            or measured_on_a_name(q, sentence)
+            or bool(_TRIED_ON.search(sentence))
         )
     if q.kind == "describe" and (heads := asked_kind_nouns(q)):
         # "Which two benchmarks was X tested on?": a sentence naming one, not one that
@@ -1047,7 +1087,14 @@ _TESTED_ASK = re.compile(
 _MEASURED_ON = re.compile(
     r"\d[\d.,]*\s*(?:%|×|x|times)?[^.;]{0,60}?\b(?:on|for)\s+"
     r"(?P<name>[A-Z][\w.+-]*(?:\s+[\w.+-]+){0,2})|"
-    r"^(?i:on|for)\s+(?P<first>[A-Z][\w.+-]*)[^.;]{0,80}?\d"
+    r"^(?:(?i:moreover|also|furthermore|in\s+addition|notably|specifically|finally),?\s+)?"
+    r"(?i:on|for)\s+(?:(?i:both|all|the)\s+)?(?P<first>[A-Z][\w.+-]*)[^.;]{0,80}?\d"
+)
+
+
+_TRIED_ON = re.compile(
+    r"\b(?:experiment\w*|evaluat\w*|tested|tests|benchmark\w*|validat\w*)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:on|with|using|across)\s+(?:the\s+|both\s+)?[A-Z]"
 )
 
 
@@ -1978,12 +2025,14 @@ class Composer:
                 score += SETTING_FIRST
             out.append(Scored(score, p, s, f))
         ranked = sorted(out, key=lambda x: x.score, reverse=True)
-        counted = things_counted(ask)
-        if counted is not None:
+        wanted = expansion_asked(ask) or things_counted(ask)
+        if wanted is not None:
+            # "What does ZQA stand for?": the sentence that writes it beside its words ("Zorb
+            # Quux Attention (ZQA)"), however many other sentences repeat the short name
             # "What two strategies does X offer?": the sentence that says it gives two of them
             # ("we introduce two alternative zorb strategies: 1) …") answers, before sentences
             # that only hold names
-            ranked.sort(key=lambda x: not counted.search(x.sentence))
+            ranked.sort(key=lambda x: not wanted.search(x.sentence))
         # a yes/no question ("Does X cost more memory?") is answered by the sentence that says
         # so, which may well be one about a cost ("However, this comes at a price: …")
         yes_no = bool(_YES_NO_ASK.match(ask))
@@ -2258,10 +2307,16 @@ class Composer:
                 # giving the figure answers its ask, whatever the name ask needs
                 and all(a.kind == "name" for a in stated)
                 and not (
-                    names_something_new(q, s, exclude=p.title)
-                    and (_asked_head(q.text) is None or names_the_asked_kind(q, s, p.title))
+                    # a name of the asked kind ("a Zorb Alignment module" for "which modules"),
+                    # or any new name when the question names no kind
+                    names_the_asked_kind(q, s, p.title)
+                    or (
+                        names_something_new(q, s, exclude=p.title)
+                        and (_asked_head(q.text) is None or names_the_asked_kind(q, s, p.title))
+                    )
                 )
                 and not fills_the_role(q, s)
+                and not says_what_it_is(q, s)
             ):
                 # "Which draft model does ZorbNet use?": a name other than the paper's own,
                 # introduced as the asked kind of thing ("…, a small draft model"), or what it

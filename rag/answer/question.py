@@ -511,14 +511,26 @@ class Question:
 
     def attribute_groups(self) -> list[set[str]]:
         """One set per asked attribute token: the token and its accepted synonyms."""
-        return [{t} | _SYNONYMS.get(t, set()) for t in sorted(self.attribute)]
+        return [{t} | self._synonyms(t) for t in sorted(self.attribute)]
 
     def attribute_words(self) -> set[str]:
         """The attribute's tokens with their accepted synonyms."""
         words = set(self.attribute)
         for token in self.attribute:
-            words |= _SYNONYMS.get(token, set())
+            words |= self._synonyms(token)
         return words
+
+    def _synonyms(self, token: str) -> set[str]:
+        words = _SYNONYMS.get(token, set())
+        asked = _SEQUENCE_ASKED.search(self.text)
+        if token == "length" and asked:
+            # "at what sequence length …": a figure by the sequences themselves ("sequences as
+            # short as 800 tokens"), not any count of tokens ("2T training tokens")
+            words = words | content_tokens(asked.group(0))
+        return words
+
+
+_SEQUENCE_ASKED = re.compile(r"\b(?:sequence|context|input|prompt)s?\b", re.IGNORECASE)
 
 
 _CALLED = re.compile(r"\b(what|which)\b[^?]{0,80}\b(called|named)\s*\??\s*$", re.I)
@@ -1374,6 +1386,26 @@ def things_counted(question: str) -> re.Pattern[str] | None:
     return re.compile(
         rf"\b(?:{word}|(?<![\d.]){digit}(?![\d.]))\s+(?:[\w-]+\s+){{0,3}}?{stem}", re.IGNORECASE
     )
+
+
+# "What does ZQA stand for?", "What is ZQA short for?", "What does the acronym ZQA mean?"
+_EXPANSION_ASK = re.compile(
+    r"\bwhat\s+(?:does|do)\s+(?:the\s+(?:acronym|abbreviation|name)\s+)?[\"“']?(?P<a>[\w.+-]+)"
+    r"[\"”']?\s+(?:stand\s+for|mean)\b"
+    r"|\bwhat\s+is\s+[\"“']?(?P<b>[\w.+-]+)[\"”']?\s+short\s+for\b",
+    re.IGNORECASE,
+)
+
+
+def expansion_asked(question: str) -> re.Pattern[str] | None:
+    """For "What does ZQA stand for?", the pattern of a sentence that defines the short name
+    beside its words ("Zorb Quux Attention (ZQA)", "ZQA (Zorb Quux Attention)"); else None."""
+    m = _EXPANSION_ASK.search(question)
+    name = (m.group("a") or m.group("b")) if m else ""
+    if not name or not re.search(r"[A-Z]", name):
+        return None
+    short = re.escape(name)
+    return re.compile(rf"[A-Za-z][\w-]*\s+\(\s*{short}\s*\)|(?<![\w-]){short}\s+\([A-Z][\w-]*\s")
 
 
 def _holdings(question: str) -> bool:

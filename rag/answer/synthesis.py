@@ -969,7 +969,11 @@ def how_lead(
 
 
 # the words of a how question that ask for the method as a whole, not some part of it
-_HOW_FRAME = content_tokens("how does the method approach technique algorithm model system work")
+# ("What is the core idea behind X?", "the key principle of X": the method as a whole, too)
+_HOW_FRAME = content_tokens(
+    "how does the method approach technique algorithm model system work core key main central "
+    "idea principle behind"
+)
 
 
 # a sentence that leans on the one before it: "this finding", "these observations", "such
@@ -1014,7 +1018,13 @@ def _with_later_asks(
 _WHY_SHORTCOMING = re.compile(
     r"^\s*why\s+(?:is|are|was|were|does|do|did)\b[^?]*?\b(?:slow\w*|expensive|costly|hard|"
     r"difficult|inefficient|fails?|struggles?|memory-bound|bottleneck\w*|limited|vulnerable|"
-    r"susceptible|insecure|unstable|unreliable)\b",
+    r"susceptible|insecure|unstable|unreliable)\b"
+    # "Why can't existing caches be reused …?", "why don't zorb methods scale?": a why said
+    # with a negation of what others do asks what stands in their way (not "Why does ZorbNet
+    # not lose accuracy?", a why of the paper's own strength)
+    r"|^\s*why\s+(?:(?:can['’]?t|cannot|couldn['’]?t|don['’]?t|doesn['’]?t|didn['’]?t|isn['’]?t|"
+    r"aren['’]?t|won['’]?t)\s+(?-i:[a-z])"
+    r"|(?:do|does|can|is|are)\s+(?-i:[a-z])[\w-]*\s+(?:[\w-]+\s+){0,3}?not\b)",
     re.IGNORECASE,
 )
 

@@ -5605,3 +5605,122 @@ def test_a_long_sentence_is_cut_to_the_clause_of_the_asked_name_however_it_is_gl
     sentence = split_sentences(_two_method_study().text)[1]
     shown = trim(sentence, q, 240)
     assert "ZorbSTaR achieving superior accuracy (32.03%)" in shown
+
+
+def test_a_sequence_length_is_counted_in_tokens() -> None:
+    q = analyse("At what sequence length does ZorbShift become cheaper than attention?")
+    s = "ZorbShift saves memory for sequences as short as 800 tokens and beyond."
+    assert states_attribute(q, s)
+    # a count of training tokens is no sequence's length
+    pretrained = analyse("What sequence length was ZorbLM-7B pretrained with?")
+    assert not states_attribute(pretrained, "ZorbLM is trained on 2 trillion training tokens.")
+    # any other length is not a count of tokens
+    video = analyse("What is the length of the Zorb videos?")
+    assert "length" in video.attribute
+    assert not states_attribute(video, "It was trained on 2T tokens.")
+
+
+def test_what_the_asked_thing_is_may_be_said_with_is_and_no_name() -> None:
+    p = passage(
+        "ZorbGNN: Out-of-Core Zorb Training",
+        "Zorb networks are large. We build a system called ZorbGNN, which trains fast. "
+        "The key technique used by ZorbGNN is offline sampling, which decouples sampling "
+        "from computation. ZorbGNN is 8x faster.",
+        1,
+        0.6,
+    )
+    decision = _composer().decide(analyse("What is the key technique in ZorbGNN?"), [p])
+    assert decision.lead is not None and "offline sampling" in decision.lead.text
+
+
+def test_a_plural_kind_asked_is_met_by_a_name_of_that_kind() -> None:
+    p = passage(
+        "ZorbMaster: Taming Quux Models for Zorb Estimation",
+        "Zorb estimation is slow. We propose ZorbMaster, a single-step quux model. "
+        "First, to avoid overfitting, we propose a Feature Blending module, which adds "
+        "semantic features. Our project page is at https://example.org/ZorbMaster_page.",
+        1,
+        0.6,
+    )
+    for question in (
+        "Which modules does ZorbMaster propose?",
+        "What modules does ZorbMaster add to the single-step quux model?",
+    ):
+        decision = _composer().decide(analyse(question), [p])
+        assert decision.lead is not None and "Feature Blending module" in decision.lead.text
+
+
+def test_the_core_idea_of_a_method_is_its_proposal_first() -> None:
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "ZorbShift: Shifting Zorb Attention from Squared to Linear",
+        "The quadratic cost of zorb attention is a hurdle. "
+        "This paper introduces ZorbShift, a reformulation of the quux softmax that computes "
+        "full interactions in linear time. "
+        "We analytically determine the crossover points where employing ZorbShift becomes more "
+        "efficient than traditional attention, aligning closely with empirical measurements. "
+        "Specifically, our findings demonstrate that ZorbShift enhances memory efficiency for "
+        "sequences as short as 800 tokens and accelerates inference beyond 1700 tokens. "
+        "A classification benchmark across five tasks involving long sequences reveals no "
+        "degradation in accuracy when employing Transformers equipped with ZorbShift.",
+        1,
+        0.6,
+    )
+    lead = how_lead(_composer(), analyse("What is the core idea behind ZorbShift?"), p)
+    assert lead is not None and lead.text.startswith("This paper introduces ZorbShift")
+
+
+def test_a_why_said_with_a_negation_is_answered_by_what_stands_in_the_way() -> None:
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "Zorb-Craft: Managing Quux-Caches for Efficient Zorb Generation",
+        "Zorb generation often sends retrieved chunks to a model. "
+        "Currently, models fully recompute the quux values of every chunk, as existing methods "
+        "cannot reuse quux caches when chunks appear at arbitrary positions. "
+        "In this work, we propose Zorb-Craft, a system for managing and reusing precomputed "
+        "quux values of the chunks. "
+        "We present how to identify reusable caches and how to fix them with a little "
+        "recomputation. "
+        "Zorb-Craft reduces redundant computation by 51% over prefix caching.",
+        1,
+        0.6,
+    )
+    q = analyse("Why can't existing methods reuse quux caches for chunks, according to Zorb-Craft?")
+    lead = how_lead(_composer(), q, p)
+    assert lead is not None and "cannot reuse quux caches" in lead.parts[0][1]
+
+
+def test_the_names_a_result_is_measured_on_are_the_benchmarks_asked_for() -> None:
+    q = analyse("On which benchmarks did the small zorb models (e.g. 0.5B) beat GPT-4o?")
+    said = "Moreover, on both ZORB-500 and QUUX24, a 0.5B LLM outperforms GPT-4o by 3 points."
+    assert states_attribute(q, said)
+
+
+def test_what_a_short_name_stands_for_is_the_sentence_that_writes_it_out() -> None:
+    from rag.answer.question import expansion_asked
+
+    p = passage(
+        "ZoPru: Zorb Pruning for Efficient Quux Models",
+        "Quux models are slow. We propose Zorb Pruning (ZoPru), a training-free method. "
+        "Specifically, ZoPru offers two alternative pruning strategies, which ZoPru mixes. "
+        "Experiments show that ZoPru prunes most tokens while ZoPru keeps accuracy.",
+        1,
+        0.6,
+    )
+    lead = _composer().lead(analyse("What does ZoPru stand for?"), [p])
+    assert "Zorb Pruning (ZoPru)" in lead.text
+    wanted = expansion_asked("What is ZQA short for?")
+    assert wanted is not None and wanted.search("ZQA (Zorb Quux Attention) is fast")
+    assert expansion_asked("What does ZoPru prune?") is None
+
+
+def test_the_datasets_asked_for_are_names_given_as_datasets_or_tried_on() -> None:
+    q = analyse("Which datasets was ZorbSpec tested on?")
+    assert q.kind == "dataset"
+    listed = "To evaluate it, we ran experiments using five datasets: QuuxBench, ZORB/DM and Blip."
+    tried = "We rigorously experiment with QuuxNet256, UCF-Zorb, and Blip600 for generation."
+    other = "ZorbSpec integrates with QuuxDecoding, yielding a 49% additional speed-up."
+    assert states_attribute(q, listed) and states_attribute(q, tried)
+    assert not states_attribute(q, other)  # a name, but none given as a dataset
