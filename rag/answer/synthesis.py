@@ -944,6 +944,12 @@ def how_lead(
             [proposal, *picked[: HOW_SENTENCES - 1]], key=lambda x: order.get(x, len(order))
         )
     picked = _with_later_asks(composer, q, scored, picked, about, embed)
+    kept = _meets_the_constraint(composer, q.text, scored)
+    if kept is not None and kept not in picked:
+        # "How does ZorbNet adapt … without adding inference cost?": the sentence that says how
+        # the cost is avoided answers the ask's point, whatever the mechanism's best matches
+        order = {x: i for i, x in enumerate(scored.sentences)}
+        picked = sorted([*picked, kept], key=lambda x: order.get(x, len(order)))
     result = headline_result(composer, topic, p)
     if result is not None and not any(_reports_result(x) for x in picked):
         # what the mechanism buys, in the paper's figures ("… by 2x speedup"): a reader asking
@@ -966,6 +972,37 @@ def how_lead(
     # ConvNeXt" is InceptionNeXt, whichever the question named first)
     asked.sort(key=lambda n: squash(n) != squash(short_name(p).split(" (")[0]))
     return _paper_lead(q, p, picked, limit, asked[0] if asked else clean_display(short_name(p)))
+
+
+# What a how question holds the method to: "… without adding inference cost", "… instead of
+# evicting them", "… avoid extra parameters", "… while keeping accuracy"
+_CONSTRAINT = re.compile(
+    r"\b(?:without|instead\s+of|rather\s+than|avoid\w*|while\s+(?:keeping|preserving|"
+    r"maintaining)|with\s+no|no\s+extra)\s+(?P<clause>[^?.,;]+)",
+    re.IGNORECASE,
+)
+CONSTRAINT_COVERED = 0.5  # the IDF-weighted share of the clause's words a sentence must hold
+
+
+def _meets_the_constraint(composer: Composer, question: str, scored: Scored) -> str | None:
+    """The paper's own sentence that best covers what the question holds the method to
+    (`_CONSTRAINT`), when one covers at least CONSTRAINT_COVERED of it; None otherwise."""
+    m = _CONSTRAINT.search(question)
+    if m is None or not content_tokens(m.group("clause")) or not scored.sentences:
+        return None
+    clause = m.group("clause")
+    # the paper's own sentences: the field's background states the cost ("existing approaches
+    # first decode every frame"), not how the paper avoids it; for a why question ("why X
+    # rather than reward-guided search?") what goes wrong with the other way is the reason
+    background = scored._background_floor() > 0
+    if asks_why(question):
+        background[:] = False
+    cover = [
+        0.0 if background[i] else composer.coverage(clause, x)
+        for i, x in enumerate(scored.sentences)
+    ]
+    best = max(range(len(cover)), key=lambda i: cover[i])
+    return scored.sentences[best] if cover[best] >= CONSTRAINT_COVERED else None
 
 
 # the words of a how question that ask for the method as a whole, not some part of it

@@ -76,6 +76,23 @@ from tests.support.papers import passage
         # a list offering alternatives is not a choice between two sides
         ("Which papers quantize zorb weights, either post-training or with zorb training?", "list"),
         ("Which approaches group keys (clusters, centroids or sentences) and fetch them?", "list"),
+        # what the collection holds, however it is worded
+        ("anything on zorb estimation from a single quux image?", "list"),
+        ("Which zorb-quux-action (ZQA) robot models are in the collection?", "list"),
+        ("Any ML for zorb chemistry / quux design papers in here?", "list"),
+        ("any ML for zorbology or quuxology?", "list"),
+        ("what zorb synthesis work is in the collection?", "list"),
+        ("What uses of zorb networks appear in the collection, and what is each used for?", "list"),
+        ("Where has ZorbNet been applied outside vision, e.g. quux or audio?", "list"),
+        ("What new zorb-style adapter designs for fine-tuning of quux models are there?", "list"),
+        ("work on making zorb inference faster or checking its accuracy?", "list"),
+        ("efficiency work on zorb learning?", "list"),
+        ("Zorb papers that rethink how the quux router is trained?", "list"),
+        (
+            "is there research showing Q1/Z3-style zorb models think longer than they need to?",
+            "list",
+        ),
+        ("ZL applied to zorb networks / quux (zorb traffic, quux ops, 5G)?", "list"),
     ],
 )
 def test_shape_of_a_question(question: str, shape: str) -> None:
@@ -5515,28 +5532,6 @@ def test_a_long_name_cut_at_its_first_small_word_gives_way_to_its_acronym() -> N
     assert short_name(q).startswith("BAM")
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "anything on zorb estimation from a single quux image?",
-        "Which zorb-quux-action (ZQA) robot models are in the collection?",
-        "Any ML for zorb chemistry / quux design papers in here?",
-        "any ML for zorbology or quuxology?",
-        "what zorb synthesis work is in the collection?",
-        "What uses of zorb networks appear in the collection, and what is each used for?",
-        "Where has ZorbNet been applied outside vision, e.g. quux or audio?",
-        "What new zorb-style adapter designs for fine-tuning of quux models are there?",
-        "work on making zorb inference faster or checking its accuracy?",
-        "efficiency work on zorb learning?",
-        "Zorb papers that rethink how the quux router is trained?",
-        "is there research showing Q1/Z3-style zorb models think longer than they need to?",
-        "ZL applied to zorb networks / quux (zorb traffic, quux ops, 5G)?",
-    ],
-)
-def test_a_question_about_what_the_collection_holds_asks_for_a_list(question: str) -> None:
-    assert analyse(question).shape == "list"
-
-
 def test_a_holdings_phrase_before_the_question_itself_does_not_make_it_a_list() -> None:
     # a first sentence that describes, then the ask
     described = (
@@ -5724,3 +5719,25 @@ def test_the_datasets_asked_for_are_names_given_as_datasets_or_tried_on() -> Non
     other = "ZorbSpec integrates with QuuxDecoding, yielding a 49% additional speed-up."
     assert states_attribute(q, listed) and states_attribute(q, tried)
     assert not states_attribute(q, other)  # a name, but none given as a dataset
+
+
+def test_a_how_answer_holds_the_sentence_that_meets_what_the_question_holds_it_to() -> None:
+    from rag.answer.synthesis import how_lead
+
+    p = passage(
+        "ZorbI2V: Zero-Cost Adaptation of Image Zorbs to Video",
+        "Adapting image zorbs to video is costly. "
+        "We present a new adaptation paradigm (ZorbI2V) to transfer image zorbs to video tasks. "
+        "To capture the dynamics in videos, we exploit self-attention and introduce "
+        "spatial-temporal dual-headed attention (STDHA). "
+        "To handle the domain gap between images and videos, we propose a linear adaption "
+        "strategy that uses lightweight densely placed linear adapters. "
+        "To capture motion cues, we further add a temporal shift to every block. "
+        "The adapters are merged after training, with zero extra cost during inference. "
+        "ZorbI2V matches full fine-tuning on five video benchmarks.",
+        1,
+        0.6,
+    )
+    q = analyse("How does ZorbI2V adapt image zorbs to video without adding inference cost?")
+    lead = how_lead(_composer(), q, p)
+    assert lead is not None and "The adapters are merged after training" in lead.text
