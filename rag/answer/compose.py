@@ -2310,10 +2310,7 @@ class Composer:
                     # a name of the asked kind ("a Zorb Alignment module" for "which modules"),
                     # or any new name when the question names no kind
                     names_the_asked_kind(q, s, p.title)
-                    or (
-                        names_something_new(q, s, exclude=p.title)
-                        and (_asked_head(q.text) is None or names_the_asked_kind(q, s, p.title))
-                    )
+                    or (_asked_head(q.text) is None and names_something_new(q, s, exclude=p.title))
                 )
                 and not fills_the_role(q, s)
                 and not says_what_it_is(q, s)

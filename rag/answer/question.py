@@ -522,8 +522,8 @@ class Question:
 
     def _synonyms(self, token: str) -> set[str]:
         words = _SYNONYMS.get(token, set())
-        asked = _SEQUENCE_ASKED.search(self.text)
-        if token == "length" and asked:
+        asked = _SEQUENCE_ASKED.search(self.text) if token == "length" else None
+        if asked:
             # "at what sequence length …": a figure by the sequences themselves ("sequences as
             # short as 800 tokens"), not any count of tokens ("2T training tokens")
             words = words | content_tokens(asked.group(0))

@@ -513,6 +513,12 @@ class Scored:
             "best_sentence_cosine": float(self.cosine.max()) if self.sentences else 0.0,
         }
 
+    def in_order(self, sentences: Iterable[str]) -> list[str]:
+        """The sentences in the abstract's order (one it does not hold, e.g. a headline result
+        found apart, last)."""
+        order = {x: i for i, x in enumerate(self.sentences)}
+        return sorted(sentences, key=lambda x: order.get(x, len(order)))
+
     def mechanism(
         self, n: int, about: Callable[[str], bool] | None = None, reason: bool = False
     ) -> list[str]:
@@ -925,8 +931,7 @@ def how_lead(
     if problem is not None and problem not in picked:
         # "why is ConvNeXt slow …, and what does InceptionNeXt do about it?": the problem the
         # paper states answers the first ask, its mechanism the second
-        order = {x: i for i, x in enumerate(scored.sentences)}
-        picked = sorted([problem, *picked[: HOW_SENTENCES - 1]], key=lambda x: order.get(x, 0))
+        picked = scored.in_order([problem, *picked[: HOW_SENTENCES - 1]])
     if not picked:
         return None
     proposal = next((x for x in scored.sentences if _PROPOSAL.search(x)), None)
@@ -939,23 +944,18 @@ def how_lead(
         # "How does X work?", "How does the method of '<title>' work?": nothing asked beyond
         # the method itself, so the answer states what the paper puts forward, then how; the
         # ranking alone, with no topic to weigh, may pick a sentence of the field's framing
-        order = {x: i for i, x in enumerate(scored.sentences)}
-        picked = sorted(
-            [proposal, *picked[: HOW_SENTENCES - 1]], key=lambda x: order.get(x, len(order))
-        )
+        picked = scored.in_order([proposal, *picked[: HOW_SENTENCES - 1]])
     picked = _with_later_asks(composer, q, scored, picked, about, embed)
     kept = _meets_the_constraint(composer, q.text, scored)
     if kept is not None and kept not in picked:
         # "How does ZorbNet adapt … without adding inference cost?": the sentence that says how
         # the cost is avoided answers the ask's point, whatever the mechanism's best matches
-        order = {x: i for i, x in enumerate(scored.sentences)}
-        picked = sorted([*picked, kept], key=lambda x: order.get(x, len(order)))
+        picked = scored.in_order([*picked, kept])
     result = headline_result(composer, topic, p)
     if result is not None and not any(_reports_result(x) for x in picked):
         # what the mechanism buys, in the paper's figures ("… by 2x speedup"): a reader asking
         # how a method speeds something up is told by how much, as a comparison side is
-        order = {x: i for i, x in enumerate(scored.sentences)}
-        picked = sorted([*picked, result], key=lambda x: order.get(x, len(order)))
+        picked = scored.in_order([*picked, result])
     # the first line states what the paper proposes ("We present X, a … scheme"), then how it
     # works in the abstract's order: an observation or problem that comes first in the abstract
     # ("We observe that too few queries …") is why, not how, and does not lead a how answer
@@ -1033,7 +1033,6 @@ def _with_later_asks(
     answers it ("how does X represent masks as text, and how does it keep them short?": the
     sentence on its run-length encoding, which the whole question's best matches leave out).
     A later ask for results is left to the headline result."""
-    order = {x: i for i, x in enumerate(scored.sentences)}
     for ask in facets_of(q.text)[1:]:
         words = _topic(ask, q.names)
         if _ANY_RESULT.search(ask) or _RESULT_FACET.search(ask) or not content_tokens(words):
@@ -1046,7 +1045,7 @@ def _with_later_asks(
         closeness = ask_scored.cosine + ask_scored.lexical
         best = ask_scored.sentences[max(usable, key=lambda i: closeness[i])]
         if best not in picked:
-            picked = sorted([*picked, best], key=lambda x: order.get(x, len(order)))
+            picked = scored.in_order([*picked, best])
     return picked
 
 
