@@ -1329,14 +1329,37 @@ class Answerer:
         one_found = len(set(cited_numbers(history[-1][1]))) <= 1
         if asked_for_papers and one_found and self.analyse(question).shape != "list":
             # "what does it use to encode …?" after "is there anything on chatting over live
-            # video?" or "which paper introduces …?": the turn asks the paper found a fact; the
-            # earlier question's topic finds that paper, its frame ("is there anything on",
-            # "which paper") would be asked again
+            # video?" or "which paper introduces …?": the turn asks the paper found a fact.
+            # That paper is the one the answer cited: its name for "it" keeps the turn's own
+            # ask, which the earlier question's words would outweigh ("what throughput does it
+            # claim?" found a paper on compressing that model); without a name, the earlier
+            # question's topic finds it, its frame ("is there anything on", "which paper")
+            # would be asked again
+            found_name = self._cited_name(last_q, history[-1][1])
+            named = resolved(question, [found_name]) if found_name else None
+            if named:
+                return named
             last_q = topic_of(last_q) or last_q
         # (A full stop between the two, so that the composer weighs the ask apart from the
         # earlier question's words, was tried: it moved the embedding of a follow-up on 76 dev
         # follow-ups enough to refuse one, and answered none better.)
         return f"{last_q} {question}"
+
+    def _cited_name(self, question: str, answer: str) -> str | None:
+        """The short name of the one paper `answer` cites: of the papers `question` finds
+        again, the one whose name the answer says (an answer numbers its citations anew, so
+        its [1] is not the search's first passage); None unless exactly one."""
+        if len(set(cited_numbers(answer))) != 1:
+            return None
+        q = self.analyse(question)
+        found = self.passages(question, self.depth(q, None), None, q)
+        said = {
+            name
+            for p in found
+            if (name := clean_display(short_name(p)))
+            and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", answer)
+        }
+        return said.pop() if len(said) == 1 else None
 
     def within_conversation(
         self,

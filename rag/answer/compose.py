@@ -411,7 +411,7 @@ _LIMITATION_ASK = re.compile(
 )
 _LIMITATION_CUE = re.compile(
     r"\b(?:fail\w*|limit\w*|however|challeng\w*|bottleneck\w*|suffer\w*|cannot|unable|"
-    r"struggl\w*|costly|expensive|inefficien\w*|drawbacks?)\b",
+    r"struggl\w*|costly|expensive|inefficien\w*|drawbacks?|harm\w*|hurt\w*|weakness\w*)\b",
     re.IGNORECASE,
 )
 SETTING_FIRST = 10.0  # more than all other bonuses together
@@ -623,9 +623,38 @@ def _title_opens_with(title: str, name: str) -> bool:
 
 
 def _introduced_name(rest: str) -> str:
-    """The name after "which paper introduced": "the LUT Tensor Core?" -> "LUT Tensor Core"."""
+    """The name after "which paper introduced": "the LUT Tensor Core?" -> "LUT Tensor Core";
+    "the Zorb architecture" -> "Zorb" (the kind of thing it is, said after it, is no part of
+    the name a title opens with)."""
     rest = re.split(r"[?,;]|\s(?:in|for|to|that|which|and|as|with)\s", rest.strip())[0]
-    return re.sub(r"^(?:the|a|an)\s+", "", rest.strip(), flags=re.IGNORECASE).strip(" .")
+    name = re.sub(r"^(?:the|a|an)\s+", "", rest.strip(), flags=re.IGNORECASE).strip(" .")
+    return _TRAILING_KIND.sub("", name) or name
+
+
+# "the Zorb architecture", "the Quux-7B models": what the name is, not the name
+_TRAILING_KIND = re.compile(
+    r"\s+(?:architectures?|models?|methods?|frameworks?|algorithms?|techniques?|approach|"
+    r"systems?|family|paper|design|scheme)$",
+    re.IGNORECASE,
+)
+
+
+# what follows "which paper introduces" when it describes a thing rather than names it: an
+# indefinite article, "some", or a gerund ("a molecular string format where …", "treating …")
+_DESCRIBED = re.compile(r"\s*(?:an?|some|[a-z]+ing)\s")
+
+
+def _described_not_named(rest: str) -> bool:
+    """ "selective zorb space models", "paged quux": words in lower case, several of them, with
+    no capital or digit and no "the", describe a thing rather than give its name (a name is
+    typed as its paper writes it, "LUT Tensor Core"); the paper that fits the description
+    answers. "the sparsely-gated zorb layer" is one thing, as a name is: a paper must be its."""
+    name = _introduced_name(rest)
+    return (
+        len(name.split()) >= 2
+        and not re.search(r"[A-Z0-9]", name)
+        and not re.match(r"\s*the\s", rest, re.IGNORECASE)
+    )
 
 
 _INTRODUCED = r"\b(?:proposed|introduced|presented|developed|coined)\s+(?:\w+\s+){0,3}?"
@@ -638,6 +667,23 @@ def _who_introduced(names: list[str], passages: list[Passage]) -> Lead | None:
             for n in names:
                 if re.search(_INTRODUCED + re.escape(n), s) and not _OWN_VOICE.search(s):
                     return Lead(f"{readable(s).rstrip(' .')} [{p.number}].", [(p, s)])
+    return None
+
+
+def _presented(names: list[str], passages: list[Passage]) -> Lead | None:
+    """ "Which paper introduced Zorb?" of the paper titled "Zorb: …": that paper answers, and its
+    line is the sentence in which its authors present Zorb ("We fold these units into one
+    network (Zorb)"), not whichever sentence shares the question's other words (a background
+    sentence about "architectures" in general)."""
+    for p in passages:
+        for n in names:
+            if not _title_opens_with(p.title, n):
+                continue
+            said = re.compile(rf"(?<![\w-]){re.escape(n)}(?![\w-])")
+            own = [x for x in split_sentences(p.text) if _OWN_VOICE.search(x) and said.search(x)]
+            pick = next((x for x in own if _PROPOSAL.search(x)), own[0] if own else None)
+            if pick is not None:
+                return Lead(f"{readable(pick).rstrip(' .')} [{p.number}].", [(p, pick)])
     return None
 
 
@@ -939,8 +985,11 @@ def _subject_of_ask(name: str) -> re.Pattern[str]:
     return re.compile(rf"\b(does|did|do|is|was|are|were)\s+(the\s+)?{re.escape(name)}\b")
 
 
-# "the five core areas", "three stages": a count written as a word
-_COUNT_WORD = r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|dozen)"
+# "the five core areas", "three stages", "a few hundred examples": a count written as a word
+_COUNT_WORD = (
+    r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|dozens?|"
+    r"hundreds?|thousands?|millions?|billions?)"
+)
 
 
 def _figure_of_the_setting(q: Question, sentence: str, given: set[str]) -> bool:
@@ -959,7 +1008,7 @@ def _figure_of_the_setting(q: Question, sentence: str, given: set[str]) -> bool:
 def _counted_in_words(q: Question, sentence: str) -> bool:
     """ "How many core areas …?" of "a survey of the five core areas": the count as a word,
     right before the asked noun (a figure would be found by `_figure_near`)."""
-    if not re.search(r"\bhow\s+many\b", q.text, re.IGNORECASE):
+    if not re.search(r"\bhow\s+(?:many|much)\b", q.text, re.IGNORECASE):
         return False
     for m in re.finditer(rf"\b{_COUNT_WORD}\s+((?:[\w-]+\s+){{0,2}}[\w-]+)", sentence, re.I):
         if content_tokens(m.group(1)) & q.attribute_words():
@@ -971,6 +1020,14 @@ _FACTOR_TIMES = re.compile(r"(\d(?:[.,]\d+)?)\s*times\b")
 
 
 _SPEED_ASKED = frozenset({"faster", "speed", "throughput"})
+# "how fast can it be computed?", not "how much faster than X": a speed asked for on its own
+_HOW_FAST_ALONE = re.compile(r"^(?!.*\bthan\b).*\bhow\s+(?:fast|quickly)\b", re.IGNORECASE)
+# a time complexity: "in linear time", "almost linear time", "O(n log n)", "quadratic time"
+_COMPLEXITY = re.compile(
+    r"\b(?:linear|quadratic|cubic|logarithmic|constant|polynomial|exponential)\s+time\b|"
+    r"\bO\(\s*[\w^{}+\-*/ .]+\)",
+    re.IGNORECASE,
+)
 # a figure per second: "20 tokens/s", "35 tokens per second", "1.2k images/sec", "8 it/s"
 _RATE = re.compile(
     r"\d[\d.,]*\s*[kKM]?\s*(?:[a-z]+\s*)?(?:/\s*s(?:ec)?\b|per\s+second\b)", re.IGNORECASE
@@ -1006,6 +1063,10 @@ def states_attribute(q: Question, sentence: str) -> bool:
             return True
         if q.attribute & _SPEED_ASKED and _RATE.search(sentence):
             return True  # "how fast": a rate is its speed ("exceed 20 tokens/s")
+        if _HOW_FAST_ALONE.search(q.text) and _COMPLEXITY.search(sentence):
+            # "how fast can it be computed?" (no "than"): the time the computation takes as the
+            # input grows answers it ("in almost linear time n^{1+o(1)}")
+            return True
         if _figure_of_the_setting(q, sentence, given):
             return True
         return _figure_near(
@@ -2153,10 +2214,12 @@ class Composer:
             # "Which paper proposes a zorb transformer that beats QuuxTransformer?":
             # the names are what the paper beats; the paper itself is described, not named
             who = None
-        if who and not strong and re.match(r"\s*(?:an?|some|[a-z]+ing)\s", q.text[who.end() :]):
+        if who and not strong and _DESCRIBED.match(q.text[who.end() :]):
             # "Which paper introduces a molecular string representation where …?", "Who proposed
             # treating memory as …?": a thing described, not named; the paper that fits the
             # description answers
+            who = None
+        if who and not strong and _described_not_named(q.text[who.end() :]):
             who = None
         if who and not strong:
             # "Which paper introduced the LUT Tensor Core?": what follows the verb is the name,
@@ -2172,6 +2235,17 @@ class Composer:
             if said is not None:
                 return Decision(said)
             return Decision(None, "subject", self._closest(q, candidates[:1]))
+        # not for a thing described ("an activation function … to fix the dying Zorb problem":
+        # the name is inside the description), and only when that is all it asks ("… and what
+        # does it observe?" is composed as usual)
+        after = q.text[who.end() :] if who else ""
+        presented = (
+            _presented([n for n in strong if in_text(n, after)], candidates)
+            if who and len(facets_of(q.text)) == 1 and not _DESCRIBED.match(after)
+            else None
+        )
+        if presented is not None:
+            return Decision(presented)
         # "… what accuracy does it get on Stanford Cars?": the setting's name is where it was
         # measured (an abstract lists it "such as Stanford cars"), not a subject
         setting_names = _NAMED_SETTING.search(q.text)

@@ -157,6 +157,9 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
     asks_free = _FREE_ASK.search(rest)
     asks_need = None if asks_free else _NEEDS_ASK.search(rest)
     asks_use = None if asks_free or asks_need else _USES_ASK.search(rest)
+    if not (asks_free or asks_need or asks_use) and _USES_OBJECT.search(rest):
+        # "Does ZorbGen use the GPU and the CPU together?": things named, not one property
+        return _uses_all(rest, passage, [s for s in split_sentences(passage.text)])
     asks_cost = None if asks_free or asks_need or asks_use else _COST_ASK.search(rest)
     found = asks_free or asks_need or asks_use or asks_cost
     if found is None:
@@ -173,7 +176,7 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
         return Verdict("No", passage, said) if said else None
     if asks_use:
         said = next((s for s in own if _without_of_its_own(prop, s)), None)
-        return Verdict("No", passage, said) if said else None
+        return Verdict("No", passage, said) if said else _uses_all(rest, passage, own)
     for s in own:
         if _without_of_its_own(prop, s):
             return Verdict("Yes" if asks_free else "No", passage, s)
@@ -193,6 +196,49 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
                 return Verdict("Yes" if asks_free else "No", passage, s)
             if (_without(kin, s) or _needs(kin, s)) and not _OTHERS.search(s):
                 return Verdict("", passage, s)
+    return None
+
+
+# "use the GPU and the CPU together", "combine pruning with distillation": what the asked use is
+# of, however many things it names
+_USES_OBJECT = re.compile(
+    rf"\b(?:{_USE}|combine|combines|rely\s+on|relies\s+on)\s+(?P<obj>[^?]+?)\s*\??\s*$",
+    re.IGNORECASE,
+)
+# words of such an ask that are no thing used
+_HOW_USED = {"together", "both", "jointly", "also", "same", "time", "any", "and", "or", "with"}
+_FUNCTION_WORDS = {"a", "an", "the", "its", "their", "of", "in", "on", "for", "to", "from", "by"}
+# the paper speaking of its own work, and a verb of use in the same sentence
+_OWN_WORDS = re.compile(r"\b(?:we|our|the\s+authors)\b", re.IGNORECASE)
+_USE_VERB = re.compile(
+    r"\b(?:us(?:e|es|ed|ing)|employ\w*|leverag\w*|utiliz\w*|exploit\w*|combin\w*|"
+    r"integrat\w*|rel(?:y|ies)\s+on|based\s+on|with)\b",
+    re.IGNORECASE,
+)
+
+
+def _uses_all(rest: str, passage: Passage, sentences: list[str]) -> Verdict | None:
+    """ "Does ZorbGen use the GPU and the CPU together?" answered "Yes" by the paper's own
+    sentence that uses every thing asked ("we introduce ZorbGen, … computing using CPUs and
+    GPUs"): in its own voice, with a verb of use, not about other work, not negated. Anything
+    less is no verdict (a sentence naming one of the things is no evidence of the other)."""
+    m = _USES_OBJECT.search(rest)
+    if m is None:
+        return None
+    words = [w for w in re.findall(r"[A-Za-z][\w-]*", m.group("obj"))]
+    things = {
+        _stem(w) for w in words if w.lower() not in _HOW_USED and w.lower() not in _FUNCTION_WORDS
+    }
+    if not things:
+        return None
+    for sentence in sentences:
+        if _OTHERS.search(sentence) or instruction_like(sentence):
+            continue
+        if not (_OWN_WORDS.search(sentence) and _USE_VERB.search(sentence)):
+            continue
+        stems = {_stem(w) for w in re.findall(r"[A-Za-z][\w-]*", sentence)}
+        if things <= stems and not any(_without(t, sentence) for t in things):
+            return Verdict("Yes", passage, sentence)
     return None
 
 

@@ -401,7 +401,7 @@ _SYNONYMS: dict[str, set[str]] = {
     # power is reported in watts ("1.11 W", "350 mW", "a reduction in wattage"), energy in
     # joules or kWh or, by many abstracts, as the power drawn
     "power": {"power", "watt", "wattag", "w", "mw", "kw", "energi"},
-    "energi": {"energi", "joul", "kwh", "power", "watt", "wattag"},
+    "energi": {"energi", "joul", "kwh", "power", "watt", "wattag", "w", "mw", "kw"},
     # detection and translation report accuracy as AP / mAP / BLEU
     "accuraci": {"accuraci", "top-1", "score", "perform", *_SCORE_UNITS},
     # "what score does it reach on LRA" -> "averaging 85% on LRA": a score is reported as one
@@ -952,6 +952,10 @@ def asked_quantities(question: str) -> set[str]:
             attribute.add("often")
         if marker == "how long":
             attribute.add("long")
+        if marker == "how much" and re.match(r"\s*(?:[\w-]+\s+)?data\b", rest, re.IGNORECASE):
+            # "how much (training) data does X need?": data is counted in its items ("a few
+            # hundred examples", "1.2M image-text pairs")
+            attribute = (attribute - {"data"}) | {"items"}
         if marker in ("how big", "how large"):
             # "how big is X in trainable parameters?": its size, in the unit the end gives
             attribute.add("size")

@@ -29,6 +29,7 @@ from rag.answer.compose import (
     _LIMITATION_CUE,
     _MECHANISM_CUE,
     _MOTIVATION_ASK,
+    _OTHERS_SUBJECT,
     _OWN_VOICE,
     _POINTS_BACK,
     _PROPOSAL,
@@ -1054,7 +1055,8 @@ def _with_later_asks(
 _WHY_SHORTCOMING = re.compile(
     r"^\s*why\s+(?:is|are|was|were|does|do|did)\b[^?]*?\b(?:slow\w*|expensive|costly|hard|"
     r"difficult|inefficient|fails?|struggles?|memory-bound|bottleneck\w*|limited|vulnerable|"
-    r"susceptible|insecure|unstable|unreliable)\b"
+    r"susceptible|insecure|unstable|unreliable|(?:a\s+)?problem\w*|(?:an\s+)?issue|"
+    r"(?:a\s+)?challeng\w*|flawed|brittle|fragile)\b"
     # "Why can't existing caches be reused …?", "why don't zorb methods scale?": a why said
     # with a negation of what others do asks what stands in their way (not "Why does ZorbNet
     # not lose accuracy?", a why of the paper's own strength)
@@ -1286,10 +1288,21 @@ def compared_names(q: Question) -> list[str]:
         b
         for a in q.names
         for b in q.names
-        if a != b and re.search(rf"{re.escape(a)}\s*\(\s*{re.escape(b)}\s*\)", q.text)
+        if a != b and re.search(rf"{_ahead_of(a)}\s*\(\s*{re.escape(b)}\s*\)", q.text, re.I)
     }
     sides = [n for n in q.names if n not in aliases]
     return sorted(sides, key=lambda n: _position(q.text, n))[:MAX_SIDES]
+
+
+def _ahead_of(name: str) -> str:
+    """A pattern for `name` as typed, or as its head: a name read as its head ("Zorb-slimmed"
+    of "zorb-slimmed ViT (ZiT)") still owns the alias in brackets after its last words."""
+    word = rf"[\s-]+(?!(?:{_JOINING})\b)[\w.-]+"
+    return rf"(?<![\w-]){re.escape(name)}(?:{word}){{0,3}}"
+
+
+# words that join two sides, never a word of one side's name
+_JOINING = "and|or|vs|versus|with|than|to|against|from"
 
 
 def distinct_sides(names: list[str]) -> list[str]:
@@ -1683,6 +1696,9 @@ def _facet_sentences(
         # the best sentence that holds the asked kind of fact, not the best match of its words;
         # none when no sentence does (the side says so)
         stating = [x for x in ranked if states_attribute(fq, x.sentence)]
+        # the side's own figure before one its abstract gives of the others (as in
+        # `headline_result`)
+        stating.sort(key=lambda x: bool(_OTHERS_SUBJECT.match(x.sentence)))
         return [stating[0].sentence] if stating else []
     topic = _topic(fq.text, names)
     if _RESULT_FACET.search(fq.text):
@@ -1758,6 +1774,15 @@ def _topic(text: str, names: list[str]) -> str:
     return text
 
 
+# what an efficiency result is measured in: time, memory, energy, compute or money
+_EFFICIENCY_FIGURE = re.compile(
+    r"\b(?:speed\w*|faster|latency|throughput|memory|energy|power|wattage|costs?|cheaper|"
+    r"FLOPs?|footprint)\b",
+    re.IGNORECASE,
+)
+EFFICIENCY_FIGURE_BONUS = 0.5  # half of what being a result at all weighs
+
+
 def headline_result(composer: Composer, topic: str, p: Passage, worded: bool = False) -> str | None:
     """The sentence in which the paper reports its result: a figure in a sentence of results
     ("achieves up to 2.3x higher throughput"), the closest to the question's words first.
@@ -1766,12 +1791,20 @@ def headline_result(composer: Composer, topic: str, p: Passage, worded: bool = F
     improvements on compute density") is what it reports, not "not stated"."""
     best, best_score = None, 0.0
     sentences = [s for s in split_sentences(p.text) if not instruction_like(s)]
+    efficiency = re.search(r"\befficien", topic, re.IGNORECASE) is not None
     for s in sentences:
         # the sizes it tested ("with 1.3B, 6.7B, and 33B parameters") are not what it found
         measured = _figures(s, sizes=False)
         if not measured or not _reports_result(s):
             continue
         score = 1.0 + composer.coverage(topic, s) + 0.1 * min(len(measured), 3)
+        if _OTHERS_SUBJECT.match(s):
+            # "Comparative approaches … exact a higher toll (up to 2×)": the others' figure, in
+            # the paper's abstract, only when the paper reports none of its own
+            score -= 1.0
+        if efficiency and _EFFICIENCY_FIGURE.search(s):
+            # "what efficiency numbers …?": its speed, memory or cost, before an accuracy kept
+            score += EFFICIENCY_FIGURE_BONUS
         if score > best_score:
             best, best_score = s, score
     if best is None and worded:

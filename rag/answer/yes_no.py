@@ -4,8 +4,10 @@
 "No: …" with that sentence, not with whichever sentence shares the most words. Only two plain
 forms are read: the asked property negated in the sentence ("X-free", "without X", "requires no
 X", "does not require X") and, for "Is … X-free?" / "Does … require X?", the property itself in
-the paper's own sentence; "Does … use X?" is answered only "No", by a negated property. Anything
-else keeps the composed lead: a wrong "Yes" is worse than none. The reading itself is
+the paper's own sentence; "Does … use X?" is answered "No" by a negated property, and "Yes" only
+by the paper's own sentence that uses every thing asked ("Does X use the GPU and the CPU
+together?" of "we introduce X, … computing using CPUs and GPUs"). Anything else keeps the
+composed lead: a wrong "Yes" is worse than none. The reading itself is
 rag/answer/polarity.py; this module shapes the lead from it.
 """
 

@@ -206,6 +206,10 @@ def clean_display(text: str) -> str:
     for command, replacement in _LATEX_COMMANDS.items():
         s = s.replace(command, replacement)
     s = re.sub(r"(?<=\d)\s?times(?:\b|(?=\d))", "×", s)  # "4.98times", "1024times1024"
+    s = re.sub(r"``([^`']{1,80})''", r"“\1”", s)  # TeX quotes: ``dying ReLU'' -> “dying ReLU”
+    # an exponent of more than a figure keeps its grouping: "n^{1+o(1)}" -> "n^(1+o(1))", not
+    # "n^1+o(1)" (another quantity); "10^{19}" -> "10^19" (below)
+    s = re.sub(r"\^\{(?!\d+\})([^{}]{2,40})\}", r"^(\1)", s)
     # a dash whose HTML entity lost its "&#" and ";" ("0.108s/tokenx2014only"): the dash
     s = re.sub(r"(?<=[a-z\d])x201[34](?=[a-z])", " – ", s)
     # "in leq 0.1 second" (a stripped "\leq"): the sign, before a figure only

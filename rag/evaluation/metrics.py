@@ -59,9 +59,12 @@ def retrieval_scores(ranked_titles: Sequence[str], gold_titles: Sequence[str]) -
 
 def _comparable(text: str) -> str:
     """Case, whitespace and the spellings of one figure made equal: "6 times", "6×" and "6x";
-    "20–25" and "20-25" (what the reader sees is the same fact)."""
+    "20–25" and "20-25"; "10^{19}" and "10^19", "n^{1+o(1)}" and "n^(1+o(1))", TeX as the
+    answer shows it (what the reader sees is the same fact)."""
     s = " ".join(text.split()).casefold()
     s = re.sub(r"[–—]", "-", s)
+    s = re.sub(r"\^\{(\d+)\}", r"^\1", s)
+    s = re.sub(r"\^\{([^{}]{2,40})\}", r"^(\1)", s)
     return re.sub(r"(\d)\s*(?:×|x\b|times\b)", r"\1x", s)
 
 

@@ -517,6 +517,20 @@ def test_a_follow_up_after_a_request_for_papers_asks_the_paper_found(assistant: 
 
 
 @pytest.mark.slow
+def test_it_after_a_which_paper_answer_is_the_paper_the_answer_named(assistant: Assistant) -> None:
+    """ "Which paper …?" answered with one paper: "it" in the next turn is that paper, by its
+    name, so the turn keeps its own ask (the earlier question's words would find other papers
+    on the same topic that state the ask's figure)."""
+    first = "Which paper offloads the attention operator to cheap memory-optimized devices?"
+    answer = assistant.ask(first)
+    assert len(answer.citations) == 1, answer.text
+    turn = "What throughput per dollar does it reach?"
+    follow = assistant.ask(turn, history=[(first, answer.text)])
+    assert follow.standalone_question == "What throughput per dollar does Lamina reach?"
+    assert follow.citations[0].title == answer.citations[0].title, follow.text
+
+
+@pytest.mark.slow
 def test_a_follow_up_asked_alone_is_never_an_empty_answer(assistant: Assistant) -> None:
     """A follow-up sent without its conversation (as an API client may) got HTTP 200 with an
     empty answer: each of its asks went unstated in the paper chosen. It says so instead."""

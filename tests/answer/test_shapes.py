@@ -114,6 +114,33 @@ def test_a_bracketed_alias_is_the_same_side() -> None:
     assert compared_names(q) == ["Tiny Draft Engine", "Ladder Verify"]
 
 
+def test_an_alias_stays_with_its_side_when_the_side_is_read_as_its_head() -> None:
+    # "zorb-slimmed ViT" is no paper's whole name: it is read as its head ("Zorb-slimmed"), and
+    # its bracketed alias still belongs to it, so the other name is the second side
+    ps = [
+        passage(
+            "Zorb-slimmed Vision Transformer",
+            "We propose a generic zorb-slimmed learning approach for vision transformers, namely"
+            " ZiT. It merges tokens on the fly. ZiT speeds up inference by 1.7x.",
+            1,
+            0.8,
+        ),
+        passage(
+            "Efficient Online Inference by Training-Free Packing",
+            "We introduce the Quux Word Packer (QWP), a training-free method for reducing energy."
+            " The QWP groups frequent patches into words. It cuts wattage by up to 19%.",
+            2,
+            0.6,
+        ),
+    ]
+    rare = {"zorb-slim": 1}  # a word few chunks use: typed in lower case, still a name
+    q = analyse("zorb-slimmed ViT (ZiT) vs the Quux Word Packer - speedup / energy numbers?", rare)
+    assert compared_names(q) == ["zorb-slimmed ViT", "Quux Word Packer"]
+    lead = comparison_lead(_composer(), q, ps)
+    assert lead is not None and "[1]" in lead.text and "[2]" in lead.text, lead
+    assert "not stated" not in lead.text
+
+
 def test_a_follow_up_refers_back_only_without_a_subject_of_its_own() -> None:
     history = [("How does PagedKV manage memory in LLM serving?", "PagedKV pages the cache [1].")]
     assert refers_back("How much faster is it?", history)
@@ -1106,6 +1133,53 @@ def test_which_paper_introduced_a_described_thing_is_the_paper_that_fits() -> No
     q = analyse("Which paper introduces a zorb string format where every string is a valid zorb?")
     decided = _composer().decide(q, [own])
     assert decided.lead is not None and decided.lead.parts[0][0] is own, decided
+
+
+def _zorbnet_papers() -> tuple[Passage, Passage]:
+    own = passage(
+        "ZorbNet: Linear-Time Sequence Modeling with Gated Quux Spaces",
+        "Foundation models are almost universally based on the attention architecture. "
+        "We fold these gated quux spaces into a simplified end-to-end network architecture "
+        "without attention (ZorbNet). ZorbNet enjoys fast inference.",
+        2,
+        0.6,
+    )
+    other = passage(
+        "ZorbNet-Shedder: Compressing Gated Quux Space Models",
+        "Alternative architectures, such as gated quux space models, have been proposed. This "
+        "paper explores the compression of ZorbNet and its hybrids.",
+        1,
+        0.7,
+    )
+    return own, other
+
+
+def test_which_paper_introduced_a_name_said_with_its_kind_is_the_paper_titled_with_it() -> None:
+    """ "the ZorbNet architecture": the kind said after a name ("architecture", "model") is no
+    part of the name a title opens with; the line is the sentence in which the authors present
+    it, not a background sentence sharing the word "architecture"."""
+    own, other = _zorbnet_papers()
+    for question in (
+        "Which paper proposes the ZorbNet architecture?",
+        "Which paper introduced the ZorbNet model?",
+    ):
+        decided = _composer().decide(analyse(question), [other, own])
+        assert decided.lead is not None, (question, decided)
+        (p, sentence), *_ = decided.lead.parts
+        assert p is own and sentence.startswith("We fold"), (question, decided.lead)
+
+
+def test_which_paper_introduced_a_thing_in_lower_case_words_is_described() -> None:
+    """ "gated quux space models" in lower case words: a description, not a name to find in a
+    title, so "not stated" is not the answer when a paper fits it."""
+    own, other = _zorbnet_papers()
+    q = analyse("Which paper introduces gated quux space models with the ZorbNet design?")
+    decided = _composer().decide(q, [other, own])
+    assert decided.lead is not None, decided
+    # "the gated quux space layer" is one thing, as a name is: a paper that only uses it is not
+    # the one that introduced it
+    q = analyse("Who first proposed the gated quux space layer, and when?")
+    assert _composer().decide(q, [other]).lead is None
 
 
 def test_a_paper_called_by_its_title_head_in_lower_case_is_the_subject() -> None:
@@ -2294,6 +2368,17 @@ def test_a_count_written_as_a_word_and_a_size_said_larger_state_the_asked_figure
     assert states_attribute(q, "We survey the five core areas of zorb efficiency.")
     assert not states_attribute(q, "We survey zorb efficiency in depth.")
     assert not states_attribute(q, "We train in two phases.")
+    q = analyse("How fast can zorb gradients be computed?")  # a time complexity is its speed
+    assert states_attribute(q, "Our method computes zorb gradients in almost linear time.")
+    assert states_attribute(q, "Zorb gradients take O(n log n) operations.")
+    assert not states_attribute(q, "Zorb gradients are computed exactly.")
+    # "how much faster than …?" asks a factor: the baseline's complexity is no answer
+    q = analyse("how many tokens/sec faster than full attention is ZorbAttn?")
+    assert not states_attribute(q, "ZorbAttn avoids the quadratic time of full attention.")
+    q = analyse("How many examples does ZorbSteer need to find its directions?")
+    assert states_attribute(q, "ZorbSteer finds them using only a few hundred examples.")
+    q = analyse("How much data does ZorbSteer need to find its directions?")
+    assert states_attribute(q, "ZorbSteer finds them using only a few hundred examples.")
     q = analyse("How much bigger than the training graphs can the zorb models go?")
     assert states_attribute(q, "The zorb models handle graphs up to 500% larger than training.")
 
@@ -2618,6 +2703,9 @@ def test_power_is_stated_in_watts() -> None:
     q = analyse("What power does ZorbNet draw on a phone?", {"zorbnet": 1, "power": 30})
     assert states_attribute(q, "ZorbNet runs at 1.25 W and 60 FPS on a phone CPU.")
     assert not states_attribute(q, "ZorbNet runs at 60 FPS on a phone CPU.")
+    # the energy a detector uses, as many abstracts give it: the power it draws
+    q = analyse("How much energy does ZorbNet use?", {"zorbnet": 1, "energi": 30})
+    assert states_attribute(q, "ZorbNet runs at 1.11 W & 64 FPS on a phone CPU.")
 
 
 def test_a_rare_capitalised_word_keeps_the_capitalised_words_after_it() -> None:
@@ -3741,6 +3829,10 @@ def test_why_a_baseline_is_slow_and_what_the_paper_does_gives_its_problem_and_me
     assert lead is not None
     assert "memory access costs" in lead.text and "four parallel branches" in lead.text, lead.text
     assert not lead.text.startswith("QuuxNeXt")
+    # "why is X a problem for …?": the same why of a shortcoming, worded as a problem
+    q = analyse("Why is the usual QuuxNeXt kernel a problem for GPUs?")
+    lead = how_lead(_composer(), q, p)
+    assert lead is not None and "memory access costs" in lead.text, lead
 
 
 def test_a_figure_inside_a_lower_case_model_name_is_not_a_given_setting() -> None:
@@ -5741,3 +5833,36 @@ def test_a_how_answer_holds_the_sentence_that_meets_what_the_question_holds_it_t
     q = analyse("How does ZorbI2V adapt image zorbs to video without adding inference cost?")
     lead = how_lead(_composer(), q, p)
     assert lead is not None and "The adapters are merged after training" in lead.text
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "figure"),
+    [
+        # the figure of the approaches it beats ("Comparative approaches … exact a higher toll
+        # on runtime (up to 2x)") is not the paper's result: its own figure is
+        (
+            "We introduce ZorbTok, a training-free method for reducing energy. Experimentally, we "
+            "demonstrate a reduction in wattage of up to 19% with a small runtime cost. "
+            "Comparative approaches of 8-bit quantization achieve similar energy efficiency but "
+            "exact a higher toll on runtime (up to 2x or more).",
+            "energy efficiency runtime",
+            "19%",
+        ),
+        # "what efficiency numbers does each headline?": its speed or memory figure, not the
+        # accuracy it keeps (also a result, and closer to the question's other words)
+        (
+            "We propose ZorbTok. Experiments show that ZorbTok maintains up to 98% task "
+            "performance when pruning models with 40% parameters left. Furthermore, ZorbTok "
+            "speeds up fine-tuning by up to 8x and reduces the training memory footprint by 70%.",
+            "efficiency numbers headline task",
+            "8x",
+        ),
+    ],
+)
+def test_a_papers_headline_result_is_its_own_figure_of_the_asked_kind(
+    text: str, topic: str, figure: str
+) -> None:
+    from rag.answer.synthesis import headline_result
+
+    found = headline_result(_composer(), topic, passage("ZorbTok: Lean Tokens", text, 1, 0.7))
+    assert found is not None and figure in found, found

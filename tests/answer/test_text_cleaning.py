@@ -42,6 +42,11 @@ def test_latex_tilde(raw: str, shown: str) -> None:
 
 def test_html_dash_and_dollar_leftovers_read_as_written() -> None:
     assert clean_display("0.108s/tokenx2014only half as slow") == "0.108s/token – only half as slow"
+    assert clean_display("the ``dying zorb'' problem") == "the “dying zorb” problem"
+    assert (
+        clean_display("in time n^{1+o(1)} over 10^{19} nets")
+        == "in time n^(1+o(1)) over 10^19 nets"
+    )
     assert clean_display("at low cost (3\\ for 8B models)") == "at low cost (3$ for 8B models)"
 
 

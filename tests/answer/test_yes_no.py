@@ -172,3 +172,21 @@ def test_a_cost_that_does_not_come_answers_no(question: str, text: str) -> None:
 )
 def test_no_cost_verdict_unless_the_paper_says_it_does_not_come(question: str, text: str) -> None:
     assert verdict(question, _paper(text)) is None
+
+
+def test_a_use_of_several_things_is_yes_only_when_the_papers_own_sentence_uses_them_all() -> None:
+    """ "Does ZorbGen use the GPU and the CPU together?": "Yes" from the paper's own sentence
+    using both; a sentence naming one of them, or about other work, gives no verdict."""
+    own = _paper(
+        "Prior offloading methods use the GPU and the CPU in turn. We introduce ZorbGen, a "
+        "framework for heterogeneous parallel computing using CPUs and GPUs. It overlaps I/O.",
+        "ZorbGen: Parallel Inference on Small Devices",
+    )
+    found = verdict("Does ZorbGen use the GPU and the CPU together?", own)
+    assert found is not None and found.word == "Yes", found
+    assert found.sentence.startswith("We introduce ZorbGen")
+    assert verdict("Does ZorbGen use the GPU and the TPU together?", own) is None
+    others = _paper(
+        "Unlike methods using CPUs and GPUs, we keep everything on the GPU.", "QuuxGen: Offloading"
+    )
+    assert verdict("Does QuuxGen use the GPU and the CPU together?", others) is None

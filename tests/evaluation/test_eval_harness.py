@@ -129,6 +129,9 @@ def test_keywords_match_the_figure_however_it_is_written() -> None:
         "Hawk",
         "7 times",
     ]
+    # a power written in TeX in the abstract is shown without its braces
+    assert missing_keywords("over 10^19 sub-networks", ["10^{19}", "10^{20}"]) == ["10^{20}"]
+    assert missing_keywords("in time n^(1+o(1))", ["n^{1+o(1)}"]) == []
 
 
 def test_calibration_picks_the_threshold_that_separates() -> None:
