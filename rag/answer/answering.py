@@ -37,6 +37,7 @@ from rag.answer.compose import (
     answers,
     as_baseline,
     head_named,
+    inner_ask,
     introduces,
     names_own,
     opening_background,
@@ -836,7 +837,12 @@ class Answerer:
             lead = how_lead(composer, q, subject, embed)
             if lead is not None:
                 return Decision(lead)
-        if decision.lead is not None and q.kind == "name" and not strong_names(q.names):
+        if (
+            decision.lead is not None
+            and q.kind == "name"
+            and not strong_names(q.names)
+            and not inner_ask(q)
+        ):
             # a paper asked for by its description: its name, and the sentence matching it
             return Decision(identify_lead(composer, q, decision.lead, embed))
         if decision.lead is not None:

@@ -409,6 +409,9 @@ _LIMITATION_ASK = re.compile(
     r"bottlenecks?|flaws?|issues?|pitfalls?)\b",
     re.IGNORECASE,
 )
+# "what goes wrong with X?", "what is wrong with X?": X's limitation, asked of one paper (of two
+# compared papers, what each found going wrong is its finding, not the problem it starts from)
+_GOES_WRONG = re.compile(r"\b(?:go(?:es)?|went|is|are)\s+wrong\b|\bwrong\s+with\b", re.IGNORECASE)
 _LIMITATION_CUE = re.compile(
     r"\b(?:fail\w*|limit\w*|however|challeng\w*|bottleneck\w*|suffer\w*|cannot|unable|"
     r"struggl\w*|costly|expensive|inefficien\w*|drawbacks?|harm\w*|hurt\w*|weakness\w*)\b",
@@ -501,7 +504,11 @@ _FINDING_CUE = re.compile(
 
 # "In the <paper described> …, what is the <part> called …": a name inside the described paper
 _INNER_ASK = re.compile(
-    r"^\s*(?:in|within|inside|of|for)\s+the\s+[^,?]{3,120},?\s+(?:what|which)\b[^?]*\bcalled\b",
+    r"^\s*(?:in|within|inside|of|for)\s+the\s+[^,?]{3,120},?\s+(?:what|which)\b[^?]*\bcalled\b|"
+    # "Which inference strategy does the zorb-aware tuning paper study?": a thing of the paper
+    # the question describes, not the paper itself
+    r"^\s*(?:what|which)\s+(?!papers?\b)[\w-]+(?:\s+[\w-]+){0,3}?\s+(?:does|did|do)\s+the\s+"
+    r"[^?]{3,120}?\b(?:paper|work|study|article)\s+\w+",
     re.IGNORECASE,
 )
 
@@ -511,6 +518,12 @@ _OTHER_ASK = re.compile(
     r"\b(?:which|what)\b[^?]*\b(?:as|than|over|against|to|with|outperform\w*|beat\w*)\s*\??\s*$",
     re.IGNORECASE,
 )
+
+
+def inner_ask(q: Question) -> bool:
+    """Does the question ask for a thing inside the paper it describes (its technique's name,
+    the strategy it studies), not for the paper?"""
+    return bool(_INNER_ASK.match(q.text))
 
 
 def definition_asked(q: Question) -> str:
@@ -2005,7 +2018,9 @@ class Composer:
         given = {re.sub(r"[^\d.]", "", g) for g in situational_figures(asked_part)}
         baseline = compared_with(q) if q.kind == "number" else ""
         how = q.shape == "how" and not result  # rag/answer/question.py decides a question's shape
-        limitation = q.kind == "describe" and bool(_LIMITATION_ASK.search(q.text))
+        limitation = q.kind == "describe" and bool(
+            _LIMITATION_ASK.search(q.text) or _GOES_WRONG.search(q.text)
+        )
         performed = PERFORM_SETTING.search(q.text)
         setting = content_tokens(performed.group("setting")) if performed else set()
         named_setting = _NAMED_SETTING.search(q.text) if q.typed else None

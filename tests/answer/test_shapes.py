@@ -5866,3 +5866,43 @@ def test_a_papers_headline_result_is_its_own_figure_of_the_asked_kind(
 
     found = headline_result(_composer(), topic, passage("ZorbTok: Lean Tokens", text, 1, 0.7))
     assert found is not None and figure in found, found
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What goes wrong with momentum on zorb-invariant weights?", "What is wrong with momentum?"],
+)
+def test_what_goes_wrong_is_answered_by_the_problem_the_paper_states(question: str) -> None:
+    """ "What goes wrong with X?" asks a limitation, as "what problem …" does: the sentence
+    stating what goes wrong, not the paper's evaluation that shares its words."""
+    p = passage(
+        "ZorbP: Slowing Down the Slowdown",
+        "Normalization is a boon for deep learning. It is often overlooked, however, that "
+        "momentum results in a far more rapid reduction in effective step sizes for "
+        "zorb-invariant weights. We propose ZorbP, which removes the radial component. We "
+        "evaluated momentum and zorb-invariant weights against the baselines on 13 benchmarks.",
+        1,
+        0.7,
+    )
+    lead = _composer().decide(analyse(question), [p]).lead
+    assert lead is not None and "step sizes" in lead.text, lead
+
+
+def test_a_thing_asked_of_a_described_paper_is_that_thing_not_the_paper() -> None:
+    """ "Which inference strategy does the zorb-aware tuning paper study?": the paper is
+    described; what is asked is the strategy it studies, named in its own sentence."""
+    from rag.answer.compose import inner_ask
+
+    p = passage(
+        "Zorb-Aware Tuning for Best-of-Quux Sampling",
+        "We propose a novel zorb-aware tuning paradigm, in which the model is tuned to optimize "
+        "the inference-time strategy. We study this paradigm using the simple Best-of-Quux "
+        "(BoQ) inference strategy, in which a verifier selects the best response.",
+        1,
+        0.7,
+    )
+    q = analyse("Which inference strategy does the zorb-aware tuning paper study?")
+    assert inner_ask(q)
+    assert not inner_ask(analyse("Which paper studies the Best-of-Quux strategy?"))
+    lead = _composer().decide(q, [p]).lead
+    assert lead is not None and "Best-of-Quux" in lead.text, lead
