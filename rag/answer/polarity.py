@@ -159,7 +159,7 @@ def verdict(question: str, passage: Passage) -> Verdict | None:
     asks_use = None if asks_free or asks_need else _USES_ASK.search(rest)
     if not (asks_free or asks_need or asks_use) and _USES_OBJECT.search(rest):
         # "Does ZorbGen use the GPU and the CPU together?": things named, not one property
-        return _uses_all(rest, passage, [s for s in split_sentences(passage.text)])
+        return _uses_all(rest, passage, split_sentences(passage.text))
     asks_cost = None if asks_free or asks_need or asks_use else _COST_ASK.search(rest)
     found = asks_free or asks_need or asks_use or asks_cost
     if found is None:
@@ -225,10 +225,8 @@ def _uses_all(rest: str, passage: Passage, sentences: list[str]) -> Verdict | No
     m = _USES_OBJECT.search(rest)
     if m is None:
         return None
-    words = [w for w in re.findall(r"[A-Za-z][\w-]*", m.group("obj"))]
-    things = {
-        _stem(w) for w in words if w.lower() not in _HOW_USED and w.lower() not in _FUNCTION_WORDS
-    }
+    words = re.findall(r"[A-Za-z][\w-]*", m.group("obj"))
+    things = {_stem(w) for w in words if w.lower() not in _HOW_USED | _FUNCTION_WORDS}
     if not things:
         return None
     for sentence in sentences:
