@@ -1126,6 +1126,14 @@ _ONE_ASKED = re.compile(
     r"[a-z]+(?:s|ed)\b",
     re.IGNORECASE,
 )
+# "Which two techniques cut Zorb's reads?": a counted set of techniques or strategies is one
+# paper's parts, not papers to list ("Which two papers …", "which three methods …" still ask for
+# papers: a paper is often called a method)
+_COUNTED_PARTS = re.compile(
+    r"^(?:which|what)\s+(?:two|three|four|five|six|seven|eight|nine|ten|[2-9])\s+"
+    r"(?:[\w\-]+\s+){0,2}?(?:techniques|strategies|ideas|ways|tricks)\b",
+    re.IGNORECASE,
+)
 # "What two strategies did it scale?", "Which datasets does this paper use?": things of the one
 # paper the turn is about, not papers to list
 _ITS_OWN = re.compile(
@@ -1355,6 +1363,7 @@ def shape_of(question: str, names: list[str], kind: str) -> str:
         for m in _LIST_ASK.finditer(asked)
         if not _SINGULAR_HEAD.search(m.group(0))
         and not _ONE_ASKED.match(m.group(0))
+        and not _COUNTED_PARTS.match(m.group(0))
         and not _ITS_OWN.search(_sentence_at(asked, m.start()))
     ]
     if _holdings(asked):

@@ -1460,7 +1460,7 @@ def names_resolved(q: Question, passages: list[Passage]) -> Question:
     words after it stay in the question, as its ask. A name no head of which names a paper stays
     as it is (a model, a dataset, or a paper not here)."""
     papers = by_paper(passages)
-    names = list(q.names)
+    names = _held_together(list(q.names), q.text, papers)
     terms = [
         n
         for n in names
@@ -1485,6 +1485,24 @@ def names_resolved(q: Question, passages: list[Passage]) -> Question:
                 names[i] = head
                 break
     return q if names == q.names else replace(q, names=names)
+
+
+def _held_together(names: list[str], text: str, papers: list[Passage]) -> list[str]:
+    """ "Compare Zorb and Quux with NetX" of a paper titled "Zorb and Quux: …": two names the
+    question joins with "and" that one paper's title opens with together are that paper, one
+    side, not two (the second would crowd out the real other side)."""
+    out = list(names)
+    i = 0
+    while i < len(out) - 1:
+        a, b = out[i], out[i + 1]
+        joined = re.search(
+            rf"(?<![\w-]){re.escape(a)}\s+(?:and|&)\s+{re.escape(b)}(?![\w-])", text, re.I
+        )
+        heads = [squash(p.title.partition(":")[0]) for p in papers if ":" in p.title]
+        if joined and squash(joined.group(0)) in heads:
+            out[i : i + 2] = [joined.group(0)]
+        i += 1
+    return out
 
 
 def as_spelt(name: str, papers: list[Passage]) -> str:
@@ -1648,7 +1666,13 @@ def _side(
     order = {s: i for i, s in enumerate(split_sentences(p.text))}
     picked.sort(key=lambda s: order.get(s, 0))
     shown = " ".join(_stop(_shown(q, p, s)) for s in picked).rstrip(" .")
-    name = as_spelt(called, [p]) if called and _own_coinage(p, called) else label(p)
+    # the name the question called it by, when the paper coined it or its title opens with it
+    # ("Zorb and Quux" of "Zorb and Quux: …", not a short form one of them is given inside)
+    own = called and (
+        _own_coinage(p, called)
+        or (":" in p.title and squash(p.title.partition(":")[0]) == squash(called))
+    )
+    name = as_spelt(called, [p]) if called and own else label(p)
     if unstated:
         # "what speedup does each report?" of a side that reports none: said, then what it
         # does report, not another figure passed off as the asked one

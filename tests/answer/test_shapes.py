@@ -5906,3 +5906,65 @@ def test_a_thing_asked_of_a_described_paper_is_that_thing_not_the_paper() -> Non
     assert not inner_ask(analyse("Which paper studies the Best-of-Quux strategy?"))
     lead = _composer().decide(q, [p]).lead
     assert lead is not None and "Best-of-Quux" in lead.text, lead
+
+
+def test_a_relation_asked_in_plain_words_meets_the_abstracts_word() -> None:
+    """ "Which zorb model does Quux beat?" is answered where the abstract says Quux outperforms
+    one, not by its introduction, which only names Quux and zorb models."""
+    composer = _composer()
+    assert composer.coverage("Which model does Quux beat?", "Quux outperforms ZorbNet.") == 1.0
+    assert composer.coverage("Which model does Quux beat?", "Quux surpasses ZorbNet.") == 1.0
+    # a word of another relation is no match
+    assert composer.coverage("Which model does Quux beat?", "Quux extends ZorbNet.") < 1.0
+    p = passage(
+        "Quux: Fast and Small Zorb Models",
+        "Zorb models are slow at inference. We introduce Quux, a family of compact zorb models "
+        "that offers two advantages over existing zorb models. Experiments show that Quux "
+        "significantly outperforms the state-of-the-art zorb model, ZorbNet, in speed.",
+        1,
+        0.6,
+    )
+    ranked = composer.sentences(analyse("Which zorb model does Quux beat?"), p)
+    assert "ZorbNet" in ranked[0].sentence, ranked[0].sentence
+
+
+@pytest.mark.parametrize(
+    ("question", "shape"),
+    [
+        ("To run zorb models on quux chips, which two techniques cut the reads?", "single"),
+        ("Which three strategies does ZorbServe combine?", "single"),
+        # a paper is often called a method: a counted set of methods or papers is still a list
+        ("Which two papers split zorb prefill and decode?", "list"),
+        ("Which three methods quantize zorb models?", "list"),
+    ],
+)
+def test_a_counted_set_of_techniques_is_one_papers_parts(question: str, shape: str) -> None:
+    assert analyse(question).shape == shape
+
+
+def test_two_names_one_title_holds_together_are_one_side() -> None:
+    """ "Compare Zorb and Quux with NetX": Zorb and Quux are one paper ("Zorb and Quux: …"), one
+    side; NetX is the other, not crowded out as a third name."""
+    from rag.answer.synthesis import compared_names, comparison_lead, names_resolved
+
+    papers = [
+        passage(
+            "Zorb and Quux: Gated Recurrences with Matrix States",
+            "We present Zorb and Quux, recurrent models that keep inference cheap.",
+            1,
+            0.7,
+        ),
+        passage("NetX: Selective Zorb Spaces", "We propose NetX, a selective state space.", 2, 0.6),
+    ]
+    q = analyse("Compare Zorb and Quux with NetX: how do they keep inference cheap?")
+    assert compared_names(names_resolved(q, papers)) == ["Zorb and Quux", "NetX"]
+    lead = comparison_lead(_composer(), q, papers)
+    # each side under the name the question gives it
+    assert lead is not None and lead.text.startswith("Zorb and Quux: "), lead
+    assert "NetX" in lead.text and "[2]" in lead.text, lead
+    # two papers of their own stay two sides
+    apart = [passage("Zorb: Gated Recurrences", "We present Zorb.", 1, 0.7), papers[1]]
+    assert compared_names(names_resolved(analyse("Compare Zorb and NetX."), apart)) == [
+        "Zorb",
+        "NetX",
+    ]
