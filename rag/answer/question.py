@@ -610,6 +610,14 @@ def _embedded_amount(question: str, number: re.Pattern[str]) -> bool:
     )
 
 
+# "What does the Zorb metric count?", "what does it rank first?": the noun of an amount used as
+# the question's verb asks what is counted or ranked, not a figure
+_VERB_NOT_AMOUNT = re.compile(
+    r"\bwhat\s+(?:does|do|did)\s+(?:\S+\s+){1,4}?(?:count|rank|map)\b(?!\s*(?:of|is|are)\b)",
+    re.IGNORECASE,
+)
+
+
 def kind_of(question: str) -> str:
     if _CALLED.search(question):
         return "name"  # "what are the approximations of Softmax and GELU called?"
@@ -626,6 +634,8 @@ def kind_of(question: str) -> str:
     rules = dict(_KIND_RULES)
     for kind, pattern in _KIND_RULES:
         if kind == "number" and _embedded_amount(question, pattern):
+            continue
+        if kind == "number" and _VERB_NOT_AMOUNT.search(question) and not _asks_amount(question):
             continue
         if kind == "number" and _IN_UNITS.search(question):
             return "number"  # "IGEV-Stereo runtime in milliseconds per frame?": an amount

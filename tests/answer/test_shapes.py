@@ -5968,3 +5968,17 @@ def test_two_names_one_title_holds_together_are_one_side() -> None:
         "Zorb",
         "NetX",
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What does the Zorb metric count to stay stable?", "describe"),
+        ("What does ZorbRank rank first?", "describe"),
+        # the noun asked is still an amount
+        ("What token count does Zorb need?", "number"),
+        ("How many tokens does the Zorb metric count?", "number"),
+    ],
+)
+def test_the_noun_of_an_amount_as_the_verb_asks_what(question: str, kind: str) -> None:
+    assert analyse(question).kind == kind
