@@ -10,7 +10,9 @@ What a reader sees is only checked text. A sentence is kept when it cites a retr
 that supports it (`supports_claim`: figures and names exact, wording lenient) and every figure in
 it keeps the condition the passage gives it (`figures_bound`: "FID 3.2 at 10 steps" of a passage
 that reports 3.2 at 15 steps is refused, although both numbers are in the passage). When the
-first sentence fails, or nothing is left, the composed extractive answer is used instead. The
+first sentence fails, when the draft opens with a list item instead of a line that answers, or
+when nothing is left, the composed extractive answer is used instead (a list item that only
+names its paper's title is dropped: it says nothing of what the paper does). The
 model's "NOT IN PASSAGES" is its abstention: no rule refuses before the model has read.
 
 Hand-written: llama-index's CitationQueryEngine asks for [n] citations but checks none.
@@ -143,6 +145,11 @@ def check(
             leads = not lines and not kept and not bullet
             if leads and answers is not None:
                 good = [n for n in good if answers(claim, by_number[n])]
+            # a list item that only names its paper ("- Zorb: Fast Quux [2].") says nothing of
+            # what the paper does about the question (a lead may rightly use its title's words:
+            # "Zorb is a fast quux model")
+            if bullet:
+                good = [n for n in good if not _only_titles(claim, by_number[n])]
             if not claim or not good or instruction_like(claim) or _META.search(claim):
                 dropped.append(sentence)
                 if leads:
@@ -152,7 +159,16 @@ def check(
             parts += [(by_number[n], claim) for n in good]
         if kept:
             lines.append(("- " if bullet else "") + " ".join(kept))
+    if lines and lines[0].startswith("- "):
+        # items without a first line that answers: the reader's first line must answer
+        return Written("", dropped=dropped, raw=raw)
     return Written("\n".join(lines), parts, dropped, raw=raw)
+
+
+def _only_titles(claim: str, p: Passage) -> bool:
+    """Does the claim say no more than its paper's title?"""
+    said = content_tokens(re.sub(r"^(?:the paper|this paper|paper)\s*", "", claim, flags=re.I))
+    return not said or said <= content_tokens(p.title)
 
 
 def write(

@@ -66,9 +66,39 @@ def test_the_model_abstains_in_its_own_words() -> None:
 
 def test_a_list_line_about_an_irrelevant_paper_is_dropped() -> None:
     lq = analyse("Which papers reuse features across denoising steps?")
-    raw = "- CacheNet caches high-level features across denoising steps [2].\n- SprintGen [1]."
+    raw = (
+        "One paper reuses features: CacheNet [2].\n"
+        "- CacheNet caches high-level features across denoising steps [2].\n"
+        "- SprintGen distils a teacher diffusion model into a one-step student [1]."
+    )
     w = check(raw, lq, [SPRINT, CACHE], relevant={2})
-    assert w.text == "- CacheNet caches high-level features across denoising steps [2]."
+    assert w.text == (
+        "One paper reuses features: CacheNet [2].\n"
+        "- CacheNet caches high-level features across denoising steps [2]."
+    )
+
+
+def test_a_list_line_that_only_names_its_paper_is_dropped() -> None:
+    """ "- CacheNet: Reusing Features [2]." says nothing of what the paper does."""
+    lq = analyse("Which papers reuse features across denoising steps?")
+    raw = (
+        "One paper reuses features: CacheNet [2].\n"
+        "- CacheNet caches high-level features across denoising steps [2].\n"
+        "- CacheNet: Reusing Features [2]."
+    )
+    w = check(raw, lq, [SPRINT, CACHE], relevant={1, 2})
+    assert w.text.splitlines()[1:] == [
+        "- CacheNet caches high-level features across denoising steps [2]."
+    ]
+    assert w.dropped == ["CacheNet: Reusing Features [2]."]
+
+
+def test_items_without_a_first_line_that_answers_are_not_shown() -> None:
+    """The reader's first line answers: a draft of list items only gives way to the composed
+    answer."""
+    lq = analyse("Which papers reuse features across denoising steps?")
+    raw = "- CacheNet caches high-level features across denoising steps [2]."
+    assert check(raw, lq, [SPRINT, CACHE], relevant={2}).text == ""
 
 
 def test_the_model_never_reads_a_sentence_that_addresses_it() -> None:
