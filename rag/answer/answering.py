@@ -84,6 +84,7 @@ from rag.answer.synthesis import (
     names_paper,
     names_resolved,
     readings,
+    reference_paper,
     relevant_papers,
     topic_of,
 )
@@ -949,6 +950,15 @@ class Answerer:
         that none of them mention ("compare FlashAttention and Mamba" finds both papers)."""
         asked = q or self.analyse(question)
         passages = self.retriever.retrieve(question, k=k, mode=mode)
+        reference = reference_paper(asked, passages) if asked.shape == "list" else None
+        if reference is not None:
+            # papers on the same problem as the reference are the nearest to its abstract, not
+            # to the question's words ("same problem as …" names no problem)
+            like = self.retriever.retrieve(reference.text, k=k + 1, mode="vector")
+            passages = [reference, *(p for p in like if p.doc_id != reference.doc_id)][: k + 1]
+            for i, p in enumerate(passages, 1):
+                p.number = i
+            return passages
         hay = " ".join(p.title + " " + p.text for p in passages).lower()
         seen = {p.chunk_id for p in passages}
         heads = [p.title for p in passages]

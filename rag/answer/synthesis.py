@@ -109,6 +109,11 @@ LIST_BIAS = -1.432
 LIST_JOIN = 0.3
 SEARCH_RANKS = 10  # search_rank: a paper's place among the first this many results, in [0, 1]
 LIST_MAX = 6  # lines in a list answer; a reader scans six, more is a search result page
+# The cosine of two abstracts (their stored MiniLM vectors) at which they work on one problem: the
+# nearest abstracts of a paper on accelerating text-to-image diffusion are other acceleration
+# papers down to about 0.72, then image editing and restoration at 0.68; chosen by reading the
+# neighbours of three papers, not fitted (no question of this shape in tune or the probe sets).
+SAME_PROBLEM = 0.7
 PART_CHARS = 300  # a whole abstract sentence but for the longest 5% (a fragment reads worse)
 # Sides, in the order the question names them: a name given after the compared pair (a device,
 # "on an A100"; a dataset) qualifies the comparison and is not a third side.
@@ -745,6 +750,18 @@ def relevant_papers(
     answers was refused before this, as off topic) unless the question names its reference."""
     papers = by_paper(passages)
     named = [p for p in papers if _names_paper_asked(q, p)]
+    reference = reference_paper(q, passages)
+    if reference is not None:
+        # "Which papers work on the same problem as 'X'?": the passages are X's nearest
+        # abstracts (Answerer.passages searched with X's own text), each scored by its cosine
+        # to X; the papers close enough work on X's problem, whatever words they share with
+        # the question or X's title ("diffusion" alone does not make a document-cleaning
+        # paper one about accelerating text-to-image generation)
+        alike = sorted(
+            (p for p in papers if p not in named and (p.vector_score or 0.0) >= SAME_PROBLEM),
+            key=lambda p: -(p.vector_score or 0.0),
+        )
+        return [Scored(composer, reference.title, p, embed) for p in alike[:LIST_MAX]]
     if named and _EXCEPT.search(q.text):
         # "Which papers other than DeepCache cache features …?": DeepCache is left out, and the
         # others are measured against the question's own topic, not against DeepCache
@@ -753,9 +770,8 @@ def relevant_papers(
             rest = re.sub(rf"(?<![\w-]){re.escape(n)}(?![\w-])", " ", rest)
         topic = topic_of(rest) or rest
     elif named:
-        # "Which papers work on the same problem as 'X'?": X is the reference, not an answer;
-        # the others are measured against what X is about (its title), not against the
-        # question's frame ("work on the same problem as")
+        # "Which papers improve on X's zorb caching?" (a topic of its own, searched by its
+        # words): X is left out, and the others are measured against what X is about (its title)
         topic = " ".join(p.title for p in named)
     else:
         topic = topic_of(q.text) or q.text
@@ -771,6 +787,49 @@ def relevant_papers(
     # paper the question takes as its reference (that answer is "no other paper", _no_other_paper)
     kept = [i for i in order if chance[i] >= LIST_JOIN] or ([] if named else order[:1])
     return [scored[i][0] for i in kept[:LIST_MAX]]
+
+
+# Words that relate papers to a reference and name no topic of their own (content_tokens stems)
+_RELATION_FRAME = frozenset(
+    {
+        "problem",
+        "same",
+        "similar",
+        "like",
+        "relat",
+        "tackl",
+        "address",
+        "improv",
+        "extend",
+        "build",
+        "altern",
+        "follow",
+        "compar",
+        "work",
+        "paper",
+        "studi",
+        "task",
+        "goal",
+        "one",
+    }
+)
+
+
+def reference_paper(q: Question, passages: list[Passage]) -> Passage | None:
+    """The paper a list question takes as its reference ("Which papers work on the same problem
+    as 'X'?", "… improve on X?"): one it names, unless it names it to leave it out ("other than
+    X", where the question's own words say the topic)."""
+    if _EXCEPT.search(q.text):
+        return None
+    named = next((p for p in by_paper(passages) if _names_paper_asked(q, p)), None)
+    if named is None:
+        return None
+    # the question's topic without the reference ("improve on X's SSD offloading" states its
+    # own topic, searched by its words; "work on the same problem as X" states none)
+    rest = re.sub(r"[\"“”'‘’][^\"“”'‘’]{8,}[\"“”'‘’]", " ", q.text)
+    for n in q.names:
+        rest = re.sub(rf"(?<![\w-]){re.escape(n)}(?:'s)?(?![\w-])", " ", rest)
+    return named if content_tokens(topic_of(rest) or rest) <= _RELATION_FRAME else None
 
 
 def _names_paper_asked(q: Question, p: Passage) -> bool:

@@ -5982,3 +5982,27 @@ def test_two_names_one_title_holds_together_are_one_side() -> None:
 )
 def test_the_noun_of_an_amount_as_the_verb_asks_what(question: str, kind: str) -> None:
     assert analyse(question).kind == kind
+
+
+def test_the_same_problem_as_a_reference_is_its_nearest_abstracts() -> None:
+    """ "Which papers work on the same problem as 'Zorb: …'?": the papers are those whose
+    abstracts lie close to Zorb's (the passages' cosines, searched with Zorb's own text), not
+    those sharing a word of its title."""
+    from rag.answer.synthesis import reference_paper, relevant_papers
+
+    ref = passage(
+        "Zorb: Accelerating Quux Diffusion Sampling", "We make quux diffusion fast.", 1, 1.0
+    )
+    near = passage("FastQuux: Few-Step Sampling", "We cut quux sampling to one step.", 2, 0.78)
+    wordy = passage(
+        "QuuxDoc: Quux Diffusion for Document Cleaning", "We clean scanned pages.", 3, 0.62
+    )
+    q = analyse(
+        "Which papers work on the same problem as 'Zorb: Accelerating Quux Diffusion Sampling'?"
+    )
+    assert reference_paper(q, [ref, near, wordy]) is ref
+    listed = relevant_papers(_composer(), q, [ref, near, wordy])
+    assert [s.passage.title for s in listed] == [near.title]
+    # a question that states its own topic is searched by its words, as any list question
+    own = analyse("Which papers improve on Zorb's sampling schedule for phones?")
+    assert reference_paper(own, [ref, near, wordy]) is None
