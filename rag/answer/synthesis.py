@@ -1551,13 +1551,13 @@ def _held_together(names: list[str], text: str, papers: list[Passage]) -> list[s
     question joins with "and" that one paper's title opens with together are that paper, one
     side, not two (the second would crowd out the real other side)."""
     out = list(names)
+    heads = {squash(p.title.partition(":")[0]) for p in papers if ":" in p.title}
     i = 0
     while i < len(out) - 1:
         a, b = out[i], out[i + 1]
         joined = re.search(
             rf"(?<![\w-]){re.escape(a)}\s+(?:and|&)\s+{re.escape(b)}(?![\w-])", text, re.I
         )
-        heads = [squash(p.title.partition(":")[0]) for p in papers if ":" in p.title]
         if joined and squash(joined.group(0)) in heads:
             out[i : i + 2] = [joined.group(0)]
         i += 1
